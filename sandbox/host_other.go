@@ -1,0 +1,5 @@
+//go:build !linux
+
+package sandbox
+
+func totalMemory() int64 { return 0 }
