@@ -15,7 +15,7 @@ type logSink struct {
 	mu       sync.Mutex
 	cap      int64
 	written  int64
-	lost int64
+	lost     int64
 	ring     []byte
 	out, err io.Writer
 }
