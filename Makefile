@@ -1,10 +1,53 @@
 # Spare — see README.md. `make run` and `make test` are the whole set-up on a
 # fresh Debian/Ubuntu machine: each installs what it needs first.
-GO      ?= go
-BIN     := bin/spare
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+GO        ?= go
+BIN       := bin/spare
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+WORKLOADS ?= workloads/out
+# Packages without the desktop UI: they must build for every OS.
+CORE_PKGS  = $(shell $(GO) list ./... | grep -v -e /app -e /cmd/spare)
 
-.PHONY: build
+export SPARE_WORKLOADS := $(abspath $(WORKLOADS))
+
+.PHONY: all build deps deps-test run test test-go cross bench lint workloads clean
+all: build
+
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/spare
+
+deps:
+	@scripts/deps.sh run
+
+deps-test:
+	@scripts/deps.sh test
+
+# The reference job images (probe, render, ocr), assembled offline from
+# Debian and npm packages and cached in $(WORKLOADS).
+workloads: build
+	workloads/build.sh $(WORKLOADS)
+
+# Until the desktop app lands: build Spare and run each reference workload
+# through `spare run` in a private containerd, printing what they produced.
+run: deps workloads
+	scripts/with-services.sh scripts/playground.sh
+
+test: deps-test workloads cross
+	$(GO) vet ./...
+	scripts/with-services.sh $(GO) test -count=1 -timeout 60m ./...
+
+# The non-GUI packages must keep building on Windows and macOS.
+cross:
+	GOOS=windows GOARCH=amd64 $(GO) build $(CORE_PKGS)
+	GOOS=darwin GOARCH=arm64 $(GO) build $(CORE_PKGS)
+
+bench: deps-test workloads
+	scripts/with-services.sh scripts/bench.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+clean:
+	rm -rf bin $(WORKLOADS)

@@ -101,6 +101,8 @@ you for every second of work. The same binary submits jobs.`,
 
 	root.AddCommand(
 		newVersionCmd(g),
+		newRunCmd(g),
+		newImageCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the system packages Spare needs to build, run and test, on
+# Debian/Ubuntu. Usage: scripts/deps.sh [run|test]. Idempotent and quiet
+# when everything is already there.
+set -euo pipefail
+what=${1:-run}
+
+run_pkgs=(containerd runc gcc pkg-config libgl1-mesa-dev libxcursor-dev libxrandr-dev
+  libxinerama-dev libxi-dev libxxf86vm-dev mmdebstrap ca-certificates)
+test_pkgs=(xvfb xdotool dbus dbus-x11 iproute2 iptables)
+pkgs=("${run_pkgs[@]}")
+[ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "Go 1.26 or newer is required: https://go.dev/doc/install (or apt-get install golang-go on a recent release)" >&2
+  exit 1
+fi
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+  echo "This set-up script knows Debian and Ubuntu. Elsewhere install by hand: ${pkgs[*]}" >&2
+  exit 1
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm is needed only to build the OCR workload; take Debian's if none is there.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "Run as root or install sudo; missing packages: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "Installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs a command with the services Spare's tests and playground need:
+#   - a private containerd (own root, state and socket in a temp dir) unless
+#     SPARE_TEST_CONTAINERD already names a running one;
+#   - an Xvfb display unless DISPLAY is already set.
+# Exports SPARE_TEST_CONTAINERD and DISPLAY, runs "$@", and stops what it
+# started on exit.
+set -euo pipefail
+
+tmp=$(mktemp -d /tmp/spare-services.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # containerd leaves shims and mounts behind when killed: end them too.
+  if [ -d "$tmp/state" ]; then
+    pkill -f "containerd-shim.*-address $tmp/containerd.sock" 2>/dev/null || true
+    grep -o " $tmp/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  fi
+  rm -rf "$tmp" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+if [ -z "${SPARE_TEST_CONTAINERD:-}" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "with-services: a private containerd needs root; run with sudo or set SPARE_TEST_CONTAINERD" >&2
+    exit 1
+  fi
+  command -v containerd >/dev/null || { echo "with-services: containerd is not installed (scripts/deps.sh test)" >&2; exit 1; }
+  cat >"$tmp/config.toml" <<CONF
+version = 2
+root = "$tmp/root"
+state = "$tmp/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$tmp/containerd.sock"
+[ttrpc]
+  address = "$tmp/containerd.sock.ttrpc"
+[debug]
+  address = "$tmp/debug.sock"
+CONF
+  containerd --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do
+    [ -S "$tmp/containerd.sock" ] && break
+    sleep 0.1
+  done
+  [ -S "$tmp/containerd.sock" ] || { echo "with-services: containerd did not start:" >&2; cat "$tmp/containerd.log" >&2; exit 1; }
+  export SPARE_TEST_CONTAINERD="$tmp/containerd.sock"
+fi
+
+if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null; then
+  for n in $(seq 90 120); do
+    [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] && continue
+    Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+    export DISPLAY=":$n"
+    break
+  done
+fi
+
+"$@"
