@@ -28,6 +28,8 @@ var ErrUnavailable = errors.New("containerd unavailable")
 type Config struct {
 	// Socket is containerd's gRPC socket. Empty: /run/containerd/containerd.sock.
 	Socket string
+	// Namespace is the containerd namespace. Empty: "spare".
+	Namespace string
 	// WorkDir holds per-job directories (inputs, outputs). Empty: a
 	// "spare-jobs" directory under the OS temp directory.
 	WorkDir string
@@ -56,6 +58,9 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if cfg.Socket == "" {
 		cfg.Socket = "/run/containerd/containerd.sock"
 	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = Namespace
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
@@ -66,7 +71,7 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 		return nil, fmt.Errorf("%w: socket %s: %v — start it (sudo systemctl start containerd) or pass --containerd SOCK", ErrUnavailable, cfg.Socket, err)
 	}
 	client, err := containerd.New(cfg.Socket,
-		containerd.WithDefaultNamespace(Namespace),
+		containerd.WithDefaultNamespace(cfg.Namespace),
 		containerd.WithTimeout(5*time.Second),
 	)
 	if err != nil {
@@ -101,9 +106,9 @@ func (s *Sandbox) Version(ctx context.Context) (string, error) {
 // Host returns the ceilings jobs are validated against.
 func (s *Sandbox) Host() Host { return s.host }
 
-// ns puts the Spare namespace on ctx.
+// ns puts the sandbox's namespace on ctx.
 func (s *Sandbox) ns(ctx context.Context) context.Context {
-	return namespaces.WithNamespace(ctx, Namespace)
+	return namespaces.WithNamespace(ctx, s.cfg.Namespace)
 }
 
 // isNotFound reports a containerd "not found" in any wrapping.
