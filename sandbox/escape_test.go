@@ -18,7 +18,7 @@ import (
 // probeResult is one JSON line printed by the probe.
 type probeResult map[string]any
 
-func (r probeResult) ok() bool        { b, _ := r["success"].(bool); return b }
+func (r probeResult) ok() bool            { b, _ := r["success"].(bool); return b }
 func (r probeResult) str(k string) string { s, _ := r[k].(string); return s }
 func (r probeResult) num(k string) float64 {
 	f, _ := r[k].(float64)
