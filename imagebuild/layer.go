@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -80,9 +79,9 @@ func (lw *layerWriter) add(path string) error {
 		ModTime: epoch,
 		Format:  tar.FormatPAX,
 	}
-	st, _ := fi.Sys().(*syscall.Stat_t)
-	if lw.keepOwners && st != nil {
-		hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
+	uid, gid, id, nlink, known := fileIDs(fi)
+	if lw.keepOwners && known {
+		hdr.Uid, hdr.Gid = uid, gid
 	}
 
 	switch m := fi.Mode(); {
@@ -105,8 +104,7 @@ func (lw *layerWriter) add(path string) error {
 		lw.skipped++
 		return nil
 	case m.IsRegular():
-		if st != nil && st.Nlink > 1 {
-			id := inode{dev: uint64(st.Dev), ino: st.Ino}
+		if known && nlink > 1 {
 			if first, ok := lw.links[id]; ok {
 				hdr.Typeflag = tar.TypeLink
 				hdr.Linkname = first
