@@ -6,12 +6,15 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sparegpu/spare/imagebuild"
 )
 
 func TestImportRejects(t *testing.T) {
@@ -26,8 +29,10 @@ func TestImportRejects(t *testing.T) {
 	if err := os.WriteFile(corrupt, bytes.Repeat([]byte("not a tar"), 1000), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Tamper with an image whose blobs containerd has never seen: a known
+	// blob is taken from the store by digest and the archive's copy ignored.
 	tampered := filepath.Join(dir, "tampered.tar")
-	writeTampered(t, archive, tampered)
+	writeTampered(t, uniqueArchive(t), tampered)
 
 	cases := []struct {
 		name   string
@@ -94,6 +99,28 @@ func TestImageListAndRemove(t *testing.T) {
 	if _, err := sb.Resolve(ctx, img.Digest); !errors.Is(err, ErrImageNotFound) {
 		t.Errorf("resolve after remove: %v, want ErrImageNotFound", err)
 	}
+}
+
+// uniqueArchive builds a small image no other test has imported.
+func uniqueArchive(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	// Random, so the layer does not compress and is the largest blob.
+	b := make([]byte, 64<<10)
+	_, _ = rand.Read(b)
+	if err := os.WriteFile(filepath.Join(root, "unique"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "unique.tar")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := imagebuild.Build(context.Background(), imagebuild.Config{Rootfs: root, Ref: "spare.local/unique:1"}, f); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func imageNames(t *testing.T, sb *Sandbox) []string {
