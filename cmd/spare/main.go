@@ -103,6 +103,7 @@ you for every second of work. The same binary submits jobs.`,
 		newVersionCmd(g),
 		newRunCmd(g),
 		newImageCmd(g),
+		newDoctorCmd(g),
 	)
 	return root
 }

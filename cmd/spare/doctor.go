@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sparegpu/spare/config"
+	"github.com/sparegpu/spare/doctor"
+)
+
+func newDoctorCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "Check that this machine can run jobs, and say how to fix what is missing",
+		Long: `Check containerd, runc, cgroups and the freezer, GPU devices and the data
+directory. Each problem comes with the command that fixes it. Exits 1 when
+something required is missing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, err := config.DataDir(g.dataDir)
+			if err != nil {
+				return err
+			}
+			checks := doctor.Standard(doctor.Options{Socket: g.containerd, DataDir: dir})
+			checks = append(checks, extraDoctorChecks()...)
+			rs := doctor.Run(cmd.Context(), checks)
+			healthy := doctor.Healthy(rs)
+			out := cmd.OutOrStdout()
+			if g.json {
+				if err := json.NewEncoder(out).Encode(map[string]any{"healthy": healthy, "checks": rs}); err != nil {
+					return err
+				}
+			} else {
+				for _, r := range rs {
+					mark := map[doctor.Status]string{doctor.OK: "ok  ", doctor.Warn: "warn", doctor.Fail: "FAIL"}[r.Status]
+					fmt.Fprintf(out, "%s  %-22s %s\n", mark, r.Name, r.Detail)
+					if r.Fix != "" && r.Status != doctor.OK {
+						fmt.Fprintf(out, "      %-22s fix: %s\n", "", r.Fix)
+					}
+				}
+				if healthy {
+					fmt.Fprintln(out, "\nThis machine can run Spare jobs.")
+				} else {
+					fmt.Fprintln(out, "\nThis machine cannot run Spare jobs yet: fix the FAIL lines above.")
+				}
+			}
+			if !healthy {
+				return exitError{exitFailure}
+			}
+			return nil
+		},
+	}
+}
+
+// extraDoctorChecks are the checks of packages beyond the sandbox.
+func extraDoctorChecks() []doctor.Check { return nil }

@@ -1,0 +1,201 @@
+// Package doctor checks that this machine can run Spare jobs and says, for
+// each problem, the one command that fixes it.
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sparegpu/spare/sandbox"
+)
+
+// Status of one check.
+type Status string
+
+const (
+	OK   Status = "ok"
+	Warn Status = "warn" // works, but something is missing or odd
+	Fail Status = "fail"
+)
+
+// Result is the outcome of one check.
+type Result struct {
+	Name     string `json:"name"`
+	Status   Status `json:"status"`
+	Detail   string `json:"detail"`
+	Fix      string `json:"fix,omitempty"`
+	Required bool   `json:"required"`
+}
+
+// Check is one named test of the machine.
+type Check struct {
+	Name     string
+	Required bool // a failure means no job can run
+	Run      func(ctx context.Context) Result
+}
+
+// Options locate what the checks look at. The zero value checks the system
+// containerd and the default data directory.
+type Options struct {
+	Socket  string // containerd socket; empty: the system one
+	DataDir string // data directory; empty: skip the check
+	// CgroupRoot is where cgroups are mounted. Empty: /sys/fs/cgroup.
+	CgroupRoot string
+}
+
+// Run runs the checks in order, each with a time limit.
+func Run(ctx context.Context, checks []Check) []Result {
+	out := make([]Result, 0, len(checks))
+	for _, c := range checks {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		r := c.Run(cctx)
+		cancel()
+		r.Name, r.Required = c.Name, c.Required
+		out = append(out, r)
+	}
+	return out
+}
+
+// Healthy reports whether every required check passed.
+func Healthy(rs []Result) bool {
+	for _, r := range rs {
+		if r.Required && r.Status == Fail {
+			return false
+		}
+	}
+	return true
+}
+
+// Standard returns the checks for running jobs: data directory,
+// containerd, runc and its shim, cgroups and the freezer, and CDI specs
+// for GPUs.
+func Standard(o Options) []Check {
+	if o.CgroupRoot == "" {
+		o.CgroupRoot = "/sys/fs/cgroup"
+	}
+	var checks []Check
+	if o.DataDir != "" {
+		checks = append(checks, Check{"data directory", true, func(context.Context) Result { return checkDataDir(o.DataDir) }})
+	}
+	return append(checks,
+		Check{"containerd", true, func(ctx context.Context) Result { return checkContainerd(ctx, o.Socket) }},
+		Check{"runc", true, func(ctx context.Context) Result {
+			return checkBinary(ctx, "runc", "sudo apt-get install runc", "--version")
+		}},
+		Check{"containerd runc shim", true, func(ctx context.Context) Result {
+			return checkBinary(ctx, "containerd-shim-runc-v2", "sudo apt-get install containerd", "-v")
+		}},
+		Check{"cgroups", true, func(context.Context) Result { return checkCgroups(o.CgroupRoot) }},
+		Check{"GPU devices (CDI)", false, func(context.Context) Result { return checkCDI() }},
+	)
+}
+
+func checkDataDir(dir string) Result {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Result{Status: Fail, Detail: err.Error(), Fix: "pass a writable --data DIR"}
+	}
+	f, err := os.CreateTemp(dir, ".doctor-*")
+	if err != nil {
+		return Result{Status: Fail, Detail: fmt.Sprintf("%s is not writable: %v", dir, err), Fix: "sudo chown -R $USER " + dir}
+	}
+	f.Close()
+	os.Remove(f.Name())
+	fi, _ := os.Stat(dir)
+	if fi != nil && fi.Mode().Perm()&0o077 != 0 {
+		return Result{Status: Warn, Detail: fmt.Sprintf("%s is readable by others (%s)", dir, fi.Mode().Perm()), Fix: "chmod 700 " + dir}
+	}
+	return Result{Status: OK, Detail: dir}
+}
+
+func checkContainerd(ctx context.Context, socket string) Result {
+	sb, err := sandbox.New(ctx, sandbox.Config{Socket: socket, WorkDir: os.TempDir()})
+	if err != nil {
+		return Result{Status: Fail, Detail: err.Error(), Fix: containerdFix(err)}
+	}
+	defer sb.Close()
+	v, err := sb.Version(ctx)
+	if err != nil {
+		return Result{Status: Fail, Detail: err.Error(), Fix: containerdFix(err)}
+	}
+	return Result{Status: OK, Detail: "containerd " + v + " at " + socketOrDefault(socket)}
+}
+
+func socketOrDefault(s string) string {
+	if s == "" {
+		return "/run/containerd/containerd.sock"
+	}
+	return s
+}
+
+func containerdFix(err error) string {
+	switch {
+	case errors.Is(err, os.ErrPermission) || strings.Contains(err.Error(), "permission denied"):
+		return "run Spare's daemon as root, or add yourself to the group owning the containerd socket"
+	case !onPath("containerd"):
+		return "sudo apt-get install containerd && sudo systemctl enable --now containerd"
+	}
+	return "sudo systemctl start containerd"
+}
+
+func onPath(name string) bool {
+	_, err := exec.LookPath(name)
+	return err == nil
+}
+
+func checkBinary(ctx context.Context, name, fix string, versionArg string) Result {
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return Result{Status: Fail, Detail: name + " not found on PATH", Fix: fix}
+	}
+	out, err := exec.CommandContext(ctx, p, versionArg).CombinedOutput()
+	if err != nil {
+		return Result{Status: Fail, Detail: fmt.Sprintf("%s does not run: %v", p, err), Fix: fix}
+	}
+	return Result{Status: OK, Detail: strings.Join(strings.Fields(string(out)), " ")}
+}
+
+// checkCgroups finds the cgroup version and whether the freezer, which
+// gives the machine back at once, is there.
+func checkCgroups(root string) Result {
+	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
+		// cgroup v2: the freezer is cgroup.freeze in every non-root group (Linux ≥ 5.2).
+		matches, _ := filepath.Glob(filepath.Join(root, "*", "cgroup.freeze"))
+		if len(matches) == 0 {
+			return Result{Status: Fail, Detail: "cgroup v2 without cgroup.freeze (kernel older than 5.2?)", Fix: "upgrade to a Linux kernel ≥ 5.2"}
+		}
+		return Result{Status: OK, Detail: "cgroup v2 with freezer"}
+	}
+	if _, err := os.Stat(filepath.Join(root, "freezer")); err == nil {
+		return Result{Status: OK, Detail: "cgroup v1 with freezer"}
+	}
+	if _, err := os.Stat(root); err != nil {
+		return Result{Status: Fail, Detail: "no cgroup filesystem at " + root, Fix: "mount cgroups (systemd does this at boot)"}
+	}
+	return Result{Status: Fail, Detail: "cgroup v1 without the freezer controller", Fix: "boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2"}
+}
+
+// checkCDI looks for NVIDIA GPU specs. Their absence is only a failure
+// when an NVIDIA driver is loaded.
+func checkCDI() Result {
+	devs := sandbox.CDIDevices("nvidia.com/gpu")
+	driver := fileExists("/proc/driver/nvidia/version") || fileExists("/dev/nvidia0")
+	switch {
+	case len(devs) > 0:
+		return Result{Status: OK, Detail: fmt.Sprintf("%d NVIDIA GPU device names in /etc/cdi or /var/run/cdi", len(devs))}
+	case driver:
+		return Result{Status: Warn, Detail: "an NVIDIA driver is loaded but no CDI spec names its GPUs, so jobs cannot use them",
+			Fix: "sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml (from nvidia-container-toolkit)"}
+	}
+	return Result{Status: OK, Detail: "no NVIDIA GPU: CPU-only jobs"}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
