@@ -52,7 +52,7 @@ func (l ImageLimits) withDefaults() ImageLimits {
 
 // digestRefPrefix names the image record kept for every imported manifest,
 // so a job can name an image by digest alone.
-const digestRefPrefix = "spare.local/image@"
+const digestRefPrefix = LocalRefPrefix + "image@"
 
 // Image describes an image in Spare's containerd namespace.
 type Image struct {
@@ -183,9 +183,16 @@ func unpackedSize(ctx context.Context, cs content.Store, desc ocispec.Descriptor
 	return io.Copy(io.Discard, io.LimitReader(d, max))
 }
 
+// LocalRefPrefix starts the names of images that exist only locally
+// (built by `spare image build`); they are never pulled.
+const LocalRefPrefix = "spare.local/"
+
 // Pull fetches ref from a registry this host can reach and unpacks it.
 func (s *Sandbox) Pull(ctx context.Context, ref string, opt ImportOptions) (Image, error) {
 	ctx = s.ns(ctx)
+	if strings.HasPrefix(ref, LocalRefPrefix) {
+		return Image{}, fmt.Errorf("%w: %s is a local image name — import its archive first (spare image import FILE.tar)", ErrImageNotFound, ref)
+	}
 	img, err := s.client.Pull(ctx, ref, containerd.WithPullUnpack,
 		containerd.WithPullLabels(map[string]string{LabelManaged: "true"}))
 	if err != nil {

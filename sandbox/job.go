@@ -131,7 +131,9 @@ func (s *Sandbox) Start(ctx context.Context, spec JobSpec) (_ *Job, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating task: %w", err)
 	}
-	j.exitCh, err = j.task.Wait(ctx)
+	// The exit channel must outlive a cancelled caller: Wait stops the job
+	// and still needs its exit status.
+	j.exitCh, err = j.task.Wait(context.WithoutCancel(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("waiting on task: %w", err)
 	}
@@ -139,7 +141,7 @@ func (s *Sandbox) Start(ctx context.Context, spec JobSpec) (_ *Job, err error) {
 		return nil, fmt.Errorf("starting job: %w", err)
 	}
 	j.started = time.Now()
-	j.peaks = startPeakSampler(ctx, j.task)
+	j.peaks = startPeakSampler(context.WithoutCancel(ctx), j.task)
 	s.log.Debug("job started", "job", j.id, "image", spec.Image, "pid", j.task.Pid())
 	return j, nil
 }

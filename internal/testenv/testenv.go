@@ -64,3 +64,14 @@ func Display(t testing.TB) string {
 	Need(t, d != "", "an X server", "run `make test`, which starts Xvfb and sets DISPLAY")
 	return d
 }
+
+// Workload returns the path of a reference workload image archive built
+// by `make workloads` (SPARE_WORKLOADS names the directory).
+func Workload(t testing.TB, name string) string {
+	t.Helper()
+	dir := os.Getenv("SPARE_WORKLOADS")
+	p := dir + "/" + name + ".tar"
+	_, err := os.Stat(p)
+	Need(t, dir != "" && err == nil, "the "+name+" workload image", "run `make workloads` and set SPARE_WORKLOADS (make test does both)")
+	return p
+}

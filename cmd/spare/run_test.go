@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sparegpu/spare/internal/testenv"
+)
+
+// spareBin is the spare binary built once for these tests.
+var spareBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "spare-bin")
+	if err != nil {
+		panic(err)
+	}
+	spareBin = filepath.Join(dir, "spare")
+	if out, err := exec.Command("go", "build", "-o", spareBin, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// spare runs the binary against the test containerd with a fresh data dir
+// per test.
+func spare(t *testing.T, args ...string) cliResult {
+	t.Helper()
+	testenv.NeedRoot(t)
+	sock := testenv.ContainerdSocket(t)
+	data := dataDir(t)
+	cmd := exec.Command(spareBin, append([]string{"--data", data, "--containerd", sock}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return cliResult{code, out.String(), errb.String()}
+}
+
+// dataDir is one data directory per top-level test.
+func dataDir(t *testing.T) string {
+	t.Helper()
+	name := strings.SplitN(t.Name(), "/", 2)[0]
+	dir := filepath.Join(os.TempDir(), "spare-cli-test", name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func summary(t *testing.T, r cliResult) runSummary {
+	t.Helper()
+	var s runSummary
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("--json printed %q: %v (stderr %s)", r.stdout, err, r.stderr)
+	}
+	return s
+}
+
+func TestRunRenderIsReproducible(t *testing.T) {
+	img := testenv.Workload(t, "render")
+	var digests []string
+	for i := range 2 {
+		out := filepath.Join(t.TempDir(), "out")
+		r := spare(t, "run", "--image", img, "--output", out, "--json")
+		if r.code != 0 {
+			t.Fatalf("run %d exited %d: %s", i, r.code, r.stderr)
+		}
+		s := summary(t, r)
+		if len(s.Outputs) != 1 || s.Outputs[0].Path != "frame.bmp" {
+			t.Fatalf("outputs %+v, want frame.bmp", s.Outputs)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "frame.bmp"))
+		if err != nil || !bytes.HasPrefix(b, []byte("BM")) || int64(len(b)) != s.Outputs[0].Size {
+			t.Fatalf("frame.bmp: %d bytes, %v; want a BMP of %d bytes", len(b), err, s.Outputs[0].Size)
+		}
+		digests = append(digests, s.Outputs[0].SHA256)
+	}
+	if digests[0] != digests[1] {
+		t.Errorf("two renders of one scene differ: %s vs %s", digests[0], digests[1])
+	}
+}
+
+func TestRunExitCodeIsTheJobs(t *testing.T) {
+	img := testenv.Workload(t, "probe")
+	r := spare(t, "run", "--image", img, "--json", "--", "exit", "3")
+	if r.code != 3 || summary(t, r).ExitCode != 3 {
+		t.Errorf("exit %d, summary %s; want 3", r.code, r.stdout)
+	}
+	r = spare(t, "run", "--image", img, "--", "echo", "hello", "world")
+	if r.code != 0 || !strings.Contains(r.stdout, `"text":"hello world"`) {
+		t.Errorf("echo: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+func TestRunInputsAreReadOnly(t *testing.T) {
+	img := testenv.Workload(t, "probe")
+	in := filepath.Join(t.TempDir(), "scene.txt")
+	os.WriteFile(in, []byte("input bytes"), 0o600)
+	r := spare(t, "run", "--image", img, "--input", in, "--", "read", "/input/scene.txt")
+	if r.code != 0 || !strings.Contains(r.stdout, `"content":"input bytes"`) {
+		t.Errorf("read input: exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = spare(t, "run", "--image", img, "--input", in, "--", "write", "/input/scene.txt")
+	if r.code == 0 || !strings.Contains(r.stdout, "EROFS") {
+		t.Errorf("write input: exit %d, %s; want EROFS", r.code, r.stdout)
+	}
+}
+
+func TestRunTimeout(t *testing.T) {
+	img := testenv.Workload(t, "probe")
+	start := time.Now()
+	r := spare(t, "run", "--image", img, "--timeout", "1s", "--", "sleep", "1m")
+	if r.code != exitTimeout || !strings.Contains(r.stderr, "time limit (1s)") {
+		t.Errorf("exit %d, stderr %q; want %d naming the limit", r.code, r.stderr, exitTimeout)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("a 1 s limit took %s", d)
+	}
+}
+
+func TestRunBadInput(t *testing.T) {
+	probe := testenv.Workload(t, "probe")
+	corrupt := filepath.Join(t.TempDir(), "corrupt.tar")
+	os.WriteFile(corrupt, []byte("this is not an image"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		says string
+	}{
+		{"no image flag", []string{"run", "--", "true"}, exitUsage, "--image is required"},
+		{"missing tarball", []string{"run", "--image", "/nonexistent/job.tar"}, exitFailure, "/nonexistent/job.tar: no such file"},
+		{"corrupt tarball", []string{"run", "--image", corrupt}, exitFailure, "bad image archive"},
+		{"digest mismatch", []string{"run", "--image", probe, "--digest", "sha256:" + strings.Repeat("0", 64)}, exitFailure, "digest mismatch"},
+		{"unknown image", []string{"run", "--image", "spare.local/nothing:1"}, exitFailure, "import its archive first"},
+		{"absurd memory", []string{"run", "--image", probe, "--memory", "100T"}, exitFailure, "--memory 100 TiB"},
+		{"bad memory syntax", []string{"run", "--image", probe, "--memory", "lots"}, exitUsage, "--memory"},
+		{"absurd cpus", []string{"run", "--image", probe, "--cpus", "4096"}, exitFailure, "--cpus 4096"},
+		{"no GPU", []string{"run", "--image", probe, "--gpus", "1"}, exitFailure, "no CDI spec lists an NVIDIA GPU"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := spare(t, c.args...)
+			if r.code != c.code || !strings.Contains(r.stderr, c.says) {
+				t.Errorf("exit %d, stderr %q; want %d saying %q", r.code, r.stderr, c.code, c.says)
+			}
+			if n := strings.Count(strings.TrimSpace(r.stderr), "\n"); n > 1 {
+				t.Errorf("error is %d lines, want one: %q", n+1, r.stderr)
+			}
+		})
+	}
+	// Nothing is left behind: no job directories.
+	entries, _ := os.ReadDir(filepath.Join(dataDir(t), "jobs"))
+	if len(entries) != 0 {
+		t.Errorf("%d job directories left", len(entries))
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	testenv.NeedRoot(t)
+	img := testenv.Workload(t, "probe")
+	sock := testenv.ContainerdSocket(t)
+	data := dataDir(t)
+	cmd := exec.Command(spareBin, "--data", data, "--containerd", sock, "run", "--image", img, "--", "counter")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1)
+	if _, err := out.Read(buf); err != nil { // the job printed: it runs
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	go func() { _, _ = bytes.NewBuffer(nil).ReadFrom(out) }()
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("interrupted run: %v, want exit 130", err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(data, "jobs"))
+	if len(entries) != 0 {
+		t.Errorf("%d job directories left after an interrupt", len(entries))
+	}
+}
