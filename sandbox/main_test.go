@@ -61,7 +61,7 @@ var probeArchive = sync.OnceValues(func() (string, error) {
 
 // testSandbox connects to the test containerd with a private work
 // directory and imports the probe image.
-func testSandbox(t *testing.T) (*Sandbox, Image) {
+func testSandbox(t testing.TB) (*Sandbox, Image) {
 	t.Helper()
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Prints Spare's performance figures. Run through `make bench`, which
+# starts a private containerd and builds the workloads first. Each figure is
+# a median over repeated runs; ratios compare against a baseline measured
+# in the same run, interleaved, so a noisy machine moves both alike.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${BENCHTIME:=20x}"
+run() { echo; echo "## $1"; shift; go test -run '^$' "$@" 2>&1 | grep -E '^(Benchmark|ok|FAIL|---)' ; }
+
+run "spare run vs ctr run --rm (trivial job; goal ratio <= 1.3)" -bench RunVsCtr -benchtime "$BENCHTIME" ./cmd/spare
+run "pause latency, call -> frozen, 50 cycles (goal p99 <= 50 ms)" -bench PauseLatency -benchtime 1x ./sandbox
+run "workloads: import and run time" -bench Workloads -benchtime 5x ./cmd/spare
+# Benchmarks of other packages, where they exist.
+for pkg in ./wallet/... ./node/... ./presence/... ./p2p/...; do
+  [ -n "$(go list "$pkg" 2>/dev/null)" ] || continue
+  run "$pkg" -bench . -benchtime 1s "$pkg"
+done
