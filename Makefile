@@ -5,8 +5,9 @@ BIN       := bin/spare
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
 WORKLOADS ?= workloads/out
-# Packages without the desktop UI: they must build for every OS.
-CORE_PKGS  = $(shell $(GO) list ./... | grep -v -e /app -e /cmd/spare)
+# Packages without the desktop UI: they must build for every OS. (The
+# workloads are Linux job images.)
+CORE_PKGS  = $(shell $(GO) list ./... | grep -v -e /app -e /cmd/spare -e /workloads)
 
 export SPARE_WORKLOADS := $(abspath $(WORKLOADS))
 
