@@ -98,6 +98,11 @@ func New(cfg Config) *Governor {
 
 func (g *Governor) send(f func(*Inputs)) error {
 	select {
+	case <-g.done:
+		return ErrStopped
+	default:
+	}
+	select {
 	case g.events <- f:
 		return nil
 	case <-g.done:
