@@ -1,0 +1,257 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kind is the governor's top-level state.
+type Kind int
+
+// The governor's states. See DESIGN.md, section Governor.
+const (
+	Off       Kind = iota // switched off or no usable GPU
+	Paused                // the owner paused sharing (until a time, or until resumed)
+	Waiting               // allowed in principle, held back for a reason
+	Available             // advertising free GPUs, accepting work
+	Running               // a job runs
+	Frozen                // a job is frozen (cgroup freezer) because the owner came back
+	Draining              // ending jobs before the node stops
+)
+
+var kindNames = [...]string{"Off", "Paused", "Waiting", "Available", "Running", "Frozen", "Draining"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && k >= 0 {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// ReasonCode says why the governor holds back, freezes or ends work.
+type ReasonCode string
+
+// Reasons, stable strings for JSON and the LocalAPI.
+const (
+	ReasonNone        ReasonCode = ""
+	ReasonActive      ReasonCode = "active"       // recent keyboard/mouse input
+	ReasonSilent      ReasonCode = "silent"       // no word from the presence sensor
+	ReasonIdleUnknown ReasonCode = "idle-unknown" // the sensor cannot read input idle time
+	ReasonSleeping    ReasonCode = "sleeping"     // the computer is suspending
+	ReasonGame        ReasonCode = "game"         // a game or fullscreen program
+	ReasonForeignGPU  ReasonCode = "foreign-gpu"  // another program uses the GPU
+	ReasonBattery     ReasonCode = "battery"      // running on battery
+	ReasonCharge      ReasonCode = "charge"       // battery below the charge floor
+	ReasonHot         ReasonCode = "hot"          // GPU at or above the temperature limit
+	ReasonSchedule    ReasonCode = "schedule"     // outside the schedule
+	ReasonNoGPU       ReasonCode = "no-gpu"       // no GPU telemetry (yet, or stale)
+	ReasonPaused      ReasonCode = "paused"       // the owner paused
+	ReasonDraining    ReasonCode = "draining"     // the node is stopping
+	ReasonOff         ReasonCode = "off"          // switched off
+)
+
+// Reason is a ReasonCode with the facts needed to say it in words.
+type Reason struct {
+	Code ReasonCode `json:"code"`
+	// At is a moment the sentence counts from (last input, last report).
+	At time.Time `json:"at,omitzero"`
+	// Next is when the hold is expected to lift (zero: unknown).
+	Next time.Time `json:"next,omitzero"`
+	// Detail names the thing: a program, a GPU, an off reason.
+	Detail string `json:"detail,omitempty"`
+	// Value is a number for the sentence: °C, percent.
+	Value int `json:"value,omitempty"`
+	// Limit is the threshold Value is compared to.
+	Limit int `json:"limit,omitempty"`
+}
+
+// Phrase renders the reason as a clause a person reads, at now.
+func (r Reason) Phrase(now time.Time) string {
+	var s string
+	switch r.Code {
+	case ReasonActive:
+		s = "you were active " + ago(now, r.At)
+	case ReasonSilent:
+		if r.At.IsZero() {
+			s = "no word yet from the Spare app, so assuming you are here"
+		} else {
+			s = "no word from the Spare app for " + Human(now.Sub(r.At)) + ", so assuming you are here"
+		}
+	case ReasonIdleUnknown:
+		s = "cannot tell whether you are using the computer"
+	case ReasonSleeping:
+		s = "the computer is going to sleep"
+	case ReasonGame:
+		s = r.Detail + " is running"
+	case ReasonForeignGPU:
+		s = r.Detail + " is using the GPU"
+	case ReasonBattery:
+		s = "running on battery"
+	case ReasonCharge:
+		s = fmt.Sprintf("battery at %d %%, below %d %%", r.Value, r.Limit)
+	case ReasonHot:
+		s = fmt.Sprintf("%s at %d °C — resuming at %d °C", r.Detail, r.Value, r.Limit)
+	case ReasonSchedule:
+		s = "outside your schedule"
+		if !r.Next.IsZero() {
+			s += " — next window " + clock(now, r.Next)
+		}
+		return s
+	case ReasonNoGPU:
+		s = r.Detail
+		if s == "" {
+			s = "no GPU readings"
+		}
+	case ReasonPaused:
+		s = "paused by you"
+	case ReasonDraining:
+		s = "Spare is stopping"
+	case ReasonOff:
+		s = r.Detail
+		if s == "" {
+			s = "switched off"
+		}
+	default:
+		s = string(r.Code)
+	}
+	if !r.Next.IsZero() && r.Next.After(now) {
+		s += " — starting in " + Human(r.Next.Sub(now))
+	}
+	return s
+}
+
+// State is the governor's state with what a person needs to read it.
+type State struct {
+	Kind Kind `json:"kind"`
+	// Job is the job Running or Frozen (the first, when several run).
+	Job string `json:"job,omitempty"`
+	// Since is when a job was frozen (Frozen), or when the state began.
+	Since time.Time `json:"since,omitzero"`
+	// Until is when a pause ends; zero while Paused means until resumed.
+	Until time.Time `json:"until,omitzero"`
+	// Reason explains Off, Waiting and Frozen.
+	Reason Reason `json:"reason,omitzero"`
+	// EndsAt is when a frozen job will be ended if the owner stays.
+	EndsAt time.Time `json:"ends_at,omitzero"`
+	// GPUs names the GPUs Available offers or a job runs on.
+	GPUs []string `json:"gpus,omitempty"`
+}
+
+// String is the compact form for logs: "Frozen(job-1, since 12:00:03.250)".
+func (s State) String() string {
+	switch s.Kind {
+	case Paused:
+		if s.Until.IsZero() {
+			return "Paused(until resumed)"
+		}
+		return "Paused(until " + s.Until.Format(time.RFC3339) + ")"
+	case Waiting, Off:
+		return s.Kind.String() + "(" + string(s.Reason.Code) + ")"
+	case Running:
+		return "Running(" + s.Job + ")"
+	case Frozen:
+		return "Frozen(" + s.Job + ", since " + s.Since.Format("15:04:05.000") + ")"
+	}
+	return s.Kind.String()
+}
+
+// Sentence is what the tray shows verbatim, rendered at now:
+// "Waiting: you were active 40 s ago — starting in 4 min 20 s".
+func (s State) Sentence(now time.Time) string {
+	switch s.Kind {
+	case Off:
+		return "Off: " + s.Reason.Phrase(now)
+	case Paused:
+		if s.Until.IsZero() {
+			return "Paused until you resume"
+		}
+		return "Paused until " + clockAt(now, s.Until) + " (" + Human(s.Until.Sub(now)) + " left)"
+	case Waiting:
+		return "Waiting: " + s.Reason.Phrase(now)
+	case Available:
+		return "Available: offering " + strings.Join(s.GPUs, ", ") + " for work"
+	case Running:
+		return "Running job " + short(s.Job) + " on " + strings.Join(s.GPUs, ", ")
+	case Frozen:
+		out := "Frozen " + ago(now, s.Since) + ": " + s.Reason.Phrase(now)
+		if !s.EndsAt.IsZero() {
+			if s.EndsAt.After(now) {
+				out += " — the job ends in " + Human(s.EndsAt.Sub(now)) + " unless you step away"
+			} else {
+				out += " — ending the job"
+			}
+		}
+		return out
+	case Draining:
+		return "Draining: ending work before Spare stops"
+	}
+	return s.Kind.String()
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "a while ago"
+	}
+	d := now.Sub(t)
+	if d < time.Second {
+		return "just now"
+	}
+	return Human(d) + " ago"
+}
+
+// Human writes a duration the way the tray says it: "40 s", "4 min 20 s",
+// "12 min", "1 h 5 min". It rounds to the nearest second.
+func Human(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	sec := int64((d + time.Second/2) / time.Second)
+	switch {
+	case sec < 60:
+		return fmt.Sprintf("%d s", sec)
+	case sec < 600:
+		if sec%60 == 0 {
+			return fmt.Sprintf("%d min", sec/60)
+		}
+		return fmt.Sprintf("%d min %d s", sec/60, sec%60)
+	case sec < 3600:
+		return fmt.Sprintf("%d min", (sec+30)/60)
+	default:
+		m := (sec + 30) / 60
+		if m%60 == 0 {
+			return fmt.Sprintf("%d h", m/60)
+		}
+		return fmt.Sprintf("%d h %d min", m/60, m%60)
+	}
+}
+
+// clock says when t happens relative to now: "at 22:00", "tomorrow at 06:00".
+func clock(now, t time.Time) string {
+	c := clockAt(now, t)
+	if strings.HasPrefix(c, "tomorrow ") {
+		return "tomorrow at " + strings.TrimPrefix(c, "tomorrow ")
+	}
+	return "at " + c
+}
+
+func clockAt(now, t time.Time) string {
+	t = t.In(now.Location())
+	ny, nm, nd := now.Date()
+	ty, tm, td := t.Date()
+	switch {
+	case ny == ty && nm == tm && nd == td:
+		return t.Format("15:04")
+	case now.AddDate(0, 0, 1).Day() == td && t.Sub(now) < 48*time.Hour:
+		return "tomorrow " + t.Format("15:04")
+	default:
+		return t.Format("Mon 2 Jan 15:04")
+	}
+}

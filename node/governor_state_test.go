@@ -1,0 +1,183 @@
+package node
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sparegpu/spare/gpu"
+	"github.com/sparegpu/spare/presence"
+)
+
+func TestSentence(t *testing.T) {
+	now := time.Date(2025, 3, 14, 20, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		st   State
+		want string
+	}{
+		{"waiting, active", State{Kind: Waiting, Reason: Reason{Code: ReasonActive, At: now.Add(-40 * time.Second), Next: now.Add(260 * time.Second)}},
+			"Waiting: you were active 40 s ago — starting in 4 min 20 s"},
+		{"paused for an hour", State{Kind: Paused, Until: now.Add(time.Hour)}, "Paused until 21:00 (1 h left)"},
+		{"paused until tomorrow", State{Kind: Paused, Until: time.Date(2025, 3, 15, 6, 0, 0, 0, time.UTC)}, "Paused until tomorrow 06:00 (10 h left)"},
+		{"paused until resumed", State{Kind: Paused}, "Paused until you resume"},
+		{"frozen by input", State{Kind: Frozen, Job: "job-1", Since: now.Add(-2 * time.Second), EndsAt: now.Add(8 * time.Second),
+			Reason: Reason{Code: ReasonActive, At: now.Add(-2 * time.Second)}},
+			"Frozen 2 s ago: you were active 2 s ago — the job ends in 8 s unless you step away"},
+		{"frozen hot", State{Kind: Frozen, Job: "job-1", Since: now.Add(-time.Minute), EndsAt: now.Add(time.Minute),
+			Reason: Reason{Code: ReasonHot, Detail: "RTX 4090", Value: 84, Limit: 75}},
+			"Frozen 1 min ago: RTX 4090 at 84 °C — resuming at 75 °C — the job ends in 1 min unless you step away"},
+		{"schedule", State{Kind: Waiting, Reason: Reason{Code: ReasonSchedule, Next: now.Add(2 * time.Hour)}}, "Waiting: outside your schedule — next window at 22:00"},
+		{"battery", State{Kind: Waiting, Reason: Reason{Code: ReasonBattery}}, "Waiting: running on battery"},
+		{"charge", State{Kind: Waiting, Reason: Reason{Code: ReasonCharge, Value: 15, Limit: 20}}, "Waiting: battery at 15 %, below 20 %"},
+		{"game", State{Kind: Waiting, Reason: Reason{Code: ReasonGame, Detail: "eldenring.exe"}}, "Waiting: eldenring.exe is running"},
+		{"silent", State{Kind: Waiting, Reason: Reason{Code: ReasonSilent, At: now.Add(-90 * time.Second)}},
+			"Waiting: no word from the Spare app for 1 min 30 s, so assuming you are here"},
+		{"available", State{Kind: Available, GPUs: []string{"RTX 4090"}}, "Available: offering RTX 4090 for work"},
+		{"running", State{Kind: Running, Job: "0123456789abcdef", GPUs: []string{"RTX 4090"}}, "Running job 0123456789ab on RTX 4090"},
+		{"off", State{Kind: Off, Reason: Reason{Code: ReasonOff, Detail: "no NVIDIA GPU"}}, "Off: no NVIDIA GPU"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.st.Sentence(now); got != tt.want {
+				t.Errorf("Sentence =\n %q\nwant\n %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHuman(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0 s", 40 * time.Second: "40 s", 260 * time.Second: "4 min 20 s", 5 * time.Minute: "5 min",
+		12*time.Minute + 20*time.Second: "12 min", time.Hour + 5*time.Minute: "1 h 5 min", 2 * time.Hour: "2 h",
+		-time.Second: "0 s",
+	} {
+		if got := Human(d); got != want {
+			t.Errorf("Human(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestStateString(t *testing.T) {
+	since := time.Date(2025, 3, 14, 20, 0, 3, 250e6, time.UTC)
+	for st, want := range map[*State]string{
+		{Kind: Off, Reason: Reason{Code: ReasonOff}}: "Off(off)",
+		{Kind: Paused}: "Paused(until resumed)",
+		{Kind: Waiting, Reason: Reason{Code: ReasonActive}}: "Waiting(active)",
+		{Kind: Available}:                      "Available",
+		{Kind: Running, Job: "j"}:              "Running(j)",
+		{Kind: Frozen, Job: "j", Since: since}: "Frozen(j, since 20:00:03.250)",
+		{Kind: Draining}:                       "Draining",
+	} {
+		if got := st.String(); got != want {
+			t.Errorf("String = %q, want %q", got, want)
+		}
+	}
+	if got := Kind(42).String(); got != "Kind(42)" {
+		t.Errorf("unknown kind: %q", got)
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	night, err := ParseWindow("22:00-07:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseWindow("22h"); err == nil {
+		t.Error("ParseWindow accepted 22h")
+	}
+	loc := time.UTC
+	day := func(h, m int) time.Time { return time.Date(2025, 3, 14, h, m, 0, 0, loc) } // a Friday
+	weekend := Window{Days: []time.Weekday{time.Saturday, time.Sunday}, Start: 9 * time.Hour, End: 17 * time.Hour}
+	tests := []struct {
+		name   string
+		ws     []Window
+		now    time.Time
+		in     bool
+		change time.Time
+	}{
+		{"empty: always", nil, day(12, 0), true, time.Time{}},
+		{"before the night window", []Window{night}, day(21, 0), false, day(22, 0)},
+		{"inside, before midnight", []Window{night}, day(23, 0), true, time.Date(2025, 3, 15, 7, 0, 0, 0, loc)},
+		{"inside, after midnight", []Window{night}, day(3, 0), true, day(7, 0)},
+		{"weekend window on Friday", []Window{weekend}, day(12, 0), false, time.Date(2025, 3, 15, 9, 0, 0, 0, loc)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, change := inSchedule(tt.ws, tt.now, loc)
+			if in != tt.in || !change.Equal(tt.change) {
+				t.Errorf("inSchedule = %v, %v; want %v, %v", in, change, tt.in, tt.change)
+			}
+		})
+	}
+}
+
+func TestPauseHelpers(t *testing.T) {
+	loc := time.UTC
+	eve := time.Date(2025, 3, 14, 20, 0, 0, 0, loc)
+	if p := PauseUntilTomorrow(eve, loc); !p.Until.Equal(time.Date(2025, 3, 15, 6, 0, 0, 0, loc)) {
+		t.Errorf("tomorrow from 20:00 = %v", p.Until)
+	}
+	early := time.Date(2025, 3, 14, 2, 0, 0, 0, loc)
+	if p := PauseUntilTomorrow(early, loc); !p.Until.Equal(time.Date(2025, 3, 14, 6, 0, 0, 0, loc)) {
+		t.Errorf("tomorrow from 02:00 = %v", p.Until)
+	}
+	p := PauseFor(eve, time.Hour)
+	if !p.Active(eve.Add(59*time.Minute)) || p.Active(eve.Add(time.Hour)) {
+		t.Error("PauseFor(1h) active window wrong")
+	}
+	if !PauseUntilResumed().Active(eve.AddDate(1, 0, 0)) || (Pause{}).Active(eve) {
+		t.Error("indefinite / zero pause wrong")
+	}
+}
+
+// TestDecideRules covers single-step rules not in the traces.
+func TestDecideRules(t *testing.T) {
+	now := time.Date(2025, 3, 14, 20, 0, 0, 0, time.UTC)
+	dev := gpu.Device{Index: 0, UUID: "GPU-1", Name: "RTX", TemperatureC: 40}
+	away := presence.Report{At: now, Idle: time.Hour, IdleKnown: true}
+	base := Inputs{Presence: away, GPU: gpu.Snapshot{At: now, Devices: []gpu.Device{dev}}}
+	with := func(f func(*Inputs)) Inputs {
+		in := base
+		in.GPU.Devices = slices.Clone(base.GPU.Devices)
+		f(&in)
+		return in
+	}
+	tests := []struct {
+		name string
+		in   Inputs
+		set  Settings
+		want string
+	}{
+		{"idle long enough", base, Settings{}, "Available"},
+		{"locked screen counts as away", with(func(in *Inputs) { in.Presence.Idle = time.Second; in.Presence.Locked = true }), Settings{}, "Available"},
+		{"idle unknown", with(func(in *Inputs) { in.Presence.IdleKnown = false }), Settings{}, "Waiting(idle-unknown)"},
+		{"sleeping", with(func(in *Inputs) { in.Presence.Sleeping = true }), Settings{}, "Waiting(sleeping)"},
+		{"charge floor on AC", with(func(in *Inputs) { in.Power = presence.Power{At: now, Known: true, Charge: 10} }), Settings{}, "Waiting(charge)"},
+		{"battery allowed", with(func(in *Inputs) { in.Power = presence.Power{At: now, Known: true, OnBattery: true, Charge: 90} }), Settings{WorkOnBattery: true}, "Available"},
+		{"no charge floor", with(func(in *Inputs) { in.Power = presence.Power{At: now, Known: true, Charge: 5} }), Settings{MinCharge: -1}, "Available"},
+		{"off", with(func(in *Inputs) { in.Off = "no NVIDIA GPU" }), Settings{}, "Off(off)"},
+		{"draining", with(func(in *Inputs) { in.Draining = true }), Settings{}, "Draining"},
+		{"no telemetry yet", with(func(in *Inputs) { in.GPU = gpu.Snapshot{} }), Settings{}, "Waiting(no-gpu)"},
+		{"foreign process", with(func(in *Inputs) {
+			d := dev
+			d.Processes = []gpu.Process{{PID: 55, Kind: gpu.Compute, Name: "ollama"}}
+			in.GPU.Devices = []gpu.Device{d}
+		}), Settings{}, "Waiting(foreign-gpu)"},
+		{"own process by predicate", with(func(in *Inputs) {
+			d := dev
+			d.Processes = []gpu.Process{{PID: 55, Kind: gpu.Compute}}
+			in.GPU.Devices = []gpu.Device{d}
+			in.Own = gpu.PIDSet(55)
+		}), Settings{}, "Available"},
+		{"hot", with(func(in *Inputs) { in.GPU.Devices[0].TemperatureC = 90 }), Settings{}, "Waiting(hot)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, _ := Decide(Status{}, tt.in, now, tt.set)
+			if got := st.State.String(); got != tt.want {
+				t.Errorf("state = %s, want %s (%s)", got, tt.want, st.State.Sentence(now))
+			}
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package presence
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// sensor is one system's way of reading presence. Backends live in the
+// per-OS files; newSensor picks what the system offers.
+type sensor interface {
+	// idle returns the time since the last input; ok is false when the
+	// backend cannot tell. It must be cheap: it runs every poll.
+	idle(ctx context.Context) (d time.Duration, ok bool, err error)
+	// session returns slower facts (lock, suspend, fullscreen window).
+	session(ctx context.Context) (sessionInfo, error)
+	name() string
+	close() error
+}
+
+type sessionInfo struct {
+	locked, sleeping bool
+	fullscreen       string // title of a fullscreen window, "" when none
+	fullscreenPID    uint32
+}
+
+// Options configure Watch. The zero value works.
+type Options struct {
+	// Display is the X display for the X11 backend. Empty: $DISPLAY.
+	Display string
+	// Interval returns how long to wait before the next idle poll; the
+	// governor's PollInterval fits. Nil: one second.
+	Interval func() time.Duration
+	// Heartbeat is how often a report is sent even when nothing changes,
+	// and how often lock state, fullscreen windows, games and power are
+	// read. Zero: 5 s.
+	Heartbeat time.Duration
+	// Games configures game detection.
+	Games Games
+	// OnPower receives the power reading every heartbeat. Nil: not read.
+	OnPower func(Power)
+	// Logger for warnings. Nil: slog.Default().
+	Logger *slog.Logger
+	// PowerRoot is the sysfs power_supply directory (tests). Empty: the system's.
+	PowerRoot string
+
+	sensor sensor // tests inject a backend
+}
+
+// rearm is how long after the previous input report a new one is sent
+// while input continues: the governor needs to see "still here" within
+// its grace, not every event.
+const rearm = time.Second
+
+// Watch polls the system's presence backend until ctx ends and calls emit
+// with each report: at once when input returns after a quiet second, at
+// most once a second while input continues, and every heartbeat. It
+// returns ErrUnsupported (wrapped) when no backend works here.
+func Watch(ctx context.Context, opts Options, emit func(Report)) error {
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 5 * time.Second
+	}
+	if opts.Interval == nil {
+		opts.Interval = func() time.Duration { return time.Second }
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	log := opts.Logger.With("component", "presence")
+	s := opts.sensor
+	if s == nil {
+		var err error
+		if s, err = newSensor(ctx, opts); err != nil {
+			return err
+		}
+	}
+	defer s.close()
+	log.Info("presence backend", "backend", s.name())
+
+	var (
+		sess      sessionInfo
+		game      string
+		gamePIDs  []uint32
+		lastBeat  time.Time
+		lastEmit  time.Time
+		lastInput time.Time
+		prevIdle  time.Duration
+		timer     = time.NewTimer(0)
+	)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		}
+		now := time.Now()
+		d, ok, err := s.idle(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil
+			}
+			log.Warn("reading idle time", "err", err)
+			ok = false
+		}
+		beat := now.Sub(lastBeat) >= opts.Heartbeat
+		if beat {
+			lastBeat = now
+			if si, err := s.session(ctx); err != nil {
+				log.Warn("reading session state", "err", err)
+			} else {
+				sess = si
+			}
+			game, gamePIDs = opts.Games.find(ctx, log)
+			if game == "" && sess.fullscreen != "" {
+				game = sess.fullscreen
+				if sess.fullscreenPID != 0 {
+					gamePIDs = []uint32{sess.fullscreenPID}
+				}
+			}
+			if opts.OnPower != nil {
+				p, err := readPower(opts.PowerRoot)
+				if err != nil {
+					log.Warn("reading power", "err", err)
+				}
+				p.At = now
+				opts.OnPower(p)
+			}
+		}
+		input, quiet := false, false
+		if ok {
+			// Input happened when the last-input moment moved forward
+			// (allowing for millisecond rounding).
+			li := now.Add(-d)
+			input = li.After(lastInput.Add(5 * time.Millisecond))
+			quiet = prevIdle >= rearm
+			if input {
+				lastInput = li
+			}
+			prevIdle = d
+		}
+		if beat || (input && (quiet || now.Sub(lastEmit) >= rearm)) {
+			lastEmit = now
+			emit(Report{At: now, Idle: d, IdleKnown: ok, Locked: sess.locked, Sleeping: sess.sleeping,
+				Game: game, GamePIDs: gamePIDs, Source: s.name()})
+		}
+		timer.Reset(opts.Interval())
+	}
+}
