@@ -23,6 +23,7 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(probe render ocr)
 
 mkdir -p "$out"
+cd "$repo" # the globs naming each image's sources are relative to it
 work=$(mktemp -d "$out/.work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

@@ -1,3 +1,5 @@
+//go:build linux && cgo
+
 // Command ocr reads the text on single-line images with the PaddleOCR v4
 // recognition network under ONNX Runtime. It is the entrypoint of Spare's
 // OCR reference image:
