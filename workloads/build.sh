@@ -29,6 +29,14 @@ trap 'rm -rf "$work"' EXIT
 
 log() { printf 'workloads: %s\n' "$*" >&2; }
 
+# need CMD PKG... : stops with an apt hint when CMD is missing.
+need() {
+	local cmd=$1
+	shift
+	command -v "$cmd" >/dev/null || { echo "workloads: $cmd not found; install it: apt-get install $*" >&2; exit 1; }
+}
+need go golang
+
 # Debian suites every Debian-based image is assembled from.
 debian_sources=(
 	"deb http://deb.debian.org/debian bookworm main"
@@ -155,6 +163,7 @@ build_render() {
 	key=$(inputs_key render "povray povray-includes dash ${debian_sources[*]}" workloads/render/*)
 	if up_to_date render "$key"; then log "render: up to date"; return; fi
 	log "render: building"
+	need mmdebstrap mmdebstrap debian-archive-keyring
 	local deb=$work/render-deb root=$work/render
 	debian_rootfs "$deb" "$work/render.info" povray povray-includes dash
 	base_rootfs "$root"
@@ -175,10 +184,13 @@ build_render() {
 
 build_ocr() {
 	local key
-	key=$(inputs_key ocr "libc6 libstdc++6 libgcc-s1 ${debian_sources[*]} $(gcc --version | head -n1)" \
+	key=$(inputs_key ocr "libc6 libstdc++6 libgcc-s1 ${debian_sources[*]} $(gcc --version 2>/dev/null | head -n1)" \
 		workloads/ocr/*.go workloads/ocr/package.json workloads/ocr/package-lock.json)
 	if up_to_date ocr "$key"; then log "ocr: up to date"; return; fi
 	log "ocr: building"
+	need mmdebstrap mmdebstrap debian-archive-keyring
+	need npm npm
+	need gcc gcc
 	local deb=$work/ocr-deb root=$work/ocr npm=$work/ocr-npm
 	mkdir -p "$npm"
 	cp "$here/ocr/package.json" "$here/ocr/package-lock.json" "$npm/"
