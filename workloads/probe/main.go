@@ -219,7 +219,7 @@ func opModprobe(args []string) result {
 func opPtrace(args []string) result {
 	pid, err := strconv.Atoi(args[0])
 	if err != nil {
-		return newResult("ptrace", fmt.Errorf("PID: %w", err))
+		return newResult("ptrace", fmt.Errorf("argument PID: %w", err))
 	}
 	err = syscall.PtraceAttach(pid)
 	if err == nil {
@@ -260,7 +260,7 @@ func opCounter(args []string) result {
 func opSleep(args []string) result {
 	d, err := time.ParseDuration(args[0])
 	if err != nil {
-		return newResult("sleep", fmt.Errorf("DURATION: %w", err))
+		return newResult("sleep", fmt.Errorf("argument DURATION: %w", err))
 	}
 	time.Sleep(d)
 	return newResult("sleep", nil)
@@ -275,7 +275,7 @@ func opEcho(args []string) result {
 func opExit(args []string) result {
 	n, err := strconv.Atoi(args[0])
 	if err != nil {
-		return newResult("exit", fmt.Errorf("N: %w", err))
+		return newResult("exit", fmt.Errorf("argument N: %w", err))
 	}
 	r := newResult("exit", nil)
 	r["code"] = n
