@@ -10,6 +10,8 @@ WORKLOADS ?= workloads/out
 CORE_PKGS  = $(shell $(GO) list ./... | grep -v -e /app -e /cmd/spare -e /workloads)
 
 export SPARE_WORKLOADS := $(abspath $(WORKLOADS))
+# go-nvml's header warns about deprecated declarations it still uses.
+export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 
 .PHONY: all build deps deps-test run test test-go cross bench lint workloads clean
 all: build
@@ -26,7 +28,7 @@ deps-test:
 # The reference job images (probe, render, ocr), assembled offline from
 # Debian and npm packages and cached in $(WORKLOADS).
 workloads: build
-	workloads/build.sh $(WORKLOADS)
+	bash workloads/build.sh $(WORKLOADS)
 
 # Until the desktop app lands: build Spare and run each reference workload
 # through `spare run` in a private containerd, printing what they produced.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sparegpu/spare/gpu"
 	"github.com/sparegpu/spare/sandbox"
 )
 
@@ -92,7 +93,7 @@ func Standard(o Options) []Check {
 			return checkBinary(ctx, "containerd-shim-runc-v2", "sudo apt-get install containerd", "-v")
 		}},
 		Check{"cgroups", true, func(context.Context) Result { return checkCgroups(o.CgroupRoot) }},
-		Check{"GPU devices (CDI)", false, func(context.Context) Result { return checkCDI() }},
+		Check{"GPU (NVML, CDI)", false, checkGPU},
 	)
 }
 
@@ -180,22 +181,15 @@ func checkCgroups(root string) Result {
 	return Result{Status: Fail, Detail: "cgroup v1 without the freezer controller", Fix: "boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2"}
 }
 
-// checkCDI looks for NVIDIA GPU specs. Their absence is only a failure
-// when an NVIDIA driver is loaded.
-func checkCDI() Result {
-	devs := sandbox.CDIDevices("nvidia.com/gpu")
-	driver := fileExists("/proc/driver/nvidia/version") || fileExists("/dev/nvidia0")
+// checkGPU reads NVML and the CDI specs. No GPU is not a failure: the
+// machine takes CPU-only jobs.
+func checkGPU(ctx context.Context) Result {
+	r := gpu.Check(ctx, nil)
 	switch {
-	case len(devs) > 0:
-		return Result{Status: OK, Detail: fmt.Sprintf("%d NVIDIA GPU device names in /etc/cdi or /var/run/cdi", len(devs))}
-	case driver:
-		return Result{Status: Warn, Detail: "an NVIDIA driver is loaded but no CDI spec names its GPUs, so jobs cannot use them",
-			Fix: "sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml (from nvidia-container-toolkit)"}
+	case r.OK:
+		return Result{Status: OK, Detail: r.Status}
+	case strings.HasPrefix(r.Status, "no NVIDIA GPU"):
+		return Result{Status: OK, Detail: r.Status + " — CPU-only jobs"}
 	}
-	return Result{Status: OK, Detail: "no NVIDIA GPU: CPU-only jobs"}
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
+	return Result{Status: Warn, Detail: r.Status, Fix: r.Fix}
 }

@@ -113,7 +113,7 @@ func runJob(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
 		return err
 	}
 	defer sb.Close()
-	gpus, err := sandbox.GPUDevices(f.gpus)
+	gpus, err := gpuNames(f.gpus)
 	if err != nil {
 		return err
 	}

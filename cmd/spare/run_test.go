@@ -103,6 +103,25 @@ func TestRunRenderIsReproducible(t *testing.T) {
 	}
 }
 
+func TestRunOCRReadsTheLine(t *testing.T) {
+	img := testenv.Workload(t, "ocr")
+	const text = "The quick brown fox jumps over the lazy dog"
+	in := t.TempDir()
+	writeTextPNG(t, filepath.Join(in, "line.png"), text)
+	out := filepath.Join(t.TempDir(), "out")
+	r := spare(t, "run", "--image", img, "--input", filepath.Join(in, "line.png"), "--output", out, "--json")
+	if r.code != 0 {
+		t.Fatalf("ocr exited %d: %s", r.code, r.stderr)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "line.txt"))
+	if err != nil {
+		t.Fatalf("no line.txt: %v (outputs %s)", err, r.stdout)
+	}
+	if strings.TrimSpace(string(got)) != text {
+		t.Errorf("OCR read %q, want %q", got, text)
+	}
+}
+
 func TestRunExitCodeIsTheJobs(t *testing.T) {
 	img := testenv.Workload(t, "probe")
 	r := spare(t, "run", "--image", img, "--json", "--", "exit", "3")
