@@ -224,3 +224,43 @@ func TestRunInterrupted(t *testing.T) {
 		t.Errorf("%d job directories left after an interrupt", len(entries))
 	}
 }
+
+func TestRunKilledLeavesNothingAfterNextStart(t *testing.T) {
+	testenv.NeedRoot(t)
+	img := testenv.Workload(t, "probe")
+	sock := testenv.ContainerdSocket(t)
+	ctr := testenv.NeedCommand(t, "ctr", "containerd")
+	data := dataDir(t)
+	containers := func() string {
+		out, err := exec.Command(ctr, "-a", sock, "-n", "spare", "containers", "ls", "-q").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	cmd := exec.Command(spareBin, "--data", data, "--containerd", sock, "run", "--image", img, "--", "counter")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := out.Read(make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Kill() // SIGKILL: no chance to clean up
+	cmd.Wait()
+	entries, _ := os.ReadDir(filepath.Join(data, "jobs"))
+	if len(entries) != 1 || !strings.Contains(containers(), entries[0].Name()) {
+		t.Fatalf("after SIGKILL want the job's container and directory still there; dirs %v, containers %q", entries, containers())
+	}
+	job := entries[0].Name()
+	// Any next start cleans up.
+	if r := spare(t, "image", "ls"); r.code != 0 {
+		t.Fatalf("image ls: %d %s", r.code, r.stderr)
+	}
+	if strings.Contains(containers(), job) {
+		t.Errorf("container %s survived the next start", job)
+	}
+	if _, err := os.Stat(filepath.Join(data, "jobs", job)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("job directory survived: %v", err)
+	}
+}
