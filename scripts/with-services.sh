@@ -10,6 +10,8 @@ set -euo pipefail
 tmp=$(mktemp -d /tmp/spare-services.XXXXXX)
 pids=()
 cleanup() {
+  local rc=$?
+  set +e
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   # containerd leaves shims and mounts behind when killed: end them too.
@@ -17,7 +19,8 @@ cleanup() {
     pkill -f "containerd-shim.*-address $tmp/containerd.sock" 2>/dev/null || true
     grep -o " $tmp/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   fi
-  rm -rf "$tmp" 2>/dev/null || true
+  rm -rf "$tmp" 2>/dev/null
+  exit $rc
 }
 trap cleanup EXIT
 

@@ -104,6 +104,10 @@ you for every second of work. The same binary submits jobs.`,
 		newRunCmd(g),
 		newImageCmd(g),
 		newDoctorCmd(g),
+		newNodeCmd(g),
+		newStatusCmd(g),
+		newPauseCmd(g),
+		newResumeCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/node"
+)
+
+func newNodeCmd(g *globals) *cobra.Command {
+	var set node.Settings
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Run the provider daemon",
+		Long: `Run the provider daemon: the governor that decides when this machine may
+work, the sandbox, and the LocalAPI (a unix socket in the data directory)
+that the app and the status, pause and resume verbs use. Runs until
+SIGINT or SIGTERM, then ends running jobs and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			dir, err := g.resolveDataDir()
+			if err != nil {
+				return err
+			}
+			sb, err := g.openSandbox(ctx)
+			if err != nil {
+				return err
+			}
+			defer sb.Close()
+			d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Settings: set, Version: version, Log: g.log})
+			g.log.Info("spare node starting", "data", dir, "socket", localapi.SocketPath(dir))
+			fmt.Fprintf(cmd.ErrOrStderr(), "spare node: LocalAPI at %s\n", localapi.SocketPath(dir))
+			return d.Serve(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&set.AlwaysAvailable, "always-available", false, "ignore keyboard and mouse (headless servers); games, heat and power rules still apply")
+	f.DurationVar(&set.IdleBefore, "idle", 0, "how long without input before work may start (default 5m)")
+	f.DurationVar(&set.Grace, "grace", 0, "how long a frozen job waits for the owner to leave before it ends (default 10s)")
+	f.BoolVar(&set.WorkOnBattery, "work-on-battery", false, "allow work on battery power")
+	f.IntVar(&set.MaxTempC, "max-temp", 0, "GPU temperature in °C at which work freezes (default 83)")
+	return cmd
+}
+
+func newStatusCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show what the daemon is doing and why",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.localClient()
+			if err != nil {
+				return err
+			}
+			s, err := c.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printStatus(cmd, g, s)
+		},
+	}
+}
+
+func newPauseCmd(g *globals) *cobra.Command {
+	var req localapi.PauseRequest
+	var dur time.Duration
+	cmd := &cobra.Command{
+		Use:   "pause [--for D | --until tomorrow]",
+		Short: "Stop taking work (for a while, until tomorrow, or until resumed)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dur < 0 {
+				return usageError{errors.New("--for must be positive")}
+			}
+			if dur > 0 {
+				req.For = dur.String()
+			}
+			if req.Until != "" && req.Until != "tomorrow" {
+				return usageError{fmt.Errorf("--until %q: the only value is tomorrow", req.Until)}
+			}
+			c, err := g.localClient()
+			if err != nil {
+				return err
+			}
+			s, err := c.Pause(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			return printStatus(cmd, g, s)
+		},
+	}
+	cmd.Flags().DurationVar(&dur, "for", 0, "pause for this long, e.g. 1h (default: until resumed)")
+	cmd.Flags().StringVar(&req.Until, "until", "", `"tomorrow": pause until tomorrow morning`)
+	return cmd
+}
+
+func newResumeCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "resume",
+		Short: "Take work again after a pause",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.localClient()
+			if err != nil {
+				return err
+			}
+			s, err := c.Resume(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return printStatus(cmd, g, s)
+		},
+	}
+}
+
+func (g *globals) localClient() (*localapi.Client, error) {
+	dir, err := g.resolveDataDir()
+	if err != nil {
+		return nil, err
+	}
+	return localapi.NewClient(dir), nil
+}
+
+func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
+	out := cmd.OutOrStdout()
+	if g.json {
+		return json.NewEncoder(out).Encode(s)
+	}
+	fmt.Fprintf(out, "%s — %s\n", s.State, s.Sentence)
+	if s.Job != "" {
+		fmt.Fprintf(out, "job:    %s\n", s.Job)
+	}
+	for _, d := range s.Devices {
+		use := "usable"
+		if !d.Usable {
+			use = "held back: " + d.Reason
+		}
+		fmt.Fprintf(out, "device: %d %s (%s)\n", d.Index, d.Name, use)
+	}
+	fmt.Fprintf(out, "earned today: %s\n", s.EarnedToday)
+	return nil
+}
+
+// waitForDaemon polls the socket until the daemon answers (tests, app).
+func waitForDaemon(ctx context.Context, c *localapi.Client) error {
+	for {
+		if _, err := c.Status(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

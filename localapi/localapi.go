@@ -1,0 +1,86 @@
+// Package localapi is the contract between Spare's daemon (`spare node`)
+// and its clients: the CLI verbs and the desktop app. It holds the JSON
+// types and a client; the server lives in package node. It imports
+// nothing heavy, so the app can use it without containerd or libp2p.
+//
+// Transport: HTTP/1.1 with JSON bodies over a unix socket in the data
+// directory (spare.sock, mode 0600, or 0660 when a "spare" group exists).
+//
+//	GET  /v1/status          Status
+//	GET  /v1/events          a stream of Status, one JSON object per line, first the current one
+//	POST /v1/pause           PauseRequest → Status
+//	POST /v1/resume          → Status
+//	POST /v1/presence        PresenceReport (from the desktop app's sensor) → 204
+//	GET  /metrics            Prometheus text format
+//
+// Errors are {"error": "...", "code": "..."} with a 4xx/5xx status.
+package localapi
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// SocketName is the LocalAPI socket's file name inside the data directory.
+const SocketName = "spare.sock"
+
+// SocketPath returns the socket path for a data directory.
+func SocketPath(dataDir string) string { return filepath.Join(dataDir, SocketName) }
+
+// Status is the daemon's state as a person and a script see it.
+type Status struct {
+	PeerID string   `json:"peer_id"`
+	Addrs  []string `json:"addrs"`
+	// State is the governor's state: Off, Paused, Waiting, Available,
+	// Running, Frozen or Draining.
+	State string `json:"state"`
+	// Reason is the stable code behind State ("active", "battery", …).
+	Reason string `json:"reason"`
+	// Sentence is what the tray shows verbatim.
+	Sentence string `json:"sentence"`
+	// Job is the running or frozen job's ID ("" when none).
+	Job string `json:"job"`
+	// Until is when a pause ends (zero: not paused, or until resumed).
+	Until time.Time `json:"until,omitzero"`
+	// EarnedToday is today's earnings in currency units ("0.123456").
+	EarnedToday string   `json:"earned_today"`
+	Devices     []Device `json:"devices"`
+	// GPU says why there are no devices, when there are none.
+	GPU     string    `json:"gpu,omitempty"`
+	Version string    `json:"version"`
+	Updated time.Time `json:"updated"`
+}
+
+// Device is one GPU's standing.
+type Device struct {
+	Index  int    `json:"index"`
+	UUID   string `json:"uuid"`
+	Name   string `json:"name"`
+	Usable bool   `json:"usable"`
+	Reason string `json:"reason,omitempty"`
+	Job    string `json:"job,omitempty"`
+}
+
+// PauseRequest pauses sharing: For ("1h", "30m"), or Until ("tomorrow"),
+// or neither for until resumed.
+type PauseRequest struct {
+	For   string `json:"for,omitempty"`
+	Until string `json:"until,omitempty"`
+}
+
+// PresenceReport is what the desktop app's sensor pushes.
+type PresenceReport struct {
+	IdleMS    int64  `json:"idle_ms"`
+	IdleKnown bool   `json:"idle_known"`
+	Locked    bool   `json:"locked,omitempty"`
+	Game      string `json:"game,omitempty"`
+	Source    string `json:"source,omitempty"`
+}
+
+// Error is the body of a failed request.
+type Error struct {
+	Message string `json:"error"`
+	Code    string `json:"code"`
+}
+
+func (e *Error) Error() string { return e.Message }

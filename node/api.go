@@ -1,0 +1,197 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/presence"
+)
+
+// maxRequestBody caps a LocalAPI request body.
+const maxRequestBody = 64 << 10
+
+// handler serves the LocalAPI (see package localapi for the contract).
+func (d *Daemon) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, d.Status()) })
+	mux.HandleFunc("GET /v1/events", d.serveEvents)
+	mux.HandleFunc("POST /v1/pause", d.servePause)
+	mux.HandleFunc("POST /v1/resume", func(w http.ResponseWriter, r *http.Request) {
+		if err := d.gov.Resume(); err != nil {
+			writeError(w, http.StatusServiceUnavailable, "stopping", err.Error())
+			return
+		}
+		writeJSON(w, d.waitChange(r, "Paused"))
+	})
+	mux.HandleFunc("POST /v1/presence", d.servePresence)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics(), promhttp.HandlerOpts{}))
+	return mux
+}
+
+func (d *Daemon) servePause(w http.ResponseWriter, r *http.Request) {
+	var req localapi.PauseRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	now := time.Now()
+	p := PauseUntilResumed()
+	switch {
+	case req.For != "" && req.Until != "":
+		writeError(w, http.StatusBadRequest, "bad_request", "give either for or until, not both")
+		return
+	case req.For != "":
+		dur, err := time.ParseDuration(req.For)
+		if err != nil || dur <= 0 || dur > 30*24*time.Hour {
+			writeError(w, http.StatusBadRequest, "bad_request", "for: want a duration between 1s and 720h, such as 1h or 30m")
+			return
+		}
+		p = PauseFor(now, dur)
+	case req.Until == "tomorrow":
+		p = PauseUntilTomorrow(now, d.cfg.Settings.Location)
+	case req.Until != "":
+		writeError(w, http.StatusBadRequest, "bad_request", `until: the only value is "tomorrow"`)
+		return
+	}
+	if err := d.gov.Pause(p); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "stopping", err.Error())
+		return
+	}
+	writeJSON(w, d.waitChange(r, "", "Paused"))
+}
+
+// waitChange returns the status once the governor has applied a command:
+// the state leaves `from` (when set) or reaches `to` (when set), or after
+// a second.
+func (d *Daemon) waitChange(r *http.Request, from string, to ...string) localapi.Status {
+	ch := d.subscribe()
+	defer d.unsubscribe(ch)
+	done := func(s localapi.Status) bool {
+		if len(to) > 0 {
+			return s.State == to[0]
+		}
+		return s.State != from
+	}
+	if s := d.Status(); done(s) {
+		return s
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case s, ok := <-ch:
+			if !ok || done(s) {
+				return d.Status()
+			}
+		case <-t.C:
+			return d.Status()
+		case <-r.Context().Done():
+			return d.Status()
+		}
+	}
+}
+
+func (d *Daemon) servePresence(w http.ResponseWriter, r *http.Request) {
+	var p localapi.PresenceReport
+	if !readJSON(w, r, &p) {
+		return
+	}
+	if p.IdleMS < 0 || p.IdleMS > int64(365*24*time.Hour/time.Millisecond) || len(p.Game) > 256 || len(p.Source) > 64 {
+		writeError(w, http.StatusBadRequest, "bad_request", "idle_ms must be 0..1 year; game ≤ 256 and source ≤ 64 bytes")
+		return
+	}
+	src := "app"
+	if p.Source != "" {
+		src = "app:" + p.Source
+	}
+	err := d.gov.SetPresence(presence.Report{At: time.Now(), Idle: time.Duration(p.IdleMS) * time.Millisecond,
+		IdleKnown: p.IdleKnown, Locked: p.Locked, Game: p.Game, Source: src})
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "stopping", err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveEvents streams the status, one JSON object per line: the current
+// one first, then each change, until the client goes or the daemon stops.
+func (d *Daemon) serveEvents(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "internal", "streaming unsupported")
+		return
+	}
+	ch := d.subscribe()
+	defer d.unsubscribe(ch)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	if enc.Encode(d.Status()) != nil {
+		return
+	}
+	fl.Flush()
+	for {
+		select {
+		case s, ok := <-ch:
+			if !ok || enc.Encode(s) != nil {
+				return
+			}
+			fl.Flush()
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func (d *Daemon) metrics() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	states := []string{"Off", "Paused", "Waiting", "Available", "Running", "Frozen", "Draining"}
+	for _, st := range states {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "spare_state", Help: "1 for the governor's current state.", ConstLabels: prometheus.Labels{"state": st},
+		}, func() float64 {
+			if d.Status().State == st {
+				return 1
+			}
+			return 0
+		}))
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "spare_devices_usable", Help: "Devices that may take work now.",
+	}, func() float64 {
+		n := 0
+		for _, dev := range d.Status().Devices {
+			if dev.Usable {
+				n++
+			}
+		}
+		return float64(n)
+	}))
+	return reg
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "bad_request", "request body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(localapi.Error{Message: msg, Code: code})
+}

@@ -1,0 +1,253 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/user"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sparegpu/spare/gpu"
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/presence"
+	"github.com/sparegpu/spare/sandbox"
+)
+
+// DaemonConfig wires a Daemon. Sandbox and DataDir are required.
+type DaemonConfig struct {
+	DataDir string
+	Sandbox *sandbox.Sandbox
+	// Settings are the governor's rules; zero fields take defaults.
+	Settings Settings
+	// Display is the X display the daemon reads presence from itself.
+	// Empty: $DISPLAY (none: the desktop app reports presence).
+	Display string
+	// Version is reported in the status.
+	Version string
+	Log     *slog.Logger
+}
+
+// telemetryEvery is how often GPU telemetry is read.
+const telemetryEvery = 2 * time.Second
+
+// Daemon is `spare node`: the governor, its sensors and the LocalAPI.
+type Daemon struct {
+	cfg  DaemonConfig
+	log  *slog.Logger
+	gov  *Governor
+	jobs *sandboxJobs
+
+	mu      sync.Mutex
+	status  localapi.Status
+	subs    map[chan localapi.Status]struct{}
+	gpuNote string
+}
+
+// NewDaemon builds a daemon; run it with Serve.
+func NewDaemon(cfg DaemonConfig) *Daemon {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	d := &Daemon{cfg: cfg, log: cfg.Log.With("component", "node"), jobs: newSandboxJobs(),
+		subs: map[chan localapi.Status]struct{}{}}
+	d.gov = New(Config{Settings: cfg.Settings, Jobs: d.jobs, Logger: cfg.Log, OnChange: d.onChange})
+	d.status = d.render(d.gov.Status())
+	return d
+}
+
+// Governor returns the daemon's governor (the market registers jobs with it).
+func (d *Daemon) Governor() *Governor { return d.gov }
+
+// Serve runs until ctx ends, then drains jobs and returns nil.
+func (d *Daemon) Serve(ctx context.Context) error {
+	ln, err := listenSocket(localapi.SocketPath(d.cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 5 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				d.log.Warn(name+" stopped", "err", err)
+			}
+		}()
+	}
+	run("telemetry", d.pollTelemetry)
+	run("presence", d.watchPresence)
+	govDone := make(chan struct{})
+	go func() {
+		defer close(govDone)
+		_ = d.gov.Serve(ctx)
+	}()
+	go func() { _ = srv.Serve(ln) }()
+	d.log.Info("LocalAPI listening", "socket", ln.Addr().String())
+
+	<-ctx.Done()
+	<-govDone // drained: jobs ended, ad withdrawn
+	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer scancel()
+	d.closeSubscribers()
+	_ = srv.Shutdown(sctx)
+	wg.Wait()
+	return nil
+}
+
+// listenSocket listens on the LocalAPI socket: owner-only, or
+// owner+group when a "spare" group exists (its members' desktop apps may
+// use the daemon). A stale socket from a crash is replaced; a live one
+// means another daemon runs.
+func listenSocket(path string) (net.Listener, error) {
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return nil, errors.New("another Spare daemon already listens on " + path)
+	}
+	_ = os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
+	mode := os.FileMode(0o600)
+	if g, err := user.LookupGroup("spare"); err == nil {
+		if gid, err := strconv.Atoi(g.Gid); err == nil && os.Chown(path, -1, gid) == nil {
+			mode = 0o660
+		}
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+// pollTelemetry feeds GPU readings to the governor. Without an NVIDIA
+// driver the machine offers its CPU as one device, so CPU-only jobs run
+// under the same rules.
+func (d *Daemon) pollTelemetry(ctx context.Context) error {
+	nv, err := gpu.Open()
+	if err != nil {
+		d.mu.Lock()
+		d.gpuNote = err.Error() + " — offering CPU-only work"
+		d.mu.Unlock()
+		d.log.Info("no GPU telemetry; CPU-only", "why", err)
+	} else {
+		defer nv.Close()
+	}
+	t := time.NewTicker(telemetryEvery)
+	defer t.Stop()
+	for {
+		snap := cpuOnlySnapshot(time.Now())
+		var rerr error
+		if nv != nil {
+			if snap, rerr = nv.Snapshot(ctx); rerr != nil {
+				d.log.Warn("reading GPU telemetry", "err", rerr)
+			}
+		}
+		if rerr == nil {
+			if err := d.gov.SetTelemetry(snap); err != nil {
+				return nil // governor stopped
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// CPUDeviceUUID names the machine's CPU when it stands in for a GPU.
+const CPUDeviceUUID = "cpu"
+
+func cpuOnlySnapshot(now time.Time) gpu.Snapshot {
+	return gpu.Snapshot{At: now, Devices: []gpu.Device{{Index: 0, UUID: CPUDeviceUUID, Name: "CPU only (no NVIDIA GPU)"}}}
+}
+
+// watchPresence reads what the daemon can see itself (X11, logind). The
+// desktop app adds its own reports through the LocalAPI.
+func (d *Daemon) watchPresence(ctx context.Context) error {
+	err := presence.Watch(ctx, presence.Options{
+		Display:  d.cfg.Display,
+		Interval: d.gov.PollInterval,
+		OnPower:  func(p presence.Power) { _ = d.gov.SetPower(p) },
+		Logger:   d.cfg.Log,
+	}, func(r presence.Report) { _ = d.gov.SetPresence(r) })
+	if errors.Is(err, presence.ErrUnsupported) {
+		d.log.Info("the daemon cannot see this session's input; waiting for the desktop app to report it", "why", err)
+		return nil
+	}
+	return err
+}
+
+func (d *Daemon) onChange(st Status) {
+	s := d.render(st)
+	d.mu.Lock()
+	d.status = s
+	for ch := range d.subs {
+		select {
+		case ch <- s:
+		default: // a slow reader misses intermediate states, never blocks the governor
+		}
+	}
+	d.mu.Unlock()
+}
+
+// Status is the current LocalAPI status.
+func (d *Daemon) Status() localapi.Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.status
+}
+
+func (d *Daemon) render(st Status) localapi.Status {
+	now := time.Now()
+	s := localapi.Status{
+		State: st.State.Kind.String(), Reason: string(st.State.Reason.Code),
+		Sentence: st.State.Sentence(now), Job: st.State.Job, Until: st.State.Until,
+		EarnedToday: "0.000000", Version: d.cfg.Version, Updated: now, Addrs: []string{},
+		Devices: []localapi.Device{},
+	}
+	for _, dev := range st.Devices {
+		s.Devices = append(s.Devices, localapi.Device{Index: dev.Index, UUID: dev.UUID, Name: dev.Name,
+			Usable: dev.Usable, Reason: string(dev.Reason.Code), Job: dev.Job})
+	}
+	d.mu.Lock()
+	s.GPU = d.gpuNote
+	d.mu.Unlock()
+	return s
+}
+
+func (d *Daemon) subscribe() chan localapi.Status {
+	ch := make(chan localapi.Status, 16)
+	d.mu.Lock()
+	d.subs[ch] = struct{}{}
+	d.mu.Unlock()
+	return ch
+}
+
+func (d *Daemon) unsubscribe(ch chan localapi.Status) {
+	d.mu.Lock()
+	if _, ok := d.subs[ch]; ok {
+		delete(d.subs, ch)
+		close(ch)
+	}
+	d.mu.Unlock()
+}
+
+func (d *Daemon) closeSubscribers() {
+	d.mu.Lock()
+	for ch := range d.subs {
+		delete(d.subs, ch)
+		close(ch)
+	}
+	d.mu.Unlock()
+}
