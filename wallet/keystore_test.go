@@ -175,4 +175,3 @@ func TestDaemonPassphrase(t *testing.T) {
 		t.Fatalf("world-readable passphrase file accepted: %v", err)
 	}
 }
-
