@@ -15,6 +15,7 @@ type fixture struct {
 	ch                  ChannelInfo
 	ag                  SignedAgreement
 	t0                  time.Time
+	clock               time.Time // when set, what now returns
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -27,6 +28,22 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newFixtureKeys(t, req, prov, 3600)
+}
+
+// fixedFixture is the same in every process: the crash test's parent and
+// child agree on keys and agreement. Its agreement runs for years.
+func fixedFixture(t testing.TB) *fixture {
+	req, _ := crypto.ToECDSA(crypto.Keccak256([]byte("requester")))
+	prov, _ := crypto.ToECDSA(crypto.Keccak256([]byte("provider")))
+	f := newFixtureKeys(t, NewKey(req), NewKey(prov), 1<<32)
+	f.clock = f.t0.Add(1 << 32 * time.Second)
+	return f
+}
+
+func newFixtureKeys(t testing.TB, req, prov *Key, maxDuration uint64) *fixture {
+	t.Helper()
+	var err error
 	d := Domain{ChainID: 31337, Contract: common.HexToAddress("0x00000000000000000000000000000000005ba4e0")}
 	ch := ChannelInfo{
 		ID: crypto.Keccak256Hash([]byte("channel")), Domain: d,
@@ -38,7 +55,7 @@ func newFixture(t testing.TB) *fixture {
 		JobHash: crypto.Keccak256Hash([]byte("job")), Requester: req.Address(), Payee: prov.Address(),
 		ChannelID: ch.ID, GPUs: 1, CPUMillis: 2000,
 		PricePerGPUSecond: 100, PricePerCPUSecond: 10, // 0.0001/GPU-s, 0.00001/core-s
-		IntervalSeconds: 10, MaxDurationSeconds: 3600, StartsAt: uint64(t0.Unix()),
+		IntervalSeconds: 10, MaxDurationSeconds: maxDuration, StartsAt: uint64(t0.Unix()),
 	}
 	sa := SignedAgreement{Agreement: a, Domain: d}
 	if sa.RequesterSig, err = SignAgreement(d, &a, req); err != nil {
@@ -79,4 +96,9 @@ func (f *fixture) voucher(t testing.TB, cum Amount) SignedVoucher {
 }
 
 // now is a clock well after a few intervals.
-func (f *fixture) now() time.Time { return f.t0.Add(time.Hour) }
+func (f *fixture) now() time.Time {
+	if !f.clock.IsZero() {
+		return f.clock
+	}
+	return f.t0.Add(time.Hour)
+}

@@ -179,7 +179,7 @@ func (l *Ledger) migrate(ctx context.Context) error {
 			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
 				return fmt.Errorf("migration %d: %w", i+1, err)
 			}
-			l.log.Info("ledger migrated", "version", i+1)
+			l.log.Debug("ledger migrated", "version", i+1)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations))
 		return err

@@ -326,3 +326,23 @@ func (l *Ledger) BestVoucher(ctx context.Context, id common.Hash) (SignedVoucher
 	v.Sig = sig
 	return v, err
 }
+
+// Receipt returns a recorded signed receipt, e.g. to send it again after
+// a reconnect.
+func (l *Ledger) Receipt(ctx context.Context, agreementID common.Hash, seq uint64) (SignedReceipt, error) {
+	r := SignedReceipt{UsageReceipt: UsageReceipt{AgreementID: agreementID}}
+	var prev string
+	var final int
+	var sig []byte
+	err := l.db.QueryRowContext(ctx, `SELECT seq, start, end, gpu_ms, cpu_ms, cumulative, prev_hash, final, sig FROM receipts
+		WHERE agreement_id = ? AND seq = ?`, agreementID.Hex(), seq).
+		Scan(&r.Seq, &r.Start, &r.End, &r.GPUms, &r.CPUms, &r.Cumulative, &prev, &final, &sig)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("receipt %d of %s: %w", seq, agreementID.Hex(), ErrNotFound)
+	}
+	if err != nil {
+		return r, err
+	}
+	r.PrevHash, r.Final, r.Sig = common.HexToHash(prev), final != 0, sig
+	return r, nil
+}

@@ -119,16 +119,10 @@ func TestLedgerMeteredJob(t *testing.T) {
 	})
 	t.Run("replayed receipt dropped", func(t *testing.T) {
 		st, _ := p.prov.ReceiptState(ctx, id)
-		var r SignedReceipt
-		var sig []byte
-		p.prov.db.QueryRowContext(ctx, `SELECT seq, start, end, gpu_ms, cpu_ms, cumulative, prev_hash, sig FROM receipts WHERE seq = 3`).
-			Scan(&r.Seq, &r.Start, &r.End, &r.GPUms, &r.CPUms, &r.Cumulative, new(string), &sig)
-		r.AgreementID, r.Sig = id, sig
-		r.PrevHash = func() common.Hash {
-			var h string
-			p.prov.db.QueryRowContext(ctx, `SELECT prev_hash FROM receipts WHERE seq = 3`).Scan(&h)
-			return common.HexToHash(h)
-		}()
+		r, err := p.prov.Receipt(ctx, id, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := p.req.RecordReceipt(ctx, &r, p.now()); !errors.Is(err, ErrReplay) {
 			t.Fatalf("got %v, want ErrReplay", err)
 		}
@@ -149,8 +143,6 @@ func TestLedgerMeteredJob(t *testing.T) {
 	if !st.Final {
 		t.Fatal("final receipt not recorded as final")
 	}
-	prev, _ := p.prov.ReceiptState(ctx, id)
-	_ = prev
 	var before ReceiptState
 	{
 		// Rebuild the state just before the final receipt.
