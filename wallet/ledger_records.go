@@ -346,3 +346,25 @@ func (l *Ledger) Receipt(ctx context.Context, agreementID common.Hash, seq uint6
 	r.PrevHash, r.Final, r.Sig = common.HexToHash(prev), final != 0, sig
 	return r, nil
 }
+
+// SyncDeposit raises a channel's recorded deposit to what the settlement
+// backend reports (a top-up this ledger did not make); it never lowers it.
+func (l *Ledger) SyncDeposit(ctx context.Context, id common.Hash, deposit Amount) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		var cur Amount
+		if err := tx.QueryRowContext(ctx, `SELECT deposit FROM channels WHERE id = ?`, id.Hex()).Scan(&cur); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("channel %s: %w", id.Hex(), ErrNotFound)
+			}
+			return err
+		}
+		if deposit <= cur {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE channels SET deposit = ? WHERE id = ?`, int64(deposit), id.Hex()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO deposits (channel_id, amount, at) VALUES (?,?,?)`, id.Hex(), int64(deposit-cur), ledgerNow().Unix())
+		return err
+	})
+}
