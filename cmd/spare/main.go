@@ -101,6 +101,7 @@ you for every second of work. The same binary submits jobs.`,
 
 	root.AddCommand(
 		newVersionCmd(g),
+		newWalletCmd(g),
 	)
 	return root
 }

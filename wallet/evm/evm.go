@@ -40,15 +40,15 @@ const BackendName = "evm"
 
 // Backend settles vouchers through the escrow contract with one wallet key.
 type Backend struct {
-	client Client
-	escrow *contracts.SpareEscrow
-	token  *contracts.TestToken // any ERC-20: only approve is used
+	client       Client
+	escrow       *contracts.SpareEscrow
+	token        *contracts.TestToken // any ERC-20: only approve is used
 	tokenAddress common.Address
-	key    *wallet.Key
-	ledger *wallet.Ledger
-	domain wallet.Domain
-	chain  *big.Int
-	log    *slog.Logger
+	key          *wallet.Key
+	ledger       *wallet.Ledger
+	domain       wallet.Domain
+	chain        *big.Int
+	log          *slog.Logger
 
 	// Mined, when set, is called after each transaction is sent; tests
 	// use it to seal a block on the simulated chain.

@@ -266,8 +266,12 @@ func TestEscrowRules(t *testing.T) {
 	}
 	v3 := e.voucher(t, d, ch.ID, 3_000_000, e.payerKey)
 	for name, call := range map[string]func(o *bind.TransactOpts) (*types.Transaction, error){
-		"settle":       func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.Settle(o, ch.ID, v3.Cumulative.Big(), v3.Sig) },
-		"close":        func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.Close(o, ch.ID, v3.Cumulative.Big(), v3.Sig) },
+		"settle": func(o *bind.TransactOpts) (*types.Transaction, error) {
+			return e.esc.Settle(o, ch.ID, v3.Cumulative.Big(), v3.Sig)
+		},
+		"close": func(o *bind.TransactOpts) (*types.Transaction, error) {
+			return e.esc.Close(o, ch.ID, v3.Cumulative.Big(), v3.Sig)
+		},
 		"topUp":        func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.TopUp(o, ch.ID, big.NewInt(1)) },
 		"requestClose": func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.RequestClose(o, ch.ID) },
 		"withdraw":     func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.Withdraw(o, ch.ID) },
@@ -433,8 +437,12 @@ func TestGasUsed(t *testing.T) {
 	}
 	v1 := e.voucher(t, e.payer.Domain(), ch.ID, 1_000_000, e.payerKey)
 	v2 := e.voucher(t, e.payer.Domain(), ch.ID, 2_000_000, e.payerKey)
-	settle := gas("settle", func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.Settle(o, ch.ID, v1.Cumulative.Big(), v1.Sig) })
-	closeGas := gas("close", func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.Close(o, ch.ID, v2.Cumulative.Big(), v2.Sig) })
+	settle := gas("settle", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return e.esc.Settle(o, ch.ID, v1.Cumulative.Big(), v1.Sig)
+	})
+	closeGas := gas("close", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return e.esc.Close(o, ch.ID, v2.Cumulative.Big(), v2.Sig)
+	})
 	t.Logf("gas used: settle %d, close (settle + refund) %d", settle, closeGas)
 	if settle > 400_000 || closeGas > 400_000 {
 		t.Fatalf("gas regressed: settle %d, close %d", settle, closeGas)
