@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
@@ -20,8 +21,9 @@ import (
 // that depends on it may be sent once it returns. Amounts are INTEGER
 // token units; nothing is stored as floating point.
 type Ledger struct {
-	db  *sql.DB
-	log *slog.Logger
+	db         *sql.DB
+	log        *slog.Logger
+	agreements sync.Map // common.Hash → SignedAgreement
 }
 
 // ErrNotFound reports a channel, agreement or voucher the ledger lacks.
@@ -75,6 +77,8 @@ var migrations = []string{
 		end          INTEGER NOT NULL,
 		gpu_ms       INTEGER NOT NULL,
 		cpu_ms       INTEGER NOT NULL,
+		total_gpu_ms INTEGER NOT NULL,
+		total_cpu_ms INTEGER NOT NULL,
 		cumulative   INTEGER NOT NULL,
 		final        INTEGER NOT NULL,
 		sig          BLOB NOT NULL,

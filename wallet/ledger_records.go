@@ -139,8 +139,12 @@ func (l *Ledger) RecordAgreement(ctx context.Context, sa *SignedAgreement) error
 	})
 }
 
-// Agreement returns a recorded agreement.
+// Agreement returns a recorded agreement. Agreements never change once
+// recorded, so they are cached.
 func (l *Ledger) Agreement(ctx context.Context, id common.Hash) (SignedAgreement, error) {
+	if sa, ok := l.agreements.Load(id); ok {
+		return sa.(SignedAgreement), nil
+	}
 	var body string
 	var sa SignedAgreement
 	err := l.db.QueryRowContext(ctx, `SELECT body FROM agreements WHERE id = ?`, id.Hex()).Scan(&body)
@@ -150,7 +154,11 @@ func (l *Ledger) Agreement(ctx context.Context, id common.Hash) (SignedAgreement
 	if err != nil {
 		return sa, err
 	}
-	return sa, json.Unmarshal([]byte(body), &sa)
+	if err := json.Unmarshal([]byte(body), &sa); err != nil {
+		return sa, fmt.Errorf("decoding agreement %s: %w", id.Hex(), err)
+	}
+	l.agreements.Store(id, sa)
+	return sa, nil
 }
 
 // ReceiptState rebuilds an agreement's receipt state from its receipts.
@@ -166,9 +174,8 @@ func receiptState(ctx context.Context, q querier, id common.Hash) (ReceiptState,
 	var st ReceiptState
 	var hash string
 	var final int
-	err := q.QueryRowContext(ctx, `SELECT seq, hash, end, cumulative, final,
-		(SELECT COALESCE(SUM(gpu_ms),0) FROM receipts WHERE agreement_id = ?1), (SELECT COALESCE(SUM(cpu_ms),0) FROM receipts WHERE agreement_id = ?1)
-		FROM receipts WHERE agreement_id = ?1 ORDER BY seq DESC LIMIT 1`, id.Hex()).
+	err := q.QueryRowContext(ctx, `SELECT seq, hash, end, cumulative, final, total_gpu_ms, total_cpu_ms
+		FROM receipts WHERE agreement_id = ? ORDER BY seq DESC LIMIT 1`, id.Hex()).
 		Scan(&st.LastSeq, &hash, &st.LastEnd, &st.Cumulative, &final, &st.GPUms, &st.CPUms)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ReceiptState{}, nil
@@ -208,9 +215,10 @@ func (l *Ledger) RecordReceipt(ctx context.Context, r *SignedReceipt, now time.T
 		if r.Final {
 			final = 1
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO receipts (agreement_id, seq, hash, prev_hash, start, end, gpu_ms, cpu_ms, cumulative, final, sig, recorded_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`, r.AgreementID.Hex(), r.Seq, next.LastHash.Hex(), r.PrevHash.Hex(), r.Start, r.End,
-			r.GPUms, r.CPUms, int64(r.Cumulative), final, []byte(r.Sig), ledgerNow().Unix())
+		_, err = tx.ExecContext(ctx, `INSERT INTO receipts (agreement_id, seq, hash, prev_hash, start, end, gpu_ms, cpu_ms,
+			total_gpu_ms, total_cpu_ms, cumulative, final, sig, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			r.AgreementID.Hex(), r.Seq, next.LastHash.Hex(), r.PrevHash.Hex(), r.Start, r.End, r.GPUms, r.CPUms,
+			next.GPUms, next.CPUms, int64(r.Cumulative), final, []byte(r.Sig), ledgerNow().Unix())
 		if err != nil {
 			return fmt.Errorf("recording receipt: %w", err)
 		}

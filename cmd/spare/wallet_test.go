@@ -173,4 +173,3 @@ func TestWalletCLIUsageErrors(t *testing.T) {
 		})
 	}
 }
-
