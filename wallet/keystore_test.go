@@ -1,8 +1,12 @@
 package wallet
 
 import (
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,5 +177,17 @@ func TestDaemonPassphrase(t *testing.T) {
 	os.Chmod(filepath.Join(dir, "passphrase"), 0o644)
 	if _, err := DaemonPassphrase(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("world-readable passphrase file accepted: %v", err)
+	}
+}
+
+func TestKeyNeverLogged(t *testing.T) {
+	k, _ := GenerateKey()
+	var buf bytes.Buffer
+	lg := slog.New(slog.NewJSONHandler(&buf, nil))
+	lg.Info("unlocked", "key", k)
+	secret := hex.EncodeToString(crypto.FromECDSA(k.PrivateKey()))
+	out := buf.String() + fmt.Sprint(k) + fmt.Sprintf("%v %+v", k, k)
+	if strings.Contains(out, secret) || !strings.Contains(buf.String(), k.Address().Hex()) {
+		t.Fatalf("log output %q leaks the key or lacks the address", buf.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -61,7 +62,9 @@ func (k *Key) PrivateKey() *ecdsa.PrivateKey { return k.priv }
 func (k *Key) String() string { return "wallet key " + k.addr.Hex() }
 
 // LogValue keeps the secret out of structured logs.
-func (k *Key) LogValue() any { return k.addr.Hex() }
+func (k *Key) LogValue() slog.Value { return slog.StringValue(k.addr.Hex()) }
+
+var _ slog.LogValuer = (*Key)(nil)
 
 // sign signs a 32-byte digest and returns r ‖ s ‖ v with v in {27, 28}
 // and s in the lower half of the curve order.
