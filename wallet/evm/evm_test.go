@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
+	"log/slog"
 	"math/big"
 	"strings"
 	"testing"
@@ -74,7 +75,7 @@ func newChain(t *testing.T) *chainEnv {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { l.Close() })
-		b, err := New(ctx, e.client, e.escrow, e.token, side.k, l, nil)
+		b, err := New(ctx, e.client, e.escrow, e.token, side.k, l, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
