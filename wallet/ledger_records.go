@@ -376,3 +376,30 @@ func (l *Ledger) SyncDeposit(ctx context.Context, id common.Hash, deposit Amount
 		return err
 	})
 }
+
+// AddAccount records one of this node's own addresses (idempotent).
+func (l *Ledger) AddAccount(ctx context.Context, a common.Address, label string) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (address, label, created) VALUES (?,?,?) ON CONFLICT(address) DO NOTHING`,
+			addrKey(a), label, ledgerNow().Unix())
+		return err
+	})
+}
+
+// Accounts lists this node's recorded addresses, oldest first.
+func (l *Ledger) Accounts(ctx context.Context) ([]common.Address, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT address FROM accounts ORDER BY created, address`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []common.Address
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, common.HexToAddress(s))
+	}
+	return out, rows.Err()
+}

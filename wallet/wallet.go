@@ -86,16 +86,21 @@ func (w *Wallet) Key() (*Key, error) {
 	return k, nil
 }
 
-// Address is the wallet's address, creating the key on first use.
+// Address is the wallet's address, creating the key on first use. The
+// ledger records it as this node's account.
 func (w *Wallet) Address() (common.Address, error) {
-	if a, err := w.Keys.Address(); err == nil {
-		return a, nil
-	}
-	k, err := w.Key()
+	a, err := w.Keys.Address()
 	if err != nil {
-		return common.Address{}, err
+		k, err := w.Key()
+		if err != nil {
+			return common.Address{}, err
+		}
+		a = k.Address()
 	}
-	return k.Address(), nil
+	if err := w.Ledger.AddAccount(context.Background(), a, "wallet"); err != nil {
+		return common.Address{}, fmt.Errorf("recording account: %w", err)
+	}
+	return a, nil
 }
 
 // Balance computes the wallet's figures.

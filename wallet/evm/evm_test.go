@@ -346,6 +346,22 @@ func TestAutoSettleOnCloseRequest(t *testing.T) {
 	}
 }
 
+func TestWatcherServeStopsWithContext(t *testing.T) {
+	e := newChain(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&Watcher{Backend: e.payee, Interval: time.Millisecond}).Serve(ctx) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve returned %v on cancel", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not stop when its context ended")
+	}
+}
+
 func TestReorgDropsSettlement(t *testing.T) {
 	e := newChain(t)
 	ctx := context.Background()
