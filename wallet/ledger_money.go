@@ -202,3 +202,11 @@ func (l *Ledger) History(ctx context.Context, me common.Address, by Bucket, sinc
 	}
 	return out, rows.Err()
 }
+
+// MoveSettlement records that a reorg re-mined a settlement in another block.
+func (l *Ledger) MoveSettlement(ctx context.Context, txHash, blockHash common.Hash, number uint64) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE settlements SET block_hash = ?, block_number = ? WHERE tx_hash = ?`, blockHash.Hex(), number, txHash.Hex())
+		return err
+	})
+}

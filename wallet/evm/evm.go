@@ -286,7 +286,12 @@ func (b *Backend) Reconcile(ctx context.Context) (int, error) {
 	for _, s := range list {
 		rc, err := b.client.TransactionReceipt(ctx, s.TxHash)
 		switch {
-		case errors.Is(err, ethereum.NotFound), err == nil && (rc.BlockHash != s.BlockHash || rc.Status != types.ReceiptStatusSuccessful):
+		case err == nil && rc.Status == types.ReceiptStatusSuccessful && rc.BlockHash != s.BlockHash:
+			// Re-mined in another block by a reorg: still settled.
+			if err := b.ledger.MoveSettlement(ctx, s.TxHash, rc.BlockHash, rc.BlockNumber.Uint64()); err != nil {
+				return dropped, err
+			}
+		case errors.Is(err, ethereum.NotFound), err == nil && rc.Status != types.ReceiptStatusSuccessful:
 			b.log.Warn("settlement left the canonical chain", "tx", s.TxHash.Hex(), "channel", s.ChannelID.Hex())
 			if err := b.ledger.DropSettlement(ctx, s.TxHash); err != nil {
 				return dropped, err

@@ -362,6 +362,45 @@ func TestWatcherServeStopsWithContext(t *testing.T) {
 	}
 }
 
+// TestReorgRemintsSettlement: a reorg that puts the settlement in another
+// block leaves it settled; only the block is updated.
+func TestReorgRemintsSettlement(t *testing.T) {
+	e := newChain(t)
+	ctx := context.Background()
+	ch := e.open(t)
+	v := e.voucher(t, e.payer.Domain(), ch.ID, 2_000_000, e.payerKey)
+	parent, _ := e.client.HeaderByNumber(ctx, nil)
+	if _, err := e.payee.Settle(ctx, &v); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.payeeL.OnChainSettlements(ctx)
+	if err := e.sim.Fork(parent.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	// The pool re-injects the dropped transaction when it sees the new
+	// head; seal blocks until the fork, longer now, includes it.
+	var rc *types.Receipt
+	for i := 0; i < 50; i++ {
+		e.sim.Commit()
+		if r, err := e.client.TransactionReceipt(ctx, before[0].TxHash); err == nil && r.BlockHash != before[0].BlockHash {
+			rc = r
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if rc == nil {
+		t.Fatal("the settlement was not re-mined on the fork")
+	}
+	if dropped, err := e.payee.Reconcile(ctx); err != nil || dropped != 0 {
+		t.Fatalf("reconcile dropped %d, %v", dropped, err)
+	}
+	after, _ := e.payeeL.OnChainSettlements(ctx)
+	b, _ := e.payeeL.Balance(ctx, e.payeeKey.Address())
+	if len(after) != 1 || after[0].BlockHash != rc.BlockHash || b.Settled != v.Cumulative {
+		t.Fatalf("after re-mining: %+v, balance %+v", after, b)
+	}
+}
+
 func TestReorgDropsSettlement(t *testing.T) {
 	e := newChain(t)
 	ctx := context.Background()
