@@ -108,6 +108,7 @@ you for every second of work. The same binary submits jobs.`,
 		newStatusCmd(g),
 		newPauseCmd(g),
 		newResumeCmd(g),
+		newWalletCmd(g),
 	)
 	return root
 }

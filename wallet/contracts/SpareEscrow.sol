@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity 0.8.28;
+
+interface IERC20 {
+    function transfer(address to, uint256 amount) external returns (bool);
+    function transferFrom(address from, address to, uint256 amount) external returns (bool);
+}
+
+/// @title SpareEscrow: cumulative-voucher payment channels for Spare.
+/// @notice A payer deposits an ERC-20 amount for one payee. The payer's
+/// authorised signer signs EIP-712 vouchers for the cumulative amount
+/// owed; the payee settles the best one at any time and is paid the
+/// difference. The payer may ask to close; the payee then has at least
+/// GRACE_PERIOD to settle before the payer may withdraw the rest.
+/// Digests match package wallet: domain {name "Spare", version "1",
+/// chainId, verifyingContract}, type Voucher(bytes32 channelId,uint256 cumulative).
+contract SpareEscrow {
+    uint256 public constant GRACE_PERIOD = 24 hours;
+    bytes32 public constant VOUCHER_TYPEHASH = keccak256("Voucher(bytes32 channelId,uint256 cumulative)");
+    bytes32 private constant DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    // secp256k1n / 2: signatures with a larger s are malleable copies (EIP-2).
+    uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+
+    struct Channel {
+        address payer;
+        address payee;
+        address signer;
+        address token;
+        uint256 deposit;
+        uint256 settled;
+        uint64 closeRequestedAt;
+        bool closed;
+    }
+
+    mapping(bytes32 => Channel) public channels;
+
+    event Opened(bytes32 indexed id, address indexed payer, address indexed payee, address signer, address token, uint256 deposit);
+    event ToppedUp(bytes32 indexed id, uint256 amount, uint256 deposit);
+    event Settled(bytes32 indexed id, uint256 cumulative, uint256 amount);
+    event CloseRequested(bytes32 indexed id, uint256 graceEnds);
+    event Closed(bytes32 indexed id, uint256 settled, uint256 refund);
+
+    error UnknownChannel();
+    error ChannelExists();
+    error ChannelClosed();
+    error NotPayee();
+    error NotPayer();
+    error ZeroAmount();
+    error BadSignature();
+    error HighS();
+    error NotIncreasing();
+    error AboveDeposit();
+    error NoCloseRequest();
+    error GracePeriod(uint256 endsAt);
+    error TransferFailed();
+
+    function domainSeparator() public view returns (bytes32) {
+        return keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Spare"), keccak256("1"), block.chainid, address(this)));
+    }
+
+    function voucherDigest(bytes32 id, uint256 cumulative) public view returns (bytes32) {
+        return keccak256(abi.encodePacked("\x19\x01", domainSeparator(), keccak256(abi.encode(VOUCHER_TYPEHASH, id, cumulative))));
+    }
+
+    function channelId(address payer, address payee, bytes32 salt) public view returns (bytes32) {
+        return keccak256(abi.encode(block.chainid, address(this), payer, payee, salt));
+    }
+
+    function open(address payee, address signer, address token, uint256 amount, bytes32 salt) external returns (bytes32 id) {
+        if (amount == 0) revert ZeroAmount();
+        id = channelId(msg.sender, payee, salt);
+        if (channels[id].payer != address(0)) revert ChannelExists();
+        channels[id] = Channel(msg.sender, payee, signer, token, amount, 0, 0, false);
+        _pull(token, msg.sender, amount);
+        emit Opened(id, msg.sender, payee, signer, token, amount);
+    }
+
+    /// @notice Adds to the deposit and cancels a pending close request.
+    function topUp(bytes32 id, uint256 amount) external {
+        Channel storage c = _live(id);
+        if (msg.sender != c.payer) revert NotPayer();
+        if (amount == 0) revert ZeroAmount();
+        c.deposit += amount;
+        c.closeRequestedAt = 0;
+        _pull(c.token, msg.sender, amount);
+        emit ToppedUp(id, amount, c.deposit);
+    }
+
+    function settle(bytes32 id, uint256 cumulative, bytes calldata sig) external {
+        Channel storage c = _live(id);
+        if (msg.sender != c.payee) revert NotPayee();
+        _claim(id, c, cumulative, sig);
+    }
+
+    /// @notice The payee settles a final voucher (optional: empty sig) and
+    /// refunds the rest of the deposit to the payer.
+    function close(bytes32 id, uint256 cumulative, bytes calldata sig) external {
+        Channel storage c = _live(id);
+        if (msg.sender != c.payee) revert NotPayee();
+        if (sig.length != 0 && cumulative > c.settled) _claim(id, c, cumulative, sig);
+        _finish(id, c);
+    }
+
+    function requestClose(bytes32 id) external {
+        Channel storage c = _live(id);
+        if (msg.sender != c.payer) revert NotPayer();
+        c.closeRequestedAt = uint64(block.timestamp);
+        emit CloseRequested(id, block.timestamp + GRACE_PERIOD);
+    }
+
+    function withdraw(bytes32 id) external {
+        Channel storage c = _live(id);
+        if (msg.sender != c.payer) revert NotPayer();
+        if (c.closeRequestedAt == 0) revert NoCloseRequest();
+        uint256 ends = uint256(c.closeRequestedAt) + GRACE_PERIOD;
+        if (block.timestamp < ends) revert GracePeriod(ends);
+        _finish(id, c);
+    }
+
+    function _live(bytes32 id) private view returns (Channel storage c) {
+        c = channels[id];
+        if (c.payer == address(0)) revert UnknownChannel();
+        if (c.closed) revert ChannelClosed();
+    }
+
+    function _claim(bytes32 id, Channel storage c, uint256 cumulative, bytes calldata sig) private {
+        if (cumulative <= c.settled) revert NotIncreasing();
+        if (cumulative > c.deposit) revert AboveDeposit();
+        if (_recover(voucherDigest(id, cumulative), sig) != c.signer) revert BadSignature();
+        uint256 amount = cumulative - c.settled;
+        c.settled = cumulative;
+        _push(c.token, c.payee, amount);
+        emit Settled(id, cumulative, amount);
+    }
+
+    function _finish(bytes32 id, Channel storage c) private {
+        uint256 refund = c.deposit - c.settled;
+        c.closed = true;
+        if (refund > 0) _push(c.token, c.payer, refund);
+        emit Closed(id, c.settled, refund);
+    }
+
+    function _recover(bytes32 digest, bytes calldata sig) private pure returns (address signer) {
+        if (sig.length != 65) revert BadSignature();
+        bytes32 r = bytes32(sig[0:32]);
+        bytes32 s = bytes32(sig[32:64]);
+        uint8 v = uint8(sig[64]);
+        if (uint256(s) > HALF_N) revert HighS();
+        if (v != 27 && v != 28) revert BadSignature();
+        signer = ecrecover(digest, v, r, s);
+        if (signer == address(0)) revert BadSignature();
+    }
+
+    function _pull(address token, address from, uint256 amount) private {
+        if (!IERC20(token).transferFrom(from, address(this), amount)) revert TransferFailed();
+    }
+
+    function _push(address token, address to, uint256 amount) private {
+        if (!IERC20(token).transfer(to, amount)) revert TransferFailed();
+    }
+}

@@ -1,0 +1,305 @@
+// Package evm is the wallet's settlement backend on an EVM chain: the
+// SpareEscrow payment-channel contract (wallet/contracts) reached over
+// JSON-RPC. It applies the same voucher rules as the embedded ledger
+// backend before sending anything, records each mined settlement in the
+// ledger with its block, and re-checks those blocks so that a reorg that
+// drops a settlement shows the amount as pending again.
+package evm
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+
+	ethereum "github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/contracts"
+)
+
+// Client is what the backend needs of a JSON-RPC connection; both
+// *ethclient.Client and the simulated backend's client provide it.
+type Client interface {
+	bind.ContractBackend
+	bind.DeployBackend
+	ethereum.ChainIDReader
+	ethereum.BlockNumberReader
+}
+
+// ErrReverted reports a transaction mined with a failed status.
+var ErrReverted = errors.New("transaction reverted")
+
+// BackendName names this backend in the ledger.
+const BackendName = "evm"
+
+// Backend settles vouchers through the escrow contract with one wallet key.
+type Backend struct {
+	client       Client
+	escrow       *contracts.SpareEscrow
+	token        *contracts.TestToken // any ERC-20: only approve is used
+	tokenAddress common.Address
+	key          *wallet.Key
+	ledger       *wallet.Ledger
+	domain       wallet.Domain
+	chain        *big.Int
+	log          *slog.Logger
+
+	// Mined, when set, is called after each transaction is sent; tests
+	// use it to seal a block on the simulated chain.
+	Mined func()
+}
+
+var _ wallet.Settlement = (*Backend)(nil)
+
+// New connects to the escrow at escrowAddr paying in the ERC-20 at token.
+func New(ctx context.Context, client Client, escrowAddr, token common.Address, key *wallet.Key, ledger *wallet.Ledger, log *slog.Logger) (*Backend, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	chain, err := client.ChainID(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evm backend: reading chain ID: %w", err)
+	}
+	esc, err := contracts.NewSpareEscrow(escrowAddr, client)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := contracts.NewTestToken(token, client)
+	if err != nil {
+		return nil, err
+	}
+	return &Backend{
+		client: client, escrow: esc, token: tok, tokenAddress: token, key: key, ledger: ledger,
+		domain: wallet.Domain{ChainID: chain.Uint64(), Contract: escrowAddr},
+		chain:  chain, log: log.With("component", "evm", "chain", chain.Uint64()),
+	}, nil
+}
+
+// Domain is the EIP-712 domain vouchers for this escrow are signed under.
+func (b *Backend) Domain() wallet.Domain { return b.domain }
+
+func (b *Backend) opts(ctx context.Context) (*bind.TransactOpts, error) {
+	o, err := bind.NewKeyedTransactorWithChainID(b.key.PrivateKey(), b.chain)
+	if err != nil {
+		return nil, err
+	}
+	o.Context = ctx
+	return o, nil
+}
+
+// send runs one contract call as a transaction and waits until it is mined.
+func (b *Backend) send(ctx context.Context, what string, call func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Receipt, error) {
+	o, err := b.opts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := call(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if b.Mined != nil {
+		b.Mined()
+	}
+	rc, err := bind.WaitMined(ctx, b.client, tx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: waiting for %s: %w", what, tx.Hash().Hex(), err)
+	}
+	if rc.Status != types.ReceiptStatusSuccessful {
+		return rc, fmt.Errorf("%s: %w (tx %s)", what, ErrReverted, tx.Hash().Hex())
+	}
+	b.log.Info("mined", "call", what, "tx", tx.Hash().Hex(), "block", rc.BlockNumber, "gas", rc.GasUsed)
+	return rc, nil
+}
+
+// OnChain is a channel as the contract holds it.
+type OnChain struct {
+	wallet.ChannelInfo
+	Settled          wallet.Amount
+	CloseRequestedAt uint64
+	Closed           bool
+}
+
+// Channel reads a channel from the contract.
+func (b *Backend) Channel(ctx context.Context, id common.Hash) (OnChain, error) {
+	c, err := b.escrow.Channels(&bind.CallOpts{Context: ctx}, id)
+	if err != nil {
+		return OnChain{}, fmt.Errorf("reading channel %s: %w", id.Hex(), err)
+	}
+	if c.Payer == (common.Address{}) {
+		return OnChain{}, fmt.Errorf("channel %s: %w", id.Hex(), wallet.ErrNotFound)
+	}
+	dep, err := wallet.AmountFromBig(c.Deposit)
+	if err != nil {
+		return OnChain{}, err
+	}
+	set, err := wallet.AmountFromBig(c.Settled)
+	if err != nil {
+		return OnChain{}, err
+	}
+	return OnChain{
+		ChannelInfo: wallet.ChannelInfo{ID: id, Domain: b.domain, Payer: c.Payer, Payee: c.Payee, Signer: c.Signer, Token: c.Token, Deposit: dep},
+		Settled:     set, CloseRequestedAt: c.CloseRequestedAt, Closed: c.Closed,
+	}, nil
+}
+
+// Open approves the escrow and deposits for payee; the channel is recorded
+// in the ledger once mined.
+func (b *Backend) Open(ctx context.Context, payee, signer common.Address, deposit wallet.Amount) (wallet.ChannelInfo, error) {
+	if deposit <= 0 {
+		return wallet.ChannelInfo{}, fmt.Errorf("deposit: %w: must be positive", wallet.ErrAmount)
+	}
+	var salt common.Hash
+	if _, err := rand.Read(salt[:]); err != nil {
+		return wallet.ChannelInfo{}, err
+	}
+	if _, err := b.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return b.token.Approve(o, b.domain.Contract, deposit.Big())
+	}); err != nil {
+		return wallet.ChannelInfo{}, err
+	}
+	if _, err := b.send(ctx, "open", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return b.escrow.Open(o, payee, signer, b.tokenAddr(), deposit.Big(), salt)
+	}); err != nil {
+		return wallet.ChannelInfo{}, err
+	}
+	id := wallet.ChannelID(b.domain, b.key.Address(), payee, salt)
+	ch, err := b.Channel(ctx, id)
+	if err != nil {
+		return wallet.ChannelInfo{}, err
+	}
+	return ch.ChannelInfo, b.ledger.AddChannel(ctx, BackendName, ch.ChannelInfo)
+}
+
+func (b *Backend) tokenAddr() common.Address { return b.tokenAddress }
+
+// Settle checks v under the contract's rules against the on-chain state,
+// then settles it and records the mined settlement.
+func (b *Backend) Settle(ctx context.Context, v *wallet.SignedVoucher) (wallet.Amount, error) {
+	return b.claim(ctx, v, "settle")
+}
+
+// Close settles v (when above what is settled) and refunds the rest.
+func (b *Backend) Close(ctx context.Context, v *wallet.SignedVoucher) (wallet.Amount, error) {
+	return b.claim(ctx, v, "close")
+}
+
+func (b *Backend) claim(ctx context.Context, v *wallet.SignedVoucher, kind string) (wallet.Amount, error) {
+	ch, err := b.Channel(ctx, v.ChannelID)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case ch.Closed:
+		return 0, fmt.Errorf("%s: %w", kind, wallet.ErrChannelClosed)
+	case ch.Payee != b.key.Address():
+		return 0, fmt.Errorf("%s: %w (%s)", kind, wallet.ErrNotPayee, ch.Payee.Hex())
+	}
+	if err := b.ledger.SyncDeposit(ctx, ch.ID, ch.Deposit); err != nil && !errors.Is(err, wallet.ErrNotFound) {
+		return 0, err
+	}
+	amount := wallet.Amount(0)
+	if kind == "settle" || v.Cumulative > ch.Settled {
+		if err := wallet.CheckVoucher(ch.ChannelInfo, ch.Settled, v); err != nil {
+			return 0, fmt.Errorf("%s: %w", kind, err)
+		}
+		amount = v.Cumulative - ch.Settled
+	}
+	call := b.escrow.Settle
+	if kind == "close" {
+		call = b.escrow.Close
+	}
+	rc, err := b.send(ctx, kind, func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return call(o, v.ChannelID, v.Cumulative.Big(), v.Sig)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if amount > 0 {
+		if _, err := b.ledger.RecordVoucher(ctx, v, common.Hash{}); err != nil && !errors.Is(err, wallet.ErrReplay) {
+			return 0, err
+		}
+		err = b.ledger.RecordSettlement(ctx, wallet.SettlementRecord{
+			ChannelID: v.ChannelID, Cumulative: v.Cumulative, Amount: amount, Kind: kind,
+			TxHash: rc.TxHash, BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(),
+		})
+	}
+	return amount, err
+}
+
+// Settled reads what the contract has settled on a channel.
+func (b *Backend) Settled(ctx context.Context, id common.Hash) (wallet.Amount, error) {
+	ch, err := b.Channel(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return ch.Settled, nil
+}
+
+// TopUp adds to a channel's deposit (payer), cancelling a close request.
+func (b *Backend) TopUp(ctx context.Context, id common.Hash, amount wallet.Amount) error {
+	if _, err := b.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return b.token.Approve(o, b.domain.Contract, amount.Big())
+	}); err != nil {
+		return err
+	}
+	_, err := b.send(ctx, "topUp", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return b.escrow.TopUp(o, id, amount.Big())
+	})
+	if err == nil {
+		err = b.ledger.TopUp(ctx, id, amount)
+	}
+	return err
+}
+
+// RequestClose starts the grace period (payer).
+func (b *Backend) RequestClose(ctx context.Context, id common.Hash) error {
+	_, err := b.send(ctx, "requestClose", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return b.escrow.RequestClose(o, id)
+	})
+	return err
+}
+
+// Withdraw refunds deposit − settled after the grace period (payer).
+func (b *Backend) Withdraw(ctx context.Context, id common.Hash) error {
+	_, err := b.send(ctx, "withdraw", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return b.escrow.Withdraw(o, id)
+	})
+	return err
+}
+
+// Reconcile re-checks every settlement the ledger holds as mined: one
+// whose transaction is no longer in the canonical chain (a reorg dropped
+// it) is marked dropped, so its amount counts as pending again. It
+// returns how many were dropped.
+func (b *Backend) Reconcile(ctx context.Context) (int, error) {
+	list, err := b.ledger.OnChainSettlements(ctx)
+	if err != nil {
+		return 0, err
+	}
+	dropped := 0
+	for _, s := range list {
+		rc, err := b.client.TransactionReceipt(ctx, s.TxHash)
+		switch {
+		case err == nil && rc.Status == types.ReceiptStatusSuccessful && rc.BlockHash != s.BlockHash:
+			// Re-mined in another block by a reorg: still settled.
+			if err := b.ledger.MoveSettlement(ctx, s.TxHash, rc.BlockHash, rc.BlockNumber.Uint64()); err != nil {
+				return dropped, err
+			}
+		case errors.Is(err, ethereum.NotFound), err == nil && rc.Status != types.ReceiptStatusSuccessful:
+			b.log.Warn("settlement left the canonical chain", "tx", s.TxHash.Hex(), "channel", s.ChannelID.Hex())
+			if err := b.ledger.DropSettlement(ctx, s.TxHash); err != nil {
+				return dropped, err
+			}
+			dropped++
+		case err != nil:
+			return dropped, fmt.Errorf("reconciling %s: %w", s.TxHash.Hex(), err)
+		}
+	}
+	return dropped, nil
+}

@@ -1,0 +1,212 @@
+package wallet
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// ErrInsufficient reports a payout or withdrawal above what is available.
+var ErrInsufficient = errors.New("insufficient settled funds")
+
+// SettlementRecord is one settle or close, on-chain or in the ledger backend.
+type SettlementRecord struct {
+	ChannelID   common.Hash `json:"channel_id"`
+	Cumulative  Amount      `json:"cumulative"`
+	Amount      Amount      `json:"amount"` // paid by this settlement
+	Kind        string      `json:"kind"`   // settle or close
+	TxHash      common.Hash `json:"tx_hash,omitempty"`
+	BlockHash   common.Hash `json:"block_hash,omitempty"`
+	BlockNumber uint64      `json:"block_number,omitempty"`
+}
+
+// RecordSettlement stores a confirmed settlement.
+func (l *Ledger) RecordSettlement(ctx context.Context, s SettlementRecord) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO settlements (channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number, status, at)
+			VALUES (?,?,?,?,?,?,?,'confirmed',?)`, s.ChannelID.Hex(), int64(s.Cumulative), int64(s.Amount), s.Kind,
+			hashOrEmpty(s.TxHash), hashOrEmpty(s.BlockHash), s.BlockNumber, ledgerNow().Unix())
+		if err != nil {
+			return fmt.Errorf("recording settlement: %w", err)
+		}
+		return nil
+	})
+}
+
+func hashOrEmpty(h common.Hash) string {
+	if h == (common.Hash{}) {
+		return ""
+	}
+	return h.Hex()
+}
+
+// DropSettlement marks an on-chain settlement as no longer in the chain
+// (a reorg dropped it): its amount counts as pending again.
+func (l *Ledger) DropSettlement(ctx context.Context, txHash common.Hash) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE settlements SET status = 'dropped' WHERE tx_hash = ?`, txHash.Hex())
+		return err
+	})
+}
+
+// OnChainSettlements lists confirmed settlements that carry a transaction,
+// for a watcher to re-check against the chain.
+func (l *Ledger) OnChainSettlements(ctx context.Context) ([]SettlementRecord, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number
+		FROM settlements WHERE status = 'confirmed' AND tx_hash != '' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SettlementRecord
+	for rows.Next() {
+		var s SettlementRecord
+		var ch, tx, bh string
+		if err := rows.Scan(&ch, &s.Cumulative, &s.Amount, &s.Kind, &tx, &bh, &s.BlockNumber); err != nil {
+			return nil, err
+		}
+		s.ChannelID, s.TxHash, s.BlockHash = common.HexToHash(ch), common.HexToHash(tx), common.HexToHash(bh)
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Settled is the cumulative amount confirmed settled on a channel.
+func (l *Ledger) Settled(ctx context.Context, id common.Hash) (Amount, error) {
+	var a Amount
+	err := l.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(cumulative),0) FROM settlements WHERE channel_id = ? AND status = 'confirmed'`, id.Hex()).Scan(&a)
+	return a, err
+}
+
+// RecordPayout records money sent out of the wallet; it may not exceed
+// what is settled and not yet paid out to me.
+func (l *Ledger) RecordPayout(ctx context.Context, me common.Address, amount Amount, destination, reference string) error {
+	if amount <= 0 {
+		return fmt.Errorf("payout: %w: must be positive", ErrAmount)
+	}
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		b, err := balance(ctx, tx, me)
+		if err != nil {
+			return err
+		}
+		if avail := b.Settled - b.PaidOut; amount > avail {
+			return fmt.Errorf("payout of %s: %w: %s settled and not paid out (hint: settle pending vouchers first)", amount, ErrInsufficient, avail)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO payouts (amount, destination, reference, at) VALUES (?,?,?,?)`,
+			int64(amount), destination, reference, ledgerNow().Unix())
+		return err
+	})
+}
+
+// Balance is the wallet's figures, all in token units.
+type Balance struct {
+	Address   common.Address
+	Earned    Amount // best voucher per channel paying me
+	Settled   Amount // of that, confirmed settled
+	PaidOut   Amount // sent out of the wallet
+	Pending   Amount // earned − settled
+	Spent     Amount // best voucher per channel I pay from
+	Deposited Amount // total deposited into channels I pay from
+	Refunded  Amount // returned to me from closed channels
+}
+
+// Balance computes the figures for me from the ledger.
+func (l *Ledger) Balance(ctx context.Context, me common.Address) (Balance, error) {
+	return balance(ctx, l.db, me)
+}
+
+func balance(ctx context.Context, q querier, me common.Address) (Balance, error) {
+	b := Balance{Address: me}
+	m := addrKey(me)
+	err := q.QueryRowContext(ctx, `SELECT
+		COALESCE((SELECT SUM(best) FROM (SELECT MAX(v.cumulative) AS best FROM vouchers v JOIN channels c ON c.id = v.channel_id WHERE c.payee = ?1 GROUP BY v.channel_id)), 0),
+		COALESCE((SELECT SUM(s) FROM (SELECT MAX(st.cumulative) AS s FROM settlements st JOIN channels c ON c.id = st.channel_id
+			WHERE c.payee = ?1 AND st.status = 'confirmed' GROUP BY st.channel_id)), 0),
+		COALESCE((SELECT SUM(amount) FROM payouts), 0),
+		COALESCE((SELECT SUM(best) FROM (SELECT MAX(v.cumulative) AS best FROM vouchers v JOIN channels c ON c.id = v.channel_id WHERE c.payer = ?1 GROUP BY v.channel_id)), 0),
+		COALESCE((SELECT SUM(d.amount) FROM deposits d JOIN channels c ON c.id = d.channel_id WHERE c.payer = ?1), 0),
+		COALESCE((SELECT SUM(refunded) FROM channels WHERE payer = ?1), 0)`, m).
+		Scan(&b.Earned, &b.Settled, &b.PaidOut, &b.Spent, &b.Deposited, &b.Refunded)
+	if err != nil {
+		return b, fmt.Errorf("computing balance: %w", err)
+	}
+	b.Pending = b.Earned - b.Settled
+	if b.Pending < 0 { // settled by a voucher this ledger never saw
+		b.Pending = 0
+	}
+	return b, nil
+}
+
+// Bucket groups history.
+type Bucket string
+
+// History buckets.
+const (
+	ByHour Bucket = "hour"
+	ByDay  Bucket = "day"
+	ByJob  Bucket = "job"
+)
+
+// HistoryRow is one point of a chart: money earned and spent in an hour,
+// a day (UTC) or for a job.
+type HistoryRow struct {
+	Start  time.Time   `json:"start,omitzero"` // hour and day buckets
+	Job    common.Hash `json:"job,omitzero"`   // job bucket: the job hash
+	Earned Amount      `json:"earned"`
+	Spent  Amount      `json:"spent"`
+}
+
+// History sums voucher increments for me since a time, oldest first.
+func (l *Ledger) History(ctx context.Context, me common.Address, by Bucket, since time.Time) ([]HistoryRow, error) {
+	var key string
+	switch by {
+	case ByHour:
+		key = `(v.recorded_at / 3600) * 3600`
+	case ByDay:
+		key = `(v.recorded_at / 86400) * 86400`
+	case ByJob:
+		key = `COALESCE(a.job_hash, '')`
+	default:
+		return nil, fmt.Errorf("history bucket %q: want hour, day or job", by)
+	}
+	m := addrKey(me)
+	rows, err := l.db.QueryContext(ctx, `SELECT `+key+` AS k,
+		SUM(CASE WHEN c.payee = ?1 THEN v.delta ELSE 0 END), SUM(CASE WHEN c.payer = ?1 THEN v.delta ELSE 0 END), MIN(v.recorded_at)
+		FROM vouchers v JOIN channels c ON c.id = v.channel_id LEFT JOIN agreements a ON a.id = v.agreement_id
+		WHERE v.recorded_at >= ?2 AND (c.payee = ?1 OR c.payer = ?1) GROUP BY k ORDER BY MIN(v.recorded_at)`, m, since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("reading history: %w", err)
+	}
+	defer rows.Close()
+	var out []HistoryRow
+	for rows.Next() {
+		var r HistoryRow
+		var k any
+		var first int64
+		if err := rows.Scan(&k, &r.Earned, &r.Spent, &first); err != nil {
+			return nil, err
+		}
+		switch v := k.(type) {
+		case int64:
+			r.Start = time.Unix(v, 0).UTC()
+		case string:
+			if v != "" {
+				r.Job = common.HexToHash(v)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// MoveSettlement records that a reorg re-mined a settlement in another block.
+func (l *Ledger) MoveSettlement(ctx context.Context, txHash, blockHash common.Hash, number uint64) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE settlements SET block_hash = ?, block_number = ? WHERE tx_hash = ?`, blockHash.Hex(), number, txHash.Hex())
+		return err
+	})
+}
