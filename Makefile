@@ -13,7 +13,7 @@ export SPARE_WORKLOADS := $(abspath $(WORKLOADS))
 # go-nvml's header warns about deprecated declarations it still uses.
 export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 
-.PHONY: all build deps deps-test run test test-go cross bench lint workloads clean
+.PHONY: all build deps deps-test run test cross bench lint workloads contracts clean
 all: build
 
 build:
@@ -51,6 +51,11 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+# Regenerate the escrow contract's ABI, bytecode and Go bindings (needs
+# node and npm; solc comes from npm, pinned). The results are committed.
+contracts:
+	wallet/contracts/gen.sh
 
 clean:
 	rm -rf bin $(WORKLOADS)

@@ -11,8 +11,11 @@ run() { echo; echo "## $1"; shift; go test -run '^$' "$@" 2>&1 | grep -E '^(Benc
 run "spare run vs ctr run --rm (trivial job; goal ratio <= 1.3)" -bench RunVsCtr -benchtime "$BENCHTIME" ./cmd/spare
 run "pause latency, call -> frozen, 50 cycles (goal p99 <= 50 ms)" -bench PauseLatency -benchtime 1x ./sandbox
 run "workloads: import and run time" -bench Workloads -benchtime 5x ./cmd/spare
+run "wallet: EIP-712 voucher sign+verify, durable writes (one core; goals >= 5000/s, >= 1000/s)" -bench . -benchtime 3s -cpu 1 ./wallet
+echo; echo "## escrow gas (settle, close)"
+go test -count=1 -run TestGasUsed -v ./wallet/evm 2>&1 | grep -i 'gas'
 # Benchmarks of other packages, where they exist.
-for pkg in ./wallet/... ./node/... ./presence/... ./p2p/...; do
+for pkg in ./node/... ./presence/... ./p2p/...; do
   [ -n "$(go list "$pkg" 2>/dev/null)" ] || continue
   run "$pkg" -bench . -benchtime 1s "$pkg"
 done
