@@ -42,6 +42,8 @@ type Daemon struct {
 	gov  *Governor
 	jobs *sandboxJobs
 
+	running sync.WaitGroup // goroutines waiting on started jobs
+
 	mu      sync.Mutex
 	status  localapi.Status
 	subs    map[chan localapi.Status]struct{}
@@ -94,6 +96,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 
 	<-ctx.Done()
 	<-govDone // drained: jobs ended, ad withdrawn
+	d.running.Wait()
 	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer scancel()
 	d.closeSubscribers()
@@ -178,6 +181,7 @@ func (d *Daemon) watchPresence(ctx context.Context) error {
 	err := presence.Watch(ctx, presence.Options{
 		Display:  d.cfg.Display,
 		Interval: d.gov.PollInterval,
+		Wake:     d.gov.PollWake(),
 		OnPower:  func(p presence.Power) { _ = d.gov.SetPower(p) },
 		Logger:   d.cfg.Log,
 	}, func(r presence.Report) { _ = d.gov.SetPresence(r) })

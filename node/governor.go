@@ -79,6 +79,7 @@ type Governor struct {
 	events chan func(*Inputs)
 	done   chan struct{}
 	fast   atomic.Bool
+	wake   chan struct{} // poked when the fast poll starts
 
 	mu sync.Mutex
 	st Status
@@ -93,7 +94,7 @@ func New(cfg Config) *Governor {
 		cfg.DrainTimeout = 30 * time.Second
 	}
 	return &Governor{cfg: cfg, log: cfg.Logger.With("component", "governor"),
-		events: make(chan func(*Inputs), 64), done: make(chan struct{})}
+		events: make(chan func(*Inputs), 64), done: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
 func (g *Governor) send(f func(*Inputs)) error {
@@ -170,6 +171,10 @@ func (g *Governor) PollInterval() time.Duration {
 	return SlowPoll
 }
 
+// PollWake delivers a value when the fast poll starts, so a sensor
+// waiting out a slow poll looks again at once (presence.Options.Wake).
+func (g *Governor) PollWake() <-chan struct{} { return g.wake }
+
 // Serve runs the governor until ctx ends, then drains: it ends every job
 // (final receipts) and withdraws the ad before returning.
 func (g *Governor) Serve(ctx context.Context) error {
@@ -191,7 +196,13 @@ func (g *Governor) Serve(ctx context.Context) error {
 		g.mu.Lock()
 		g.st = st
 		g.mu.Unlock()
-		g.fast.Store(st.State.Kind == Running || st.State.Kind == Frozen)
+		fast := st.State.Kind == Running || st.State.Kind == Frozen
+		if was := g.fast.Swap(fast); fast && !was {
+			select {
+			case g.wake <- struct{}{}:
+			default:
+			}
+		}
 		for _, a := range acts {
 			g.do(actx, a, slow)
 		}
@@ -212,8 +223,9 @@ func (g *Governor) Serve(ctx context.Context) error {
 		case <-ctx.Done():
 			in.Draining = true
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.DrainTimeout)
-			defer cancel()
 			step(dctx)
+			slow.close() // the ends run under dctx: wait for them before cancelling it
+			cancel()
 			return nil
 		case f := <-g.events:
 			f(&in)

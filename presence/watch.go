@@ -32,6 +32,10 @@ type Options struct {
 	// Interval returns how long to wait before the next idle poll; the
 	// governor's PollInterval fits. Nil: one second.
 	Interval func() time.Duration
+	// Wake, when set, makes the sensor look at once instead of finishing
+	// its current wait: the governor pokes it when a job starts, so the
+	// fast poll begins now and not after the slow poll's wait.
+	Wake <-chan struct{}
 	// Heartbeat is how often a report is sent even when nothing changes,
 	// and how often lock state, fullscreen windows, games and power are
 	// read. Zero: 5 s.
@@ -94,6 +98,13 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
+		case <-opts.Wake:
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
 		}
 		now := time.Now()
 		d, ok, err := s.idle(ctx)

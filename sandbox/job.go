@@ -399,3 +399,25 @@ func mergeLimits(l, def Limits) Limits {
 	}
 	return l
 }
+
+// Frozen reports whether the job's processes are frozen (paused).
+func (j *Job) Frozen(ctx context.Context) (bool, error) {
+	st, err := j.task.Status(j.s.ns(ctx))
+	if err != nil {
+		return false, fmt.Errorf("job %s status: %w", j.id, err)
+	}
+	return st.Status == containerd.Paused, nil
+}
+
+// PIDs returns the host PIDs of the job's processes.
+func (j *Job) PIDs(ctx context.Context) ([]uint32, error) {
+	ps, err := j.task.Pids(j.s.ns(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("job %s processes: %w", j.id, err)
+	}
+	out := make([]uint32, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.Pid)
+	}
+	return out, nil
+}
