@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sparegpu/spare/imagebuild"
 	"github.com/sparegpu/spare/internal/testenv"
@@ -66,9 +68,10 @@ func testSandbox(t testing.TB) (*Sandbox, Image) {
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
 	ns := "spare-test-" + strings.ToLower(strings.NewReplacer("/", "-", " ", "-", "_", "-").Replace(t.Name()))
-	if len(ns) > 76 {
-		ns = ns[:76]
+	if len(ns) > 60 {
+		ns = ns[:60]
 	}
+	ns += "-" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36) // unique per run: a reused containerd keeps old state
 	sb, err := New(context.Background(), Config{Socket: sock, WorkDir: t.TempDir(), Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
