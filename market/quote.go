@@ -14,11 +14,11 @@ type RefusalCode string
 
 // Refusal codes.
 const (
-	RefuseInvalidSpec   RefusalCode = "invalid_spec"   // the spec fails validation
-	RefusePaused        RefusalCode = "paused"         // the owner paused the provider
-	RefuseBusy          RefusalCode = "busy"           // running another job, or the user is present
-	RefusePolicy        RefusalCode = "policy"         // the workload kind is not allowed
-	RefuseNoGPU         RefusalCode = "no_gpu"         // the job needs GPUs the provider does not have
+	RefuseInvalidSpec   RefusalCode = "invalid_spec" // the spec fails validation
+	RefusePaused        RefusalCode = "paused"       // the owner paused the provider
+	RefuseBusy          RefusalCode = "busy"         // running another job, or the user is present
+	RefusePolicy        RefusalCode = "policy"       // the workload kind is not allowed
+	RefuseNoGPU         RefusalCode = "no_gpu"       // the job needs GPUs the provider does not have
 	RefuseNoVRAM        RefusalCode = "insufficient_vram"
 	RefuseNoCapacity    RefusalCode = "insufficient_resources" // CPU, RAM or disk
 	RefuseImageTooLarge RefusalCode = "image_too_large"
