@@ -349,7 +349,7 @@ func checkOutputs(c *checker, out []string) {
 		switch {
 		case len(p) > MaxPathLen || !printable(p):
 			c.bad(f, "at most %d printable characters", MaxPathLen)
-		case path.Clean(p) != p || (p != OutputDir && !strings.HasPrefix(p, OutputDir+"/")):
+		case !underOutput(p):
 			c.bad(f, "%q: want a clean absolute path under %s", clip(p), OutputDir)
 		case slices.Contains(out[:i], p):
 			c.bad(f, "%q appears twice", p)
@@ -379,6 +379,11 @@ func (r *Resources) check(c *checker) {
 	if r.Disk < 0 || r.Disk > MaxDisk {
 		c.bad("resources.disk", "%s exceeds the %s ceiling", r.Disk, MaxDisk)
 	}
+}
+
+// underOutput reports whether p is a clean absolute path in OutputDir.
+func underOutput(p string) bool {
+	return path.Clean(p) == p && (p == OutputDir || strings.HasPrefix(p, OutputDir+"/"))
 }
 
 // printable reports whether s is valid UTF-8 without control characters.
