@@ -1,0 +1,160 @@
+package market
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// TrustStore keeps a Trust record per provider peer.
+type TrustStore interface {
+	// Trust returns peer's record; the zero Trust for an unknown peer.
+	Trust(peer string) Trust
+	// Record counts one checked result of peer and returns the new record.
+	Record(peer string, valid bool, now time.Time) (Trust, error)
+}
+
+// MaxTrustPeers bounds the peers a trust store remembers; past it the
+// least recently updated is forgotten.
+const MaxTrustPeers = 50_000
+
+// MemTrust is an in-memory TrustStore, safe for concurrent use.
+type MemTrust struct {
+	mu    sync.Mutex
+	peers map[string]Trust
+}
+
+var _ TrustStore = (*MemTrust)(nil)
+
+// NewMemTrust returns an empty store.
+func NewMemTrust() *MemTrust { return &MemTrust{peers: map[string]Trust{}} }
+
+// Trust implements TrustStore.
+func (m *MemTrust) Trust(peer string) Trust {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.peers[peer]
+}
+
+// Record implements TrustStore.
+func (m *MemTrust) Record(peer string, valid bool, now time.Time) (Trust, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.recordLocked(peer, valid, now), nil
+}
+
+func (m *MemTrust) recordLocked(peer string, valid bool, now time.Time) Trust {
+	t := m.peers[peer].Record(valid, now)
+	if _, ok := m.peers[peer]; !ok && len(m.peers) >= MaxTrustPeers {
+		var oldest string
+		for p, x := range m.peers {
+			if oldest == "" || x.Updated.Before(m.peers[oldest].Updated) {
+				oldest = p
+			}
+		}
+		delete(m.peers, oldest)
+	}
+	m.peers[peer] = t
+	return t
+}
+
+// FileTrust is a TrustStore kept in a JSON file, rewritten atomically
+// (temporary file, fsync, rename) on every Record.
+type FileTrust struct {
+	MemTrust
+	path string
+}
+
+var _ TrustStore = (*FileTrust)(nil)
+
+type trustFile struct {
+	Version int              `json:"version"`
+	Peers   map[string]Trust `json:"peers"`
+}
+
+const (
+	trustFileVersion = 1
+	maxTrustFile     = 32 << 20
+)
+
+// OpenFileTrust loads path, or starts empty when it does not exist.
+func OpenFileTrust(path string) (*FileTrust, error) {
+	f := &FileTrust{MemTrust: MemTrust{peers: map[string]Trust{}}, path: path}
+	fh, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening trust records: %w", err)
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, maxTrustFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading trust records: %w", err)
+	}
+	if len(b) > maxTrustFile {
+		return nil, fmt.Errorf("trust records %s: larger than %d bytes", path, maxTrustFile)
+	}
+	var tf trustFile
+	if err := json.Unmarshal(b, &tf); err != nil {
+		return nil, fmt.Errorf("trust records %s: %w (remove the file to start afresh)", path, err)
+	}
+	if tf.Version != trustFileVersion {
+		return nil, fmt.Errorf("trust records %s: version %d, want %d", path, tf.Version, trustFileVersion)
+	}
+	for p, t := range tf.Peers {
+		if len(f.peers) == MaxTrustPeers {
+			break
+		}
+		f.peers[p] = t
+	}
+	return f, nil
+}
+
+// Record implements TrustStore; the record is on disk when it returns.
+func (f *FileTrust) Record(peer string, valid bool, now time.Time) (Trust, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old, had := f.peers[peer]
+	t := f.recordLocked(peer, valid, now)
+	if err := f.saveLocked(); err != nil {
+		if had {
+			f.peers[peer] = old
+		} else {
+			delete(f.peers, peer)
+		}
+		return old, err
+	}
+	return t, nil
+}
+
+func (f *FileTrust) saveLocked() error {
+	b, err := json.Marshal(trustFile{Version: trustFileVersion, Peers: f.peers})
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".trust-*")
+	if err != nil {
+		return fmt.Errorf("saving trust records: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), f.path)
+	}
+	if err != nil {
+		return fmt.Errorf("saving trust records: %w", err)
+	}
+	return nil
+}
