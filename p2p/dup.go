@@ -220,5 +220,3 @@ func (d *dupDetector) handle(s network.Stream) {
 		}
 	}
 }
-
-
