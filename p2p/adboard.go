@@ -209,16 +209,21 @@ func (n *Host) Ads(ctx context.Context) <-chan Ad {
 	b.mu.Lock()
 	b.listeners[ch] = struct{}{}
 	b.mu.Unlock()
-	n.goLoop(func(hctx context.Context) {
-		select {
-		case <-ctx.Done():
-		case <-hctx.Done():
-		}
+	remove := func() {
 		b.mu.Lock()
 		delete(b.listeners, ch)
 		close(ch)
 		b.mu.Unlock()
-	})
+	}
+	if !n.goLoop(func(hctx context.Context) {
+		select {
+		case <-ctx.Done():
+		case <-hctx.Done():
+		}
+		remove()
+	}) {
+		remove()
+	}
 	return ch
 }
 

@@ -37,6 +37,7 @@ type Host struct {
 	ps       *pubsub.PubSub
 	ads      *adBoard
 	dup      *dupDetector
+	trace    *gossipTracer
 	mdns     mdns.Service
 	log      *slog.Logger
 	cfg      Config
@@ -91,7 +92,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	var inst [8]byte
 	_, _ = rand.Read(inst[:])
 	hctx, cancel := context.WithCancel(context.Background())
-	n := &Host{log: log, cfg: cfg, boot: boot, instance: hex.EncodeToString(inst[:]), ctx: hctx, cancel: cancel}
+	n := &Host{log: log, cfg: cfg, boot: boot, instance: hex.EncodeToString(inst[:]), ctx: hctx, cancel: cancel, trace: newGossipTracer()}
 
 	mode := dht.ModeAuto
 	if cfg.BootstrapNode || cfg.DHTServer {
@@ -148,6 +149,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithLogger(log.With("sub", "pubsub")),
 		pubsub.WithPeerExchange(cfg.BootstrapNode),
+		// Own ads go to every topic peer, not only the mesh: a provider's
+		// first ad must not wait for the mesh to form.
+		pubsub.WithFloodPublish(true),
+		pubsub.WithRawTracer(n.trace),
 	)
 	if err != nil {
 		return fail(fmt.Errorf("starting gossipsub: %w", err))
@@ -201,18 +206,20 @@ func newResourceManager() (network.ResourceManager, error) {
 }
 
 // goLoop runs f in a goroutine owned by the host: it gets the host's
-// context and Close waits for it.
-func (n *Host) goLoop(f func(ctx context.Context)) {
+// context and Close waits for it. It reports false, running nothing, once
+// the host is closed.
+func (n *Host) goLoop(f func(ctx context.Context)) bool {
 	n.loopMu.Lock()
 	defer n.loopMu.Unlock()
 	if n.closed {
-		return
+		return false
 	}
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		f(n.ctx)
 	}()
+	return true
 }
 
 func (n *Host) dialBootstrap(ctx context.Context) {
