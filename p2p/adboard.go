@@ -1,0 +1,243 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// AdListenerBuffer is the buffer of each Ads channel; a listener that falls
+// further behind misses ads (CurrentAds still has them).
+const AdListenerBuffer = 256
+
+// adBoard is the ads topic: validator, per-peer state, table of current
+// ads and listeners.
+type adBoard struct {
+	n     *Host
+	topic *pubsub.Topic
+	sub   *pubsub.Subscription
+	now   func() time.Time
+
+	mu        sync.Mutex
+	peers     map[peer.ID]*adPeer
+	listeners map[chan Ad]struct{}
+	lastSeq   uint64
+}
+
+// adPeer is what the board keeps per author.
+type adPeer struct {
+	bucket  tokenBucket
+	seq     uint64 // highest accepted
+	ad      Ad     // latest accepted
+	touched time.Time
+}
+
+func newAdBoard(n *Host) (*adBoard, error) {
+	b := &adBoard{n: n, now: time.Now, peers: map[peer.ID]*adPeer{}, listeners: map[chan Ad]struct{}{}}
+	if err := n.ps.RegisterTopicValidator(AdsTopic, b.validate, pubsub.WithValidatorInline(true)); err != nil {
+		return nil, fmt.Errorf("ads validator: %w", err)
+	}
+	t, err := n.ps.Join(AdsTopic)
+	if err != nil {
+		return nil, fmt.Errorf("joining %s: %w", AdsTopic, err)
+	}
+	s, err := t.Subscribe()
+	if err != nil {
+		return nil, fmt.Errorf("subscribing to %s: %w", AdsTopic, err)
+	}
+	b.topic, b.sub = t, s
+	n.goLoop(b.receive)
+	return b, nil
+}
+
+// validate is the topic validator: it runs once per message before the
+// message is delivered or forwarded.
+func (b *adBoard) validate(_ context.Context, _ peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	now := b.now()
+	ad, err := DecodeAd(m.Data, now)
+	log := b.n.log.With("from", m.GetFrom())
+	if err != nil {
+		log.Debug("ad rejected", "err", err)
+		return pubsub.ValidationReject
+	}
+	if ad.Peer != m.GetFrom() {
+		log.Debug("ad rejected: signer is not the ad's peer", "ad_peer", ad.Peer)
+		return pubsub.ValidationReject
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.peers[ad.Peer]
+	if p == nil {
+		if len(b.peers) >= MaxAdPeers {
+			b.pruneLocked(now)
+		}
+		if len(b.peers) >= MaxAdPeers {
+			return pubsub.ValidationIgnore
+		}
+		p = &adPeer{}
+		b.peers[ad.Peer] = p
+	}
+	p.touched = now
+	if ad.Seq <= p.seq {
+		log.Debug("ad ignored: stale or replayed seq", "seq", ad.Seq, "have", p.seq)
+		return pubsub.ValidationIgnore
+	}
+	if !p.bucket.allow(now) {
+		log.Debug("ad rejected: rate limit", "seq", ad.Seq)
+		return pubsub.ValidationReject
+	}
+	p.seq = ad.Seq
+	m.ValidatorData = ad
+	return pubsub.ValidationAccept
+}
+
+// pruneLocked forgets peers whose ad expired and who sent nothing within
+// MaxAdLifetime (so a rate limit cannot be reset by waiting out the table).
+func (b *adBoard) pruneLocked(now time.Time) {
+	for id, p := range b.peers {
+		if now.After(p.ad.ExpiresAt) && now.Sub(p.touched) > MaxAdLifetime {
+			delete(b.peers, id)
+		}
+	}
+}
+
+func (b *adBoard) receive(ctx context.Context) {
+	for {
+		m, err := b.sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		ad, ok := m.ValidatorData.(Ad)
+		if !ok || ad.Peer == b.n.h.ID() {
+			continue
+		}
+		b.mu.Lock()
+		if p := b.peers[ad.Peer]; p != nil && ad.Seq >= p.ad.Seq {
+			p.ad = ad
+		}
+		for l := range b.listeners {
+			select {
+			case l <- ad:
+			default:
+			}
+		}
+		b.mu.Unlock()
+	}
+}
+
+func (b *adBoard) close() {
+	b.sub.Cancel()
+	_ = b.topic.Close()
+}
+
+// PublishAd signs and publishes a capacity ad. Peer is set to this host;
+// zero IssuedAt, ExpiresAt and Seq get now, now+DefaultAdLifetime and the
+// next sequence number. The ad goes through the same validator as received
+// ones, so an invalid or too frequent ad returns an error wrapping ErrBadAd
+// or ErrRateLimited.
+func (n *Host) PublishAd(ctx context.Context, ad Ad) error {
+	b := n.ads
+	now := b.now()
+	if ad.Peer != "" && ad.Peer != n.h.ID() {
+		return fmt.Errorf("%w: peer %s is not this host", ErrBadAd, ad.Peer)
+	}
+	ad.Peer = n.h.ID()
+	if ad.IssuedAt.IsZero() {
+		ad.IssuedAt = now
+	}
+	if ad.ExpiresAt.IsZero() {
+		ad.ExpiresAt = ad.IssuedAt.Add(DefaultAdLifetime)
+	}
+	b.mu.Lock()
+	if ad.Seq == 0 {
+		// Time-based, so it keeps growing across restarts.
+		ad.Seq = max(b.lastSeq+1, uint64(now.UnixNano()))
+	}
+	b.lastSeq = max(b.lastSeq, ad.Seq)
+	b.mu.Unlock()
+	if err := ad.Validate(now); err != nil {
+		return err
+	}
+	data, err := EncodeAd(ad)
+	if err != nil {
+		return err
+	}
+	if err := b.topic.Publish(ctx, data); err != nil {
+		if errors.Is(err, pubsub.ValidationError{Reason: pubsub.RejectValidationFailed}) {
+			return fmt.Errorf("publishing ad: %w (at most one per %s)", ErrRateLimited, AdInterval)
+		}
+		return fmt.Errorf("publishing ad: %w", err)
+	}
+	return nil
+}
+
+// KeepPublishing publishes the ad returned by next now and every
+// AdRepublish until ctx ends or the host closes; next returning false
+// skips a round (e.g. while the provider cannot take work).
+func (n *Host) KeepPublishing(ctx context.Context, next func() (Ad, bool)) {
+	n.goLoop(func(hctx context.Context) {
+		t := time.NewTicker(AdRepublish)
+		defer t.Stop()
+		for {
+			if ad, ok := next(); ok {
+				if err := n.PublishAd(ctx, ad); err != nil && ctx.Err() == nil {
+					n.log.Warn("publishing ad", "err", err)
+				}
+			}
+			select {
+			case <-hctx.Done():
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+}
+
+// Ads delivers every valid ad received from other peers from now until ctx
+// ends. The channel is buffered (AdListenerBuffer); a slow reader misses
+// ads but CurrentAds keeps the latest per peer.
+func (n *Host) Ads(ctx context.Context) <-chan Ad {
+	b := n.ads
+	ch := make(chan Ad, AdListenerBuffer)
+	b.mu.Lock()
+	b.listeners[ch] = struct{}{}
+	b.mu.Unlock()
+	remove := func() {
+		b.mu.Lock()
+		delete(b.listeners, ch)
+		close(ch)
+		b.mu.Unlock()
+	}
+	if !n.goLoop(func(hctx context.Context) {
+		select {
+		case <-ctx.Done():
+		case <-hctx.Done():
+		}
+		remove()
+	}) {
+		remove()
+	}
+	return ch
+}
+
+// CurrentAds is the latest unexpired ad of every peer heard from.
+func (n *Host) CurrentAds() []Ad {
+	b := n.ads
+	now := b.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []Ad
+	for _, p := range b.peers {
+		if p.ad.Seq != 0 && p.ad.ExpiresAt.After(now) {
+			out = append(out, p.ad)
+		}
+	}
+	return out
+}

@@ -1,0 +1,174 @@
+package p2p
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Protocol IDs of Spare's stream protocols.
+const (
+	// JobProtocol carries proposals, quotes, agreements, receipts, vouchers,
+	// results and preemption notices (spoken by package market).
+	JobProtocol = "/spare/job/1.0.0"
+	// BlobProtocol is the content-addressed transfer of images, inputs and
+	// outputs, implemented in this package (see blob.go).
+	BlobProtocol = "/spare/blob/1.0.0"
+	// AdsTopic is the GossipSub topic for capacity ads.
+	AdsTopic = "/spare/ads/1"
+	// DHTPrefix keeps Spare's Kademlia DHT apart from the public IPFS one.
+	DHTPrefix = "/spare"
+	// MDNSService is the DNS-SD service name announced on the LAN.
+	MDNSService = "_spare-p2p._udp"
+)
+
+// Connection and resource limits. Each is the value the resource manager or
+// connection manager enforces for the whole host unless stated otherwise.
+const (
+	// ConnLowWater and ConnHighWater: past high water the connection manager
+	// trims connections down to low water (protected and recent ones kept).
+	ConnLowWater  = 100
+	ConnHighWater = 400
+	// ConnGracePeriod: new connections are never trimmed before this age.
+	ConnGracePeriod = time.Minute
+	// MaxConns caps connections of every kind; MaxConnsInbound the inbound ones.
+	MaxConns        = 1024
+	MaxConnsInbound = 768
+	// MaxStreams caps open streams; MaxStreamsInbound the inbound ones.
+	MaxStreams        = 4096
+	MaxStreamsInbound = 2048
+	// MaxMemory caps the memory libp2p may reserve for the whole host.
+	MaxMemory = 512 << 20
+	// MaxFD caps the file descriptors libp2p may hold.
+	MaxFD = 1024
+	// MaxPeerStreamsInbound caps inbound streams from one peer.
+	MaxPeerStreamsInbound = 256
+	// MaxJobStreamsPerPeer and MaxBlobStreamsPerPeer cap inbound streams of
+	// Spare's protocols from one peer; MaxJobStreams and MaxBlobStreams from
+	// all peers together.
+	MaxJobStreamsPerPeer  = 4
+	MaxBlobStreamsPerPeer = 8
+	MaxJobStreams         = 64
+	MaxBlobStreams        = 64
+	// BootstrapTimeout bounds the dials to bootstrap peers at start.
+	BootstrapTimeout = 15 * time.Second
+	// BootstrapRetry is how often bootstrap peers are redialled while none is
+	// connected.
+	BootstrapRetry = time.Minute
+)
+
+// Config configures a Host. Its zero value runs: an ephemeral identity,
+// listening on every interface over TCP and QUIC, mDNS on, no bootstrap peers.
+type Config struct {
+	// DataDir holds the identity key in DataDir/p2p/identity.key (0600, made
+	// on first use). Empty: a new identity each run, kept in memory only.
+	DataDir string
+
+	// Listen are the multiaddrs to listen on. Empty: DefaultListen, or
+	// LoopbackListen when LoopbackOnly is set.
+	Listen []multiaddr.Multiaddr
+
+	// Bootstrap are the /p2p/ multiaddrs of bootstrap peers: dialled at start,
+	// used to join the DHT and as static circuit relays. Empty: only mDNS and
+	// peers connected explicitly.
+	Bootstrap []multiaddr.Multiaddr
+
+	// BootstrapNode runs this host as a bootstrap and relay node: DHT server
+	// mode, circuit relay v2 service, AutoNAT service, reachability taken to
+	// be public. `spare bootstrap` sets it. False: an ordinary peer (DHT mode
+	// chosen by reachability, relay client only).
+	BootstrapNode bool
+
+	// DHTServer forces DHT server mode on an ordinary peer (useful on a LAN
+	// or in tests where AutoNAT cannot prove reachability). False: automatic.
+	DHTServer bool
+
+	// NoMDNS turns LAN discovery by mDNS off.
+	NoMDNS bool
+
+	// NoPortMap turns UPnP/NAT-PMP port mapping off. False: the host asks the
+	// home router for a port mapping.
+	NoPortMap bool
+
+	// LoopbackOnly keeps all traffic on 127.0.0.1: loopback listeners, no
+	// mDNS, no port mapping. For tests and demos on one machine.
+	LoopbackOnly bool
+
+	// UserAgent names the software in identify, e.g. "spare/0.3.0".
+	// Empty: "spare/dev".
+	UserAgent string
+
+	// ConnLow and ConnHigh override ConnLowWater and ConnHighWater when
+	// non-zero.
+	ConnLow, ConnHigh int
+
+	// Logger receives the host's logs. Nil: slog.Default(). The first Host
+	// made in a process also routes libp2p's own logs (WARN and above) here.
+	Logger *slog.Logger
+
+	// OnIdentityCopy, when non-nil, is called (besides an ERROR log) when a
+	// peer reports this host's identity running in another process at the
+	// same time (see dup.go for what is and is not detected).
+	OnIdentityCopy func(IdentityCopy)
+
+	// Metrics, when non-nil, receives libp2p's Prometheus metrics. Nil: off.
+	Metrics prometheus.Registerer
+}
+
+// DefaultListen are the listen addresses used when Config.Listen is empty.
+var DefaultListen = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
+
+// LoopbackListen are the listen addresses used with Config.LoopbackOnly.
+var LoopbackListen = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+
+// ParseMultiaddrs parses command-line multiaddrs (e.g. --listen, --bootstrap).
+func ParseMultiaddrs(ss []string) ([]multiaddr.Multiaddr, error) {
+	out := make([]multiaddr.Multiaddr, 0, len(ss))
+	for _, s := range ss {
+		a, err := multiaddr.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q: %w", ErrBadAddr, s, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (c Config) listen() ([]multiaddr.Multiaddr, error) {
+	if len(c.Listen) > 0 {
+		return c.Listen, nil
+	}
+	if c.LoopbackOnly {
+		return ParseMultiaddrs(LoopbackListen)
+	}
+	return ParseMultiaddrs(DefaultListen)
+}
+
+func (c Config) bootstrapPeers() ([]peer.AddrInfo, error) {
+	if len(c.Bootstrap) == 0 {
+		return nil, nil
+	}
+	infos, err := peer.AddrInfosFromP2pAddrs(c.Bootstrap...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bootstrap peers need a /p2p/ part: %w", ErrBadAddr, err)
+	}
+	return infos, nil
+}
+
+func (c Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}
+
+func (c Config) userAgent() string {
+	if c.UserAgent != "" {
+		return c.UserAgent
+	}
+	return "spare/dev"
+}

@@ -1,0 +1,345 @@
+package p2p
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/core/routing"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"github.com/multiformats/go-multiaddr"
+)
+
+// Host is Spare's libp2p node: identity, transports, NAT traversal,
+// discovery, capacity ads and the blob protocol. Make one with New; it runs
+// until Close or until Serve's context ends.
+type Host struct {
+	h        host.Host
+	kad      *dht.IpfsDHT
+	ps       *pubsub.PubSub
+	ads      *adBoard
+	dup      *dupDetector
+	trace    *gossipTracer
+	mdns     mdns.Service
+	log      *slog.Logger
+	cfg      Config
+	boot     []peer.AddrInfo
+	instance string
+
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	loopMu    sync.Mutex // guards closed against wg.Add after Close
+	closed    bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New starts a host: it loads or makes the identity, listens, dials the
+// bootstrap peers (for at most BootstrapTimeout; failures are logged, not
+// returned) and joins the DHT and the ads topic. ctx bounds only the start;
+// the host runs until Close.
+func New(ctx context.Context, cfg Config) (*Host, error) {
+	log := cfg.logger().With("component", "p2p")
+	routeLibP2PLogs(cfg.logger().Handler())
+
+	key, err := loadIdentity(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	listen, err := cfg.listen()
+	if err != nil {
+		return nil, err
+	}
+	boot, err := cfg.bootstrapPeers()
+	if err != nil {
+		return nil, err
+	}
+	rm, err := newResourceManager()
+	if err != nil {
+		return nil, fmt.Errorf("resource manager: %w", err)
+	}
+	low, high := ConnLowWater, ConnHighWater
+	if cfg.ConnLow > 0 {
+		low = cfg.ConnLow
+	}
+	if cfg.ConnHigh > 0 {
+		high = cfg.ConnHigh
+	}
+	cm, err := connmgr.NewConnManager(low, high, connmgr.WithGracePeriod(ConnGracePeriod))
+	if err != nil {
+		return nil, fmt.Errorf("connection manager: %w", err)
+	}
+
+	var inst [8]byte
+	_, _ = rand.Read(inst[:])
+	hctx, cancel := context.WithCancel(context.Background())
+	n := &Host{log: log, cfg: cfg, boot: boot, instance: hex.EncodeToString(inst[:]), ctx: hctx, cancel: cancel, trace: newGossipTracer()}
+
+	mode := dht.ModeAuto
+	if cfg.BootstrapNode || cfg.DHTServer {
+		mode = dht.ModeServer
+	}
+	opts := []libp2p.Option{
+		libp2p.Identity(key),
+		libp2p.ListenAddrs(listen...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.ResourceManager(rm),
+		libp2p.ConnectionManager(cm),
+		libp2p.UserAgent(cfg.userAgent() + " (instance " + n.instance + ")"),
+		libp2p.EnableHolePunching(),
+		libp2p.EnableRelay(),
+		libp2p.Routing(func(h host.Host) (routing.PeerRouting, error) {
+			d, err := dht.New(h,
+				dht.ProtocolPrefix(DHTPrefix),
+				dht.Mode(mode),
+				dht.DisableValues(),
+				dht.BootstrapPeers(boot...),
+			)
+			n.kad = d
+			return d, err
+		}),
+	}
+	if cfg.Metrics != nil {
+		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))
+	} else {
+		opts = append(opts, libp2p.DisableMetrics())
+	}
+	if !cfg.NoPortMap && !cfg.LoopbackOnly {
+		opts = append(opts, libp2p.NATPortMap())
+	}
+	if cfg.BootstrapNode {
+		opts = append(opts, libp2p.EnableRelayService(), libp2p.EnableNATService(), libp2p.ForceReachabilityPublic())
+	} else if len(boot) > 0 {
+		opts = append(opts, libp2p.EnableAutoRelayWithStaticRelays(boot))
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("starting libp2p: %w", err)
+	}
+	n.h = h
+
+	fail := func(err error) (*Host, error) {
+		n.Close()
+		return nil, err
+	}
+	n.ps, err = pubsub.NewGossipSub(hctx, h,
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
+		pubsub.WithLogger(log.With("sub", "pubsub")),
+		pubsub.WithPeerExchange(cfg.BootstrapNode),
+		// Own ads go to every topic peer, not only the mesh: a provider's
+		// first ad must not wait for the mesh to form.
+		pubsub.WithFloodPublish(true),
+		pubsub.WithRawTracer(n.trace),
+	)
+	if err != nil {
+		return fail(fmt.Errorf("starting gossipsub: %w", err))
+	}
+	if n.ads, err = newAdBoard(n); err != nil {
+		return fail(err)
+	}
+	if n.dup, err = newDupDetector(n); err != nil {
+		return fail(err)
+	}
+	if !cfg.NoMDNS && !cfg.LoopbackOnly {
+		n.mdns = mdns.NewMdnsService(h, MDNSService, mdnsNotifee{n})
+		if err := n.mdns.Start(); err != nil {
+			return fail(fmt.Errorf("starting mDNS: %w", err))
+		}
+	}
+	for _, b := range boot {
+		h.ConnManager().Protect(b.ID, "bootstrap")
+	}
+	n.dialBootstrap(ctx)
+	if err := n.kad.Bootstrap(hctx); err != nil {
+		return fail(fmt.Errorf("joining the DHT: %w", err))
+	}
+	if len(boot) > 0 {
+		n.goLoop(n.keepBootstrap)
+	}
+	log.Info("p2p host started", "peer_id", h.ID(), "addrs", n.Addrs(), "bootstrap_node", cfg.BootstrapNode)
+	return n, nil
+}
+
+func newResourceManager() (network.ResourceManager, error) {
+	scaling := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&scaling)
+	partial := rcmgr.PartialLimitConfig{
+		System: rcmgr.ResourceLimits{
+			Conns: MaxConns, ConnsInbound: MaxConnsInbound,
+			Streams: MaxStreams, StreamsInbound: MaxStreamsInbound,
+			Memory: MaxMemory, FD: MaxFD,
+		},
+		PeerDefault: rcmgr.ResourceLimits{StreamsInbound: MaxPeerStreamsInbound},
+		Protocol: map[protocol.ID]rcmgr.ResourceLimits{
+			JobProtocol:  {StreamsInbound: MaxJobStreams},
+			BlobProtocol: {StreamsInbound: MaxBlobStreams},
+		},
+		ProtocolPeer: map[protocol.ID]rcmgr.ResourceLimits{
+			JobProtocol:  {StreamsInbound: MaxJobStreamsPerPeer},
+			BlobProtocol: {StreamsInbound: MaxBlobStreamsPerPeer},
+		},
+	}
+	return rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(partial.Build(scaling.AutoScale())))
+}
+
+// goLoop runs f in a goroutine owned by the host: it gets the host's
+// context and Close waits for it. It reports false, running nothing, once
+// the host is closed.
+func (n *Host) goLoop(f func(ctx context.Context)) bool {
+	n.loopMu.Lock()
+	defer n.loopMu.Unlock()
+	if n.closed {
+		return false
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f(n.ctx)
+	}()
+	return true
+}
+
+func (n *Host) dialBootstrap(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, BootstrapTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, b := range n.boot {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := n.h.Connect(ctx, b); err != nil {
+				n.log.Warn("bootstrap peer unreachable", "peer", b.ID, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// keepBootstrap redials the bootstrap peers while none is connected.
+func (n *Host) keepBootstrap(ctx context.Context) {
+	t := time.NewTicker(BootstrapRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		connected := false
+		for _, b := range n.boot {
+			if n.h.Network().Connectedness(b.ID) == network.Connected {
+				connected = true
+			}
+		}
+		if !connected {
+			n.dialBootstrap(ctx)
+			_ = n.kad.Bootstrap(ctx)
+		}
+	}
+}
+
+// Serve blocks until ctx ends or the host is closed, then closes the host.
+func (n *Host) Serve(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+	case <-n.ctx.Done():
+	}
+	return n.Close()
+}
+
+// Close stops the host's goroutines and closes every connection.
+func (n *Host) Close() error {
+	n.closeOnce.Do(func() {
+		n.loopMu.Lock()
+		n.closed = true
+		n.loopMu.Unlock()
+		n.cancel()
+		var errs []error
+		if n.mdns != nil {
+			errs = append(errs, n.mdns.Close())
+		}
+		if n.ads != nil {
+			n.ads.close()
+		}
+		if n.kad != nil {
+			errs = append(errs, n.kad.Close())
+		}
+		if n.h != nil {
+			errs = append(errs, n.h.Close())
+		}
+		n.wg.Wait()
+		n.closeErr = errors.Join(errs...)
+	})
+	return n.closeErr
+}
+
+// ID is this host's peer ID.
+func (n *Host) ID() peer.ID { return n.h.ID() }
+
+// Addrs are this host's addresses, each ending in /p2p/<id>, ready to be
+// given to another node as --bootstrap.
+func (n *Host) Addrs() []multiaddr.Multiaddr {
+	out, _ := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.h.ID(), Addrs: n.h.Addrs()})
+	return out
+}
+
+// AddrInfo is this host's peer ID and addresses.
+func (n *Host) AddrInfo() peer.AddrInfo {
+	return peer.AddrInfo{ID: n.h.ID(), Addrs: n.h.Addrs()}
+}
+
+// LibP2P is the underlying libp2p host, for protocol handlers (market's
+// /spare/job/1.0.0) and for tests.
+func (n *Host) LibP2P() host.Host { return n.h }
+
+// Connect dials a peer (a no-op when already connected).
+func (n *Host) Connect(ctx context.Context, pi peer.AddrInfo) error {
+	if err := n.h.Connect(ctx, pi); err != nil {
+		return fmt.Errorf("connecting to %s: %w", pi.ID, err)
+	}
+	return nil
+}
+
+// Peers are the peers this host has open connections to.
+func (n *Host) Peers() []peer.ID { return n.h.Network().Peers() }
+
+// mdnsNotifee connects to peers found on the LAN.
+type mdnsNotifee struct{ n *Host }
+
+func (m mdnsNotifee) HandlePeerFound(pi peer.AddrInfo) {
+	if pi.ID == m.n.h.ID() {
+		return
+	}
+	m.n.goLoop(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, BootstrapTimeout)
+		defer cancel()
+		if err := m.n.h.Connect(ctx, pi); err != nil {
+			m.n.log.Debug("mDNS peer unreachable", "peer", pi.ID, "err", err)
+			return
+		}
+		m.n.log.Debug("mDNS peer connected", "peer", pi.ID)
+	})
+}
