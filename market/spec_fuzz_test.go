@@ -1,6 +1,7 @@
 package market
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -34,8 +35,17 @@ func FuzzDecodeSpec(f *testing.F) {
 		if err := s.Validate(); err != nil {
 			t.Fatalf("decoded spec fails Validate: %v", err)
 		}
-		if s.JobHash() != s.JobHash() {
-			t.Fatal("JobHash not stable")
+		// The hash is canonical: the spec written out and read back hashes the same.
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := DecodeSpec(b, FormatJSON)
+		if err != nil {
+			t.Fatalf("a valid spec does not read back: %v\n%s", err, b)
+		}
+		if again.JobHash() != s.JobHash() {
+			t.Fatalf("JobHash changed across a round trip:\n%s", b)
 		}
 	})
 }

@@ -14,15 +14,18 @@ import (
 // "gpu" in the DHT and publishes one ad. Each iteration starts a new
 // requester that knows only the bootstrap node and times how long it takes
 // to find every provider in the DHT (ns/op). Reported besides:
+//
 //   - ad-round-s: from the start of a round in which every provider
 //     publishes one ad until a requester holds all of them;
+//
 //   - adB/provider/min: GossipSub bytes sent by all hosts per provider per
 //     minute, for one ad round every AdRepublish plus the idle gossip
 //     between rounds: the network-wide cost of one provider's ads;
+//
 //   - adB/host/min: the same total divided among all hosts: what each node
 //     sends per minute to carry everyone's ads.
 //
-//	go test ./p2p -run '^$' -bench Discovery200 -benchtime 3x -timeout 20m
+//     go test ./p2p -run '^$' -bench Discovery200 -benchtime 3x -timeout 20m
 func BenchmarkDiscovery200(b *testing.B) {
 	n := 200
 	if s := os.Getenv("SPARE_BENCH_PROVIDERS"); s != "" {

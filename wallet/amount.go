@@ -92,11 +92,3 @@ func AmountFromBig(b *big.Int) (Amount, error) {
 	}
 	return Amount(b.Int64()), nil
 }
-
-// addAmounts adds without overflow.
-func addAmounts(a, b Amount) (Amount, error) {
-	if b > 0 && a > math.MaxInt64-b {
-		return 0, fmt.Errorf("%w: sum overflows", ErrAmount)
-	}
-	return a + b, nil
-}

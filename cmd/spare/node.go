@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,18 +145,4 @@ func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
 	}
 	fmt.Fprintf(out, "earned today: %s\n", s.EarnedToday)
 	return nil
-}
-
-// waitForDaemon polls the socket until the daemon answers (tests, app).
-func waitForDaemon(ctx context.Context, c *localapi.Client) error {
-	for {
-		if _, err := c.Status(ctx); err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
 }
