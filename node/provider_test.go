@@ -224,7 +224,9 @@ func TestProviderLostReschedules(t *testing.T) {
 	}
 	a, b := balance(t, cheap.wallet).Earned, balance(t, dear.wallet).Earned
 	spent := balance(t, req.Wallet).Spent
-	if a <= 0 || b <= 0 || spent != a+b || uint64(spent) != res.Units {
+	// The requester paid every receipt it got; the vanished provider may
+	// not have received the last voucher, so it holds at most that much.
+	if a <= 0 || b <= 0 || a+b > spent || uint64(spent) != res.Units {
 		t.Fatalf("spent %s, first provider earned %s, second %s, result says %d", spent, a, b, res.Units)
 	}
 	t.Logf("first provider paid %s, second %s", a, b)
