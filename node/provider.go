@@ -128,9 +128,7 @@ func (p *Provider) Payee() common.Address { return p.me }
 // Describe fills the status fields the provider knows (DaemonConfig.Describe).
 func (p *Provider) Describe(s *localapi.Status) {
 	s.PeerID = p.cfg.Host.ID().String()
-	for _, a := range p.cfg.Host.Addrs() {
-		s.Addrs = append(s.Addrs, a.String()+"/p2p/"+s.PeerID)
-	}
+	s.Addrs = append(s.Addrs, ListenAddrs(p.cfg.Host)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	y, m, day := time.Now().UTC().Date()

@@ -142,6 +142,10 @@ func (p *Provider) adLoop(ctx context.Context) {
 func ListenAddrs(h *p2p.Host) []string {
 	var out []string
 	for _, a := range h.Addrs() {
+		if _, err := a.ValueForProtocol(multiaddr.P_P2P); err == nil {
+			out = append(out, a.String())
+			continue
+		}
 		pa, err := multiaddr.NewMultiaddr("/p2p/" + h.ID().String())
 		if err != nil {
 			continue
