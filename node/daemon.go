@@ -30,6 +30,13 @@ type DaemonConfig struct {
 	// Version is reported in the status.
 	Version string
 	Log     *slog.Logger
+	// Ads and Notifier connect the governor to the market (see
+	// Provider); nil: no ads, no preemption notices.
+	Ads      adPublisher
+	Notifier preemptNotifier
+	// Describe, when set, adds what the daemon does not own to a status
+	// (peer ID, addresses, earnings); it is called on every read.
+	Describe func(*localapi.Status)
 }
 
 // telemetryEvery is how often GPU telemetry is read.
@@ -57,7 +64,7 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Log.With("component", "node"), jobs: newSandboxJobs(),
 		subs: map[chan localapi.Status]struct{}{}}
-	d.gov = New(Config{Settings: cfg.Settings, Jobs: d.jobs, Logger: cfg.Log, OnChange: d.onChange})
+	d.gov = New(Config{Settings: cfg.Settings, Jobs: d.jobs, Ads: cfg.Ads, Notifier: cfg.Notifier, Logger: cfg.Log, OnChange: d.onChange})
 	d.status = d.render(d.gov.Status())
 	return d
 }
@@ -208,8 +215,16 @@ func (d *Daemon) onChange(st Status) {
 // Status is the current LocalAPI status.
 func (d *Daemon) Status() localapi.Status {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.status
+	s := d.status
+	d.mu.Unlock()
+	if d.cfg.Describe != nil {
+		s.Addrs = nil
+		d.cfg.Describe(&s)
+		if s.Addrs == nil {
+			s.Addrs = []string{}
+		}
+	}
+	return s
 }
 
 func (d *Daemon) render(st Status) localapi.Status {

@@ -109,6 +109,8 @@ you for every second of work. The same binary submits jobs.`,
 		newPauseCmd(g),
 		newResumeCmd(g),
 		newWalletCmd(g),
+		newSubmitCmd(g),
+		newBootstrapCmd(g),
 	)
 	return root
 }

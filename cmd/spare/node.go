@@ -9,11 +9,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/node"
+	"github.com/sparegpu/spare/wallet"
 )
 
 func newNodeCmd(g *globals) *cobra.Command {
 	var set node.Settings
+	var nf netFlags
+	var price string
+	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "node",
 		Short: "Run the provider daemon",
@@ -28,15 +33,48 @@ SIGINT or SIGTERM, then ends running jobs and exits 0.`,
 			if err != nil {
 				return err
 			}
+			pr, err := wallet.ParseAmount(price)
+			if err != nil || pr <= 0 {
+				return usageError{fmt.Errorf("--price %q: want a positive amount per second, e.g. 0.0001", price)}
+			}
+			if interval < time.Second || interval%time.Second != 0 {
+				return usageError{fmt.Errorf("--interval %s: whole seconds, at least 1s", interval)}
+			}
 			sb, err := g.openSandbox(ctx)
 			if err != nil {
 				return err
 			}
 			defer sb.Close()
-			d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Settings: set, Version: version, Log: g.log})
-			g.log.Info("spare node starting", "data", dir, "socket", localapi.SocketPath(dir))
-			fmt.Fprintf(cmd.ErrOrStderr(), "spare node: LocalAPI at %s\n", localapi.SocketPath(dir))
-			return d.Serve(ctx)
+			w, err := wallet.Open(wallet.Options{DataDir: dir, Keystore: walletKeystore, Log: g.log})
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			h, err := nf.openHost(ctx, g, dir, false)
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			p, err := node.NewProvider(node.ProviderConfig{Host: h, Wallet: w, Log: g.log, Policy: market.Policy{
+				Price:           market.Price{PerGPUSecond: uint64(pr), PerCPUSecond: uint64(pr)},
+				IntervalSeconds: uint32(interval / time.Second)}})
+			if err != nil {
+				return err
+			}
+			d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Settings: set, Version: version, Log: g.log,
+				Ads: p, Notifier: p, Describe: p.Describe})
+			g.log.Info("spare node starting", "data", dir, "socket", localapi.SocketPath(dir), "peer", h.ID(), "addrs", node.ListenAddrs(h))
+			fmt.Fprintf(cmd.ErrOrStderr(), "spare node: LocalAPI at %s\nspare node: peer %s\n", localapi.SocketPath(dir), h.ID())
+			for _, a := range node.ListenAddrs(h) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "spare node: listening on %s\n", a)
+			}
+			provDone := make(chan error, 1)
+			go func() { provDone <- p.Serve(ctx, d) }()
+			err = d.Serve(ctx)
+			if perr := <-provDone; err == nil {
+				err = perr
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -45,6 +83,9 @@ SIGINT or SIGTERM, then ends running jobs and exits 0.`,
 	f.DurationVar(&set.Grace, "grace", 0, "how long a frozen job waits for the owner to leave before it ends (default 10s)")
 	f.BoolVar(&set.WorkOnBattery, "work-on-battery", false, "allow work on battery power")
 	f.IntVar(&set.MaxTempC, "max-temp", 0, "GPU temperature in °C at which work freezes (default 83)")
+	f.StringVar(&price, "price", "0.0001", "price in currency units per second per GPU and per CPU core")
+	f.DurationVar(&interval, "interval", 10*time.Second, "metering interval: a signed receipt this often")
+	nf.register(cmd, true)
 	return cmd
 }
 
@@ -142,6 +183,9 @@ func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
 			use = "held back: " + d.Reason
 		}
 		fmt.Fprintf(out, "device: %d %s (%s)\n", d.Index, d.Name, use)
+	}
+	if s.PeerID != "" {
+		fmt.Fprintf(out, "peer:   %s\n", s.PeerID)
 	}
 	fmt.Fprintf(out, "earned today: %s\n", s.EarnedToday)
 	return nil

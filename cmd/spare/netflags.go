@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sparegpu/spare/p2p"
+)
+
+// netFlags are the p2p flags of node, submit and bootstrap.
+type netFlags struct {
+	listen    []string
+	bootstrap []string
+	noMDNS    bool
+}
+
+func (n *netFlags) register(cmd *cobra.Command, listen bool) {
+	f := cmd.Flags()
+	if listen {
+		f.StringArrayVar(&n.listen, "listen", nil, "multiaddr to listen on, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable; default: any port, TCP and QUIC)")
+	}
+	f.StringArrayVar(&n.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID (repeatable)")
+	f.BoolVar(&n.noMDNS, "no-mdns", false, "do not look for peers on the local network")
+}
+
+// openHost starts the p2p host of the data directory.
+func (n *netFlags) openHost(ctx context.Context, g *globals, dir string, bootstrapNode bool) (*p2p.Host, error) {
+	ls, err := p2p.ParseMultiaddrs(n.listen)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--listen: %w", err)}
+	}
+	bs, err := p2p.ParseMultiaddrs(n.bootstrap)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--bootstrap: %w", err)}
+	}
+	return p2p.New(ctx, p2p.Config{DataDir: dir, Listen: ls, Bootstrap: bs, BootstrapNode: bootstrapNode,
+		NoMDNS: n.noMDNS, UserAgent: "spare/" + version, Logger: g.log})
+}
+
+func blobDir(dir string) string { return filepath.Join(dir, "blobs") }

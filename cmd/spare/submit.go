@@ -1,0 +1,204 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/wallet"
+)
+
+// exitNoProvider is `spare submit`'s code when no provider could run the
+// job (none found, none fitting, or every attempt lost); the reason is
+// printed on stderr.
+const exitNoProvider = 3
+
+type submitFlags struct {
+	resourceFlags
+	nf        netFlags
+	image     string
+	specFile  string
+	maxPrice  string
+	deposit   string
+	replicas  int
+	discovery time.Duration
+}
+
+func newSubmitCmd(g *globals) *cobra.Command {
+	var f submitFlags
+	cmd := &cobra.Command{
+		Use:   "submit (--image FILE.tar | --spec FILE) [flags] [-- CMD ARGS...]",
+		Short: "Run a job on a provider found on the network, paying per second",
+		Long: `Find providers on the Spare network, run the job on the best one that fits,
+stream its logs, pay each metered interval with a signed voucher and fetch
+its outputs into --output. If the provider is lost or preempted, the job is
+rescheduled on another one. The exit code is the job's; 3 when no provider
+could run it (the reason is printed).`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return submit(cmd, g, &f, args)
+		},
+	}
+	f.register(cmd)
+	f.nf.register(cmd, false)
+	fl := cmd.Flags()
+	fl.StringVar(&f.image, "image", "", "image archive (.tar) served to the provider by digest")
+	fl.StringVar(&f.specFile, "spec", "", "job spec file (YAML or JSON); --image supplies its blob")
+	fl.StringVar(&f.maxPrice, "max-price", "0.01", "the most to pay per second for the whole job, in currency units")
+	fl.StringVar(&f.deposit, "deposit", "", "deposit per payment channel (default: the job's maximum cost)")
+	fl.IntVar(&f.replicas, "replicas", 0, "run on this many distinct providers and compare outputs (default 1)")
+	fl.DurationVar(&f.discovery, "discovery", 0, "how long to look for providers (default 20s)")
+	return cmd
+}
+
+func (f *submitFlags) spec(store p2p.FileStore, args []string) (*market.JobSpec, error) {
+	var spec *market.JobSpec
+	if f.specFile != "" {
+		s, err := market.DecodeSpecFile(f.specFile)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--spec: %w", err)}
+		}
+		spec = s
+	} else {
+		if f.image == "" {
+			return nil, usageError{errors.New("--image FILE.tar or --spec FILE is required")}
+		}
+		spec = &market.JobSpec{Command: args}
+		if f.gpus < 0 {
+			return nil, usageError{fmt.Errorf("--gpus %d: must be 0 or more", f.gpus)}
+		}
+		spec.Resources.GPUs = uint32(f.gpus)
+		if f.cpus != "" {
+			c, err := market.ParseMilliCPU(f.cpus)
+			if err != nil {
+				return nil, usageError{fmt.Errorf("--cpus: %w", err)}
+			}
+			spec.Resources.CPUs = c
+		}
+		if f.memory != "" {
+			m, err := market.ParseByteSize(f.memory)
+			if err != nil {
+				return nil, usageError{fmt.Errorf("--memory: %w", err)}
+			}
+			spec.Resources.Memory = m
+		}
+		spec.MaxDuration = market.Duration(f.timeout)
+		mp, err := wallet.ParseAmount(f.maxPrice)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--max-price: %w", err)}
+		}
+		spec.MaxPrice = uint64(mp)
+		spec.Replicas = f.replicas
+	}
+	if f.image != "" {
+		if fi, err := os.Stat(f.image); err != nil || fi.IsDir() {
+			return nil, usageError{fmt.Errorf("--image %s: want an image archive file (registry references go in a --spec)", f.image)}
+		}
+		d, n, err := market.PutFile(store, f.image)
+		if err != nil {
+			return nil, err
+		}
+		if f.specFile != "" && spec.Image.Digest != d {
+			return nil, usageError{fmt.Errorf("--image %s is %s; the spec names %s", f.image, d, spec.Image.Digest)}
+		}
+		spec.Image = market.Image{Digest: d, Size: n, Blob: true}
+	}
+	for _, in := range f.inputs {
+		fi, err := os.Stat(in)
+		if err != nil || fi.IsDir() {
+			return nil, usageError{fmt.Errorf("--input %s: want a file", in)}
+		}
+		d, n, err := market.PutFile(store, in)
+		if err != nil {
+			return nil, err
+		}
+		spec.Inputs = append(spec.Inputs, market.Input{Name: filepath.Base(in), Digest: d, Size: n})
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	return spec, nil
+}
+
+func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error {
+	ctx := cmd.Context()
+	dir, err := g.resolveDataDir()
+	if err != nil {
+		return err
+	}
+	store := p2p.FileStore{Dir: blobDir(dir)}
+	spec, err := f.spec(store, args)
+	if err != nil {
+		return err
+	}
+	var deposit wallet.Amount
+	if f.deposit != "" {
+		if deposit, err = wallet.ParseAmount(f.deposit); err != nil {
+			return usageError{fmt.Errorf("--deposit: %w", err)}
+		}
+	}
+	if f.output != "" {
+		if err := os.MkdirAll(f.output, 0o755); err != nil {
+			return fmt.Errorf("--output %s: %w", f.output, err)
+		}
+	}
+	w, err := wallet.Open(wallet.Options{DataDir: dir, Keystore: walletKeystore, Log: g.log})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	trust, err := market.OpenFileTrust(filepath.Join(dir, "trust.json"))
+	if err != nil {
+		return err
+	}
+	h, err := f.nf.openHost(ctx, g, dir, false)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	stdout := cmd.OutOrStdout()
+	if g.json {
+		stdout = cmd.ErrOrStderr() // the summary owns stdout
+	}
+	r := &market.Requester{Host: h, Wallet: w, Blobs: store, Trust: trust, Log: g.log}
+	res, err := r.Submit(ctx, spec, market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,
+		Stdout: stdout, Stderr: cmd.ErrOrStderr()})
+	if err != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), "spare:", err)
+		if errors.Is(err, market.ErrNoProvider) {
+			if g.json {
+				_ = json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+			}
+			return exitError{exitNoProvider}
+		}
+		return err
+	}
+	if g.json {
+		if err := json.NewEncoder(cmd.OutOrStdout()).Encode(res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(cmd.ErrOrStderr(), "spare: job %s on %s: exit %d, cost %s %s, %d attempt(s)\n",
+			res.Job, res.Provider, res.ExitCode, res.Cost, wallet.Unit, res.Attempts)
+		if res.Verdict != "" {
+			fmt.Fprintln(cmd.ErrOrStderr(), "spare: replicas:", res.Verdict)
+		}
+	}
+	if res.Error != "" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "spare: the job ended with", res.Error)
+	}
+	if res.ExitCode != 0 {
+		code := res.ExitCode
+		if code < 0 || code > 255 {
+			code = exitFailure
+		}
+		return exitError{code}
+	}
+	return nil
+}

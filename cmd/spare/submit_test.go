@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/market"
+)
+
+// startDaemon starts a long-running spare process and stops it (SIGTERM,
+// then wait) when the test ends.
+func startDaemon(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(spareBin, args...)
+	cmd.Stderr = os.Stderr
+	if !testing.Verbose() {
+		cmd.Stderr = nil
+	}
+	return cmd
+}
+
+// network starts `spare bootstrap` and n `spare node` providers on
+// loopback and returns the bootstrap address.
+func network(t testing.TB, n int) string {
+	t.Helper()
+	testenv.NeedRoot(t)
+	sock := testenv.ContainerdSocket(t)
+	boot := startDaemon(t, "--data", t.TempDir(), "bootstrap", "--listen", "/ip4/127.0.0.1/tcp/0")
+	out, err := boot.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := boot.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = boot.Process.Signal(syscall.SIGTERM); _ = boot.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.Contains(line, "/p2p/") {
+		t.Fatalf("bootstrap printed %q: %v", line, err)
+	}
+	addr := strings.TrimSpace(line)
+	for range n {
+		data := t.TempDir()
+		node := startDaemon(t, "--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+			"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", addr, "--interval", "1s", "--price", "0.0001")
+		if err := node.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = node.Process.Signal(syscall.SIGTERM); _ = node.Wait() })
+		c := localapi.NewClient(data)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := waitForDaemon(ctx, c); err != nil {
+			cancel()
+			t.Fatalf("node did not start: %v", err)
+		}
+		for {
+			s, err := c.Status(ctx)
+			if err == nil && s.State == "Available" && s.PeerID != "" {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				cancel()
+				t.Fatalf("node not available: %+v %v", s, err)
+			case <-time.After(100 * time.Millisecond): // poll interval
+			}
+		}
+		cancel()
+	}
+	return addr
+}
+
+// TestSubmitRenderAcrossProcesses: a bootstrap node, two providers and
+// `spare submit` as separate processes on loopback render the reference
+// scene; the output matches its digest and the render workload's
+// reproducible frame.
+func TestSubmitRenderAcrossProcesses(t *testing.T) {
+	boot := network(t, 2)
+	out := t.TempDir()
+	r := spare(t, "submit", "--bootstrap", boot, "--no-mdns", "--image", testenv.Workload(t, "render"),
+		"--output", out, "--json", "--max-price", "0.01")
+	if r.code != 0 {
+		t.Fatalf("submit exited %d: %s", r.code, r.stderr)
+	}
+	var res market.SubmitResult
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("--json printed %q: %v", r.stdout, err)
+	}
+	if res.ExitCode != 0 || res.Provider == "" || res.Attempts != 1 || len(res.Outputs) != 1 || res.Outputs[0].Path != "frame.bmp" {
+		t.Fatalf("result %+v", res)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "frame.bmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != res.Outputs[0].SHA256 {
+		t.Fatal("frame.bmp does not match its digest")
+	}
+	if !strings.HasPrefix(string(b), "BM") {
+		t.Fatal("frame.bmp is not a BMP")
+	}
+}
+
+// TestSubmitNoProvider exits 3 with a reason when nobody can run the job.
+func TestSubmitNoProvider(t *testing.T) {
+	testenv.NeedRoot(t)
+	r := spare(t, "submit", "--no-mdns", "--discovery", "2s", "--image", testenv.Workload(t, "probe"), "--", "exit", "0")
+	if r.code != exitNoProvider || !strings.Contains(r.stderr, "no provider") {
+		t.Fatalf("exit %d, stderr %s", r.code, r.stderr)
+	}
+}
+
+// BenchmarkSubmitRoundTrip times `spare submit` of a trivial job through
+// one provider on loopback (compare with BenchmarkRunVsCtr).
+func BenchmarkSubmitRoundTrip(b *testing.B) {
+	boot := network(b, 1)
+	sock := testenv.ContainerdSocket(b)
+	data := b.TempDir()
+	img := testenv.Workload(b, "probe")
+	args := []string{"--data", data, "--containerd", sock, "submit", "--bootstrap", boot, "--no-mdns", "--image", img, "--", "exit", "0"}
+	timeCmd(b, spareBin, args...) // warm: the provider imports the image once
+	var ts []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		ts = append(ts, timeCmd(b, spareBin, args...))
+	}
+	b.StopTimer()
+	b.ReportMetric(ms(median(ts)), "submit-ms")
+}

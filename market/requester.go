@@ -1,0 +1,363 @@
+package market
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/wallet"
+)
+
+// Requester submits jobs: `spare submit` and tests. Host, Wallet and
+// Blobs are required.
+type Requester struct {
+	Host   *p2p.Host
+	Wallet *wallet.Wallet
+	// Blobs holds the image and inputs the spec names by digest; Submit
+	// serves it to providers on /spare/blob/1.0.0.
+	Blobs p2p.FileStore
+	// Trust keeps per-provider records; nil: in memory for this call.
+	Trust TrustStore
+	Log   *slog.Logger
+}
+
+// SubmitOptions tune Submit. The zero value works.
+type SubmitOptions struct {
+	// Deposit is put in each provider's payment channel; zero: the
+	// quoted job's maximum cost.
+	Deposit wallet.Amount
+	// OutputDir receives the outputs; empty: they are not fetched.
+	OutputDir string
+	// Discovery bounds the search for providers; zero: DefaultDiscovery.
+	Discovery time.Duration
+	// MaxAttempts is how many providers one replica tries; zero: 3.
+	MaxAttempts int
+	// Stdout and Stderr receive the job's logs; nil: discarded.
+	Stdout, Stderr io.Writer
+	// Capability is the DHT key providers are looked up under; empty:
+	// "gpu:nvidia" for GPU jobs, else "cpu".
+	Capability string
+	// StopPayingAfter makes the requester stop answering receipts after
+	// this many (zero: pay every one). For tests and demonstrations of
+	// the provider's credit limit.
+	StopPayingAfter int
+}
+
+// DefaultDiscovery is how long Submit looks for providers by default.
+const DefaultDiscovery = 20 * time.Second
+
+// Timeouts of the requester's side of a job stream.
+const (
+	QuoteTimeout   = 30 * time.Second
+	requestSlack   = 5 * time.Minute
+	settleDiscover = 500 * time.Millisecond // more ads may come right after the first fitting ones
+)
+
+// ErrProviderLost reports an attempt that ended without a result the
+// requester accepts: the provider went away, was preempted, or failed.
+var ErrProviderLost = errors.New("provider lost the job")
+
+// SubmitOutput is one fetched output.
+type SubmitOutput struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// SubmitResult is a submitted job's outcome (`spare submit --json`).
+type SubmitResult struct {
+	Job      string         `json:"job"`
+	Provider string         `json:"provider"`
+	ExitCode int            `json:"exit_code"`
+	Cost     string         `json:"cost"`       // currency units, all attempts and replicas
+	Units    uint64         `json:"cost_units"` // the same in the token's smallest unit
+	Outputs  []SubmitOutput `json:"outputs"`
+	Attempts int            `json:"attempts"`
+	Error    string         `json:"error,omitempty"`   // the provider's code, e.g. timeout
+	Verdict  string         `json:"verdict,omitempty"` // replicas: agreement or the disagreement
+}
+
+// Submit finds providers, runs spec on spec.Replicas of them (each
+// rescheduled on another provider if its provider is lost, at most
+// MaxAttempts times), pays every receipt with a voucher recorded before
+// it is sent, fetches the outputs of the first replica into OutputDir and
+// compares replicas. The error wraps ErrNoProvider when no provider could
+// run the job.
+func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions) (SubmitResult, error) {
+	if err := spec.Validate(); err != nil {
+		return SubmitResult{}, err
+	}
+	if r.Log == nil {
+		r.Log = slog.Default()
+	}
+	if r.Trust == nil {
+		r.Trust = NewMemTrust()
+	}
+	if opt.MaxAttempts <= 0 {
+		opt.MaxAttempts = 3
+	}
+	if opt.Stdout == nil {
+		opt.Stdout = io.Discard
+	}
+	if opt.Stderr == nil {
+		opt.Stderr = io.Discard
+	}
+	r.Host.ServeBlobs(r.Blobs)
+	me, err := r.Wallet.Address()
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	key, err := r.Wallet.Key()
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	ls, err := r.Wallet.LedgerSettlement()
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	k := spec.Replicas
+	ads, ranked, err := r.discover(ctx, spec, k, opt)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	x := &submission{r: r, spec: spec, opt: opt, me: me, key: key, ls: ls, ads: ads, ranked: ranked, tried: map[string]bool{}}
+	results := make([]replicaOutcome, k)
+	var wg sync.WaitGroup
+	for i := range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = x.replica(ctx, i == 0)
+		}()
+	}
+	wg.Wait()
+	out := SubmitResult{Outputs: []SubmitOutput{}}
+	var reps []ReplicaResult
+	var firstErr error
+	for i, o := range results {
+		out.Attempts += o.attempts
+		out.Units += o.cost
+		if o.err != nil {
+			firstErr = cmpErr(firstErr, o.err)
+			continue
+		}
+		reps = append(reps, ReplicaResult{Peer: o.peer, ExitCode: o.result.ExitCode, Outputs: o.result.Outputs})
+		if i == 0 || out.Provider == "" {
+			out.Job, out.Provider, out.ExitCode, out.Error = string(o.job), o.peer, o.result.ExitCode, o.result.Error
+			out.Outputs = o.outputs
+		}
+	}
+	out.Cost = wallet.Amount(out.Units).String()
+	if len(reps) > 1 {
+		v := CompareReplicas(reps)
+		out.Verdict = v.String()
+		if err := RecordVerdict(r.Trust, v, time.Now()); err != nil {
+			r.Log.Warn("recording trust", "err", err)
+		}
+	}
+	if out.Provider == "" {
+		return out, firstErr
+	}
+	return out, nil
+}
+
+func cmpErr(prev, err error) error {
+	if prev == nil || errors.Is(prev, ErrNoProvider) {
+		return err
+	}
+	return prev
+}
+
+// discover collects ads (gossip, and DHT provider records whose peers are
+// then connected so their ads arrive) until k providers fit spec, or the
+// discovery time passes.
+func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt SubmitOptions) (map[string]p2p.Ad, []Candidate, error) {
+	wait := opt.Discovery
+	if wait <= 0 {
+		wait = DefaultDiscovery
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	capName := opt.Capability
+	if capName == "" {
+		capName = "cpu"
+		if spec.Resources.GPUs > 0 {
+			capName = "gpu:nvidia"
+		}
+	}
+	live := r.Host.Ads(ctx)
+	found := r.Host.FindProviders(ctx, capName)
+	ads := map[string]p2p.Ad{}
+	for _, a := range r.Host.CurrentAds() {
+		ads[a.Peer.String()] = a
+	}
+	var settle <-chan time.Time
+	for {
+		ranked := Rank(spec, offersOf(ads), r.Trust.Trust, time.Now())
+		if len(ranked) >= k && settle == nil {
+			settle = time.After(settleDiscover)
+		}
+		select {
+		case a, ok := <-live:
+			if !ok {
+				live = nil
+				continue
+			}
+			ads[a.Peer.String()] = a
+		case pi, ok := <-found:
+			if !ok {
+				found = nil
+				continue
+			}
+			go func() { _ = r.Host.Connect(ctx, pi) }() // its ads follow
+		case <-settle:
+			return ads, ranked, nil
+		case <-ctx.Done():
+			if len(ranked) > 0 && (len(ranked) >= k || ctx.Err() == context.DeadlineExceeded) {
+				return ads, ranked, nil
+			}
+			return nil, nil, fmt.Errorf("%w: %d provider(s) heard from in %s, none fits (resources, max price %d)", ErrNoProvider, len(ads), wait, spec.MaxPrice)
+		}
+	}
+}
+
+// offersOf turns ads into offers. An ad's one price applies per GPU-second
+// and per core-second.
+func offersOf(ads map[string]p2p.Ad) []Offer {
+	var out []Offer
+	for id, a := range ads {
+		if !common.IsHexAddress(a.Payee) {
+			continue
+		}
+		gpus := uint32(0)
+		if a.GPUModel != "" && a.VRAMMiB > 0 {
+			gpus = 1
+		}
+		out = append(out, Offer{Peer: id, GPUs: gpus, VRAM: ByteSize(a.VRAMMiB << 20), CPUs: MilliCPU(a.CPUs) * 1000,
+			Memory: ByteSize(a.RAMMiB << 20), Price: Price{PerGPUSecond: a.PricePerSecond, PerCPUSecond: a.PricePerSecond}})
+	}
+	return out
+}
+
+// submission is one Submit call's shared state.
+type submission struct {
+	r    *Requester
+	spec *JobSpec
+	opt  SubmitOptions
+	me   common.Address
+	key  *wallet.Key
+	ls   *wallet.LedgerSettlement
+	ads  map[string]p2p.Ad
+
+	mu     sync.Mutex
+	ranked []Candidate
+	tried  map[string]bool // providers already given an attempt
+}
+
+type replicaOutcome struct {
+	peer     string
+	job      JobID
+	result   *Result
+	outputs  []SubmitOutput
+	attempts int
+	cost     uint64
+	err      error
+}
+
+// next picks the best untried provider.
+func (x *submission) next() (Candidate, p2p.Ad, bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	c, err := Pick(x.ranked, 1, x.tried)
+	if err != nil {
+		return Candidate{}, p2p.Ad{}, false
+	}
+	x.tried[c[0].Peer] = true
+	return c[0], x.ads[c[0].Peer], true
+}
+
+// replica runs the job on one provider after another until one returns
+// a result or the attempts run out.
+func (x *submission) replica(ctx context.Context, fetch bool) replicaOutcome {
+	var o replicaOutcome
+	var last error
+	for o.attempts < x.opt.MaxAttempts {
+		c, ad, ok := x.next()
+		if !ok {
+			break
+		}
+		o.attempts++
+		a := &attempt{x: x, peerID: ad.Peer, payee: common.HexToAddress(ad.Payee), fetch: fetch}
+		res, err := a.run(ctx)
+		o.cost += a.paid
+		if err == nil {
+			o.peer, o.job, o.result, o.outputs = c.Peer, a.sess.JobID, res, a.outputs
+			return o
+		}
+		last = err
+		x.r.Log.Warn("attempt failed; trying another provider", "provider", c.Peer, "err", err)
+		fmt.Fprintf(x.opt.Stderr, "spare: provider %s: %v\n", shortPeer(c.Peer), err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if last == nil {
+		last = fmt.Errorf("%w: no untried provider left", ErrNoProvider)
+	} else {
+		last = fmt.Errorf("%w after %d attempt(s): %w", ErrNoProvider, o.attempts, last)
+	}
+	o.err = last
+	return o
+}
+
+func shortPeer(p string) string {
+	if len(p) > 12 {
+		return p[len(p)-8:]
+	}
+	return p
+}
+
+func newJobID() JobID {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return JobID(hex.EncodeToString(b[:]))
+}
+
+// PutFile stores a file in the blob store and returns its digest and size.
+func PutFile(store p2p.FileStore, path string) (Digest, ByteSize, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	d, n, err := store.Put(f, 0)
+	if err != nil {
+		return "", 0, err
+	}
+	return DigestOf(d), ByteSize(n), nil
+}
+
+// outputPath maps a result's output path to a file under dir, refusing
+// anything that would leave it.
+func outputPath(dir, p string) (string, error) {
+	rel, ok := strings.CutPrefix(p, OutputDir+"/")
+	if !ok || !underOutput(p) || rel == "" {
+		return "", fmt.Errorf("%w: output path %q", ErrBadMessage, clip(p))
+	}
+	dst := filepath.Join(dir, filepath.FromSlash(rel))
+	if !strings.HasPrefix(dst, filepath.Clean(dir)+string(filepath.Separator)) {
+		return "", fmt.Errorf("%w: output path %q", ErrBadMessage, clip(p))
+	}
+	return dst, nil
+}

@@ -1,0 +1,247 @@
+package market
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/p2p/wire"
+	"github.com/sparegpu/spare/wallet"
+)
+
+// attempt is one job stream with one provider.
+type attempt struct {
+	x       *submission
+	peerID  peer.ID
+	payee   common.Address
+	fetch   bool
+	s       network.Stream
+	sess    RequesterSession
+	ch      wallet.ChannelInfo
+	sa      wallet.SignedAgreement
+	aid     common.Hash
+	paid    uint64 // best voucher sent
+	outputs []SubmitOutput
+}
+
+// retryable result errors: the provider, not the job, failed.
+var retryable = map[string]bool{"preempted": true, "draining": true, "internal": true, "user_returned": true}
+
+func (a *attempt) send(m Message) error {
+	_ = a.s.SetWriteDeadline(time.Now().Add(QuoteTimeout))
+	return WriteMessage(a.s, m)
+}
+
+func (a *attempt) recv(d time.Duration) (Message, error) {
+	if d > 0 {
+		_ = a.s.SetReadDeadline(time.Now().Add(d))
+	}
+	return ReadMessage(a.s)
+}
+
+func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
+	x := a.x
+	a.s, err = x.r.Host.LibP2P().NewStream(ctx, a.peerID, ProtocolID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProviderLost, err)
+	}
+	defer func() {
+		if err != nil {
+			var re *wire.RemoteError
+			if !errors.As(err, &re) && !errors.Is(err, ErrProviderLost) {
+				_ = wire.WriteError(a.s, string(RefuseProtocol), err.Error())
+			}
+			_ = a.s.Reset()
+		} else {
+			_ = a.s.Close()
+		}
+	}()
+	stop := context.AfterFunc(ctx, func() { _ = a.s.Reset() })
+	defer stop()
+	var prop *Proposal
+	a.sess, prop = NewRequesterSession(newJobID(), x.spec, Address(x.me))
+	if err := a.send(prop); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProviderLost, err)
+	}
+	m, err := a.recv(QuoteTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProviderLost, err)
+	}
+	if err := a.step(m, nil); err != nil {
+		return nil, err
+	}
+	if a.sess.State == RClosed {
+		return nil, fmt.Errorf("%s", a.sess.Reason)
+	}
+	if err := a.agree(ctx); err != nil {
+		return nil, err
+	}
+	_ = a.s.SetDeadline(time.Now().Add(time.Duration(a.sess.Terms.MaxDurationSeconds)*time.Second + requestSlack))
+	for a.sess.State != RDone {
+		m, err := a.recv(0)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("%w: %w (paid %s for the receipted work)", ErrProviderLost, err, wallet.Amount(a.paid))
+		}
+		if ref, ok := m.(*RefusalMsg); ok {
+			return nil, fmt.Errorf("%w: provider ended the job: %s", ErrProviderLost, ref.Refusal.Error())
+		}
+		if err := a.step(m, nil); err != nil {
+			return nil, err
+		}
+	}
+	res := a.sess.Result
+	if retryable[res.Error] {
+		return nil, fmt.Errorf("%w: %s (paid %s for the receipted work)", ErrProviderLost, res.Error, wallet.Amount(a.paid))
+	}
+	if a.fetch && x.opt.OutputDir != "" {
+		if err := a.fetchOutputs(ctx, res); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, o := range res.Outputs {
+			a.outputs = append(a.outputs, SubmitOutput{Path: strings.TrimPrefix(o.Path, OutputDir+"/"), SHA256: digestHex(o.Digest)})
+		}
+	}
+	return res, nil
+}
+
+// agree opens the payment channel, signs the agreement, and checks and
+// records the provider's countersignature.
+func (a *attempt) agree(ctx context.Context) error {
+	x := a.x
+	deposit := x.opt.Deposit
+	if deposit <= 0 {
+		deposit = wallet.Amount(a.sess.Quote.MaxCost)
+	}
+	ch, err := x.ls.Open(ctx, a.payee, x.me, deposit)
+	if err != nil {
+		return fmt.Errorf("opening a payment channel: %w", err)
+	}
+	a.ch = ch
+	if err := a.step(Accept{ChannelID: Hash(ch.ID), Payee: Address(a.payee), StartsAt: uint64(time.Now().Unix())}, ctx); err != nil {
+		return err
+	}
+	m, err := a.recv(QuoteTimeout)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrProviderLost, err)
+	}
+	if ref, ok := m.(*RefusalMsg); ok {
+		_ = a.step(ref, nil)
+		return fmt.Errorf("%s", a.sess.Reason)
+	}
+	ag, ok := m.(*AgreementMsg)
+	if !ok {
+		return fmt.Errorf("%w: want the countersigned agreement, got type %d", ErrOutOfOrder, m.Type())
+	}
+	if err := a.step(ag, nil); err != nil {
+		return err
+	}
+	sa, err := ag.SignedAgreement(ch.Domain)
+	if err != nil {
+		return err
+	}
+	sa.RequesterSig = a.sa.RequesterSig
+	if err := x.r.Wallet.Ledger.RecordAgreement(ctx, &sa); err != nil {
+		return fmt.Errorf("countersigned agreement: %w", err)
+	}
+	a.sa, a.aid = sa, sa.ID(sa.Domain)
+	return nil
+}
+
+// step checks and applies one message or event; outgoing agreements and
+// vouchers are signed and recorded before they are sent.
+func (a *attempt) step(in any, ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	x := a.x
+	next, st, err := a.sess.Step(in, time.Now())
+	if err != nil {
+		return err
+	}
+	switch m := in.(type) {
+	case *Receipt:
+		sr := m.WalletReceipt(a.aid)
+		if _, err := x.r.Wallet.Ledger.RecordReceipt(ctx, &sr, time.Now()); err != nil {
+			return fmt.Errorf("receipt %d refused: %w", m.Seq, err)
+		}
+		if x.opt.StopPayingAfter > 0 && int(m.Seq) > x.opt.StopPayingAfter {
+			a.sess = next
+			return nil
+		}
+	case *LogChunk:
+		w := x.opt.Stdout
+		if m.Stream == "stderr" {
+			w = x.opt.Stderr
+		}
+		_, _ = w.Write(m.Data)
+	case *Preemption:
+		fmt.Fprintf(x.opt.Stderr, "spare: provider %s: job %s (%s)\n", shortPeer(a.peerID.String()),
+			map[bool]string{true: "frozen", false: "ending"}[m.Frozen], m.Reason)
+	}
+	a.sess = next
+	for _, out := range st.Send {
+		switch m := out.(type) {
+		case *AgreementMsg:
+			wa, err := m.WalletAgreement()
+			if err != nil {
+				return err
+			}
+			if m.RequesterSig, err = wallet.SignAgreement(a.ch.Domain, &wa, x.key); err != nil {
+				return err
+			}
+			a.sa.RequesterSig = m.RequesterSig
+		case *Voucher:
+			sv, err := wallet.SignVoucher(a.ch.Domain, wallet.Voucher{ChannelID: a.ch.ID, Cumulative: wallet.Amount(m.Cumulative)}, x.key)
+			if err != nil {
+				return err
+			}
+			if _, err := x.r.Wallet.Ledger.RecordVoucher(ctx, &sv, a.aid); err != nil {
+				return fmt.Errorf("recording voucher: %w", err)
+			}
+			m.Sig = sv.Sig
+			a.paid = m.Cumulative
+		}
+		if err := a.send(out); err != nil {
+			return fmt.Errorf("%w: %w", ErrProviderLost, err)
+		}
+	}
+	return nil
+}
+
+// fetchOutputs downloads every output by digest into OutputDir.
+func (a *attempt) fetchOutputs(ctx context.Context, res *Result) error {
+	dir := a.x.opt.OutputDir
+	for _, o := range res.Outputs {
+		dst, err := outputPath(dir, o.Path)
+		if err != nil {
+			return err
+		}
+		d, err := p2p.ParseDigest(string(o.Digest))
+		if err != nil {
+			return fmt.Errorf("%w: output digest: %w", ErrBadMessage, err)
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := a.x.r.Host.FetchBlob(ctx, a.peerID, d, dst, p2p.FetchOptions{MaxSize: max(int64(o.Size), 1)}); err != nil {
+			return fmt.Errorf("fetching output %s: %w", o.Path, err)
+		}
+		a.outputs = append(a.outputs, SubmitOutput{Path: strings.TrimPrefix(o.Path, OutputDir+"/"), SHA256: digestHex(o.Digest)})
+	}
+	return nil
+}
+
+func digestHex(d Digest) string { return strings.TrimPrefix(string(d), "sha256:") }

@@ -1,0 +1,274 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/sandbox"
+	"github.com/sparegpu/spare/wallet"
+)
+
+// Limits of the provider's job protocol handler.
+const (
+	// MaxSessionsPerPeer is how many job streams one peer may hold open
+	// at once (proposals included); more are reset at once.
+	MaxSessionsPerPeer = 2
+	// MaxSessions bounds job streams from all peers together.
+	MaxSessions = 32
+	// ProposalTimeout bounds the wait for the proposal, and then for the
+	// agreement after a quote.
+	ProposalTimeout = 30 * time.Second
+	// WriteTimeout bounds one message write.
+	WriteTimeout = 10 * time.Second
+	// StreamSlack is added to a job's max duration for the whole stream's
+	// deadline (fetching, the final voucher).
+	StreamSlack = 5 * time.Minute
+	// AdEvery is how often the ad is republished while available (the
+	// p2p rate limit allows one per p2p.AdInterval).
+	AdEvery = p2p.AdInterval + 2*time.Second
+	// AdLifetime is an ad's validity: a withdrawn provider drops out of
+	// requesters' lists within it.
+	AdLifetime = 4 * AdEvery
+)
+
+// ProviderConfig wires the market's provider side. Host and Wallet are
+// required; zero fields take the defaults in their comments.
+type ProviderConfig struct {
+	Host   *p2p.Host
+	Wallet *wallet.Wallet
+	// Policy is the owner's terms: price (must be positive: receipts need
+	// a rising amount), metering interval (zero: 10 s), limits.
+	Policy market.Policy
+	// Credit is the unpaid-work rule; zero: two intervals, then 30 s frozen.
+	Credit market.WalletCredit
+	// Capability is the DHT key the provider is found under; empty:
+	// "gpu:nvidia" with GPUs, else "cpu".
+	Capability string
+	// BlobDir holds fetched images and inputs and the outputs served
+	// back; empty: DATA/blobs of the daemon.
+	BlobDir string
+	Log     *slog.Logger
+}
+
+// Provider runs the provider side of /spare/job/1.0.0 for a Daemon: it
+// quotes from the governor's state, countersigns agreements, fetches
+// images and inputs by digest, runs jobs under the governor, meters them
+// with signed receipts, collects vouchers, and publishes capacity ads
+// while the governor says Available. It is the daemon's adPublisher and
+// preemptNotifier.
+type Provider struct {
+	cfg    ProviderConfig
+	log    *slog.Logger
+	d      *Daemon
+	key    *wallet.Key
+	me     common.Address
+	domain wallet.Domain
+	store  p2p.FileStore
+
+	mu        sync.Mutex
+	perPeer   map[peer.ID]int
+	sessions  int
+	reserved  bool                   // a job holds the machine (one at a time)
+	notices   map[string]chan Notice // by sandbox job ID
+	available bool
+	adGPUs    []string
+	adWake    chan struct{}
+	wg        sync.WaitGroup
+	ctx       context.Context
+}
+
+var (
+	_ adPublisher     = (*Provider)(nil)
+	_ preemptNotifier = (*Provider)(nil)
+)
+
+// NewProvider unlocks the wallet key; bind it to a daemon with Serve.
+func NewProvider(cfg ProviderConfig) (*Provider, error) {
+	if cfg.Host == nil || cfg.Wallet == nil {
+		return nil, errors.New("provider: Host and Wallet are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Policy.Price == (market.Price{}) {
+		return nil, errors.New("provider: a price is required (receipts need a rising amount)")
+	}
+	key, err := cfg.Wallet.Key()
+	if err != nil {
+		return nil, err
+	}
+	me, err := cfg.Wallet.Address()
+	if err != nil {
+		return nil, err
+	}
+	ls, err := cfg.Wallet.LedgerSettlement()
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: ls.Domain,
+		perPeer: map[peer.ID]int{}, notices: map[string]chan Notice{}, adWake: make(chan struct{}, 1)}, nil
+}
+
+// Payee is the address vouchers pay.
+func (p *Provider) Payee() common.Address { return p.me }
+
+// Describe fills the status fields the provider knows (DaemonConfig.Describe).
+func (p *Provider) Describe(s *localapi.Status) {
+	s.PeerID = p.cfg.Host.ID().String()
+	s.Addrs = append(s.Addrs, ListenAddrs(p.cfg.Host)...)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	y, m, day := time.Now().UTC().Date()
+	rows, err := p.cfg.Wallet.Ledger.History(ctx, p.me, wallet.ByDay, time.Date(y, m, day, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		return
+	}
+	var earned wallet.Amount
+	for _, r := range rows {
+		earned += r.Earned
+	}
+	s.EarnedToday = earned.String()
+}
+
+// Serve handles job streams and keeps the ad current until ctx ends,
+// then waits (bounded) for running sessions to send their final
+// receipts. d must have been built with this provider as Ads and Notifier.
+func (p *Provider) Serve(ctx context.Context, d *Daemon) error {
+	dir := p.cfg.BlobDir
+	if dir == "" {
+		dir = filepath.Join(d.cfg.DataDir, "blobs")
+	}
+	p.mu.Lock()
+	p.d, p.ctx, p.store = d, ctx, p2p.FileStore{Dir: dir}
+	p.mu.Unlock()
+	h := p.cfg.Host.LibP2P()
+	p.cfg.Host.ServeBlobs(p.store)
+	h.SetStreamHandler(market.ProtocolID, p.handle)
+	p.log.Info("taking job proposals", "peer", p.cfg.Host.ID(), "payee", p.me.Hex(), "price", p.cfg.Policy.Price)
+	adsDone := make(chan struct{})
+	go func() { defer close(adsDone); p.adLoop(ctx) }()
+	<-ctx.Done()
+	h.RemoveStreamHandler(market.ProtocolID)
+	<-adsDone
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(market.FinalVoucherWait + 15*time.Second):
+		p.log.Warn("sessions still open at shutdown")
+	}
+	return nil
+}
+
+// handle admits a stream within the per-peer and total limits and runs
+// its session.
+func (p *Provider) handle(s network.Stream) {
+	from := s.Conn().RemotePeer()
+	p.mu.Lock()
+	if p.ctx == nil || p.ctx.Err() != nil || p.perPeer[from] >= MaxSessionsPerPeer || p.sessions >= MaxSessions {
+		p.mu.Unlock()
+		_ = s.Reset()
+		return
+	}
+	p.perPeer[from]++
+	p.sessions++
+	p.wg.Add(1)
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		if p.perPeer[from]--; p.perPeer[from] <= 0 {
+			delete(p.perPeer, from)
+		}
+		p.sessions--
+		p.mu.Unlock()
+		p.wg.Done()
+	}()
+	r := &providerRun{p: p, s: s, peer: from, log: p.log.With("peer", from.String())}
+	r.run(p.ctx)
+}
+
+// capacity is what can be quoted now, from the governor's state.
+func (p *Provider) capacity() (market.Capacity, []localapi.Device) {
+	st := p.d.Status()
+	h := sandbox.LocalHost()
+	c := market.Capacity{CPUs: market.MilliCPU(runtime.NumCPU() * 1000), Memory: market.ByteSize(h.MemoryBytes),
+		Disk: market.DefaultMaxImageSize}
+	var usable []localapi.Device
+	for _, dev := range st.Devices {
+		if dev.Usable {
+			usable = append(usable, dev)
+			if dev.UUID != CPUDeviceUUID {
+				c.GPUs++
+			}
+		}
+	}
+	p.mu.Lock()
+	reserved := p.reserved
+	p.mu.Unlock()
+	switch {
+	case st.State == "Paused" || st.State == "Off":
+		c.Paused, c.Reason = true, st.Sentence
+	case st.State != "Available" || reserved || len(usable) == 0:
+		c.Busy, c.Reason = true, st.Sentence
+	}
+	return c, usable
+}
+
+func (p *Provider) reserve() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reserved {
+		return false
+	}
+	p.reserved = true
+	return true
+}
+
+func (p *Provider) release() {
+	p.mu.Lock()
+	p.reserved = false
+	p.mu.Unlock()
+}
+
+// Notify passes a governor notice to the job's session.
+func (p *Provider) Notify(_ context.Context, job string, n Notice) error {
+	p.mu.Lock()
+	ch := p.notices[job]
+	p.mu.Unlock()
+	if ch == nil {
+		return fmt.Errorf("notice for job %s: no session", job)
+	}
+	select {
+	case ch <- n:
+	default:
+		return fmt.Errorf("notice for job %s: session not reading", job)
+	}
+	return nil
+}
+
+func (p *Provider) watch(job string) chan Notice {
+	ch := make(chan Notice, 8)
+	p.mu.Lock()
+	p.notices[job] = ch
+	p.mu.Unlock()
+	return ch
+}
+
+func (p *Provider) unwatch(job string) {
+	p.mu.Lock()
+	delete(p.notices, job)
+	p.mu.Unlock()
+}

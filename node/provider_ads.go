@@ -1,0 +1,156 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/multiformats/go-multiaddr"
+
+	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/sandbox"
+)
+
+// Publish starts advertising (the governor says Available).
+func (p *Provider) Publish(_ context.Context, gpus []string) error {
+	p.mu.Lock()
+	p.available, p.adGPUs = true, slices.Clone(gpus)
+	p.mu.Unlock()
+	p.wakeAds()
+	return nil
+}
+
+// Withdraw stops advertising; the last ad expires within AdLifetime and
+// proposals meanwhile are refused as busy or paused.
+func (p *Provider) Withdraw(context.Context) error {
+	p.mu.Lock()
+	p.available = false
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *Provider) wakeAds() {
+	select {
+	case p.adWake <- struct{}{}:
+	default:
+	}
+}
+
+// capability is the DHT key this provider is found under.
+func (p *Provider) capability() string {
+	if p.cfg.Capability != "" {
+		return p.cfg.Capability
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, g := range p.adGPUs {
+		if g != CPUDeviceUUID {
+			return "gpu:nvidia"
+		}
+	}
+	return "cpu"
+}
+
+// ad is the current capacity ad, and whether one should go out.
+func (p *Provider) ad(now time.Time) (p2p.Ad, bool) {
+	p.mu.Lock()
+	ok := p.available && !p.reserved
+	p.mu.Unlock()
+	if !ok {
+		return p2p.Ad{}, false
+	}
+	st := p.d.Status()
+	model := "CPU only"
+	for _, d := range st.Devices {
+		if d.Usable && d.UUID != CPUDeviceUUID {
+			model = d.Name
+			break
+		}
+	}
+	pr := p.cfg.Policy.Price
+	return p2p.Ad{GPUModel: model, CPUs: uint32(runtime.NumCPU()), RAMMiB: uint64(sandbox.LocalHost().MemoryBytes >> 20),
+		PricePerSecond: max(pr.PerGPUSecond, pr.PerCPUSecond), Payee: p.me.Hex(),
+		Capabilities: []string{p.capability()}, IssuedAt: now, ExpiresAt: now.Add(AdLifetime)}, true
+}
+
+// adLoop publishes the ad every AdEvery while available, at once when
+// the governor publishes, and shortly after a new peer connects (so a
+// requester that just joined hears of this provider without waiting for
+// the next round). The DHT provider record goes out once the provider
+// is first available.
+func (p *Provider) adLoop(ctx context.Context) {
+	connected := make(chan struct{}, 1)
+	nb := &network.NotifyBundle{ConnectedF: func(network.Network, network.Conn) {
+		select {
+		case connected <- struct{}{}:
+		default:
+		}
+	}}
+	net := p.cfg.Host.LibP2P().Network()
+	net.Notify(nb)
+	defer net.StopNotify(nb)
+	t := time.NewTicker(AdEvery)
+	defer t.Stop()
+	var soon <-chan time.Time
+	advertised := false
+	dht := make(chan struct{})
+	defer func() {
+		if advertised {
+			<-dht
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.adWake:
+		case <-t.C:
+		case <-connected:
+			// Gossip reaches a new peer once it has joined the topic mesh,
+			// which takes a heartbeat; publish after that.
+			if soon == nil {
+				soon = time.After(1500 * time.Millisecond)
+			}
+			continue
+		case <-soon:
+			soon = nil
+		}
+		ad, ok := p.ad(time.Now())
+		if !ok {
+			continue
+		}
+		if err := p.cfg.Host.PublishAd(ctx, ad); err != nil && !errors.Is(err, p2p.ErrRateLimited) && ctx.Err() == nil {
+			p.log.Warn("publishing ad", "err", err)
+		}
+		if !advertised {
+			advertised = true
+			capName := ad.Capabilities[0]
+			go func() {
+				defer close(dht)
+				if err := p.cfg.Host.Advertise(ctx, capName); err != nil && ctx.Err() == nil {
+					p.log.Info("no DHT provider record (no DHT peers yet?)", "capability", capName, "err", err)
+				}
+			}()
+		}
+	}
+}
+
+// ListenAddrs renders a host's addresses with its /p2p/ suffix.
+func ListenAddrs(h *p2p.Host) []string {
+	var out []string
+	for _, a := range h.Addrs() {
+		if _, err := a.ValueForProtocol(multiaddr.P_P2P); err == nil {
+			out = append(out, a.String())
+			continue
+		}
+		pa, err := multiaddr.NewMultiaddr("/p2p/" + h.ID().String())
+		if err != nil {
+			continue
+		}
+		out = append(out, a.Encapsulate(pa).String())
+	}
+	return out
+}

@@ -1,0 +1,207 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/sandbox"
+)
+
+// start fetches the image and inputs by digest from the requester,
+// imports the image (the archive's digest is verified by the fetch, a
+// registry image's manifest digest by the pull) and starts the job under
+// the governor.
+func (r *providerRun) start(ctx context.Context) (*RunningJob, error) {
+	spec := r.sess.Spec
+	p := r.p
+	sb := p.d.cfg.Sandbox
+	dir := filepath.Join(p.d.cfg.DataDir, "provider", string(r.sess.JobID))
+	if err := os.MkdirAll(filepath.Join(dir, "input"), 0o700); err != nil {
+		return nil, err
+	}
+	var img sandbox.Image
+	if spec.Image.Blob {
+		path, err := r.fetch(ctx, spec.Image.Digest, int64(spec.Image.Size))
+		if err != nil {
+			return nil, fmt.Errorf("fetching the image: %w", err)
+		}
+		if img, err = sb.Import(ctx, path, sandbox.ImportOptions{}); err != nil {
+			return nil, fmt.Errorf("importing the image: %w", err)
+		}
+	} else {
+		var err error
+		if img, err = sb.Pull(ctx, spec.Image.Ref, sandbox.ImportOptions{Digest: string(spec.Image.Digest)}); err != nil {
+			return nil, fmt.Errorf("pulling the image: %w", err)
+		}
+	}
+	var inputs []string
+	for _, in := range spec.Inputs {
+		path, err := r.fetch(ctx, in.Digest, int64(in.Size))
+		if err != nil {
+			return nil, fmt.Errorf("fetching input %s: %w", in.Name, err)
+		}
+		dst := filepath.Join(dir, "input", in.Name) // Name is a validated base name
+		_ = os.Remove(dst)
+		if err := os.Link(path, dst); err != nil {
+			if err := copyPath(path, dst); err != nil {
+				return nil, fmt.Errorf("input %s: %w", in.Name, err)
+			}
+		}
+		inputs = append(inputs, dst)
+	}
+	_, usable := p.capacity()
+	var devices, gpus []string
+	for _, d := range usable {
+		if d.UUID != CPUDeviceUUID && uint32(len(gpus)) < spec.Resources.GPUs {
+			gpus = append(gpus, sandbox.GPUDevice(d.UUID))
+			devices = append(devices, d.UUID)
+		}
+	}
+	if uint32(len(gpus)) < spec.Resources.GPUs {
+		return nil, fmt.Errorf("%d GPUs free, the job needs %d", len(gpus), spec.Resources.GPUs)
+	}
+	if len(devices) == 0 {
+		devices = []string{CPUDeviceUUID}
+		if len(usable) > 0 {
+			devices = []string{usable[0].UUID}
+		}
+	}
+	// The job may run until the agreement's end, whatever the fetch took.
+	left := time.Until(time.Unix(int64(r.sess.Terms.StartsAt+r.sess.Terms.MaxDurationSeconds), 0))
+	if left < time.Second {
+		return nil, errors.New("the agreed duration passed while fetching")
+	}
+	js := sandbox.JobSpec{ID: r.jobID, Image: img.Digest, Args: spec.Command, Env: spec.Env, Inputs: inputs, GPUs: gpus,
+		Limits: sandbox.Limits{MilliCPU: int64(spec.Resources.CPUs), MemoryBytes: int64(spec.Resources.Memory), Timeout: left.Truncate(time.Second)},
+		Stdout: logWriter{"stdout", r.logs}, Stderr: logWriter{"stderr", r.logs}}
+	out := filepath.Join(dir, "output")
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return nil, err
+	}
+	return p.d.StartJob(ctx, js, devices, out)
+}
+
+// fetch gets a blob from the requester into the store, unless held.
+func (r *providerRun) fetch(ctx context.Context, d market.Digest, size int64) (string, error) {
+	dg, err := p2p.ParseDigest(string(d))
+	if err != nil {
+		return "", err
+	}
+	path := r.p.store.Path(dg)
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(r.p.store.Dir, 0o700); err != nil {
+		return "", err
+	}
+	return path, r.p.cfg.Host.FetchBlob(ctx, r.peer, dg, path, p2p.FetchOptions{MaxSize: max(size, 1)})
+}
+
+// exited turns the job's end into the final receipt and the Result;
+// outputs go into the blob store, served by digest.
+func (r *providerRun) exited(ctx context.Context, res JobResult) error {
+	ex := market.Exited{ExitCode: res.Result.ExitCode, LogTail: clipTail(res.Result.LogTail)}
+	switch {
+	case res.Err != nil:
+		ex.Error, ex.ExitCode = "internal", -1
+		r.log.Warn("job failed", "err", res.Err)
+	case r.cancelled:
+		ex.Error = "cancelled"
+	case res.Result.Reason == sandbox.ReasonStopped && r.preempted != "":
+		ex.Error = "preempted"
+	case res.Result.Reason == sandbox.ReasonTimeout:
+		ex.Error = "timeout"
+	case res.Result.Reason == sandbox.ReasonMemory:
+		ex.Error = "memory"
+	case res.Result.Reason == sandbox.ReasonOutputFull:
+		ex.Error = "output_full"
+	}
+	for _, o := range res.Outputs {
+		if len(ex.Outputs) == market.MaxResultFiles {
+			break
+		}
+		out, err := r.storeOutput(o)
+		if err != nil {
+			return err
+		}
+		ex.Outputs = append(ex.Outputs, out)
+	}
+	u, _ := r.usage(true)
+	ex.Final = u
+	r.meterFrom = 0
+	return r.step(ctx, ex)
+}
+
+func (r *providerRun) storeOutput(o sandbox.OutputFile) (market.Output, error) {
+	dir := filepath.Join(r.p.d.cfg.DataDir, "provider", string(r.sess.JobID), "output")
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(o.Path)))
+	if err != nil {
+		return market.Output{}, err
+	}
+	defer f.Close()
+	d, n, err := r.p.store.Put(f, 0)
+	if err != nil {
+		return market.Output{}, err
+	}
+	return market.Output{Path: market.OutputDir + "/" + o.Path, Digest: market.DigestOf(d), Size: market.ByteSize(n)}, nil
+}
+
+func clipTail(s string) string {
+	if len(s) <= market.MaxLogTail {
+		return s
+	}
+	s = s[len(s)-market.MaxLogTail:]
+	for i := 0; i < 4 && i < len(s); i++ { // start on a rune boundary
+		if s[i]&0xc0 != 0x80 {
+			return s[i:]
+		}
+	}
+	return s
+}
+
+// logWriter chops the job's output into LogChunks for the session loop;
+// when the requester's stream is slower than the job, chunks are dropped
+// (the sandbox keeps the log and its tail goes out in the Result).
+type logWriter struct {
+	stream string
+	ch     chan<- market.LogChunk
+}
+
+func (w logWriter) Write(b []byte) (int, error) {
+	n := len(b)
+	for len(b) > 0 {
+		k := min(len(b), market.MaxLogChunk)
+		select {
+		case w.ch <- market.LogChunk{Stream: w.stream, Data: append([]byte(nil), b[:k]...)}:
+		default:
+		}
+		b = b[k:]
+	}
+	return n, nil
+}
+
+var _ io.Writer = logWriter{}
+
+func copyPath(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,233 @@
+//go:build linux
+
+package node
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/keystore"
+
+	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/sandbox"
+	"github.com/sparegpu/spare/wallet"
+)
+
+var lightKeys = wallet.KeystoreOptions{ScryptN: keystore.LightScryptN, ScryptP: keystore.LightScryptP}
+
+type testProvider struct {
+	host   *p2p.Host
+	wallet *wallet.Wallet
+	prov   *Provider
+	stop   context.CancelFunc
+	done   chan struct{}
+}
+
+func testWallet(t *testing.T, dir string) *wallet.Wallet {
+	t.Helper()
+	w, err := wallet.Open(wallet.Options{DataDir: dir, Passphrase: "test", Keystore: lightKeys, Log: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+func testHost(t *testing.T, dir string) *p2p.Host {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h, err := p2p.New(ctx, p2p.Config{DataDir: dir, LoopbackOnly: true, NoMDNS: true, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+// startProvider runs a daemon on the test containerd with the market's
+// provider side on a loopback host, until the test ends or stop.
+func startProvider(t *testing.T, price uint64, credit market.WalletCredit) *testProvider {
+	t.Helper()
+	testenv.NeedRoot(t)
+	sock := testenv.ContainerdSocket(t)
+	dir := t.TempDir()
+	ns := "spare-test-market-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	sb, err := sandbox.New(context.Background(), sandbox.Config{Socket: sock, WorkDir: filepath.Join(dir, "jobs"), Namespace: ns, Log: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	tp := &testProvider{host: testHost(t, dir), wallet: testWallet(t, dir), done: make(chan struct{})}
+	tp.prov, err = NewProvider(ProviderConfig{Host: tp.host, Wallet: tp.wallet, Log: quietLogger(), Credit: credit,
+		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDaemon(DaemonConfig{DataDir: dir, Sandbox: sb, Settings: Settings{AlwaysAvailable: true}, Version: "test",
+		Log: quietLogger(), Ads: tp.prov, Notifier: tp.prov, Describe: tp.prov.Describe})
+	ctx, cancel := context.WithCancel(context.Background())
+	tp.stop = cancel
+	served := make(chan struct{}, 2)
+	go func() { _ = d.Serve(ctx); served <- struct{}{} }()
+	go func() { _ = tp.prov.Serve(ctx, d); served <- struct{}{} }()
+	go func() { <-served; <-served; close(tp.done) }()
+	t.Cleanup(func() { cancel(); <-tp.done })
+	waitFor(t, "Available", 15*time.Second, func() bool { return d.Status().State == "Available" })
+	return tp
+}
+
+func testRequester(t *testing.T) *market.Requester {
+	dir := t.TempDir()
+	return &market.Requester{Host: testHost(t, dir), Wallet: testWallet(t, dir),
+		Blobs: p2p.FileStore{Dir: filepath.Join(dir, "blobs")}, Log: quietLogger()}
+}
+
+func imageSpec(t *testing.T, r *market.Requester, name string, cmd ...string) *market.JobSpec {
+	t.Helper()
+	d, n, err := market.PutFile(r.Blobs, testenv.Workload(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &market.JobSpec{Image: market.Image{Digest: d, Size: n, Blob: true}, Command: cmd,
+		Resources: market.Resources{CPUs: 1000, Memory: 256 << 20}, MaxDuration: market.Duration(2 * time.Minute), MaxPrice: 1000}
+}
+
+func connect(t *testing.T, r *market.Requester, ps ...*testProvider) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, p := range ps {
+		if err := r.Host.Connect(ctx, p.host.AddrInfo()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "ads", 20*time.Second, func() bool { return len(r.Host.CurrentAds()) >= len(ps) })
+}
+
+func balance(t *testing.T, w *wallet.Wallet) wallet.Balance {
+	t.Helper()
+	b, err := w.Balance(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestPaidJobEndToEnd runs the render workload from proposal to final
+// voucher and checks outputs and money on both sides.
+func TestPaidJobEndToEnd(t *testing.T) {
+	prov := startProvider(t, 100, market.WalletCredit{})
+	req := testRequester(t)
+	connect(t, req, prov)
+	spec := imageSpec(t, req, "render")
+	out := t.TempDir()
+	var logs bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := req.Submit(ctx, spec, market.SubmitOptions{OutputDir: out, Stdout: &logs, Stderr: &logs, Discovery: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("Submit: %v (logs: %s)", err, logs.String())
+	}
+	t.Logf("result: %+v", res)
+	if res.ExitCode != 0 || res.Attempts != 1 || res.Provider != prov.host.ID().String() {
+		t.Fatalf("result %+v", res)
+	}
+	if len(res.Outputs) == 0 {
+		t.Fatal("no outputs")
+	}
+	for _, o := range res.Outputs {
+		b, err := os.ReadFile(filepath.Join(out, o.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != o.SHA256 || len(b) == 0 {
+			t.Fatalf("output %s: %d bytes, digest mismatch", o.Path, len(b))
+		}
+	}
+	waitFor(t, "the final voucher", 10*time.Second, func() bool { return balance(t, prov.wallet).Earned == wallet.Amount(res.Units) })
+	spent, earned := balance(t, req.Wallet).Spent, balance(t, prov.wallet).Earned
+	if spent != earned || spent <= 0 {
+		t.Fatalf("requester spent %s, provider earned %s", spent, earned)
+	}
+	t.Logf("paid %s for the job", spent)
+}
+
+// TestRequesterStopsPaying: the provider freezes the job past the credit
+// limit and ends it when payment stays away.
+func TestRequesterStopsPaying(t *testing.T) {
+	prov := startProvider(t, 100, market.WalletCredit{Timeout: 2 * time.Second})
+	req := testRequester(t)
+	connect(t, req, prov)
+	spec := imageSpec(t, req, "probe", "sleep", "5m")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	start := time.Now()
+	res, err := req.Submit(ctx, spec, market.SubmitOptions{StopPayingAfter: 1, Discovery: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	took := time.Since(start)
+	if res.Error != string(market.RefuseCredit) {
+		t.Fatalf("result %+v, want error credit_limit", res)
+	}
+	// One receipt paid, then at most two unpaid intervals, a 2 s pause
+	// and the stop: well under 20 s, not the job's 5 minutes.
+	if took > 20*time.Second {
+		t.Fatalf("the provider stopped the unpaid job after %v", took)
+	}
+	earned := balance(t, prov.wallet).Earned
+	if earned <= 0 || earned > 2*100 {
+		t.Fatalf("provider earned %s; want one paid interval", earned)
+	}
+	t.Logf("unpaid job ended after %v; provider earned %s", took, earned)
+}
+
+// TestProviderLostReschedules: the first provider disappears mid-job; the
+// job completes on the second and the first's receipted work is paid.
+func TestProviderLostReschedules(t *testing.T) {
+	cheap := startProvider(t, 100, market.WalletCredit{})
+	dear := startProvider(t, 200, market.WalletCredit{})
+	req := testRequester(t)
+	connect(t, req, cheap, dear)
+	spec := imageSpec(t, req, "probe", "sleep", "4s")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) {
+			if b, err := cheap.wallet.Balance(ctx); err == nil && b.Earned > 0 {
+				cheap.host.Close() // the provider vanishes from the network
+				return
+			}
+			time.Sleep(50 * time.Millisecond) // poll interval
+		}
+	}()
+	res, err := req.Submit(ctx, spec, market.SubmitOptions{Discovery: 10 * time.Second})
+	<-killed
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	if res.Attempts != 2 || res.Provider != dear.host.ID().String() || res.ExitCode != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	a, b := balance(t, cheap.wallet).Earned, balance(t, dear.wallet).Earned
+	spent := balance(t, req.Wallet).Spent
+	// The requester paid every receipt it got; the vanished provider may
+	// not have received the last voucher, so it holds at most that much.
+	if a <= 0 || b <= 0 || a+b > spent || uint64(spent) != res.Units {
+		t.Fatalf("spent %s, first provider earned %s, second %s, result says %d", spent, a, b, res.Units)
+	}
+	t.Logf("first provider paid %s, second %s", a, b)
+}
