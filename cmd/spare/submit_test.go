@@ -139,3 +139,17 @@ func BenchmarkSubmitRoundTrip(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(ms(median(ts)), "submit-ms")
 }
+
+// waitForDaemon polls the socket until the daemon answers.
+func waitForDaemon(ctx context.Context, c *localapi.Client) error {
+	for {
+		if _, err := c.Status(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
