@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/wallet"
@@ -62,7 +63,7 @@ const DefaultDiscovery = 20 * time.Second
 const (
 	QuoteTimeout   = 30 * time.Second
 	requestSlack   = 5 * time.Minute
-	settleDiscover = 500 * time.Millisecond // more ads may come right after the first fitting ones
+	settleDiscover = 200 * time.Millisecond // more ads may come right after the first fitting ones
 )
 
 // ErrProviderLost reports an attempt that ended without a result the
@@ -202,6 +203,33 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 	for _, a := range r.Host.CurrentAds() {
 		ads[a.Peer.String()] = a
 	}
+	// Ask connected peers, and each provider the DHT names, for their ads
+	// directly: gossip reaches a newcomer only on the next round.
+	direct := make(chan p2p.Ad, 16)
+	var queries sync.WaitGroup
+	defer func() { cancel(); queries.Wait() }()
+	ask := func(pi peer.AddrInfo) {
+		queries.Add(1)
+		go func() {
+			defer queries.Done()
+			if len(pi.Addrs) > 0 {
+				if err := r.Host.Connect(ctx, pi); err != nil {
+					return
+				}
+			}
+			ad, err := QueryAd(ctx, r.Host, pi.ID)
+			if err != nil {
+				return // not a provider, or not taking work
+			}
+			select {
+			case direct <- ad:
+			case <-ctx.Done():
+			}
+		}()
+	}
+	for _, p := range r.Host.Peers() {
+		ask(peer.AddrInfo{ID: p})
+	}
 	var settle <-chan time.Time
 	for {
 		ranked := Rank(spec, offersOf(ads), r.Trust.Trust, time.Now())
@@ -220,7 +248,9 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 				found = nil
 				continue
 			}
-			go func() { _ = r.Host.Connect(ctx, pi) }() // its ads follow
+			ask(pi)
+		case a := <-direct:
+			ads[a.Peer.String()] = a
 		case <-settle:
 			return ads, ranked, nil
 		case <-ctx.Done():

@@ -157,11 +157,13 @@ func (p *Provider) Serve(ctx context.Context, d *Daemon) error {
 	h := p.cfg.Host.LibP2P()
 	p.cfg.Host.ServeBlobs(p.store)
 	h.SetStreamHandler(market.ProtocolID, p.handle)
+	market.ServeAds(p.cfg.Host, p.ad)
 	p.log.Info("taking job proposals", "peer", p.cfg.Host.ID(), "payee", p.me.Hex(), "price", p.cfg.Policy.Price)
 	adsDone := make(chan struct{})
 	go func() { defer close(adsDone); p.adLoop(ctx) }()
 	<-ctx.Done()
 	h.RemoveStreamHandler(market.ProtocolID)
+	h.RemoveStreamHandler(market.AdProtocol)
 	<-adsDone
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()

@@ -148,20 +148,22 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 			return fmt.Errorf("--output %s: %w", f.output, err)
 		}
 	}
-	w, err := wallet.Open(wallet.Options{DataDir: dir, Keystore: walletKeystore, Log: g.log})
-	if err != nil {
-		return err
-	}
-	defer w.Close()
 	trust, err := market.OpenFileTrust(filepath.Join(dir, "trust.json"))
 	if err != nil {
 		return err
 	}
+	// The host first: it joins the network and collects ads while the
+	// wallet key is decrypted (scrypt takes about a second).
 	h, err := f.nf.openHost(ctx, g, dir, false)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
+	w, err := wallet.Open(wallet.Options{DataDir: dir, Keystore: walletKeystore, Log: g.log})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
 	stdout := cmd.OutOrStdout()
 	if g.json {
 		stdout = cmd.ErrOrStderr() // the summary owns stdout
