@@ -38,6 +38,8 @@ type Config struct {
 	// Wallet gives the money figures (temporary path, see WalletSource).
 	// Nil: figures show as unavailable.
 	Wallet WalletSource
+	// WalletEvery is how often the figures are read. Zero: 10 s.
+	WalletEvery time.Duration
 	// Doctor runs the machine checks for onboarding. Nil: skipped.
 	Doctor func(ctx context.Context) []Check
 	// DaemonCommand starts a daemon when none answers (argv). Empty: the
@@ -73,7 +75,9 @@ type App struct {
 	seenPay  bool
 	// sensorNote says why the app cannot sense presence ("" when it can).
 	sensorNote string
-	noticeOK bool
+	noticeOK   bool
+
+	drawMu sync.Mutex // keeps draws in order where fyne.Do runs on the caller (the test driver)
 
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
@@ -171,6 +175,21 @@ func (a *App) goRun(ctx context.Context, name string, f func(context.Context) er
 	}()
 }
 
+// draw runs fn on the UI thread (fyne.Do), one draw at a time.
+func (a *App) draw(fn func()) {
+	a.drawMu.Lock()
+	defer a.drawMu.Unlock()
+	fyne.Do(fn)
+}
+
+// Inspect runs fn on the UI thread and waits for it, after any draw in
+// progress (tests read widgets with it).
+func (a *App) Inspect(fn func()) {
+	a.drawMu.Lock()
+	defer a.drawMu.Unlock()
+	fyne.DoAndWait(fn)
+}
+
 // publish derives the view from the latest inputs and draws it.
 func (a *App) publish() {
 	a.mu.Lock()
@@ -188,7 +207,7 @@ func (a *App) publish() {
 	}
 	a.prev = v
 	a.mu.Unlock()
-	fyne.Do(func() {
+	a.draw(func() {
 		a.ui.render(v)
 		a.tray.render(v)
 		for _, n := range notes {
@@ -255,7 +274,11 @@ func (a *App) startDaemon(ctx context.Context) error {
 }
 
 func (a *App) followWallet(ctx context.Context) error {
-	t := time.NewTicker(walletEvery)
+	every := a.cfg.WalletEvery
+	if every <= 0 {
+		every = walletEvery
+	}
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		m, err := a.cfg.Wallet.Money(ctx)
@@ -293,7 +316,7 @@ func (a *App) command(f func(context.Context) error) {
 		defer cancel()
 		if err := f(ctx); err != nil {
 			a.log.Error("daemon command failed", "err", err)
-			fyne.Do(func() { a.ui.showError(err) })
+			a.draw(func() { a.ui.showError(err) })
 		}
 	}()
 }

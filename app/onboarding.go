@@ -59,7 +59,7 @@ func (o *onboarding) show(rs []Check) {
 		l := wrapped(mark + r.Name + ": " + r.Detail)
 		l.Importance = imp
 		objs = append(objs, l)
-		if r.Fix != "" && !r.OK {
+		if r.Fix != "" && (!r.OK || r.Warn) {
 			fix := widget.NewLabel("run: " + r.Fix)
 			fix.TextStyle.Monospace = true
 			fix.Wrapping = fyne.TextWrapBreak
@@ -89,7 +89,7 @@ func (a *App) runDoctor(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	fyne.Do(func() {
+	a.draw(func() {
 		if a.ui.onboard != nil {
 			a.ui.onboard.show(rs)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -96,9 +95,9 @@ func (w *walletFigures) Money(ctx context.Context) (app.Money, error) {
 		return app.Money{}, err
 	}
 	defer wl.Close()
-	addr, err := wl.Keys.Address()
+	addr, err := wl.Address() // creates the key on first use, as `spare wallet address` does
 	if err != nil {
-		return app.Money{}, errors.New("no wallet yet: it is created when the daemon first starts")
+		return app.Money{}, err
 	}
 	b, err := wl.Ledger.Balance(ctx, addr)
 	if err != nil {
