@@ -26,14 +26,14 @@ type earningsPage struct {
 	box                        *fyne.Container
 	today, week, month         *widget.Label
 	earned, settled, paid, err *widget.Label
-	chart                      *fyne.Container
+	chart                      *barChart
 }
 
 func newEarningsPage() earningsPage {
 	p := earningsPage{today: widget.NewLabel(""), week: widget.NewLabel(""), month: widget.NewLabel(""),
 		earned: widget.NewLabel(""), settled: widget.NewLabel(""), paid: widget.NewLabel(""), err: wrapped("")}
 	p.err.Importance = widget.DangerImportance
-	p.chart = container.New(&barsLayout{})
+	p.chart = newBarChart()
 	figures := widget.NewForm(
 		widget.NewFormItem("Today", p.today),
 		widget.NewFormItem("7 days", p.week),
@@ -59,17 +59,56 @@ func (p *earningsPage) render(v View) {
 	p.settled.SetText(money(v.Money.Settled))
 	p.paid.SetText(money(v.Money.PaidOut))
 	p.err.SetText(v.MoneyErr)
+	p.chart.set(v.Money.Hours)
+}
+
+// barChart draws one bar per hour in the theme's colours (re-read on every
+// refresh, so a theme change repaints it).
+type barChart struct {
+	widget.BaseWidget
+	values []int64
+}
+
+func newBarChart() *barChart {
+	c := &barChart{}
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+func (c *barChart) set(values []int64) {
+	c.values = append(c.values[:0], values...)
+	c.Refresh()
+}
+
+func (c *barChart) CreateRenderer() fyne.WidgetRenderer {
+	r := &barRenderer{c: c, box: container.New(&barsLayout{})}
+	r.Refresh()
+	return r
+}
+
+type barRenderer struct {
+	c   *barChart
+	box *fyne.Container
+}
+
+func (r *barRenderer) Layout(s fyne.Size)           { r.box.Resize(s) }
+func (r *barRenderer) MinSize() fyne.Size           { return r.box.MinSize() }
+func (r *barRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.box} }
+func (r *barRenderer) Destroy()                     {}
+
+func (r *barRenderer) Refresh() {
+	on, off := theme.Color(theme.ColorNamePrimary), theme.Color(theme.ColorNameDisabled)
 	bars := make([]fyne.CanvasObject, 24)
 	for i := range bars {
-		r := canvas.NewRectangle(theme.Color(theme.ColorNamePrimary))
-		if i >= len(v.Money.Hours) || v.Money.Hours[i] == 0 {
-			r.FillColor = theme.Color(theme.ColorNameDisabled)
+		if i < len(r.c.values) && r.c.values[i] > 0 {
+			bars[i] = canvas.NewRectangle(on)
+		} else {
+			bars[i] = canvas.NewRectangle(off)
 		}
-		bars[i] = r
 	}
-	p.chart.Layout = &barsLayout{values: v.Money.Hours}
-	p.chart.Objects = bars
-	p.chart.Refresh()
+	r.box.Layout = &barsLayout{values: r.c.values}
+	r.box.Objects = bars
+	r.box.Refresh()
 }
 
 // barsLayout places one rectangle per value, heights relative to the
