@@ -80,6 +80,7 @@ type App struct {
 	drawMu sync.Mutex // keeps draws in order where fyne.Do runs on the caller (the test driver)
 
 	wg     sync.WaitGroup
+	ctx    context.Context // Start's; ends on Quit
 	cancel context.CancelFunc
 	owned  *ownedDaemon
 	quit   sync.Once
@@ -112,6 +113,7 @@ func (a *App) UI() *UI { return a.ui }
 // ctx ends or Quit is chosen. It does not block.
 func (a *App) Start(ctx context.Context) {
 	ctx, a.cancel = context.WithCancel(ctx)
+	a.ctx = ctx
 	a.publish() // first frame: connecting
 	a.ui.show(a.cfg.OnFirstWindow)
 	a.goRun(ctx, "daemon", a.followDaemon)
@@ -129,10 +131,15 @@ func (a *App) Start(ctx context.Context) {
 // Run starts the app and blocks in the Fyne event loop until Quit.
 func (a *App) Run(ctx context.Context) error {
 	a.Start(ctx)
-	go func() { // ends the event loop when ctx ends (SIGTERM); owned by ctx
-		<-ctx.Done()
-		fyne.Do(a.Quit)
-	}()
+	parent := ctx
+	a.goRun(a.ctx, "signal", func(ctx context.Context) error {
+		select {
+		case <-parent.Done(): // SIGTERM: end the event loop as Quit does
+			fyne.Do(a.Quit)
+		case <-ctx.Done(): // Quit was chosen; the loop is ending
+		}
+		return nil
+	})
 	a.fy.Run()
 	a.Stop()
 	return nil
