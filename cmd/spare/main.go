@@ -92,6 +92,7 @@ you for every second of work. The same binary submits jobs.`,
 			return nil
 		},
 	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return runApp(cmd, g) }
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.dataDir, "data", "", "data directory (default $XDG_DATA_HOME/spare)")

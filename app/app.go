@@ -1,0 +1,329 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/sparegpu/spare/localapi"
+)
+
+// Daemon is what the app asks of the daemon; *localapi.Client has it.
+type Daemon interface {
+	Events(ctx context.Context, fn func(localapi.Status)) error
+	Pause(ctx context.Context, p localapi.PauseRequest) (localapi.Status, error)
+	Resume(ctx context.Context) (localapi.Status, error)
+	ReportPresence(ctx context.Context, r localapi.PresenceReport) error
+}
+
+var _ Daemon = (*localapi.Client)(nil)
+
+// WalletSource reads the wallet's figures.
+//
+// TEMPORARY: the LocalAPI does not serve wallet figures yet, so cmd/spare
+// wires this to the wallet package directly. Once GET /v1/wallet exists,
+// the app reads it through the LocalAPI client and this goes away.
+type WalletSource interface {
+	Money(ctx context.Context) (Money, error)
+}
+
+// Config wires an App. Client and DataDir are required.
+type Config struct {
+	DataDir string
+	Client  Daemon
+	// Wallet gives the money figures (temporary path, see WalletSource).
+	// Nil: figures show as unavailable.
+	Wallet WalletSource
+	// WalletEvery is how often the figures are read. Zero: 10 s.
+	WalletEvery time.Duration
+	// Doctor runs the machine checks for onboarding. Nil: skipped.
+	Doctor func(ctx context.Context) []Check
+	// DaemonCommand starts a daemon when none answers (argv). Empty: the
+	// app only connects.
+	DaemonCommand []string
+	// Presence makes the app the session's presence sensor.
+	Presence bool
+	// Session says whether a D-Bus session bus and a tray host exist.
+	// Nil: probed.
+	Session *SessionInfo
+	Log     *slog.Logger
+	// OnFirstWindow is called once the window is shown (launch timing).
+	OnFirstWindow func()
+}
+
+// walletEvery is how often the wallet's figures are read.
+const walletEvery = 10 * time.Second
+
+// App is the running desktop app.
+type App struct {
+	cfg  Config
+	log  *slog.Logger
+	fy   fyne.App
+	ui   *UI
+	tray *tray
+
+	mu       sync.Mutex // guards what the goroutines feed in
+	status   localapi.Status
+	connErr  error
+	money    Money
+	moneyErr error
+	prev     View
+	seenPay  bool
+	// sensorNote says why the app cannot sense presence ("" when it can).
+	sensorNote string
+	noticeOK   bool
+
+	drawMu sync.Mutex // keeps draws in order where fyne.Do runs on the caller (the test driver)
+
+	wg     sync.WaitGroup
+	ctx    context.Context // Start's; ends on Quit
+	cancel context.CancelFunc
+	owned  *ownedDaemon
+	quit   sync.Once
+}
+
+// New builds the app on a Fyne app (app.NewWithID in cmd/spare,
+// test.NewTempApp in tests). It shows nothing until Start.
+func New(fy fyne.App, cfg Config) *App {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	a := &App{cfg: cfg, log: cfg.Log.With("component", "app"), fy: fy, connErr: errors.New("connecting…")}
+	if cfg.Session == nil {
+		s := ProbeSession()
+		a.cfg.Session = &s
+	}
+	settings, err := LoadSettings(cfg.DataDir)
+	if err != nil {
+		a.log.Warn("reading settings; using defaults", "err", err)
+	}
+	a.ui = newUI(fy, a, settings, *a.cfg.Session)
+	a.tray = newTray(fy, a, *a.cfg.Session)
+	return a
+}
+
+// UI returns the window's widgets (tests).
+func (a *App) UI() *UI { return a.ui }
+
+// Start shows the window and starts the app's goroutines; they stop when
+// ctx ends or Quit is chosen. It does not block.
+func (a *App) Start(ctx context.Context) {
+	ctx, a.cancel = context.WithCancel(ctx)
+	a.ctx = ctx
+	a.publish() // first frame: connecting
+	a.ui.show(a.cfg.OnFirstWindow)
+	a.goRun(ctx, "daemon", a.followDaemon)
+	if a.cfg.Wallet != nil {
+		a.goRun(ctx, "wallet", a.followWallet)
+	}
+	if a.cfg.Presence {
+		a.goRun(ctx, "presence", a.sensePresence)
+	}
+	if a.cfg.Doctor != nil && !a.ui.settings.Onboarded {
+		a.goRun(ctx, "doctor", a.runDoctor)
+	}
+}
+
+// Run starts the app and blocks in the Fyne event loop until Quit.
+func (a *App) Run(ctx context.Context) error {
+	a.Start(ctx)
+	parent := ctx
+	a.goRun(a.ctx, "signal", func(ctx context.Context) error {
+		select {
+		case <-parent.Done(): // SIGTERM: end the event loop as Quit does
+			fyne.Do(a.Quit)
+		case <-ctx.Done(): // Quit was chosen; the loop is ending
+		}
+		return nil
+	})
+	a.fy.Run()
+	a.Stop()
+	return nil
+}
+
+// Stop ends the goroutines and, when the app started the daemon, stops it.
+func (a *App) Stop() {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.wg.Wait()
+	a.mu.Lock()
+	owned := a.owned
+	a.owned = nil
+	a.mu.Unlock()
+	if owned != nil {
+		if err := owned.stop(20 * time.Second); err != nil {
+			a.log.Warn("stopping the daemon the app started", "err", err)
+		}
+	}
+}
+
+// Quit is the menu's Quit: it ends the event loop; Run then stops the rest.
+func (a *App) Quit() {
+	a.quit.Do(func() {
+		if a.cancel != nil {
+			a.cancel()
+		}
+		a.fy.Quit()
+	})
+}
+
+func (a *App) goRun(ctx context.Context, name string, f func(context.Context) error) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Warn(name+" stopped", "err", err)
+		}
+	}()
+}
+
+// draw runs fn on the UI thread (fyne.Do), one draw at a time.
+func (a *App) draw(fn func()) {
+	a.drawMu.Lock()
+	defer a.drawMu.Unlock()
+	fyne.Do(fn)
+}
+
+// Inspect runs fn on the UI thread and waits for it, after any draw in
+// progress (tests read widgets with it).
+func (a *App) Inspect(fn func()) {
+	a.drawMu.Lock()
+	defer a.drawMu.Unlock()
+	fyne.DoAndWait(fn)
+}
+
+// publish derives the view from the latest inputs and draws it.
+func (a *App) publish() {
+	a.mu.Lock()
+	v := Derive(a.status, a.connErr, a.money, a.moneyErr, time.Now())
+	v.SensorNote, v.SessionNote = a.sensorNote, a.cfg.Session.Why
+	notes := []Notification(nil)
+	if a.noticeOK {
+		notes = Notices(a.prev, v, !a.seenPay)
+	}
+	if !isZeroAmount(v.EarnedToday) {
+		a.seenPay = true
+	}
+	if v.Connected {
+		a.noticeOK = true
+	}
+	a.prev = v
+	a.mu.Unlock()
+	a.draw(func() {
+		a.ui.render(v)
+		a.tray.render(v)
+		for _, n := range notes {
+			a.fy.SendNotification(fyne.NewNotification(n.Title, n.Body))
+		}
+	})
+}
+
+// followDaemon keeps the event stream open, reconnecting (and starting a
+// daemon when configured and none answers).
+func (a *App) followDaemon(ctx context.Context) error {
+	backoff := 500 * time.Millisecond
+	for {
+		err := a.cfg.Client.Events(ctx, func(s localapi.Status) {
+			a.mu.Lock()
+			a.status, a.connErr = s, nil
+			a.mu.Unlock()
+			a.publish()
+		})
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err == nil {
+			err = errors.New("the daemon closed the event stream")
+		}
+		a.mu.Lock()
+		a.connErr = err
+		a.mu.Unlock()
+		a.publish()
+		if errors.Is(err, localapi.ErrNoDaemon) && len(a.cfg.DaemonCommand) > 0 {
+			if serr := a.startDaemon(ctx); serr != nil {
+				a.log.Error("starting a daemon", "err", serr)
+				a.mu.Lock()
+				a.connErr = serr
+				a.mu.Unlock()
+				a.publish()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (a *App) startDaemon(ctx context.Context) error {
+	a.mu.Lock()
+	running := a.owned != nil && a.owned.running()
+	a.mu.Unlock()
+	if running {
+		return nil
+	}
+	d, err := startDaemon(a.cfg.DaemonCommand, a.log)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.owned = d
+	a.mu.Unlock()
+	a.log.Info("started a daemon for this session", "argv", a.cfg.DaemonCommand)
+	return nil
+}
+
+func (a *App) followWallet(ctx context.Context) error {
+	every := a.cfg.WalletEvery
+	if every <= 0 {
+		every = walletEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		m, err := a.cfg.Wallet.Money(ctx)
+		a.mu.Lock()
+		if err == nil {
+			a.money = m
+		}
+		a.moneyErr = err
+		a.mu.Unlock()
+		a.publish()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// pause and resume are the menu's commands: a LocalAPI call each; the new
+// state arrives over the event stream.
+func (a *App) pause(req localapi.PauseRequest) {
+	a.command(func(ctx context.Context) error { _, err := a.cfg.Client.Pause(ctx, req); return err })
+}
+
+func (a *App) resume() {
+	a.command(func(ctx context.Context) error { _, err := a.cfg.Client.Resume(ctx); return err })
+}
+
+// command runs a LocalAPI call off the UI thread and shows its error.
+func (a *App) command(f func(context.Context) error) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := f(ctx); err != nil {
+			a.log.Error("daemon command failed", "err", err)
+			a.draw(func() { a.ui.showError(err) })
+		}
+	}()
+}

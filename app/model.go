@@ -1,0 +1,159 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sparegpu/spare/assets"
+	"github.com/sparegpu/spare/localapi"
+)
+
+// Money is the wallet's figures as the app shows them: amounts already
+// formatted by the wallet ("1.250000"), so the app never does arithmetic
+// on money.
+type Money struct {
+	Address string
+	Today   string
+	Week    string
+	Month   string
+	Earned  string // signed vouchers
+	Settled string // of that, confirmed by the settlement backend
+	PaidOut string // sent out of the wallet
+	// Hours are the last day's earnings per hour, oldest first, in the
+	// wallet's smallest unit (for the chart only).
+	Hours []int64
+}
+
+// View is everything the screens and the tray draw, derived from the
+// daemon's status and the wallet's figures by one function. The UI holds
+// no other state.
+type View struct {
+	Connected bool
+	// Problem is why the app cannot show the daemon's state ("" when it can).
+	Problem  string
+	Icon     assets.TrayState
+	State    string
+	Sentence string
+	// Next says what happens next and when.
+	Next      string
+	Job       string
+	JobFrozen bool
+	Devices   []localapi.Device
+	GPUNote   string
+	// CanPause and CanResume enable the menu items.
+	CanPause, CanResume bool
+	EarnedToday         string
+	Money               Money
+	MoneyErr            string
+	// SensorNote and SessionNote say what the session lacks (no input
+	// sensor, no tray), "" when nothing.
+	SensorNote, SessionNote string
+}
+
+// problemReasons are governor reasons that stop earning until something is
+// fixed, as opposed to the owner simply being here.
+var problemReasons = map[string]bool{
+	"hot": true, "no-gpu": true, "silent": true, "idle-unknown": true, "foreign-gpu": true, "off": true,
+}
+
+// Derive computes the view from the latest status. connErr is the error of
+// the last attempt to reach the daemon (nil when the status is live).
+func Derive(st localapi.Status, connErr error, m Money, moneyErr error, now time.Time) View {
+	v := View{Money: m}
+	if moneyErr != nil {
+		v.MoneyErr = "Wallet figures unavailable: " + moneyErr.Error()
+	}
+	if connErr != nil {
+		v.Icon = assets.Problem
+		v.State = "Disconnected"
+		v.Sentence = "Not connected to the Spare daemon"
+		v.Problem = connErr.Error()
+		v.Next = "Spare keeps trying to reach it."
+		v.EarnedToday = orDash(m.Today)
+		return v
+	}
+	v.Connected = true
+	v.State, v.Sentence, v.Job = st.State, st.Sentence, st.Job
+	v.Devices, v.GPUNote = st.Devices, st.GPU
+	v.EarnedToday = st.EarnedToday
+	if m.Today != "" {
+		v.EarnedToday = m.Today // the wallet is the authority until the LocalAPI carries it
+	}
+	v.EarnedToday = orDash(v.EarnedToday)
+	switch st.State {
+	case "Running":
+		v.Icon, v.CanPause = assets.Earning, true
+		v.Next = "Earning now. The job freezes the moment you touch the mouse or keyboard."
+	case "Frozen":
+		v.Icon, v.JobFrozen, v.CanPause = assets.Paused, true, true
+		v.Next = "The job waits while you use the computer; step away and it carries on."
+	case "Paused":
+		v.Icon, v.CanResume = assets.Paused, true
+		if st.Until.IsZero() {
+			v.Next = "No work until you choose Resume."
+		} else {
+			v.Next = "Sharing starts again at " + st.Until.Local().Format("Mon 15:04") + "."
+		}
+	case "Available":
+		v.Icon, v.CanPause = assets.Waiting, true
+		v.Next = "Ready: a job can start as soon as a requester asks."
+	case "Waiting":
+		v.Icon, v.CanPause = assets.Waiting, true
+		if problemReasons[st.Reason] {
+			v.Icon = assets.Problem
+			v.Next = "Nothing will run until this is fixed."
+		} else {
+			v.Next = "Work starts on its own once this clears."
+		}
+	case "Draining":
+		v.Icon = assets.Waiting
+		v.Next = "Spare is stopping."
+	default:
+		v.Icon = assets.Problem
+		v.Next = "Nothing will run until this is fixed."
+	}
+	return v
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// TodayLine is the tray's earnings line.
+func (v View) TodayLine() string { return "Earned today: " + v.EarnedToday + " " + unit }
+
+// unit is the currency the wallet counts in.
+const unit = "USDC"
+
+// Notification is one message for the desktop's notification area.
+type Notification struct{ Title, Body string }
+
+// Notices compares two successive views and says what to tell the person:
+// their first earnings, a job preempted (frozen or ended because they came
+// back), a problem that stops earning. firstEarnings is true when no
+// earnings were seen before this session.
+func Notices(prev, next View, firstEarnings bool) []Notification {
+	var out []Notification
+	if firstEarnings && isZeroAmount(prev.EarnedToday) && !isZeroAmount(next.EarnedToday) {
+		out = append(out, Notification{"Your first earnings", fmt.Sprintf("Spare earned %s %s today while you were away.", next.EarnedToday, unit)})
+	}
+	if prev.State == "Running" && next.State == "Frozen" {
+		out = append(out, Notification{"Job paused for you", "You came back, so the job froze. " + next.Sentence})
+	}
+	if prev.Icon != assets.Problem && next.Icon == assets.Problem {
+		body := next.Sentence
+		if next.Problem != "" {
+			body += ": " + next.Problem
+		}
+		out = append(out, Notification{"Spare stopped earning", body})
+	}
+	return out
+}
+
+func isZeroAmount(s string) bool {
+	return strings.Trim(s, "0.—") == ""
+}

@@ -1,0 +1,235 @@
+//go:build linux
+
+package app_test
+
+import (
+	"context"
+	"image/color"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/node"
+	"github.com/sparegpu/spare/sandbox"
+)
+
+// realDaemon runs node.NewDaemon on the test containerd, serving the real
+// LocalAPI on a socket in a temp dir, until the test ends.
+func realDaemon(t *testing.T) (*localapi.Client, string) {
+	t.Helper()
+	testenv.NeedRoot(t)
+	sock := testenv.ContainerdSocket(t)
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ns := "spare-test-app-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	sb, err := sandbox.New(context.Background(), sandbox.Config{Socket: sock, WorkDir: filepath.Join(dir, "jobs"), Namespace: ns, Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Display "none": the daemon senses nothing itself; always-available
+	// makes the sentence the same on every machine.
+	d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Display: ":none",
+		Settings: node.Settings{AlwaysAvailable: true}, Version: "test", Log: quiet})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- d.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("daemon: %v", err)
+		}
+		sb.Close()
+	})
+	return localapi.NewClient(dir), dir
+}
+
+// fixedWallet stands in for the wallet (the temporary path): the figures
+// must be the same on every run for the golden images.
+type fixedWallet struct{ m app.Money }
+
+func (w fixedWallet) Money(context.Context) (app.Money, error) { return w.m, nil }
+
+var someMoney = app.Money{Address: "0x8ba1f109551bD432803012645Ac136ddd64DBA72", Today: "0.420000", Week: "2.100000",
+	Month: "7.350000", Earned: "7.350000", Settled: "5.000000", PaidOut: "1.000000",
+	Hours: []int64{0, 0, 0, 0, 0, 0, 10, 40, 80, 0, 0, 0, 0, 0, 0, 0, 0, 20, 90, 120, 60, 0, 0, 0}}
+
+// variant pins the default theme to light or dark.
+type variant struct {
+	fyne.Theme
+	v fyne.ThemeVariant
+}
+
+func (t variant) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, t.v)
+}
+
+// goldenDir is a data directory at a fixed path: the window shows it, so
+// golden images need the same path on every run.
+func goldenDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(os.TempDir(), "spare-app-golden")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func startApp(t *testing.T, cfg app.Config) *app.App {
+	t.Helper()
+	fy := test.NewTempApp(t)
+	a := app.New(fy, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	a.Start(ctx)
+	t.Cleanup(func() { cancel(); a.Stop() })
+	return a
+}
+
+func waitSentence(t *testing.T, a *app.App, prefix string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var s string
+	for time.Now().Before(deadline) {
+		a.Inspect(func() { s = a.UI().Sentence() })
+		if strings.HasPrefix(s, prefix) {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("sentence %q, want one starting %q", s, prefix)
+	return ""
+}
+
+func menuItem(m *fyne.Menu, labels ...string) *fyne.MenuItem {
+	for _, it := range m.Items {
+		if it.Label == labels[0] {
+			if len(labels) == 1 {
+				return it
+			}
+			return menuItem(it.ChildMenu, labels[1:]...)
+		}
+	}
+	return nil
+}
+
+// TestScreens drives the app from a real daemon over the real LocalAPI:
+// the tray menu's commands reach the daemon, its state comes back over
+// the event stream, and each screen matches its golden image in the
+// light and dark themes.
+func TestScreens(t *testing.T) {
+	c, _ := realDaemon(t)
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Wallet: fixedWallet{someMoney},
+		WalletEvery: 50 * time.Millisecond, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	got := waitSentence(t, a, "Available")
+	s, err := c.Status(context.Background())
+	if err != nil || s.Sentence != got {
+		t.Fatalf("window shows %q, daemon says %q (%v)", got, s.Sentence, err)
+	}
+
+	var status, today string
+	a.Inspect(func() {
+		status, today = a.Menu().Items[0].Label, a.Menu().Items[1].Label
+	})
+	if status != got || today != "Earned today: 0.420000 USDC" {
+		t.Errorf("tray menu: %q, %q", status, today)
+	}
+
+	shoot := func(name string) {
+		t.Helper()
+		for _, v := range []struct {
+			name string
+			v    fyne.ThemeVariant
+		}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+			a.Inspect(func() {
+				test.ApplyTheme(t, variant{theme.DefaultTheme(), v.v})
+				w := a.UI().Window()
+				w.Resize(fyne.NewSize(720, 520))
+				test.AssertImageMatches(t, name+"_"+v.name+".png", w.Canvas().Capture())
+			})
+		}
+	}
+	for _, tab := range []string{"Status", "GPU", "Job", "Earnings", "Wallet", "Settings"} {
+		a.Inspect(func() { a.UI().SelectTab(tab) })
+		shoot(strings.ToLower(tab))
+	}
+
+	// Pause ▸ Until I resume, from the tray menu, reaches the daemon.
+	var pause *fyne.MenuItem
+	a.Inspect(func() { pause = menuItem(a.Menu(), "Pause", "Until I resume") })
+	pause.Action()
+	waitSentence(t, a, "Paused until you resume")
+	if s, _ := c.Status(context.Background()); s.State != "Paused" {
+		t.Fatalf("daemon state %s after Pause", s.State)
+	}
+	a.Inspect(func() { a.UI().SelectTab("Status") })
+	shoot("status_paused")
+
+	var resume *fyne.MenuItem
+	a.Inspect(func() { resume = menuItem(a.Menu(), "Resume") })
+	resume.Action()
+	waitSentence(t, a, "Available")
+}
+
+// TestNoDaemon shows the problem in words instead of failing.
+func TestNoDaemon(t *testing.T) {
+	dir := goldenDir(t)
+	a := startApp(t, app.Config{DataDir: dir, Client: localapi.NewClient(dir),
+		Session: &app.SessionInfo{Why: "No D-Bus session bus: there is no tray icon."}})
+	waitSentence(t, a, "Not connected to the Spare daemon")
+	waitMarkup(t, a, "no Spare daemon running at")
+	a.Inspect(func() {
+		test.ApplyTheme(t, variant{theme.DefaultTheme(), theme.VariantLight})
+		a.UI().Window().Resize(fyne.NewSize(720, 520))
+		test.AssertImageMatches(t, "nodaemon_light.png", a.UI().Window().Canvas().Capture())
+	})
+}
+
+// TestOnboarding shows each failed check with its fix.
+func TestOnboarding(t *testing.T) {
+	dir := goldenDir(t)
+	checks := []app.Check{
+		{Name: "data directory", OK: true, Detail: dir},
+		{Name: "containerd", Required: true, Detail: "no containerd at /run/containerd/containerd.sock", Fix: "sudo systemctl start containerd"},
+		{Name: "GPU (NVML, CDI)", OK: true, Warn: true, Detail: "no NVIDIA GPU — CPU-only jobs", Fix: "install the NVIDIA driver"},
+	}
+	a := startApp(t, app.Config{DataDir: dir, Client: localapi.NewClient(dir),
+		Doctor: func(context.Context) []app.Check { return checks }, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	waitMarkup(t, a, "run: sudo systemctl start containerd")
+	a.Inspect(func() {
+		test.ApplyTheme(t, variant{theme.DefaultTheme(), theme.VariantLight})
+		a.UI().Window().Resize(fyne.NewSize(720, 520))
+		test.AssertImageMatches(t, "onboarding_light.png", a.UI().Window().Canvas().Capture())
+	})
+}
+
+// waitMarkup waits until the window's widget tree shows text.
+func waitMarkup(t *testing.T, a *app.App, text string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var markup string
+		a.Inspect(func() { markup = test.RenderToMarkup(a.UI().Window().Canvas()) })
+		if strings.Contains(markup, text) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q is not shown:\n%s", text, markup)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,99 @@
+package app
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/sparegpu/spare/assets"
+	"github.com/sparegpu/spare/localapi"
+)
+
+// tray is the system tray icon and menu. It exists only where the desktop
+// offers one (a D-Bus session bus with a StatusNotifier host on Linux).
+type tray struct {
+	desk  desktop.App // nil: no tray here
+	menu  *fyne.Menu
+	items trayItems
+	icon  assets.TrayState
+}
+
+type trayItems struct {
+	status, today, pause, resume *fyne.MenuItem
+}
+
+// Menu labels, kept here so tests and the D-Bus check read the same words.
+const (
+	labelPause     = "Pause"
+	labelPause1h   = "For 1 hour"
+	labelPauseTmrw = "Until tomorrow"
+	labelPauseOpen = "Until I resume"
+	labelResume    = "Resume"
+	labelOpen      = "Open Spare"
+	labelQuit      = "Quit"
+)
+
+func newTray(fy fyne.App, a *App, s SessionInfo) *tray {
+	t := &tray{}
+	t.menu, t.items = buildMenu(a)
+	if d, ok := fy.(desktop.App); ok && s.TrayOK() {
+		t.desk = d
+		d.SetSystemTrayMenu(t.menu)
+		_, svg := assets.TrayIcon(assets.Waiting)
+		d.SetSystemTrayIcon(trayResource(assets.Waiting, svg))
+		t.icon = assets.Waiting
+	}
+	return t
+}
+
+// buildMenu makes the tray menu; each item's action is a LocalAPI call or
+// a window command.
+func buildMenu(a *App) (*fyne.Menu, trayItems) {
+	var it trayItems
+	it.status = fyne.NewMenuItem("Connecting to Spare…", nil)
+	it.status.Disabled = true
+	it.today = fyne.NewMenuItem("Earned today: —", nil)
+	it.today.Disabled = true
+	it.pause = fyne.NewMenuItem(labelPause, nil)
+	it.pause.ChildMenu = fyne.NewMenu("",
+		fyne.NewMenuItem(labelPause1h, func() { a.pause(localapi.PauseRequest{For: "1h"}) }),
+		fyne.NewMenuItem(labelPauseTmrw, func() { a.pause(localapi.PauseRequest{Until: "tomorrow"}) }),
+		fyne.NewMenuItem(labelPauseOpen, func() { a.pause(localapi.PauseRequest{}) }),
+	)
+	it.resume = fyne.NewMenuItem(labelResume, a.resume)
+	open := fyne.NewMenuItem(labelOpen, func() { a.ui.show(nil) })
+	quit := fyne.NewMenuItem(labelQuit, a.Quit)
+	quit.IsQuit = true
+	m := fyne.NewMenu("Spare", it.status, it.today, fyne.NewMenuItemSeparator(), it.pause, it.resume,
+		fyne.NewMenuItemSeparator(), open, quit)
+	return m, it
+}
+
+// render updates the menu from the view. Called inside fyne.Do.
+func (t *tray) render(v View) {
+	t.items.status.Label = v.Sentence
+	t.items.today.Label = v.TodayLine()
+	t.items.pause.Disabled = !v.CanPause
+	t.items.resume.Disabled = !v.CanResume
+	if t.desk == nil {
+		return
+	}
+	t.menu.Refresh()
+	if v.Icon != t.icon {
+		_, svg := assets.TrayIcon(v.Icon)
+		t.desk.SetSystemTrayIcon(trayResource(v.Icon, svg))
+		t.icon = v.Icon
+	}
+}
+
+// Menu returns the tray menu (tests read it back).
+func (a *App) Menu() *fyne.Menu { return a.tray.menu }
+
+func trayResource(s assets.TrayState, svg []byte) fyne.Resource {
+	return fyne.NewStaticResource("spare-"+string(s)+".svg", svg)
+}
+
+// AppIcon is the application icon as a Fyne resource.
+func AppIcon() fyne.Resource {
+	n, svg := assets.AppIcon()
+	return fyne.NewStaticResource(n, svg)
+}

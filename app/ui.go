@@ -1,0 +1,189 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// UI is the window. It draws a View and turns clicks into commands; the
+// only state it keeps is the settings form being edited.
+type UI struct {
+	a        *App
+	w        fyne.Window
+	session  SessionInfo
+	settings Settings
+	shown    bool
+
+	tabs                       *container.AppTabs
+	sentence, next, notes, err *widget.Label
+	pauseBtn, resumeBtn        *widget.Button
+	gpus                       *fyne.Container
+	job, jobState              *widget.Label
+	earn                       earningsPage
+	wal                        walletPage
+	form                       *settingsForm
+	onboard                    *onboarding
+}
+
+// Window size on first show.
+var windowSize = fyne.NewSize(720, 520)
+
+func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
+	u := &UI{a: a, session: session, settings: s}
+	u.w = fy.NewWindow("Spare")
+	u.w.SetIcon(AppIcon())
+	u.w.Resize(windowSize)
+	if session.TrayOK() {
+		u.w.SetCloseIntercept(u.w.Hide) // the tray keeps Spare running
+	} else {
+		u.w.SetCloseIntercept(a.Quit)
+	}
+
+	u.sentence = widget.NewLabel("Connecting to Spare…")
+	u.sentence.SizeName = theme.SizeNameHeadingText
+	u.sentence.TextStyle.Bold = true
+	u.sentence.Wrapping = fyne.TextWrapWord
+	u.next = wrapped("")
+	u.notes = wrapped("")
+	u.notes.Importance = widget.WarningImportance
+	u.err = wrapped("")
+	u.err.Importance = widget.DangerImportance
+	u.pauseBtn = widget.NewButtonWithIcon("Pause for 1 hour", theme.MediaPauseIcon(), func() { a.pause(pauseFor1h) })
+	u.resumeBtn = widget.NewButtonWithIcon(labelResume, theme.MediaPlayIcon(), a.resume)
+	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.pauseBtn, u.resumeBtn), u.notes, u.err)
+
+	u.gpus = container.NewVBox()
+	u.job = wrapped("")
+	u.jobState = wrapped("")
+	job := container.NewVBox(u.job, u.jobState)
+
+	u.earn = newEarningsPage()
+	u.wal = newWalletPage(fy)
+	u.form = newSettingsForm(u)
+
+	u.tabs = container.NewAppTabs(
+		container.NewTabItem("Status", container.NewPadded(status)),
+		container.NewTabItem("GPU", container.NewPadded(u.gpus)),
+		container.NewTabItem("Job", container.NewPadded(job)),
+		container.NewTabItem("Earnings", container.NewPadded(u.earn.box)),
+		container.NewTabItem("Wallet", container.NewPadded(u.wal.box)),
+		container.NewTabItem("Settings", container.NewVScroll(container.NewPadded(u.form.box))),
+	)
+	if a.cfg.Doctor != nil && !s.Onboarded {
+		u.onboard = newOnboarding(u)
+		u.w.SetContent(u.onboard.box)
+	} else {
+		u.w.SetContent(u.tabs)
+	}
+	return u
+}
+
+func wrapped(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// Window returns the window (tests capture it).
+func (u *UI) Window() fyne.Window { return u.w }
+
+// SelectTab shows the named tab ("Status", "GPU", …).
+func (u *UI) SelectTab(name string) {
+	for _, it := range u.tabs.Items {
+		if it.Text == name {
+			u.tabs.Select(it)
+		}
+	}
+}
+
+// Sentence is the status sentence as drawn.
+func (u *UI) Sentence() string { return u.sentence.Text }
+
+func (u *UI) show(done func()) {
+	u.w.Show()
+	u.w.RequestFocus()
+	if !u.shown && done != nil {
+		u.shown = true
+		done()
+	}
+}
+
+func (u *UI) showError(err error) { u.err.SetText(err.Error()) }
+
+// render draws the view. Called inside fyne.Do.
+func (u *UI) render(v View) {
+	u.sentence.SetText(v.Sentence)
+	u.next.SetText(v.Next)
+	var notes []string
+	for _, n := range []string{v.Problem, v.SessionNote, v.SensorNote, v.GPUNote} {
+		if n != "" {
+			notes = append(notes, n)
+		}
+	}
+	u.notes.SetText(strings.Join(notes, "\n"))
+	setEnabled(u.pauseBtn, v.CanPause)
+	setEnabled(u.resumeBtn, v.CanResume)
+	if v.Connected {
+		u.err.SetText("")
+	}
+	u.renderGPUs(v)
+	u.renderJob(v)
+	u.earn.render(v)
+	u.wal.render(v)
+}
+
+func setEnabled(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+func (u *UI) renderGPUs(v View) {
+	objs := []fyne.CanvasObject{}
+	if len(v.Devices) == 0 {
+		objs = append(objs, wrapped("No devices reported yet."))
+	}
+	for _, d := range v.Devices {
+		title := widget.NewLabel(fmt.Sprintf("#%d  %s", d.Index, d.Name))
+		title.TextStyle.Bold = true
+		state := "Offered for work"
+		switch {
+		case d.Job != "":
+			state = "Working on job " + shortID(d.Job)
+		case !d.Usable:
+			state = "Held back: " + orDash(d.Reason)
+		}
+		objs = append(objs, container.NewVBox(title, widget.NewLabel(state)))
+	}
+	objs = append(objs, wrapped("Utilisation, memory, temperature and power per device appear here once the daemon reports them."))
+	u.gpus.Objects = objs
+	u.gpus.Refresh()
+}
+
+func (u *UI) renderJob(v View) {
+	switch {
+	case v.Job == "":
+		u.job.SetText("No job right now.")
+		u.jobState.SetText("A job starts when you are away and a requester asks for this machine.")
+	case v.JobFrozen:
+		u.job.SetText("Job " + shortID(v.Job))
+		u.jobState.SetText("Frozen while you use the computer. It carries on when you step away.")
+	default:
+		u.job.SetText("Job " + shortID(v.Job))
+		u.jobState.SetText("Running, and earning for every second of work.")
+	}
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
