@@ -1,6 +1,6 @@
 # Shared by the maintainer scripts of the .deb and the .rpm. nfpm cannot
 # include one file from another, so build.sh puts this file in place of
-# each script's #COMMON# line. POSIX sh: runs under dash, busybox and bash.
+# each script's COMMON placeholder line. POSIX sh: runs under dash, busybox and bash.
 
 SPARE_UNIT=spare-node.service
 SPARE_GROUP=spare
@@ -51,6 +51,6 @@ spare_data_dir() {
 
 spare_wallet_notice() {
 	[ -d "$SPARE_DATA" ] || return 0
-	echo "spare: your wallet and earnings history are kept in $SPARE_DATA (keys in $SPARE_DATA/wallet, ledger in $SPARE_DATA/spare.db)."
-	echo "spare: back them up with: sudo spare wallet export --data $SPARE_DATA; delete the directory only once you no longer need them."
+	echo "spare: your wallet and earnings history stay in $SPARE_DATA (keys in $SPARE_DATA/wallet, ledger in $SPARE_DATA/spare.db)."
+	echo "spare: reinstalling Spare picks them up again. Copy that directory somewhere safe before deleting it: the keys are the only way to the money earned."
 }
