@@ -40,7 +40,8 @@ type serviceHost struct {
 	systemctl     func(ctx context.Context, args ...string) (string, error)
 	lookupGroup   func(name string) (*user.Group, error)
 	currentUser   func() (*user.User, error)
-	processGroups func() ([]int, error) // the groups this process runs with
+	userGroups    func(*user.User) ([]string, error) // group ids in the user database
+	processGroups func() ([]int, error)              // the groups this process runs with
 	euid          int
 }
 
@@ -50,6 +51,7 @@ func hostService() serviceHost {
 		systemctl:     runSystemctl,
 		lookupGroup:   user.LookupGroup,
 		currentUser:   user.Current,
+		userGroups:    (*user.User).GroupIds,
 		processGroups: os.Getgroups,
 		euid:          os.Geteuid(),
 	}
@@ -226,7 +228,7 @@ func (h serviceHost) checkGroup() Result {
 	if pg, err := h.processGroups(); err == nil && slices.Contains(pg, gid) {
 		return Result{Status: OK, Detail: u.Username + " is in the " + ServiceGroup + " group"}
 	}
-	if ids, err := u.GroupIds(); err == nil && slices.Contains(ids, g.Gid) {
+	if ids, err := h.userGroups(u); err == nil && slices.Contains(ids, g.Gid) {
 		return Result{Status: Warn, Detail: u.Username + " was added to the " + ServiceGroup + " group after this session began",
 			Fix: "log out and back in (or run: newgrp " + ServiceGroup + ")"}
 	}
