@@ -47,7 +47,16 @@ type packages struct {
 var (
 	buildOnce sync.Once
 	built     packages
+	builtDir  string // removed by TestMain
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtDir != "" {
+		os.RemoveAll(builtDir)
+	}
+	os.Exit(code)
+}
 
 // buildPackages builds bin/spare and both packages once per test run.
 func buildPackages(t *testing.T) packages {
@@ -59,6 +68,7 @@ func buildPackages(t *testing.T) packages {
 			built.err = err
 			return
 		}
+		builtDir = dir
 		bin := filepath.Join(dir, "spare")
 		start := time.Now()
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-X main.version="+testVersion, "-o", bin, "./cmd/spare")
