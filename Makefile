@@ -13,7 +13,7 @@ export SPARE_WORKLOADS := $(abspath $(WORKLOADS))
 # go-nvml's header warns about deprecated declarations it still uses.
 export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 
-.PHONY: all build deps deps-test run test cross bench lint workloads contracts clean
+.PHONY: all build deps deps-test run test cross bench lint workloads contracts package clean
 all: build
 
 build:
@@ -43,6 +43,8 @@ test: deps-test workloads cross
 cross:
 	GOOS=windows GOARCH=amd64 $(GO) build $(CORE_PKGS)
 	GOOS=darwin GOARCH=arm64 $(GO) build $(CORE_PKGS)
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/spare
+	CGO_ENABLED=0 GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/spare
 
 bench: deps-test workloads
 	scripts/with-services.sh scripts/bench.sh
@@ -56,6 +58,10 @@ lint:
 # node and npm; solc comes from npm, pinned). The results are committed.
 contracts:
 	wallet/contracts/gen.sh
+
+# .deb and .rpm of bin/spare (see packaging/README.md), written into bin/.
+package: build
+	packaging/build.sh bin
 
 clean:
 	rm -rf bin $(WORKLOADS)

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package main
 
 import (
@@ -67,7 +69,7 @@ func daemonArgv(exe, dir, containerd string, s app.Settings) []string {
 
 func doctorChecks(socket, dir string) func(context.Context) []app.Check {
 	return func(ctx context.Context) []app.Check {
-		checks := append(doctor.Standard(doctor.Options{Socket: socket, DataDir: dir}), extraDoctorChecks()...)
+		checks := allChecks(socket, dir)
 		var out []app.Check
 		for _, r := range doctor.Run(ctx, checks) {
 			out = append(out, app.Check{Name: r.Name, OK: r.Status != doctor.Fail, Warn: r.Status == doctor.Warn,

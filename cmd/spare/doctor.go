@@ -23,9 +23,7 @@ something required is missing.`,
 			if err != nil {
 				return err
 			}
-			checks := doctor.Standard(doctor.Options{Socket: g.containerd, DataDir: dir})
-			checks = append(checks, extraDoctorChecks()...)
-			rs := doctor.Run(cmd.Context(), checks)
+			rs := doctor.Run(cmd.Context(), allChecks(g.containerd, dir))
 			healthy := doctor.Healthy(rs)
 			out := cmd.OutOrStdout()
 			if g.json {
@@ -54,5 +52,8 @@ something required is missing.`,
 	}
 }
 
-// extraDoctorChecks are the checks of packages beyond the sandbox.
-func extraDoctorChecks() []doctor.Check { return nil }
+// allChecks are the checks `spare doctor` and the app's onboarding run.
+func allChecks(socket, dir string) []doctor.Check {
+	o := doctor.Options{Socket: socket, DataDir: dir}
+	return append(doctor.Standard(o), doctor.ServiceChecks(o)...)
+}
