@@ -37,7 +37,7 @@ var installed = []string{
 // rootfsIncludes are the Debian packages of the test root: the .deb's
 // dependencies, so it installs offline, and systemd, so that
 // systemd-analyze can verify the unit against the installed root.
-var rootfsIncludes = []string{"containerd", "runc", "adduser", "systemd"}
+var rootfsIncludes = []string{"containerd", "runc", "adduser", "systemd", "libgl1", "libx11-6"}
 
 type packages struct {
 	deb, rpm string

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sparegpu/spare/config"
+	_ "github.com/sparegpu/spare/internal/clocale" // before the GUI toolkit initialises
 )
 
 // Exit codes shared by every verb. A verb that runs a job exits with the
