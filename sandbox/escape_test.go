@@ -9,10 +9,13 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sparegpu/spare/internal/testenv"
 )
 
 // probeResult is one JSON line printed by the probe.
@@ -126,6 +129,12 @@ func TestProbeCannotEscape(t *testing.T) {
 		{"runs unprivileged", []string{"id"}, func(t *testing.T, r probeResult) {
 			if r.num("euid") != JobUID || r.str("cap_eff") != "0000000000000000" || r.str("no_new_privs") != "1" || r.str("seccomp") != "2" {
 				t.Errorf("identity %v, want uid %d, no capabilities, no_new_privs, seccomp filter", r, JobUID)
+			}
+		}},
+		{"own user namespace", []string{"read", "/proc/self/uid_map"}, func(t *testing.T, r probeResult) {
+			testenv.Need(t, sb.userns, "user namespaces", "a kernel with user.max_user_namespaces > 0")
+			if f := strings.Fields(r.str("content")); len(f) != 3 || f[0] != "0" || f[1] != strconv.Itoa(UserNSBase) || f[2] != strconv.Itoa(UserNSSize) {
+				t.Errorf("uid_map %q, want 0 %d %d", r.str("content"), UserNSBase, UserNSSize)
 			}
 		}},
 		{"root is read-only", []string{"write", "/probe-was-here"}, func(t *testing.T, r probeResult) { wantFail(t, r, "EROFS") }},

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	containerd "github.com/containerd/containerd/v2/client"
-	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/pkg/cio"
 )
 
@@ -103,7 +102,7 @@ func (s *Sandbox) Start(ctx context.Context, spec JobSpec) (_ *Job, err error) {
 			return nil, err
 		}
 	}
-	j.output, err = newOutputDir(filepath.Join(j.dir, "output"), lim.OutputBytes)
+	j.output, err = newOutputDir(filepath.Join(j.dir, "output"), lim.OutputBytes, s.hostID(JobUID), s.hostID(JobGID))
 	if err != nil {
 		return nil, err
 	}
@@ -111,10 +110,13 @@ func (s *Sandbox) Start(ctx context.Context, spec JobSpec) (_ *Job, err error) {
 	labels[LabelJob] = spec.ID
 	labels[LabelWorkDir] = j.dir
 	opts := hardenedSpec(lim, jobMounts{Input: inputDir, Output: j.output.path}, spec.GPUs, spec.Args, spec.Env, img)
+	if s.userns {
+		opts = append(opts, withUserNamespace())
+	}
 	j.container, err = s.client.NewContainer(ctx, spec.ID,
 		containerd.WithContainerLabels(labels),
 		containerd.WithImage(img),
-		containerd.WithNewSnapshot(spec.ID, img, snapshots.WithLabels(labels)),
+		s.newSnapshot(spec.ID, img, labels),
 		containerd.WithRuntime(Runtime, nil),
 		containerd.WithNewSpec(opts...),
 	)

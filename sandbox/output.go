@@ -27,12 +27,14 @@ type outputDir struct {
 	mounted bool
 }
 
-func newOutputDir(path string, capBytes int64) (*outputDir, error) {
+// newOutputDir makes the directory, owned on the host by uid:gid (the
+// job's user as the host sees it).
+func newOutputDir(path string, capBytes int64, uid, gid uint32) (*outputDir, error) {
 	if err := os.Mkdir(path, 0o755); err != nil {
 		return nil, fmt.Errorf("creating output directory: %w", err)
 	}
 	o := &outputDir{path: path, cap: capBytes}
-	mounted, err := mountCapped(path, capBytes, JobUID, JobGID)
+	mounted, err := mountCapped(path, capBytes, int(uid), int(gid))
 	if err != nil {
 		return nil, fmt.Errorf("capping output directory at %s: %w", FormatBytes(capBytes), err)
 	}

@@ -38,6 +38,10 @@ type Config struct {
 	Limits Limits
 	// ImageLimits bound what Import accepts. Zero fields take defaults.
 	ImageLimits ImageLimits
+	// NoUserNamespace runs jobs as uid 65534 of the host instead of in a
+	// user namespace of their own. Zero: a user namespace wherever the
+	// kernel allows one.
+	NoUserNamespace bool
 	// Log receives the sandbox's logs. Nil: slog.Default().
 	Log *slog.Logger
 }
@@ -50,6 +54,7 @@ type Sandbox struct {
 	log     *slog.Logger
 	host    Host
 	workDir string
+	userns  bool
 }
 
 // New connects to containerd. It fails with ErrUnavailable and a hint when
@@ -88,6 +93,7 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 		log:     cfg.Log.With("component", "sandbox"),
 		host:    LocalHost(),
 		workDir: cfg.WorkDir,
+		userns:  !cfg.NoUserNamespace && userNamespaces(),
 	}, nil
 }
 
