@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -55,7 +56,8 @@ func BenchmarkDiscovery200(b *testing.B) {
 	if b.Failed() {
 		return
 	}
-	b.Logf("%d providers up and advertised in %s", n, time.Since(start).Round(time.Millisecond))
+	progress := func(f string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+f+"\n", args...) }
+	progress("%d providers up and advertised in %s", n, time.Since(start).Round(time.Millisecond))
 
 	// One ad round, watched by a requester joined beforehand.
 	watcher := newTestHost(b, Config{Bootstrap: boot.Addrs()})
@@ -83,6 +85,8 @@ func BenchmarkDiscovery200(b *testing.B) {
 			seen[ad.Peer.String()] = true
 		case <-ctx.Done():
 			b.Fatalf("requester got %d of %d ads", len(seen), n)
+		case <-time.After(5 * time.Second):
+			progress("requester has %d of %d ads", len(seen), n)
 		}
 	}
 	round := time.Since(roundStart)
@@ -98,7 +102,7 @@ func BenchmarkDiscovery200(b *testing.B) {
 	idleBytes := traffic() - idleStart
 	perMin := float64(roundBytes)/float64(n)*(float64(time.Minute)/float64(AdRepublish)) +
 		float64(idleBytes)/float64(n)*(float64(time.Minute)/float64(quiet))
-	b.Logf("ad round: %s to reach the requester; %d bytes (%.0f per provider); idle gossip %d bytes per %s",
+	progress("ad round: %s to reach the requester; %d bytes (%.0f per provider); idle gossip %d bytes per %s",
 		round.Round(time.Millisecond), roundBytes, float64(roundBytes)/float64(n), idleBytes, quiet)
 
 	b.ResetTimer()
@@ -108,6 +112,7 @@ func BenchmarkDiscovery200(b *testing.B) {
 		for range r.FindProviders(ctx, "gpu") {
 			found++
 		}
+		progress("new requester found %d providers", found)
 		if found < n {
 			b.Fatalf("requester found %d of %d providers", found, n)
 		}
