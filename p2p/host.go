@@ -164,9 +164,6 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return fail(fmt.Errorf("starting gossipsub: %w", err))
 	}
-	if n.ads, err = newAdBoard(n); err != nil {
-		return fail(err)
-	}
 	if n.dup, err = newDupDetector(n); err != nil {
 		return fail(err)
 	}
@@ -182,6 +179,18 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	n.dialBootstrap(ctx)
 	if err := n.kad.Bootstrap(hctx); err != nil {
 		return fail(fmt.Errorf("joining the DHT: %w", err))
+	}
+	if len(boot) > 0 {
+		// Joining the ads topic advertises it in the DHT: wait (briefly)
+		// for a DHT peer first so that the advertisement lands.
+		wctx, cancel := context.WithTimeout(ctx, BootstrapTimeout)
+		if err := n.waitRoutingTable(wctx); err != nil {
+			log.Warn("no DHT peer yet; ads topic peers will be found later", "err", err)
+		}
+		cancel()
+	}
+	if n.ads, err = newAdBoard(n); err != nil {
+		return fail(err)
 	}
 	if len(boot) > 0 {
 		n.goLoop(n.keepBootstrap)
