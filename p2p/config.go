@@ -115,6 +115,10 @@ type Config struct {
 	// same time (see dup.go for what is and is not detected).
 	OnIdentityCopy func(IdentityCopy)
 
+	// forcePrivate makes the host take itself to be behind a NAT at once
+	// instead of waiting for AutoNAT's verdict (tests only).
+	forcePrivate bool
+
 	// Metrics, when non-nil, receives libp2p's Prometheus metrics. Nil: off.
 	Metrics prometheus.Registerer
 }

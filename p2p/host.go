@@ -19,6 +19,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/core/routing"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	drouting "github.com/libp2p/go-libp2p/p2p/discovery/routing"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
@@ -134,6 +135,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	} else if len(boot) > 0 {
 		opts = append(opts, libp2p.EnableAutoRelayWithStaticRelays(boot))
 	}
+	if cfg.forcePrivate {
+		opts = append(opts, libp2p.ForceReachabilityPrivate())
+	}
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		cancel()
@@ -153,12 +157,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		// first ad must not wait for the mesh to form.
 		pubsub.WithFloodPublish(true),
 		pubsub.WithRawTracer(n.trace),
+		// Find and connect to other subscribers through the DHT, so that a
+		// host whose only peer is a bootstrap node still joins a real mesh.
+		pubsub.WithDiscovery(drouting.NewRoutingDiscovery(n.kad)),
 	)
 	if err != nil {
 		return fail(fmt.Errorf("starting gossipsub: %w", err))
-	}
-	if n.ads, err = newAdBoard(n); err != nil {
-		return fail(err)
 	}
 	if n.dup, err = newDupDetector(n); err != nil {
 		return fail(err)
@@ -175,6 +179,18 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	n.dialBootstrap(ctx)
 	if err := n.kad.Bootstrap(hctx); err != nil {
 		return fail(fmt.Errorf("joining the DHT: %w", err))
+	}
+	if len(boot) > 0 {
+		// Joining the ads topic advertises it in the DHT: wait (briefly)
+		// for a DHT peer first so that the advertisement lands.
+		wctx, cancel := context.WithTimeout(ctx, BootstrapTimeout)
+		if err := n.waitRoutingTable(wctx); err != nil {
+			log.Warn("no DHT peer yet; ads topic peers will be found later", "err", err)
+		}
+		cancel()
+	}
+	if n.ads, err = newAdBoard(n); err != nil {
+		return fail(err)
 	}
 	if len(boot) > 0 {
 		n.goLoop(n.keepBootstrap)

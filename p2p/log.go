@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"log/slog"
+	"os"
 	"sync"
 
 	golog "github.com/ipfs/go-log/v2"
@@ -14,6 +15,10 @@ import (
 // logger: its INFO and DEBUG are developer chatter.
 const LibP2PLogLevel = slog.LevelWarn
 
+// LibP2PDebugEnv, when set to anything in the environment, lets go-libp2p's
+// DEBUG logs through (kad-dht's stay at WARN).
+const LibP2PDebugEnv = "SPARE_LIBP2P_DEBUG"
+
 var routeOnce sync.Once
 
 // routeLibP2PLogs sends go-libp2p's slog-based logs and go-log's zap-based
@@ -21,7 +26,11 @@ var routeOnce sync.Once
 // the first call wins, as both libraries bind their handler once.
 func routeLibP2PLogs(h slog.Handler) {
 	routeOnce.Do(func() {
-		gologshim.SetDefaultHandler(minLevel{h, LibP2PLogLevel})
+		lvl := LibP2PLogLevel
+		if os.Getenv(LibP2PDebugEnv) != "" {
+			lvl = slog.LevelDebug
+		}
+		gologshim.SetDefaultHandler(minLevel{h, lvl})
 		golog.SetPrimaryCore(zapToSlog{h: h})
 		golog.SetAllLoggers(golog.LevelWarn)
 	})

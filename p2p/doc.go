@@ -1,0 +1,78 @@
+// Package p2p is Spare's libp2p node: a persisted Ed25519 identity,
+// TCP and QUIC with Noise and yamux, the resource and connection managers,
+// AutoNAT, hole punching and circuit relay v2, discovery by mDNS and by a
+// Kademlia DHT of Spare's own (protocol prefix DHTPrefix), capacity ads on
+// GossipSub, and the blob protocol. It knows nothing of prices or jobs:
+// package market speaks /spare/job/1.0.0 over streams from this host.
+//
+// # Lifetime
+//
+// New starts a Host; Serve blocks until its context ends and then closes
+// it. Every goroutine the host starts ends in Close. The zero Config runs;
+// tests use LoopbackOnly. libp2p's own logs go to the first host's slog
+// handler at WARN and above.
+//
+// # Discovery
+//
+// Providers call Advertise(ctx, capability): a DHT provider record under
+// CapabilityCID(capability) = CIDv1(raw, sha256("spare/cap/v1/" + capability)),
+// renewed every ReprovideInterval. Requesters call FindProviders. Bootstrap
+// nodes (Config.BootstrapNode, `spare bootstrap`) run the DHT in server mode,
+// a circuit relay v2 service and AutoNAT; other hosts use the bootstrap
+// peers as static relays. mDNS (service MDNSService) connects hosts on a LAN.
+//
+// # Capacity ads (GossipSub topic "/spare/ads/1")
+//
+// A message's data is one Ad as a JSON object:
+//
+//	{"peer": "<peer ID>", "gpu_model": "...", "vram_mib": 12282, "cuda": "12.4",
+//	 "cpus": 16, "ram_mib": 32768, "price_per_second": 42, "benchmark": 1000,
+//	 "payee": "0x...", "caps": ["gpu:nvidia"],
+//	 "issued_at": RFC 3339, "expires_at": RFC 3339, "seq": 1}
+//
+// Messages are signed by their author (StrictSign). The topic validator
+// rejects — and so never forwards — a message larger than MaxAdSize, one
+// that does not decode, one whose signer is not "peer", one expired or
+// issued more than MaxClockSkew ahead, one living longer than
+// MaxAdLifetime, and one beyond the author's rate (token bucket: one per
+// AdInterval, burst AdBurst). A seq not above the last accepted from that
+// author is ignored (replays). Unknown JSON fields are allowed, so fields
+// may be added.
+//
+// # Stream framing
+//
+// Every stream protocol uses the frames of package wire: a uvarint length,
+// then uvarint type, uvarint version and the payload; a per-protocol size
+// cap checked before reading; type 0x7f reserved for a refusal
+// {"code", "reason"}. Streams carry deadlines; handlers reset the stream on
+// error and close it on success.
+//
+// # /spare/blob/1.0.0
+//
+// Content-addressed transfer of images, inputs and outputs. All messages
+// are version 1:
+//
+//	client → server  type 1 get     payload = sha256 digest (32 bytes) || uvarint offset
+//	server → client  type 2 header  payload = uvarint total size of the blob
+//	server → client  type 3 data    payload = 1..BlobChunkSize bytes, repeated until
+//	                                          size - offset bytes were sent
+//	server → client  type 0x7f      refusal; codes not_found, bad_request,
+//	                                bad_offset (offset > size), internal
+//
+// The request frame is capped at 64 bytes, other frames at BlobChunkSize+32.
+// The stream deadline moves BlobIdleTimeout ahead after every frame. The
+// client writes to DST.partial, resumes from its length, refuses a blob
+// above its MaxSize, hashes the whole file at the end and deletes it on a
+// digest mismatch.
+//
+// # /spare/dup/1.0.0
+//
+// One frame, type 1 version 1, payload a JSON array of
+// {"instance", "addr"}: a peer telling this host its identity was seen from
+// several processes at once (see dup.go for what that detects).
+//
+// # /spare/job/1.0.0
+//
+// Declared here (JobProtocol), resource-limited here (MaxJobStreams,
+// MaxJobStreamsPerPeer), spoken by package market with wire frames.
+package p2p
