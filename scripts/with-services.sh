@@ -8,6 +8,9 @@
 set -euo pipefail
 
 tmp=$(mktemp -d /tmp/spare-services.XXXXXX)
+# Traversable, like /run/containerd: a job in a user namespace is not root
+# of the host, and runc mounts its rootfs from below this directory.
+chmod 0711 "$tmp"
 pids=()
 cleanup() {
   local rc=$?
