@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sparegpu/spare/internal/units"
 )
 
 // Digest is a content digest, "sha256:" and 64 lowercase hex digits.
@@ -33,61 +34,15 @@ func (d Digest) Validate() error {
 // with a binary suffix: "512M", "8G", "1.5GiB", "1T" (K = 1024).
 type ByteSize int64
 
-var errSize = errors.New("want bytes as an integer or a size such as 512M, 8G, 1.5GiB")
-
 // ParseByteSize reads a size such as "512M", "2G", "1.5GiB" or "1048576".
 // Fractions keep at most three decimals and round down to a byte.
 func ParseByteSize(s string) (ByteSize, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		if i := strings.IndexByte("KMGTP", t[n-1]); i >= 0 {
-			mult = 1 << (10 * (i + 1))
-			t = t[:n-1]
-		}
-	}
-	whole, frac, hasDot := strings.Cut(t, ".")
-	if whole == "" || !digits(whole) || (hasDot && (frac == "" || !digits(frac) || mult == 1)) {
-		return 0, fmt.Errorf("%q: %w", clip(s), errSize)
-	}
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w > (1<<62)/mult {
-		return 0, fmt.Errorf("%q is too large", clip(s))
-	}
-	n := w * mult
-	if frac != "" {
-		frac = (frac + "00")[:3]
-		f, _ := strconv.ParseInt(frac, 10, 64)
-		n += f * (mult / 8) / 125 // f*mult/1000 without overflow: mult is a power of two ≥ 1024
-	}
-	return ByteSize(n), nil
-}
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
+	n, err := units.ParseBytes(s)
+	return ByteSize(n), err
 }
 
 // String prints a size with a binary unit: "512 MiB", "1 TiB", "1.5 GiB".
-func (b ByteSize) String() string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
-	n, i := int64(b), 0
-	for i < len(units)-1 && (n >= 1<<10 || n <= -(1<<10)) && n%(1<<10) == 0 {
-		n >>= 10
-		i++
-	}
-	if i < len(units)-1 && n >= 1<<10 {
-		// not a whole number of the next unit: one decimal, rounded down
-		whole, tenths := n>>10, (n&1023)*10>>10
-		return fmt.Sprintf("%d.%d %s", whole, tenths, units[i+1])
-	}
-	return fmt.Sprintf("%d %s", n, units[i])
-}
+func (b ByteSize) String() string { return units.FormatBytes(int64(b)) }
 
 // MarshalJSON writes the byte count as an integer.
 func (b ByteSize) MarshalJSON() ([]byte, error) { return []byte(strconv.FormatInt(int64(b), 10)), nil }
@@ -112,31 +67,12 @@ type MilliCPU int64
 
 // ParseMilliCPU reads "2", "0.5" or "500m".
 func ParseMilliCPU(s string) (MilliCPU, error) {
-	t := strings.TrimSpace(s)
-	if m, ok := strings.CutSuffix(t, "m"); ok {
-		if !digits(m) || len(m) > 12 {
-			return 0, fmt.Errorf("%q: want millicores such as 500m", clip(s))
-		}
-		n, _ := strconv.ParseInt(m, 10, 64)
-		return MilliCPU(n), nil
-	}
-	whole, frac, hasDot := strings.Cut(t, ".")
-	if !digits(whole) || len(whole) > 9 || (hasDot && (!digits(frac) || len(frac) > 3)) {
-		return 0, fmt.Errorf("%q: want cores such as 2 or 0.5 (at most 3 decimals), or 500m", clip(s))
-	}
-	w, _ := strconv.ParseInt(whole, 10, 64)
-	f, _ := strconv.ParseInt((frac + "000")[:3], 10, 64)
-	return MilliCPU(w*1000 + f), nil
+	n, err := units.ParseMilliCPU(s)
+	return MilliCPU(n), err
 }
 
 // String prints cores: "1.5 cores".
-func (m MilliCPU) String() string {
-	s := strconv.FormatInt(int64(m)/1000, 10)
-	if r := int64(m) % 1000; r != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%03d", r), "0")
-	}
-	return s
-}
+func (m MilliCPU) String() string { return units.FormatMilliCPU(int64(m)) }
 
 // MarshalJSON writes millicores as a string with the m suffix, so that the
 // canonical form never looks like a float.
@@ -206,4 +142,13 @@ func scalar(p []byte) (string, error) {
 		return "", fmt.Errorf("want a number or a string, got %s", clip(string(p)))
 	}
 	return string(p), nil
+}
+
+func digits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/sparegpu/spare/internal/units"
 )
 
 // Errors of image handling. Each error returned wraps one of these.
@@ -95,7 +96,7 @@ func (s *Sandbox) Import(ctx context.Context, path string, opt ImportOptions) (I
 		return Image{}, fmt.Errorf("%w: %s is a directory; want an image archive (.tar)", ErrBadArchive, path)
 	}
 	if fi.Size() > lim.ArchiveBytes {
-		return Image{}, fmt.Errorf("%w: archive %s is %s, over the %s limit", ErrImageTooLarge, path, FormatBytes(fi.Size()), FormatBytes(lim.ArchiveBytes))
+		return Image{}, fmt.Errorf("%w: archive %s is %s, over the %s limit", ErrImageTooLarge, path, units.FormatBytes(fi.Size()), units.FormatBytes(lim.ArchiveBytes))
 	}
 	r := &progressReader{r: io.LimitReader(f, lim.ArchiveBytes+1), total: fi.Size(), fn: opt.Progress}
 
@@ -154,7 +155,7 @@ func (s *Sandbox) checkLayers(ctx context.Context, img containerd.Image, lim Ima
 	var unpacked int64
 	for i, l := range manifest.Layers {
 		if l.Size > lim.LayerBytes {
-			return fmt.Errorf("%w: layer %d is %s, over the %s limit", ErrImageTooLarge, i, FormatBytes(l.Size), FormatBytes(lim.LayerBytes))
+			return fmt.Errorf("%w: layer %d is %s, over the %s limit", ErrImageTooLarge, i, units.FormatBytes(l.Size), units.FormatBytes(lim.LayerBytes))
 		}
 		n, err := unpackedSize(ctx, s.client.ContentStore(), l, lim.UnpackedBytes-unpacked+1)
 		if err != nil {
@@ -162,7 +163,7 @@ func (s *Sandbox) checkLayers(ctx context.Context, img containerd.Image, lim Ima
 		}
 		unpacked += n
 		if unpacked > lim.UnpackedBytes {
-			return fmt.Errorf("%w: layers unpack to more than the %s limit", ErrImageTooLarge, FormatBytes(lim.UnpackedBytes))
+			return fmt.Errorf("%w: layers unpack to more than the %s limit", ErrImageTooLarge, units.FormatBytes(lim.UnpackedBytes))
 		}
 	}
 	return nil

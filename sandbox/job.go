@@ -16,6 +16,7 @@ import (
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/pkg/cio"
+	"github.com/sparegpu/spare/internal/units"
 )
 
 // JobSpec describes one job. Only Image is required.
@@ -259,9 +260,9 @@ func (r Result) Err(l Limits) error {
 	case ReasonTimeout:
 		return fmt.Errorf("%w: the job ran past its time limit (%s) and was stopped", ErrLimit, l.Timeout)
 	case ReasonMemory:
-		return fmt.Errorf("%w: the job ran out of memory (limit %s) and was killed", ErrLimit, FormatBytes(l.MemoryBytes))
+		return fmt.Errorf("%w: the job ran out of memory (limit %s) and was killed", ErrLimit, units.FormatBytes(l.MemoryBytes))
 	case ReasonOutputFull:
-		return fmt.Errorf("%w: the job filled its output cap (%s)", ErrLimit, FormatBytes(l.OutputBytes))
+		return fmt.Errorf("%w: the job filled its output cap (%s)", ErrLimit, units.FormatBytes(l.OutputBytes))
 	}
 	return nil
 }

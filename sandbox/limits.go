@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/sparegpu/spare/internal/units"
 )
 
 // ErrLimit marks a job that asked for more than this host allows, or a
@@ -81,118 +81,25 @@ func (l Limits) Validate(h Host) error {
 		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrLimit}, a...)...))
 	}
 	if l.MilliCPU < 10 || (h.CPUs > 0 && l.MilliCPU > int64(h.CPUs)*1000) {
-		bad("--cpus %s: must be between 0.01 and this machine's %d", FormatMilliCPU(l.MilliCPU), h.CPUs)
+		bad("--cpus %s: must be between 0.01 and this machine's %d", units.FormatMilliCPU(l.MilliCPU), h.CPUs)
 	}
 	if l.MemoryBytes < MinMemoryBytes || (h.MemoryBytes > 0 && l.MemoryBytes > h.MemoryBytes) {
-		bad("--memory %s: must be between %s and this machine's %s", FormatBytes(l.MemoryBytes), FormatBytes(MinMemoryBytes), FormatBytes(h.MemoryBytes))
+		bad("--memory %s: must be between %s and this machine's %s", units.FormatBytes(l.MemoryBytes), units.FormatBytes(MinMemoryBytes), units.FormatBytes(h.MemoryBytes))
 	}
 	if l.Pids < 8 || l.Pids > MaxPids {
 		bad("pids %d: must be between 8 and %d", l.Pids, MaxPids)
 	}
 	if l.OutputBytes < 1<<20 || l.OutputBytes > MaxOutputBytes {
-		bad("output cap %s: must be between 1 MiB and %s", FormatBytes(l.OutputBytes), FormatBytes(MaxOutputBytes))
+		bad("output cap %s: must be between 1 MiB and %s", units.FormatBytes(l.OutputBytes), units.FormatBytes(MaxOutputBytes))
 	}
 	if l.TmpBytes < 1<<20 || l.TmpBytes > MaxTmpBytes {
-		bad("tmp size %s: must be between 1 MiB and %s", FormatBytes(l.TmpBytes), FormatBytes(MaxTmpBytes))
+		bad("tmp size %s: must be between 1 MiB and %s", units.FormatBytes(l.TmpBytes), units.FormatBytes(MaxTmpBytes))
 	}
 	if l.LogBytes < 1<<10 || l.LogBytes > MaxLogBytes {
-		bad("log cap %s: must be between 1 KiB and %s", FormatBytes(l.LogBytes), FormatBytes(MaxLogBytes))
+		bad("log cap %s: must be between 1 KiB and %s", units.FormatBytes(l.LogBytes), units.FormatBytes(MaxLogBytes))
 	}
 	if l.Timeout < time.Second || l.Timeout > MaxTimeout {
 		bad("--timeout %s: must be between 1s and %s", l.Timeout, MaxTimeout)
 	}
 	return errors.Join(errs...)
-}
-
-// ParseBytes reads a size such as "512M", "2G", "1.5GiB" or "1048576".
-// Suffixes are binary (K = 1024).
-func ParseBytes(s string) (int64, error) {
-	t := strings.TrimSpace(strings.ToUpper(s))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
-	mult := int64(1)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'K':
-			mult = 1 << 10
-		case 'M':
-			mult = 1 << 20
-		case 'G':
-			mult = 1 << 30
-		case 'T':
-			mult = 1 << 40
-		}
-		if mult != 1 {
-			t = t[:n-1]
-		}
-	}
-	whole, frac, _ := strings.Cut(t, ".")
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w < 0 || (frac != "" && mult == 1) {
-		return 0, fmt.Errorf("size %q: want a number with an optional K, M, G or T suffix, e.g. 512M", s)
-	}
-	if w > (1<<62)/mult {
-		return 0, fmt.Errorf("size %q is too large", s)
-	}
-	n := w * mult
-	if frac != "" {
-		if len(frac) > 3 {
-			frac = frac[:3]
-		}
-		f, err := strconv.ParseInt(frac, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("size %q: bad fraction", s)
-		}
-		for i := len(frac); i < 3; i++ {
-			f *= 10
-		}
-		n += f * mult / 1000
-	}
-	return n, nil
-}
-
-// ParseMilliCPU reads a CPU count such as "2" or "0.5" as thousandths.
-func ParseMilliCPU(s string) (int64, error) {
-	whole, frac, _ := strings.Cut(strings.TrimSpace(s), ".")
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil || w < 0 || w > 1<<20 || len(frac) > 3 {
-		return 0, fmt.Errorf("cpus %q: want a number of cores such as 2 or 0.5", s)
-	}
-	n := w * 1000
-	if frac != "" {
-		f, err := strconv.ParseInt(frac, 10, 64)
-		if err != nil || f < 0 {
-			return 0, fmt.Errorf("cpus %q: want a number of cores such as 2 or 0.5", s)
-		}
-		for i := len(frac); i < 3; i++ {
-			f *= 10
-		}
-		n += f
-	}
-	return n, nil
-}
-
-// FormatMilliCPU prints thousandths of a core as "1.5".
-func FormatMilliCPU(m int64) string {
-	s := strconv.FormatInt(m/1000, 10)
-	if r := m % 1000; r != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%03d", r), "0")
-	}
-	return s
-}
-
-// FormatBytes prints a size with a binary unit: "512 MiB".
-func FormatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	v := float64(n) / float64(div) // display only
-	s := strconv.FormatFloat(v, 'f', 1, 64)
-	s = strings.TrimSuffix(s, ".0")
-	return s + " " + string("KMGTP"[exp]) + "iB"
 }

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/sparegpu/spare/internal/units"
 )
 
 // OutputFile is one file a job left under /output.
@@ -36,7 +38,7 @@ func newOutputDir(path string, capBytes int64, uid, gid uint32) (*outputDir, err
 	o := &outputDir{path: path, cap: capBytes}
 	mounted, err := mountCapped(path, capBytes, int(uid), int(gid))
 	if err != nil {
-		return nil, fmt.Errorf("capping output directory at %s: %w", FormatBytes(capBytes), err)
+		return nil, fmt.Errorf("capping output directory at %s: %w", units.FormatBytes(capBytes), err)
 	}
 	o.mounted = mounted
 	return o, nil

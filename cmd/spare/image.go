@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sparegpu/spare/imagebuild"
+	"github.com/sparegpu/spare/internal/units"
 	"github.com/sparegpu/spare/sandbox"
 )
 
@@ -55,7 +56,7 @@ requester can name the image by digest and a provider can check it.`,
 			if g.json {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{"file": out, "ref": cfg.Ref, "digest": res.Digest, "size": res.Size})
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s %s (%s)\n", out, res.Digest, sandbox.FormatBytes(res.Size))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s (%s)\n", out, res.Digest, units.FormatBytes(res.Size))
 			return nil
 		},
 	}
@@ -149,7 +150,7 @@ func printImages(cmd *cobra.Command, g *globals, imgs []sandbox.Image) error {
 	tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tDIGEST\tSIZE")
 	for _, im := range imgs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", im.Name, im.Digest, sandbox.FormatBytes(im.Size))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", im.Name, im.Digest, units.FormatBytes(im.Size))
 	}
 	return tw.Flush()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sparegpu/spare/internal/units"
 	"github.com/sparegpu/spare/sandbox"
 )
 
@@ -40,12 +41,12 @@ func (r *resourceFlags) limits() (sandbox.Limits, error) {
 	var l sandbox.Limits
 	var err error
 	if r.cpus != "" {
-		if l.MilliCPU, err = sandbox.ParseMilliCPU(r.cpus); err != nil {
+		if l.MilliCPU, err = units.ParseMilliCPU(r.cpus); err != nil {
 			return l, usageError{fmt.Errorf("--cpus: %w", err)}
 		}
 	}
 	if r.memory != "" {
-		if l.MemoryBytes, err = sandbox.ParseBytes(r.memory); err != nil {
+		if l.MemoryBytes, err = units.ParseBytes(r.memory); err != nil {
 			return l, usageError{fmt.Errorf("--memory: %w", err)}
 		}
 	}
@@ -160,7 +161,7 @@ func runJob(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
 	}
 	if res.LogDropped > 0 {
 		fmt.Fprintf(stderr, "spare: the job wrote %s of logs; only the first %s were kept\n",
-			sandbox.FormatBytes(res.LogBytes), sandbox.FormatBytes(res.LogBytes-res.LogDropped))
+			units.FormatBytes(res.LogBytes), units.FormatBytes(res.LogBytes-res.LogDropped))
 	}
 	code := res.ExitCode
 	switch {
@@ -231,7 +232,7 @@ func (g *globals) progress(path string) func(done, total int64) {
 	}
 	var w io.Writer = os.Stderr
 	return func(done, total int64) {
-		fmt.Fprintf(w, "\rimporting %s: %d%% of %s", filepath.Base(path), done*100/max(total, 1), sandbox.FormatBytes(total))
+		fmt.Fprintf(w, "\rimporting %s: %d%% of %s", filepath.Base(path), done*100/max(total, 1), units.FormatBytes(total))
 		if done >= total {
 			fmt.Fprintln(w)
 		}
