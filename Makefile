@@ -30,10 +30,12 @@ deps-test:
 workloads: build
 	bash workloads/build.sh $(WORKLOADS)
 
-# Until the desktop app lands: build Spare and run each reference workload
-# through `spare run` in a private containerd, printing what they produced.
+# The local playground (`spare demo`): a provider and a requester on
+# loopback in a private containerd, paying for the reference render and OCR
+# jobs. With a display the desktop app opens on the provider; without one
+# a few jobs run and a report of jobs and money is printed.
 run: deps workloads
-	scripts/with-services.sh scripts/playground.sh
+	SPARE_NO_XVFB=1 scripts/with-services.sh $(BIN) demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless) --workloads $(WORKLOADS)
 
 test: deps-test workloads cross
 	$(GO) vet ./...

@@ -219,6 +219,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 			}
 			ad, err := QueryAd(ctx, r.Host, pi.ID)
 			if err != nil {
+				r.Log.Debug("asking for an ad", "peer", pi.ID, "err", err)
 				return // not a provider, or not taking work
 			}
 			select {
@@ -250,6 +251,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 			}
 			ask(pi)
 		case a := <-direct:
+			r.Log.Debug("ad by direct query", "peer", a.Peer, "fits", len(Rank(spec, offersOf(map[string]p2p.Ad{"": a}), nil, time.Now())))
 			ads[a.Peer.String()] = a
 		case <-settle:
 			return ads, ranked, nil

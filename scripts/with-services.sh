@@ -2,7 +2,7 @@
 # Runs a command with the services Spare's tests and playground need:
 #   - a private containerd (own root, state and socket in a temp dir) unless
 #     SPARE_TEST_CONTAINERD already names a running one;
-#   - an Xvfb display unless DISPLAY is already set.
+#   - an Xvfb display unless DISPLAY is already set (or SPARE_NO_XVFB is).
 # Exports SPARE_TEST_CONTAINERD and DISPLAY, runs "$@", and stops what it
 # started on exit.
 set -euo pipefail
@@ -55,7 +55,7 @@ CONF
   export SPARE_TEST_CONTAINERD="$tmp/containerd.sock"
 fi
 
-if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null; then
+if [ -z "${DISPLAY:-}" ] && [ -z "${SPARE_NO_XVFB:-}" ] && command -v Xvfb >/dev/null; then
   for n in $(seq 90 120); do
     [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] && continue
     # -noreset: an X server resets when its last client leaves, and refuses

@@ -264,3 +264,20 @@ func TestRunKilledLeavesNothingAfterNextStart(t *testing.T) {
 		t.Errorf("job directory survived: %v", err)
 	}
 }
+
+func TestDemoHeadless(t *testing.T) {
+	testenv.Workload(t, "render")
+	testenv.Workload(t, "ocr")
+	r := spare(t, "demo", "--headless", "--jobs", "2", "--workloads", os.Getenv("SPARE_WORKLOADS"))
+	if r.code != 0 {
+		t.Fatalf("demo exited %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"2 job(s) run, 0 failed", "every unit accounted for"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("report %q lacks %q", r.stdout, want)
+		}
+	}
+	if !strings.Contains(r.stderr, "render job 0: exit 0") || !strings.Contains(r.stderr, `ocr job 1: exit 0`) {
+		t.Errorf("job lines missing: %s", r.stderr)
+	}
+}
