@@ -97,13 +97,14 @@ func (n *Host) Advertise(ctx context.Context, capability string) error {
 // caller must drain it or cancel ctx.
 func (n *Host) FindProviders(ctx context.Context, capability string) <-chan peer.AddrInfo {
 	out := make(chan peer.AddrInfo)
-	if err := n.waitRoutingTable(ctx); err != nil {
-		close(out)
-		return out
-	}
-	in := n.kad.FindProvidersAsync(ctx, CapabilityCID(capability), MaxProviders)
 	go func() {
 		defer close(out)
+		// Waiting for a DHT peer happens here, not in the caller: a host
+		// with no DHT peer yet still has gossip and direct ad queries.
+		if err := n.waitRoutingTable(ctx); err != nil {
+			return
+		}
+		in := n.kad.FindProvidersAsync(ctx, CapabilityCID(capability), MaxProviders)
 		for pi := range in {
 			if pi.ID == n.h.ID() {
 				continue
