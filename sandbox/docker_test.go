@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,22 +20,8 @@ import (
 func dockerArchive(t *testing.T, ociPath, tag string) string {
 	t.Helper()
 	files := map[string][]byte{}
-	f, err := os.Open(ociPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(tr)
-		files[h.Name] = b
+	for _, e := range readTar(t, ociPath) {
+		files[e.h.Name] = e.b
 	}
 	blob := func(d string) []byte { return files["blobs/sha256/"+strings.TrimPrefix(d, "sha256:")] }
 	var idx ocispec.Index

@@ -140,33 +140,11 @@ func imageNames(t *testing.T, sb *Sandbox) []string {
 // (the layer), so its content no longer matches its digest.
 func writeTampered(t *testing.T, src, dst string) {
 	t.Helper()
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	type entry struct {
-		h *tar.Header
-		b []byte
-	}
-	var entries []entry
-	largest := -1
-	tr := tar.NewReader(in)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		entries = append(entries, entry{h, b})
-		if largest < 0 || len(b) > len(entries[largest].b) {
-			largest = len(entries) - 1
+	entries := readTar(t, src)
+	largest := 0
+	for i, e := range entries {
+		if len(e.b) > len(entries[largest].b) {
+			largest = i
 		}
 	}
 	entries[largest].b[len(entries[largest].b)/2] ^= 0xff
@@ -186,5 +164,37 @@ func writeTampered(t *testing.T, src, dst string) {
 	}
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// tarEntry is one file of an archive, in order.
+type tarEntry struct {
+	h *tar.Header
+	b []byte
+}
+
+// readTar reads a whole tar archive into memory.
+func readTar(t *testing.T, path string) []tarEntry {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []tarEntry
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, tarEntry{h, b})
 	}
 }

@@ -136,7 +136,7 @@ func runJob(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	limitErr := res.Err(mergedLimits(lim))
+	limitErr := res.Err(lim.WithDefaults())
 	if ctx.Err() != nil {
 		limitErr = errors.New("interrupted; the job was stopped and removed")
 	}
@@ -175,9 +175,6 @@ func runJob(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
 	}
 	return nil
 }
-
-// mergedLimits is what the sandbox applied for l (defaults filled in).
-func mergedLimits(l sandbox.Limits) sandbox.Limits { return l.WithDefaults() }
 
 // openSandbox connects to containerd and removes what crashed Spare
 // processes left behind.
