@@ -197,7 +197,7 @@ func TestX11GiveBackRealJob(t *testing.T) {
 		before := count()
 		waitFor(t, "the counter to advance", 5*time.Second, func() bool { return count() > before })
 		start := time.Now()
-		if out, err := exec.Command(xdotool, "mousemove", strconv.Itoa(100+i%7*50), strconv.Itoa(100+i%5*40)).CombinedOutput(); err != nil {
+		if out, err := exec.Command(xdotool, "mousemove_relative", "--", nudge(i), "3").CombinedOutput(); err != nil {
 			t.Fatalf("xdotool: %v: %s", err, out)
 		}
 		for {
