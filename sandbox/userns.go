@@ -47,10 +47,11 @@ func withUserNamespace() oci.SpecOpts { return oci.WithUserNamespace(idMap, idMa
 
 // newSnapshot is the job's root filesystem: with a user namespace, a
 // copy of the image whose owners are shifted into the job's range (made
-// once per image and kept as the parent of every job's snapshot).
+// once per image, kept while the image is, and the parent of every job's
+// snapshot).
 func (s *Sandbox) newSnapshot(id string, img containerd.Image, labels map[string]string) containerd.NewContainerOpts {
 	if s.userns {
-		return remappedSnapshot(id, img)
+		return s.remappedSnapshot(id, img, labels)
 	}
 	return containerd.WithNewSnapshot(id, img, snapshotLabels(labels))
 }
