@@ -58,6 +58,7 @@ type Job struct {
 	peaks     *peakSampler
 
 	mu     sync.Mutex
+	exited bool   // Wait saw the task's exit status
 	reason string // why the job was ended by Spare, if it was
 }
 
@@ -290,6 +291,9 @@ func (j *Job) Wait(ctx context.Context) (Result, error) {
 		}
 		st = <-j.exitCh
 	}
+	j.mu.Lock()
+	j.exited = true
+	j.mu.Unlock()
 	code, _, err := st.Result()
 	if err != nil {
 		return Result{}, fmt.Errorf("job %s: %w", j.id, err)
@@ -330,7 +334,16 @@ func (j *Job) Cleanup(ctx context.Context) error {
 	ctx = j.s.ns(ctx)
 	var errs []error
 	if j.task != nil {
-		if _, err := j.task.Delete(ctx, containerd.WithProcessKill); err != nil && !isNotFound(err) {
+		// A job Wait saw end needs no kill: that would cost two more
+		// calls to the runtime on every job.
+		var opts []containerd.ProcessDeleteOpts
+		j.mu.Lock()
+		exited := j.exited
+		j.mu.Unlock()
+		if !exited {
+			opts = append(opts, containerd.WithProcessKill)
+		}
+		if _, err := j.task.Delete(ctx, opts...); err != nil && !isNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting task: %w", err))
 		}
 	}
