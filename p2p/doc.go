@@ -21,6 +21,14 @@
 // a circuit relay v2 service and AutoNAT; other hosts use the bootstrap
 // peers as static relays. mDNS (service MDNSService) connects hosts on a LAN.
 //
+// A provider behind a NAT is reached through its relay at first; DCUtR
+// then upgrades the relayed connection to a direct one: the provider dials
+// a public requester back, and two hosts both behind NATs punch a hole
+// (QUIC). TestNATRelay shows both in network namespaces with masquerading
+// routers. A host learns its public address from its QUIC connections (a
+// TCP dial leaves from a fresh port), so bootstrap addresses should
+// include the QUIC one that `spare bootstrap` prints.
+//
 // # Capacity ads (GossipSub topic "/spare/ads/1")
 //
 // A message's data is one Ad as a JSON object:

@@ -18,7 +18,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/host/observedaddrs"
 	"github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 	"github.com/sparegpu/spare/internal/testenv"
 )
 
@@ -31,19 +33,25 @@ const (
 	natTimeout  = 90 * time.Second
 )
 
-// TestNATRelay builds, with network namespaces on this machine only,
+// TestNATRelay builds, with network namespaces on this machine only, an
+// "internet" namespace and sites behind routers that masquerade and admit
+// no inbound connection:
 //
-//	pub  11.77.0.1 ── router 11.77.0.2 | 192.168.77.1 (MASQUERADE, no inbound) ── priv 192.168.77.2
+//	site 1: 192.168.77.2 ── router 192.168.77.1 | 11.77.0.2 ──┐
+//	                                                          pub 11.77.0.1, 11.78.0.1 (forwards)
+//	site 2: 192.168.78.2 ── router 192.168.78.1 | 11.78.0.2 ──┘
 //
-// The "public" side uses 11.77.0.0/24 because autorelay only builds relay
-// addresses from a relay's public addresses; no route leads out of these
-// namespaces, so nothing reaches the real owner of that range.
+// The "public" side uses 11.77.0.0/24 and 11.78.0.0/24 because autorelay
+// only builds relay addresses from a relay's public addresses; no route
+// leads out of these namespaces, so nothing reaches the real owners.
 //
-// It runs three processes of this test binary: a bootstrap/relay node and
-// a requester in pub, a provider in priv with no inbound port. The requester
-// finds the provider in the DHT, fetches a blob through the relay, then
-// waits for hole punching (DCUtR) to give a direct connection and fetches
-// again over it. The relay path must work; the direct one is reported.
+// It runs processes of this test binary: a bootstrap/relay node in pub, a
+// provider in site 1, and a requester in pub ("public requester") or in
+// site 2 ("both behind NAT"). The requester finds the provider in the DHT,
+// fetches a blob through the relay, then waits for DCUtR to give a direct
+// connection and fetches again over it. With a public requester the
+// provider dials it back (a connection reversal); with both behind NAT only
+// a hole punch gives a direct connection. Both must happen here.
 func TestNATRelay(t *testing.T) {
 	if role := os.Getenv(natRole); role != "" {
 		natChild(t, role)
@@ -53,42 +61,79 @@ func TestNATRelay(t *testing.T) {
 	testenv.NeedCommand(t, "ip", "iproute2")
 	testenv.NeedCommand(t, "iptables", "iptables")
 	id := os.Getpid() % 100000
-	pub, rtr, priv := fmt.Sprintf("sppub%d", id), fmt.Sprintf("sprtr%d", id), fmt.Sprintf("sppriv%d", id)
-	for _, ns := range []string{pub, rtr, priv} {
-		sh(t, "ip", "netns", "add", ns)
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-	}
-	va, vb, vc, vd := fmt.Sprintf("spa%d", id), fmt.Sprintf("spb%d", id), fmt.Sprintf("spc%d", id), fmt.Sprintf("spd%d", id)
 	in := func(ns string, args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
-	sh(t, "ip", "link", "add", va, "netns", pub, "type", "veth", "peer", "name", vb, "netns", rtr)
-	sh(t, "ip", "link", "add", vc, "netns", priv, "type", "veth", "peer", "name", vd, "netns", rtr)
-	in(pub, "ip", "addr", "add", "11.77.0.1/24", "dev", va)
-	in(rtr, "ip", "addr", "add", "11.77.0.2/24", "dev", vb)
-	in(rtr, "ip", "addr", "add", "192.168.77.1/24", "dev", vd)
-	in(priv, "ip", "addr", "add", "192.168.77.2/24", "dev", vc)
-	for ns, links := range map[string][]string{pub: {"lo", va}, rtr: {"lo", vb, vd}, priv: {"lo", vc}} {
-		for _, l := range links {
-			in(ns, "ip", "link", "set", l, "up")
-		}
-	}
-	in(priv, "ip", "route", "add", "default", "via", "192.168.77.1")
-	in(rtr, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	in(rtr, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "192.168.77.0/24", "-o", vb, "-j", "MASQUERADE")
-	in(rtr, "iptables", "-A", "FORWARD", "-i", vb, "-o", vd, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT")
-	in(rtr, "iptables", "-A", "FORWARD", "-i", vb, "-o", vd, "-j", "DROP")
+	pub := fmt.Sprintf("sppub%d", id)
+	addNetns(t, pub)
+	in(pub, "ip", "link", "set", "lo", "up")
+	in(pub, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	site1 := addNATSite(t, pub, id, 77)
+	site2 := addNATSite(t, pub, id, 78)
 
 	ctx, cancel := context.WithTimeout(context.Background(), natTimeout)
 	defer cancel()
 	relay := startNATChild(ctx, t, pub, "relay", nil)
 	boot := relay.want(t, "ADDR")[0]
-	prov := startNATChild(ctx, t, priv, "provider", []string{natBoot + "=" + boot})
+	prov := startNATChild(ctx, t, site1, "provider", []string{natBoot + "=" + boot})
 	ready := prov.want(t, "READY")
-	req := startNATChild(ctx, t, pub, "requester", []string{natBoot + "=" + boot, natProvider + "=" + ready[0], natDigest + "=" + ready[1]})
-	res := req.want(t, "RESULT")
-	t.Logf("provider behind NAT: %s", strings.Join(res, " "))
-	if res[0] != "relay=ok" {
-		t.Fatalf("relayed transfer failed: %v", res)
+	for _, c := range []struct{ name, ns, via string }{
+		{"public requester", pub, "inbound"}, // the provider dials back
+		{"both behind NAT", site2, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := startNATChild(ctx, t, c.ns, "requester", []string{natBoot + "=" + boot, natProvider + "=" + ready[0], natDigest + "=" + ready[1]})
+			res := req.want(t, "RESULT")
+			t.Logf("provider behind NAT, %s: %s", c.name, strings.Join(res, " "))
+			if res[0] != "relay=ok" {
+				t.Fatalf("relayed transfer failed: %v", res)
+			}
+			if !strings.HasPrefix(res[1], "direct=/") || !strings.HasSuffix(res[1], ",fetch-ok") {
+				t.Fatalf("no direct connection through DCUtR: %v", res)
+			}
+			if c.via != "" && !strings.Contains(res[1], ","+c.via+",") {
+				t.Errorf("direct connection %s, want it %s", res[1], c.via)
+			}
+		})
 	}
+}
+
+func addNetns(t *testing.T, ns string) {
+	t.Helper()
+	sh(t, "ip", "netns", "add", ns)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+}
+
+// addNATSite adds a router and a private namespace behind it to pub:
+// 192.168.n.2 ── 192.168.n.1 | 11.n.0.2 ── 11.n.0.1 (pub). It returns the
+// private namespace.
+func addNATSite(t *testing.T, pub string, id, n int) string {
+	t.Helper()
+	rtr, priv := fmt.Sprintf("sprtr%d-%d", id, n), fmt.Sprintf("sppriv%d-%d", id, n)
+	addNetns(t, rtr)
+	addNetns(t, priv)
+	in := func(ns string, args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
+	up, down := fmt.Sprintf("spu%d-%d", id, n), fmt.Sprintf("spd%d-%d", id, n) // pub side, private side
+	sh(t, "ip", "link", "add", up, "netns", pub, "type", "veth", "peer", "name", "wan", "netns", rtr)
+	sh(t, "ip", "link", "add", down, "netns", priv, "type", "veth", "peer", "name", "lan", "netns", rtr)
+	in(pub, "ip", "addr", "add", fmt.Sprintf("11.%d.0.1/24", n), "dev", up)
+	in(rtr, "ip", "addr", "add", fmt.Sprintf("11.%d.0.2/24", n), "dev", "wan")
+	in(rtr, "ip", "addr", "add", fmt.Sprintf("192.168.%d.1/24", n), "dev", "lan")
+	in(priv, "ip", "addr", "add", fmt.Sprintf("192.168.%d.2/24", n), "dev", down)
+	for ns, links := range map[string][]string{pub: {up}, rtr: {"lo", "wan", "lan"}, priv: {"lo", down}} {
+		for _, l := range links {
+			in(ns, "ip", "link", "set", l, "up")
+		}
+	}
+	in(rtr, "ip", "route", "add", "default", "via", fmt.Sprintf("11.%d.0.1", n))
+	in(priv, "ip", "route", "add", "default", "via", fmt.Sprintf("192.168.%d.1", n))
+	in(rtr, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	in(rtr, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", fmt.Sprintf("192.168.%d.0/24", n), "-o", "wan", "-j", "MASQUERADE")
+	in(rtr, "iptables", "-A", "FORWARD", "-i", "wan", "-o", "lan", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT")
+	in(rtr, "iptables", "-A", "FORWARD", "-i", "wan", "-o", "lan", "-j", "DROP")
+	// Unsolicited packets to the router itself are dropped before conntrack
+	// records them, as home routers do: a recorded one would take the port a
+	// later outgoing packet needs, and the NAT would pick another.
+	in(rtr, "iptables", "-A", "INPUT", "-i", "wan", "-m", "conntrack", "--ctstate", "NEW", "-j", "DROP")
+	return priv
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -180,16 +225,23 @@ func (p *natProc) want(t *testing.T, key string) []string {
 
 // natChild is one helper process; it runs until its stdin closes.
 func natChild(t *testing.T, role string) {
+	// A host believes an address others report for it once four distinct
+	// peers have; this network has one relay to report it. (Only QUIC
+	// connections teach a host its public address here: its TCP dials leave
+	// from a fresh port rather than from its listening one.)
+	observedaddrs.ActivationThresh = 1
 	ctx, cancel := context.WithTimeout(context.Background(), natTimeout)
 	defer cancel()
 	listen, _ := ParseMultiaddrs(DefaultListen)
 	cfg := Config{Listen: listen, NoMDNS: true, NoPortMap: true, Logger: testLogger}
 	if b := os.Getenv(natBoot); b != "" {
-		a, err := multiaddr.NewMultiaddr(b)
-		if err != nil {
-			t.Fatal(err)
+		for _, s := range strings.Split(b, ",") {
+			a, err := multiaddr.NewMultiaddr(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Bootstrap = append(cfg.Bootstrap, a)
 		}
-		cfg.Bootstrap = []multiaddr.Multiaddr{a}
 	}
 	switch role {
 	case "relay":
@@ -204,12 +256,16 @@ func natChild(t *testing.T, role string) {
 	defer h.Close()
 	switch role {
 	case "relay":
+		// Both transports: a NAT keeps a QUIC dial's source port (it leaves
+		// from the listening socket) but gives a TCP dial a new one, and only
+		// the former tells the provider an address others can reach it on.
+		var addrs []string
 		for _, a := range h.Addrs() {
-			if strings.Contains(a.String(), "/tcp/") {
-				fmt.Printf("ADDR %s\n", a)
-				break
+			if !manet.IsIPLoopback(a) && (strings.Contains(a.String(), "/tcp/") || strings.Contains(a.String(), "/quic-v1/")) {
+				addrs = append(addrs, a.String())
 			}
 		}
+		fmt.Printf("ADDR %s\n", strings.Join(addrs, ","))
 	case "provider":
 		natProvide(ctx, t, h)
 	case "requester":
@@ -273,7 +329,7 @@ func natRequest(ctx context.Context, t *testing.T, h *Host) {
 	}
 	dhtCircuit := hasCircuit(info.Addrs)
 	if !dhtCircuit { // the DHT server knew no relay address: build it
-		ma, _ := multiaddr.NewMultiaddr(os.Getenv(natBoot) + "/p2p-circuit")
+		ma, _ := multiaddr.NewMultiaddr(strings.Split(os.Getenv(natBoot), ",")[0] + "/p2p-circuit")
 		info.Addrs = append(info.Addrs, ma)
 	}
 	if err := h.Connect(ctx, info); err != nil {
@@ -284,21 +340,31 @@ func natRequest(ctx context.Context, t *testing.T, h *Host) {
 	if err := h.FetchBlob(network.WithAllowLimitedConn(ctx, "spare-test"), prov, d, filepath.Join(dir, "1"), FetchOptions{}); err != nil {
 		relayRes = "relay=failed:" + strings.ReplaceAll(err.Error(), " ", "_")
 	}
+	// The provider's hole-punching service starts once it has learnt its
+	// public address, and it upgrades relayed connections that arrive
+	// after that: a provider that has just started may need a second one.
 	direct := "direct=none"
-	deadline := time.After(15 * time.Second)
+	deadline := time.After(20 * time.Second)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	reconnect := time.NewTicker(3 * time.Second)
+	defer reconnect.Stop()
 wait:
 	for {
 		for _, c := range h.LibP2P().Network().ConnsToPeer(prov) {
 			if !c.Stat().Limited {
-				direct = "direct=" + c.RemoteMultiaddr().String()
+				direct = "direct=" + c.RemoteMultiaddr().String() + "," + strings.ToLower(c.Stat().Direction.String())
 				break wait
 			}
 		}
 		select {
 		case <-deadline:
 			break wait
+		case <-reconnect.C:
+			_ = h.LibP2P().Network().ClosePeer(prov)
+			if err := h.Connect(ctx, info); err != nil {
+				t.Logf("reconnecting through the relay: %v", err)
+			}
 		case <-tick.C:
 		}
 	}
