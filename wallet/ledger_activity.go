@@ -23,13 +23,14 @@ func (l *Ledger) Activity(ctx context.Context, me common.Address, limit int) ([]
 	if limit <= 0 {
 		return nil, nil
 	}
+	// Within one second (the ledger's resolution) payouts come first.
 	rows, err := l.db.QueryContext(ctx, `SELECT at, job, dest, amount FROM (
 		SELECT MAX(v.recorded_at) AS at, COALESCE(a.job_hash, '') AS job, '' AS dest, SUM(v.delta) AS amount
 			FROM vouchers v JOIN channels c ON c.id = v.channel_id LEFT JOIN agreements a ON a.id = v.agreement_id
 			WHERE c.payee = ?1 GROUP BY v.agreement_id
 		UNION ALL
 		SELECT at, '', destination, amount FROM payouts
-	) ORDER BY at DESC LIMIT ?2`, addrKey(me), limit)
+	) ORDER BY at DESC, dest <> '' DESC LIMIT ?2`, addrKey(me), limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading wallet activity: %w", err)
 	}
