@@ -212,10 +212,11 @@ func saveOwner(dataDir string, s localapi.Settings) error {
 	return nil
 }
 
-// initialSettings decides the owner's settings at start: the saved ones,
-// with the fields the command line pinned taken from it; with none saved,
-// the command line's.
-func (d *Daemon) initialSettings() {
+// initialSettings decides the owner's settings at start and returns the
+// governor's: the saved ones, with the fields the command line pinned
+// taken from it; with none saved, the command line's exactly (a playground
+// may ask for seconds of idle time, which no saved setting can say).
+func (d *Daemon) initialSettings() Settings {
 	base := ownerFrom(d.cfg.Settings)
 	s, found, err := loadOwner(d.cfg.DataDir)
 	if err != nil {
@@ -223,7 +224,7 @@ func (d *Daemon) initialSettings() {
 	}
 	if !found {
 		d.owner = base
-		return
+		return d.cfg.Settings
 	}
 	for _, f := range d.cfg.Pinned {
 		switch f {
@@ -241,6 +242,7 @@ func (d *Daemon) initialSettings() {
 		d.pinned = append(d.pinned, f)
 	}
 	d.owner = s
+	return applyOwner(d.cfg.Settings, s, d.pinned)
 }
 
 // ownerSettings are the settings in force, as GET /v1/settings shows them.

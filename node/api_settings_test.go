@@ -187,3 +187,17 @@ func TestTelemetryAPI(t *testing.T) {
 	}
 	_ = d
 }
+
+// TestSettingsNoFileKeepsCommandLine: with nothing saved, the command
+// line's settings run exactly, seconds included (the playground's idle).
+func TestSettingsNoFileKeepsCommandLine(t *testing.T) {
+	set := Settings{IdleBefore: 10 * time.Second, MaxTempC: 70, Schedule: []Window{{Days: []time.Weekday{time.Saturday}, Start: time.Hour, End: 2 * time.Hour}}}
+	d := NewDaemon(DaemonConfig{DataDir: t.TempDir(), Settings: set, Log: quietLogger()})
+	got := d.gov.cfg.Settings // Serve never ran: nothing else reads it
+	if got.IdleBefore != set.IdleBefore || got.MaxTempC != 70 || len(got.Schedule) != 1 || len(got.Schedule[0].Days) != 1 {
+		t.Fatalf("governor settings %+v, want the command line's %+v", got, set)
+	}
+	if s := d.ownerSettings(); s.IdleMinutes != 1 || s.MaxTempC != 70 {
+		t.Fatalf("shown as %+v", s)
+	}
+}

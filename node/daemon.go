@@ -88,11 +88,11 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Log.With("component", "node"), jobs: newSandboxJobs(),
 		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}}
-	d.initialSettings()
+	set := d.initialSettings()
 	if cfg.Terms != nil {
 		cfg.Terms.SetTerms(termsOf(d.owner, d.pinned))
 	}
-	d.gov = New(Config{Settings: applyOwner(cfg.Settings, d.owner, d.pinned), Jobs: d.jobs, Ads: cfg.Ads, Notifier: cfg.Notifier,
+	d.gov = New(Config{Settings: set, Jobs: d.jobs, Ads: cfg.Ads, Notifier: cfg.Notifier,
 		Logger: cfg.Log, OnChange: d.onChange})
 	d.status = d.render(d.gov.Status())
 	return d
