@@ -201,10 +201,16 @@ func TestScreens(t *testing.T) {
 		t.Fatalf("window shows %q, daemon says %q (%v)", got, s.Sentence, err)
 	}
 
+	// The tray shows today's earnings once the wallet's figures arrive.
 	var status, today string
-	a.Inspect(func() {
-		status, today = a.Menu().Items[0].Label, a.Menu().Items[1].Label
-	})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		a.Inspect(func() {
+			status, today = a.Menu().Items[0].Label, a.Menu().Items[1].Label
+		})
+		if today == "Earned today: 7.350000 USDC" {
+			break
+		}
+	}
 	if status != got || today != "Earned today: 7.350000 USDC" {
 		t.Errorf("tray menu: %q, %q", status, today)
 	}

@@ -17,8 +17,9 @@ const (
 	// TelemetrySampleEvery is the spacing of kept samples (readings come
 	// every telemetryEvery; the rest are dropped).
 	TelemetrySampleEvery = 10 * time.Second
-	// maxTelemetryDevices bounds the devices kept.
-	maxTelemetryDevices = 64
+	// maxTelemetryDevices bounds the devices kept: 16 hours of samples
+	// stay well inside the client's 1 MiB response limit.
+	maxTelemetryDevices = 16
 )
 
 // telemetryHistory keeps the last TelemetryWindow of readings per device.
