@@ -26,7 +26,13 @@ func newNodeCmd(g *globals) *cobra.Command {
 		Long: `Run the provider daemon: the governor that decides when this machine may
 work, the sandbox, and the LocalAPI (a unix socket in the data directory)
 that the app and the status, pause and resume verbs use. Runs until
-SIGINT or SIGTERM, then ends running jobs and exits 0.`,
+SIGINT or SIGTERM, then ends running jobs and exits 0.
+
+The owner's settings (idle minutes, battery, temperature, schedule, price
+floor, allowed workloads) are kept in DATA/settings.json and changed
+through the LocalAPI (the app's Settings page), which applies them at once.
+The flags --idle, --work-on-battery, --max-temp and --price hold over the
+saved settings for this run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
