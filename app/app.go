@@ -12,7 +12,7 @@ import (
 	"github.com/sparegpu/spare/localapi"
 )
 
-// Daemon is what the app asks of the daemon; *localapi.Client has it.
+// Daemon is what the app asks of the daemon's state; *localapi.Client has it.
 type Daemon interface {
 	Events(ctx context.Context, fn func(localapi.Status)) error
 	Pause(ctx context.Context, p localapi.PauseRequest) (localapi.Status, error)
@@ -20,26 +20,42 @@ type Daemon interface {
 	ReportPresence(ctx context.Context, r localapi.PresenceReport) error
 }
 
-var _ Daemon = (*localapi.Client)(nil)
-
-// WalletSource reads the wallet's figures.
-//
-// TEMPORARY: the LocalAPI does not serve wallet figures yet, so cmd/spare
-// wires this to the wallet package directly. Once GET /v1/wallet exists,
-// the app reads it through the LocalAPI client and this goes away.
-type WalletSource interface {
-	Money(ctx context.Context) (Money, error)
+// walletAPI is the daemon's wallet, as the Earnings and Wallet pages use it.
+type walletAPI interface {
+	Wallet(ctx context.Context) (localapi.Wallet, error)
+	Withdraw(ctx context.Context, r localapi.WithdrawRequest) (localapi.WithdrawResult, error)
+	ExportKeystore(ctx context.Context, r localapi.ExportRequest, path string) (localapi.ExportResult, error)
 }
+
+// settingsAPI is the owner's settings, kept and applied by the daemon.
+type settingsAPI interface {
+	Settings(ctx context.Context) (localapi.Settings, error)
+	UpdateSettings(ctx context.Context, s localapi.Settings) (localapi.Settings, error)
+}
+
+// monitorAPI is what the GPU and Job pages show.
+type monitorAPI interface {
+	Telemetry(ctx context.Context) (localapi.Telemetry, error)
+	Job(ctx context.Context) (*localapi.Job, error)
+}
+
+// Client is everything the app asks of the daemon: the LocalAPI client.
+type Client interface {
+	Daemon
+	walletAPI
+	settingsAPI
+	monitorAPI
+}
+
+var _ Client = (*localapi.Client)(nil)
 
 // Config wires an App. Client and DataDir are required.
 type Config struct {
 	DataDir string
-	Client  Daemon
-	// Wallet gives the money figures (temporary path, see WalletSource).
-	// Nil: figures show as unavailable.
-	Wallet WalletSource
-	// WalletEvery is how often the figures are read. Zero: 10 s.
-	WalletEvery time.Duration
+	Client  Client
+	// DetailsEvery is how often the wallet, telemetry and job are read
+	// again besides the changes the event stream announces. Zero: 10 s.
+	DetailsEvery time.Duration
 	// Doctor runs the machine checks for onboarding. Nil: skipped.
 	Doctor func(ctx context.Context) []Check
 	// DaemonCommand starts a daemon when none answers (argv). Empty: the
@@ -55,8 +71,8 @@ type Config struct {
 	OnFirstWindow func()
 }
 
-// walletEvery is how often the wallet's figures are read.
-const walletEvery = 10 * time.Second
+// detailsEvery is how often the details are read without an event.
+const detailsEvery = 10 * time.Second
 
 // App is the running desktop app.
 type App struct {
@@ -66,13 +82,14 @@ type App struct {
 	ui   *UI
 	tray *tray
 
-	mu       sync.Mutex // guards what the goroutines feed in
-	status   localapi.Status
-	connErr  error
-	money    Money
-	moneyErr error
-	prev     View
-	seenPay  bool
+	mu      sync.Mutex // guards what the goroutines feed in
+	status  localapi.Status
+	connErr error
+	details Details
+	want    fetch         // details to read again
+	kick    chan struct{} // wakes followDetails
+	prev    View
+	seenPay bool
 	// sensorNote says why the app cannot sense presence ("" when it can).
 	sensorNote string
 	noticeOK   bool
@@ -92,7 +109,8 @@ func New(fy fyne.App, cfg Config) *App {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	a := &App{cfg: cfg, log: cfg.Log.With("component", "app"), fy: fy, connErr: errors.New("connecting…")}
+	a := &App{cfg: cfg, log: cfg.Log.With("component", "app"), fy: fy, connErr: errors.New("connecting…"),
+		kick: make(chan struct{}, 1)}
 	if cfg.Session == nil {
 		s := ProbeSession()
 		a.cfg.Session = &s
@@ -117,9 +135,7 @@ func (a *App) Start(ctx context.Context) {
 	a.publish() // first frame: connecting
 	a.ui.show(a.cfg.OnFirstWindow)
 	a.goRun(ctx, "daemon", a.followDaemon)
-	if a.cfg.Wallet != nil {
-		a.goRun(ctx, "wallet", a.followWallet)
-	}
+	a.goRun(ctx, "details", a.followDetails)
 	if a.cfg.Presence {
 		a.goRun(ctx, "presence", a.sensePresence)
 	}
@@ -200,7 +216,7 @@ func (a *App) Inspect(fn func()) {
 // publish derives the view from the latest inputs and draws it.
 func (a *App) publish() {
 	a.mu.Lock()
-	v := Derive(a.status, a.connErr, a.money, a.moneyErr, time.Now())
+	v := Derive(a.status, a.connErr, a.details, time.Now())
 	v.SensorNote, v.SessionNote = a.sensorNote, a.cfg.Session.Why
 	notes := []Notification(nil)
 	if a.noticeOK {
@@ -228,10 +244,14 @@ func (a *App) publish() {
 func (a *App) followDaemon(ctx context.Context) error {
 	backoff := 500 * time.Millisecond
 	for {
+		first := true
 		err := a.cfg.Client.Events(ctx, func(s localapi.Status) {
 			a.mu.Lock()
+			prev := a.status
 			a.status, a.connErr = s, nil
 			a.mu.Unlock()
+			a.refetch(whatChanged(prev, s, first))
+			first = false
 			a.publish()
 		})
 		if ctx.Err() != nil {
@@ -278,30 +298,6 @@ func (a *App) startDaemon(ctx context.Context) error {
 	a.mu.Unlock()
 	a.log.Info("started a daemon for this session", "argv", a.cfg.DaemonCommand)
 	return nil
-}
-
-func (a *App) followWallet(ctx context.Context) error {
-	every := a.cfg.WalletEvery
-	if every <= 0 {
-		every = walletEvery
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		m, err := a.cfg.Wallet.Money(ctx)
-		a.mu.Lock()
-		if err == nil {
-			a.money = m
-		}
-		a.moneyErr = err
-		a.mu.Unlock()
-		a.publish()
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
 }
 
 // pause and resume are the menu's commands: a LocalAPI call each; the new

@@ -9,25 +9,19 @@ import (
 	"github.com/sparegpu/spare/localapi"
 )
 
-// Money is the wallet's figures as the app shows them: amounts already
-// formatted by the wallet ("1.250000"), so the app never does arithmetic
-// on money.
-type Money struct {
-	Address string
-	Today   string
-	Week    string
-	Month   string
-	Earned  string // signed vouchers
-	Settled string // of that, confirmed by the settlement backend
-	PaidOut string // sent out of the wallet
-	// Hours are the last day's earnings per hour, oldest first, in the
-	// wallet's smallest unit (for the chart only).
-	Hours []int64
+// Details are what the app reads from the daemon besides its status:
+// the wallet's figures, the GPU history and the current job. Amounts stay
+// integers (localapi.Amount) until they are drawn.
+type Details struct {
+	Wallet    *localapi.Wallet // nil: not read yet
+	WalletErr error
+	Telemetry localapi.Telemetry
+	Job       *localapi.Job // nil: no job
 }
 
 // View is everything the screens and the tray draw, derived from the
-// daemon's status and the wallet's figures by one function. The UI holds
-// no other state.
+// daemon's status and details by one function. The UI holds no other
+// state.
 type View struct {
 	Connected bool
 	// Problem is why the app cannot show the daemon's state ("" when it can).
@@ -39,16 +33,22 @@ type View struct {
 	Next      string
 	Job       string
 	JobFrozen bool
-	Devices   []localapi.Device
-	GPUNote   string
+	// CurrentJob is the job's details (nil: none, or not read yet).
+	CurrentJob *localapi.Job
+	Devices    []localapi.Device
+	GPUNote    string
+	Telemetry  localapi.Telemetry
 	// CanPause and CanResume enable the menu items.
 	CanPause, CanResume bool
 	EarnedToday         string
-	Money               Money
-	MoneyErr            string
+	// Wallet is the wallet's figures (nil: not read yet).
+	Wallet   *localapi.Wallet
+	MoneyErr string
 	// SensorNote and SessionNote say what the session lacks (no input
 	// sensor, no tray), "" when nothing.
 	SensorNote, SessionNote string
+	// Now is when the view was derived (running times are drawn from it).
+	Now time.Time
 }
 
 // problemReasons are governor reasons that stop earning until something is
@@ -59,10 +59,13 @@ var problemReasons = map[string]bool{
 
 // Derive computes the view from the latest status. connErr is the error of
 // the last attempt to reach the daemon (nil when the status is live).
-func Derive(st localapi.Status, connErr error, m Money, moneyErr error, now time.Time) View {
-	v := View{Money: m}
-	if moneyErr != nil {
-		v.MoneyErr = "Wallet figures unavailable: " + moneyErr.Error()
+func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
+	v := View{Wallet: d.Wallet, Now: now}
+	if d.WalletErr != nil {
+		v.MoneyErr = "Wallet figures unavailable: " + d.WalletErr.Error()
+	}
+	if d.Wallet != nil {
+		v.EarnedToday = d.Wallet.Today.String()
 	}
 	if connErr != nil {
 		v.Icon = assets.Problem
@@ -70,15 +73,17 @@ func Derive(st localapi.Status, connErr error, m Money, moneyErr error, now time
 		v.Sentence = "Not connected to the Spare daemon"
 		v.Problem = connErr.Error()
 		v.Next = "Spare keeps trying to reach it."
-		v.EarnedToday = orDash(m.Today)
+		v.EarnedToday = orDash(v.EarnedToday)
 		return v
 	}
 	v.Connected = true
 	v.State, v.Sentence, v.Job = st.State, st.Sentence, st.Job
-	v.Devices, v.GPUNote = st.Devices, st.GPU
-	v.EarnedToday = st.EarnedToday
-	if m.Today != "" {
-		v.EarnedToday = m.Today // the wallet is the authority until the LocalAPI carries it
+	v.Devices, v.GPUNote, v.Telemetry = st.Devices, st.GPU, d.Telemetry
+	if d.Job != nil && d.Job.ID == st.Job {
+		v.CurrentJob = d.Job
+	}
+	if v.EarnedToday == "" {
+		v.EarnedToday = st.EarnedToday
 	}
 	v.EarnedToday = orDash(v.EarnedToday)
 	switch st.State {

@@ -35,7 +35,7 @@ func TestDerive(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v := Derive(c.st, c.connErr, Money{}, nil, now)
+			v := Derive(c.st, c.connErr, Details{}, now)
 			if v.Icon != c.icon || v.CanPause != c.pause || v.CanResume != c.resume || !strings.Contains(v.Next, c.nextHas) || v.JobFrozen != c.frozenJob {
 				t.Errorf("view %+v", v)
 			}
@@ -47,7 +47,8 @@ func TestDerive(t *testing.T) {
 }
 
 func TestDeriveMoney(t *testing.T) {
-	v := Derive(localapi.Status{State: "Available", EarnedToday: "0.000000"}, nil, Money{Today: "0.250000"}, errors.New("locked"), time.Now())
+	v := Derive(localapi.Status{State: "Available", EarnedToday: "0.000000"}, nil,
+		Details{Wallet: &localapi.Wallet{Today: 250_000}, WalletErr: errors.New("locked")}, time.Now())
 	if v.EarnedToday != "0.250000" || v.TodayLine() != "Earned today: 0.250000 USDC" || !strings.Contains(v.MoneyErr, "locked") {
 		t.Errorf("view %+v", v)
 	}
@@ -89,42 +90,54 @@ func TestNotices(t *testing.T) {
 func TestSettings(t *testing.T) {
 	dir := t.TempDir()
 	s, err := LoadSettings(dir)
-	if err != nil || s.IdleMinutes != 5 || s.MaxTempC != 83 || len(s.Workloads) != 2 {
+	if err != nil || s != (Settings{}) {
 		t.Fatalf("defaults %+v, %v", s, err)
 	}
-	s.IdleMinutes, s.Schedule, s.PriceFloor, s.Workloads = 10, "22:00-07:00", "0.25", []string{"render"}
+	s.StartAtLogin, s.Onboarded = true, true
 	if err := SaveSettings(dir, s); err != nil {
 		t.Fatal(err)
 	}
 	back, err := LoadSettings(dir)
-	if err != nil || back.IdleMinutes != 10 || back.Schedule != "22:00-07:00" || back.Workloads[0] != "render" {
+	if err != nil || back != s {
 		t.Fatalf("round trip %+v, %v", back, err)
 	}
-	bad := []struct {
-		name  string
-		edit  func(*Settings)
-		field string
-	}{
-		{"idle zero", func(s *Settings) { s.IdleMinutes = 0 }, "idle minutes"},
-		{"too hot", func(s *Settings) { s.MaxTempC = 120 }, "max temperature"},
-		{"schedule", func(s *Settings) { s.Schedule = "evenings" }, "schedule"},
-		{"price", func(s *Settings) { s.PriceFloor = "cheap" }, "price floor"},
-		{"workload", func(s *Settings) { s.Workloads = []string{"mining"} }, "workloads"},
+	// A file from a version that kept the work rules here still loads.
+	old := `{"idle_minutes": 10, "schedule": "always", "start_at_login": true, "onboarded": true}`
+	if err := os.WriteFile(filepath.Join(dir, SettingsFile), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range bad {
-		t.Run(c.name, func(t *testing.T) {
-			s := DefaultSettings()
-			c.edit(&s)
-			err := SaveSettings(t.TempDir(), s)
-			if err == nil || !strings.Contains(err.Error(), c.field) {
-				t.Errorf("error %v, want one naming %q", err, c.field)
-			}
-		})
+	if back, err := LoadSettings(dir); err != nil || back != s {
+		t.Errorf("an older file: %+v, %v", back, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, SettingsFile), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if s, err := LoadSettings(dir); err == nil || s.IdleMinutes != 5 {
-		t.Errorf("a broken file: %+v, %v; want defaults and an error", s, err)
+	if s, err := LoadSettings(dir); err == nil || s != (Settings{}) {
+		t.Errorf("a broken file: %+v, %v; want the zero value and an error", s, err)
+	}
+}
+
+func TestWhatChanged(t *testing.T) {
+	avail := localapi.Status{State: "Available"}
+	running := localapi.Status{State: "Running", Job: "job-1"}
+	cases := []struct {
+		name       string
+		prev, next localapi.Status
+		first      bool
+		want       fetch
+	}{
+		{"connect", localapi.Status{}, avail, true, fetchAll},
+		{"nothing", avail, avail, false, 0},
+		{"job starts", avail, running, false, fetchJob},
+		{"wallet", running, localapi.Status{State: "Running", Job: "job-1", Event: localapi.EventWallet}, false, fetchWallet | fetchJob},
+		{"settings", avail, localapi.Status{State: "Available", Event: localapi.EventSettings}, false, fetchSettings},
+		{"job event", avail, localapi.Status{State: "Available", Event: localapi.EventJob}, false, fetchJob},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := whatChanged(c.prev, c.next, c.first); got != c.want {
+				t.Errorf("fetch %b, want %b", got, c.want)
+			}
+		})
 	}
 }

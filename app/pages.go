@@ -1,7 +1,9 @@
 package app
 
 import (
+	"fmt"
 	"image/color"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -22,18 +24,22 @@ const (
 	explainPaidOut = "Paid out: what you have sent from the wallet to another address."
 )
 
+// historyShown is how many history lines the Earnings page lists.
+const historyShown = 8
+
 type earningsPage struct {
 	box                        *fyne.Container
 	today, week, month         *widget.Label
 	earned, settled, paid, err *widget.Label
-	chart                      *barChart
+	hours, days                *barChart
+	history                    *fyne.Container
 }
 
 func newEarningsPage() earningsPage {
 	p := earningsPage{today: widget.NewLabel(""), week: widget.NewLabel(""), month: widget.NewLabel(""),
-		earned: widget.NewLabel(""), settled: widget.NewLabel(""), paid: widget.NewLabel(""), err: wrapped("")}
+		earned: widget.NewLabel(""), settled: widget.NewLabel(""), paid: widget.NewLabel(""), err: wrapped(""),
+		hours: newBarChart(), days: newBarChart(), history: container.NewVBox()}
 	p.err.Importance = widget.DangerImportance
-	p.chart = newBarChart()
 	figures := widget.NewForm(
 		widget.NewFormItem("Today", p.today),
 		widget.NewFormItem("7 days", p.week),
@@ -44,29 +50,90 @@ func newEarningsPage() earningsPage {
 		widget.NewFormItem("Settled", p.settled),
 		widget.NewFormItem("Paid out", p.paid),
 	)
-	p.box = container.NewVBox(figures, widget.NewLabel("Last 24 hours, per hour"), p.chart, money,
-		wrapped(explainEarned), wrapped(explainSettled), wrapped(explainPaidOut), p.err)
+	bold := func(s string) *widget.Label {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	p.box = container.NewVBox(figures, widget.NewLabel("Last 24 hours, per hour (UTC)"), p.hours,
+		widget.NewLabel("Last 30 days, per day (UTC)"), p.days, money,
+		wrapped(explainEarned), wrapped(explainSettled), wrapped(explainPaidOut), p.err,
+		bold("History"), p.history)
 	return p
 }
 
 func money(s string) string { return orDash(s) + " " + unit }
 
-func (p *earningsPage) render(v View) {
-	p.today.SetText(money(v.EarnedToday))
-	p.week.SetText(money(v.Money.Week))
-	p.month.SetText(money(v.Money.Month))
-	p.earned.SetText(money(v.Money.Earned))
-	p.settled.SetText(money(v.Money.Settled))
-	p.paid.SetText(money(v.Money.PaidOut))
-	p.err.SetText(v.MoneyErr)
-	p.chart.set(v.Money.Hours)
+// amount draws a figure of a wallet not read yet as a dash.
+func amount(w *localapi.Wallet, a func(*localapi.Wallet) localapi.Amount) string {
+	if w == nil {
+		return money("")
+	}
+	return money(a(w).String())
 }
 
-// barChart draws one bar per hour in the theme's colours (re-read on every
-// refresh, so a theme change repaints it).
+func (p *earningsPage) render(v View) {
+	w := v.Wallet
+	p.today.SetText(money(v.EarnedToday))
+	p.week.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.Week }))
+	p.month.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.Month }))
+	p.earned.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.Earned }))
+	p.settled.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.Settled }))
+	p.paid.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.PaidOut }))
+	p.err.SetText(v.MoneyErr)
+	var hours, days []int64
+	var lines []fyne.CanvasObject
+	if w != nil {
+		hours, days = points(w.Hours), points(w.Days)
+		for i, a := range w.History {
+			if i == historyShown {
+				break
+			}
+			lines = append(lines, widget.NewLabel(historyLine(a)))
+		}
+	}
+	if len(lines) == 0 {
+		lines = append(lines, wrapped("Nothing yet: jobs paid and withdrawals appear here."))
+	}
+	p.hours.set(hours, 24)
+	p.days.set(days, 30)
+	p.history.Objects = lines
+	p.history.Refresh()
+}
+
+func points(ps []localapi.Point) []int64 {
+	out := make([]int64, len(ps))
+	for i, p := range ps {
+		out[i] = int64(p.Earned)
+	}
+	return out
+}
+
+// historyLine is one line of the history list, in local time.
+func historyLine(a localapi.Activity) string {
+	at := a.At.Local().Format("Jan 2 15:04")
+	if a.Kind == localapi.ActivityPayout {
+		return fmt.Sprintf("%s   paid out to %s   −%s %s", at, shortAddr(a.To), a.Amount, unit)
+	}
+	job := "a job"
+	if a.Job != "" {
+		job = "job " + shortAddr(a.Job)
+	}
+	return fmt.Sprintf("%s   earned for %s   +%s %s", at, job, a.Amount, unit)
+}
+
+// shortAddr is an address or hash as people compare them: 0x1234…abcd.
+func shortAddr(s string) string {
+	if len(s) > 14 {
+		return s[:6] + "…" + s[len(s)-4:]
+	}
+	return s
+}
+
+// barChart draws one bar per value in the theme's colours (re-read on
+// every refresh, so a theme change repaints it).
 type barChart struct {
 	widget.BaseWidget
 	values []int64
+	n      int
 }
 
 func newBarChart() *barChart {
@@ -75,8 +142,9 @@ func newBarChart() *barChart {
 	return c
 }
 
-func (c *barChart) set(values []int64) {
-	c.values = append(c.values[:0], values...)
+// set shows values as n bars (missing values draw as empty bars).
+func (c *barChart) set(values []int64, n int) {
+	c.values, c.n = append(c.values[:0], values...), n
 	c.Refresh()
 }
 
@@ -98,7 +166,7 @@ func (r *barRenderer) Destroy()                     {}
 
 func (r *barRenderer) Refresh() {
 	on, off := theme.Color(theme.ColorNamePrimary), theme.Color(theme.ColorNameDisabled)
-	bars := make([]fyne.CanvasObject, 24)
+	bars := make([]fyne.CanvasObject, max(r.c.n, len(r.c.values)))
 	for i := range bars {
 		if i < len(r.c.values) && r.c.values[i] > 0 {
 			bars[i] = canvas.NewRectangle(on)
@@ -112,10 +180,10 @@ func (r *barRenderer) Refresh() {
 }
 
 // barsLayout places one rectangle per value, heights relative to the
-// largest; empty hours get a thin baseline bar.
+// largest; empty slots get a thin baseline bar.
 type barsLayout struct{ values []int64 }
 
-func (l *barsLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(240, 80) }
+func (l *barsLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(240, 64) }
 
 func (l *barsLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	var top int64 = 1
@@ -137,51 +205,24 @@ func (l *barsLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-type walletPage struct {
-	fy      fyne.App
-	box     *fyne.Container
-	address *widget.Label
-	copyBtn *widget.Button
-	qr      *canvas.Image
-	qrFor   string
+// humanDuration says a running time the way the tray does: "4 min 12 s".
+func humanDuration(d time.Duration) string {
+	d = d.Truncate(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min %d s", int(d/time.Minute), int(d%time.Minute/time.Second))
+	}
+	return fmt.Sprintf("%d h %d min", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
 
-func newWalletPage(fy fyne.App) walletPage {
-	p := walletPage{fy: fy, address: widget.NewLabel("—")}
-	p.address.TextStyle.Monospace = true
-	p.address.Wrapping = fyne.TextWrapBreak
-	p.copyBtn = widget.NewButtonWithIcon("Copy address", theme.ContentCopyIcon(), nil)
-	p.copyBtn.Disable()
-	p.qr = canvas.NewImageFromImage(nil)
-	p.qr.FillMode = canvas.ImageFillContain
-	p.qr.ScaleMode = canvas.ImageScalePixels
-	p.qr.SetMinSize(fyne.NewSize(180, 180))
-	p.box = container.NewVBox(
-		widget.NewLabelWithStyle("Your wallet address", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		p.address, container.NewHBox(p.copyBtn), container.NewHBox(p.qr),
-		wrapped("Requesters pay this address. Withdraw and keystore export: `spare wallet withdraw` and `spare wallet export` for now."),
-	)
-	return p
-}
-
-func (p *walletPage) render(v View) {
-	addr := v.Money.Address
-	p.address.SetText(orDash(addr))
-	if addr == "" {
-		p.copyBtn.Disable()
-		return
-	}
-	p.copyBtn.OnTapped = func() { p.fy.Clipboard().SetContent(addr) }
-	p.copyBtn.Enable()
-	if p.qrFor == addr {
-		return
-	}
+// qrImage draws addr as a QR code, black on white for any theme.
+func qrImage(addr string) (*canvas.Image, error) {
 	q, err := qrcode.New(addr, qrcode.Medium)
 	if err != nil {
-		return
+		return nil, err
 	}
 	q.BackgroundColor, q.ForegroundColor = color.White, color.Black
-	p.qr.Image = q.Image(180)
-	p.qrFor = addr
-	p.qr.Refresh()
+	return canvas.NewImageFromImage(q.Image(180)), nil
 }

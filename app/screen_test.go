@@ -17,16 +17,22 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"github.com/ethereum/go-ethereum/accounts/keystore"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/google/uuid"
 
 	"github.com/sparegpu/spare/app"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/sandbox"
+	"github.com/sparegpu/spare/wallet"
 )
 
 // realDaemon runs node.NewDaemon on the test containerd, serving the real
-// LocalAPI on a socket in a temp dir, until the test ends.
+// LocalAPI on a socket in a temp dir, with a real wallet (keystore and
+// SQLite ledger) holding fixed figures, until the test ends.
 func realDaemon(t *testing.T) (*localapi.Client, string) {
 	t.Helper()
 	testenv.NeedRoot(t)
@@ -38,10 +44,11 @@ func realDaemon(t *testing.T) (*localapi.Client, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := fixedWallet(t, dir, quiet)
 	// Display "none": the daemon senses nothing itself; always-available
 	// makes the sentence the same on every machine.
 	d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Display: ":none",
-		Settings: node.Settings{AlwaysAvailable: true}, Version: "test", Log: quiet})
+		Settings: node.Settings{AlwaysAvailable: true}, Version: "test", Log: quiet, Wallet: w})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- d.Serve(ctx) }()
@@ -51,19 +58,73 @@ func realDaemon(t *testing.T) (*localapi.Client, string) {
 			t.Errorf("daemon: %v", err)
 		}
 		sb.Close()
+		w.Close()
 	})
 	return localapi.NewClient(dir), dir
 }
 
-// fixedWallet stands in for the wallet (the temporary path): the figures
-// must be the same on every run for the golden images.
-type fixedWallet struct{ m app.Money }
+// The wallet's fixed key and figures (the golden images show them).
+const (
+	walletKey  = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+	walletPass = "correct horse battery staple"
+	payoutTo   = "0x8ba1f109551bD432803012645Ac136ddd64DBA72"
+)
 
-func (w fixedWallet) Money(context.Context) (app.Money, error) { return w.m, nil }
-
-var someMoney = app.Money{Address: "0x8ba1f109551bD432803012645Ac136ddd64DBA72", Today: "0.420000", Week: "2.100000",
-	Month: "7.350000", Earned: "7.350000", Settled: "5.000000", PaidOut: "1.000000",
-	Hours: []int64{0, 0, 0, 0, 0, 0, 10, 40, 80, 0, 0, 0, 0, 0, 0, 0, 0, 20, 90, 120, 60, 0, 0, 0}}
+// fixedWallet opens a real wallet in dir with a fixed key, earnings of
+// 7.35 of which 5.00 settled, and 1.00 paid out, recorded the way jobs
+// and withdrawals record them.
+func fixedWallet(t *testing.T, dir string, log *slog.Logger) *wallet.Wallet {
+	t.Helper()
+	ctx := context.Background()
+	light := wallet.KeystoreOptions{ScryptN: keystore.LightScryptN, ScryptP: keystore.LightScryptP}
+	w, err := wallet.Open(wallet.Options{DataDir: dir, Passphrase: walletPass, Keystore: light, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := crypto.HexToECDSA(walletKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kj, err := keystore.EncryptKey(&keystore.Key{Id: uuid.New(), Address: crypto.PubkeyToAddress(priv.PublicKey), PrivateKey: priv},
+		"import", keystore.LightScryptN, keystore.LightScryptP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Keys.Import(kj, "import", walletPass); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := w.LedgerSettlement()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payer, err := wallet.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := wallet.ChannelInfo{ID: wallet.ChannelID(ls.Domain, payer.Address(), ls.Me, common.Hash{7}), Domain: ls.Domain,
+		Payer: payer.Address(), Payee: ls.Me, Signer: payer.Address(), Deposit: 10_000_000}
+	if err := w.Ledger.AddChannel(ctx, wallet.LedgerBackend, ch); err != nil {
+		t.Fatal(err)
+	}
+	for _, cum := range []wallet.Amount{5_000_000, 7_350_000} {
+		v, err := wallet.SignVoucher(ls.Domain, wallet.Voucher{ChannelID: ch.ID, Cumulative: cum}, payer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cum == 5_000_000 {
+			_, err = ls.Settle(ctx, &v)
+		} else {
+			_, err = w.Ledger.RecordVoucher(ctx, &v, common.Hash{})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Ledger.RecordPayout(ctx, ls.Me, 1_000_000, payoutTo, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
 
 // variant pins the default theme to light or dark.
 type variant struct {
@@ -133,19 +194,24 @@ func menuItem(m *fyne.Menu, labels ...string) *fyne.MenuItem {
 // light and dark themes.
 func TestScreens(t *testing.T) {
 	c, _ := realDaemon(t)
-	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Wallet: fixedWallet{someMoney},
-		WalletEvery: 50 * time.Millisecond, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
 	got := waitSentence(t, a, "Available")
 	s, err := c.Status(context.Background())
 	if err != nil || s.Sentence != got {
 		t.Fatalf("window shows %q, daemon says %q (%v)", got, s.Sentence, err)
 	}
 
+	// The tray shows today's earnings once the wallet's figures arrive.
 	var status, today string
-	a.Inspect(func() {
-		status, today = a.Menu().Items[0].Label, a.Menu().Items[1].Label
-	})
-	if status != got || today != "Earned today: 0.420000 USDC" {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		a.Inspect(func() {
+			status, today = a.Menu().Items[0].Label, a.Menu().Items[1].Label
+		})
+		if today == "Earned today: 7.350000 USDC" {
+			break
+		}
+	}
+	if status != got || today != "Earned today: 7.350000 USDC" {
 		t.Errorf("tray menu: %q, %q", status, today)
 	}
 
@@ -163,8 +229,19 @@ func TestScreens(t *testing.T) {
 			})
 		}
 	}
+	// Each tab once what it shows from the daemon has arrived.
+	shown := map[string][]string{
+		"GPU":      {"Utilisation 0 %", "Utilisation, last hour"},
+		"Job":      {"No job right now."},
+		"Earnings": {"7.350000 USDC", "5.000000 USDC", "1.000000 USDC", "paid out to 0x8ba1…BA72", "earned for a job   +7.350000 USDC"},
+		"Wallet":   {"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23", "up to 4.000000 USDC"},
+		"Settings": {"always"},
+	}
 	for _, tab := range []string{"Status", "GPU", "Job", "Earnings", "Wallet", "Settings"} {
 		a.Inspect(func() { a.UI().SelectTab(tab) })
+		for _, text := range shown[tab] {
+			waitMarkup(t, a, text)
+		}
 		shoot(strings.ToLower(tab))
 	}
 

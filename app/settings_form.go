@@ -1,16 +1,24 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"os"
 	"strconv"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/sparegpu/spare/localapi"
 )
 
-// settingsForm edits Settings. Saving validates, writes the settings file
-// and applies start at login.
+// settingsForm edits the owner's settings. The work rules are the
+// daemon's: the form shows what GET /v1/settings returns and Save sends
+// PUT /v1/settings, which validates, saves and applies them at once.
+// Start at login is the app's own (DATA/app-settings.json).
 type settingsForm struct {
 	u         *UI
 	box       *fyne.Container
@@ -21,19 +29,22 @@ type settingsForm struct {
 	price     *widget.Entry
 	workloads *widget.CheckGroup
 	login     *widget.Check
+	save      *widget.Button
+	note      *widget.Label
 	result    *widget.Label
+	loaded    bool
 }
 
 func newSettingsForm(u *UI) *settingsForm {
 	f := &settingsForm{u: u, idle: widget.NewEntry(), maxTemp: widget.NewEntry(), schedule: widget.NewEntry(),
-		price: widget.NewEntry(), result: wrapped("")}
+		price: widget.NewEntry(), result: wrapped(""), note: wrapped("")}
 	f.battery = widget.NewCheck("Work while on battery", nil)
 	f.workloads = widget.NewCheckGroup([]string{"render", "inference"}, nil)
 	f.workloads.Horizontal = true
 	f.login = widget.NewCheck("Open Spare when I log in", nil)
+	f.login.SetChecked(u.settings.StartAtLogin)
 	f.schedule.SetPlaceHolder("always, or 22:00-07:00")
-	f.price.SetPlaceHolder("market price")
-	f.load(u.settings)
+	f.price.SetPlaceHolder("the daemon's price")
 	form := widget.NewForm(
 		widget.NewFormItem("Idle minutes", f.idle),
 		widget.NewFormItem("Battery", f.battery),
@@ -46,25 +57,34 @@ func newSettingsForm(u *UI) *settingsForm {
 	)
 	form.Items[0].HintText = "How long without keyboard or mouse before work may start"
 	form.Items[3].HintText = "When Spare may work, in local time"
-	save := widget.NewButton("Save", f.save)
-	save.Importance = widget.HighImportance
-	f.box = container.NewVBox(form, container.NewHBox(save), f.result)
+	form.Items[4].HintText = "In " + unit + " per hour of one GPU (or CPU core)"
+	f.save = widget.NewButton("Save", f.submit)
+	f.save.Importance = widget.HighImportance
+	f.save.Disable() // until the daemon's settings are shown
+	f.note.Importance = widget.WarningImportance
+	f.box = container.NewVBox(form, container.NewHBox(f.save), f.note, f.result)
 	return f
 }
 
-func (f *settingsForm) load(s Settings) {
+// loadDaemon shows the daemon's settings. Called inside fyne.Do.
+func (f *settingsForm) loadDaemon(s localapi.Settings) {
 	f.idle.SetText(strconv.Itoa(s.IdleMinutes))
 	f.battery.SetChecked(s.RunOnBattery)
 	f.maxTemp.SetText(strconv.Itoa(s.MaxTempC))
 	f.schedule.SetText(s.Schedule)
 	f.price.SetText(s.PriceFloor)
 	f.workloads.SetSelected(s.Workloads)
-	f.login.SetChecked(s.StartAtLogin)
+	f.note.SetText("")
+	if len(s.CommandLine) > 0 {
+		f.note.SetText("Set on the daemon's command line for this run: " + strings.Join(s.CommandLine, ", ") + ". Saving replaces them.")
+	}
+	f.loaded = true
+	f.save.Enable()
 }
 
-// read turns the form into Settings, or says which field is wrong.
-func (f *settingsForm) read() (Settings, error) {
-	s := f.u.settings
+// read turns the form into settings, or says which field is wrong.
+func (f *settingsForm) read() (localapi.Settings, error) {
+	var s localapi.Settings
 	var err error
 	if s.IdleMinutes, err = ParseIntField("idle minutes", f.idle.Text); err != nil {
 		return s, err
@@ -76,28 +96,66 @@ func (f *settingsForm) read() (Settings, error) {
 	s.Schedule = f.schedule.Text
 	s.PriceFloor = f.price.Text
 	s.Workloads = append([]string(nil), f.workloads.Selected...)
-	s.StartAtLogin = f.login.Checked
-	return s, s.Validate()
+	return s, nil
 }
 
-func (f *settingsForm) save() {
+// submit sends the settings to the daemon off the UI thread and shows
+// the answer: the settings in force, or the field at fault.
+func (f *settingsForm) submit() {
 	s, err := f.read()
-	if err == nil {
-		err = SaveSettings(f.u.a.cfg.DataDir, s)
-	}
-	if err == nil && s.StartAtLogin != f.u.settings.StartAtLogin {
-		exe, eerr := os.Executable()
-		if eerr == nil {
-			eerr = Autostart(s.StartAtLogin, exe)
-		}
-		err = eerr
-	}
 	if err != nil {
-		f.result.Importance = widget.DangerImportance
-		f.result.SetText(err.Error())
+		f.show(err)
 		return
 	}
-	f.u.settings = s
-	f.result.Importance = widget.SuccessImportance
-	f.result.SetText("Saved. A daemon the app starts uses idle minutes, battery and temperature; a running daemon does not apply settings yet.")
+	login, local := f.login.Checked, f.u.settings
+	a := f.u.a
+	f.save.Disable()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		got, err := a.cfg.Client.UpdateSettings(ctx, s)
+		if err == nil && login != local.StartAtLogin {
+			err = f.applyLogin(login, local)
+		}
+		a.draw(func() {
+			f.save.Enable()
+			if err != nil {
+				f.show(err)
+				return
+			}
+			f.loadDaemon(got)
+			f.result.Importance = widget.SuccessImportance
+			f.result.SetText("Saved. Spare works by these rules from now on.")
+		})
+	}()
+}
+
+// applyLogin switches start at login and remembers it.
+func (f *settingsForm) applyLogin(on bool, local Settings) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := Autostart(on, exe); err != nil {
+		return err
+	}
+	next := local
+	next.StartAtLogin = on
+	if err := SaveSettings(f.u.a.cfg.DataDir, next); err != nil {
+		return err
+	}
+	f.u.a.draw(func() { f.u.settings = next })
+	return nil
+}
+
+func (f *settingsForm) show(err error) {
+	f.result.Importance = widget.DangerImportance
+	var le *localapi.Error
+	if errors.As(err, &le) {
+		f.result.SetText(le.Message)
+		return
+	}
+	f.result.SetText(err.Error())
 }

@@ -3,11 +3,14 @@ package app
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/sparegpu/spare/localapi"
 )
 
 // UI is the window. It draws a View and turns clicks into commands; the
@@ -25,7 +28,7 @@ type UI struct {
 	gpus                       *fyne.Container
 	job, jobState              *widget.Label
 	earn                       earningsPage
-	wal                        walletPage
+	wal                        *walletPage
 	form                       *settingsForm
 	onboard                    *onboarding
 }
@@ -63,15 +66,15 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 	job := container.NewVBox(u.job, u.jobState)
 
 	u.earn = newEarningsPage()
-	u.wal = newWalletPage(fy)
+	u.wal = newWalletPage(u)
 	u.form = newSettingsForm(u)
 
 	u.tabs = container.NewAppTabs(
 		container.NewTabItem("Status", container.NewPadded(status)),
-		container.NewTabItem("GPU", container.NewPadded(u.gpus)),
+		container.NewTabItem("GPU", container.NewVScroll(container.NewPadded(u.gpus))),
 		container.NewTabItem("Job", container.NewPadded(job)),
-		container.NewTabItem("Earnings", container.NewPadded(u.earn.box)),
-		container.NewTabItem("Wallet", container.NewPadded(u.wal.box)),
+		container.NewTabItem("Earnings", container.NewVScroll(container.NewPadded(u.earn.box))),
+		container.NewTabItem("Wallet", container.NewVScroll(container.NewPadded(u.wal.box))),
 		container.NewTabItem("Settings", container.NewVScroll(container.NewPadded(u.form.box))),
 	)
 	if a.cfg.Doctor != nil && !s.Onboarded {
@@ -160,23 +163,85 @@ func (u *UI) renderGPUs(v View) {
 		case !d.Usable:
 			state = "Held back: " + orDash(d.Reason)
 		}
-		objs = append(objs, container.NewVBox(title, widget.NewLabel(state)))
+		objs = append(objs, title, widget.NewLabel(state))
+		series, ok := findSeries(v.Telemetry, d.UUID)
+		if !ok || len(series.Samples) == 0 {
+			objs = append(objs, wrapped("No readings yet."))
+			continue
+		}
+		objs = append(objs, widget.NewLabel(readingLine(series)))
+		chart := newBarChart()
+		chart.set(perMinute(series.Samples, v.Now), 60)
+		objs = append(objs, widget.NewLabel("Utilisation, last hour (one bar per minute)"), chart)
 	}
-	objs = append(objs, wrapped("Utilisation, memory, temperature and power per device appear here once the daemon reports them."))
 	u.gpus.Objects = objs
 	u.gpus.Refresh()
 }
 
+func findSeries(t localapi.Telemetry, uuid string) (localapi.DeviceSeries, bool) {
+	for _, s := range t.Devices {
+		if s.UUID == uuid {
+			return s, true
+		}
+	}
+	return localapi.DeviceSeries{}, false
+}
+
+// readingLine is a device's latest reading in words.
+func readingLine(s localapi.DeviceSeries) string {
+	r := s.Samples[len(s.Samples)-1]
+	vram := "—"
+	if s.VRAMTotal > 0 {
+		vram = fmt.Sprintf("%.1f of %.1f GiB", float64(r.VRAMUsed)/(1<<30), float64(s.VRAMTotal)/(1<<30))
+	}
+	temp, power := "—", "—"
+	if r.TempC > 0 {
+		temp = fmt.Sprintf("%d °C", r.TempC)
+	}
+	if r.PowerMW > 0 {
+		power = fmt.Sprintf("%d W", (r.PowerMW+500)/1000)
+	}
+	return fmt.Sprintf("Utilisation %d %%   VRAM %s   Temperature %s   Power %s", r.Util, vram, temp, power)
+}
+
+// perMinute is the highest utilisation in each of the 60 minutes before
+// now, oldest first.
+func perMinute(samples []localapi.Sample, now time.Time) []int64 {
+	out := make([]int64, 60)
+	first := now.Add(-time.Hour)
+	for _, s := range samples {
+		if i := int(s.At.Sub(first) / time.Minute); i >= 0 && i < 60 {
+			out[i] = max(out[i], int64(s.Util))
+		}
+	}
+	return out
+}
+
 func (u *UI) renderJob(v View) {
+	j := v.CurrentJob
 	switch {
 	case v.Job == "":
 		u.job.SetText("No job right now.")
 		u.jobState.SetText("A job starts when you are away and a requester asks for this machine.")
-	case v.JobFrozen:
+		return
+	case j == nil:
 		u.job.SetText("Job " + shortID(v.Job))
-		u.jobState.SetText("Frozen while you use the computer. It carries on when you step away.")
 	default:
-		u.job.SetText("Job " + shortID(v.Job))
+		started := j.Started
+		running := time.Duration(j.RunningS) * time.Second
+		if !started.IsZero() && !v.Now.IsZero() {
+			running = v.Now.Sub(started)
+		}
+		kind := j.Kind
+		if kind == "" {
+			kind = "unnamed kind"
+		}
+		u.job.SetText(fmt.Sprintf("Job %s\nKind: %s\nRequester: %s\nRunning for %s\nEarned so far: %s %s",
+			shortID(j.ID), kind, orDash(j.Requester), humanDuration(running), j.Earned, unit))
+	}
+	if v.JobFrozen || (j != nil && j.State == localapi.JobFrozen) {
+		u.jobState.SetText("Frozen while you use the computer. It carries on when you step away.")
+	} else {
 		u.jobState.SetText("Running, and earning for every second of work.")
 	}
 }

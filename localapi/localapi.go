@@ -11,9 +11,22 @@
 //	POST /v1/pause           PauseRequest → Status
 //	POST /v1/resume          → Status
 //	POST /v1/presence        PresenceReport (from the desktop app's sensor) → 204
+//	GET  /v1/wallet          Wallet: earned, settled, paid out; today, 7 and 30 days; charts; history
+//	POST /v1/wallet/withdraw WithdrawRequest → WithdrawResult
+//	POST /v1/wallet/export   ExportRequest → ExportResult (the client writes a 0600 file)
+//	GET  /v1/settings        Settings
+//	PUT  /v1/settings        Settings → Settings (validated, saved, applied at once)
+//	GET  /v1/telemetry       Telemetry: the last hour of readings per device
+//	GET  /v1/job             CurrentJob
 //	GET  /metrics            Prometheus text format
 //
-// Errors are {"error": "...", "code": "..."} with a 4xx/5xx status.
+// The event stream sends the status again with Event set when something
+// other than the governor's state changed: EventWallet (a voucher, a
+// withdrawal), EventSettings, EventJob (the current job started, froze,
+// thawed or ended); a client refetches that resource.
+//
+// Errors are {"error": "...", "code": "...", "field": "..."} with a
+// 4xx/5xx status; field names the request field at fault, when one is.
 package localapi
 
 import (
@@ -49,7 +62,17 @@ type Status struct {
 	GPU     string    `json:"gpu,omitempty"`
 	Version string    `json:"version"`
 	Updated time.Time `json:"updated"`
+	// Event says what this copy of the status announces on the event
+	// stream ("" for the governor's state; see the Event constants).
+	Event string `json:"event,omitempty"`
 }
+
+// Events announced on the event stream besides state changes.
+const (
+	EventWallet   = "wallet"
+	EventSettings = "settings"
+	EventJob      = "job"
+)
 
 // Device is one GPU's standing.
 type Device struct {
@@ -81,6 +104,8 @@ type PresenceReport struct {
 type Error struct {
 	Message string `json:"error"`
 	Code    string `json:"code"`
+	// Field is the request field at fault ("to", "idle_minutes"), if any.
+	Field string `json:"field,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -31,6 +31,13 @@ func (d *Daemon) handler() http.Handler {
 		writeJSON(w, d.waitChange(r, "Paused"))
 	})
 	mux.HandleFunc("POST /v1/presence", d.servePresence)
+	mux.HandleFunc("GET /v1/wallet", d.serveWallet)
+	mux.HandleFunc("POST /v1/wallet/withdraw", d.serveWithdraw)
+	mux.HandleFunc("POST /v1/wallet/export", d.serveExport)
+	mux.HandleFunc("GET /v1/settings", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, d.ownerSettings()) })
+	mux.HandleFunc("PUT /v1/settings", d.serveUpdateSettings)
+	mux.HandleFunc("GET /v1/telemetry", d.serveTelemetry)
+	mux.HandleFunc("GET /v1/job", d.serveJob)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics(), promhttp.HandlerOpts{}))
 	return mux
 }
@@ -191,7 +198,12 @@ func writeJSON(w http.ResponseWriter, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeFieldError(w, status, code, "", msg)
+}
+
+// writeFieldError answers an error that names the request field at fault.
+func writeFieldError(w http.ResponseWriter, status int, code, field, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(localapi.Error{Message: msg, Code: code})
+	_ = json.NewEncoder(w).Encode(localapi.Error{Message: msg, Code: code, Field: field})
 }

@@ -12,10 +12,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/sparegpu/spare/gpu"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/presence"
 	"github.com/sparegpu/spare/sandbox"
+	"github.com/sparegpu/spare/wallet"
 )
 
 // DaemonConfig wires a Daemon. Sandbox and DataDir are required.
@@ -37,6 +40,18 @@ type DaemonConfig struct {
 	// Describe, when set, adds what the daemon does not own to a status
 	// (peer ID, addresses, earnings); it is called on every read.
 	Describe func(*localapi.Status)
+	// Wallet serves the wallet routes of the LocalAPI; nil: they answer
+	// that there is no wallet.
+	Wallet *wallet.Wallet
+	// Terms and JobInfo connect the owner's settings and the current job
+	// to the market (Provider has both); nil: no price floor or workload
+	// policy to apply, jobs without kind, requester or earnings.
+	Terms   termsSetter
+	JobInfo jobDescriber
+	// Pinned names the owner settings (FieldIdleMinutes, FieldRunOnBattery,
+	// FieldMaxTempC, FieldPriceFloor) that the command line set: for this
+	// run they take Settings' value over DATA/settings.json.
+	Pinned []string
 }
 
 // telemetryEvery is how often GPU telemetry is read.
@@ -51,10 +66,19 @@ type Daemon struct {
 
 	running sync.WaitGroup // goroutines waiting on started jobs
 
-	mu      sync.Mutex
-	status  localapi.Status
-	subs    map[chan localapi.Status]struct{}
-	gpuNote string
+	mu        sync.Mutex
+	status    localapi.Status
+	subs      map[chan localapi.Status]struct{}
+	gpuNote   string
+	owner     localapi.Settings // the owner's settings in force
+	pinned    []string          // of those, set by the command line
+	jobStarts map[string]time.Time
+
+	tele       telemetryHistory
+	settingsOp sync.Mutex // one settings change at a time
+	walletOp   sync.Mutex // one wallet operation (passphrase check) at a time
+	walletMu   sync.Mutex
+	walletAddr common.Address
 }
 
 // NewDaemon builds a daemon; run it with Serve.
@@ -63,8 +87,13 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 		cfg.Log = slog.Default()
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Log.With("component", "node"), jobs: newSandboxJobs(),
-		subs: map[chan localapi.Status]struct{}{}}
-	d.gov = New(Config{Settings: cfg.Settings, Jobs: d.jobs, Ads: cfg.Ads, Notifier: cfg.Notifier, Logger: cfg.Log, OnChange: d.onChange})
+		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}}
+	set := d.initialSettings()
+	if cfg.Terms != nil {
+		cfg.Terms.SetTerms(termsOf(d.owner, d.pinned))
+	}
+	d.gov = New(Config{Settings: set, Jobs: d.jobs, Ads: cfg.Ads, Notifier: cfg.Notifier,
+		Logger: cfg.Log, OnChange: d.onChange})
 	d.status = d.render(d.gov.Status())
 	return d
 }
@@ -93,6 +122,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	}
 	run("telemetry", d.pollTelemetry)
 	run("presence", d.watchPresence)
+	run("wallet", d.watchWallet)
 	govDone := make(chan struct{})
 	go func() {
 		defer close(govDone)
@@ -163,6 +193,7 @@ func (d *Daemon) pollTelemetry(ctx context.Context) error {
 			}
 		}
 		if rerr == nil {
+			d.tele.add(snap)
 			if err := d.gov.SetTelemetry(snap); err != nil {
 				return nil // governor stopped
 			}

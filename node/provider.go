@@ -86,6 +86,9 @@ type Provider struct {
 	available bool
 	adGPUs    []string
 	adWake    chan struct{}
+	price     *market.Price      // the owner's price floor (nil: cfg.Policy's)
+	kinds     []market.Kind      // the owner's allowed kinds (nil: cfg.Policy's)
+	jobMeta   map[string]jobMeta // running jobs' market side, by sandbox job ID
 	wg        sync.WaitGroup
 	ctx       context.Context
 }
@@ -158,7 +161,7 @@ func (p *Provider) Serve(ctx context.Context, d *Daemon) error {
 	p.cfg.Host.ServeBlobs(p.store)
 	h.SetStreamHandler(market.ProtocolID, p.handle)
 	market.ServeAds(p.cfg.Host, p.ad)
-	p.log.Info("taking job proposals", "peer", p.cfg.Host.ID(), "payee", p.me.Hex(), "price", p.cfg.Policy.Price)
+	p.log.Info("taking job proposals", "peer", p.cfg.Host.ID(), "payee", p.me.Hex(), "price", p.policy().Price)
 	adsDone := make(chan struct{})
 	go func() { defer close(adsDone); p.adLoop(ctx) }()
 	<-ctx.Done()

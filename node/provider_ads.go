@@ -70,7 +70,7 @@ func (p *Provider) ad(now time.Time) (p2p.Ad, bool) {
 			break
 		}
 	}
-	pr := p.cfg.Policy.Price
+	pr := p.policy().Price
 	return p2p.Ad{GPUModel: model, CPUs: uint32(runtime.NumCPU()), RAMMiB: uint64(sandbox.LocalHost().MemoryBytes >> 20),
 		PricePerSecond: max(pr.PerGPUSecond, pr.PerCPUSecond), Payee: p.me.Hex(),
 		Capabilities: []string{p.capability()}, IssuedAt: now, ExpiresAt: now.Add(AdLifetime)}, true

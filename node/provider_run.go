@@ -86,7 +86,7 @@ func (r *providerRun) run(ctx context.Context) {
 		return
 	}
 	c, _ := r.p.capacity()
-	r.sess = market.NewProviderSession(c, r.p.cfg.Policy, r.p.cfg.Credit)
+	r.sess = market.NewProviderSession(c, r.p.policy(), r.p.cfg.Credit)
 	if err := r.step(ctx, prop); err != nil {
 		r.fail(string(market.RefuseProtocol), err)
 		return
@@ -161,6 +161,7 @@ func (r *providerRun) loop(ctx context.Context) {
 		r.tasks.Wait()
 		if r.jobID != "" {
 			r.p.unwatch(r.jobID)
+			r.p.untrack(r.jobID)
 		}
 		r.log.Info("job session closed", "state", r.sess.State, "reason", r.sess.Reason,
 			"billed", r.sess.Billed, "paid", r.sess.Paid)
@@ -383,6 +384,7 @@ func (r *providerRun) act(ctx context.Context, a market.Action) {
 	case market.ActStart:
 		r.jobID = "job-" + string(r.sess.JobID)
 		r.notices = r.p.watch(r.jobID)
+		r.p.track(r.jobID, jobMeta{kind: r.sess.Spec.WorkloadKind(), requester: r.peer, agreement: r.aid})
 		r.tasks.Add(1)
 		go func() {
 			defer r.tasks.Done()

@@ -28,6 +28,7 @@ type testProvider struct {
 	host   *p2p.Host
 	wallet *wallet.Wallet
 	prov   *Provider
+	dir    string // the daemon's data directory (its LocalAPI socket)
 	stop   context.CancelFunc
 	done   chan struct{}
 }
@@ -74,7 +75,8 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit) *test
 		t.Fatal(err)
 	}
 	d := NewDaemon(DaemonConfig{DataDir: dir, Sandbox: sb, Settings: Settings{AlwaysAvailable: true}, Version: "test",
-		Log: quietLogger(), Ads: tp.prov, Notifier: tp.prov, Describe: tp.prov.Describe})
+		Log: quietLogger(), Ads: tp.prov, Notifier: tp.prov, Describe: tp.prov.Describe, Wallet: tp.wallet, Terms: tp.prov, JobInfo: tp.prov})
+	tp.dir = dir
 	ctx, cancel := context.WithCancel(context.Background())
 	tp.stop = cancel
 	served := make(chan struct{}, 2)

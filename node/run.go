@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/sparegpu/spare/sandbox"
 )
@@ -41,6 +42,7 @@ func (d *Daemon) StartJob(ctx context.Context, spec sandbox.JobSpec, devices []s
 		_ = j.Cleanup(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("starting job: %w", err)
 	}
+	d.jobStarted(j.ID(), time.Now())
 	done := make(chan JobResult, 1)
 	d.running.Add(1)
 	go func() {
@@ -53,6 +55,7 @@ func (d *Daemon) StartJob(ctx context.Context, spec sandbox.JobSpec, devices []s
 		}
 		_ = d.gov.JobEnded(j.ID())
 		d.jobs.remove(j.ID())
+		d.jobEnded(j.ID())
 		if err := j.Cleanup(ctx); err != nil {
 			d.log.Warn("removing job", "job", j.ID(), "err", err)
 		}

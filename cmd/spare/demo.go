@@ -121,8 +121,10 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 	if err != nil {
 		return err
 	}
+	// The playground's short idle threshold holds over saved settings.
 	d := node.NewDaemon(node.DaemonConfig{DataDir: provDir, Sandbox: sb, Settings: set, Version: version, Log: g.log,
-		Ads: prov, Notifier: prov, Describe: prov.Describe})
+		Ads: prov, Notifier: prov, Describe: prov.Describe, Wallet: pw, Terms: prov, JobInfo: prov,
+		Pinned: []string{node.FieldIdleMinutes}})
 	var wg sync.WaitGroup
 	serve := func(f func(context.Context) error) {
 		wg.Add(1)

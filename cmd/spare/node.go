@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,7 +26,13 @@ func newNodeCmd(g *globals) *cobra.Command {
 		Long: `Run the provider daemon: the governor that decides when this machine may
 work, the sandbox, and the LocalAPI (a unix socket in the data directory)
 that the app and the status, pause and resume verbs use. Runs until
-SIGINT or SIGTERM, then ends running jobs and exits 0.`,
+SIGINT or SIGTERM, then ends running jobs and exits 0.
+
+The owner's settings (idle minutes, battery, temperature, schedule, price
+floor, allowed workloads) are kept in DATA/settings.json and changed
+through the LocalAPI (the app's Settings page), which applies them at once.
+The flags --idle, --work-on-battery, --max-temp and --price hold over the
+saved settings for this run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -62,7 +69,7 @@ SIGINT or SIGTERM, then ends running jobs and exits 0.`,
 				return err
 			}
 			d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Settings: set, Version: version, Log: g.log,
-				Ads: p, Notifier: p, Describe: p.Describe})
+				Ads: p, Notifier: p, Describe: p.Describe, Wallet: w, Terms: p, JobInfo: p, Pinned: pinnedSettings(cmd)})
 			g.log.Info("spare node starting", "data", dir, "socket", localapi.SocketPath(dir), "peer", h.ID(), "addrs", node.ListenAddrs(h))
 			fmt.Fprintf(cmd.ErrOrStderr(), "spare node: LocalAPI at %s\nspare node: peer %s\n", localapi.SocketPath(dir), h.ID())
 			for _, a := range node.ListenAddrs(h) {
@@ -87,6 +94,20 @@ SIGINT or SIGTERM, then ends running jobs and exits 0.`,
 	f.DurationVar(&interval, "interval", 10*time.Second, "metering interval: a signed receipt this often")
 	nf.register(cmd, true)
 	return cmd
+}
+
+// pinnedSettings names the owner settings given on the command line:
+// for this run they hold over the saved DATA/settings.json.
+func pinnedSettings(cmd *cobra.Command) []string {
+	var out []string
+	for flag, field := range map[string]string{"idle": node.FieldIdleMinutes, "work-on-battery": node.FieldRunOnBattery,
+		"max-temp": node.FieldMaxTempC, "price": node.FieldPriceFloor} {
+		if cmd.Flags().Changed(flag) {
+			out = append(out, field)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func newStatusCmd(g *globals) *cobra.Command {

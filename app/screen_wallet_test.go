@@ -1,0 +1,155 @@
+//go:build linux
+
+package app_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/ethereum/go-ethereum/accounts/keystore"
+
+	"github.com/sparegpu/spare/app"
+)
+
+// visible lists the widgets shown in the window, in drawing order.
+func visible(o fyne.CanvasObject, out []fyne.CanvasObject) []fyne.CanvasObject {
+	if o == nil || !o.Visible() {
+		return out
+	}
+	out = append(out, o)
+	switch c := o.(type) {
+	case *fyne.Container:
+		for _, child := range c.Objects {
+			out = visible(child, out)
+		}
+	case fyne.Widget:
+		for _, child := range test.WidgetRenderer(c).Objects() {
+			out = visible(child, out)
+		}
+	}
+	return out
+}
+
+// entries and button find the shown entries (password ones or not) and a
+// button by its text. Call inside Inspect.
+func entries(a *app.App, password bool) []*widget.Entry {
+	var out []*widget.Entry
+	for _, o := range visible(a.UI().Window().Canvas().Content(), nil) {
+		if e, ok := o.(*widget.Entry); ok && e.Password == password {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func button(t *testing.T, a *app.App, text string) *widget.Button {
+	t.Helper()
+	for _, o := range visible(a.UI().Window().Canvas().Content(), nil) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	t.Fatalf("no %q button shown", text)
+	return nil
+}
+
+func byPlaceholder(t *testing.T, es []*widget.Entry, prefix string) *widget.Entry {
+	t.Helper()
+	for _, e := range es {
+		if strings.HasPrefix(e.PlaceHolder, prefix) {
+			return e
+		}
+	}
+	t.Fatalf("no entry with a placeholder starting %q", prefix)
+	return nil
+}
+
+func setText(e *widget.Entry, s string) {
+	e.SetText("")
+	test.Type(e, s)
+}
+
+// TestWalletScreen withdraws and exports through the Wallet page: the
+// daemon's answers (a wrong passphrase, then the payout) are shown, the
+// figures follow over the event stream, and the export is a 0600 file.
+func TestWalletScreen(t *testing.T) {
+	c, _ := realDaemon(t)
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	waitSentence(t, a, "Available")
+	a.Inspect(func() { a.UI().SelectTab("Wallet") })
+	waitMarkup(t, a, "up to 4.000000 USDC")
+
+	withdraw := func(pass string) {
+		a.Inspect(func() {
+			es, pw := entries(a, false), entries(a, true)
+			setText(byPlaceholder(t, es, "0x…"), strings.ToLower(payoutTo))
+			setText(byPlaceholder(t, es, "up to"), "1.5")
+			setText(pw[0], pass)
+			test.Tap(button(t, a, "Withdraw"))
+		})
+	}
+	withdraw("not it")
+	waitMarkup(t, a, "passphrase: it does not unlock the wallet key")
+	withdraw(walletPass)
+	waitMarkup(t, a, "Paid out 1.500000 USDC to "+payoutTo+". 2.500000 USDC left to")
+	waitMarkup(t, a, "up to 2.500000 USDC") // the figures, re-read on the wallet event
+	if w, err := c.Wallet(context.Background()); err != nil || w.PaidOut != 2_500_000 {
+		t.Fatalf("daemon's wallet after the payout: %+v %v", w, err)
+	}
+	a.Inspect(func() {
+		if pw := entries(a, true); pw[0].Text != "" {
+			t.Errorf("the passphrase stays in the form after sending")
+		}
+	})
+
+	out := filepath.Join(t.TempDir(), "spare-wallet.json")
+	a.Inspect(func() {
+		setText(byPlaceholder(t, entries(a, false), "file to write"), out)
+		setText(entries(a, true)[1], walletPass)
+		test.Tap(button(t, a, "Export keystore"))
+	})
+	waitMarkup(t, a, "Wrote the key of 0x2c7536E3605D9C16a7a3D7b1898e529396a65c23")
+	fi, err := os.Stat(out)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("exported file %v %v", fi, err)
+	}
+	b, _ := os.ReadFile(out)
+	if k, err := keystore.DecryptKey(b, walletPass); err != nil || k.Address.Hex() != "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23" {
+		t.Fatalf("the export does not open with the wallet's passphrase: %v", err)
+	}
+}
+
+// TestSettingsScreen saves settings through the form: a bad field comes
+// back from the daemon by name; a good change is in force in the daemon.
+func TestSettingsScreen(t *testing.T) {
+	c, dir := realDaemon(t)
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	waitSentence(t, a, "Available")
+	a.Inspect(func() { a.UI().SelectTab("Settings") })
+	waitMarkup(t, a, "always")
+
+	save := func(schedule string) {
+		a.Inspect(func() {
+			setText(byPlaceholder(t, entries(a, false), "always, or"), schedule)
+			setText(entries(a, false)[0], "12") // idle minutes
+			test.Tap(button(t, a, "Save"))
+		})
+	}
+	save("evenings")
+	waitMarkup(t, a, `schedule: "evenings" is neither`)
+	save("22:00-07:00")
+	waitMarkup(t, a, "Saved. Spare works by these rules from now on.")
+	s, err := c.Settings(context.Background())
+	if err != nil || s.IdleMinutes != 12 || s.Schedule != "22:00-07:00" {
+		t.Fatalf("daemon's settings %+v %v", s, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "settings.json")); err != nil {
+		t.Fatalf("not saved in the daemon's data dir: %v", err)
+	}
+}

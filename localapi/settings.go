@@ -1,0 +1,47 @@
+package localapi
+
+import (
+	"context"
+	"net/http"
+)
+
+// Settings are the owner's rules (GET and PUT /v1/settings). The daemon
+// validates them (an error names the field), keeps them in
+// DATA/settings.json and applies them at once: idle minutes, battery,
+// temperature and schedule to the governor, price floor and workloads to
+// the quotes it gives.
+type Settings struct {
+	// IdleMinutes without keyboard or mouse before work may start, 1–240.
+	IdleMinutes int `json:"idle_minutes"`
+	// RunOnBattery allows work while on battery power.
+	RunOnBattery bool `json:"run_on_battery"`
+	// MaxTempC is the GPU temperature at which work freezes, 50–95.
+	MaxTempC int `json:"max_temp_c"`
+	// Schedule is "always" or "HH:MM-HH:MM" in local time (may wrap midnight).
+	Schedule string `json:"schedule"`
+	// PriceFloor is the lowest price accepted per hour of one GPU (or of
+	// one CPU core for CPU-only work), in currency units ("0.36"). Empty:
+	// the price the daemon was started with (`spare node --price`).
+	PriceFloor string `json:"price_floor"`
+	// Workloads are the kinds allowed: "render", "inference"; at least one.
+	// With both, jobs that name no kind are taken too.
+	Workloads []string `json:"workloads"`
+	// CommandLine lists the fields the daemon's command line set for this
+	// run, over the saved settings (read only; a PUT replaces them).
+	CommandLine []string `json:"command_line,omitempty"`
+}
+
+// Settings returns the settings in force.
+func (c *Client) Settings(ctx context.Context) (Settings, error) {
+	var s Settings
+	err := c.do(ctx, http.MethodGet, "/v1/settings", nil, &s)
+	return s, err
+}
+
+// UpdateSettings validates, saves and applies s, and returns the settings
+// now in force. A bad field comes back as an *Error with Field set.
+func (c *Client) UpdateSettings(ctx context.Context, s Settings) (Settings, error) {
+	var out Settings
+	err := c.do(ctx, http.MethodPut, "/v1/settings", s, &out)
+	return out, err
+}

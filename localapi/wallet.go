@@ -1,0 +1,168 @@
+package localapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+)
+
+// Amount is money in the token's smallest unit (6 decimals: 1_000_000 is
+// one currency unit). It travels as a JSON integer; clients format it with
+// String and never do float arithmetic on it.
+type Amount int64
+
+// String formats a in currency units with all six decimals ("0.123456").
+func (a Amount) String() string {
+	u := uint64(a)
+	sign := ""
+	if a < 0 {
+		u, sign = uint64(-a), "-"
+	}
+	return fmt.Sprintf("%s%d.%06d", sign, u/1_000_000, u%1_000_000)
+}
+
+// Wallet is GET /v1/wallet: the wallet's figures. Days and hours are UTC
+// buckets, as the ledger keeps them.
+type Wallet struct {
+	Address string `json:"address"`
+	// Unit is the currency the amounts count in ("USDC").
+	Unit string `json:"unit"`
+	// Earned is what requesters signed vouchers for (best voucher per channel).
+	Earned Amount `json:"earned"`
+	// Settled is the part of Earned the settlement backend confirmed.
+	Settled Amount `json:"settled"`
+	// PaidOut is what was withdrawn out of the wallet.
+	PaidOut Amount `json:"paid_out"`
+	// Pending is Earned − Settled.
+	Pending Amount `json:"pending"`
+	// Available is Settled − PaidOut: what may be withdrawn now.
+	Available Amount `json:"available"`
+	// Today, Week and Month are earnings since the start of today, of the
+	// last 7 and of the last 30 days (UTC, today included).
+	Today Amount `json:"today"`
+	Week  Amount `json:"week"`
+	Month Amount `json:"month"`
+	// Hours are the last 24 hours' earnings, one point per hour, oldest
+	// first; the last point is the current hour.
+	Hours []Point `json:"hours"`
+	// Days are the last 30 days' earnings, one point per day, oldest first.
+	Days []Point `json:"days"`
+	// History is the latest money movements (jobs paid, withdrawals),
+	// newest first, at most MaxHistory.
+	History []Activity `json:"history"`
+	Updated time.Time  `json:"updated"`
+}
+
+// MaxHistory is how many entries Wallet.History holds at most.
+const MaxHistory = 50
+
+// Point is one bar of an earnings chart.
+type Point struct {
+	Start  time.Time `json:"start"`
+	Earned Amount    `json:"earned"`
+}
+
+// Activity kinds.
+const (
+	ActivityJob    = "job"    // a job's earnings (its vouchers together)
+	ActivityPayout = "payout" // a withdrawal out of the wallet
+)
+
+// Activity is one line of the wallet's history.
+type Activity struct {
+	// At is when it happened (for a job: its latest voucher).
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"`
+	// Job is the job's hash (ActivityJob).
+	Job string `json:"job,omitempty"`
+	// To is where a payout went (ActivityPayout).
+	To     string `json:"to,omitempty"`
+	Amount Amount `json:"amount"`
+}
+
+// WithdrawRequest is POST /v1/wallet/withdraw: pay settled earnings out to
+// an Ethereum address. Passphrase is the wallet keystore's passphrase
+// (the daemon's generated one is in DATA/wallet/passphrase); it is checked
+// and never stored or logged.
+type WithdrawRequest struct {
+	To string `json:"to"`
+	// Amount in currency units as a person types it ("1.25").
+	Amount     string `json:"amount"`
+	Passphrase string `json:"passphrase"`
+}
+
+// WithdrawResult is the answer to a withdrawal.
+type WithdrawResult struct {
+	To        string `json:"to"`
+	Amount    Amount `json:"amount"`
+	Available Amount `json:"available"` // what remains withdrawable
+}
+
+// ExportRequest is POST /v1/wallet/export: the wallet key as a keystore
+// v3 file. Passphrase unlocks it; NewPassphrase, when set, re-encrypts the
+// copy (for a wallet elsewhere). Neither is stored or logged.
+type ExportRequest struct {
+	Passphrase    string `json:"passphrase"`
+	NewPassphrase string `json:"new_passphrase,omitempty"`
+}
+
+// ExportResult carries the keystore file (encrypted JSON).
+type ExportResult struct {
+	Address  string `json:"address"`
+	Keystore []byte `json:"keystore"`
+}
+
+// Error codes of the wallet routes.
+const (
+	CodeInvalid      = "invalid"        // a field is wrong; Error.Field names it
+	CodeBadPass      = "bad_passphrase" // the passphrase does not unlock the key
+	CodeInsufficient = "insufficient"   // more than what is settled and not paid out
+	CodeNoWallet     = "no_wallet"      // the daemon runs without a wallet
+)
+
+// Wallet returns the wallet's figures.
+func (c *Client) Wallet(ctx context.Context) (Wallet, error) {
+	var w Wallet
+	err := c.do(ctx, http.MethodGet, "/v1/wallet", nil, &w)
+	return w, err
+}
+
+// Withdraw pays settled earnings out to an address.
+func (c *Client) Withdraw(ctx context.Context, r WithdrawRequest) (WithdrawResult, error) {
+	var out WithdrawResult
+	err := c.do(ctx, http.MethodPost, "/v1/wallet/withdraw", r, &out)
+	return out, err
+}
+
+// ExportKeystore asks the daemon for the keystore file and writes it to
+// path with mode 0600. It refuses to replace an existing file.
+func (c *Client) ExportKeystore(ctx context.Context, r ExportRequest, path string) (ExportResult, error) {
+	if path == "" {
+		return ExportResult{}, &Error{Message: "export: name the file to write", Code: CodeInvalid, Field: "path"}
+	}
+	var out ExportResult
+	if err := c.do(ctx, http.MethodPost, "/v1/wallet/export", r, &out); err != nil {
+		return out, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return out, fmt.Errorf("export: %s already exists; choose another file name", path)
+	}
+	if err != nil {
+		return out, fmt.Errorf("export: %w", err)
+	}
+	if _, err := f.Write(out.Keystore); err != nil {
+		f.Close()
+		os.Remove(path)
+		return out, fmt.Errorf("export: writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return out, fmt.Errorf("export: writing %s: %w", path, err)
+	}
+	return out, f.Close()
+}

@@ -1,0 +1,203 @@
+//go:build linux
+
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/market"
+)
+
+// termsRecorder records what the daemon applies to the market.
+type termsRecorder struct {
+	mu    sync.Mutex
+	price *market.Price
+	kinds []market.Kind
+	calls int
+}
+
+func (r *termsRecorder) SetTerms(p *market.Price, k []market.Kind) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.price, r.kinds, r.calls = p, k, r.calls+1
+}
+
+func (r *termsRecorder) get() (*market.Price, []market.Kind, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.price, r.kinds, r.calls
+}
+
+func TestSettingsAPI(t *testing.T) {
+	dir := t.TempDir()
+	terms := &termsRecorder{}
+	d, c, stop := stoppableDaemon(t, dir, DaemonConfig{Settings: Settings{AlwaysAvailable: true, IdleBefore: 3 * time.Minute, MaxTempC: 80}, Terms: terms})
+	ctx := context.Background()
+	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == "Available" })
+
+	// With nothing saved, the command line's settings are shown.
+	s, err := c.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := localapi.Settings{IdleMinutes: 3, MaxTempC: 80, Schedule: "always", Workloads: []string{"inference", "render"}}
+	if fmt.Sprint(s) != fmt.Sprint(want) {
+		t.Fatalf("settings %+v, want %+v", s, want)
+	}
+	if p, k, _ := terms.get(); p != nil || k != nil {
+		t.Fatalf("terms at start: %v %v", p, k)
+	}
+
+	bad := []struct {
+		name  string
+		edit  func(*localapi.Settings)
+		field string
+		in    []string
+	}{
+		{"idle", func(s *localapi.Settings) { s.IdleMinutes = 0 }, "idle_minutes", []string{"outside 1–240"}},
+		{"temp", func(s *localapi.Settings) { s.MaxTempC = 120 }, "max_temp_c", []string{"outside 50–95"}},
+		{"schedule", func(s *localapi.Settings) { s.Schedule = "nights" }, "schedule", []string{"22:00-07:00"}},
+		{"price", func(s *localapi.Settings) { s.PriceFloor = "0.1234567" }, "price_floor", []string{"per hour"}},
+		{"kind", func(s *localapi.Settings) { s.Workloads = []string{"mining"} }, "workloads", []string{`"mining"`}},
+		{"no kind", func(s *localapi.Settings) { s.Workloads = nil }, "workloads", []string{"at least one"}},
+		{"several", func(s *localapi.Settings) { s.IdleMinutes, s.Schedule = 999, "25:00-01:00" }, "idle_minutes",
+			[]string{"idle_minutes: 999", "schedule: \"25:00-01:00\""}},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			in := want
+			tc.edit(&in)
+			_, err := c.UpdateSettings(ctx, in)
+			e := apiError(t, err)
+			if e.Code != localapi.CodeInvalid || e.Field != tc.field {
+				t.Fatalf("got %+v, want field %s", e, tc.field)
+			}
+			for _, w := range tc.in {
+				if !strings.Contains(e.Message, w) {
+					t.Fatalf("message %q lacks %q", e.Message, w)
+				}
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, SettingsFile)); !os.IsNotExist(err) {
+		t.Fatalf("refused settings were saved: %v", err)
+	}
+
+	events := make(chan localapi.Status, 64)
+	ectx, ecancel := context.WithCancel(ctx)
+	defer ecancel()
+	go func() { _ = c.Events(ectx, func(s localapi.Status) { events <- s }) }()
+	<-events
+
+	// A schedule window that starts in six hours: the governor stops
+	// offering work at once.
+	from := time.Now().Add(6 * time.Hour)
+	window := from.Format("15:04") + "-" + from.Add(time.Hour).Format("15:04")
+	next := localapi.Settings{IdleMinutes: 7, RunOnBattery: true, MaxTempC: 75, Schedule: window, PriceFloor: "0.36",
+		Workloads: []string{"render", "render"}}
+	got, err := c.UpdateSettings(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.Workloads = []string{"render"}
+	if fmt.Sprint(got) != fmt.Sprint(next) {
+		t.Fatalf("in force %+v, want %+v", got, next)
+	}
+	waitEvent(t, events, localapi.EventSettings)
+	waitFor(t, "Waiting for the schedule", 5*time.Second, func() bool {
+		st := d.Status()
+		return st.State == "Waiting" && st.Reason == string(ReasonSchedule)
+	})
+	if p, k, _ := terms.get(); p == nil || p.PerGPUSecond != 100 || p.PerCPUSecond != 100 || !slices.Equal(k, []market.Kind{market.KindRender}) {
+		t.Fatalf("terms %v %v: want 0.36 per hour = 100 units per second, render only", p, k)
+	}
+	fi, err := os.Stat(filepath.Join(dir, SettingsFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("settings file: %v %v", fi, err)
+	}
+	stop()
+
+	// A new daemon reads them back; a command-line flag holds over the
+	// saved value for its run.
+	terms2 := &termsRecorder{}
+	d, c, _ = stoppableDaemon(t, dir, DaemonConfig{Settings: Settings{AlwaysAvailable: true, IdleBefore: 10 * time.Second},
+		Terms: terms2, Pinned: []string{FieldIdleMinutes}})
+	s, err = c.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.IdleMinutes, next.CommandLine = 1, []string{FieldIdleMinutes}
+	if fmt.Sprint(s) != fmt.Sprint(next) {
+		t.Fatalf("after restart %+v, want %+v", s, next)
+	}
+	if p, _, n := terms2.get(); n != 1 || p == nil || p.PerGPUSecond != 100 {
+		t.Fatalf("terms after restart: %v (%d calls)", p, n)
+	}
+	waitFor(t, "Waiting for the schedule", 5*time.Second, func() bool { return d.Status().Reason == string(ReasonSchedule) })
+
+	// Back to always: work is offered again.
+	next.Schedule, next.CommandLine = "always", nil
+	if _, err := c.UpdateSettings(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Available", 5*time.Second, func() bool { return d.Status().State == "Available" })
+	var saved localapi.Settings
+	b, _ := os.ReadFile(filepath.Join(dir, SettingsFile))
+	if err := json.Unmarshal(b, &saved); err != nil || saved.Schedule != "always" || saved.IdleMinutes != 1 {
+		t.Fatalf("saved %s (%v)", b, err)
+	}
+}
+
+func TestSettingsFileDamaged(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, SettingsFile), []byte(`{"idle_minutes": "soon"`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, c := apiDaemon(t, dir, DaemonConfig{Settings: Settings{IdleBefore: 2 * time.Minute}})
+	s, err := c.Settings(context.Background())
+	if err != nil || s.IdleMinutes != 2 {
+		t.Fatalf("a damaged file must leave the command line's settings: %+v %v", s, err)
+	}
+}
+
+func TestTelemetryAPI(t *testing.T) {
+	d, c := apiDaemon(t, t.TempDir(), DaemonConfig{})
+	ctx := context.Background()
+	var tel localapi.Telemetry
+	waitFor(t, "a telemetry sample", 10*time.Second, func() bool {
+		var err error
+		tel, err = c.Telemetry(ctx)
+		return err == nil && len(tel.Devices) > 0 && len(tel.Devices[0].Samples) > 0
+	})
+	if tel.IntervalS != 10 || tel.Devices[0].Name == "" || time.Since(tel.Devices[0].Samples[0].At) > time.Minute {
+		t.Fatalf("telemetry %+v", tel)
+	}
+	if j, err := c.Job(ctx); err != nil || j != nil {
+		t.Fatalf("no job runs, got %+v %v", j, err)
+	}
+	_ = d
+}
+
+// TestSettingsNoFileKeepsCommandLine: with nothing saved, the command
+// line's settings run exactly, seconds included (the playground's idle).
+func TestSettingsNoFileKeepsCommandLine(t *testing.T) {
+	set := Settings{IdleBefore: 10 * time.Second, MaxTempC: 70, Schedule: []Window{{Days: []time.Weekday{time.Saturday}, Start: time.Hour, End: 2 * time.Hour}}}
+	d := NewDaemon(DaemonConfig{DataDir: t.TempDir(), Settings: set, Log: quietLogger()})
+	got := d.gov.cfg.Settings // Serve never ran: nothing else reads it
+	if got.IdleBefore != set.IdleBefore || got.MaxTempC != 70 || len(got.Schedule) != 1 || len(got.Schedule[0].Days) != 1 {
+		t.Fatalf("governor settings %+v, want the command line's %+v", got, set)
+	}
+	if s := d.ownerSettings(); s.IdleMinutes != 1 || s.MaxTempC != 70 {
+		t.Fatalf("shown as %+v", s)
+	}
+}

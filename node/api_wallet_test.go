@@ -1,0 +1,252 @@
+//go:build linux
+
+package node
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/accounts/keystore"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/wallet"
+)
+
+// apiDaemon runs a daemon with a real wallet (SQLite ledger and keystore
+// in a temp dir) serving the real LocalAPI socket, without a sandbox: the
+// routes tested here start no job.
+func apiDaemon(t *testing.T, dir string, cfg DaemonConfig) (*Daemon, *localapi.Client) {
+	d, c, _ := stoppableDaemon(t, dir, cfg)
+	return d, c
+}
+
+// stoppableDaemon is apiDaemon with a stop function (also run at cleanup).
+func stoppableDaemon(t *testing.T, dir string, cfg DaemonConfig) (*Daemon, *localapi.Client, func()) {
+	t.Helper()
+	cfg.DataDir, cfg.Display, cfg.Version, cfg.Log = dir, ":none", "test", quietLogger()
+	d := NewDaemon(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- d.Serve(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-served; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	c := localapi.NewClient(dir)
+	waitFor(t, "the LocalAPI", 10*time.Second, func() bool { _, err := c.Status(context.Background()); return err == nil })
+	return d, c, stop
+}
+
+// fundWallet gives w earnings the way a job does: a requester's channel
+// to w, a voucher settled through the ledger backend, and a later voucher
+// not yet settled.
+func fundWallet(t *testing.T, w *wallet.Wallet, settled, earned wallet.Amount) {
+	t.Helper()
+	ctx := context.Background()
+	ls, err := w.LedgerSettlement()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payer, err := wallet.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := wallet.ChannelInfo{ID: wallet.ChannelID(ls.Domain, payer.Address(), ls.Me, common.Hash{1}), Domain: ls.Domain,
+		Payer: payer.Address(), Payee: ls.Me, Signer: payer.Address(), Deposit: earned}
+	if err := w.Ledger.AddChannel(ctx, wallet.LedgerBackend, ch); err != nil {
+		t.Fatal(err)
+	}
+	v, err := wallet.SignVoucher(ls.Domain, wallet.Voucher{ChannelID: ch.ID, Cumulative: settled}, payer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ls.Settle(ctx, &v); err != nil {
+		t.Fatal(err)
+	}
+	if earned > settled {
+		v, err := wallet.SignVoucher(ls.Domain, wallet.Voucher{ChannelID: ch.ID, Cumulative: earned}, payer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Ledger.RecordVoucher(ctx, &v, common.Hash{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func apiError(t *testing.T, err error) *localapi.Error {
+	t.Helper()
+	var e *localapi.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want a LocalAPI error, got %v", err)
+	}
+	return e
+}
+
+func TestWalletAPI(t *testing.T) {
+	dir := t.TempDir()
+	w := testWallet(t, dir)
+	fundWallet(t, w, 3_000_000, 5_000_000)
+	_, c := apiDaemon(t, dir, DaemonConfig{Wallet: w})
+	ctx := context.Background()
+
+	fig, err := c.Wallet(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, _ := w.Address()
+	if fig.Address != me.Hex() || fig.Unit != wallet.Unit || fig.Earned != 5_000_000 || fig.Settled != 3_000_000 ||
+		fig.Pending != 2_000_000 || fig.Available != 3_000_000 || fig.PaidOut != 0 {
+		t.Fatalf("figures %+v", fig)
+	}
+	if fig.Today != 5_000_000 || fig.Week != 5_000_000 || fig.Month != 5_000_000 || len(fig.Days) != 30 || len(fig.Hours) != 24 {
+		t.Fatalf("today %s, week %s, month %s, %d days, %d hours", fig.Today, fig.Week, fig.Month, len(fig.Days), len(fig.Hours))
+	}
+	if fig.Hours[23].Earned != 5_000_000 || !fig.Hours[23].Start.Equal(time.Now().UTC().Truncate(time.Hour)) || fig.Days[29].Earned != 5_000_000 {
+		t.Fatalf("this hour %+v, today %+v", fig.Hours[23], fig.Days[29])
+	}
+	if len(fig.History) != 1 || fig.History[0].Kind != localapi.ActivityJob || fig.History[0].Amount != 5_000_000 {
+		t.Fatalf("history %+v", fig.History)
+	}
+
+	events := make(chan localapi.Status, 64)
+	ectx, ecancel := context.WithCancel(ctx)
+	defer ecancel()
+	go func() { _ = c.Events(ectx, func(s localapi.Status) { events <- s }) }()
+	<-events // the current status comes first
+
+	dest := "0x8ba1f109551bD432803012645Ac136ddd64DBA72"
+	bad := []struct {
+		name      string
+		req       localapi.WithdrawRequest
+		code      string
+		field, in string
+	}{
+		{"no address", localapi.WithdrawRequest{Amount: "1", Passphrase: "test"}, localapi.CodeInvalid, "to", "required"},
+		{"not hex", localapi.WithdrawRequest{To: "0xnothex", Amount: "1", Passphrase: "test"}, localapi.CodeInvalid, "to", "40 hex digits"},
+		{"short", localapi.WithdrawRequest{To: dest[:41], Amount: "1", Passphrase: "test"}, localapi.CodeInvalid, "to", "40 hex digits"},
+		{"checksum", localapi.WithdrawRequest{To: strings.Replace(dest, "bD4", "bd4", 1), Amount: "1", Passphrase: "test"}, localapi.CodeInvalid, "to", "checksum"},
+		{"zero", localapi.WithdrawRequest{To: "0x0000000000000000000000000000000000000000", Amount: "1", Passphrase: "test"}, localapi.CodeInvalid, "to", "zero address"},
+		{"own", localapi.WithdrawRequest{To: me.Hex(), Amount: "1", Passphrase: "test"}, localapi.CodeInvalid, "to", "own address"},
+		{"amount", localapi.WithdrawRequest{To: dest, Amount: "1.0000001", Passphrase: "test"}, localapi.CodeInvalid, "amount", "6 decimals"},
+		{"negative", localapi.WithdrawRequest{To: dest, Amount: "-1", Passphrase: "test"}, localapi.CodeInvalid, "amount", "above 0"},
+		{"no passphrase", localapi.WithdrawRequest{To: dest, Amount: "1"}, localapi.CodeInvalid, "passphrase", "required"},
+		{"wrong passphrase", localapi.WithdrawRequest{To: dest, Amount: "1", Passphrase: "guess"}, localapi.CodeBadPass, "passphrase", "does not unlock"},
+		{"more than settled", localapi.WithdrawRequest{To: dest, Amount: "3.5", Passphrase: "test"}, localapi.CodeInsufficient, "amount", "insufficient"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.Withdraw(ctx, tc.req)
+			e := apiError(t, err)
+			if e.Code != tc.code || e.Field != tc.field || !strings.Contains(e.Message, tc.in) {
+				t.Fatalf("got %+v, want code %s field %s with %q", e, tc.code, tc.field, tc.in)
+			}
+			if strings.Contains(e.Message, tc.req.Passphrase) && tc.req.Passphrase != "" {
+				t.Fatalf("the error repeats the passphrase: %s", e.Message)
+			}
+		})
+	}
+
+	// A lower-case address (no checksum) is accepted and paid to its
+	// checksummed form.
+	res, err := c.Withdraw(ctx, localapi.WithdrawRequest{To: strings.ToLower(dest), Amount: "1.25", Passphrase: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.To != dest || res.Amount != 1_250_000 || res.Available != 1_750_000 {
+		t.Fatalf("withdraw: %+v", res)
+	}
+	waitEvent(t, events, localapi.EventWallet)
+	fig, err = c.Wallet(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fig.PaidOut != 1_250_000 || fig.Available != 1_750_000 || fig.Earned != 5_000_000 {
+		t.Fatalf("after withdrawal: %+v", fig)
+	}
+	if len(fig.History) != 2 || fig.History[0].Kind != localapi.ActivityPayout || fig.History[0].To != dest || fig.History[0].Amount != 1_250_000 {
+		t.Fatalf("history after withdrawal: %+v", fig.History)
+	}
+	// The ledger file holds it (durable before acknowledged).
+	if b, err := w.Ledger.Balance(ctx, me); err != nil || b.PaidOut != 1_250_000 {
+		t.Fatalf("ledger: %+v, %v", b, err)
+	}
+}
+
+func waitEvent(t *testing.T, events <-chan localapi.Status, event string) localapi.Status {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-events:
+			if s.Event == event {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("no %q event", event)
+		}
+	}
+}
+
+func TestWalletExportAPI(t *testing.T) {
+	dir := t.TempDir()
+	w := testWallet(t, dir)
+	me, err := w.Address()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, c := apiDaemon(t, dir, DaemonConfig{Wallet: w})
+	ctx := context.Background()
+	out := filepath.Join(t.TempDir(), "key.json")
+
+	_, err = c.ExportKeystore(ctx, localapi.ExportRequest{Passphrase: "wrong"}, out)
+	if e := apiError(t, err); e.Code != localapi.CodeBadPass || e.Field != "passphrase" {
+		t.Fatalf("wrong passphrase: %+v", e)
+	}
+	_, err = c.ExportKeystore(ctx, localapi.ExportRequest{Passphrase: "test", NewPassphrase: "short"}, out)
+	if e := apiError(t, err); e.Field != "new_passphrase" {
+		t.Fatalf("short new passphrase: %+v", e)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("a refused export left a file: %v", err)
+	}
+
+	res, err := c.ExportKeystore(ctx, localapi.ExportRequest{Passphrase: "test", NewPassphrase: "elsewhere-123"}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(out)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("exported file: %v, %v", fi, err)
+	}
+	b, _ := os.ReadFile(out)
+	k, err := keystore.DecryptKey(b, "elsewhere-123")
+	if err != nil || k.Address != me || res.Address != me.Hex() {
+		t.Fatalf("the exported file does not open under the new passphrase to %s: %v", me.Hex(), err)
+	}
+	// An existing file is never replaced.
+	if _, err := c.ExportKeystore(ctx, localapi.ExportRequest{Passphrase: "test"}, out); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("export over an existing file: %v", err)
+	}
+}
+
+func TestWalletAPIWithoutWallet(t *testing.T) {
+	_, c := apiDaemon(t, t.TempDir(), DaemonConfig{})
+	_, err := c.Wallet(context.Background())
+	if e := apiError(t, err); e.Code != localapi.CodeNoWallet {
+		t.Fatalf("%+v", e)
+	}
+}

@@ -1,0 +1,90 @@
+package node
+
+import (
+	"context"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/market"
+)
+
+var (
+	_ termsSetter  = (*Provider)(nil)
+	_ jobDescriber = (*Provider)(nil)
+)
+
+// SetTerms applies the owner's price floor (nil: the configured price)
+// and allowed workload kinds (empty: any) to quotes and ads from now on.
+// A job already agreed keeps its terms.
+func (p *Provider) SetTerms(price *market.Price, kinds []market.Kind) {
+	p.mu.Lock()
+	p.price = price
+	p.kinds = append([]market.Kind(nil), kinds...)
+	p.mu.Unlock()
+	p.wakeAds()
+}
+
+// policy is the owner's terms now.
+func (p *Provider) policy() market.Policy {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pol := p.cfg.Policy
+	if p.price != nil {
+		pol.Price = *p.price
+	}
+	if p.kinds != nil {
+		pol.Kinds = append([]market.Kind(nil), p.kinds...)
+	}
+	return pol
+}
+
+// jobMeta is what the market knows of a job the daemon runs.
+type jobMeta struct {
+	kind      market.Kind
+	requester peer.ID
+	agreement common.Hash
+}
+
+// track remembers a job's market side while it runs (untrack forgets it).
+func (p *Provider) track(id string, m jobMeta) {
+	p.mu.Lock()
+	if p.jobMeta == nil {
+		p.jobMeta = map[string]jobMeta{}
+	}
+	p.jobMeta[id] = m
+	p.mu.Unlock()
+}
+
+func (p *Provider) untrack(id string) {
+	p.mu.Lock()
+	delete(p.jobMeta, id)
+	p.mu.Unlock()
+}
+
+// DescribeJob gives a running job's kind, requester and earnings so far.
+func (p *Provider) DescribeJob(ctx context.Context, id string) (localapi.Job, bool) {
+	p.mu.Lock()
+	m, ok := p.jobMeta[id]
+	p.mu.Unlock()
+	if !ok {
+		return localapi.Job{}, false
+	}
+	j := localapi.Job{ID: id, Kind: string(m.kind), Requester: shortPeerID(m.requester)}
+	if earned, err := p.cfg.Wallet.Ledger.EarnedFor(ctx, m.agreement); err == nil {
+		j.Earned = localapi.Amount(earned)
+	} else {
+		p.log.Warn("reading a job's earnings", "job", id, "err", err)
+	}
+	return j, true
+}
+
+// shortPeerID is a peer ID as people compare them: its last 8 characters.
+func shortPeerID(id peer.ID) string {
+	s := id.String()
+	if len(s) > 12 {
+		return "…" + s[len(s)-8:]
+	}
+	return s
+}
