@@ -115,3 +115,12 @@ func (s *linuxSensor) close() error {
 	}
 	return nil
 }
+
+// input reports returning input from the X server's idle alarm; nil
+// without X11 or without the alarm.
+func (s *linuxSensor) input() <-chan struct{} {
+	if s.x11 == nil {
+		return nil
+	}
+	return s.x11.Input()
+}

@@ -52,15 +52,28 @@ type Options struct {
 	sensor sensor // tests inject a backend
 }
 
+// inputNotifier is implemented by sensors that learn of returning input
+// from an event instead of a poll.
+type inputNotifier interface {
+	// input delivers a value when input arrives after at least rearm
+	// without any; nil when the backend cannot tell (then Watch polls).
+	input() <-chan struct{}
+}
+
 // rearm is how long after the previous input report a new one is sent
 // while input continues: the governor needs to see "still here" within
 // its grace, not every event.
 const rearm = time.Second
 
-// Watch polls the system's presence backend until ctx ends and calls emit
-// with each report: at once when input returns after a quiet second, at
-// most once a second while input continues, and every heartbeat. It
+// Watch follows the system's presence backend until ctx ends and calls
+// emit with each report: at once when input returns after a quiet second,
+// at most once a second while input continues, and every heartbeat. It
 // returns ErrUnsupported (wrapped) when no backend works here.
+//
+// Where the backend reports returning input as an event (X11 with the
+// SYNC extension), Watch reads idle time only every heartbeat while the
+// owner is away and once a second while input continues; otherwise it
+// polls at opts.Interval.
 func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 5 * time.Second
@@ -80,7 +93,11 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 		}
 	}
 	defer s.close()
-	log.Info("presence backend", "backend", s.name())
+	var inputs <-chan struct{}
+	if n, ok := s.(inputNotifier); ok {
+		inputs = n.input()
+	}
+	log.Info("presence backend", "backend", s.name(), "input_events", inputs != nil)
 
 	var (
 		sess      sessionInfo
@@ -94,17 +111,16 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 	)
 	defer timer.Stop()
 	for {
+		event := false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
+		case <-inputs:
+			event = true
+			timer.Stop()
 		case <-opts.Wake:
-			if !timer.Stop() {
-				select {
-				case <-timer.C:
-				default:
-				}
-			}
+			timer.Stop()
 		}
 		now := time.Now()
 		d, ok, err := s.idle(ctx)
@@ -142,10 +158,11 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 		input, quiet := false, false
 		if ok {
 			// Input happened when the last-input moment moved forward
-			// (allowing for millisecond rounding).
+			// (allowing for millisecond rounding), or when the backend
+			// says so: its event means input after a quiet second.
 			li := now.Add(-d)
-			input = li.After(lastInput.Add(5 * time.Millisecond))
-			quiet = prevIdle >= rearm
+			input = event || li.After(lastInput.Add(5*time.Millisecond))
+			quiet = event || prevIdle >= rearm
 			if input {
 				lastInput = li
 			}
@@ -156,6 +173,21 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 			emit(Report{At: now, Idle: d, IdleKnown: ok, Locked: sess.locked, Sleeping: sess.sleeping,
 				Game: game, GamePIDs: gamePIDs, Source: s.name()})
 		}
-		timer.Reset(opts.Interval())
+		timer.Reset(nextLook(inputs != nil, ok, d, opts, lastBeat.Add(opts.Heartbeat).Sub(time.Now())))
 	}
+}
+
+// nextLook is how long Watch waits before reading idle time again. With
+// input events it reads once a second while input continues (the events
+// cover input after a quiet second) and otherwise only at the heartbeat;
+// without them it polls at opts.Interval.
+func nextLook(events, ok bool, idle time.Duration, opts Options, untilBeat time.Duration) time.Duration {
+	next := opts.Interval()
+	if events && ok {
+		next = untilBeat
+		if idle < rearm {
+			next = min(next, rearm)
+		}
+	}
+	return max(min(next, untilBeat), 0)
 }
