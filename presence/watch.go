@@ -48,6 +48,10 @@ type Options struct {
 	Logger *slog.Logger
 	// PowerRoot is the sysfs power_supply directory (tests). Empty: the system's.
 	PowerRoot string
+	// PollOnly ignores the backend's input events and polls at Interval,
+	// as on a system without them (for comparisons, and as a way out
+	// should a server's idle alarm misbehave).
+	PollOnly bool
 
 	sensor sensor // tests inject a backend
 }
@@ -94,7 +98,7 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 	}
 	defer s.close()
 	var inputs <-chan struct{}
-	if n, ok := s.(inputNotifier); ok {
+	if n, ok := s.(inputNotifier); ok && !opts.PollOnly {
 		inputs = n.input()
 	}
 	log.Info("presence backend", "backend", s.name(), "input_events", inputs != nil)
