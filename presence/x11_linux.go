@@ -9,6 +9,7 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/screensaver"
+	"github.com/jezek/xgb/xinerama"
 	"github.com/jezek/xgb/xproto"
 )
 
@@ -31,6 +32,9 @@ type X11 struct {
 	conn *xgb.Conn
 	root xproto.Window
 	atom map[string]xproto.Atom
+	// xinerama is true when the server has the XINERAMA extension, which
+	// lists the monitors.
+	xinerama bool
 
 	sync   *xsync
 	alarm  uint32
@@ -56,12 +60,15 @@ func OpenX11(display string) (*X11, error) {
 	}
 	x := &X11{conn: c, root: xproto.Setup(c).DefaultScreen(c).Root, atom: map[string]xproto.Atom{},
 		events: make(chan struct{})}
-	for _, name := range []string{"_NET_ACTIVE_WINDOW", "_NET_WM_STATE", "_NET_WM_STATE_FULLSCREEN", "_NET_WM_NAME", "_NET_WM_PID", "UTF8_STRING"} {
-		r, err := xproto.InternAtom(c, true, uint16(len(name)), name).Reply()
+	// The atoms are created if no window manager has yet: one that
+	// starts later uses the same ones.
+	for _, name := range ewmhAtoms {
+		r, err := xproto.InternAtom(c, false, uint16(len(name)), name).Reply()
 		if err == nil {
 			x.atom[name] = r.Atom
 		}
 	}
+	x.xinerama = xinerama.Init(c) == nil
 	x.noSync = x.armIdleAlarm()
 	go x.readEvents()
 	return x, nil
@@ -127,50 +134,6 @@ func (x *X11) Idle() (time.Duration, error) {
 		return 0, fmt.Errorf("X11 screensaver query: %w", err)
 	}
 	return time.Duration(r.MsSinceUserInput) * time.Millisecond, nil
-}
-
-// Fullscreen returns the title and PID of the active window when it is
-// fullscreen ("" when not, or when no window manager says).
-func (x *X11) Fullscreen() (string, uint32, error) {
-	active, ok := x.atom["_NET_ACTIVE_WINDOW"]
-	if !ok || active == 0 {
-		return "", 0, nil
-	}
-	p, err := xproto.GetProperty(x.conn, false, x.root, active, xproto.AtomWindow, 0, 1).Reply()
-	if err != nil {
-		return "", 0, fmt.Errorf("X11 active window: %w", err)
-	}
-	if len(p.Value) < 4 {
-		return "", 0, nil
-	}
-	w := xproto.Window(xgb.Get32(p.Value))
-	if w == 0 {
-		return "", 0, nil
-	}
-	st, err := xproto.GetProperty(x.conn, false, w, x.atom["_NET_WM_STATE"], xproto.AtomAtom, 0, 32).Reply()
-	if err != nil {
-		return "", 0, nil // the window went away
-	}
-	full := false
-	for i := 0; i+4 <= len(st.Value); i += 4 {
-		if xproto.Atom(xgb.Get32(st.Value[i:])) == x.atom["_NET_WM_STATE_FULLSCREEN"] {
-			full = true
-		}
-	}
-	if !full {
-		return "", 0, nil
-	}
-	name := "a fullscreen window"
-	if n, err := xproto.GetProperty(x.conn, false, w, x.atom["_NET_WM_NAME"], x.atom["UTF8_STRING"], 0, 64).Reply(); err == nil && len(n.Value) > 0 {
-		name = string(n.Value)
-	} else if n, err := xproto.GetProperty(x.conn, false, w, xproto.AtomWmName, xproto.AtomString, 0, 64).Reply(); err == nil && len(n.Value) > 0 {
-		name = string(n.Value)
-	}
-	var pid uint32
-	if pp, err := xproto.GetProperty(x.conn, false, w, x.atom["_NET_WM_PID"], xproto.AtomCardinal, 0, 1).Reply(); err == nil && len(pp.Value) >= 4 {
-		pid = xgb.Get32(pp.Value)
-	}
-	return name, pid, nil
 }
 
 // Close removes the idle alarm and disconnects.
