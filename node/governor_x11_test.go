@@ -45,9 +45,10 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// startX11Governor runs a governor fed by the real X11 presence sensor;
-// pollOnly makes the sensor poll as it would without the idle alarm.
-func startX11Governor(t testing.TB, jobs jobControl, set Settings, pollOnly bool) (*Governor, *presence.X11) {
+// startX11Governor runs a governor fed by the real X11 presence sensor
+// through Watch with opts (PollOnly, Games), the display and the
+// governor's poll filled in.
+func startX11Governor(t testing.TB, jobs jobControl, set Settings, opts presence.Options) (*Governor, *presence.X11) {
 	t.Helper()
 	display := testenv.Display(t)
 	x, err := presence.OpenX11(display)
@@ -62,9 +63,8 @@ func startX11Governor(t testing.TB, jobs jobControl, set Settings, pollOnly bool
 	go func() { defer wg.Done(); g.Serve(ctx) }()
 	go func() {
 		defer wg.Done()
-		err := presence.Watch(ctx, presence.Options{Display: display, Interval: g.PollInterval, Wake: g.PollWake(),
-			Logger: quietLogger(), Games: presence.Games{Disabled: true}, PollOnly: pollOnly},
-			func(r presence.Report) { g.SetPresence(r) })
+		opts.Display, opts.Interval, opts.Wake, opts.Logger = display, g.PollInterval, g.PollWake(), quietLogger()
+		err := presence.Watch(ctx, opts, func(r presence.Report) { g.SetPresence(r) })
 		if err != nil {
 			t.Error(err)
 		}
@@ -101,7 +101,7 @@ var giveBackSettings = Settings{IdleBefore: time.Second, Grace: 1500 * time.Mill
 
 func newGiveBackRig(t testing.TB, name string, pollOnly bool) *giveBackRig {
 	jobs := &freezeClock{frozen: make(chan time.Time, 16)}
-	g, x := startX11Governor(t, jobs, giveBackSettings, pollOnly)
+	g, x := startX11Governor(t, jobs, giveBackSettings, presence.Options{PollOnly: pollOnly, Games: presence.Games{Disabled: true}})
 	if err := g.JobStarted(Job{ID: "job-x", GPUs: []string{"GPU-x"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -207,11 +207,12 @@ func BenchmarkGiveBack(b *testing.B) {
 }
 
 // BenchmarkSensorCPU reports the CPU time the X11 sensor, the Watch loop
-// and the governor use, as a percentage of one core, over
-// SPARE_BENCH_CPU_SECONDS (default 60) per case: the owner away with no
-// job and with a job running, each with the idle alarm (events) and with
-// polling (poll). It is the whole process's CPU time (getrusage), Go's
-// runtime included; nothing else runs in it meanwhile.
+// (with its heartbeat: fullscreen window, game scan of this machine's
+// processes, power) and the governor use, as a percentage of one core,
+// over SPARE_BENCH_CPU_SECONDS (default 60) per case: the owner away with
+// no job and with a job running, each with the idle alarm (events) and
+// with polling (poll). It is the whole process's CPU time (getrusage),
+// Go's runtime included; nothing else runs in it meanwhile.
 func BenchmarkSensorCPU(b *testing.B) {
 	secs := envInt("SPARE_BENCH_CPU_SECONDS", 60)
 	for _, running := range []bool{false, true} {
@@ -219,7 +220,8 @@ func BenchmarkSensorCPU(b *testing.B) {
 			name := map[bool]string{false: "idle", true: "job-running"}[running] + "/" + map[bool]string{false: "events", true: "poll"}[pollOnly]
 			b.Run(name, func(b *testing.B) {
 				jobs := &freezeClock{frozen: make(chan time.Time, 64)}
-				g, _ := startX11Governor(b, jobs, Settings{TelemetrySilence: time.Hour, AlwaysAvailable: true}, pollOnly)
+				g, _ := startX11Governor(b, jobs, Settings{TelemetrySilence: time.Hour, AlwaysAvailable: true},
+					presence.Options{PollOnly: pollOnly, OnPower: func(presence.Power) {}})
 				if running {
 					if err := g.JobStarted(Job{ID: "job-cpu", GPUs: []string{"GPU-x"}}); err != nil {
 						b.Fatal(err)

@@ -8,10 +8,12 @@ import (
 )
 
 // sensor is one system's way of reading presence. Backends live in the
-// per-OS files; newSensor picks what the system offers.
+// per-OS files; newSensor picks what the system offers. Watch calls idle
+// and session from different goroutines.
 type sensor interface {
 	// idle returns the time since the last input; ok is false when the
-	// backend cannot tell. It must be cheap: it runs every poll.
+	// backend cannot tell. It must be cheap: it runs on every input event
+	// or poll.
 	idle(ctx context.Context) (d time.Duration, ok bool, err error)
 	// session returns slower facts (lock, suspend, fullscreen window).
 	session(ctx context.Context) (sessionInfo, error)
@@ -75,9 +77,11 @@ const rearm = time.Second
 // returns ErrUnsupported (wrapped) when no backend works here.
 //
 // Where the backend reports returning input as an event (X11 with the
-// SYNC extension), Watch reads idle time only every heartbeat while the
-// owner is away and once a second while input continues; otherwise it
-// polls at opts.Interval.
+// SYNC extension), Watch reads idle time only then, once a second while
+// input continues, and every heartbeat; otherwise it polls at
+// opts.Interval. The heartbeat's slower readings (lock, fullscreen
+// window, games, power) run on a goroutine of their own, so a process
+// scan or a slow D-Bus answer never delays reporting input.
 func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 5 * time.Second
@@ -87,6 +91,9 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Games.list == nil {
+		opts.Games.list = newProcLister()
 	}
 	log := opts.Logger.With("component", "presence")
 	s := opts.sensor
@@ -103,31 +110,41 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 	}
 	log.Info("presence backend", "backend", s.name(), "input_events", inputs != nil)
 
+	ctx, cancel := context.WithCancel(ctx)
+	beats := make(chan slowReading, 1)
+	done := make(chan struct{})
+	go func() { defer close(done); readSlowly(ctx, s, opts, log, beats) }()
+	defer func() { cancel(); <-done }()
+
 	var (
-		sess      sessionInfo
-		game      string
-		gamePIDs  []uint32
-		lastBeat  time.Time
+		slow      slowReading
 		lastEmit  time.Time
 		lastInput time.Time
 		prevIdle  time.Duration
-		timer     = time.NewTimer(0)
+		timer     = time.NewTimer(opts.Interval())
 	)
+	if inputs != nil {
+		timer.Stop() // until input continues (or the heartbeat)
+	}
 	defer timer.Stop()
 	for {
-		event := false
+		event, beat := false, false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
 		case <-inputs:
 			event = true
-			timer.Stop()
+		case slow = <-beats:
+			beat = true
 		case <-opts.Wake:
-			timer.Stop()
 		}
-		now := time.Now()
+		timer.Stop()
+		before := time.Now()
 		d, ok, err := s.idle(ctx)
+		// The reading is dated when it arrived: the last input is then
+		// never placed earlier than it was, whatever the round trip.
+		now := time.Now()
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return nil
@@ -135,37 +152,14 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 			log.Warn("reading idle time", "err", err)
 			ok = false
 		}
-		beat := now.Sub(lastBeat) >= opts.Heartbeat
-		if beat {
-			lastBeat = now
-			if si, err := s.session(ctx); err != nil {
-				log.Warn("reading session state", "err", err)
-			} else {
-				sess = si
-			}
-			game, gamePIDs = opts.Games.find(ctx, log)
-			if game == "" && sess.fullscreen != "" {
-				game = sess.fullscreen
-				if sess.fullscreenPID != 0 {
-					gamePIDs = []uint32{sess.fullscreenPID}
-				}
-			}
-			if opts.OnPower != nil {
-				p, err := readPower(opts.PowerRoot)
-				if err != nil {
-					log.Warn("reading power", "err", err)
-				}
-				p.At = now
-				opts.OnPower(p)
-			}
-		}
 		input, quiet := false, false
 		if ok {
 			// Input happened when the last-input moment moved forward
-			// (allowing for millisecond rounding), or when the backend
-			// says so: its event means input after a quiet second.
+			// (allowing for millisecond rounding and the round trip), or
+			// when the backend says so: its event means input after a
+			// quiet second.
 			li := now.Add(-d)
-			input = event || li.After(lastInput.Add(5*time.Millisecond))
+			input = event || li.After(lastInput.Add(5*time.Millisecond+now.Sub(before)))
 			quiet = event || prevIdle >= rearm
 			if input {
 				lastInput = li
@@ -174,24 +168,67 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 		}
 		if beat || (input && (quiet || now.Sub(lastEmit) >= rearm)) {
 			lastEmit = now
-			emit(Report{At: now, Idle: d, IdleKnown: ok, Locked: sess.locked, Sleeping: sess.sleeping,
-				Game: game, GamePIDs: gamePIDs, Source: s.name()})
+			emit(Report{At: now, Idle: d, IdleKnown: ok, Locked: slow.sess.locked, Sleeping: slow.sess.sleeping,
+				Game: slow.game, GamePIDs: slow.gamePIDs, Source: s.name()})
 		}
-		timer.Reset(nextLook(inputs != nil, ok, d, opts, lastBeat.Add(opts.Heartbeat).Sub(time.Now())))
+		switch {
+		case inputs == nil || !ok:
+			timer.Reset(opts.Interval())
+		case d < rearm:
+			// Input continues: look again in a second. Input after a
+			// quiet second comes as an event.
+			timer.Reset(rearm)
+		}
 	}
 }
 
-// nextLook is how long Watch waits before reading idle time again. With
-// input events it reads once a second while input continues (the events
-// cover input after a quiet second) and otherwise only at the heartbeat;
-// without them it polls at opts.Interval.
-func nextLook(events, ok bool, idle time.Duration, opts Options, untilBeat time.Duration) time.Duration {
-	next := opts.Interval()
-	if events && ok {
-		next = untilBeat
-		if idle < rearm {
-			next = min(next, rearm)
+// slowReading is what the heartbeat reads.
+type slowReading struct {
+	sess     sessionInfo
+	game     string
+	gamePIDs []uint32
+}
+
+// readSlowly reads session state, games and power at once and then every
+// heartbeat until ctx ends, and hands each reading to out (replacing one
+// not yet taken).
+func readSlowly(ctx context.Context, s sensor, opts Options, log *slog.Logger, out chan slowReading) {
+	t := time.NewTicker(opts.Heartbeat)
+	defer t.Stop()
+	var r slowReading
+	for {
+		if si, err := s.session(ctx); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("reading session state", "err", err)
+		} else {
+			r.sess = si
+		}
+		r.game, r.gamePIDs = opts.Games.find(ctx, log)
+		if r.game == "" && r.sess.fullscreen != "" {
+			r.game, r.gamePIDs = r.sess.fullscreen, nil
+			if r.sess.fullscreenPID != 0 {
+				r.gamePIDs = []uint32{r.sess.fullscreenPID}
+			}
+		}
+		if opts.OnPower != nil {
+			p, err := readPower(opts.PowerRoot)
+			if err != nil {
+				log.Warn("reading power", "err", err)
+			}
+			p.At = time.Now()
+			opts.OnPower(p)
+		}
+		select {
+		case <-out: // a reading Watch has not taken yet: replace it
+		default:
+		}
+		out <- r
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
-	return max(min(next, untilBeat), 0)
 }
