@@ -110,17 +110,23 @@ func (s *linuxSensor) close() error {
 	if s.x11 != nil {
 		s.x11.Close()
 	}
+	if s.idleBus != nil {
+		s.idleBus.close()
+	}
 	for _, c := range s.conns {
 		c.Close()
 	}
 	return nil
 }
 
-// input reports returning input from the X server's idle alarm; nil
-// without X11 or without the alarm.
+// input reports returning input from the X server's idle alarm or
+// Mutter's idle monitor watches; nil without either.
 func (s *linuxSensor) input() <-chan struct{} {
-	if s.x11 == nil {
-		return nil
+	switch {
+	case s.x11 != nil:
+		return s.x11.Input()
+	case s.idleBus != nil:
+		return s.idleBus.input()
 	}
-	return s.x11.Input()
+	return nil
 }
