@@ -31,8 +31,9 @@ type sessionInfo struct {
 type Options struct {
 	// Display is the X display for the X11 backend. Empty: $DISPLAY.
 	Display string
-	// Interval returns how long to wait before the next idle poll; the
-	// governor's PollInterval fits. Nil: one second.
+	// Interval returns how long to wait before the next idle poll where
+	// the backend sends no input events; the governor's PollInterval
+	// fits. Nil: one second.
 	Interval func() time.Duration
 	// Wake, when set, makes the sensor look at once instead of finishing
 	// its current wait: the governor pokes it when a job starts, so the
