@@ -28,6 +28,9 @@ func newSensor(ctx context.Context, opts Options) (sensor, error) {
 		x, err := OpenX11(opts.Display)
 		if err == nil {
 			s.x11 = x
+			if why := x.InputUnsupported(); why != nil && opts.Logger != nil {
+				opts.Logger.Info("the X server sends no idle alarm; polling for input", "why", why)
+			}
 		} else {
 			errs = append(errs, err)
 		}

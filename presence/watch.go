@@ -73,9 +73,11 @@ type inputNotifier interface {
 const rearm = time.Second
 
 // Watch follows the system's presence backend until ctx ends and calls
-// emit with each report: at once when input returns after a quiet second,
-// at most once a second while input continues, and every heartbeat. It
-// returns ErrUnsupported (wrapped) when no backend works here.
+// emit with each report: at once when input comes a quiet second after
+// the last input reported, at most once a second while input continues
+// (input held back by that limit is sent when it ends, never dropped),
+// and every heartbeat. It returns ErrUnsupported (wrapped) when no
+// backend works here.
 //
 // Where the backend reports returning input as an event (X11 with the
 // SYNC extension), Watch reads idle time only then, once a second while
@@ -120,8 +122,9 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 	var (
 		slow      slowReading
 		lastEmit  time.Time
-		lastInput time.Time
-		prevIdle  time.Duration
+		lastInput time.Time // the latest input seen
+		reported  time.Time // the latest input the governor was told of
+		pending   bool      // input seen and not yet reported
 		timer     = time.NewTimer(opts.Interval())
 	)
 	if inputs != nil {
@@ -153,32 +156,45 @@ func Watch(ctx context.Context, opts Options, emit func(Report)) error {
 			log.Warn("reading idle time", "err", err)
 			ok = false
 		}
-		input, quiet := false, false
+		quiet := false
 		if ok {
 			// Input happened when the last-input moment moved forward
 			// (allowing for millisecond rounding and the round trip), or
 			// when the backend says so: its event means input after a
-			// quiet second.
+			// quiet second. It is urgent when the governor's latest news
+			// of input is a second older: the governor may have taken the
+			// owner for gone since (with IdleBefore that short).
 			li := now.Add(-d)
-			input = event || li.After(lastInput.Add(5*time.Millisecond+now.Sub(before)))
-			quiet = event || prevIdle >= rearm
-			if input {
-				lastInput = li
+			if event || li.After(lastInput.Add(5*time.Millisecond+now.Sub(before))) {
+				lastInput, pending = li, true
 			}
-			prevIdle = d
+			quiet = event || lastInput.Sub(reported) >= rearm
 		}
-		if beat || (input && (quiet || now.Sub(lastEmit) >= rearm)) {
-			lastEmit = now
+		if beat || (pending && (quiet || now.Sub(lastEmit) >= rearm)) {
+			lastEmit, pending = now, false
+			if ok {
+				reported = now.Add(-d)
+			}
 			emit(Report{At: now, Idle: d, IdleKnown: ok, Locked: slow.sess.locked, Sleeping: slow.sess.sleeping,
 				Game: slow.game, GamePIDs: slow.gamePIDs, Source: s.name()})
 		}
+		next := time.Duration(-1) // none: wait for an event or the heartbeat
 		switch {
 		case inputs == nil || !ok:
-			timer.Reset(opts.Interval())
+			next = opts.Interval()
 		case d < rearm:
 			// Input continues: look again in a second. Input after a
 			// quiet second comes as an event.
-			timer.Reset(rearm)
+			next = rearm
+		}
+		if pending {
+			// Held back by the once-a-second limit: send it when that ends.
+			if due := lastEmit.Add(rearm).Sub(now); next < 0 || due < next {
+				next = due
+			}
+		}
+		if next >= 0 {
+			timer.Reset(next)
 		}
 	}
 }

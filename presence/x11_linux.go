@@ -117,12 +117,7 @@ func (x *X11) readEvents() {
 // Input delivers a value when keyboard or mouse input arrives after at
 // least a quiet second. It is nil when the X server offers no idle alarm;
 // InputUnsupported says why.
-func (x *X11) Input() <-chan struct{} {
-	if x.input == nil {
-		return nil
-	}
-	return x.input
-}
+func (x *X11) Input() <-chan struct{} { return x.input }
 
 // InputUnsupported says why Input is nil (nil when it is not).
 func (x *X11) InputUnsupported() error { return x.noSync }
