@@ -189,7 +189,6 @@ func TestX11GiveBackRealJob(t *testing.T) {
 
 	trials := envInt("SPARE_LATENCY_TRIALS", 10)
 	var lat []time.Duration
-	missed := 0
 	for i := range trials {
 		waitFor(t, "the job to run unfrozen", 15*time.Second, func() bool {
 			f, err := rj.Job.Frozen(ctx)
@@ -197,34 +196,26 @@ func TestX11GiveBackRealJob(t *testing.T) {
 		})
 		before := count()
 		waitFor(t, "the counter to advance", 5*time.Second, func() bool { return count() > before })
-		// One nudge is retried once: under CI's load an xdotool event now
-		// and then never reaches the sensor (counted and logged; two misses
-		// in a row fail the test).
-		frozenAfter := func(try int) (time.Duration, bool) {
-			start := time.Now()
-			if out, err := exec.Command(xdotool, "mousemove_relative", "--", nudge(i+try), "3").CombinedOutput(); err != nil {
-				t.Fatalf("xdotool: %v: %s", err, out)
-			}
-			for time.Since(start) < 3*time.Second {
-				f, err := rj.Job.Frozen(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if f {
-					return time.Since(start), true
-				}
-				time.Sleep(time.Millisecond) // polling the task state; the measurement's resolution
-			}
-			return 0, false
+		// Every nudge must freeze the job: a report the sensor held back
+		// or dropped is a bug (see presence.TestWatchNeverDropsInput).
+		start := time.Now()
+		if out, err := exec.Command(xdotool, "mousemove_relative", "--", nudge(i), "3").CombinedOutput(); err != nil {
+			t.Fatalf("xdotool: %v: %s", err, out)
 		}
-		l, ok := frozenAfter(0)
-		if !ok {
-			missed++
-			st := d.gov.Status()
-			t.Logf("trial %d: no freeze within 3 s of the first nudge (governor %s: %s); nudging again", i, st.State, st.State.Sentence(time.Now()))
-			if l, ok = frozenAfter(1); !ok {
+		var l time.Duration
+		for l == 0 {
+			f, err := rj.Job.Frozen(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case f:
+				l = time.Since(start)
+			case time.Since(start) > 5*time.Second:
 				st := d.gov.Status()
-				t.Fatalf("trial %d: the job was not frozen after two nudges; governor %s: %s", i, st.State, st.State.Sentence(time.Now()))
+				t.Fatalf("trial %d: the job was not frozen within 5 s of the nudge; governor %s: %s", i, st.State, st.State.Sentence(time.Now()))
+			default:
+				time.Sleep(time.Millisecond) // polling the task state; the measurement's resolution
 			}
 		}
 		lat = append(lat, l)
@@ -237,8 +228,8 @@ func TestX11GiveBackRealJob(t *testing.T) {
 	waitFor(t, "the counter to advance after the resume", 5*time.Second, func() bool { return count() > before })
 	slices.Sort(lat)
 	med, p99 := lat[len(lat)/2], lat[(len(lat)*99+99)/100-1]
-	t.Logf("give-back with a real sandbox job over %d trials (xdotool input → task frozen; %d first nudges missed): median %v, p99 %v, max %v",
-		len(lat), missed, med.Round(time.Millisecond/10), p99.Round(time.Millisecond/10), lat[len(lat)-1].Round(time.Millisecond/10))
+	t.Logf("give-back with a real sandbox job over %d trials (xdotool input → task frozen): median %v, p99 %v, max %v",
+		len(lat), med.Round(time.Millisecond/10), p99.Round(time.Millisecond/10), lat[len(lat)-1].Round(time.Millisecond/10))
 	if p99 > 2*time.Second { // a sanity bound, not the 150 ms goal
 		t.Errorf("p99 %v: returning input does not freeze the job", p99)
 	}

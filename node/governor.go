@@ -44,7 +44,9 @@ type Notice struct {
 	Resumed bool      `json:"resumed,omitempty"`
 }
 
-// Poll intervals the presence sensor should use (see Governor.PollInterval).
+// Poll intervals a presence sensor without input events should use (see
+// Governor.PollInterval). The X11 sensor with the SYNC idle alarm learns
+// of returning input from an event and does not poll.
 const (
 	// FastPoll is used while a job runs: returning input must freeze it
 	// within 150 ms.

@@ -29,14 +29,18 @@ const (
 
 // idleDBus reads input idle time from GNOME's Mutter (milliseconds) or,
 // failing that, the freedesktop ScreenSaver service (KDE; seconds).
+// With Mutter, returning input arrives as a watch (see mutterWatch).
 type idleDBus struct {
 	conn   *dbus.Conn
 	mutter bool
+	watch  *mutterWatch // nil: poll
 }
 
 func openIdleDBus(ctx context.Context, conn *dbus.Conn) (*idleDBus, error) {
 	d := &idleDBus{conn: conn, mutter: true}
-	if _, _, err := d.idle(ctx); err == nil {
+	if idle, _, err := d.idle(ctx); err == nil {
+		// Without the watches (an older Mutter), idle time is polled.
+		d.watch, _ = watchMutter(ctx, conn, uint64(idle.Milliseconds()))
 		return d, nil
 	}
 	d.mutter = false
@@ -63,6 +67,20 @@ func (d *idleDBus) idle(ctx context.Context) (time.Duration, bool, error) {
 		return 0, false, fmt.Errorf("screensaver GetSessionIdleTime: %w", err)
 	}
 	return time.Duration(s) * time.Second, true, nil
+}
+
+// input delivers input after a quiet second; nil without Mutter's watches.
+func (d *idleDBus) input() <-chan struct{} {
+	if d.watch == nil {
+		return nil
+	}
+	return d.watch.input
+}
+
+func (d *idleDBus) close() {
+	if d.watch != nil {
+		d.watch.close()
+	}
 }
 
 func (d *idleDBus) name() string {

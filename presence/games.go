@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-
-	"github.com/shirou/gopsutil/v4/process"
 )
 
 // Games says which running programs count as the owner playing.
@@ -20,7 +18,9 @@ type Games struct {
 	// Disabled turns process scanning off (fullscreen windows still count).
 	Disabled bool
 
-	list func(ctx context.Context) ([]proc, error) // tests
+	// list lists the processes; nil: a fresh newProcLister. Watch keeps
+	// one lister for its whole run (tests set their own).
+	list func(ctx context.Context) ([]proc, error)
 }
 
 type proc struct {
@@ -37,11 +37,13 @@ func (g Games) find(ctx context.Context, log *slog.Logger) (string, []uint32) {
 	}
 	list := g.list
 	if list == nil {
-		list = listProcs
+		list = newProcLister()
 	}
 	procs, err := list(ctx)
 	if err != nil {
-		log.Warn("listing processes", "err", err)
+		if ctx.Err() == nil {
+			log.Warn("listing processes", "err", err)
+		}
 		return "", nil
 	}
 	want := map[string]bool{}
@@ -94,26 +96,9 @@ func steamTitle(p proc) string {
 	return p.name
 }
 
-// listProcs lists processes with gopsutil. Processes that vanish or deny
-// access are skipped.
-func listProcs(ctx context.Context) ([]proc, error) {
-	ps, err := process.ProcessesWithContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]proc, 0, len(ps))
-	for _, p := range ps {
-		name, err := p.NameWithContext(ctx)
-		if err != nil {
-			continue
-		}
-		exe, _ := p.ExeWithContext(ctx)
-		pr := proc{pid: uint32(p.Pid), name: name, exe: exe}
-		if !inSteamApps(exe) && strings.Contains(strings.ToLower(name), "wine") || strings.HasSuffix(strings.ToLower(name), ".exe") {
-			// Proton games run under wine: the game's path is in the arguments.
-			pr.args, _ = p.CmdlineWithContext(ctx)
-		}
-		out = append(out, pr)
-	}
-	return out, nil
+// wantsArgs says whether a process's command line must be read: Proton
+// games run under wine, and the game's path is in the arguments.
+func wantsArgs(name, exe string) bool {
+	n := strings.ToLower(name)
+	return !inSteamApps(exe) && strings.Contains(n, "wine") || strings.HasSuffix(n, ".exe")
 }

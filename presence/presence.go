@@ -5,7 +5,9 @@
 // Each operating system has its own backend in a build-tagged file
 // (presence_linux.go, presence_windows.go, presence_darwin.go, with
 // presence_other.go as the fallback) behind the unexported sensor
-// interface; Watch polls whichever the system offers and reports changes.
+// interface; Watch follows whichever the system offers and reports
+// changes: returning input as an event where the system sends one (X11's
+// SYNC idle alarm, Mutter's idle monitor watches), by polling elsewhere.
 // Nothing here knows about jobs: the governor in package node decides.
 package presence
 

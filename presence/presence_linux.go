@@ -28,6 +28,9 @@ func newSensor(ctx context.Context, opts Options) (sensor, error) {
 		x, err := OpenX11(opts.Display)
 		if err == nil {
 			s.x11 = x
+			if why := x.InputUnsupported(); why != nil && opts.Logger != nil {
+				opts.Logger.Info("the X server sends no idle alarm; polling for input", "why", why)
+			}
 		} else {
 			errs = append(errs, err)
 		}
@@ -110,8 +113,23 @@ func (s *linuxSensor) close() error {
 	if s.x11 != nil {
 		s.x11.Close()
 	}
+	if s.idleBus != nil {
+		s.idleBus.close()
+	}
 	for _, c := range s.conns {
 		c.Close()
+	}
+	return nil
+}
+
+// input reports returning input from the X server's idle alarm or
+// Mutter's idle monitor watches; nil without either.
+func (s *linuxSensor) input() <-chan struct{} {
+	switch {
+	case s.x11 != nil:
+		return s.x11.Input()
+	case s.idleBus != nil:
+		return s.idleBus.input()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/screensaver"
+	"github.com/jezek/xgb/xinerama"
 	"github.com/jezek/xgb/xproto"
 )
 
@@ -19,16 +21,32 @@ func init() {
 // X11 reads input idle time through the MIT-SCREEN-SAVER extension and
 // the fullscreen window through EWMH properties, with a pure-Go client.
 //
-// Returning input is found by polling idle time (one round trip, a few
-// microseconds of server time): xgb has no XInput2 binding and cannot
-// read the long GenericEvents that XI2 raw events arrive in, so polling
-// at Governor.PollInterval (50 ms while a job runs) is what meets the
-// 150 ms give-back goal. Measured figures: see TestX11ReturningInputLatency.
+// Returning input arrives as an event: an alarm on the SYNC extension's
+// IDLETIME counter (see xsync_linux.go) fires the moment input follows a
+// quiet second, so nothing polls while the owner is away. Where the server
+// lacks SYNC or IDLETIME, Input returns nil and Watch polls Idle at
+// Governor.PollInterval instead (50 ms while a job runs, to meet the
+// 150 ms give-back goal). xgb has no XInput2 binding and cannot read the
+// long GenericEvents that XI2 raw events arrive in.
 type X11 struct {
 	conn *xgb.Conn
 	root xproto.Window
 	atom map[string]xproto.Atom
+	// xinerama is true when the server has the XINERAMA extension, which
+	// lists the monitors.
+	xinerama bool
+
+	sync   *xsync
+	alarm  uint32
+	input  chan struct{} // nil without an idle alarm
+	events chan struct{} // closed when the event reader ends
+	noSync error         // why there is no idle alarm
 }
+
+// inputQuiet is the quiet before input that fires the idle alarm: input
+// after at least this long without any is reported as an event; input
+// that continues is read by the once-a-second poll (see Watch).
+const inputQuiet = rearm
 
 // OpenX11 connects to display ("" means $DISPLAY).
 func OpenX11(display string) (*X11, error) {
@@ -40,15 +58,69 @@ func OpenX11(display string) (*X11, error) {
 		c.Close()
 		return nil, fmt.Errorf("%w: X server lacks MIT-SCREEN-SAVER: %v", ErrUnsupported, err)
 	}
-	x := &X11{conn: c, root: xproto.Setup(c).DefaultScreen(c).Root, atom: map[string]xproto.Atom{}}
-	for _, name := range []string{"_NET_ACTIVE_WINDOW", "_NET_WM_STATE", "_NET_WM_STATE_FULLSCREEN", "_NET_WM_NAME", "_NET_WM_PID", "UTF8_STRING"} {
-		r, err := xproto.InternAtom(c, true, uint16(len(name)), name).Reply()
+	x := &X11{conn: c, root: xproto.Setup(c).DefaultScreen(c).Root, atom: map[string]xproto.Atom{},
+		events: make(chan struct{})}
+	// The atoms are created if no window manager has yet: one that
+	// starts later uses the same ones.
+	for _, name := range ewmhAtoms {
+		r, err := xproto.InternAtom(c, false, uint16(len(name)), name).Reply()
 		if err == nil {
 			x.atom[name] = r.Atom
 		}
 	}
+	x.xinerama = xinerama.Init(c) == nil
+	x.noSync = x.armIdleAlarm()
+	go x.readEvents()
 	return x, nil
 }
+
+// armIdleAlarm sets the SYNC alarm that reports returning input.
+func (x *X11) armIdleAlarm() error {
+	s, err := initSync(x.conn)
+	if err != nil {
+		return err
+	}
+	counter, err := s.counter("IDLETIME")
+	if err != nil {
+		return err
+	}
+	if counter == 0 {
+		return errors.New("the X server's SYNC extension has no IDLETIME counter")
+	}
+	alarm, err := s.createAlarm(counter, inputQuiet.Milliseconds())
+	if err != nil {
+		return err
+	}
+	x.sync, x.alarm, x.input = s, alarm, make(chan struct{}, 1)
+	return nil
+}
+
+// readEvents drains the connection's events until it closes, turning the
+// idle alarm's into a value on x.input. (Every client must read its
+// events: xgb's queue would fill and stall replies.)
+func (x *X11) readEvents() {
+	defer close(x.events)
+	for {
+		ev, xerr := x.conn.WaitForEvent()
+		if ev == nil && xerr == nil {
+			return // connection closed
+		}
+		if a, ok := ev.(syncAlarmEvent); ok && a.Alarm == x.alarm && x.input != nil {
+			select {
+			case x.input <- struct{}{}:
+			default: // one pending wake-up is enough
+			}
+		}
+	}
+}
+
+// Input delivers a value when keyboard or mouse input arrives after at
+// least a quiet second. It is nil when the X server offers no idle alarm;
+// InputUnsupported says why.
+func (x *X11) Input() <-chan struct{} { return x.input }
+
+// InputUnsupported says why Input is nil (nil when it is not).
+func (x *X11) InputUnsupported() error { return x.noSync }
 
 // Idle returns the time since the last keyboard or mouse input.
 func (x *X11) Idle() (time.Duration, error) {
@@ -59,52 +131,12 @@ func (x *X11) Idle() (time.Duration, error) {
 	return time.Duration(r.MsSinceUserInput) * time.Millisecond, nil
 }
 
-// Fullscreen returns the title and PID of the active window when it is
-// fullscreen ("" when not, or when no window manager says).
-func (x *X11) Fullscreen() (string, uint32, error) {
-	active, ok := x.atom["_NET_ACTIVE_WINDOW"]
-	if !ok || active == 0 {
-		return "", 0, nil
-	}
-	p, err := xproto.GetProperty(x.conn, false, x.root, active, xproto.AtomWindow, 0, 1).Reply()
-	if err != nil {
-		return "", 0, fmt.Errorf("X11 active window: %w", err)
-	}
-	if len(p.Value) < 4 {
-		return "", 0, nil
-	}
-	w := xproto.Window(xgb.Get32(p.Value))
-	if w == 0 {
-		return "", 0, nil
-	}
-	st, err := xproto.GetProperty(x.conn, false, w, x.atom["_NET_WM_STATE"], xproto.AtomAtom, 0, 32).Reply()
-	if err != nil {
-		return "", 0, nil // the window went away
-	}
-	full := false
-	for i := 0; i+4 <= len(st.Value); i += 4 {
-		if xproto.Atom(xgb.Get32(st.Value[i:])) == x.atom["_NET_WM_STATE_FULLSCREEN"] {
-			full = true
-		}
-	}
-	if !full {
-		return "", 0, nil
-	}
-	name := "a fullscreen window"
-	if n, err := xproto.GetProperty(x.conn, false, w, x.atom["_NET_WM_NAME"], x.atom["UTF8_STRING"], 0, 64).Reply(); err == nil && len(n.Value) > 0 {
-		name = string(n.Value)
-	} else if n, err := xproto.GetProperty(x.conn, false, w, xproto.AtomWmName, xproto.AtomString, 0, 64).Reply(); err == nil && len(n.Value) > 0 {
-		name = string(n.Value)
-	}
-	var pid uint32
-	if pp, err := xproto.GetProperty(x.conn, false, w, x.atom["_NET_WM_PID"], xproto.AtomCardinal, 0, 1).Reply(); err == nil && len(pp.Value) >= 4 {
-		pid = xgb.Get32(pp.Value)
-	}
-	return name, pid, nil
-}
-
-// Close disconnects.
+// Close removes the idle alarm and disconnects.
 func (x *X11) Close() error {
+	if x.sync != nil {
+		_ = x.sync.destroyAlarm(x.alarm) // the server frees it with the connection anyway
+	}
 	x.conn.Close()
+	<-x.events
 	return nil
 }

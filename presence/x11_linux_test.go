@@ -56,3 +56,81 @@ func TestX11IdleAndInput(t *testing.T) {
 		t.Fatalf("Fullscreen without a window manager = %q, %v", name, err)
 	}
 }
+
+// TestX11InputAlarm checks the SYNC IDLETIME alarm under Xvfb: it exists,
+// fires when xdotool input follows a quiet second, stays armed for the
+// next input, and stays silent while input continues.
+func TestX11InputAlarm(t *testing.T) {
+	display := testenv.Display(t)
+	xdotool := testenv.NeedCommand(t, "xdotool", "xdotool")
+	x, err := OpenX11(display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	in := x.Input()
+	if in == nil {
+		t.Fatalf("no idle alarm under Xvfb: %v", x.InputUnsupported())
+	}
+	for i, dx := range []string{"7", "-7", "7"} {
+		waitIdle(t, x, inputQuiet+100*time.Millisecond)
+		drain(in)
+		start := time.Now()
+		if out, err := exec.Command(xdotool, "mousemove_relative", "--", dx, "2").CombinedOutput(); err != nil {
+			t.Fatalf("xdotool: %v: %s", err, out)
+		}
+		select {
+		case <-in:
+			t.Logf("input %d: alarm %v after xdotool started", i, time.Since(start).Round(time.Millisecond/10))
+		case <-time.After(3 * time.Second):
+			d, _ := x.Idle()
+			t.Fatalf("input %d: no alarm within 3 s (idle now %v)", i, d)
+		}
+		if d, err := x.Idle(); err != nil || d >= inputQuiet {
+			t.Fatalf("idle after the alarm = %v, %v; want it reset", d, err)
+		}
+	}
+	// Input that continues within the quiet second is not an event: the
+	// second nudge follows the first at once.
+	drain(in)
+	for _, dx := range []string{"-7", "7"} {
+		if out, err := exec.Command(xdotool, "mousemove_relative", "--", dx, "2").CombinedOutput(); err != nil {
+			t.Fatalf("xdotool: %v: %s", err, out)
+		}
+	}
+	if d, err := x.Idle(); err != nil || d >= inputQuiet/2 {
+		t.Fatalf("the nudges came %v apart; the check needs them within %v", d, inputQuiet/2)
+	}
+	// The first nudge followed at most a moment of quiet, so neither fires.
+	waitIdle(t, x, inputQuiet/2)
+	select {
+	case <-in:
+		t.Fatal("the alarm fired for input that continued within the quiet second")
+	default:
+	}
+}
+
+func waitIdle(t *testing.T, x *X11, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		idle, err := x.Idle()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if idle >= d {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("idle stuck at %v, want %v", idle, d)
+		}
+		time.Sleep(20 * time.Millisecond) // poll interval, not synchronisation
+	}
+}
+
+func drain(c <-chan struct{}) {
+	select {
+	case <-c:
+	default:
+	}
+}

@@ -18,3 +18,9 @@ run "market: submit round trip on loopback vs spare run (goal <= 1.5x ctr run)" 
 # 200 providers in one process is beyond this 2-core machine (see the p2p
 # package doc); SPARE_BENCH_PROVIDERS sets the count.
 SPARE_BENCH_PROVIDERS=${SPARE_BENCH_PROVIDERS:-60} run "p2p: discovery and ad traffic with ${SPARE_BENCH_PROVIDERS:-60} providers" -bench Discovery200 -benchtime 3x -timeout 20m ./p2p
+echo; echo "## presence: give-back (xdotool input -> Freeze), X11 idle alarm vs 50 ms poll, same nudges (goal p99 <= 150 ms)"
+go test -count=1 -run '^$' -bench GiveBack -benchtime 1x ./node 2>&1 | grep -E '^(Benchmark|ok|FAIL|---)|: [0-9]+ trials'
+echo; echo "## presence: give-back with a real sandbox job (xdotool input -> task frozen)"
+SPARE_LATENCY_TRIALS=50 go test -count=1 -run TestX11GiveBackRealJob -v ./node 2>&1 | grep -E 'give-back|^(ok|FAIL|---)'
+echo; echo "## presence: CPU of sensor + governor, ${SPARE_BENCH_CPU_SECONDS:-60} s per case (goal <= 0.2 % of a core)"
+go test -count=1 -run '^$' -bench SensorCPU -benchtime 1x -timeout 20m ./node 2>&1 | grep -E '^(ok|FAIL|---)|of one core'

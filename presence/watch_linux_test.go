@@ -1,0 +1,80 @@
+package presence
+
+import (
+	"context"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sparegpu/spare/internal/testenv"
+)
+
+// countingSensor counts idle reads of the sensor it wraps.
+type countingSensor struct {
+	*linuxSensor
+	reads atomic.Int64
+}
+
+func (c *countingSensor) idle(ctx context.Context) (time.Duration, bool, error) {
+	c.reads.Add(1)
+	return c.linuxSensor.idle(ctx)
+}
+
+// TestWatchX11InputEvents runs Watch on the real X11 sensor under Xvfb
+// with a 50 ms poll asked for (as while a job runs): with the idle alarm
+// it reads idle time only when input arrives, and reports that input at
+// once.
+func TestWatchX11InputEvents(t *testing.T) {
+	display := testenv.Display(t)
+	xdotool := testenv.NeedCommand(t, "xdotool", "xdotool")
+	x, err := OpenX11(display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Input() == nil {
+		x.Close()
+		t.Fatalf("no idle alarm under Xvfb: %v", x.InputUnsupported())
+	}
+	s := &countingSensor{linuxSensor: &linuxSensor{x11: x}}
+	ctx, cancel := context.WithCancel(context.Background())
+	reports := make(chan Report, 16)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := Watch(ctx, Options{sensor: s, Heartbeat: time.Hour, Games: Games{Disabled: true},
+			Interval: func() time.Duration { return 50 * time.Millisecond }},
+			func(r Report) { reports <- r })
+		if err != nil {
+			t.Error(err)
+		}
+	}()
+	defer func() { cancel(); wg.Wait() }()
+
+	<-reports // the first heartbeat
+	waitIdle(t, x, inputQuiet+100*time.Millisecond)
+	// Once the owner is away, nothing is read until input arrives.
+	before := s.reads.Load()
+	time.Sleep(time.Second) // the observed quiet period itself
+	if n := s.reads.Load() - before; n != 0 {
+		t.Fatalf("%d idle reads in a quiet second; want none (events, not polls)", n)
+	}
+	for i, dx := range []string{"5", "-5"} {
+		waitIdle(t, x, inputQuiet+100*time.Millisecond)
+		start := time.Now()
+		if out, err := exec.Command(xdotool, "mousemove_relative", "--", dx, "1").CombinedOutput(); err != nil {
+			t.Fatalf("xdotool: %v: %s", err, out)
+		}
+		select {
+		case r := <-reports:
+			if !r.IdleKnown || r.Idle >= inputQuiet {
+				t.Fatalf("report after input: idle %v (known %v); want under %v", r.Idle, r.IdleKnown, inputQuiet)
+			}
+			t.Logf("input %d reported %v after xdotool started", i, time.Since(start).Round(time.Millisecond/10))
+		case <-time.After(3 * time.Second):
+			t.Fatalf("input %d: no report within 3 s", i)
+		}
+	}
+}
