@@ -99,6 +99,9 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	if err := spec.Validate(); err != nil {
 		return SubmitResult{}, err
 	}
+	if err := r.CheckBlobs(spec); err != nil {
+		return SubmitResult{}, err
+	}
 	if r.Log == nil {
 		r.Log = slog.Default()
 	}
@@ -233,6 +236,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 	}
 	var settle <-chan time.Time
 	for {
+		delete(ads, r.Host.ID().String()) // a daemon that also provides hears its own ad
 		ranked := Rank(spec, offersOf(ads), r.Trust.Trust, time.Now())
 		if len(ranked) >= k && settle == nil {
 			settle = time.After(settleDiscover)

@@ -34,9 +34,14 @@ func startDaemon(t testing.TB, args ...string) *exec.Cmd {
 // network starts `spare bootstrap` and n `spare node` providers on
 // loopback and returns the bootstrap address.
 func network(t testing.TB, n int) string {
+	boot, _ := networkDirs(t, n)
+	return boot
+}
+
+// networkDirs is network that also returns the providers' data dirs.
+func networkDirs(t testing.TB, n int) (string, []string) {
 	t.Helper()
 	testenv.NeedRoot(t)
-	sock := testenv.ContainerdSocket(t)
 	boot := startDaemon(t, "--data", t.TempDir(), "bootstrap", "--listen", "/ip4/127.0.0.1/tcp/0")
 	out, err := boot.StdoutPipe()
 	if err != nil {
@@ -51,35 +56,43 @@ func network(t testing.TB, n int) string {
 		t.Fatalf("bootstrap printed %q: %v", line, err)
 	}
 	addr := strings.TrimSpace(line)
+	var dirs []string
 	for range n {
-		data := t.TempDir()
-		node := startDaemon(t, "--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
-			"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", addr, "--interval", "1s", "--price", "0.0001")
-		if err := node.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = node.Process.Signal(syscall.SIGTERM); _ = node.Wait() })
-		c := localapi.NewClient(data)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := waitForDaemon(ctx, c); err != nil {
-			cancel()
-			t.Fatalf("node did not start: %v", err)
-		}
-		for {
-			s, err := c.Status(ctx)
-			if err == nil && s.State == "Available" && s.PeerID != "" {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				cancel()
-				t.Fatalf("node not available: %+v %v", s, err)
-			case <-time.After(100 * time.Millisecond): // poll interval
-			}
-		}
-		cancel()
+		dirs = append(dirs, startNode(t, addr))
 	}
-	return addr
+	return addr, dirs
+}
+
+// startNode starts `spare node` on a fresh data dir that joins the
+// network through boot, waits until it is Available and returns the dir.
+func startNode(t testing.TB, boot string, extra ...string) string {
+	t.Helper()
+	sock := testenv.ContainerdSocket(t)
+	data := t.TempDir()
+	args := []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+		"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", boot, "--interval", "1s", "--price", "0.0001"}
+	node := startDaemon(t, append(args, extra...)...)
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = node.Process.Signal(syscall.SIGTERM); _ = node.Wait() })
+	c := localapi.NewClient(data)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := waitForDaemon(ctx, c); err != nil {
+		t.Fatalf("node did not start: %v", err)
+	}
+	for {
+		s, err := c.Status(ctx)
+		if err == nil && s.State == "Available" && s.PeerID != "" {
+			return data
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node not available: %+v %v", s, err)
+		case <-time.After(100 * time.Millisecond): // poll interval
+		}
+	}
 }
 
 // TestSubmitRenderAcrossProcesses: a bootstrap node, two providers and
