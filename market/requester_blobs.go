@@ -1,8 +1,10 @@
 package market
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/sparegpu/spare/p2p"
@@ -36,4 +38,33 @@ func (r *Requester) CheckBlobs(spec *JobSpec) error {
 		check(fmt.Sprintf("inputs[%d].digest", i), in.Digest, in.Size)
 	}
 	return errors.Join(errs...)
+}
+
+// PutFile stores a file in the blob store and returns its digest and
+// size. A file the store already holds is only hashed, not copied again
+// (the same image submitted job after job).
+func PutFile(store p2p.FileStore, path string) (Digest, ByteSize, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(f, p2p.DefaultMaxBlobSize+1))
+	if err != nil {
+		return "", 0, err
+	}
+	var d p2p.Digest
+	copy(d[:], h.Sum(nil))
+	if fi, err := os.Stat(store.Path(d)); err == nil && fi.Mode().IsRegular() && fi.Size() == n {
+		return DigestOf(d), ByteSize(n), nil
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", 0, err
+	}
+	d, n, err = store.Put(f, 0)
+	if err != nil {
+		return "", 0, err
+	}
+	return DigestOf(d), ByteSize(n), nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,22 +136,46 @@ func TestSubmitNoProvider(t *testing.T) {
 	}
 }
 
-// BenchmarkSubmitRoundTrip times `spare submit` of a trivial job through
-// one provider on loopback (compare with BenchmarkRunVsCtr).
+// BenchmarkSubmitRoundTrip times the round trip of a trivial job on
+// loopback (bootstrap node, one provider) four ways, interleaved: `spare
+// submit` through the requester's daemon, `spare submit --no-daemon` (a
+// fresh process unlocks the wallet and joins the network), `spare run`
+// and `ctr run --rm` of the same image. Ratios are against `ctr run`.
 func BenchmarkSubmitRoundTrip(b *testing.B) {
 	boot := network(b, 1)
 	sock := testenv.ContainerdSocket(b)
-	data := b.TempDir()
+	ctr := testenv.NeedCommand(b, "ctr", "containerd")
 	img := testenv.Workload(b, "probe")
-	args := []string{"--data", data, "--containerd", sock, "submit", "--bootstrap", boot, "--no-mdns", "--image", img, "--", "exit", "0"}
-	timeCmd(b, spareBin, args...) // warm: the provider imports the image once
-	var ts []time.Duration
+	// The requester's daemon offers work at a price this job does not
+	// pay, so neither requester picks it.
+	viaDaemon := startNode(b, boot, "--price", "1")
+	inProcess, runData := b.TempDir(), b.TempDir()
+	const ns = "spare-bench-submit"
+	daemonArgs := []string{"--data", viaDaemon, "submit", "--image", img, "--", "exit", "0"}
+	inProcArgs := []string{"--data", inProcess, "--containerd", sock, "submit", "--no-daemon", "--bootstrap", boot,
+		"--no-mdns", "--image", img, "--", "exit", "0"}
+	runArgs := []string{"--data", runData, "--containerd", sock, "run", "--image", "spare.local/probe:1", "--", "exit", "0"}
+	timeCmd(b, spareBin, "--data", runData, "--containerd", sock, "image", "import", img)
+	timeCmd(b, ctr, "-a", sock, "-n", ns, "images", "import", img)
+	timeCmd(b, spareBin, daemonArgs...) // warm: the provider fetches and imports the image once
+	timeCmd(b, spareBin, inProcArgs...)
+	var daemonT, inProcT, runT, ctrT []time.Duration
 	b.ResetTimer()
-	for range b.N {
-		ts = append(ts, timeCmd(b, spareBin, args...))
+	for i := range b.N {
+		daemonT = append(daemonT, timeCmd(b, spareBin, daemonArgs...))
+		inProcT = append(inProcT, timeCmd(b, spareBin, inProcArgs...))
+		runT = append(runT, timeCmd(b, spareBin, runArgs...))
+		ctrT = append(ctrT, timeCmd(b, ctr, "-a", sock, "-n", ns, "run", "--rm", "spare.local/probe:1", fmt.Sprintf("bench-%d", i), "/probe", "exit", "0"))
 	}
 	b.StopTimer()
-	b.ReportMetric(ms(median(ts)), "submit-ms")
+	dm, pm, rm, cm := median(daemonT), median(inProcT), median(runT), median(ctrT)
+	b.ReportMetric(ms(dm), "submit-daemon-ms")
+	b.ReportMetric(ms(pm), "submit-inproc-ms")
+	b.ReportMetric(ms(rm), "spare-run-ms")
+	b.ReportMetric(ms(cm), "ctr-run-ms")
+	b.ReportMetric(float64(dm)/float64(cm), "daemon/ctr")
+	b.ReportMetric(float64(dm)/float64(rm), "daemon/run")
+	b.ReportMetric(float64(pm)/float64(cm), "inproc/ctr")
 }
 
 // waitForDaemon polls the socket until the daemon answers.
