@@ -140,7 +140,8 @@ func TestSubmitNoProvider(t *testing.T) {
 // loopback (bootstrap node, one provider) four ways, interleaved: `spare
 // submit` through the requester's daemon, `spare submit --no-daemon` (a
 // fresh process unlocks the wallet and joins the network), `spare run`
-// and `ctr run --rm` of the same image. Ratios are against `ctr run`.
+// and `ctr run --rm` of the same image, in a rotating order. Ratios are
+// against `ctr run`.
 func BenchmarkSubmitRoundTrip(b *testing.B) {
 	boot := network(b, 1)
 	sock := testenv.ContainerdSocket(b)
@@ -162,10 +163,17 @@ func BenchmarkSubmitRoundTrip(b *testing.B) {
 	var daemonT, inProcT, runT, ctrT []time.Duration
 	b.ResetTimer()
 	for i := range b.N {
-		daemonT = append(daemonT, timeCmd(b, spareBin, daemonArgs...))
-		inProcT = append(inProcT, timeCmd(b, spareBin, inProcArgs...))
-		runT = append(runT, timeCmd(b, spareBin, runArgs...))
-		ctrT = append(ctrT, timeCmd(b, ctr, "-a", sock, "-n", ns, "run", "--rm", "spare.local/probe:1", fmt.Sprintf("bench-%d", i), "/probe", "exit", "0"))
+		ways := []func(){
+			func() { daemonT = append(daemonT, timeCmd(b, spareBin, daemonArgs...)) },
+			func() { inProcT = append(inProcT, timeCmd(b, spareBin, inProcArgs...)) },
+			func() { runT = append(runT, timeCmd(b, spareBin, runArgs...)) },
+			func() {
+				ctrT = append(ctrT, timeCmd(b, ctr, "-a", sock, "-n", ns, "run", "--rm", "spare.local/probe:1", fmt.Sprintf("bench-%d", i), "/probe", "exit", "0"))
+			},
+		}
+		for k := range ways { // each way follows each other in turn
+			ways[(i+k)%len(ways)]()
+		}
 	}
 	b.StopTimer()
 	dm, pm, rm, cm := median(daemonT), median(inProcT), median(runT), median(ctrT)
