@@ -235,7 +235,6 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 	}
 	var settle <-chan time.Time
 	for first := true; ; first = false {
-		delete(ads, r.Host.ID().String()) // a daemon that also provides hears its own ad
 		ranked := Rank(spec, offersOf(ads), r.Trust.Trust, time.Now())
 		if first && len(ranked) >= k {
 			// A long-running host (the daemon) keeps every live ad:
