@@ -14,8 +14,9 @@ import (
 )
 
 // submitViaDaemon hands the job to the daemon of dir when one runs and
-// takes jobs for this user; done is false when it does not, and the
-// caller runs the job itself. The spec's blobs are already in the data
+// takes jobs for this user; done is false when none does (no socket,
+// nobody listening, a socket this user may not open, a daemon without a
+// requester or of another user), and the caller runs the job itself. The spec's blobs are already in the data
 // directory's blob store, which the daemon serves to providers.
 func submitViaDaemon(ctx context.Context, g *globals, dir string, f *submitFlags, spec *market.JobSpec,
 	stdout, stderr io.Writer) (res market.SubmitResult, done bool, err error) {
@@ -42,7 +43,7 @@ func submitViaDaemon(ctx context.Context, g *globals, dir string, f *submitFlags
 		}
 		_, _ = w.Write(data)
 	})
-	if errors.Is(err, localapi.ErrNoDaemon) || errors.Is(err, localapi.ErrSubmitUnsupported) {
+	if errors.Is(err, localapi.ErrNoDaemon) || errors.Is(err, localapi.ErrSubmitUnsupported) || errors.Is(err, os.ErrPermission) {
 		g.log.Info("running the job in this process", "why", err)
 		return res, false, nil
 	}
