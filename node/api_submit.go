@@ -37,6 +37,10 @@ const (
 	maxSubmitBody = market.MaxSpecSize + 16<<10
 	// maxEventData is the most log bytes one event carries.
 	maxEventData = 32 << 10
+	// eventWriteTimeout bounds one event's write: a client that stops
+	// reading loses its job (cancelled, the receipted work paid) rather
+	// than stalling the job's payments behind its logs.
+	eventWriteTimeout = 30 * time.Second
 )
 
 // requesterJobs owns the jobs submitted through the LocalAPI: each runs
@@ -113,9 +117,10 @@ func (d *Daemon) serveSubmit(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	fl.Flush()
-	ev := &eventStream{enc: json.NewEncoder(w), fl: fl}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	ev := &eventStream{enc: json.NewEncoder(w), rc: http.NewResponseController(w), failed: cancel}
 	opt.Stdout, opt.Stderr = streamWriter{ev, "stdout"}, streamWriter{ev, "stderr"}
-	ctx := r.Context()
 	log := d.log.With("spec", spec.JobHash().String()[:18])
 	log.Info("submitting a job for the local user")
 	res, err := sub.Submit(ctx, spec, opt)
@@ -207,22 +212,28 @@ func decodeStrict(b []byte, v any) error {
 // eventStream writes NDJSON events to one response; log writers from the
 // job's replicas share it.
 type eventStream struct {
-	mu  sync.Mutex
-	enc *json.Encoder
-	fl  http.Flusher
-	err error
+	mu     sync.Mutex
+	enc    *json.Encoder
+	rc     *http.ResponseController
+	failed context.CancelFunc // cancels the job
+	err    error
 }
 
-// send writes one event; once a write fails (the client went, and the
-// request's context ends with it) the rest are dropped.
+// send writes one event within eventWriteTimeout; once a write fails
+// (the client went or stopped reading) the job is cancelled and the rest
+// are dropped.
 func (s *eventStream) send(ev localapi.SubmitEvent) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
 		return
 	}
+	_ = s.rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))
 	if s.err = s.enc.Encode(ev); s.err == nil {
-		s.fl.Flush()
+		s.err = s.rc.Flush()
+	}
+	if s.err != nil {
+		s.failed()
 	}
 }
 
