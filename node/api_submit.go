@@ -100,7 +100,12 @@ func (d *Daemon) serveSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	spec, opt, err := checkSubmit(body, sub)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		field := ""
+		var fe submitFieldError
+		if errors.As(err, &fe) {
+			field = fe.field
+		}
+		writeFieldError(w, http.StatusBadRequest, "bad_request", field, err.Error())
 		return
 	}
 	fl, ok := w.(http.Flusher)
@@ -162,40 +167,49 @@ func checkSubmit(body []byte, sub jobSubmitter) (*market.JobSpec, market.SubmitO
 		return nil, opt, fmt.Errorf("request body: %w", err)
 	}
 	if len(req.Spec) == 0 || string(req.Spec) == "null" {
-		return nil, opt, errors.New("spec: required (a job spec in JSON)")
+		return nil, opt, submitFieldError{"spec", errors.New("spec: required (a job spec in JSON)")}
 	}
 	spec, err := market.DecodeSpec(req.Spec, market.FormatJSON)
 	if err != nil {
-		return nil, opt, fmt.Errorf("spec: %w", err)
+		return nil, opt, submitFieldError{"spec", fmt.Errorf("spec: %w", err)}
 	}
 	if err := sub.CheckBlobs(spec); err != nil {
-		return nil, opt, fmt.Errorf("spec: %w", err)
+		return nil, opt, submitFieldError{"spec", fmt.Errorf("spec: %w", err)}
 	}
 	if req.OutputDir != "" {
 		if !filepath.IsAbs(req.OutputDir) {
-			return nil, opt, fmt.Errorf("output_dir %q: want an absolute path", req.OutputDir)
+			return nil, opt, submitFieldError{"output_dir", fmt.Errorf("output_dir %q: want an absolute path", req.OutputDir)}
 		}
 		if fi, err := os.Stat(req.OutputDir); err != nil || !fi.IsDir() {
-			return nil, opt, fmt.Errorf("output_dir %q: want an existing directory (create it first)", req.OutputDir)
+			return nil, opt, submitFieldError{"output_dir", fmt.Errorf("output_dir %q: want an existing directory (create it first)", req.OutputDir)}
 		}
 		opt.OutputDir = filepath.Clean(req.OutputDir)
 	}
 	if req.Deposit != "" {
 		dep, err := wallet.ParseAmount(req.Deposit)
 		if err != nil || dep <= 0 {
-			return nil, opt, fmt.Errorf("deposit %q: want a positive amount in currency units, such as 0.5", req.Deposit)
+			return nil, opt, submitFieldError{"deposit", fmt.Errorf("deposit %q: want a positive amount in currency units, such as 0.5", req.Deposit)}
 		}
 		opt.Deposit = dep
 	}
 	if req.Discovery != "" {
 		dur, err := time.ParseDuration(req.Discovery)
 		if err != nil || dur <= 0 || dur > MaxSubmitDiscovery {
-			return nil, opt, fmt.Errorf("discovery %q: want a duration between 1ms and %s, such as 20s", req.Discovery, MaxSubmitDiscovery)
+			return nil, opt, submitFieldError{"discovery", fmt.Errorf("discovery %q: want a duration between 1ms and %s, such as 20s", req.Discovery, MaxSubmitDiscovery)}
 		}
 		opt.Discovery = dur
 	}
 	return spec, opt, nil
 }
+
+// submitFieldError names the request field a rejection is about.
+type submitFieldError struct {
+	field string
+	err   error
+}
+
+func (e submitFieldError) Error() string { return e.err.Error() }
+func (e submitFieldError) Unwrap() error { return e.err }
 
 func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))

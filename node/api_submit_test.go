@@ -84,30 +84,31 @@ func TestSubmitRequestsValidated(t *testing.T) {
 	missing := "sha256:" + strings.Repeat("ab", 32)
 	out := t.TempDir()
 	for _, tc := range []struct {
-		name string
-		req  localapi.SubmitRequest
-		want string
+		name  string
+		req   localapi.SubmitRequest
+		want  string
+		field string
 	}{
-		{"no spec", localapi.SubmitRequest{}, "spec: required"},
-		{"spec not an object", localapi.SubmitRequest{Spec: json.RawMessage(`[1]`)}, "spec: invalid job spec"},
-		{"spec unknown field", localapi.SubmitRequest{Spec: json.RawMessage(`{"image":{},"shell":"rm -rf /"}`)}, "shell"},
-		{"spec bad field", localapi.SubmitRequest{Spec: spec(func(s *market.JobSpec) { s.Image.Digest = "sha256:zz" })}, "image.digest"},
+		{"no spec", localapi.SubmitRequest{}, "spec: required", "spec"},
+		{"spec not an object", localapi.SubmitRequest{Spec: json.RawMessage(`[1]`)}, "spec: invalid job spec", "spec"},
+		{"spec unknown field", localapi.SubmitRequest{Spec: json.RawMessage(`{"image":{},"shell":"rm -rf /"}`)}, "shell", "spec"},
+		{"spec bad field", localapi.SubmitRequest{Spec: spec(func(s *market.JobSpec) { s.Image.Digest = "sha256:zz" })}, "image.digest", "spec"},
 		{"image not in the store", localapi.SubmitRequest{Spec: spec(func(s *market.JobSpec) { s.Image.Digest = market.Digest(missing) })},
-			"image.digest: " + missing + " is not in the blob store"},
-		{"image size differs", localapi.SubmitRequest{Spec: spec(func(s *market.JobSpec) { s.Image.Size++ })}, "image.digest: the stored blob has"},
+			"image.digest: " + missing + " is not in the blob store", "spec"},
+		{"image size differs", localapi.SubmitRequest{Spec: spec(func(s *market.JobSpec) { s.Image.Size++ })}, "image.digest: the stored blob has", "spec"},
 		{"input not in the store", localapi.SubmitRequest{Spec: spec(func(s *market.JobSpec) {
 			s.Inputs = []market.Input{{Name: "in.txt", Digest: market.Digest(missing), Size: 3}}
-		})}, "inputs[0].digest"},
-		{"relative output_dir", localapi.SubmitRequest{Spec: spec(nil), OutputDir: "out"}, `output_dir "out": want an absolute path`},
-		{"missing output_dir", localapi.SubmitRequest{Spec: spec(nil), OutputDir: filepath.Join(out, "nope")}, "want an existing directory"},
-		{"output_dir a file", localapi.SubmitRequest{Spec: spec(nil), OutputDir: img}, "want an existing directory"},
-		{"bad deposit", localapi.SubmitRequest{Spec: spec(nil), Deposit: "-1"}, `deposit "-1"`},
-		{"zero deposit", localapi.SubmitRequest{Spec: spec(nil), Deposit: "0"}, `deposit "0"`},
-		{"bad discovery", localapi.SubmitRequest{Spec: spec(nil), Discovery: "forever"}, `discovery "forever"`},
-		{"long discovery", localapi.SubmitRequest{Spec: spec(nil), Discovery: "1h"}, `discovery "1h"`},
+		})}, "inputs[0].digest", "spec"},
+		{"relative output_dir", localapi.SubmitRequest{Spec: spec(nil), OutputDir: "out"}, `output_dir "out": want an absolute path`, "output_dir"},
+		{"missing output_dir", localapi.SubmitRequest{Spec: spec(nil), OutputDir: filepath.Join(out, "nope")}, "want an existing directory", "output_dir"},
+		{"output_dir a file", localapi.SubmitRequest{Spec: spec(nil), OutputDir: img}, "want an existing directory", "output_dir"},
+		{"bad deposit", localapi.SubmitRequest{Spec: spec(nil), Deposit: "-1"}, `deposit "-1"`, "deposit"},
+		{"zero deposit", localapi.SubmitRequest{Spec: spec(nil), Deposit: "0"}, `deposit "0"`, "deposit"},
+		{"bad discovery", localapi.SubmitRequest{Spec: spec(nil), Discovery: "forever"}, `discovery "forever"`, "discovery"},
+		{"long discovery", localapi.SubmitRequest{Spec: spec(nil), Discovery: "1h"}, `discovery "1h"`, "discovery"},
 		{"oversized", localapi.SubmitRequest{Spec: spec(func(s *market.JobSpec) {
 			s.Command = []string{strings.Repeat("x", maxSubmitBody)}
-		})}, "at most"},
+		})}, "at most", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -116,6 +117,9 @@ func TestSubmitRequestsValidated(t *testing.T) {
 			var e *localapi.Error
 			if !errors.As(err, &e) || e.Code != "bad_request" || !strings.Contains(e.Message, tc.want) {
 				t.Fatalf("got %+v, %v; want a bad_request naming %q", ev, err, tc.want)
+			}
+			if e.Field != tc.field {
+				t.Fatalf("field %q, want %q", e.Field, tc.field)
 			}
 		})
 	}
