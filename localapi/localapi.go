@@ -18,6 +18,7 @@
 //	PUT  /v1/settings        Settings → Settings (validated, saved, applied at once)
 //	GET  /v1/telemetry       Telemetry: the last hour of readings per device
 //	GET  /v1/job             CurrentJob
+//	POST /v1/jobs            SubmitRequest → a stream of SubmitEvent, one JSON object per line (the daemon's user only)
 //	GET  /metrics            Prometheus text format
 //
 // The event stream sends the status again with Event set when something

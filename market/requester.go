@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -97,6 +96,9 @@ type SubmitResult struct {
 // run the job.
 func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions) (SubmitResult, error) {
 	if err := spec.Validate(); err != nil {
+		return SubmitResult{}, err
+	}
+	if err := r.CheckBlobs(spec); err != nil {
 		return SubmitResult{}, err
 	}
 	if r.Log == nil {
@@ -232,8 +234,13 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 		ask(peer.AddrInfo{ID: p})
 	}
 	var settle <-chan time.Time
-	for {
+	for first := true; ; first = false {
 		ranked := Rank(spec, offersOf(ads), r.Trust.Trust, time.Now())
+		if first && len(ranked) >= k {
+			// A long-running host (the daemon) keeps every live ad:
+			// waiting would only hear them again.
+			return ads, ranked, nil
+		}
 		if len(ranked) >= k && settle == nil {
 			settle = time.After(settleDiscover)
 		}
@@ -364,20 +371,6 @@ func newJobID() JobID {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return JobID(hex.EncodeToString(b[:]))
-}
-
-// PutFile stores a file in the blob store and returns its digest and size.
-func PutFile(store p2p.FileStore, path string) (Digest, ByteSize, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	d, n, err := store.Put(f, 0)
-	if err != nil {
-		return "", 0, err
-	}
-	return DigestOf(d), ByteSize(n), nil
 }
 
 // outputPath maps a result's output path to a file under dir, refusing

@@ -38,6 +38,7 @@ func (d *Daemon) handler() http.Handler {
 	mux.HandleFunc("PUT /v1/settings", d.serveUpdateSettings)
 	mux.HandleFunc("GET /v1/telemetry", d.serveTelemetry)
 	mux.HandleFunc("GET /v1/job", d.serveJob)
+	mux.HandleFunc("POST /v1/jobs", d.serveSubmit)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics(), promhttp.HandlerOpts{}))
 	return mux
 }

@@ -52,6 +52,10 @@ type DaemonConfig struct {
 	// FieldMaxTempC, FieldPriceFloor) that the command line set: for this
 	// run they take Settings' value over DATA/settings.json.
 	Pinned []string
+	// Submitter runs jobs for the daemon's user (POST /v1/jobs, what
+	// `spare submit` uses when a daemon runs); nil: the route answers
+	// that the daemon does not submit jobs.
+	Submitter jobSubmitter
 }
 
 // telemetryEvery is how often GPU telemetry is read.
@@ -65,6 +69,7 @@ type Daemon struct {
 	jobs *sandboxJobs
 
 	running sync.WaitGroup // goroutines waiting on started jobs
+	submits requesterJobs  // jobs submitted through the LocalAPI
 
 	mu        sync.Mutex
 	status    localapi.Status
@@ -107,8 +112,10 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 5 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
+	// Requests end with the daemon: a submitted job's context is its request's.
+	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 5 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }, ConnContext: withPeerCred}
 	defer cancel()
 	var wg sync.WaitGroup
 	run := func(name string, f func(context.Context) error) {
@@ -134,6 +141,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	<-ctx.Done()
 	<-govDone // drained: jobs ended, ad withdrawn
 	d.running.Wait()
+	d.submits.close() // cancelled with ctx; each pays its receipted work
 	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer scancel()
 	d.closeSubscribers()

@@ -89,6 +89,7 @@ type Provider struct {
 	price     *market.Price      // the owner's price floor (nil: cfg.Policy's)
 	kinds     []market.Kind      // the owner's allowed kinds (nil: cfg.Policy's)
 	jobMeta   map[string]jobMeta // running jobs' market side, by sandbox job ID
+	images    imageCache         // archives already imported
 	wg        sync.WaitGroup
 	ctx       context.Context
 }

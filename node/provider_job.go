@@ -32,7 +32,7 @@ func (r *providerRun) start(ctx context.Context) (*RunningJob, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fetching the image: %w", err)
 		}
-		if img, err = sb.Import(ctx, path, sandbox.ImportOptions{}); err != nil {
+		if img, err = p.images.importBlob(ctx, sb, spec.Image.Digest, path); err != nil {
 			return nil, fmt.Errorf("importing the image: %w", err)
 		}
 	} else {

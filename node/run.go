@@ -56,10 +56,10 @@ func (d *Daemon) StartJob(ctx context.Context, spec sandbox.JobSpec, devices []s
 		_ = d.gov.JobEnded(j.ID())
 		d.jobs.remove(j.ID())
 		d.jobEnded(j.ID())
+		done <- r // the outputs are copied: the result need not wait for the cleanup
 		if err := j.Cleanup(ctx); err != nil {
 			d.log.Warn("removing job", "job", j.ID(), "err", err)
 		}
-		done <- r
 	}()
 	return &RunningJob{Job: j, Done: done}, nil
 }

@@ -14,7 +14,7 @@ run "workloads: import and run time" -bench Workloads -benchtime 5x ./cmd/spare
 run "wallet: EIP-712 voucher sign+verify, durable writes (one core; goals >= 5000/s, >= 1000/s)" -bench . -benchtime 3s -cpu 1 ./wallet
 echo; echo "## escrow gas (settle, close)"
 go test -count=1 -run TestGasUsed -v ./wallet/evm 2>&1 | grep -i 'gas'
-run "market: submit round trip on loopback vs spare run (goal <= 1.5x ctr run)" -bench 'SubmitRoundTrip' -benchtime 5x ./cmd/spare
+run "market: submit round trip on loopback (through the daemon, in process) vs spare run vs ctr run; goal daemon/ctr <= 1.5" -bench SubmitRoundTrip -benchtime 10x ./cmd/spare
 # 200 providers in one process is beyond this 2-core machine (see the p2p
 # package doc); SPARE_BENCH_PROVIDERS sets the count.
 SPARE_BENCH_PROVIDERS=${SPARE_BENCH_PROVIDERS:-60} run "p2p: discovery and ad traffic with ${SPARE_BENCH_PROVIDERS:-60} providers" -bench Discovery200 -benchtime 3x -timeout 20m ./p2p

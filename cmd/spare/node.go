@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/node"
+	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/wallet"
 )
 
@@ -68,8 +70,16 @@ saved settings for this run.`,
 			if err != nil {
 				return err
 			}
+			trust, err := market.OpenFileTrust(filepath.Join(dir, "trust.json"))
+			if err != nil {
+				return err
+			}
+			// `spare submit` hands its jobs to this requester: the key is
+			// unlocked, the host connected and the ads heard already.
+			req := &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: blobDir(dir)}, Trust: trust, Log: g.log}
 			d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Settings: set, Version: version, Log: g.log,
-				Ads: p, Notifier: p, Describe: p.Describe, Wallet: w, Terms: p, JobInfo: p, Pinned: pinnedSettings(cmd)})
+				Ads: p, Notifier: p, Describe: p.Describe, Wallet: w, Terms: p, JobInfo: p, Pinned: pinnedSettings(cmd),
+				Submitter: req})
 			g.log.Info("spare node starting", "data", dir, "socket", localapi.SocketPath(dir), "peer", h.ID(), "addrs", node.ListenAddrs(h))
 			fmt.Fprintf(cmd.ErrOrStderr(), "spare node: LocalAPI at %s\nspare node: peer %s\n", localapi.SocketPath(dir), h.ID())
 			for _, a := range node.ListenAddrs(h) {

@@ -29,6 +29,7 @@ type submitFlags struct {
 	deposit   string
 	replicas  int
 	discovery time.Duration
+	noDaemon  bool
 }
 
 func newSubmitCmd(g *globals) *cobra.Command {
@@ -40,7 +41,12 @@ func newSubmitCmd(g *globals) *cobra.Command {
 stream its logs, pay each metered interval with a signed voucher and fetch
 its outputs into --output. If the provider is lost or preempted, the job is
 rescheduled on another one. The exit code is the job's; 3 when no provider
-could run it (the reason is printed).`,
+could run it (the reason is printed).
+
+When a daemon (spare node) runs for --data, the job goes to it over the
+LocalAPI and runs with its unlocked wallet, its network connections and
+the providers it already knows (--bootstrap and --no-mdns then have no
+effect); --no-daemon runs it in this process instead.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return submit(cmd, g, &f, args)
 		},
@@ -54,6 +60,7 @@ could run it (the reason is printed).`,
 	fl.StringVar(&f.deposit, "deposit", "", "deposit per payment channel (default: the job's maximum cost)")
 	fl.IntVar(&f.replicas, "replicas", 0, "run on this many distinct providers and compare outputs (default 1)")
 	fl.DurationVar(&f.discovery, "discovery", 0, "how long to look for providers (default 20s)")
+	fl.BoolVar(&f.noDaemon, "no-daemon", false, "run the requester in this process even when a daemon runs for --data")
 	return cmd
 }
 
@@ -148,6 +155,16 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 			return fmt.Errorf("--output %s: %w", f.output, err)
 		}
 	}
+	stdout := cmd.OutOrStdout()
+	if g.json {
+		stdout = cmd.ErrOrStderr() // the summary owns stdout
+	}
+	if !f.noDaemon {
+		res, done, err := submitViaDaemon(ctx, g, dir, f, spec, stdout, cmd.ErrOrStderr())
+		if done {
+			return reportSubmit(cmd, g, res, err)
+		}
+	}
 	trust, err := market.OpenFileTrust(filepath.Join(dir, "trust.json"))
 	if err != nil {
 		return err
@@ -164,13 +181,15 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 		return err
 	}
 	defer w.Close()
-	stdout := cmd.OutOrStdout()
-	if g.json {
-		stdout = cmd.ErrOrStderr() // the summary owns stdout
-	}
 	r := &market.Requester{Host: h, Wallet: w, Blobs: store, Trust: trust, Log: g.log}
 	res, err := r.Submit(ctx, spec, market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,
 		Stdout: stdout, Stderr: cmd.ErrOrStderr()})
+	return reportSubmit(cmd, g, res, err)
+}
+
+// reportSubmit prints a submit's outcome and turns it into the exit code:
+// the job's, or exitNoProvider.
+func reportSubmit(cmd *cobra.Command, g *globals, res market.SubmitResult, err error) error {
 	if err != nil {
 		fmt.Fprintln(cmd.ErrOrStderr(), "spare:", err)
 		if errors.Is(err, market.ErrNoProvider) {

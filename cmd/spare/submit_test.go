@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,9 +35,14 @@ func startDaemon(t testing.TB, args ...string) *exec.Cmd {
 // network starts `spare bootstrap` and n `spare node` providers on
 // loopback and returns the bootstrap address.
 func network(t testing.TB, n int) string {
+	boot, _ := networkDirs(t, n)
+	return boot
+}
+
+// networkDirs is network that also returns the providers' data dirs.
+func networkDirs(t testing.TB, n int) (string, []string) {
 	t.Helper()
 	testenv.NeedRoot(t)
-	sock := testenv.ContainerdSocket(t)
 	boot := startDaemon(t, "--data", t.TempDir(), "bootstrap", "--listen", "/ip4/127.0.0.1/tcp/0")
 	out, err := boot.StdoutPipe()
 	if err != nil {
@@ -51,35 +57,43 @@ func network(t testing.TB, n int) string {
 		t.Fatalf("bootstrap printed %q: %v", line, err)
 	}
 	addr := strings.TrimSpace(line)
+	var dirs []string
 	for range n {
-		data := t.TempDir()
-		node := startDaemon(t, "--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
-			"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", addr, "--interval", "1s", "--price", "0.0001")
-		if err := node.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = node.Process.Signal(syscall.SIGTERM); _ = node.Wait() })
-		c := localapi.NewClient(data)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := waitForDaemon(ctx, c); err != nil {
-			cancel()
-			t.Fatalf("node did not start: %v", err)
-		}
-		for {
-			s, err := c.Status(ctx)
-			if err == nil && s.State == "Available" && s.PeerID != "" {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				cancel()
-				t.Fatalf("node not available: %+v %v", s, err)
-			case <-time.After(100 * time.Millisecond): // poll interval
-			}
-		}
-		cancel()
+		dirs = append(dirs, startNode(t, addr))
 	}
-	return addr
+	return addr, dirs
+}
+
+// startNode starts `spare node` on a fresh data dir that joins the
+// network through boot, waits until it is Available and returns the dir.
+func startNode(t testing.TB, boot string, extra ...string) string {
+	t.Helper()
+	sock := testenv.ContainerdSocket(t)
+	data := t.TempDir()
+	args := []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+		"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", boot, "--interval", "1s", "--price", "0.0001"}
+	node := startDaemon(t, append(args, extra...)...)
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = node.Process.Signal(syscall.SIGTERM); _ = node.Wait() })
+	c := localapi.NewClient(data)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := waitForDaemon(ctx, c); err != nil {
+		t.Fatalf("node did not start: %v", err)
+	}
+	for {
+		s, err := c.Status(ctx)
+		if err == nil && s.State == "Available" && s.PeerID != "" {
+			return data
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node not available: %+v %v", s, err)
+		case <-time.After(100 * time.Millisecond): // poll interval
+		}
+	}
 }
 
 // TestSubmitRenderAcrossProcesses: a bootstrap node, two providers and
@@ -122,22 +136,54 @@ func TestSubmitNoProvider(t *testing.T) {
 	}
 }
 
-// BenchmarkSubmitRoundTrip times `spare submit` of a trivial job through
-// one provider on loopback (compare with BenchmarkRunVsCtr).
+// BenchmarkSubmitRoundTrip times the round trip of a trivial job on
+// loopback (bootstrap node, one provider) four ways, interleaved: `spare
+// submit` through the requester's daemon, `spare submit --no-daemon` (a
+// fresh process unlocks the wallet and joins the network), `spare run`
+// and `ctr run --rm` of the same image, in a rotating order. Ratios are
+// against `ctr run`.
 func BenchmarkSubmitRoundTrip(b *testing.B) {
 	boot := network(b, 1)
 	sock := testenv.ContainerdSocket(b)
-	data := b.TempDir()
+	ctr := testenv.NeedCommand(b, "ctr", "containerd")
 	img := testenv.Workload(b, "probe")
-	args := []string{"--data", data, "--containerd", sock, "submit", "--bootstrap", boot, "--no-mdns", "--image", img, "--", "exit", "0"}
-	timeCmd(b, spareBin, args...) // warm: the provider imports the image once
-	var ts []time.Duration
+	// The requester's daemon offers work at a price this job does not
+	// pay, so neither requester picks it.
+	viaDaemon := startNode(b, boot, "--price", "1")
+	inProcess, runData := b.TempDir(), b.TempDir()
+	const ns = "spare-bench-submit"
+	daemonArgs := []string{"--data", viaDaemon, "submit", "--image", img, "--", "exit", "0"}
+	inProcArgs := []string{"--data", inProcess, "--containerd", sock, "submit", "--no-daemon", "--bootstrap", boot,
+		"--no-mdns", "--image", img, "--", "exit", "0"}
+	runArgs := []string{"--data", runData, "--containerd", sock, "run", "--image", "spare.local/probe:1", "--", "exit", "0"}
+	timeCmd(b, spareBin, "--data", runData, "--containerd", sock, "image", "import", img)
+	timeCmd(b, ctr, "-a", sock, "-n", ns, "images", "import", img)
+	timeCmd(b, spareBin, daemonArgs...) // warm: the provider fetches and imports the image once
+	timeCmd(b, spareBin, inProcArgs...)
+	var daemonT, inProcT, runT, ctrT []time.Duration
 	b.ResetTimer()
-	for range b.N {
-		ts = append(ts, timeCmd(b, spareBin, args...))
+	for i := range b.N {
+		ways := []func(){
+			func() { daemonT = append(daemonT, timeCmd(b, spareBin, daemonArgs...)) },
+			func() { inProcT = append(inProcT, timeCmd(b, spareBin, inProcArgs...)) },
+			func() { runT = append(runT, timeCmd(b, spareBin, runArgs...)) },
+			func() {
+				ctrT = append(ctrT, timeCmd(b, ctr, "-a", sock, "-n", ns, "run", "--rm", "spare.local/probe:1", fmt.Sprintf("bench-%d", i), "/probe", "exit", "0"))
+			},
+		}
+		for k := range ways { // each way follows each other in turn
+			ways[(i+k)%len(ways)]()
+		}
 	}
 	b.StopTimer()
-	b.ReportMetric(ms(median(ts)), "submit-ms")
+	dm, pm, rm, cm := median(daemonT), median(inProcT), median(runT), median(ctrT)
+	b.ReportMetric(ms(dm), "submit-daemon-ms")
+	b.ReportMetric(ms(pm), "submit-inproc-ms")
+	b.ReportMetric(ms(rm), "spare-run-ms")
+	b.ReportMetric(ms(cm), "ctr-run-ms")
+	b.ReportMetric(float64(dm)/float64(cm), "daemon/ctr")
+	b.ReportMetric(float64(dm)/float64(rm), "daemon/run")
+	b.ReportMetric(float64(pm)/float64(cm), "inproc/ctr")
 }
 
 // waitForDaemon polls the socket until the daemon answers.
