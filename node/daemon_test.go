@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -165,8 +164,7 @@ func TestDaemonJobAndDrain(t *testing.T) {
 // counter advances again. SPARE_LATENCY_TRIALS sets the trials (default
 // 10; the closing note's figures use 50).
 func TestX11GiveBackRealJob(t *testing.T) {
-	display := testenv.Display(t)
-	xdotool := testenv.NeedCommand(t, "xdotool", "xdotool")
+	display := testenv.PrivateDisplay(t)
 	d, _, img := testDaemon(t, Settings{IdleBefore: time.Second, Grace: 1500 * time.Millisecond}, display)
 	ctx := context.Background()
 	waitFor(t, "the owner to be away (Available)", 15*time.Second, func() bool { return d.Status().State == "Available" })
@@ -199,9 +197,7 @@ func TestX11GiveBackRealJob(t *testing.T) {
 		// Every nudge must freeze the job: a report the sensor held back
 		// or dropped is a bug (see presence.TestWatchNeverDropsInput).
 		start := time.Now()
-		if out, err := exec.Command(xdotool, "mousemove_relative", "--", nudge(i), "3").CombinedOutput(); err != nil {
-			t.Fatalf("xdotool: %v: %s", err, out)
-		}
+		testenv.Xdotool(t, display, "mousemove_relative", "--", nudge(i), "3")
 		var l time.Duration
 		for l == 0 {
 			f, err := rj.Job.Frozen(ctx)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"sync"
@@ -45,12 +44,11 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// startX11Governor runs a governor fed by the real X11 presence sensor
-// through Watch with opts (PollOnly, Games), the display and the
+// startX11Governor runs a governor fed by the real X11 presence sensor on
+// display through Watch with opts (PollOnly, Games), the display and the
 // governor's poll filled in.
-func startX11Governor(t testing.TB, jobs jobControl, set Settings, opts presence.Options) (*Governor, *presence.X11) {
+func startX11Governor(t testing.TB, display string, jobs jobControl, set Settings, opts presence.Options) (*Governor, *presence.X11) {
 	t.Helper()
-	display := testenv.Display(t)
 	x, err := presence.OpenX11(display)
 	if err != nil {
 		t.Fatal(err)
@@ -91,29 +89,30 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 // giveBackRig is a governor on the real X11 sensor whose fake sandbox
 // timestamps each Freeze.
 type giveBackRig struct {
-	name string
-	g    *Governor
-	x    *presence.X11
-	jobs *freezeClock
+	name    string
+	display string
+	g       *Governor
+	x       *presence.X11
+	jobs    *freezeClock
 }
 
 var giveBackSettings = Settings{IdleBefore: time.Second, Grace: 1500 * time.Millisecond, TelemetrySilence: time.Hour}
 
-func newGiveBackRig(t testing.TB, name string, pollOnly bool) *giveBackRig {
+func newGiveBackRig(t testing.TB, display, name string, pollOnly bool) *giveBackRig {
 	jobs := &freezeClock{frozen: make(chan time.Time, 16)}
-	g, x := startX11Governor(t, jobs, giveBackSettings, presence.Options{PollOnly: pollOnly, Games: presence.Games{Disabled: true}})
+	g, x := startX11Governor(t, display, jobs, giveBackSettings, presence.Options{PollOnly: pollOnly, Games: presence.Games{Disabled: true}})
 	if err := g.JobStarted(Job{ID: "job-x", GPUs: []string{"GPU-x"}}); err != nil {
 		t.Fatal(err)
 	}
-	return &giveBackRig{name: name, g: g, x: x, jobs: jobs}
+	return &giveBackRig{name: name, display: display, g: g, x: x, jobs: jobs}
 }
 
-// giveBack nudges the pointer trials times with xdotool, each time once
+// giveBack nudges the pointer trials times with xdotool on the rigs'
+// display (they share one), each time once
 // every rig runs its job and the owner has been away past IdleBefore, and
 // returns each rig's input → Freeze latencies (the same nudges for all).
 func giveBack(t testing.TB, trials int, rigs ...*giveBackRig) [][]time.Duration {
 	t.Helper()
-	xdotool := testenv.NeedCommand(t, "xdotool", "xdotool")
 	lat := make([][]time.Duration, len(rigs))
 	for i := range trials {
 		waitFor(t, "the jobs to run and the owner to be away", 10*time.Second, func() bool {
@@ -141,9 +140,7 @@ func giveBack(t testing.TB, trials int, rigs ...*giveBackRig) [][]time.Duration 
 		// cycle, which the wait above would otherwise line up with.
 		time.Sleep(rand.N(FastPoll))
 		start := time.Now()
-		if out, err := exec.Command(xdotool, "mousemove_relative", "--", nudge(i), "3").CombinedOutput(); err != nil {
-			t.Fatalf("xdotool: %v: %s", err, out)
-		}
+		testenv.Xdotool(t, rigs[0].display, "mousemove_relative", "--", nudge(i), "3")
 		for k, r := range rigs {
 			select {
 			case at := <-r.jobs.frozen:
@@ -171,7 +168,7 @@ func quantiles(lat []time.Duration) (med, p99, maxi time.Duration) {
 // the job resumes. SPARE_LATENCY_TRIALS sets the number of trials
 // (default 10; BenchmarkGiveBack gives the figures).
 func TestX11GiveBackLatency(t *testing.T) {
-	rig := newGiveBackRig(t, "events", false)
+	rig := newGiveBackRig(t, testenv.PrivateDisplay(t), "events", false)
 	lat := giveBack(t, envInt("SPARE_LATENCY_TRIALS", 10), rig)[0]
 	med, p99, maxi := quantiles(lat)
 	t.Logf("give-back latency over %d trials (input via xdotool → Freeze called): median %v, p99 %v, max %v",
@@ -186,7 +183,8 @@ func TestX11GiveBackLatency(t *testing.T) {
 // governors on the same Xvfb see the same xdotool nudges.
 // SPARE_LATENCY_TRIALS trials per iteration (default 50).
 func BenchmarkGiveBack(b *testing.B) {
-	rigs := []*giveBackRig{newGiveBackRig(b, "events", false), newGiveBackRig(b, "poll", true)}
+	display := testenv.PrivateDisplay(b)
+	rigs := []*giveBackRig{newGiveBackRig(b, display, "events", false), newGiveBackRig(b, display, "poll", true)}
 	trials := envInt("SPARE_LATENCY_TRIALS", 50)
 	all := make([][]time.Duration, len(rigs))
 	b.ResetTimer()
@@ -220,7 +218,7 @@ func BenchmarkSensorCPU(b *testing.B) {
 			name := map[bool]string{false: "idle", true: "job-running"}[running] + "/" + map[bool]string{false: "events", true: "poll"}[pollOnly]
 			b.Run(name, func(b *testing.B) {
 				jobs := &freezeClock{frozen: make(chan time.Time, 64)}
-				g, _ := startX11Governor(b, jobs, Settings{TelemetrySilence: time.Hour, AlwaysAvailable: true},
+				g, _ := startX11Governor(b, testenv.PrivateDisplay(b), jobs, Settings{TelemetrySilence: time.Hour, AlwaysAvailable: true},
 					presence.Options{PollOnly: pollOnly, OnPower: func(presence.Power) {}})
 				if running {
 					if err := g.JobStarted(Job{ID: "job-cpu", GPUs: []string{"GPU-x"}}); err != nil {

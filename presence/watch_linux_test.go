@@ -2,7 +2,6 @@ package presence
 
 import (
 	"context"
-	"os/exec"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,8 +26,7 @@ func (c *countingSensor) idle(ctx context.Context) (time.Duration, bool, error) 
 // it reads idle time only when input arrives, and reports that input at
 // once.
 func TestWatchX11InputEvents(t *testing.T) {
-	display := testenv.Display(t)
-	xdotool := testenv.NeedCommand(t, "xdotool", "xdotool")
+	display := testenv.PrivateDisplay(t)
 	x, err := OpenX11(display)
 	if err != nil {
 		t.Fatal(err)
@@ -64,9 +62,7 @@ func TestWatchX11InputEvents(t *testing.T) {
 	for i, dx := range []string{"5", "-5"} {
 		waitIdle(t, x, inputQuiet+100*time.Millisecond)
 		start := time.Now()
-		if out, err := exec.Command(xdotool, "mousemove_relative", "--", dx, "1").CombinedOutput(); err != nil {
-			t.Fatalf("xdotool: %v: %s", err, out)
-		}
+		testenv.Xdotool(t, display, "mousemove_relative", "--", dx, "1")
 		select {
 		case r := <-reports:
 			if !r.IdleKnown || r.Idle >= inputQuiet {

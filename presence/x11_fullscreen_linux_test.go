@@ -1,11 +1,7 @@
 package presence
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,44 +10,6 @@ import (
 	"github.com/jezek/xgb/xproto"
 	"github.com/sparegpu/spare/internal/testenv"
 )
-
-// privateXvfb starts an Xvfb of its own for a test that changes what the
-// whole display sees (the active window), so tests of other packages
-// sharing the run's display are not disturbed. It returns the display.
-func privateXvfb(t *testing.T) string {
-	t.Helper()
-	bin := testenv.NeedCommand(t, "Xvfb", "xvfb")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
-	cmd.ExtraFiles = []*os.File{w}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting Xvfb: %v", err)
-	}
-	w.Close()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
-		r.Close()
-		line <- strings.TrimSpace(s)
-	}()
-	select {
-	case n := <-line:
-		if n == "" {
-			t.Fatal("Xvfb exited without naming its display")
-		}
-		return ":" + n
-	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not name its display within 10 s")
-	}
-	return ""
-}
 
 // wm plays the window manager and the game: it makes a window and sets
 // the properties a window manager sets.
@@ -93,7 +51,7 @@ func (m *wm) resize(w xproto.Window, x, y, width, height uint32) {
 // fullscreen (a smaller window, a maximised one, no active window). Watch
 // turns the fullscreen window into the report's Game and its PID.
 func TestX11Fullscreen(t *testing.T) {
-	display := privateXvfb(t)
+	display := testenv.PrivateDisplay(t)
 	c, err := xgb.NewConnDisplay(display)
 	if err != nil {
 		t.Fatal(err)

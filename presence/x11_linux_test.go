@@ -1,7 +1,6 @@
 package presence
 
 import (
-	"os/exec"
 	"testing"
 	"time"
 
@@ -9,16 +8,13 @@ import (
 )
 
 func TestX11IdleAndInput(t *testing.T) {
-	display := testenv.Display(t)
-	xdotool := testenv.NeedCommand(t, "xdotool", "xdotool")
+	display := testenv.PrivateDisplay(t)
 	x, err := OpenX11(display)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	if out, err := exec.Command(xdotool, "mousemove", "10", "10").CombinedOutput(); err != nil {
-		t.Fatalf("xdotool: %v: %s", err, out)
-	}
+	testenv.Xdotool(t, display, "mousemove", "10", "10")
 	before, err := x.Idle()
 	if err != nil {
 		t.Fatal(err)
@@ -41,9 +37,7 @@ func TestX11IdleAndInput(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond) // poll interval, not synchronisation
 	}
-	if out, err := exec.Command(xdotool, "mousemove", "200", "150").CombinedOutput(); err != nil {
-		t.Fatalf("xdotool: %v: %s", err, out)
-	}
+	testenv.Xdotool(t, display, "mousemove", "200", "150")
 	after, err := x.Idle()
 	if err != nil {
 		t.Fatal(err)
@@ -61,8 +55,7 @@ func TestX11IdleAndInput(t *testing.T) {
 // fires when xdotool input follows a quiet second, stays armed for the
 // next input, and stays silent while input continues.
 func TestX11InputAlarm(t *testing.T) {
-	display := testenv.Display(t)
-	xdotool := testenv.NeedCommand(t, "xdotool", "xdotool")
+	display := testenv.PrivateDisplay(t)
 	x, err := OpenX11(display)
 	if err != nil {
 		t.Fatal(err)
@@ -76,9 +69,7 @@ func TestX11InputAlarm(t *testing.T) {
 		waitIdle(t, x, inputQuiet+100*time.Millisecond)
 		drain(in)
 		start := time.Now()
-		if out, err := exec.Command(xdotool, "mousemove_relative", "--", dx, "2").CombinedOutput(); err != nil {
-			t.Fatalf("xdotool: %v: %s", err, out)
-		}
+		testenv.Xdotool(t, display, "mousemove_relative", "--", dx, "2")
 		select {
 		case <-in:
 			t.Logf("input %d: alarm %v after xdotool started", i, time.Since(start).Round(time.Millisecond/10))
@@ -94,9 +85,7 @@ func TestX11InputAlarm(t *testing.T) {
 	// second nudge follows the first at once.
 	drain(in)
 	for _, dx := range []string{"-7", "7"} {
-		if out, err := exec.Command(xdotool, "mousemove_relative", "--", dx, "2").CombinedOutput(); err != nil {
-			t.Fatalf("xdotool: %v: %s", err, out)
-		}
+		testenv.Xdotool(t, display, "mousemove_relative", "--", dx, "2")
 	}
 	if d, err := x.Idle(); err != nil || d >= inputQuiet/2 {
 		t.Fatalf("the nudges came %v apart; the check needs them within %v", d, inputQuiet/2)

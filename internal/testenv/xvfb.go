@@ -1,0 +1,63 @@
+package testenv
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// PrivateDisplay starts an Xvfb of the test's own and returns its display
+// (":N"); it stops when the test ends. Tests that make input (xdotool) or
+// change what the whole display shows use one, so that tests of other
+// packages running at the same time on the run's shared display neither
+// see that input nor disturb it.
+func PrivateDisplay(t testing.TB) string {
+	t.Helper()
+	bin := NeedCommand(t, "Xvfb", "xvfb")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// -displayfd: Xvfb picks a free display and writes its number.
+	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting Xvfb: %v", err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // our own child, by its PID
+		_ = cmd.Wait()
+	})
+	line := make(chan string, 1)
+	go func() {
+		s, _ := bufio.NewReader(r).ReadString('\n')
+		r.Close()
+		line <- strings.TrimSpace(s)
+	}()
+	select {
+	case n := <-line:
+		if n == "" {
+			t.Fatal("Xvfb exited without naming its display")
+		}
+		return ":" + n
+	case <-time.After(10 * time.Second):
+		t.Fatal("Xvfb did not name its display within 10 s")
+	}
+	return ""
+}
+
+// Xdotool runs xdotool with args against display and fails the test if it
+// fails.
+func Xdotool(t testing.TB, display string, args ...string) {
+	t.Helper()
+	bin := NeedCommand(t, "xdotool", "xdotool")
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
