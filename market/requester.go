@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,10 @@ const (
 	settleDiscover = 200 * time.Millisecond // more ads may come right after the first fitting ones
 )
 
+// ErrReplicasDisagree reports replicas whose results differ with no
+// strict majority: no result is accepted and no output fetched.
+var ErrReplicasDisagree = errors.New("replicas disagree")
+
 // ErrProviderLost reports an attempt that ended without a result the
 // requester accepts: the provider went away, was preempted, or failed.
 var ErrProviderLost = errors.New("provider lost the job")
@@ -87,14 +92,19 @@ type SubmitResult struct {
 	Attempts int            `json:"attempts"`
 	Error    string         `json:"error,omitempty"`   // the provider's code, e.g. timeout
 	Verdict  string         `json:"verdict,omitempty"` // replicas: agreement or the disagreement
+	Agreed   []string       `json:"agreed,omitempty"`  // replicas: the peers whose result was accepted
+	Dissent  []string       `json:"dissent,omitempty"` // replicas: the peers outvoted by them
 }
 
 // Submit finds providers, runs spec on spec.Replicas of them (each
 // rescheduled on another provider if its provider is lost, at most
 // MaxAttempts times), pays every receipt with a voucher recorded before
-// it is sent, fetches the outputs of the first replica into OutputDir and
-// compares replicas. The error wraps ErrNoProvider when no provider could
-// run the job.
+// it is sent, compares the replicas' exit codes and output digests, and
+// fetches the accepted result's outputs into OutputDir: the only
+// replica's, or one of the strict majority's (the verdict names the
+// majority and the dissenters, whose trust drops). The error wraps
+// ErrNoProvider when no provider could run the job, ErrReplicasDisagree
+// when replicas differ with no majority.
 func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions) (SubmitResult, error) {
 	if err := spec.Validate(); err != nil {
 		return SubmitResult{}, err
@@ -139,14 +149,15 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = x.replica(ctx, i == 0)
+			results[i] = x.replica(ctx)
 		}()
 	}
 	wg.Wait()
 	out := SubmitResult{Outputs: []SubmitOutput{}}
 	var reps []ReplicaResult
+	var done []replicaOutcome
 	var firstErr error
-	for i, o := range results {
+	for _, o := range results {
 		out.Attempts += o.attempts
 		out.Units += o.cost
 		if o.err != nil {
@@ -154,22 +165,44 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 			continue
 		}
 		reps = append(reps, ReplicaResult{Peer: o.peer, ExitCode: o.result.ExitCode, Outputs: o.result.Outputs})
-		if i == 0 || out.Provider == "" {
-			out.Job, out.Provider, out.ExitCode, out.Error = string(o.job), o.peer, o.result.ExitCode, o.result.Error
-			out.Outputs = o.outputs
-		}
+		done = append(done, o)
 	}
 	out.Cost = wallet.Amount(out.Units).String()
+	if len(done) == 0 {
+		return out, firstErr
+	}
+	// The result accepted: the only one, or one of the strict majority's.
+	// Without a majority nothing is accepted: nobody can tell which
+	// provider computed the job right.
+	pick := done[0]
 	if len(reps) > 1 {
 		v := CompareReplicas(reps)
-		out.Verdict = v.String()
+		out.Verdict, out.Agreed, out.Dissent = v.String(), v.Majority, v.Dissenters
 		if err := RecordVerdict(r.Trust, v, time.Now()); err != nil {
 			r.Log.Warn("recording trust", "err", err)
 		}
+		if len(v.Majority) == 0 {
+			return out, fmt.Errorf("%w: %s", ErrReplicasDisagree, v)
+		}
+		if !v.Agreed {
+			r.Log.Warn("replicas disagree; taking the majority's result", "verdict", v.String())
+			fmt.Fprintf(opt.Stderr, "spare: replicas disagree: %s\n", v)
+		}
+		for _, o := range done {
+			if slices.Contains(v.Majority, o.peer) {
+				pick = o
+				break
+			}
+		}
+	} else if k > 1 {
+		out.Verdict = fmt.Sprintf("unverified: 1 of %d replicas returned a result", k)
 	}
-	if out.Provider == "" {
-		return out, firstErr
+	out.Job, out.Provider, out.ExitCode, out.Error = string(pick.job), pick.peer, pick.result.ExitCode, pick.result.Error
+	outputs, err := r.outputs(ctx, pick, opt.OutputDir)
+	if err != nil {
+		return out, err
 	}
+	out.Outputs = outputs
 	return out, nil
 }
 
@@ -299,9 +332,9 @@ type submission struct {
 
 type replicaOutcome struct {
 	peer     string
+	peerID   peer.ID
 	job      JobID
 	result   *Result
-	outputs  []SubmitOutput
 	attempts int
 	cost     uint64
 	err      error
@@ -321,7 +354,7 @@ func (x *submission) next() (Candidate, p2p.Ad, bool) {
 
 // replica runs the job on one provider after another until one returns
 // a result or the attempts run out.
-func (x *submission) replica(ctx context.Context, fetch bool) replicaOutcome {
+func (x *submission) replica(ctx context.Context) replicaOutcome {
 	var o replicaOutcome
 	var last error
 	for o.attempts < x.opt.MaxAttempts {
@@ -330,11 +363,11 @@ func (x *submission) replica(ctx context.Context, fetch bool) replicaOutcome {
 			break
 		}
 		o.attempts++
-		a := &attempt{x: x, peerID: ad.Peer, payee: common.HexToAddress(ad.Payee), fetch: fetch}
+		a := &attempt{x: x, peerID: ad.Peer, payee: common.HexToAddress(ad.Payee)}
 		res, err := a.run(ctx)
 		o.cost += a.paid
 		if err == nil {
-			o.peer, o.job, o.result, o.outputs = c.Peer, a.sess.JobID, res, a.outputs
+			o.peer, o.peerID, o.job, o.result = c.Peer, ad.Peer, a.sess.JobID, res
 			return o
 		}
 		last = err

@@ -28,8 +28,8 @@ const (
 	MaxSessionsPerPeer = 2
 	// MaxSessions bounds job streams from all peers together.
 	MaxSessions = 32
-	// ProposalTimeout bounds the wait for the proposal, and then for the
-	// agreement after a quote.
+	// ProposalTimeout bounds the wait for the proposal; after a quote the
+	// agreement is awaited until the quote expires, plus 5 s.
 	ProposalTimeout = 30 * time.Second
 	// WriteTimeout bounds one message write.
 	WriteTimeout = 10 * time.Second
@@ -78,9 +78,16 @@ type Provider struct {
 	domain wallet.Domain
 	store  p2p.FileStore
 
+	limits streamLimits
+	// tamper, when set (tests only, through export_test.go), rewrites a
+	// job's output files before they are hashed and served: a provider
+	// that lies about its results.
+	tamper func(path string) error
+
 	mu        sync.Mutex
 	perPeer   map[peer.ID]int
 	sessions  int
+	stats     StreamStats
 	reserved  bool                   // a job holds the machine (one at a time)
 	notices   map[string]chan Notice // by sandbox job ID
 	available bool
@@ -88,6 +95,22 @@ type Provider struct {
 	adWake    chan struct{}
 	wg        sync.WaitGroup
 	ctx       context.Context
+}
+
+// streamLimits are the job handler's limits: the constants above, which
+// tests may lower.
+type streamLimits struct {
+	perPeer, total int
+	proposal       time.Duration // ProposalTimeout
+}
+
+// StreamStats counts the job streams the handler admitted and refused.
+type StreamStats struct {
+	Open        int    // streams being served now
+	Peak        int    // most served at once
+	PeakPerPeer int    // most served at once for one peer
+	Admitted    uint64 // streams served since start
+	Refused     uint64 // streams reset at once: a limit was reached, or shutting down
 }
 
 var (
@@ -119,6 +142,7 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 		return nil, err
 	}
 	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: ls.Domain,
+		limits:  streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout},
 		perPeer: map[peer.ID]int{}, notices: map[string]chan Notice{}, adWake: make(chan struct{}, 1)}, nil
 }
 
@@ -180,13 +204,18 @@ func (p *Provider) Serve(ctx context.Context, d *Daemon) error {
 func (p *Provider) handle(s network.Stream) {
 	from := s.Conn().RemotePeer()
 	p.mu.Lock()
-	if p.ctx == nil || p.ctx.Err() != nil || p.perPeer[from] >= MaxSessionsPerPeer || p.sessions >= MaxSessions {
+	if p.ctx == nil || p.ctx.Err() != nil || p.perPeer[from] >= p.limits.perPeer || p.sessions >= p.limits.total {
+		p.stats.Refused++
 		p.mu.Unlock()
 		_ = s.Reset()
 		return
 	}
 	p.perPeer[from]++
 	p.sessions++
+	p.stats.Admitted++
+	p.stats.Open = p.sessions
+	p.stats.Peak = max(p.stats.Peak, p.sessions)
+	p.stats.PeakPerPeer = max(p.stats.PeakPerPeer, p.perPeer[from])
 	p.wg.Add(1)
 	p.mu.Unlock()
 	defer func() {
@@ -195,11 +224,19 @@ func (p *Provider) handle(s network.Stream) {
 			delete(p.perPeer, from)
 		}
 		p.sessions--
+		p.stats.Open = p.sessions
 		p.mu.Unlock()
 		p.wg.Done()
 	}()
 	r := &providerRun{p: p, s: s, peer: from, log: p.log.With("peer", from.String())}
 	r.run(p.ctx)
+}
+
+// Streams reports the job streams admitted and refused so far.
+func (p *Provider) Streams() StreamStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
 }
 
 // capacity is what can be quoted now, from the governor's state.

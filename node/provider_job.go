@@ -124,6 +124,11 @@ func (r *providerRun) exited(ctx context.Context, res JobResult) error {
 		ex.Error = "output_full"
 	}
 	for _, o := range res.Outputs {
+		if r.p.tamper != nil {
+			if err := r.p.tamper(filepath.Join(r.outDir(), filepath.FromSlash(o.Path))); err != nil {
+				return err
+			}
+		}
 		if len(ex.Outputs) == market.MaxResultFiles {
 			break
 		}
@@ -139,9 +144,12 @@ func (r *providerRun) exited(ctx context.Context, res JobResult) error {
 	return r.step(ctx, ex)
 }
 
+func (r *providerRun) outDir() string {
+	return filepath.Join(r.p.d.cfg.DataDir, "provider", string(r.sess.JobID), "output")
+}
+
 func (r *providerRun) storeOutput(o sandbox.OutputFile) (market.Output, error) {
-	dir := filepath.Join(r.p.d.cfg.DataDir, "provider", string(r.sess.JobID), "output")
-	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(o.Path)))
+	f, err := os.Open(filepath.Join(r.outDir(), filepath.FromSlash(o.Path)))
 	if err != nil {
 		return market.Output{}, err
 	}

@@ -74,7 +74,7 @@ func (r *providerRun) run(ctx context.Context) {
 	r.in, r.rerr, r.quit = make(chan market.Message), make(chan error, 1), make(chan struct{})
 	r.started = make(chan startResult, 1)
 	r.logs = make(chan market.LogChunk, 64)
-	_ = r.s.SetDeadline(time.Now().Add(ProposalTimeout))
+	_ = r.s.SetDeadline(time.Now().Add(r.p.limits.proposal))
 	msg, err := market.ReadMessage(r.s)
 	if err != nil {
 		r.fail(string(market.RefuseProtocol), err)

@@ -54,9 +54,17 @@ func testHost(t *testing.T, dir string) *p2p.Host {
 	return h
 }
 
+// providerOption adjusts a test provider's config before NewProvider, or
+// the provider before it serves.
+type providerOption struct {
+	config   func(*ProviderConfig)
+	provider func(*Provider)
+}
+
 // startProvider runs a daemon on the test containerd with the market's
-// provider side on a loopback host, until the test ends or stop.
-func startProvider(t *testing.T, price uint64, credit market.WalletCredit) *testProvider {
+// provider side on a loopback host, until the test ends or stop; opts
+// adjust the provider before it serves.
+func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts ...providerOption) *testProvider {
 	t.Helper()
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
@@ -68,10 +76,21 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit) *test
 	}
 	t.Cleanup(func() { sb.Close() })
 	tp := &testProvider{host: testHost(t, dir), wallet: testWallet(t, dir), done: make(chan struct{})}
-	tp.prov, err = NewProvider(ProviderConfig{Host: tp.host, Wallet: tp.wallet, Log: quietLogger(), Credit: credit,
-		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}})
+	cfg := ProviderConfig{Host: tp.host, Wallet: tp.wallet, Log: quietLogger(), Credit: credit,
+		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}}
+	for _, o := range opts {
+		if o.config != nil {
+			o.config(&cfg)
+		}
+	}
+	tp.prov, err = NewProvider(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		if o.provider != nil {
+			o.provider(tp.prov)
+		}
 	}
 	d := NewDaemon(DaemonConfig{DataDir: dir, Sandbox: sb, Settings: Settings{AlwaysAvailable: true}, Version: "test",
 		Log: quietLogger(), Ads: tp.prov, Notifier: tp.prov, Describe: tp.prov.Describe})
