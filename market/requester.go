@@ -94,6 +94,18 @@ type SubmitResult struct {
 	Verdict  string         `json:"verdict,omitempty"` // replicas: agreement or the disagreement
 	Agreed   []string       `json:"agreed,omitempty"`  // replicas: the peers whose result was accepted
 	Dissent  []string       `json:"dissent,omitempty"` // replicas: the peers outvoted by them
+	// Tries lists every attempt, replicas in turn, with what it was paid.
+	Tries []Try `json:"tries"`
+}
+
+// Try is one attempt of a submitted job on one provider.
+type Try struct {
+	Replica  int    `json:"replica"` // 0 for the first
+	Provider string `json:"provider"`
+	Job      string `json:"job,omitempty"` // the job ID; empty if no proposal was answered
+	Cost     string `json:"cost"`          // paid for its receipted work, in currency units
+	Units    uint64 `json:"cost_units"`
+	Error    string `json:"error,omitempty"` // why the next provider was tried; empty for the result
 }
 
 // Submit finds providers, runs spec on spec.Replicas of them (each
@@ -153,11 +165,15 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 		}()
 	}
 	wg.Wait()
-	out := SubmitResult{Outputs: []SubmitOutput{}}
+	out := SubmitResult{Outputs: []SubmitOutput{}, Tries: []Try{}}
 	var reps []ReplicaResult
 	var done []replicaOutcome
 	var firstErr error
-	for _, o := range results {
+	for i, o := range results {
+		for _, tr := range o.tries {
+			tr.Replica = i
+			out.Tries = append(out.Tries, tr)
+		}
 		out.Attempts += o.attempts
 		out.Units += o.cost
 		if o.err != nil {
@@ -335,16 +351,33 @@ type replicaOutcome struct {
 	peerID   peer.ID
 	job      JobID
 	result   *Result
+	tries    []Try
 	attempts int
 	cost     uint64
 	err      error
 }
 
-// next picks the best untried provider.
-func (x *submission) next() (Candidate, p2p.Ad, bool) {
+// next picks the best untried provider. When every provider found so far
+// was tried, it looks for more once per call of replica (rediscover).
+func (x *submission) next(ctx context.Context, rediscover *bool) (Candidate, p2p.Ad, bool) {
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	c, err := Pick(x.ranked, 1, x.tried)
+	if err != nil && !*rediscover && ctx.Err() == nil {
+		*rediscover = true
+		want := len(x.tried) + 1
+		x.mu.Unlock()
+		x.r.Log.Info("every provider found was tried; looking for more")
+		ads, _, derr := x.r.discover(ctx, x.spec, want, x.opt)
+		x.mu.Lock()
+		if derr == nil {
+			for id, a := range ads {
+				x.ads[id] = a
+			}
+			x.ranked = Rank(x.spec, offersOf(x.ads), x.r.Trust.Trust, time.Now())
+		}
+		c, err = Pick(x.ranked, 1, x.tried)
+	}
+	defer x.mu.Unlock()
 	if err != nil {
 		return Candidate{}, p2p.Ad{}, false
 	}
@@ -357,8 +390,9 @@ func (x *submission) next() (Candidate, p2p.Ad, bool) {
 func (x *submission) replica(ctx context.Context) replicaOutcome {
 	var o replicaOutcome
 	var last error
+	rediscovered := false
 	for o.attempts < x.opt.MaxAttempts {
-		c, ad, ok := x.next()
+		c, ad, ok := x.next(ctx, &rediscovered)
 		if !ok {
 			break
 		}
@@ -366,6 +400,11 @@ func (x *submission) replica(ctx context.Context) replicaOutcome {
 		a := &attempt{x: x, peerID: ad.Peer, payee: common.HexToAddress(ad.Payee)}
 		res, err := a.run(ctx)
 		o.cost += a.paid
+		tr := Try{Provider: c.Peer, Job: string(a.sess.JobID), Cost: wallet.Amount(a.paid).String(), Units: a.paid}
+		if err != nil {
+			tr.Error = err.Error()
+		}
+		o.tries = append(o.tries, tr)
 		if err == nil {
 			o.peer, o.peerID, o.job, o.result = c.Peer, ad.Peer, a.sess.JobID, res
 			return o

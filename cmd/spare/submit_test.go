@@ -35,6 +35,23 @@ func startDaemon(t testing.TB, args ...string) *exec.Cmd {
 // loopback and returns the bootstrap address.
 func network(t testing.TB, n int) string {
 	t.Helper()
+	addr, _ := startNetwork(t, n)
+	return addr
+}
+
+// spareNode is one `spare node` process of a test network.
+type spareNode struct {
+	data   string
+	peerID string
+	args   []string
+	cmd    *exec.Cmd
+}
+
+// startNetwork starts `spare bootstrap` and n `spare node` providers on
+// loopback; it returns the bootstrap address and the nodes, each
+// Available.
+func startNetwork(t testing.TB, n int) (string, []*spareNode) {
+	t.Helper()
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
 	boot := startDaemon(t, "--data", t.TempDir(), "bootstrap", "--listen", "/ip4/127.0.0.1/tcp/0")
@@ -51,35 +68,45 @@ func network(t testing.TB, n int) string {
 		t.Fatalf("bootstrap printed %q: %v", line, err)
 	}
 	addr := strings.TrimSpace(line)
+	var nodes []*spareNode
 	for range n {
 		data := t.TempDir()
-		node := startDaemon(t, "--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
-			"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", addr, "--interval", "1s", "--price", "0.0001")
-		if err := node.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = node.Process.Signal(syscall.SIGTERM); _ = node.Wait() })
-		c := localapi.NewClient(data)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := waitForDaemon(ctx, c); err != nil {
-			cancel()
-			t.Fatalf("node did not start: %v", err)
-		}
-		for {
-			s, err := c.Status(ctx)
-			if err == nil && s.State == "Available" && s.PeerID != "" {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				cancel()
-				t.Fatalf("node not available: %+v %v", s, err)
-			case <-time.After(100 * time.Millisecond): // poll interval
-			}
-		}
-		cancel()
+		nd := &spareNode{data: data, args: []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+			"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", addr, "--interval", "1s", "--price", "0.0001"}}
+		nd.start(t)
+		nodes = append(nodes, nd)
 	}
-	return addr
+	return addr, nodes
+}
+
+// start runs the node and waits until it is Available; the test's end
+// stops it (SIGTERM, then wait) unless it was killed.
+func (nd *spareNode) start(t testing.TB) {
+	t.Helper()
+	nd.cmd = startDaemon(t, nd.args...)
+	if err := nd.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := nd.cmd
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	c := localapi.NewClient(nd.data)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := waitForDaemon(ctx, c); err != nil {
+		t.Fatalf("node did not start: %v", err)
+	}
+	for {
+		s, err := c.Status(ctx)
+		if err == nil && s.State == "Available" && s.PeerID != "" {
+			nd.peerID = s.PeerID
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node not available: %+v %v", s, err)
+		case <-time.After(100 * time.Millisecond): // poll interval
+		}
+	}
 }
 
 // TestSubmitRenderAcrossProcesses: a bootstrap node, two providers and
