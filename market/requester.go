@@ -358,12 +358,13 @@ type replicaOutcome struct {
 }
 
 // next picks the best untried provider. When every provider found so far
-// was tried, it looks for more once per call of replica (rediscover).
+// was tried and rediscover is set, it first looks for more (for up to the
+// discovery time), clearing rediscover.
 func (x *submission) next(ctx context.Context, rediscover *bool) (Candidate, p2p.Ad, bool) {
 	x.mu.Lock()
 	c, err := Pick(x.ranked, 1, x.tried)
-	if err != nil && !*rediscover && ctx.Err() == nil {
-		*rediscover = true
+	if err != nil && *rediscover && ctx.Err() == nil {
+		*rediscover = false
 		want := len(x.tried) + 1
 		x.mu.Unlock()
 		x.r.Log.Info("every provider found was tried; looking for more")
@@ -390,9 +391,10 @@ func (x *submission) next(ctx context.Context, rediscover *bool) (Candidate, p2p
 func (x *submission) replica(ctx context.Context) replicaOutcome {
 	var o replicaOutcome
 	var last error
-	rediscovered := false
+	// A reschedule after a lost provider may look for more providers, once.
+	rediscover, looked := false, false
 	for o.attempts < x.opt.MaxAttempts {
-		c, ad, ok := x.next(ctx, &rediscovered)
+		c, ad, ok := x.next(ctx, &rediscover)
 		if !ok {
 			break
 		}
@@ -408,6 +410,9 @@ func (x *submission) replica(ctx context.Context) replicaOutcome {
 		if err == nil {
 			o.peer, o.peerID, o.job, o.result = c.Peer, ad.Peer, a.sess.JobID, res
 			return o
+		}
+		if errors.Is(err, ErrProviderLost) && !looked {
+			rediscover, looked = true, true
 		}
 		last = err
 		x.r.Log.Warn("attempt failed; trying another provider", "provider", c.Peer, "err", err)

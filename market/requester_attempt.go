@@ -114,12 +114,16 @@ func (a *attempt) agree(ctx context.Context) error {
 	if deposit <= 0 {
 		deposit = wallet.Amount(a.sess.Quote.MaxCost)
 	}
+	if deposit < wallet.Amount(a.sess.Quote.MaxCost) {
+		return fmt.Errorf("deposit %s does not cover the quoted maximum cost %s: raise --deposit or leave it out",
+			deposit, wallet.Amount(a.sess.Quote.MaxCost))
+	}
 	ch, err := x.ls.Open(ctx, a.payee, x.me, deposit)
 	if err != nil {
 		return fmt.Errorf("opening a payment channel: %w", err)
 	}
 	a.ch = ch
-	if err := a.step(Accept{ChannelID: Hash(ch.ID), Payee: Address(a.payee), StartsAt: uint64(time.Now().Unix())}, ctx); err != nil {
+	if err := a.step(Accept{ChannelID: Hash(ch.ID), Deposit: uint64(deposit), Payee: Address(a.payee), StartsAt: uint64(time.Now().Unix())}, ctx); err != nil {
 		return err
 	}
 	m, err := a.recv(QuoteTimeout)

@@ -347,9 +347,10 @@ func (r *providerRun) seal(ctx context.Context, m market.Message, now time.Time)
 			return err
 		}
 		// The embedded ledger backend keeps IOUs: the channel is the
-		// requester's word, capped at what the quoted job can cost.
+		// requester's word for the deposit the agreement names (the
+		// session checked it covers the quoted job's maximum cost).
 		ch := wallet.ChannelInfo{ID: sa.ChannelID, Domain: r.p.domain, Payer: sa.Requester, Payee: r.p.me,
-			Signer: sa.Requester, Deposit: wallet.Amount(r.sess.Quote.MaxCost)}
+			Signer: sa.Requester, Deposit: wallet.Amount(r.sess.Terms.Deposit)}
 		if err := r.p.cfg.Wallet.Ledger.AddChannel(ctx, wallet.LedgerBackend, ch); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,4 +250,39 @@ func TestProviderLostReschedules(t *testing.T) {
 		t.Fatalf("spent %s, first provider earned %s, second %s, result says %d", spent, a, b, res.Units)
 	}
 	t.Logf("first provider paid %s, second %s", a, b)
+}
+
+// TestAgreementDepositRecorded: the deposit the requester names in the
+// agreement is the channel cap the provider records, on both sides; a
+// deposit below the quote's maximum cost is not offered.
+func TestAgreementDepositRecorded(t *testing.T) {
+	prov := startProvider(t, 100, market.WalletCredit{})
+	req := testRequester(t)
+	connect(t, req, prov)
+	spec := imageSpec(t, req, "probe", "exit", "0")
+	maxCost := wallet.Amount(100 * uint64(time.Duration(spec.MaxDuration)/time.Second)) // one core at 100 a second
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	if _, err := req.Submit(ctx, spec, market.SubmitOptions{Deposit: maxCost - 1, Discovery: 10 * time.Second}); err == nil || !strings.Contains(err.Error(), "deposit") {
+		t.Fatalf("Submit with a deposit below the maximum cost %s: %v", maxCost, err)
+	}
+	deposit := 3 * maxCost
+	res, err := req.Submit(ctx, spec, market.SubmitOptions{Deposit: deposit, Discovery: 10 * time.Second})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("Submit: %+v, %v", res, err)
+	}
+	payer, err := req.Wallet.Address()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for side, w := range map[string]*wallet.Wallet{"provider": prov.wallet, "requester": req.Wallet} {
+		chans, err := w.Ledger.Channels(ctx, payer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chans) == 0 || chans[len(chans)-1].Deposit != deposit {
+			t.Fatalf("%s's ledger: channels %+v, want the last with deposit %s", side, chans, deposit)
+		}
+	}
 }
