@@ -37,6 +37,9 @@ const nodePrice = 100
 // the node restarted on the same data directory) holds the vouchers it
 // received, at most one voucher short of what the requester sent, and the
 // requester's wallet spent exactly the reported cost.
+//
+// The network is closed: no mDNS, so providers of other tests on this
+// machine stay out.
 func TestSubmitProviderKilledAcrossProcesses(t *testing.T) {
 	render := testenv.Workload(t, "render")
 	ref := t.TempDir()
@@ -45,6 +48,9 @@ func TestSubmitProviderKilledAcrossProcesses(t *testing.T) {
 	}
 	want := fileSHA(t, filepath.Join(ref, "frame.bmp"))
 
+	// The requester's data directory outlives the test run (dataDir):
+	// compare its spending before and after.
+	spentBefore := parseAmount(t, walletBalance(t, dataDir(t)).Spent)
 	boot, nodes := startNetwork(t, 2)
 	out := t.TempDir()
 	sub := exec.Command(spareBin, append([]string{"--data", dataDir(t), "--containerd", testenv.ContainerdSocket(t),
@@ -71,6 +77,10 @@ func TestSubmitProviderKilledAcrossProcesses(t *testing.T) {
 	}
 	_ = killed.cmd.Wait()
 	t.Logf("killed provider %s mid-job", killed.peerID)
+	// Its ledger as the kill left it; then it restarts on the same data
+	// directory at once, which also removes the job the kill orphaned.
+	earned := walletBalance(t, killed.data).Earned
+	killed.start(t)
 
 	var err error
 	select {
@@ -104,23 +114,17 @@ func TestSubmitProviderKilledAcrossProcesses(t *testing.T) {
 	}
 
 	// The requester's ledger spent exactly the reported cost.
-	if b := walletBalance(t, dataDir(t)); b.Spent != res.Cost {
-		t.Fatalf("requester's wallet spent %s, --json says %s", b.Spent, res.Cost)
+	if spent := parseAmount(t, walletBalance(t, dataDir(t)).Spent) - spentBefore; spent != wallet.Amount(res.Units) {
+		t.Fatalf("requester's wallet spent %s on the job, --json says %s", spent, res.Cost)
 	}
 	// The killed provider kept what it was paid: every voucher it received
 	// was recorded before it was acknowledged. The requester may have sent
 	// one more the kill cut off: at most one receipt, which covers at most
 	// two 1 s intervals on one core.
-	earned := walletBalance(t, killed.data).Earned
-	amt, err := wallet.ParseAmount(earned)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if amt <= 0 || uint64(amt) > first.Units || first.Units-uint64(amt) > 2*nodePrice {
+	if amt := parseAmount(t, earned); amt <= 0 || uint64(amt) > first.Units || first.Units-uint64(amt) > 2*nodePrice {
 		t.Fatalf("killed provider's ledger holds %s earned; the requester paid it %s", earned, first.Cost)
 	}
-	// Restarted on the same data directory, it comes back with its money.
-	killed.start(t)
+	// Restarted, it comes back with its money.
 	st, err := localapi.NewClient(killed.data).Status(context.Background())
 	if err != nil || st.EarnedToday != earned || st.State != "Available" {
 		t.Fatalf("restarted provider: %+v, %v; want Available with %s earned today", st, err, earned)
@@ -188,6 +192,15 @@ func walletBalance(t *testing.T, data string) balanceJSON {
 		t.Fatalf("wallet balance printed %q: %v", b, err)
 	}
 	return bal
+}
+
+func parseAmount(t *testing.T, s string) wallet.Amount {
+	t.Helper()
+	a, err := wallet.ParseAmount(s)
+	if err != nil {
+		t.Fatalf("amount %q: %v", s, err)
+	}
+	return a
 }
 
 func fileSHA(t *testing.T, path string) string {

@@ -54,7 +54,7 @@ func startNetwork(t testing.TB, n int) (string, []*spareNode) {
 	t.Helper()
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
-	boot := startDaemon(t, "--data", t.TempDir(), "bootstrap", "--listen", "/ip4/127.0.0.1/tcp/0")
+	boot := startDaemon(t, "--data", t.TempDir(), "bootstrap", "--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0")
 	out, err := boot.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
