@@ -190,7 +190,7 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	// The result accepted: the only one, or one of the strict majority's.
 	// Without a majority nothing is accepted: nobody can tell which
 	// provider computed the job right.
-	pick := done[0]
+	pick, same := done[0], done[:1]
 	if len(reps) > 1 {
 		v := CompareReplicas(reps)
 		out.Verdict, out.Agreed, out.Dissent = v.String(), v.Majority, v.Dissenters
@@ -204,22 +204,29 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 			r.Log.Warn("replicas disagree; taking the majority's result", "verdict", v.String())
 			fmt.Fprintf(opt.Stderr, "spare: replicas disagree: %s\n", v)
 		}
+		same = nil
 		for _, o := range done {
 			if slices.Contains(v.Majority, o.peer) {
-				pick = o
-				break
+				same = append(same, o)
 			}
 		}
+		pick = same[0]
 	} else if k > 1 {
 		out.Verdict = fmt.Sprintf("unverified: 1 of %d replicas returned a result", k)
 	}
-	out.Job, out.Provider, out.ExitCode, out.Error = string(pick.job), pick.peer, pick.result.ExitCode, pick.result.Error
-	outputs, err := r.outputs(ctx, pick, opt.OutputDir)
-	if err != nil {
-		return out, err
+	// Fetch from the first provider of the accepted result that serves
+	// it: the others returned the same digests.
+	var fetchErr error
+	for _, o := range same {
+		var outputs []SubmitOutput
+		if outputs, fetchErr = r.outputs(ctx, o, opt.OutputDir); fetchErr == nil {
+			pick, out.Outputs = o, outputs
+			break
+		}
+		r.Log.Warn("fetching outputs", "provider", o.peer, "err", fetchErr)
 	}
-	out.Outputs = outputs
-	return out, nil
+	out.Job, out.Provider, out.ExitCode, out.Error = string(pick.job), pick.peer, pick.result.ExitCode, pick.result.Error
+	return out, fetchErr
 }
 
 func cmpErr(prev, err error) error {
