@@ -8,7 +8,7 @@ import "time"
 // serving it: a provider returning wrong results. Call before Serve.
 func (p *Provider) lieAboutOutputs(f func(path string) error) { p.tamper = f }
 
-// setStreamLimits lowers the job handler's limits. Call before Serve.
-func (p *Provider) setStreamLimits(perPeer, total int, proposal time.Duration) {
-	p.limits = streamLimits{perPeer: perPeer, total: total, proposal: proposal}
+// setStreamLimits changes the job handler's limits. Call before Serve.
+func (p *Provider) setStreamLimits(perPeer, total int, proposal, evictAfter time.Duration) {
+	p.adm.limits = streamLimits{perPeer: perPeer, total: total, proposal: proposal, evictAfter: evictAfter}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
@@ -26,8 +25,15 @@ const (
 	// MaxSessionsPerPeer is how many job streams one peer may hold open
 	// at once (proposals included); more are reset at once.
 	MaxSessionsPerPeer = 2
-	// MaxSessions bounds job streams from all peers together.
+	// MaxSessions bounds job streams from all peers together. When it is
+	// reached, the oldest stream still waiting for its proposal or
+	// agreement, if it has waited PendingEvictAfter, is reset to admit the
+	// new one; otherwise the new one is reset.
 	MaxSessions = 32
+	// PendingEvictAfter is how long a stream may wait for its proposal or
+	// agreement before a newcomer may take its place (a requester sends
+	// both within a second or so).
+	PendingEvictAfter = 2 * time.Second
 	// ProposalTimeout bounds the wait for the proposal; after a quote the
 	// agreement is awaited until the quote expires, plus 5 s.
 	ProposalTimeout = 30 * time.Second
@@ -78,16 +84,13 @@ type Provider struct {
 	domain wallet.Domain
 	store  p2p.FileStore
 
-	limits streamLimits
 	// tamper, when set (tests only, through export_test.go), rewrites a
 	// job's output files before they are hashed and served: a provider
 	// that lies about its results.
 	tamper func(path string) error
 
 	mu        sync.Mutex
-	perPeer   map[peer.ID]int
-	sessions  int
-	stats     StreamStats
+	adm       admissions
 	reserved  bool                   // a job holds the machine (one at a time)
 	notices   map[string]chan Notice // by sandbox job ID
 	available bool
@@ -95,22 +98,6 @@ type Provider struct {
 	adWake    chan struct{}
 	wg        sync.WaitGroup
 	ctx       context.Context
-}
-
-// streamLimits are the job handler's limits: the constants above, which
-// tests may lower.
-type streamLimits struct {
-	perPeer, total int
-	proposal       time.Duration // ProposalTimeout
-}
-
-// StreamStats counts the job streams the handler admitted and refused.
-type StreamStats struct {
-	Open        int    // streams being served now
-	Peak        int    // most served at once
-	PeakPerPeer int    // most served at once for one peer
-	Admitted    uint64 // streams served since start
-	Refused     uint64 // streams reset at once: a limit was reached, or shutting down
 }
 
 var (
@@ -142,8 +129,8 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 		return nil, err
 	}
 	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: ls.Domain,
-		limits:  streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout},
-		perPeer: map[peer.ID]int{}, notices: map[string]chan Notice{}, adWake: make(chan struct{}, 1)}, nil
+		adm:     newAdmissions(streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout, evictAfter: PendingEvictAfter}),
+		notices: map[string]chan Notice{}, adWake: make(chan struct{}, 1)}, nil
 }
 
 // Payee is the address vouchers pay.
@@ -199,44 +186,51 @@ func (p *Provider) Serve(ctx context.Context, d *Daemon) error {
 	return nil
 }
 
-// handle admits a stream within the per-peer and total limits and runs
-// its session.
+// handle admits a stream within the per-peer and total limits (see
+// admissions) and runs its session.
 func (p *Provider) handle(s network.Stream) {
 	from := s.Conn().RemotePeer()
 	p.mu.Lock()
-	if p.ctx == nil || p.ctx.Err() != nil || p.perPeer[from] >= p.limits.perPeer || p.sessions >= p.limits.total {
-		p.stats.Refused++
+	if p.ctx == nil || p.ctx.Err() != nil {
+		p.adm.stats.Refused++
 		p.mu.Unlock()
 		_ = s.Reset()
 		return
 	}
-	p.perPeer[from]++
-	p.sessions++
-	p.stats.Admitted++
-	p.stats.Open = p.sessions
-	p.stats.Peak = max(p.stats.Peak, p.sessions)
-	p.stats.PeakPerPeer = max(p.stats.PeakPerPeer, p.perPeer[from])
-	p.wg.Add(1)
+	adm, evict := p.adm.admit(from, time.Now(), func() { _ = s.Reset() })
+	if adm != nil {
+		p.wg.Add(1)
+	}
 	p.mu.Unlock()
+	if evict != nil {
+		evict()
+	}
+	if adm == nil {
+		_ = s.Reset()
+		return
+	}
 	defer func() {
 		p.mu.Lock()
-		if p.perPeer[from]--; p.perPeer[from] <= 0 {
-			delete(p.perPeer, from)
-		}
-		p.sessions--
-		p.stats.Open = p.sessions
+		p.adm.release(adm)
 		p.mu.Unlock()
 		p.wg.Done()
 	}()
-	r := &providerRun{p: p, s: s, peer: from, log: p.log.With("peer", from.String())}
+	r := &providerRun{p: p, s: s, peer: from, adm: adm, log: p.log.With("peer", from.String())}
 	r.run(p.ctx)
 }
 
-// Streams reports the job streams admitted and refused so far.
+// settle marks a stream past its agreement: it is never evicted.
+func (p *Provider) settle(a *admission) {
+	p.mu.Lock()
+	p.adm.settle(a)
+	p.mu.Unlock()
+}
+
+// Streams reports the job streams admitted, refused and evicted so far.
 func (p *Provider) Streams() StreamStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.stats
+	return p.adm.stats
 }
 
 // capacity is what can be quoted now, from the governor's state.

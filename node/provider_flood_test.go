@@ -24,15 +24,15 @@ import (
 // Limits of the flood test.
 const (
 	// floodProposalTimeout replaces ProposalTimeout: long enough for the
-	// sybils of the total-limit phase to open all their streams, short
-	// enough for the test.
-	floodProposalTimeout = 5 * time.Second
+	// sybils of the total-limit phase to open all their streams and hold
+	// them while a legitimate job is proposed, short enough for the test.
+	floodProposalTimeout = 8 * time.Second
 	// floodQuoteTTL is the provider's quote lifetime: a quoted stream that
 	// never agrees is dropped at its expiry plus 5 s.
 	floodQuoteTTL = 2 * time.Second
 	// floodStreamBound is the longest any hostile stream may stay open:
 	// the later of the two deadlines, plus scheduling slack.
-	floodStreamBound = floodQuoteTTL + 5*time.Second + 3*time.Second
+	floodStreamBound = max(floodProposalTimeout, floodQuoteTTL+5*time.Second) + 3*time.Second
 	// floodHeapBound is how far the process's heap in use may rise over
 	// its baseline while the flood runs (everything in this process:
 	// provider, requester and the hostile host).
@@ -218,11 +218,15 @@ func heapInUse() uint64 {
 // provider's deadlines; the heap stays within floodHeapBound and the
 // goroutines return to the baseline. Then sybils (one host per
 // MaxSessionsPerPeer streams, one more than the total allows) fill the
-// provider: it serves exactly MaxSessions streams and resets the rest.
+// provider with idle streams: it never serves more than MaxSessions, and
+// a legitimate job still gets in, evicting an idle stream.
 func TestProposalFlood(t *testing.T) {
 	prov := startProvider(t, 100, market.WalletCredit{}, providerOption{
-		config:   func(c *ProviderConfig) { c.Policy.QuoteTTL = floodQuoteTTL },
-		provider: func(p *Provider) { p.setStreamLimits(MaxSessionsPerPeer, MaxSessions, floodProposalTimeout) },
+		config: func(c *ProviderConfig) { c.Policy.QuoteTTL = floodQuoteTTL },
+		// Pending streams may be evicted at once (the grace period is
+		// TestAdmissions'), so the sybils' can make room for a legitimate
+		// job the moment it is proposed.
+		provider: func(p *Provider) { p.setStreamLimits(MaxSessionsPerPeer, MaxSessions, floodProposalTimeout, 0) },
 	})
 	req := testRequester(t)
 	connect(t, req, prov)
@@ -304,14 +308,16 @@ func TestProposalFlood(t *testing.T) {
 		t.Errorf("heap in use stayed %d KiB above the baseline after the flood, bound %d KiB", (int64(after)-int64(baseHeap))>>10, floodHeapAfterBound>>10)
 	}
 
-	t.Run("sybils fill the total", func(t *testing.T) { sybilFlood(t, prov) })
+	t.Run("sybils fill the total", func(t *testing.T) { sybilFlood(t, prov, req, spec) })
 }
 
 // sybilFlood: one host more than MaxSessions/MaxSessionsPerPeer, each
 // opening one stream more than MaxSessionsPerPeer, all idle at once. The
-// provider serves exactly MaxSessions of them and resets the rest, then
-// drops the served ones at the proposal deadline.
-func sybilFlood(t *testing.T, prov *testProvider) {
+// provider never serves more than MaxSessions: the surplus evicts the
+// oldest idle streams. While they fill it, a legitimate requester's
+// proposal evicts one too and its job runs and is paid; the rest end at
+// the proposal deadline.
+func sybilFlood(t *testing.T, prov *testProvider, req *market.Requester, spec *market.JobSpec) {
 	n := MaxSessions/MaxSessionsPerPeer + 1
 	per := MaxSessionsPerPeer + 1
 	hosts := make([]host.Host, n)
@@ -339,17 +345,38 @@ func sybilFlood(t *testing.T, prov *testProvider) {
 		}
 	}
 	close(start)
-	waitFor(t, "the provider to fill up", floodProposalTimeout, func() bool { return prov.prov.Streams().Open == MaxSessions })
+	// Every sybil stream reached the handler; the provider is full.
+	waitFor(t, "the sybil streams to arrive", floodProposalTimeout/2, func() bool {
+		st := prov.prov.Streams()
+		return st.Admitted+st.Refused-before.Admitted-before.Refused == uint64(n*per)
+	})
+	full := prov.prov.Streams()
+	if full.Open != MaxSessions {
+		t.Fatalf("%d streams open after the sybils arrived, want the total limit %d", full.Open, MaxSessions)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	earned := balance(t, prov.wallet).Earned
+	res, err := req.Submit(ctx, spec, market.SubmitOptions{Discovery: 10 * time.Second})
+	if err != nil || res.ExitCode != 0 || res.Attempts != 1 {
+		t.Fatalf("Submit while sybils fill the provider: %+v, %v", res, err)
+	}
 	wg.Wait()
 	st := prov.prov.Streams()
-	t.Logf("sybils: %d hosts opened %d of %d streams; provider admitted %d, refused %d, peak %d; longest %v",
-		n, opened, n*per, st.Admitted-before.Admitted, st.Refused-before.Refused, st.Peak, longest)
+	t.Logf("sybils: %d hosts opened %d of %d streams; provider admitted %d, refused %d, evicted %d (%d for the job), peak %d; longest %v",
+		n, opened, n*per, st.Admitted-before.Admitted, st.Refused-before.Refused, st.Evicted-before.Evicted, st.Evicted-full.Evicted, st.Peak, longest)
 	if st.Peak != MaxSessions {
 		t.Fatalf("peak %d streams served at once, the total limit is %d", st.Peak, MaxSessions)
 	}
-	if st.Refused == before.Refused {
-		t.Fatalf("%d streams opened, none refused: the total limit is %d", opened, MaxSessions)
+	// Each host's third stream is refused (per peer); of the rest, those
+	// past the total evict the oldest idle ones.
+	if ev, ref := full.Evicted-before.Evicted, full.Refused-before.Refused; ev != uint64(n*MaxSessionsPerPeer-MaxSessions) || ref != uint64(n*(per-MaxSessionsPerPeer)) {
+		t.Fatalf("sybils: %d evicted, %d refused; want %d and %d", ev, ref, n*MaxSessionsPerPeer-MaxSessions, n*(per-MaxSessionsPerPeer))
 	}
+	if st.Evicted == full.Evicted {
+		t.Fatal("the job's stream got in without evicting an idle one: did the sybils' streams end first?")
+	}
+	waitFor(t, "the final voucher", 10*time.Second, func() bool { return balance(t, prov.wallet).Earned-earned == wallet.Amount(res.Units) })
 	if longest > floodStreamBound {
 		t.Fatalf("a sybil stream stayed open %v, past the proposal deadline (%v)", longest, floodProposalTimeout)
 	}

@@ -23,6 +23,7 @@ type providerRun struct {
 	p    *Provider
 	s    network.Stream
 	peer peer.ID
+	adm  *admission
 	log  *slog.Logger
 
 	sess market.ProviderSession
@@ -74,7 +75,7 @@ func (r *providerRun) run(ctx context.Context) {
 	r.in, r.rerr, r.quit = make(chan market.Message), make(chan error, 1), make(chan struct{})
 	r.started = make(chan startResult, 1)
 	r.logs = make(chan market.LogChunk, 64)
-	_ = r.s.SetDeadline(time.Now().Add(r.p.limits.proposal))
+	_ = r.s.SetDeadline(time.Now().Add(r.p.adm.limits.proposal))
 	msg, err := market.ReadMessage(r.s)
 	if err != nil {
 		r.fail(string(market.RefuseProtocol), err)
@@ -116,6 +117,7 @@ func (r *providerRun) run(ctx context.Context) {
 		return
 	}
 	defer r.p.release()
+	r.p.settle(r.adm)
 	_ = r.s.SetDeadline(time.Now().Add(time.Duration(ag.MaxDurationSeconds)*time.Second + StreamSlack))
 	if err := r.step(ctx, ag); err != nil {
 		r.fail(string(market.RefuseProtocol), err)
