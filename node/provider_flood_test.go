@@ -283,10 +283,10 @@ func TestProposalFlood(t *testing.T) {
 			t.Errorf("a %s stream stayed open %v, past the provider's deadlines (%v)", kind, d, floodStreamBound)
 		}
 	}
-	for _, kind := range []string{"idle", "partial"} {
-		if d := log.longest[kind]; d < floodProposalTimeout-time.Second {
-			t.Errorf("no %s stream was held to the proposal deadline (longest %v of %v): were any admitted?", kind, d, floodProposalTimeout)
-		}
+	// Which stalling streams win the junk host's two slots depends on
+	// timing; one of them must have been held until the proposal deadline.
+	if d := max(log.longest["idle"], log.longest["partial"]); d < floodProposalTimeout-time.Second {
+		t.Errorf("no idle or partial stream was held to the proposal deadline (longest %v of %v): were any admitted?", d, floodProposalTimeout)
 	}
 	if d := log.longest["proposal-hold"]; d < floodQuoteTTL {
 		t.Errorf("no quoted stream was held to the quote's expiry (longest %v)", d)
@@ -368,10 +368,13 @@ func sybilFlood(t *testing.T, prov *testProvider, req *market.Requester, spec *m
 	if st.Peak != MaxSessions {
 		t.Fatalf("peak %d streams served at once, the total limit is %d", st.Peak, MaxSessions)
 	}
-	// Each host's third stream is refused (per peer); of the rest, those
-	// past the total evict the oldest idle ones.
-	if ev, ref := full.Evicted-before.Evicted, full.Refused-before.Refused; ev != uint64(n*MaxSessionsPerPeer-MaxSessions) || ref != uint64(n*(per-MaxSessionsPerPeer)) {
-		t.Fatalf("sybils: %d evicted, %d refused; want %d and %d", ev, ref, n*MaxSessionsPerPeer-MaxSessions, n*(per-MaxSessionsPerPeer))
+	// Every stream past the total either evicted an idle one or was
+	// refused by its peer's limit; at least the streams within the per-peer
+	// limits past the total evicted. (An evicted stream frees its peer's
+	// slot, so a third stream may get in: the split depends on timing.)
+	ev, ref := full.Evicted-before.Evicted, full.Refused-before.Refused
+	if ev+ref != uint64(n*per-MaxSessions) || ev < uint64(n*MaxSessionsPerPeer-MaxSessions) {
+		t.Fatalf("sybils: %d evicted, %d refused; want %d in all, at least %d evicted", ev, ref, n*per-MaxSessions, n*MaxSessionsPerPeer-MaxSessions)
 	}
 	if st.Evicted == full.Evicted {
 		t.Fatal("the job's stream got in without evicting an idle one: did the sybils' streams end first?")

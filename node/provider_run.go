@@ -386,10 +386,11 @@ func (r *providerRun) act(ctx context.Context, a market.Action) {
 	case market.ActStart:
 		r.jobID = "job-" + string(r.sess.JobID)
 		r.notices = r.p.watch(r.jobID)
+		job, spec, terms := r.sess.JobID, r.sess.Spec, *r.sess.Terms
 		r.tasks.Add(1)
 		go func() {
 			defer r.tasks.Done()
-			rj, err := r.start(ctx)
+			rj, err := r.start(ctx, job, spec, terms)
 			r.started <- startResult{rj, err}
 		}()
 	case market.ActPause:
