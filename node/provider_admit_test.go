@@ -28,7 +28,7 @@ func TestAdmissions(t *testing.T) {
 	if x, _ := a.admit(p1, t0.Add(time.Second), reset("x")); x != nil {
 		t.Fatal("third stream of a peer admitted past the per-peer limit")
 	}
-	x3, _ := a.admit(p2, t0.Add(time.Second), reset("x3"))
+	x3, _ := a.admit(p2, t0.Add(1200*time.Millisecond), reset("x3"))
 	if x3 == nil || a.stats.Open != 3 {
 		t.Fatalf("stream of another peer: %v, open %d", x3, a.stats.Open)
 	}
