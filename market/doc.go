@@ -32,8 +32,8 @@
 //	2     Quote        P → R      job_id, job_hash, price{per_gpu_second, per_cpu_second},
 //	                              rate, max_cost, interval_seconds, max_duration_seconds, expires_at
 //	3     Refusal      either     job_id, code (RefusalCode), message
-//	4     Agreement    R → P → R  job_id, job_hash, requester, payee, channel_id, gpus,
-//	                              cpu_millis, price, interval_seconds, max_duration_seconds,
+//	4     Agreement    R → P → R  job_id, job_hash, requester, payee, channel_id, deposit,
+//	                              gpus, cpu_millis, price, interval_seconds, max_duration_seconds,
 //	                              starts_at, requester_sig, provider_sig (65-byte EIP-712 signatures)
 //	5     Receipt      P → R      job_id, seq, start, end, gpu_ms, cpu_ms, cumulative,
 //	                              prev_hash, final, sig
@@ -44,6 +44,9 @@
 //	10    Cancel       R → P      job_id, reason
 //
 // Hashes are 0x and 64 hex digits, addresses 0x and 40, byte strings base64.
+// An agreement's deposit is what the requester's payment channel holds for
+// the job (1 to 2^63-1 units); the provider refuses one below the quote's
+// max_cost, so every receipt the job can earn is covered.
 // Type 0x7f is the framing's error frame and is never a market message.
 //
 // A job runs: Proposal → Quote (or Refusal) → Agreement signed by the

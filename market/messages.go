@@ -123,14 +123,17 @@ type RefusalMsg struct {
 }
 
 // AgreementMsg carries the terms both parties sign (the wallet's EIP-712
-// Agreement, field for field). The requester sends it with RequesterSig;
-// the provider answers with the same terms and ProviderSig added.
+// Agreement, field for field) and the payment channel's deposit. The
+// requester sends it with RequesterSig; the provider answers with the same
+// terms and ProviderSig added. The deposit is outside the signed terms: it
+// is the channel's, and the provider records it as the channel's cap.
 type AgreementMsg struct {
 	JobID              JobID    `json:"job_id"`
 	JobHash            Hash     `json:"job_hash"`
 	Requester          Address  `json:"requester"`
 	Payee              Address  `json:"payee"`
 	ChannelID          Hash     `json:"channel_id"`
+	Deposit            uint64   `json:"deposit"` // what the channel holds for this job; at least the quote's max_cost
 	GPUs               uint32   `json:"gpus"`
 	CPUs               MilliCPU `json:"cpu_millis"`
 	Price              Price    `json:"price"`

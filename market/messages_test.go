@@ -24,7 +24,7 @@ func sampleMessages() []Message {
 		&Proposal{JobID: jobID, Spec: *spec, Requester: payer},
 		&QuoteMsg{JobID: jobID, Quote: Quote{JobHash: spec.JobHash(), Price: Price{PerGPUSecond: 5}, Rate: 5, IntervalSeconds: 10, MaxDurationSeconds: 3600, ExpiresAt: time.Unix(1_700_000_030, 0).UTC()}},
 		&RefusalMsg{JobID: jobID, Refusal: Refusal{Code: RefuseBusy, Message: "gaming"}},
-		&AgreementMsg{JobID: jobID, JobHash: spec.JobHash(), Requester: payer, Payee: payee, ChannelID: channel, GPUs: 1, CPUs: 2000,
+		&AgreementMsg{JobID: jobID, JobHash: spec.JobHash(), Requester: payer, Payee: payee, ChannelID: channel, Deposit: 18_000, GPUs: 1, CPUs: 2000,
 			Price: Price{PerGPUSecond: 5}, IntervalSeconds: 10, MaxDurationSeconds: 3600, StartsAt: 1_700_000_000, RequesterSig: sig},
 		&Receipt{JobID: jobID, Seq: 2, Start: 1_700_000_010, End: 1_700_000_020, GPUms: 10_000, CPUms: 20_000, Cumulative: 100, PrevHash: Hash{9}, Sig: sig},
 		&Voucher{JobID: jobID, ChannelID: channel, Cumulative: 100, Sig: sig},
@@ -79,6 +79,8 @@ func TestDecodeMessageRejects(t *testing.T) {
 		{"short signature", body(uint64(TypeVoucher), 1, `{"job_id":"`+string(jobID)+`","channel_id":"0x`+strings.Repeat("1", 64)+`","cumulative":1,"sig":"AAAA"}`), "65-byte"},
 		{"result escapes output", body(uint64(TypeResult), 1, `{"job_id":"`+string(jobID)+`","exit_code":0,"outputs":[{"path":"/etc/passwd","digest":"`+digestA+`","size":1}]}`), "outputs[0].path"},
 		{"refusal code with spaces", body(uint64(TypeRefusal), 1, `{"job_id":"`+string(jobID)+`","code":"go away","message":""}`), "not a code"},
+		{"agreement without deposit", body(uint64(TypeAgreement), 1, `{"job_id":"`+string(jobID)+`","job_hash":"0x`+strings.Repeat("1", 64)+`","requester":"0x`+strings.Repeat("1", 40)+`","payee":"0x`+strings.Repeat("2", 40)+`","channel_id":"0x`+strings.Repeat("3", 64)+`","gpus":0,"cpu_millis":1000,"price":{"per_gpu_second":0,"per_cpu_second":1},"interval_seconds":10,"max_duration_seconds":60,"starts_at":1700000000,"requester_sig":null}`), "deposit"},
+		{"agreement deposit past int64", body(uint64(TypeAgreement), 1, `{"job_id":"`+string(jobID)+`","job_hash":"0x`+strings.Repeat("1", 64)+`","requester":"0x`+strings.Repeat("1", 40)+`","payee":"0x`+strings.Repeat("2", 40)+`","channel_id":"0x`+strings.Repeat("3", 64)+`","deposit":9223372036854775808,"gpus":0,"cpu_millis":1000,"price":{"per_gpu_second":0,"per_cpu_second":1},"interval_seconds":10,"max_duration_seconds":60,"starts_at":1700000000,"requester_sig":null}`), "deposit"},
 		{"proposal invalid spec", body(uint64(TypeProposal), 1, `{"job_id":"`+string(jobID)+`","requester":"0x`+strings.Repeat("1", 40)+`","spec":{"max_price":1}}`), "image.digest"},
 	}
 	for _, tc := range tests {

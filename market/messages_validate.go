@@ -2,6 +2,7 @@ package market
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -60,6 +61,8 @@ func (m *AgreementMsg) Validate() error {
 		return badMsg(t, "requester and payee: required")
 	case m.ChannelID == (Hash{}):
 		return badMsg(t, "channel_id: required")
+	case m.Deposit == 0 || m.Deposit > math.MaxInt64:
+		return badMsg(t, "deposit: %d outside 1..%d (the token's smallest unit)", m.Deposit, uint64(math.MaxInt64))
 	case m.GPUs > MaxGPUs || m.CPUs < 1 || m.CPUs > MaxMilliCPU:
 		return badMsg(t, "gpus or cpu_millis out of range")
 	case m.IntervalSeconds < MinInterval || m.IntervalSeconds > MaxInterval:

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,6 +66,10 @@ const (
 	settleDiscover = 200 * time.Millisecond // more ads may come right after the first fitting ones
 )
 
+// ErrReplicasDisagree reports replicas whose results differ with no
+// strict majority: no result is accepted and no output fetched.
+var ErrReplicasDisagree = errors.New("replicas disagree")
+
 // ErrProviderLost reports an attempt that ended without a result the
 // requester accepts: the provider went away, was preempted, or failed.
 var ErrProviderLost = errors.New("provider lost the job")
@@ -86,14 +91,31 @@ type SubmitResult struct {
 	Attempts int            `json:"attempts"`
 	Error    string         `json:"error,omitempty"`   // the provider's code, e.g. timeout
 	Verdict  string         `json:"verdict,omitempty"` // replicas: agreement or the disagreement
+	Agreed   []string       `json:"agreed,omitempty"`  // replicas: the peers whose result was accepted
+	Dissent  []string       `json:"dissent,omitempty"` // replicas: the peers outvoted by them
+	// Tries lists every attempt, replicas in turn, with what it was paid.
+	Tries []Try `json:"tries"`
+}
+
+// Try is one attempt of a submitted job on one provider.
+type Try struct {
+	Replica  int    `json:"replica"` // 0 for the first
+	Provider string `json:"provider"`
+	Job      string `json:"job,omitempty"` // the job ID; empty if no proposal was answered
+	Cost     string `json:"cost"`          // paid for its receipted work, in currency units
+	Units    uint64 `json:"cost_units"`
+	Error    string `json:"error,omitempty"` // why the next provider was tried; empty for the result
 }
 
 // Submit finds providers, runs spec on spec.Replicas of them (each
 // rescheduled on another provider if its provider is lost, at most
 // MaxAttempts times), pays every receipt with a voucher recorded before
-// it is sent, fetches the outputs of the first replica into OutputDir and
-// compares replicas. The error wraps ErrNoProvider when no provider could
-// run the job.
+// it is sent, compares the replicas' exit codes and output digests, and
+// fetches the accepted result's outputs into OutputDir: the only
+// replica's, or one of the strict majority's (the verdict names the
+// majority and the dissenters, whose trust drops). The error wraps
+// ErrNoProvider when no provider could run the job, ErrReplicasDisagree
+// when replicas differ with no majority.
 func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions) (SubmitResult, error) {
 	if err := spec.Validate(); err != nil {
 		return SubmitResult{}, err
@@ -141,14 +163,19 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = x.replica(ctx, i == 0)
+			results[i] = x.replica(ctx)
 		}()
 	}
 	wg.Wait()
-	out := SubmitResult{Outputs: []SubmitOutput{}}
+	out := SubmitResult{Outputs: []SubmitOutput{}, Tries: []Try{}}
 	var reps []ReplicaResult
+	var done []replicaOutcome
 	var firstErr error
 	for i, o := range results {
+		for _, tr := range o.tries {
+			tr.Replica = i
+			out.Tries = append(out.Tries, tr)
+		}
 		out.Attempts += o.attempts
 		out.Units += o.cost
 		if o.err != nil {
@@ -156,23 +183,52 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 			continue
 		}
 		reps = append(reps, ReplicaResult{Peer: o.peer, ExitCode: o.result.ExitCode, Outputs: o.result.Outputs})
-		if i == 0 || out.Provider == "" {
-			out.Job, out.Provider, out.ExitCode, out.Error = string(o.job), o.peer, o.result.ExitCode, o.result.Error
-			out.Outputs = o.outputs
-		}
+		done = append(done, o)
 	}
 	out.Cost = wallet.Amount(out.Units).String()
+	if len(done) == 0 {
+		return out, firstErr
+	}
+	// The result accepted: the only one, or one of the strict majority's.
+	// Without a majority nothing is accepted: nobody can tell which
+	// provider computed the job right.
+	pick, same := done[0], done[:1]
 	if len(reps) > 1 {
 		v := CompareReplicas(reps)
-		out.Verdict = v.String()
+		out.Verdict, out.Agreed, out.Dissent = v.String(), v.Majority, v.Dissenters
 		if err := RecordVerdict(r.Trust, v, time.Now()); err != nil {
 			r.Log.Warn("recording trust", "err", err)
 		}
+		if len(v.Majority) == 0 {
+			return out, fmt.Errorf("%w: %s", ErrReplicasDisagree, v)
+		}
+		if !v.Agreed {
+			r.Log.Warn("replicas disagree; taking the majority's result", "verdict", v.String())
+			fmt.Fprintf(opt.Stderr, "spare: replicas disagree: %s\n", v)
+		}
+		same = nil
+		for _, o := range done {
+			if slices.Contains(v.Majority, o.peer) {
+				same = append(same, o)
+			}
+		}
+		pick = same[0]
+	} else if k > 1 {
+		out.Verdict = fmt.Sprintf("unverified: 1 of %d replicas returned a result", k)
 	}
-	if out.Provider == "" {
-		return out, firstErr
+	// Fetch from the first provider of the accepted result that serves
+	// it: the others returned the same digests.
+	var fetchErr error
+	for _, o := range same {
+		var outputs []SubmitOutput
+		if outputs, fetchErr = r.outputs(ctx, o, opt.OutputDir); fetchErr == nil {
+			pick, out.Outputs = o, outputs
+			break
+		}
+		r.Log.Warn("fetching outputs", "provider", o.peer, "err", fetchErr)
 	}
-	return out, nil
+	out.Job, out.Provider, out.ExitCode, out.Error = string(pick.job), pick.peer, pick.result.ExitCode, pick.result.Error
+	return out, fetchErr
 }
 
 func cmpErr(prev, err error) error {
@@ -306,19 +362,37 @@ type submission struct {
 
 type replicaOutcome struct {
 	peer     string
+	peerID   peer.ID
 	job      JobID
 	result   *Result
-	outputs  []SubmitOutput
+	tries    []Try
 	attempts int
 	cost     uint64
 	err      error
 }
 
-// next picks the best untried provider.
-func (x *submission) next() (Candidate, p2p.Ad, bool) {
+// next picks the best untried provider. When every provider found so far
+// was tried and rediscover is set, it first looks for more (for up to the
+// discovery time), clearing rediscover.
+func (x *submission) next(ctx context.Context, rediscover *bool) (Candidate, p2p.Ad, bool) {
 	x.mu.Lock()
-	defer x.mu.Unlock()
 	c, err := Pick(x.ranked, 1, x.tried)
+	if err != nil && *rediscover && ctx.Err() == nil {
+		*rediscover = false
+		want := len(x.tried) + 1
+		x.mu.Unlock()
+		x.r.Log.Info("every provider found was tried; looking for more")
+		ads, _, derr := x.r.discover(ctx, x.spec, want, x.opt)
+		x.mu.Lock()
+		if derr == nil {
+			for id, a := range ads {
+				x.ads[id] = a
+			}
+			x.ranked = Rank(x.spec, offersOf(x.ads), x.r.Trust.Trust, time.Now())
+		}
+		c, err = Pick(x.ranked, 1, x.tried)
+	}
+	defer x.mu.Unlock()
 	if err != nil {
 		return Candidate{}, p2p.Ad{}, false
 	}
@@ -328,21 +402,31 @@ func (x *submission) next() (Candidate, p2p.Ad, bool) {
 
 // replica runs the job on one provider after another until one returns
 // a result or the attempts run out.
-func (x *submission) replica(ctx context.Context, fetch bool) replicaOutcome {
+func (x *submission) replica(ctx context.Context) replicaOutcome {
 	var o replicaOutcome
 	var last error
+	// A reschedule after a lost provider may look for more providers, once.
+	rediscover, looked := false, false
 	for o.attempts < x.opt.MaxAttempts {
-		c, ad, ok := x.next()
+		c, ad, ok := x.next(ctx, &rediscover)
 		if !ok {
 			break
 		}
 		o.attempts++
-		a := &attempt{x: x, peerID: ad.Peer, payee: common.HexToAddress(ad.Payee), fetch: fetch}
+		a := &attempt{x: x, peerID: ad.Peer, payee: common.HexToAddress(ad.Payee)}
 		res, err := a.run(ctx)
 		o.cost += a.paid
+		tr := Try{Provider: c.Peer, Job: string(a.sess.JobID), Cost: wallet.Amount(a.paid).String(), Units: a.paid}
+		if err != nil {
+			tr.Error = err.Error()
+		}
+		o.tries = append(o.tries, tr)
 		if err == nil {
-			o.peer, o.job, o.result, o.outputs = c.Peer, a.sess.JobID, res, a.outputs
+			o.peer, o.peerID, o.job, o.result = c.Peer, ad.Peer, a.sess.JobID, res
 			return o
+		}
+		if errors.Is(err, ErrProviderLost) && !looked {
+			rediscover, looked = true, true
 		}
 		last = err
 		x.r.Log.Warn("attempt failed; trying another provider", "provider", c.Peer, "err", err)

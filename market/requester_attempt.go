@@ -20,17 +20,15 @@ import (
 
 // attempt is one job stream with one provider.
 type attempt struct {
-	x       *submission
-	peerID  peer.ID
-	payee   common.Address
-	fetch   bool
-	s       network.Stream
-	sess    RequesterSession
-	ch      wallet.ChannelInfo
-	sa      wallet.SignedAgreement
-	aid     common.Hash
-	paid    uint64 // best voucher sent
-	outputs []SubmitOutput
+	x      *submission
+	peerID peer.ID
+	payee  common.Address
+	s      network.Stream
+	sess   RequesterSession
+	ch     wallet.ChannelInfo
+	sa     wallet.SignedAgreement
+	aid    common.Hash
+	paid   uint64 // best voucher sent
 }
 
 // retryable result errors: the provider, not the job, failed.
@@ -105,15 +103,6 @@ func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
 	if retryable[res.Error] {
 		return nil, fmt.Errorf("%w: %s (paid %s for the receipted work)", ErrProviderLost, res.Error, wallet.Amount(a.paid))
 	}
-	if a.fetch && x.opt.OutputDir != "" {
-		if err := a.fetchOutputs(ctx, res); err != nil {
-			return nil, err
-		}
-	} else {
-		for _, o := range res.Outputs {
-			a.outputs = append(a.outputs, SubmitOutput{Path: strings.TrimPrefix(o.Path, OutputDir+"/"), SHA256: digestHex(o.Digest)})
-		}
-	}
 	return res, nil
 }
 
@@ -125,12 +114,16 @@ func (a *attempt) agree(ctx context.Context) error {
 	if deposit <= 0 {
 		deposit = wallet.Amount(a.sess.Quote.MaxCost)
 	}
+	if deposit < wallet.Amount(a.sess.Quote.MaxCost) {
+		return fmt.Errorf("deposit %s does not cover the quoted maximum cost %s: raise --deposit or leave it out",
+			deposit, wallet.Amount(a.sess.Quote.MaxCost))
+	}
 	ch, err := x.ls.Open(ctx, a.payee, x.me, deposit)
 	if err != nil {
 		return fmt.Errorf("opening a payment channel: %w", err)
 	}
 	a.ch = ch
-	if err := a.step(Accept{ChannelID: Hash(ch.ID), Payee: Address(a.payee), StartsAt: uint64(time.Now().Unix())}, ctx); err != nil {
+	if err := a.step(Accept{ChannelID: Hash(ch.ID), Deposit: uint64(deposit), Payee: Address(a.payee), StartsAt: uint64(time.Now().Unix())}, ctx); err != nil {
 		return err
 	}
 	m, err := a.recv(QuoteTimeout)
@@ -221,27 +214,31 @@ func (a *attempt) step(in any, ctx context.Context) error {
 	return nil
 }
 
-// fetchOutputs downloads every output by digest into OutputDir.
-func (a *attempt) fetchOutputs(ctx context.Context, res *Result) error {
-	dir := a.x.opt.OutputDir
-	for _, o := range res.Outputs {
-		dst, err := outputPath(dir, o.Path)
-		if err != nil {
-			return err
+// outputs lists the accepted result's outputs and, when dir is set,
+// downloads each by digest from the provider that produced it (its blob
+// store serves them after the job stream closed).
+func (r *Requester) outputs(ctx context.Context, o replicaOutcome, dir string) ([]SubmitOutput, error) {
+	out := []SubmitOutput{}
+	for _, f := range o.result.Outputs {
+		if dir != "" {
+			dst, err := outputPath(dir, f.Path)
+			if err != nil {
+				return out, err
+			}
+			d, err := p2p.ParseDigest(string(f.Digest))
+			if err != nil {
+				return out, fmt.Errorf("%w: output digest: %w", ErrBadMessage, err)
+			}
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return out, err
+			}
+			if err := r.Host.FetchBlob(ctx, o.peerID, d, dst, p2p.FetchOptions{MaxSize: max(int64(f.Size), 1)}); err != nil {
+				return out, fmt.Errorf("fetching output %s: %w", f.Path, err)
+			}
 		}
-		d, err := p2p.ParseDigest(string(o.Digest))
-		if err != nil {
-			return fmt.Errorf("%w: output digest: %w", ErrBadMessage, err)
-		}
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if err := a.x.r.Host.FetchBlob(ctx, a.peerID, d, dst, p2p.FetchOptions{MaxSize: max(int64(o.Size), 1)}); err != nil {
-			return fmt.Errorf("fetching output %s: %w", o.Path, err)
-		}
-		a.outputs = append(a.outputs, SubmitOutput{Path: strings.TrimPrefix(o.Path, OutputDir+"/"), SHA256: digestHex(o.Digest)})
+		out = append(out, SubmitOutput{Path: strings.TrimPrefix(f.Path, OutputDir+"/"), SHA256: digestHex(f.Digest)})
 	}
-	return nil
+	return out, nil
 }
 
 func digestHex(d Digest) string { return strings.TrimPrefix(string(d), "sha256:") }

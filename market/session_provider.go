@@ -266,6 +266,8 @@ func (s *ProviderSession) checkTerms(m *AgreementMsg, now time.Time) *Refusal {
 		return refuse(RefuseBadAgreement, "price, interval or duration differ from the quote")
 	case m.GPUs != r.GPUs || m.CPUs != r.CPUs:
 		return refuse(RefuseBadAgreement, "granted resources differ from the spec")
+	case m.Deposit < q.MaxCost:
+		return refuse(RefuseBadAgreement, "deposit %d does not cover the job's maximum cost %d", m.Deposit, q.MaxCost)
 	case len(m.RequesterSig) == 0 || len(m.ProviderSig) != 0:
 		return refuse(RefuseBadAgreement, "want the requester's signature only")
 	case m.StartsAt+60 < uint64(now.Unix()) || m.StartsAt > uint64(now.Unix())+60:

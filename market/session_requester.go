@@ -28,6 +28,7 @@ type (
 	// Accept agrees to the quote on a payment channel.
 	Accept struct {
 		ChannelID Hash
+		Deposit   uint64 // what the channel holds; at least the quote's MaxCost
 		Payee     Address
 		StartsAt  uint64 // unix seconds
 	}
@@ -94,9 +95,12 @@ func (s RequesterSession) Step(in any, now time.Time) (RequesterSession, Step, e
 		if s.State != RQuoted {
 			break
 		}
+		if m.Deposit < s.Quote.MaxCost {
+			return s, Step{}, fmt.Errorf("deposit %d does not cover the quoted maximum cost %d: raise the deposit or leave it to the default", m.Deposit, s.Quote.MaxCost)
+		}
 		r := s.Spec.Resources
 		t := &AgreementMsg{JobID: s.JobID, JobHash: s.Quote.JobHash, Requester: s.Requester, Payee: m.Payee,
-			ChannelID: m.ChannelID, GPUs: r.GPUs, CPUs: r.CPUs, Price: s.Quote.Price,
+			ChannelID: m.ChannelID, Deposit: m.Deposit, GPUs: r.GPUs, CPUs: r.CPUs, Price: s.Quote.Price,
 			IntervalSeconds: s.Quote.IntervalSeconds, MaxDurationSeconds: s.Quote.MaxDurationSeconds, StartsAt: m.StartsAt}
 		s.State, s.Terms, s.LastEnd = RAgreeing, t, m.StartsAt
 		out := *t
@@ -215,6 +219,6 @@ func (s *RequesterSession) checkReceipt(m *Receipt) error {
 
 func sameTerms(a, b *AgreementMsg) bool {
 	return a.JobID == b.JobID && a.JobHash == b.JobHash && a.Requester == b.Requester && a.Payee == b.Payee &&
-		a.ChannelID == b.ChannelID && a.GPUs == b.GPUs && a.CPUs == b.CPUs && a.Price == b.Price &&
+		a.ChannelID == b.ChannelID && a.Deposit == b.Deposit && a.GPUs == b.GPUs && a.CPUs == b.CPUs && a.Price == b.Price &&
 		a.IntervalSeconds == b.IntervalSeconds && a.MaxDurationSeconds == b.MaxDurationSeconds && a.StartsAt == b.StartsAt
 }

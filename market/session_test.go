@@ -3,6 +3,7 @@ package market
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,7 +33,7 @@ func started(t *testing.T) (ProviderSession, RequesterSession) {
 	r, prop := NewRequesterSession(jobID, spec, payer)
 	p, st := must3[ProviderSession](t)(p.Step(prop, t0))
 	r, _ = must3[RequesterSession](t)(r.Step(st.Send[0], t0))
-	r, st2 := must3[RequesterSession](t)(r.Step(Accept{ChannelID: channel, Payee: payee, StartsAt: uint64(t0.Unix())}, t0))
+	r, st2 := must3[RequesterSession](t)(r.Step(Accept{ChannelID: channel, Deposit: r.Quote.MaxCost, Payee: payee, StartsAt: uint64(t0.Unix())}, t0))
 	ag := st2.Send[0].(*AgreementMsg)
 	ag.RequesterSig = sig // the wallet signs here
 	p, st = must3[ProviderSession](t)(p.Step(ag, t0))
@@ -170,7 +171,7 @@ func TestProviderQuoteRefusalAndExpiry(t *testing.T) {
 	p, st = must3[ProviderSession](t)(p.Step(&Proposal{JobID: jobID, Spec: *spec, Requester: payer}, t0))
 	q := st.Send[0].(*QuoteMsg)
 	late := t0.Add(DefaultQuoteTTL + time.Second)
-	ag := &AgreementMsg{JobID: jobID, JobHash: q.JobHash, Requester: payer, Payee: payee, ChannelID: channel, GPUs: 1, CPUs: 2000,
+	ag := &AgreementMsg{JobID: jobID, JobHash: q.JobHash, Requester: payer, Payee: payee, ChannelID: channel, Deposit: q.MaxCost, GPUs: 1, CPUs: 2000,
 		Price: q.Price, IntervalSeconds: q.IntervalSeconds, MaxDurationSeconds: q.MaxDurationSeconds, StartsAt: uint64(late.Unix()), RequesterSig: sig}
 	cheap := *ag
 	cheap.Price.PerGPUSecond = 1
@@ -221,5 +222,53 @@ func TestRequesterPreemptionAndCancel(t *testing.T) {
 	r, st := must3[RequesterSession](t)(r.Step(CancelJob{Reason: "elsewhere"}, t0))
 	if c, ok := st.Send[0].(*Cancel); !ok || c.Reason != "elsewhere" {
 		t.Errorf("sent %v", st.Send)
+	}
+}
+
+// TestAgreementDeposit: the provider refuses an agreement whose deposit
+// does not cover the quoted maximum cost; the requester will not offer
+// one, and refuses a countersignature that changes the deposit.
+func TestAgreementDeposit(t *testing.T) {
+	spec := validSpec()
+	spec.MaxPrice = 10_000
+	p := NewProviderSession(bigBox(), Policy{Price: Price{PerGPUSecond: 500, PerCPUSecond: 100}}, twoIntervals{})
+	r, prop := NewRequesterSession(jobID, spec, payer)
+	p, st := must3[ProviderSession](t)(p.Step(prop, t0))
+	r, _ = must3[RequesterSession](t)(r.Step(st.Send[0], t0))
+	maxCost := r.Quote.MaxCost
+	if maxCost == 0 {
+		t.Fatal("quote without a maximum cost")
+	}
+	if _, _, err := r.Step(Accept{ChannelID: channel, Deposit: maxCost - 1, Payee: payee, StartsAt: uint64(t0.Unix())}, t0); err == nil || !strings.Contains(err.Error(), "deposit") {
+		t.Errorf("requester accepted a deposit below the maximum cost: %v", err)
+	}
+	r, st = must3[RequesterSession](t)(r.Step(Accept{ChannelID: channel, Deposit: maxCost, Payee: payee, StartsAt: uint64(t0.Unix())}, t0))
+	ag := st.Send[0].(*AgreementMsg)
+	ag.RequesterSig = sig
+	if ag.Deposit != maxCost {
+		t.Fatalf("agreement deposit %d, want %d", ag.Deposit, maxCost)
+	}
+
+	short := *ag
+	short.Deposit = maxCost - 1
+	p2, st, err := p.Step(&short, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref, ok := st.Send[0].(*RefusalMsg); !ok || ref.Code != RefuseBadAgreement || !strings.Contains(ref.Message, "deposit") || p2.State != PClosed || len(st.Do) != 0 {
+		t.Fatalf("short deposit: sent %v, do %v, state %s", st.Send, st.Do, p2.State)
+	}
+
+	big := *ag
+	big.Deposit = 10 * maxCost // more than the job needs is the requester's business
+	p3, st := must3[ProviderSession](t)(p.Step(&big, t0))
+	if p3.State != PRunning || p3.Terms.Deposit != 10*maxCost {
+		t.Fatalf("ample deposit: state %s, terms %+v", p3.State, p3.Terms)
+	}
+	counter := st.Send[0].(*AgreementMsg)
+	counter.ProviderSig = sig
+	counter.Deposit = maxCost + 1
+	if _, _, err := r.Step(counter, t0); !errors.Is(err, ErrOutOfOrder) {
+		t.Errorf("countersignature with another deposit: %v", err)
 	}
 }

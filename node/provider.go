@@ -12,7 +12,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
@@ -26,10 +25,17 @@ const (
 	// MaxSessionsPerPeer is how many job streams one peer may hold open
 	// at once (proposals included); more are reset at once.
 	MaxSessionsPerPeer = 2
-	// MaxSessions bounds job streams from all peers together.
+	// MaxSessions bounds job streams from all peers together. When it is
+	// reached, the oldest stream still waiting for its proposal or
+	// agreement, if it has waited PendingEvictAfter, is reset to admit the
+	// new one; otherwise the new one is reset.
 	MaxSessions = 32
-	// ProposalTimeout bounds the wait for the proposal, and then for the
-	// agreement after a quote.
+	// PendingEvictAfter is how long a stream may wait for its proposal or
+	// agreement before a newcomer may take its place (a requester sends
+	// both within a second or so).
+	PendingEvictAfter = 2 * time.Second
+	// ProposalTimeout bounds the wait for the proposal; after a quote the
+	// agreement is awaited until the quote expires, plus 5 s.
 	ProposalTimeout = 30 * time.Second
 	// WriteTimeout bounds one message write.
 	WriteTimeout = 10 * time.Second
@@ -78,9 +84,13 @@ type Provider struct {
 	domain wallet.Domain
 	store  p2p.FileStore
 
+	// tamper, when set (tests only, through export_test.go), rewrites a
+	// job's output files before they are hashed and served: a provider
+	// that lies about its results.
+	tamper func(path string) error
+
 	mu        sync.Mutex
-	perPeer   map[peer.ID]int
-	sessions  int
+	adm       admissions
 	reserved  bool                   // a job holds the machine (one at a time)
 	notices   map[string]chan Notice // by sandbox job ID
 	available bool
@@ -123,7 +133,8 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 		return nil, err
 	}
 	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: ls.Domain,
-		perPeer: map[peer.ID]int{}, notices: map[string]chan Notice{}, adWake: make(chan struct{}, 1)}, nil
+		adm:     newAdmissions(streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout, evictAfter: PendingEvictAfter}),
+		notices: map[string]chan Notice{}, adWake: make(chan struct{}, 1)}, nil
 }
 
 // Payee is the address vouchers pay.
@@ -179,31 +190,51 @@ func (p *Provider) Serve(ctx context.Context, d *Daemon) error {
 	return nil
 }
 
-// handle admits a stream within the per-peer and total limits and runs
-// its session.
+// handle admits a stream within the per-peer and total limits (see
+// admissions) and runs its session.
 func (p *Provider) handle(s network.Stream) {
 	from := s.Conn().RemotePeer()
 	p.mu.Lock()
-	if p.ctx == nil || p.ctx.Err() != nil || p.perPeer[from] >= MaxSessionsPerPeer || p.sessions >= MaxSessions {
+	if p.ctx == nil || p.ctx.Err() != nil {
+		p.adm.stats.Refused++
 		p.mu.Unlock()
 		_ = s.Reset()
 		return
 	}
-	p.perPeer[from]++
-	p.sessions++
-	p.wg.Add(1)
+	adm, evict := p.adm.admit(from, time.Now(), func() { _ = s.Reset() })
+	if adm != nil {
+		p.wg.Add(1)
+	}
 	p.mu.Unlock()
+	if evict != nil {
+		evict()
+	}
+	if adm == nil {
+		_ = s.Reset()
+		return
+	}
 	defer func() {
 		p.mu.Lock()
-		if p.perPeer[from]--; p.perPeer[from] <= 0 {
-			delete(p.perPeer, from)
-		}
-		p.sessions--
+		p.adm.release(adm)
 		p.mu.Unlock()
 		p.wg.Done()
 	}()
-	r := &providerRun{p: p, s: s, peer: from, log: p.log.With("peer", from.String())}
+	r := &providerRun{p: p, s: s, peer: from, adm: adm, log: p.log.With("peer", from.String())}
 	r.run(p.ctx)
+}
+
+// settle marks a stream past its agreement: it is never evicted.
+func (p *Provider) settle(a *admission) {
+	p.mu.Lock()
+	p.adm.settle(a)
+	p.mu.Unlock()
+}
+
+// Streams reports the job streams admitted, refused and evicted so far.
+func (p *Provider) Streams() StreamStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.adm.stats
 }
 
 // capacity is what can be quoted now, from the governor's state.

@@ -17,12 +17,12 @@ import (
 // start fetches the image and inputs by digest from the requester,
 // imports the image (the archive's digest is verified by the fetch, a
 // registry image's manifest digest by the pull) and starts the job under
-// the governor.
-func (r *providerRun) start(ctx context.Context) (*RunningJob, error) {
-	spec := r.sess.Spec
+// the governor. It runs in its own goroutine while the session loop goes
+// on, so it reads only what it is given, never r.sess.
+func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.JobSpec, terms market.AgreementMsg) (*RunningJob, error) {
 	p := r.p
 	sb := p.d.cfg.Sandbox
-	dir := filepath.Join(p.d.cfg.DataDir, "provider", string(r.sess.JobID))
+	dir := filepath.Join(p.d.cfg.DataDir, "provider", string(job))
 	if err := os.MkdirAll(filepath.Join(dir, "input"), 0o700); err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (r *providerRun) start(ctx context.Context) (*RunningJob, error) {
 		}
 	}
 	// The job may run until the agreement's end, whatever the fetch took.
-	left := time.Until(time.Unix(int64(r.sess.Terms.StartsAt+r.sess.Terms.MaxDurationSeconds), 0))
+	left := time.Until(time.Unix(int64(terms.StartsAt+terms.MaxDurationSeconds), 0))
 	if left < time.Second {
 		return nil, errors.New("the agreed duration passed while fetching")
 	}
@@ -124,6 +124,11 @@ func (r *providerRun) exited(ctx context.Context, res JobResult) error {
 		ex.Error = "output_full"
 	}
 	for _, o := range res.Outputs {
+		if r.p.tamper != nil {
+			if err := r.p.tamper(filepath.Join(r.outDir(), filepath.FromSlash(o.Path))); err != nil {
+				return err
+			}
+		}
 		if len(ex.Outputs) == market.MaxResultFiles {
 			break
 		}
@@ -139,9 +144,12 @@ func (r *providerRun) exited(ctx context.Context, res JobResult) error {
 	return r.step(ctx, ex)
 }
 
+func (r *providerRun) outDir() string {
+	return filepath.Join(r.p.d.cfg.DataDir, "provider", string(r.sess.JobID), "output")
+}
+
 func (r *providerRun) storeOutput(o sandbox.OutputFile) (market.Output, error) {
-	dir := filepath.Join(r.p.d.cfg.DataDir, "provider", string(r.sess.JobID), "output")
-	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(o.Path)))
+	f, err := os.Open(filepath.Join(r.outDir(), filepath.FromSlash(o.Path)))
 	if err != nil {
 		return market.Output{}, err
 	}

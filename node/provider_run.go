@@ -23,6 +23,7 @@ type providerRun struct {
 	p    *Provider
 	s    network.Stream
 	peer peer.ID
+	adm  *admission
 	log  *slog.Logger
 
 	sess market.ProviderSession
@@ -74,7 +75,7 @@ func (r *providerRun) run(ctx context.Context) {
 	r.in, r.rerr, r.quit = make(chan market.Message), make(chan error, 1), make(chan struct{})
 	r.started = make(chan startResult, 1)
 	r.logs = make(chan market.LogChunk, 64)
-	_ = r.s.SetDeadline(time.Now().Add(ProposalTimeout))
+	_ = r.s.SetDeadline(time.Now().Add(r.p.adm.limits.proposal))
 	msg, err := market.ReadMessage(r.s)
 	if err != nil {
 		r.fail(string(market.RefuseProtocol), err)
@@ -116,6 +117,7 @@ func (r *providerRun) run(ctx context.Context) {
 		return
 	}
 	defer r.p.release()
+	r.p.settle(r.adm)
 	_ = r.s.SetDeadline(time.Now().Add(time.Duration(ag.MaxDurationSeconds)*time.Second + StreamSlack))
 	if err := r.step(ctx, ag); err != nil {
 		r.fail(string(market.RefuseProtocol), err)
@@ -348,9 +350,10 @@ func (r *providerRun) seal(ctx context.Context, m market.Message, now time.Time)
 			return err
 		}
 		// The embedded ledger backend keeps IOUs: the channel is the
-		// requester's word, capped at what the quoted job can cost.
+		// requester's word for the deposit the agreement names (the
+		// session checked it covers the quoted job's maximum cost).
 		ch := wallet.ChannelInfo{ID: sa.ChannelID, Domain: r.p.domain, Payer: sa.Requester, Payee: r.p.me,
-			Signer: sa.Requester, Deposit: wallet.Amount(r.sess.Quote.MaxCost)}
+			Signer: sa.Requester, Deposit: wallet.Amount(r.sess.Terms.Deposit)}
 		if err := r.p.cfg.Wallet.Ledger.AddChannel(ctx, wallet.LedgerBackend, ch); err != nil {
 			return err
 		}
@@ -385,10 +388,11 @@ func (r *providerRun) act(ctx context.Context, a market.Action) {
 		r.jobID = "job-" + string(r.sess.JobID)
 		r.notices = r.p.watch(r.jobID)
 		r.p.track(r.jobID, jobMeta{kind: r.sess.Spec.WorkloadKind(), requester: r.peer, agreement: r.aid})
+		job, spec, terms := r.sess.JobID, r.sess.Spec, *r.sess.Terms
 		r.tasks.Add(1)
 		go func() {
 			defer r.tasks.Done()
-			rj, err := r.start(ctx)
+			rj, err := r.start(ctx, job, spec, terms)
 			r.started <- startResult{rj, err}
 		}()
 	case market.ActPause:

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,9 +56,17 @@ func testHost(t *testing.T, dir string) *p2p.Host {
 	return h
 }
 
+// providerOption adjusts a test provider's config before NewProvider, or
+// the provider before it serves.
+type providerOption struct {
+	config   func(*ProviderConfig)
+	provider func(*Provider)
+}
+
 // startProvider runs a daemon on the test containerd with the market's
-// provider side on a loopback host, until the test ends or stop.
-func startProvider(t *testing.T, price uint64, credit market.WalletCredit) *testProvider {
+// provider side on a loopback host, until the test ends or stop; opts
+// adjust the provider before it serves.
+func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts ...providerOption) *testProvider {
 	t.Helper()
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
@@ -69,10 +78,21 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit) *test
 	}
 	t.Cleanup(func() { sb.Close() })
 	tp := &testProvider{host: testHost(t, dir), wallet: testWallet(t, dir), done: make(chan struct{})}
-	tp.prov, err = NewProvider(ProviderConfig{Host: tp.host, Wallet: tp.wallet, Log: quietLogger(), Credit: credit,
-		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}})
+	cfg := ProviderConfig{Host: tp.host, Wallet: tp.wallet, Log: quietLogger(), Credit: credit,
+		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}}
+	for _, o := range opts {
+		if o.config != nil {
+			o.config(&cfg)
+		}
+	}
+	tp.prov, err = NewProvider(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, o := range opts {
+		if o.provider != nil {
+			o.provider(tp.prov)
+		}
 	}
 	d := NewDaemon(DaemonConfig{DataDir: dir, Sandbox: sb, Settings: Settings{AlwaysAvailable: true}, Version: "test",
 		Log: quietLogger(), Ads: tp.prov, Notifier: tp.prov, Describe: tp.prov.Describe, Wallet: tp.wallet, Terms: tp.prov, JobInfo: tp.prov})
@@ -232,4 +252,39 @@ func TestProviderLostReschedules(t *testing.T) {
 		t.Fatalf("spent %s, first provider earned %s, second %s, result says %d", spent, a, b, res.Units)
 	}
 	t.Logf("first provider paid %s, second %s", a, b)
+}
+
+// TestAgreementDepositRecorded: the deposit the requester names in the
+// agreement is the channel cap the provider records, on both sides; a
+// deposit below the quote's maximum cost is not offered.
+func TestAgreementDepositRecorded(t *testing.T) {
+	prov := startProvider(t, 100, market.WalletCredit{})
+	req := testRequester(t)
+	connect(t, req, prov)
+	spec := imageSpec(t, req, "probe", "exit", "0")
+	maxCost := wallet.Amount(100 * uint64(time.Duration(spec.MaxDuration)/time.Second)) // one core at 100 a second
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	if _, err := req.Submit(ctx, spec, market.SubmitOptions{Deposit: maxCost - 1, Discovery: 10 * time.Second}); err == nil || !strings.Contains(err.Error(), "deposit") {
+		t.Fatalf("Submit with a deposit below the maximum cost %s: %v", maxCost, err)
+	}
+	deposit := 3 * maxCost
+	res, err := req.Submit(ctx, spec, market.SubmitOptions{Deposit: deposit, Discovery: 10 * time.Second})
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("Submit: %+v, %v", res, err)
+	}
+	payer, err := req.Wallet.Address()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for side, w := range map[string]*wallet.Wallet{"provider": prov.wallet, "requester": req.Wallet} {
+		chans, err := w.Ledger.Channels(ctx, payer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chans) == 0 || chans[len(chans)-1].Deposit != deposit {
+			t.Fatalf("%s's ledger: channels %+v, want the last with deposit %s", side, chans, deposit)
+		}
+	}
 }

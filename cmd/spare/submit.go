@@ -20,6 +20,10 @@ import (
 // printed on stderr.
 const exitNoProvider = 3
 
+// exitDisagree is `spare submit`'s code when replicas returned different
+// results with no majority: no output is accepted; the verdict is printed.
+const exitDisagree = 4
+
 type submitFlags struct {
 	resourceFlags
 	nf        netFlags
@@ -40,8 +44,11 @@ func newSubmitCmd(g *globals) *cobra.Command {
 		Long: `Find providers on the Spare network, run the job on the best one that fits,
 stream its logs, pay each metered interval with a signed voucher and fetch
 its outputs into --output. If the provider is lost or preempted, the job is
-rescheduled on another one. The exit code is the job's; 3 when no provider
-could run it (the reason is printed).
+rescheduled on another one. With --replicas K the job runs on K distinct
+providers and their output digests are compared: the majority's result is
+taken and the dissenters named. The exit code is the job's; 3 when no
+provider could run it (the reason is printed); 4 when replicas disagree
+with no majority (nothing is accepted).
 
 When a daemon (spare node) runs for --data, the job goes to it over the
 LocalAPI and runs with its unlocked wallet, its network connections and
@@ -197,6 +204,12 @@ func reportSubmit(cmd *cobra.Command, g *globals, res market.SubmitResult, err e
 				_ = json.NewEncoder(cmd.OutOrStdout()).Encode(res)
 			}
 			return exitError{exitNoProvider}
+		}
+		if errors.Is(err, market.ErrReplicasDisagree) {
+			if g.json {
+				_ = json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+			}
+			return exitError{exitDisagree}
 		}
 		return err
 	}

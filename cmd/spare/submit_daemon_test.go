@@ -92,11 +92,11 @@ func submitResult(t *testing.T, r cliResult) market.SubmitResult {
 // exit codes come through, and an interrupted submit cancels the job in
 // the daemon with the receipted work paid.
 func TestSubmitThroughDaemon(t *testing.T) {
-	boot, provs := networkDirs(t, 1)
-	prov := provs[0]
+	boot, provs := startNetwork(t, 1)
+	prov := provs[0].data
 	// The requester's daemon also provides, at a price no job here pays,
 	// so the in-process requester never picks it.
-	viaDaemon := startNode(t, boot, "--price", "1")
+	viaDaemon := startNode(t, boot, "--price", "1").data
 	inProcess := t.TempDir()
 	render := testenv.Workload(t, "render")
 

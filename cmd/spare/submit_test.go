@@ -35,15 +35,25 @@ func startDaemon(t testing.TB, args ...string) *exec.Cmd {
 // network starts `spare bootstrap` and n `spare node` providers on
 // loopback and returns the bootstrap address.
 func network(t testing.TB, n int) string {
-	boot, _ := networkDirs(t, n)
+	boot, _ := startNetwork(t, n)
 	return boot
 }
 
-// networkDirs is network that also returns the providers' data dirs.
-func networkDirs(t testing.TB, n int) (string, []string) {
+// spareNode is one `spare node` process of a test network.
+type spareNode struct {
+	data   string
+	peerID string
+	args   []string
+	cmd    *exec.Cmd
+}
+
+// startNetwork starts `spare bootstrap` and n `spare node` providers on
+// loopback; it returns the bootstrap address and the nodes, each
+// Available.
+func startNetwork(t testing.TB, n int) (string, []*spareNode) {
 	t.Helper()
 	testenv.NeedRoot(t)
-	boot := startDaemon(t, "--data", t.TempDir(), "bootstrap", "--listen", "/ip4/127.0.0.1/tcp/0")
+	boot := startDaemon(t, "--data", t.TempDir(), "bootstrap", "--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0")
 	out, err := boot.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -57,27 +67,36 @@ func networkDirs(t testing.TB, n int) (string, []string) {
 		t.Fatalf("bootstrap printed %q: %v", line, err)
 	}
 	addr := strings.TrimSpace(line)
-	var dirs []string
+	var nodes []*spareNode
 	for range n {
-		dirs = append(dirs, startNode(t, addr))
+		nodes = append(nodes, startNode(t, addr))
 	}
-	return addr, dirs
+	return addr, nodes
 }
 
-// startNode starts `spare node` on a fresh data dir that joins the
-// network through boot, waits until it is Available and returns the dir.
-func startNode(t testing.TB, boot string, extra ...string) string {
+// startNode starts `spare node` with extra flags on a fresh data dir that
+// joins the network through boot, and waits until it is Available.
+func startNode(t testing.TB, boot string, extra ...string) *spareNode {
 	t.Helper()
 	sock := testenv.ContainerdSocket(t)
 	data := t.TempDir()
-	args := []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
-		"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", boot, "--interval", "1s", "--price", "0.0001"}
-	node := startDaemon(t, append(args, extra...)...)
-	if err := node.Start(); err != nil {
+	nd := &spareNode{data: data, args: append([]string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+		"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", boot, "--interval", "1s", "--price", "0.0001"}, extra...)}
+	nd.start(t)
+	return nd
+}
+
+// start runs the node and waits until it is Available; the test's end
+// stops it (SIGTERM, then wait) unless it was killed.
+func (nd *spareNode) start(t testing.TB) {
+	t.Helper()
+	nd.cmd = startDaemon(t, nd.args...)
+	if err := nd.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = node.Process.Signal(syscall.SIGTERM); _ = node.Wait() })
-	c := localapi.NewClient(data)
+	cmd := nd.cmd
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	c := localapi.NewClient(nd.data)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := waitForDaemon(ctx, c); err != nil {
@@ -86,7 +105,8 @@ func startNode(t testing.TB, boot string, extra ...string) string {
 	for {
 		s, err := c.Status(ctx)
 		if err == nil && s.State == "Available" && s.PeerID != "" {
-			return data
+			nd.peerID = s.PeerID
+			return
 		}
 		select {
 		case <-ctx.Done():
@@ -149,7 +169,7 @@ func BenchmarkSubmitRoundTrip(b *testing.B) {
 	img := testenv.Workload(b, "probe")
 	// The requester's daemon offers work at a price this job does not
 	// pay, so neither requester picks it.
-	viaDaemon := startNode(b, boot, "--price", "1")
+	viaDaemon := startNode(b, boot, "--price", "1").data
 	inProcess, runData := b.TempDir(), b.TempDir()
 	const ns = "spare-bench-submit"
 	daemonArgs := []string{"--data", viaDaemon, "submit", "--image", img, "--", "exit", "0"}

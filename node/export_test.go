@@ -1,0 +1,14 @@
+//go:build linux
+
+package node
+
+import "time"
+
+// lieAboutOutputs makes p rewrite every output file before hashing and
+// serving it: a provider returning wrong results. Call before Serve.
+func (p *Provider) lieAboutOutputs(f func(path string) error) { p.tamper = f }
+
+// setStreamLimits changes the job handler's limits. Call before Serve.
+func (p *Provider) setStreamLimits(perPeer, total int, proposal, evictAfter time.Duration) {
+	p.adm.limits = streamLimits{perPeer: perPeer, total: total, proposal: proposal, evictAfter: evictAfter}
+}
