@@ -48,13 +48,17 @@ type SubmitEvent struct {
 	// (result events).
 	Result json.RawMessage `json:"result,omitempty"`
 	// Error says why the job could not run (result events); its code is
-	// "no_provider" when no provider could run the job.
+	// "no_provider" when no provider could run the job and
+	// "replicas_disagree" when replicas gave different results with no
+	// majority.
 	Error *Error `json:"error,omitempty"`
 }
 
 // Submit error codes.
 const (
 	CodeNoProvider = "no_provider"
+	// CodeDisagree: replicas gave different results with no majority.
+	CodeDisagree = "replicas_disagree"
 	// CodeNoRequester: the daemon does not run jobs for its user.
 	CodeNoRequester = "no_requester"
 )

@@ -137,6 +137,8 @@ func (d *Daemon) serveSubmit(w http.ResponseWriter, r *http.Request) {
 			code = "cancelled"
 		case errors.Is(err, market.ErrNoProvider):
 			code = localapi.CodeNoProvider
+		case errors.Is(err, market.ErrReplicasDisagree):
+			code = localapi.CodeDisagree
 		case errors.Is(err, market.ErrInvalidSpec):
 			code = "bad_request"
 		}

@@ -67,11 +67,13 @@ func submitViaDaemon(ctx context.Context, g *globals, dir string, f *submitFlags
 }
 
 // daemonSubmitError is a job the daemon could not run; it matches
-// market.ErrNoProvider when that was the reason.
+// market.ErrNoProvider or market.ErrReplicasDisagree when that was the
+// reason, so both paths exit alike.
 type daemonSubmitError struct{ e *localapi.Error }
 
 func (d daemonSubmitError) Error() string { return d.e.Message }
 
 func (d daemonSubmitError) Is(target error) bool {
-	return target == market.ErrNoProvider && d.e.Code == localapi.CodeNoProvider
+	return target == market.ErrNoProvider && d.e.Code == localapi.CodeNoProvider ||
+		target == market.ErrReplicasDisagree && d.e.Code == localapi.CodeDisagree
 }
