@@ -51,14 +51,14 @@ type Job struct {
 	limits    Limits
 	container containerd.Container
 	task      containerd.Task
-	exitCh    <-chan containerd.ExitStatus
+	exited    chan struct{}         // closed once exit holds the task's exit status
+	exit      containerd.ExitStatus // set before exited is closed
 	output    *outputDir
 	logs      *logSink
 	started   time.Time
 	peaks     *peakSampler
 
 	mu     sync.Mutex
-	exited bool   // Wait saw the task's exit status
 	reason string // why the job was ended by Spare, if it was
 }
 
@@ -137,10 +137,22 @@ func (s *Sandbox) Start(ctx context.Context, spec JobSpec) (_ *Job, err error) {
 	}
 	// The exit channel must outlive a cancelled caller: Wait stops the job
 	// and still needs its exit status.
-	j.exitCh, err = j.task.Wait(context.WithoutCancel(ctx))
+	exitCh, err := j.task.Wait(context.WithoutCancel(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("waiting on task: %w", err)
 	}
+	// One receiver, many readers (Wait, Stop): the status is kept and
+	// exited closed. The goroutine ends when the task does, or when the
+	// connection to containerd goes and the channel closes.
+	j.exited = make(chan struct{})
+	go func() {
+		st, ok := <-exitCh
+		if !ok {
+			st = *containerd.NewExitStatus(containerd.UnknownExitStatus, time.Time{}, errors.New("lost the job's exit status: the connection to containerd closed"))
+		}
+		j.exit = st
+		close(j.exited)
+	}()
 	if err := j.task.Start(ctx); err != nil {
 		return nil, fmt.Errorf("starting job: %w", err)
 	}
@@ -202,14 +214,7 @@ func (j *Job) stop(ctx context.Context, grace time.Duration) error {
 		return j.kill(ctx, false)
 	case <-ctx.Done():
 		return j.kill(context.WithoutCancel(ctx), false)
-	case st, ok := <-j.exitCh:
-		// Put the status back for Wait.
-		ch := make(chan containerd.ExitStatus, 1)
-		if ok {
-			ch <- st
-		}
-		close(ch)
-		j.exitCh = ch
+	case <-j.exited:
 		return nil
 	}
 }
@@ -268,6 +273,19 @@ func (r Result) Err(l Limits) error {
 	return nil
 }
 
+// hasExited reports whether the task's exit status has arrived.
+func (j *Job) hasExited() bool {
+	if j.exited == nil {
+		return false
+	}
+	select {
+	case <-j.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Limits returns the limits the job runs under, defaults applied.
 func (j *Job) Limits() Limits { return j.limits }
 
@@ -276,25 +294,21 @@ func (j *Job) Limits() Limits { return j.limits }
 func (j *Job) Wait(ctx context.Context) (Result, error) {
 	timer := time.NewTimer(time.Until(j.started.Add(j.limits.Timeout)))
 	defer timer.Stop()
-	var st containerd.ExitStatus
 	select {
-	case st = <-j.exitCh:
+	case <-j.exited:
 	case <-timer.C:
 		j.setReason(ReasonTimeout)
 		if err := j.stop(context.WithoutCancel(ctx), 2*time.Second); err != nil {
 			return Result{}, err
 		}
-		st = <-j.exitCh
+		<-j.exited
 	case <-ctx.Done():
 		if err := j.Stop(context.WithoutCancel(ctx), 2*time.Second); err != nil {
 			return Result{}, err
 		}
-		st = <-j.exitCh
+		<-j.exited
 	}
-	j.mu.Lock()
-	j.exited = true
-	j.mu.Unlock()
-	code, _, err := st.Result()
+	code, _, err := j.exit.Result()
 	if err != nil {
 		return Result{}, fmt.Errorf("job %s: %w", j.id, err)
 	}
@@ -334,13 +348,10 @@ func (j *Job) Cleanup(ctx context.Context) error {
 	ctx = j.s.ns(ctx)
 	var errs []error
 	if j.task != nil {
-		// A job Wait saw end needs no kill: that would cost two more
+		// A job that has ended needs no kill: that would cost two more
 		// calls to the runtime on every job.
 		var opts []containerd.ProcessDeleteOpts
-		j.mu.Lock()
-		exited := j.exited
-		j.mu.Unlock()
-		if !exited {
+		if !j.hasExited() {
 			opts = append(opts, containerd.WithProcessKill)
 		}
 		if _, err := j.task.Delete(ctx, opts...); err != nil && !isNotFound(err) {
