@@ -21,10 +21,11 @@ import (
 // Exit codes shared by every verb. A verb that runs a job exits with the
 // job's own code instead; these are outside the range a job normally uses.
 const (
-	exitOK      = 0
-	exitFailure = 1   // Spare itself failed (bad input, missing component)
-	exitUsage   = 2   // bad flags or arguments
-	exitTimeout = 124 // the job ran past --timeout (as timeout(1))
+	exitOK          = 0
+	exitFailure     = 1   // Spare itself failed (bad input, missing component)
+	exitUsage       = 2   // bad flags or arguments
+	exitTimeout     = 124 // the job ran past --timeout (as timeout(1))
+	exitInterrupted = 130 // SIGINT or SIGTERM ended the job (as a shell reports SIGINT)
 )
 
 // globals are the flags that mean the same for every verb.

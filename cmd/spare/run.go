@@ -134,6 +134,10 @@ func runJob(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
 	}
 	res, outs, err := sb.Run(ctx, spec, f.output)
 	if err != nil {
+		if ctx.Err() != nil { // an interrupt while the job started: it is removed
+			fmt.Fprintln(cmd.ErrOrStderr(), "spare: interrupted; the job was stopped and removed")
+			return exitError{exitInterrupted}
+		}
 		return err
 	}
 	limitErr := res.Err(lim.WithDefaults())
@@ -166,7 +170,7 @@ func runJob(cmd *cobra.Command, g *globals, f *runFlags, args []string) error {
 	code := res.ExitCode
 	switch {
 	case ctx.Err() != nil:
-		code = 130
+		code = exitInterrupted
 	case res.Reason == sandbox.ReasonTimeout:
 		code = exitTimeout
 	}

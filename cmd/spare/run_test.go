@@ -205,6 +205,8 @@ func TestRunInterrupted(t *testing.T) {
 	data := dataDir(t)
 	cmd := exec.Command(spareBin, "--data", data, "--containerd", sock, "run", "--image", img, "--", "counter")
 	out, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +219,7 @@ func TestRunInterrupted(t *testing.T) {
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Errorf("interrupted run: %v, want exit 130", err)
+		t.Errorf("interrupted run: %v, want exit 130; stderr:\n%s", err, stderr.String())
 	}
 	entries, _ := os.ReadDir(filepath.Join(data, "jobs"))
 	if len(entries) != 0 {
