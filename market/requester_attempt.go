@@ -188,6 +188,7 @@ func (a *attempt) step(in any, ctx context.Context) error {
 	for _, out := range st.Send {
 		switch m := out.(type) {
 		case *AgreementMsg:
+			a.grantBlobs()
 			wa, err := m.WalletAgreement()
 			if err != nil {
 				return err
@@ -212,6 +213,25 @@ func (a *attempt) step(in any, ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// grantBlobs lets the provider fetch the image archive and inputs the
+// spec names from this host, for as long as the job may run and an hour
+// more; no other peer may.
+func (a *attempt) grantBlobs() {
+	spec := a.x.spec
+	ttl := time.Duration(spec.MaxDuration) + time.Hour
+	grant := func(d Digest) {
+		if dg, err := p2p.ParseDigest(string(d)); err == nil {
+			a.x.r.Host.GrantBlob(a.peerID, dg, ttl)
+		}
+	}
+	if spec.Image.Blob {
+		grant(spec.Image.Digest)
+	}
+	for _, in := range spec.Inputs {
+		grant(in.Digest)
+	}
 }
 
 // outputs lists the accepted result's outputs and, when dir is set,

@@ -104,8 +104,12 @@ func (r *providerRun) fetch(ctx context.Context, d market.Digest, size int64) (s
 	return path, r.p.cfg.Host.FetchBlob(ctx, r.peer, dg, path, p2p.FetchOptions{MaxSize: max(size, 1)})
 }
 
+// OutputGrant is how long a job's requester may fetch its outputs from
+// this provider; no other peer may.
+const OutputGrant = 24 * time.Hour
+
 // exited turns the job's end into the final receipt and the Result;
-// outputs go into the blob store, served by digest.
+// outputs go into the blob store, served by digest to the requester.
 func (r *providerRun) exited(ctx context.Context, res JobResult) error {
 	ex := market.Exited{ExitCode: res.Result.ExitCode, LogTail: clipTail(res.Result.LogTail)}
 	switch {
@@ -158,6 +162,7 @@ func (r *providerRun) storeOutput(o sandbox.OutputFile) (market.Output, error) {
 	if err != nil {
 		return market.Output{}, err
 	}
+	r.p.cfg.Host.GrantBlob(r.peer, d, OutputGrant)
 	return market.Output{Path: market.OutputDir + "/" + o.Path, Digest: market.DigestOf(d), Size: market.ByteSize(n)}, nil
 }
 

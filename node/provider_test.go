@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -182,6 +183,34 @@ func TestPaidJobEndToEnd(t *testing.T) {
 		t.Fatalf("requester spent %s, provider earned %s", spent, earned)
 	}
 	t.Logf("paid %s for the job", spent)
+
+	// The outputs, the image and the inputs are the requester's: another
+	// peer that knows their digests gets them from neither side.
+	stranger := testHost(t, t.TempDir())
+	if err := stranger.Connect(ctx, prov.host.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	if err := stranger.Connect(ctx, req.Host.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	image, err := p2p.ParseDigest(string(spec.Image.Digest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range res.Outputs {
+		d, err := p2p.ParseDigest(o.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, from := range []*p2p.Host{prov.host, req.Host} {
+			for _, dg := range []p2p.Digest{d, image} {
+				err := stranger.FetchBlob(ctx, from.ID(), dg, filepath.Join(t.TempDir(), "blob"), p2p.FetchOptions{})
+				if !errors.Is(err, p2p.ErrBlobNotFound) {
+					t.Fatalf("a stranger fetching %s from %s: %v, want not found", dg, from.ID(), err)
+				}
+			}
+		}
+	}
 }
 
 // TestRequesterStopsPaying: the provider freezes the job past the credit

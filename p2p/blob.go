@@ -104,13 +104,9 @@ func DecodeBlobRequest(p []byte) (BlobRequest, error) {
 	return r, nil
 }
 
-// ServeBlobs answers /spare/blob/1.0.0 requests from src.
-func (n *Host) ServeBlobs(src BlobSource) {
-	n.h.SetStreamHandler(BlobProtocol, func(s network.Stream) { n.serveBlob(s, src) })
-}
-
-func (n *Host) serveBlob(s network.Stream, src BlobSource) {
-	log := n.log.With("protocol", BlobProtocol, "peer", s.Conn().RemotePeer())
+func (n *Host) serveBlob(s network.Stream) {
+	remote := s.Conn().RemotePeer()
+	log := n.log.With("protocol", BlobProtocol, "peer", remote)
 	_ = s.SetDeadline(time.Now().Add(BlobIdleTimeout))
 	refuse := func(code, reason string) {
 		log.Debug("blob request refused", "code", code, "reason", reason)
@@ -132,8 +128,10 @@ func (n *Host) serveBlob(s network.Stream, src BlobSource) {
 		refuse(BlobCodeBadRequest, err.Error())
 		return
 	}
-	r, size, err := src.OpenBlob(req.Digest)
+	r, size, err := n.blobs.open(remote, req.Digest)
 	if errors.Is(err, ErrBlobNotFound) {
+		// The same answer whether the blob is missing or not granted: a
+		// stranger learns nothing about what this host holds.
 		refuse(BlobCodeNotFound, req.Digest.String())
 		return
 	} else if err != nil {

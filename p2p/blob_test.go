@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/sparegpu/spare/p2p/wire"
 )
@@ -34,7 +35,74 @@ func blobPair(t *testing.T, src func(FileStore) BlobSource) (server, client *Hos
 		server.ServeBlobs(src(store))
 	}
 	connect(t, client, server)
+	server.GrantBlob(client.ID(), d, time.Hour)
 	return server, client, d, data
+}
+
+// TestBlobGrants: a blob goes only to the peers it was granted to, until
+// the grant ends; to anyone else it does not exist. Several sources are
+// served side by side, each once.
+func TestBlobGrants(t *testing.T) {
+	server, client, d, data := blobPair(t, nil)
+	stranger := newTestHost(t, Config{})
+	connect(t, stranger, server)
+	dir := t.TempDir()
+	if err := stranger.FetchBlob(testCtx(t), server.ID(), d, filepath.Join(dir, "a"), FetchOptions{}); !errors.Is(err, ErrBlobNotFound) {
+		t.Fatalf("a peer without a grant: got %v, want ErrBlobNotFound", err)
+	}
+	server.GrantBlob(stranger.ID(), d, -time.Second) // already over
+	if err := stranger.FetchBlob(testCtx(t), server.ID(), d, filepath.Join(dir, "b"), FetchOptions{}); !errors.Is(err, ErrBlobNotFound) {
+		t.Fatalf("an expired grant: got %v, want ErrBlobNotFound", err)
+	}
+	server.GrantBlob(stranger.ID(), d, time.Hour)
+	server.GrantBlob(stranger.ID(), d, time.Millisecond) // does not shorten the hour
+	if err := stranger.FetchBlob(testCtx(t), server.ID(), d, filepath.Join(dir, "c"), FetchOptions{}); err != nil {
+		t.Fatalf("a granted peer: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "c")); !bytes.Equal(got, data) {
+		t.Fatal("content differs")
+	}
+
+	second := FileStore{Dir: t.TempDir()}
+	e, _, err := second.Put(bytes.NewReader([]byte("another source")), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server.ServeBlobs(second)
+	server.ServeBlobs(second)
+	if n := len(server.blobs.sources); n != 2 {
+		t.Fatalf("%d sources after adding one twice, want 2", n)
+	}
+	server.GrantBlob(client.ID(), e, time.Hour)
+	if err := client.FetchBlob(testCtx(t), server.ID(), e, filepath.Join(dir, "d"), FetchOptions{}); err != nil {
+		t.Fatalf("a blob of the second source: %v", err)
+	}
+}
+
+// TestBlobGrantsBounded: past MaxBlobGrants the grant closest to its end
+// makes room.
+func TestBlobGrantsBounded(t *testing.T) {
+	h := newTestHost(t, Config{})
+	var soon Digest
+	soon[31] = 2 // the loop below leaves byte 31 zero
+	h.GrantBlob("peer", soon, time.Minute)
+	for i := range MaxBlobGrants - 1 {
+		var d Digest
+		d[0], d[1], d[2] = byte(i), byte(i>>8), byte(i>>16)
+		h.GrantBlob("peer", d, time.Hour)
+	}
+	var last Digest
+	last[31] = 1
+	h.GrantBlob("peer", last, time.Hour)
+	if n := len(h.blobs.grants); n != MaxBlobGrants {
+		t.Fatalf("%d grants, want the bound %d", n, MaxBlobGrants)
+	}
+	if _, ok := h.blobs.grants[blobGrant{"peer", soon}]; ok {
+		t.Fatal("the grant closest to its end was kept")
+	}
+	if _, ok := h.blobs.grants[blobGrant{"peer", last}]; !ok {
+		t.Fatal("the new grant was not kept")
+	}
 }
 
 func TestBlobFetch(t *testing.T) {

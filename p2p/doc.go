@@ -73,6 +73,12 @@
 // above its MaxSize, hashes the whole file at the end and deletes it on a
 // digest mismatch.
 //
+// A host serves a blob only to the peers it granted it to (GrantBlob, for
+// a time; at most MaxBlobGrants kept): a requester grants the provider it
+// agrees with its image and inputs, a provider grants the job's requester
+// its outputs. To anyone else the answer is not_found, as for a blob the
+// host does not hold. Several sources (ServeBlobs) are served side by side.
+//
 // # /spare/dup/1.0.0
 //
 // One frame, type 1 version 1, payload a JSON array of

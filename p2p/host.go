@@ -44,6 +44,7 @@ type Host struct {
 	cfg      Config
 	boot     []peer.AddrInfo
 	instance string
+	blobs    blobServer
 
 	ctx       context.Context
 	cancel    context.CancelFunc

@@ -30,6 +30,8 @@ const (
 	natBoot     = "SPARE_P2P_NAT_BOOT"
 	natProvider = "SPARE_P2P_NAT_PROVIDER"
 	natDigest   = "SPARE_P2P_NAT_DIGEST"
+	natData     = "SPARE_P2P_NAT_DATA"  // the child's data dir (its identity)
+	natGrant    = "SPARE_P2P_NAT_GRANT" // peers the provider grants its blob to
 	natTimeout  = 90 * time.Second
 )
 
@@ -73,14 +75,29 @@ func TestNATRelay(t *testing.T) {
 	defer cancel()
 	relay := startNATChild(ctx, t, pub, "relay", nil)
 	boot := relay.want(t, "ADDR")[0]
-	prov := startNATChild(ctx, t, site1, "provider", []string{natBoot + "=" + boot})
+	cases := []struct{ name, ns, via, data string }{
+		{"public requester", pub, "inbound", ""}, // the provider dials back
+		{"both behind NAT", site2, "", ""},
+	}
+	var grant []string // the requesters' identities, made here so the provider can grant them its blob
+	for i := range cases {
+		cases[i].data = t.TempDir()
+		key, err := loadIdentity(cases[i].data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := peer.IDFromPrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grant = append(grant, id.String())
+	}
+	prov := startNATChild(ctx, t, site1, "provider", []string{natBoot + "=" + boot, natGrant + "=" + strings.Join(grant, ",")})
 	ready := prov.want(t, "READY")
-	for _, c := range []struct{ name, ns, via string }{
-		{"public requester", pub, "inbound"}, // the provider dials back
-		{"both behind NAT", site2, ""},
-	} {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req := startNATChild(ctx, t, c.ns, "requester", []string{natBoot + "=" + boot, natProvider + "=" + ready[0], natDigest + "=" + ready[1]})
+			req := startNATChild(ctx, t, c.ns, "requester", []string{natBoot + "=" + boot, natData + "=" + c.data,
+				natProvider + "=" + ready[0], natDigest + "=" + ready[1]})
 			res := req.want(t, "RESULT")
 			t.Logf("provider behind NAT, %s: %s", c.name, strings.Join(res, " "))
 			if res[0] != "relay=ok" {
@@ -233,7 +250,7 @@ func natChild(t *testing.T, role string) {
 	ctx, cancel := context.WithTimeout(context.Background(), natTimeout)
 	defer cancel()
 	listen, _ := ParseMultiaddrs(DefaultListen)
-	cfg := Config{Listen: listen, NoMDNS: true, NoPortMap: true, Logger: testLogger}
+	cfg := Config{Listen: listen, NoMDNS: true, NoPortMap: true, Logger: testLogger, DataDir: os.Getenv(natData)}
 	if b := os.Getenv(natBoot); b != "" {
 		for _, s := range strings.Split(b, ",") {
 			a, err := multiaddr.NewMultiaddr(s)
@@ -294,6 +311,13 @@ func natProvide(ctx context.Context, t *testing.T, h *Host) {
 		t.Fatal(err)
 	}
 	h.ServeBlobs(store)
+	for _, s := range strings.Split(os.Getenv(natGrant), ",") {
+		id, err := peer.Decode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.GrantBlob(id, d, time.Hour)
+	}
 	if err := h.Advertise(ctx, "gpu"); err != nil {
 		t.Fatal(err)
 	}
