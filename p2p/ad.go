@@ -17,10 +17,16 @@ const (
 	// the provider's availability.
 	MaxAdLifetime = 10 * time.Minute
 	// DefaultAdLifetime is used by PublishAd when ExpiresAt is unset.
-	DefaultAdLifetime = 5 * time.Minute
+	DefaultAdLifetime = MaxAdLifetime
 	// AdRepublish is how often KeepPublishing renews an ad: well inside
 	// DefaultAdLifetime, so one lost message does not drop a provider.
-	AdRepublish = 2 * time.Minute
+	// Every host carries every ad, so this sets the gossip cost of the
+	// network; a requester does not wait for it (it asks the providers it
+	// finds in the DHT for their current ad, see market's AdProtocol).
+	AdRepublish = 4 * time.Minute
+	// AdMeshWait bounds how long PublishAd waits for the first ads mesh
+	// peer when topic peers are connected but none is grafted yet.
+	AdMeshWait = 3 * time.Second
 	// MaxClockSkew is how far in the future IssuedAt may be.
 	MaxClockSkew = 30 * time.Second
 	// AdInterval and AdBurst rate-limit each peer's ads (token bucket: one

@@ -167,6 +167,7 @@ func (n *Host) PublishAd(ctx context.Context, ad Ad) error {
 	if err != nil {
 		return err
 	}
+	n.waitAdsMesh(ctx)
 	if err := b.topic.Publish(ctx, data); err != nil {
 		if errors.Is(err, pubsub.ValidationError{Reason: pubsub.RejectValidationFailed}) {
 			return fmt.Errorf("publishing ad: %w (at most one per %s)", ErrRateLimited, AdInterval)
@@ -174,6 +175,35 @@ func (n *Host) PublishAd(ctx context.Context, ad Ad) error {
 		return fmt.Errorf("publishing ad: %w", err)
 	}
 	return nil
+}
+
+// waitAdsMesh waits, at most AdMeshWait, until the ads mesh holds a peer
+// when peers are connected but none is in the mesh yet: right after a
+// connection the peers first tell each other their topics, then the next
+// heartbeat grafts. Without flood publishing an ad published before that
+// would reach nobody. With no peer at all it returns at once: there is
+// nobody to wait for.
+func (n *Host) waitAdsMesh(ctx context.Context) {
+	if len(n.h.Network().Peers()) == 0 {
+		return
+	}
+	limit := time.NewTimer(AdMeshWait)
+	defer limit.Stop()
+	for {
+		mesh, _, changed := n.trace.state()
+		if len(mesh) > 0 {
+			return
+		}
+		select {
+		case <-changed:
+		case <-limit.C:
+			return
+		case <-ctx.Done():
+			return
+		case <-n.ctx.Done():
+			return
+		}
+	}
 }
 
 // KeepPublishing publishes the ad returned by next now and every

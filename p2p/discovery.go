@@ -19,6 +19,9 @@ const (
 	MaxProviders = 1000
 	// ProvideTimeout bounds one provider-record publication.
 	ProvideTimeout = time.Minute
+	// AdvertiseRetry is how soon a failed provider-record publication is
+	// tried again.
+	AdvertiseRetry = 30 * time.Second
 )
 
 // waitRoutingTable waits until the DHT routing table holds a peer, which
@@ -30,6 +33,8 @@ func (n *Host) waitRoutingTable(ctx context.Context) error {
 	}
 	t := time.NewTicker(routingTablePoll)
 	defer t.Stop()
+	nudge := time.NewTicker(routingTableNudge)
+	defer nudge.Stop()
 	for n.kad.RoutingTable().Size() == 0 {
 		select {
 		case <-ctx.Done():
@@ -37,12 +42,21 @@ func (n *Host) waitRoutingTable(ctx context.Context) error {
 		case <-n.ctx.Done():
 			return ErrClosed
 		case <-t.C:
+		case <-nudge.C:
+			// A DHT query that timed out (a busy bootstrap node) drops its
+			// peer from the table even though it stays connected, and the
+			// DHT itself looks again only every few minutes: ask it to
+			// re-check the connected peers now.
+			_ = n.kad.Bootstrap(ctx)
 		}
 	}
 	return nil
 }
 
-const routingTablePoll = 25 * time.Millisecond
+const (
+	routingTablePoll  = 25 * time.Millisecond
+	routingTableNudge = 2 * time.Second
+)
 
 // CapabilityCID is the DHT key under which providers of a capability are
 // recorded: a CIDv1 (raw) of sha256("spare/cap/v1/" + capability). Examples of
@@ -58,7 +72,9 @@ func CapabilityCID(capability string) cid.Cid {
 // Advertise publishes a DHT provider record saying this host offers
 // capability, and renews it every ReprovideInterval until ctx ends or the
 // host closes. The first publication's error is returned (for example when
-// the routing table is still empty because no bootstrap peer answered).
+// no DHT peer answered in time); a failed publication is retried every
+// AdvertiseRetry until one succeeds, so a provider that started while its
+// bootstrap node was busy still becomes findable.
 func (n *Host) Advertise(ctx context.Context, capability string) error {
 	key := CapabilityCID(capability)
 	provide := func(ctx context.Context) error {
@@ -69,11 +85,16 @@ func (n *Host) Advertise(ctx context.Context, capability string) error {
 	if err := n.waitRoutingTable(ctx); err != nil {
 		return fmt.Errorf("advertising %q: %w", capability, err)
 	}
-	if err := provide(ctx); err != nil {
-		return fmt.Errorf("advertising %q: %w", capability, err)
+	err := provide(ctx)
+	if ctx.Err() != nil {
+		return fmt.Errorf("advertising %q: %w", capability, ctx.Err())
 	}
 	n.goLoop(func(hctx context.Context) {
-		t := time.NewTicker(ReprovideInterval)
+		next := ReprovideInterval
+		if err != nil {
+			next = AdvertiseRetry
+		}
+		t := time.NewTimer(next)
 		defer t.Stop()
 		for {
 			select {
@@ -82,12 +103,18 @@ func (n *Host) Advertise(ctx context.Context, capability string) error {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if err := provide(hctx); err != nil {
-					n.log.Warn("renewing provider record", "capability", capability, "err", err)
-				}
 			}
+			next = ReprovideInterval
+			if err := provide(hctx); err != nil {
+				n.log.Warn("publishing provider record", "capability", capability, "err", err)
+				next = AdvertiseRetry
+			}
+			t.Reset(next)
 		}
 	})
+	if err != nil {
+		return fmt.Errorf("advertising %q (retrying every %s): %w", capability, AdvertiseRetry, err)
+	}
 	return nil
 }
 

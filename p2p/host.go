@@ -154,13 +154,17 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithLogger(log.With("sub", "pubsub")),
 		pubsub.WithPeerExchange(cfg.BootstrapNode),
-		// Own ads go to every topic peer, not only the mesh: a provider's
-		// first ad must not wait for the mesh to form.
-		pubsub.WithFloodPublish(true),
+		// No flood publishing: an own ad goes to the mesh (D peers) like
+		// any other, so its cost does not grow with the number of topic
+		// peers; PublishAd waits for the mesh instead (see meshWait).
 		pubsub.WithRawTracer(n.trace),
-		// Find and connect to other subscribers through the DHT, so that a
-		// host whose only peer is a bootstrap node still joins a real mesh.
-		pubsub.WithDiscovery(drouting.NewRoutingDiscovery(n.kad)),
+		// Find and connect to a few other subscribers through the DHT, so
+		// that a host whose only peer is a bootstrap node still joins a
+		// real mesh (see sampledDiscovery for why only a few).
+		pubsub.WithDiscovery(sampledDiscovery{
+			Discovery: drouting.NewRoutingDiscovery(n.kad), self: h.ID(), want: AdsTopicPeers,
+			connected: func(p peer.ID) bool { return h.Network().Connectedness(p) == network.Connected },
+		}),
 	)
 	if err != nil {
 		return fail(fmt.Errorf("starting gossipsub: %w", err))
@@ -255,7 +259,8 @@ func (n *Host) dialBootstrap(ctx context.Context) {
 	wg.Wait()
 }
 
-// keepBootstrap redials the bootstrap peers while none is connected.
+// keepBootstrap redials the bootstrap peers while none is connected, and
+// has the DHT re-check its connected peers while its routing table is empty.
 func (n *Host) keepBootstrap(ctx context.Context) {
 	t := time.NewTicker(BootstrapRetry)
 	defer t.Stop()
@@ -273,6 +278,10 @@ func (n *Host) keepBootstrap(ctx context.Context) {
 		}
 		if !connected {
 			n.dialBootstrap(ctx)
+		}
+		if !connected || n.kad.RoutingTable().Size() == 0 {
+			// Also when connected: a timed-out query drops a peer from the
+			// routing table though it stays connected; this re-checks it.
 			_ = n.kad.Bootstrap(ctx)
 		}
 	}

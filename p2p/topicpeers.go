@@ -1,0 +1,70 @@
+package p2p
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/discovery"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Ads topic peer discovery limits.
+const (
+	// AdsTopicPeers is how many ads-topic peers one discovery round hands
+	// GossipSub to connect to: a random sample of those the DHT names, so
+	// that every host links to a few others and the network stays one
+	// random graph with O(hosts) connections, not O(hosts²). GossipSub asks
+	// again (every second, with backoff per peer) while its mesh is below
+	// Dlo.
+	AdsTopicPeers = 8
+	// adsTopicCandidates is how many DHT results the sample is drawn from.
+	adsTopicCandidates = 64
+	// adsTopicLookup bounds one lookup when fewer than adsTopicCandidates
+	// subscribers exist (the DHT query then runs until its own end).
+	adsTopicLookup = 3 * time.Second
+)
+
+// sampledDiscovery finds ads-topic peers through the DHT but hands on only
+// a random sample of AdsTopicPeers of them. Without it GossipSub connects to
+// every subscriber the DHT names (up to 100), which makes a network of a few
+// hundred hosts a near-complete graph: a connection storm at start and
+// every flood-published ad sent to every host.
+type sampledDiscovery struct {
+	discovery.Discovery
+	self      peer.ID
+	want      int
+	connected func(peer.ID) bool
+}
+
+func (d sampledDiscovery) FindPeers(ctx context.Context, ns string, opts ...discovery.Option) (<-chan peer.AddrInfo, error) {
+	lctx, cancel := context.WithTimeout(ctx, adsTopicLookup)
+	in, err := d.Discovery.FindPeers(lctx, ns, append(opts, discovery.Limit(adsTopicCandidates))...)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	out := make(chan peer.AddrInfo, d.want)
+	go func() {
+		defer close(out)
+		defer cancel()
+		var fresh, known []peer.AddrInfo
+		for pi := range in {
+			switch {
+			case pi.ID == d.self:
+			case d.connected(pi.ID):
+				known = append(known, pi)
+			default:
+				fresh = append(fresh, pi)
+			}
+		}
+		// Peers not yet connected first: connecting is what GossipSub
+		// asked for.
+		rand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
+		found := append(fresh, known...)
+		for _, pi := range found[:min(len(found), d.want)] {
+			out <- pi // buffered for d.want: never blocks
+		}
+	}()
+	return out, nil
+}

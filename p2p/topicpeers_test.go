@@ -1,0 +1,146 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/discovery"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// TestAdsReachEveryone: in a small network whose hosts know only the
+// bootstrap node, an ad each host publishes as soon as it is up (before
+// its ads mesh may have formed) reaches every other host, without flood
+// publishing.
+func TestAdsReachEveryone(t *testing.T) {
+	const n = 8
+	boot := newTestHost(t, Config{BootstrapNode: true})
+	hosts := make([]*Host, n)
+	for i := range hosts {
+		hosts[i] = newTestHost(t, Config{Bootstrap: boot.Addrs()})
+	}
+	ctx := testCtx(t)
+	var wg sync.WaitGroup
+	for _, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.PublishAd(ctx, testAd("", time.Time{}, 0)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, h := range append(hosts, boot) {
+		want := n
+		if h != boot {
+			want-- // not its own
+		}
+		eventually(t, fmt.Sprintf("%s holds %d ads", h.ID(), want), func() bool { return len(h.CurrentAds()) == want })
+	}
+}
+
+// TestAdRightAfterConnect: an ad published the moment two hosts connect,
+// before either has grafted the other into its ads mesh, still arrives
+// (PublishAd waits for the mesh instead of flooding).
+func TestAdRightAfterConnect(t *testing.T) {
+	a := newTestHost(t, Config{})
+	b := newTestHost(t, Config{})
+	ctx := testCtx(t)
+	ads := b.Ads(ctx)
+	connect(t, a, b)
+	if err := a.PublishAd(ctx, testAd("", time.Time{}, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := recvAd(t, ads); got.Peer != a.ID() {
+		t.Fatalf("got an ad of %s, want %s", got.Peer, a.ID())
+	}
+}
+
+// fakeDiscovery names a fixed list of peers, as the DHT would.
+type fakeDiscovery struct {
+	peers []peer.AddrInfo
+	limit int
+}
+
+func (f *fakeDiscovery) Advertise(context.Context, string, ...discovery.Option) (time.Duration, error) {
+	return time.Hour, nil
+}
+
+func (f *fakeDiscovery) FindPeers(_ context.Context, _ string, opts ...discovery.Option) (<-chan peer.AddrInfo, error) {
+	var o discovery.Options
+	if err := o.Apply(opts...); err != nil {
+		return nil, err
+	}
+	f.limit = o.Limit
+	ch := make(chan peer.AddrInfo, len(f.peers))
+	for _, p := range f.peers {
+		ch <- p
+	}
+	close(ch)
+	return ch, nil
+}
+
+// TestSampledDiscovery: GossipSub is handed at most AdsTopicPeers of the
+// subscribers the DHT names, never this host, the unconnected ones first,
+// and in a different order from one round to the next.
+func TestSampledDiscovery(t *testing.T) {
+	self := newPeerID(t)
+	var all []peer.AddrInfo
+	connected := map[peer.ID]bool{}
+	for i := range 40 {
+		id := newPeerID(t)
+		all = append(all, peer.AddrInfo{ID: id})
+		if i%2 == 0 {
+			connected[id] = true
+		}
+	}
+	all = append(all, peer.AddrInfo{ID: self})
+	f := &fakeDiscovery{peers: all}
+	d := sampledDiscovery{Discovery: f, self: self, want: AdsTopicPeers, connected: func(p peer.ID) bool { return connected[p] }}
+	round := func() []peer.ID {
+		ch, err := d.FindPeers(testCtx(t), AdsTopic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []peer.ID
+		for pi := range ch {
+			if pi.ID == self {
+				t.Fatal("handed this host itself")
+			}
+			if connected[pi.ID] {
+				t.Fatalf("handed connected peer %s while unconnected ones were left", pi.ID)
+			}
+			got = append(got, pi.ID)
+		}
+		if len(got) != AdsTopicPeers {
+			t.Fatalf("handed %d peers, want %d", len(got), AdsTopicPeers)
+		}
+		return got
+	}
+	if first, second := round(), round(); fmt.Sprint(first) == fmt.Sprint(second) {
+		t.Fatalf("two rounds handed the same peers in the same order: %v", first)
+	}
+	if f.limit != adsTopicCandidates {
+		t.Fatalf("asked the DHT for %d peers, want %d", f.limit, adsTopicCandidates)
+	}
+
+	// Fewer subscribers than wanted: all are handed on, connected ones
+	// too (GossipSub may not know them as topic peers yet), after the
+	// unconnected one.
+	f.peers = all[:3] // 0 and 2 connected
+	ch, err := d.FindPeers(testCtx(t), AdsTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []peer.ID
+	for pi := range ch {
+		got = append(got, pi.ID)
+	}
+	if len(got) != 3 || got[0] != all[1].ID {
+		t.Fatalf("with 3 peers named (1 unconnected), handed %v, want %s first", got, all[1].ID)
+	}
+}
