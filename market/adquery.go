@@ -25,6 +25,7 @@ const AdProtocol = "/spare/ad/1.0.0"
 // Limits of the ad protocol.
 const (
 	TypeAdReply    uint64 = 1
+	adUnavailable         = "unavailable" // error code: takes no work now
 	adQueryTimeout        = 5 * time.Second
 	maxAdFrame            = p2p.MaxAdSize + 64
 )
@@ -36,7 +37,7 @@ func ServeAds(h *p2p.Host, current func(now time.Time) (p2p.Ad, bool)) {
 		_ = s.SetDeadline(time.Now().Add(adQueryTimeout))
 		ad, ok := current(time.Now())
 		if !ok {
-			_ = wire.WriteError(s, "unavailable", "not taking work now")
+			_ = wire.WriteError(s, adUnavailable, "not taking work now")
 			_ = s.Close()
 			return
 		}

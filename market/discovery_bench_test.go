@@ -221,12 +221,20 @@ func benchAdRound(ctx context.Context, b *testing.B, boot *p2p.Host, providers [
 		}
 		return t
 	}
+	split := func() (count, msgs, ctl uint64) {
+		for _, h := range hosts {
+			c, m, k := h.AdTrafficSent()
+			count, msgs, ctl = count+c, msgs+m, ctl+k
+		}
+		return
+	}
 	const quiet = 10 * time.Second
 	idleStart := traffic()
 	time.Sleep(quiet)
 	idleBytes := traffic() - idleStart
 
 	before := traffic()
+	c0, m0, k0 := split()
 	roundStart := time.Now()
 	for i, p := range providers {
 		a := benchAd(i)
@@ -249,6 +257,10 @@ collect:
 	round := time.Since(roundStart)
 	time.Sleep(5 * time.Second) // the round's gossip settles
 	roundBytes := traffic() - before
+	c1, m1, k1 := split()
+	copies := float64(c1-c0) / float64(n) / float64(len(hosts))
+	progress("ad round: %d messages of %d bytes on average (%.1f copies per ad per host), %d bytes of control",
+		c1-c0, (m1-m0)/max(1, c1-c0), copies, k1-k0)
 	perMin := float64(roundBytes)/float64(n)*(float64(time.Minute)/float64(p2p.AdRepublish)) +
 		float64(idleBytes)/float64(n)*(float64(time.Minute)/float64(quiet))
 	progress("ad round: %d of %d ads reached a requester in %s; %d bytes (%.0f per provider); idle gossip %d bytes per %s",
@@ -257,6 +269,7 @@ collect:
 	b.ReportMetric(float64(len(seen))/float64(n), "ads-received-frac")
 	b.ReportMetric(perMin, "adB/provider/min")
 	b.ReportMetric(perMin*float64(n)/float64(len(hosts)), "adB/host/min")
+	b.ReportMetric(copies, "copies/ad/host")
 }
 
 // explainMissing says, for each provider a requester did not rank,

@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/p2p/wire"
 	"github.com/sparegpu/spare/wallet"
 )
 
@@ -61,9 +62,15 @@ const DefaultDiscovery = 20 * time.Second
 
 // Timeouts of the requester's side of a job stream.
 const (
-	QuoteTimeout   = 30 * time.Second
-	requestSlack   = 5 * time.Minute
-	settleDiscover = 200 * time.Millisecond // more ads may come right after the first fitting ones
+	QuoteTimeout = 30 * time.Second
+	requestSlack = 5 * time.Minute
+	// Once enough providers fit, discovery goes on for settleDiscover,
+	// and then while ad queries are still in flight (answers to those
+	// already sent for, usually all arriving together), up to
+	// maxSettleDiscover: the match is made from the whole field, not from
+	// whichever providers answered first.
+	settleDiscover    = 200 * time.Millisecond
+	maxSettleDiscover = time.Second
 )
 
 // ErrReplicasDisagree reports replicas whose results differ with no
@@ -239,8 +246,8 @@ func cmpErr(prev, err error) error {
 }
 
 // discover collects ads (gossip, and DHT provider records whose peers are
-// then connected so their ads arrive) until k providers fit spec, or the
-// discovery time passes.
+// then asked for their ads) until k providers fit spec and the answers in
+// flight are in (see settleDiscover), or the discovery time passes.
 func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt SubmitOptions) (map[string]p2p.Ad, []Candidate, error) {
 	wait := opt.Discovery
 	if wait <= 0 {
@@ -262,26 +269,40 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 		ads[a.Peer.String()] = a
 	}
 	// Ask connected peers, and each provider the DHT names, for their ads
-	// directly: gossip reaches a newcomer only on the next round.
-	direct := make(chan p2p.Ad, 16)
+	// directly: gossip reaches a newcomer only on the next round. Every
+	// query answers on direct: the ad, or a zero ad when the query failed
+	// (with gone set when the provider said it takes no work now, which
+	// outdates any ad of it heard by gossip).
+	type answer struct {
+		ad   p2p.Ad
+		peer peer.ID
+		gone bool
+	}
+	direct := make(chan answer, 16)
 	var queries sync.WaitGroup
 	defer func() { cancel(); queries.Wait() }()
+	pending := 0
 	ask := func(pi peer.AddrInfo) {
+		pending++
 		queries.Add(1)
 		go func() {
 			defer queries.Done()
+			var ad p2p.Ad
+			err := ctx.Err()
 			if len(pi.Addrs) > 0 {
-				if err := r.Host.Connect(ctx, pi); err != nil {
-					return
-				}
+				err = r.Host.Connect(ctx, pi)
 			}
-			ad, err := QueryAd(ctx, r.Host, pi.ID)
+			if err == nil {
+				ad, err = QueryAd(ctx, r.Host, pi.ID)
+			}
+			var re *wire.RemoteError
+			gone := errors.As(err, &re) && re.Code == adUnavailable
 			if err != nil {
 				r.Log.Debug("asking for an ad", "peer", pi.ID, "err", err)
-				return // not a provider, or not taking work
+				ad = p2p.Ad{} // not a provider, or not taking work
 			}
 			select {
-			case direct <- ad:
+			case direct <- answer{ad: ad, peer: pi.ID, gone: gone}:
 			case <-ctx.Done():
 			}
 		}()
@@ -289,7 +310,8 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 	for _, p := range r.Host.Peers() {
 		ask(peer.AddrInfo{ID: p})
 	}
-	var settle <-chan time.Time
+	var settle, settleMax <-chan time.Time
+	settled := false
 	for first := true; ; first = false {
 		ranked := Rank(spec, offersOf(ads), r.Trust.Trust, time.Now())
 		if first && len(ranked) >= k {
@@ -297,8 +319,11 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 			// waiting would only hear them again.
 			return ads, ranked, nil
 		}
-		if len(ranked) >= k && settle == nil {
-			settle = time.After(settleDiscover)
+		if len(ranked) >= k && settleMax == nil {
+			settle, settleMax = time.After(settleDiscover), time.After(maxSettleDiscover)
+		}
+		if settled && pending == 0 && found == nil {
+			return ads, ranked, nil
 		}
 		select {
 		case a, ok := <-live:
@@ -313,10 +338,20 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 				continue
 			}
 			ask(pi)
-		case a := <-direct:
+		case ans := <-direct:
+			pending--
+			if ans.gone {
+				delete(ads, ans.peer.String())
+			}
+			a := ans.ad
+			if a.Peer == "" {
+				continue
+			}
 			r.Log.Debug("ad by direct query", "peer", a.Peer, "fits", len(Rank(spec, offersOf(map[string]p2p.Ad{"": a}), nil, time.Now())))
 			ads[a.Peer.String()] = a
 		case <-settle:
+			settled, settle = true, nil
+		case <-settleMax:
 			return ads, ranked, nil
 		case <-ctx.Done():
 			if len(ranked) > 0 && (len(ranked) >= k || ctx.Err() == context.DeadlineExceeded) {

@@ -74,12 +74,25 @@ func CapabilityCID(capability string) cid.Cid {
 // host closes. The first publication's error is returned (for example when
 // no DHT peer answered in time); a failed publication is retried every
 // AdvertiseRetry until one succeeds, so a provider that started while its
-// bootstrap node was busy still becomes findable.
+// bootstrap node was busy still becomes findable. The DHT reports success
+// even when a record it sent was not stored (it sends without waiting for
+// an answer), so the second publication comes AdvertiseRetry after the
+// first in any case.
 func (n *Host) Advertise(ctx context.Context, capability string) error {
 	key := CapabilityCID(capability)
 	provide := func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, ProvideTimeout)
 		defer cancel()
+		// Provide also reports success when its lookup found no DHT
+		// server to send the record to (the only one timed out): look
+		// first.
+		peers, err := n.kad.GetClosestPeers(ctx, string(key.Hash()))
+		if err != nil {
+			return err
+		}
+		if len(peers) == 0 {
+			return fmt.Errorf("%w: no DHT server answered", ErrNoPeers)
+		}
 		return n.kad.Provide(ctx, key, true)
 	}
 	if err := n.waitRoutingTable(ctx); err != nil {
@@ -90,11 +103,7 @@ func (n *Host) Advertise(ctx context.Context, capability string) error {
 		return fmt.Errorf("advertising %q: %w", capability, ctx.Err())
 	}
 	n.goLoop(func(hctx context.Context) {
-		next := ReprovideInterval
-		if err != nil {
-			next = AdvertiseRetry
-		}
-		t := time.NewTimer(next)
+		t := time.NewTimer(AdvertiseRetry)
 		defer t.Stop()
 		for {
 			select {
@@ -104,7 +113,7 @@ func (n *Host) Advertise(ctx context.Context, capability string) error {
 				return
 			case <-t.C:
 			}
-			next = ReprovideInterval
+			next := ReprovideInterval
 			if err := provide(hctx); err != nil {
 				n.log.Warn("publishing provider record", "capability", capability, "err", err)
 				next = AdvertiseRetry

@@ -20,6 +20,13 @@
 // nodes (Config.BootstrapNode, `spare bootstrap`) run the DHT in server mode,
 // a circuit relay v2 service and AutoNAT; other hosts use the bootstrap
 // peers as static relays. mDNS (service MDNSService) connects hosts on a LAN.
+// A provider record that could not be published is retried every
+// AdvertiseRetry.
+//
+// GossipSub finds other ads-topic subscribers through the same DHT, but
+// each discovery round hands it only a random sample of AdsTopicPeers of
+// them (unconnected ones first), so N hosts hold O(N) connections and the
+// mesh is a random graph rather than everyone linked to everyone.
 //
 // A provider behind a NAT is reached through its relay at first; DCUtR
 // then upgrades the relayed connection to a direct one: the provider dials
@@ -46,6 +53,14 @@
 // AdInterval, burst AdBurst). A seq not above the last accepted from that
 // author is ignored (replays). Unknown JSON fields are allowed, so fields
 // may be added.
+//
+// An ad travels over the mesh only (no flood publishing), so one ad costs
+// each host a few copies whatever the network's size; PublishAd waits at
+// most AdMeshWait for a first mesh peer when peers are connected but none
+// is grafted yet. Providers republish every AdRepublish and ads live
+// DefaultAdLifetime. A requester does not wait for a round: it finds
+// providers in the DHT and asks each for its current ad (package market,
+// /spare/ad/1.0.0). AdTraffic and AdTrafficSent count the GossipSub bytes.
 //
 // # Stream framing
 //

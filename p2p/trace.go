@@ -16,6 +16,9 @@ import (
 // true cost of capacity ads, reported by AdTraffic.
 type gossipTracer struct {
 	sent, recv atomic.Uint64
+	sentMsgs   atomic.Uint64 // of sent: whole messages (ads)
+	sentCtl    atomic.Uint64 // of sent: control (IHAVE, IWANT, IDONTWANT, GRAFT, PRUNE)
+	sentMsgN   atomic.Uint64 // messages sent
 
 	mu      sync.Mutex
 	mesh    map[peer.ID]bool
@@ -71,7 +74,7 @@ func (g *gossipTracer) Graft(p peer.ID, topic string)                        { g
 func (g *gossipTracer) Prune(p peer.ID, topic string)                        { g.setMesh(p, topic, false) }
 func (g *gossipTracer) RemovePeer(p peer.ID)                                 { g.setMesh(p, AdsTopic, false) }
 func (g *gossipTracer) RecvRPC(rpc *pubsub.RPC)                              { g.recv.Add(uint64(proto.Size(&rpc.RPC))) }
-func (g *gossipTracer) SendRPC(rpc *pubsub.RPC, _ peer.ID)                   { g.sent.Add(uint64(proto.Size(&rpc.RPC))) }
+func (g *gossipTracer) SendRPC(rpc *pubsub.RPC, _ peer.ID)                   { g.count(rpc) }
 func (g *gossipTracer) AddPeer(peer.ID, protocol.ID)                         {}
 func (g *gossipTracer) OnNewOutboundStream(peer.ID, protocol.ID)             {}
 func (g *gossipTracer) OnClosedOutboundStream(peer.ID)                       {}
@@ -85,6 +88,26 @@ func (g *gossipTracer) ThrottlePeer(peer.ID)                                 {}
 func (g *gossipTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
 func (g *gossipTracer) UndeliverableMessage(*pubsub.Message)                 {}
 func (g *gossipTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
+
+func (g *gossipTracer) count(rpc *pubsub.RPC) {
+	g.sent.Add(uint64(proto.Size(&rpc.RPC)))
+	for _, m := range rpc.Publish {
+		g.sentMsgs.Add(uint64(proto.Size(m)))
+		g.sentMsgN.Add(1)
+	}
+	if rpc.Control != nil {
+		g.sentCtl.Add(uint64(proto.Size(rpc.Control)))
+	}
+}
+
+// AdTrafficSent splits the GossipSub bytes this host has sent: count whole
+// messages (ads, as published and as forwarded) of messages bytes, and
+// control (gossip about
+// messages, IHAVE/IWANT/IDONTWANT, and mesh upkeep, GRAFT/PRUNE). The rest
+// of AdTraffic's sent bytes is framing and subscriptions.
+func (n *Host) AdTrafficSent() (count, messages, control uint64) {
+	return n.trace.sentMsgN.Load(), n.trace.sentMsgs.Load(), n.trace.sentCtl.Load()
+}
 
 // AdTraffic is the GossipSub bytes this host has sent and received since
 // it started (ads, gossip and control; all topics, in practice the ads).

@@ -1,0 +1,112 @@
+package market
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sparegpu/spare/p2p"
+)
+
+// discoverHost is a loopback host for the discovery tests.
+func discoverHost(t *testing.T) *p2p.Host {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h, err := p2p.New(ctx, p2p.Config{LoopbackOnly: true, Logger: benchLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+func discoverSpec(t *testing.T) *JobSpec {
+	t.Helper()
+	spec := &JobSpec{
+		Kind: KindInference, Image: Image{Digest: digestA, Size: 1 << 20, Blob: true},
+		Command: []string{"true"}, Resources: Resources{GPUs: 1, VRAM: 4 << 30, CPUs: 2000, Memory: 4 << 30}, MaxPrice: 1000,
+	}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// serveAd makes h answer ad queries with provider i's ad of benchAd after
+// delay, or "unavailable" while away is set.
+func serveAd(h *p2p.Host, i int, delay time.Duration, away *atomic.Bool) {
+	ServeAds(h, func(now time.Time) (p2p.Ad, bool) {
+		time.Sleep(delay)
+		if away != nil && away.Load() {
+			return p2p.Ad{}, false
+		}
+		a := benchAd(i)
+		a.IssuedAt, a.ExpiresAt = now, now.Add(p2p.DefaultAdLifetime)
+		return a, true
+	})
+}
+
+// TestDiscoverWaitsForSlowAnswers: the cheapest provider answers its ad
+// query after settleDiscover has passed; the match still sees it and
+// ranks it first, because discovery waits for queries in flight.
+func TestDiscoverWaitsForSlowAnswers(t *testing.T) {
+	r := &Requester{Host: discoverHost(t), Trust: NewMemTrust(), Log: benchLog}
+	cheap, dear := discoverHost(t), discoverHost(t)
+	const slow = 3 * settleDiscover
+	serveAd(cheap, 0, slow, nil)
+	serveAd(dear, 50, 0, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, p := range []*p2p.Host{cheap, dear} {
+		if err := r.Host.Connect(ctx, p.AddrInfo()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	ads, ranked, err := r.discover(ctx, discoverSpec(t), 1, SubmitOptions{Discovery: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ads) != 2 || ranked[0].Peer != cheap.ID().String() {
+		t.Fatalf("after %s: %d ads, first ranked %s; want 2 ads and %s first", time.Since(start), len(ads), ranked[0].Peer, cheap.ID())
+	}
+}
+
+// TestDiscoverDropsWithdrawnAd: a provider whose ad the requester heard by
+// gossip but which now answers "unavailable" is not matched. (Two
+// replicas are asked for, so the one gossip ad is not enough to return
+// at once without asking anyone.)
+func TestDiscoverDropsWithdrawnAd(t *testing.T) {
+	r := &Requester{Host: discoverHost(t), Trust: NewMemTrust(), Log: benchLog}
+	gone, there := discoverHost(t), discoverHost(t)
+	var away atomic.Bool
+	serveAd(gone, 0, 0, &away)
+	serveAd(there, 50, 0, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, p := range []*p2p.Host{gone, there} {
+		if err := r.Host.Connect(ctx, p.AddrInfo()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := gone.PublishAd(ctx, benchAd(0)); err != nil {
+		t.Fatal(err)
+	}
+	for len(r.Host.CurrentAds()) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the gossip ad never arrived")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	away.Store(true)
+	ads, ranked, err := r.discover(ctx, discoverSpec(t), 2, SubmitOptions{Discovery: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ads[gone.ID().String()]; ok || len(ranked) != 1 || ranked[0].Peer != there.ID().String() {
+		t.Fatalf("withdrawn provider still offered: %d ads, ranked %v", len(ads), peers(ranked))
+	}
+}
