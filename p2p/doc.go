@@ -54,8 +54,9 @@
 // author is ignored (replays). Unknown JSON fields are allowed, so fields
 // may be added.
 //
-// An ad travels over the mesh only (no flood publishing), so one ad costs
-// each host a few copies whatever the network's size; PublishAd waits at
+// An ad travels over the mesh only (no flood publishing; a sparser mesh
+// than GossipSub's default, see adsGossipParams), so one ad costs each
+// host a few copies whatever the network's size; PublishAd waits at
 // most AdMeshWait for a first mesh peer when peers are connected but none
 // is grafted yet. Providers republish every AdRepublish and ads live
 // DefaultAdLifetime. A requester does not wait for a round: it finds

@@ -19,6 +19,7 @@ type gossipTracer struct {
 	sentMsgs   atomic.Uint64 // of sent: whole messages (ads)
 	sentCtl    atomic.Uint64 // of sent: control (IHAVE, IWANT, IDONTWANT, GRAFT, PRUNE)
 	sentMsgN   atomic.Uint64 // messages sent
+	dropped    atomic.Uint64 // RPCs dropped: the peer's outbound queue was full
 
 	mu      sync.Mutex
 	mesh    map[peer.ID]bool
@@ -85,7 +86,7 @@ func (g *gossipTracer) DeliverMessage(m *pubsub.Message)                     { g
 func (g *gossipTracer) RejectMessage(m *pubsub.Message, _ string)            { g.judge(m) }
 func (g *gossipTracer) DuplicateMessage(*pubsub.Message)                     {}
 func (g *gossipTracer) ThrottlePeer(peer.ID)                                 {}
-func (g *gossipTracer) DropRPC(*pubsub.RPC, peer.ID)                         {}
+func (g *gossipTracer) DropRPC(*pubsub.RPC, peer.ID)                         { g.dropped.Add(1) }
 func (g *gossipTracer) UndeliverableMessage(*pubsub.Message)                 {}
 func (g *gossipTracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
 
@@ -108,6 +109,10 @@ func (g *gossipTracer) count(rpc *pubsub.RPC) {
 func (n *Host) AdTrafficSent() (count, messages, control uint64) {
 	return n.trace.sentMsgN.Load(), n.trace.sentMsgs.Load(), n.trace.sentCtl.Load()
 }
+
+// AdRPCsDropped is how many GossipSub RPCs this host dropped because a
+// peer's outbound queue was full (a peer, or this host, falling behind).
+func (n *Host) AdRPCsDropped() uint64 { return n.trace.dropped.Load() }
 
 // AdTraffic is the GossipSub bytes this host has sent and received since
 // it started (ads, gossip and control; all topics, in practice the ads).
