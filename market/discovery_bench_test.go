@@ -26,9 +26,11 @@ import (
 // (Requester.discover, then Rank):
 //
 //   - match-ms: until discover returns a ranked match for a one-replica
-//     job (what `spare submit` waits before proposing; it includes the
-//     settleDiscover pause after the first fitting ads), with match-seen
-//     providers heard from by then;
+//     job (what `spare submit` waits before proposing: after the first
+//     fitting ads, settleDiscover and then the ad queries still in flight,
+//     at most maxSettleDiscover), with match-seen providers heard from by
+//     then and match-best-frac the share of matches that ranked the
+//     cheapest provider first;
 //
 //   - all-ms: until a second requester, asking for as many replicas as
 //     there are providers, has the ads of all of them ranked (settleDiscover
