@@ -377,8 +377,11 @@ func (m mdnsNotifee) HandlePeerFound(pi peer.AddrInfo) {
 // link, so this sets what an ad costs each host: about 4.6 copies instead
 // of 7.3 at 200 providers (the market's scale harness). Ads are small,
 // long-lived and also fetched directly, so the redundancy lost is cheap.
+// A pruned peer is told of 4 others to connect to (peer exchange, sent by
+// bootstrap nodes), not 16: topic peers come from the DHT sample already.
 func adsGossipParams() pubsub.GossipSubParams {
 	p := pubsub.DefaultGossipSubParams()
 	p.D, p.Dlo, p.Dhi, p.Dout, p.Dlazy = 4, 3, 8, 1, 4
+	p.PrunePeers = 4
 	return p
 }

@@ -26,7 +26,8 @@ const (
 )
 
 // sampledDiscovery finds ads-topic peers through the DHT but hands on only
-// a random sample of AdsTopicPeers of them. Without it GossipSub connects to
+// a random sample of them, so that the host is connected to about
+// AdsTopicPeers subscribers. Without it GossipSub connects to
 // every subscriber the DHT names (up to 100), which makes a network of a few
 // hundred hosts a near-complete graph: a connection storm at start and
 // every flood-published ad sent to every host.
@@ -58,10 +59,11 @@ func (d sampledDiscovery) FindPeers(ctx context.Context, ns string, opts ...disc
 				fresh = append(fresh, pi)
 			}
 		}
-		// Peers not yet connected first: connecting is what GossipSub
-		// asked for.
+		// New connections only up to want subscribers connected in all
+		// (a host that others dialled needs fewer of its own), unconnected
+		// peers first: connecting is what GossipSub asked for.
 		rand.Shuffle(len(fresh), func(i, j int) { fresh[i], fresh[j] = fresh[j], fresh[i] })
-		found := append(fresh, known...)
+		found := append(fresh[:max(0, min(len(fresh), d.want-len(known)))], known...)
 		for _, pi := range found[:min(len(found), d.want)] {
 			out <- pi // buffered for d.want: never blocks
 		}

@@ -43,6 +43,49 @@ func TestAdsReachEveryone(t *testing.T) {
 	}
 }
 
+// TestTopicPeersStayFew: hosts that know only the bootstrap node link to
+// a few other subscribers each, not to every one the DHT names, and an
+// ad still reaches them all.
+func TestTopicPeersStayFew(t *testing.T) {
+	const n = 80
+	boot := newTestHost(t, Config{BootstrapNode: true})
+	hosts := make([]*Host, n)
+	var wg sync.WaitGroup
+	for i := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hosts[i] = newTestHost(t, Config{Bootstrap: boot.Addrs()})
+		}()
+	}
+	wg.Wait()
+	for _, h := range hosts {
+		eventually(t, fmt.Sprintf("%s has joined the ads mesh", h.ID()), func() bool {
+			mesh, _, _ := h.trace.state()
+			return len(mesh) >= 3 // GossipSub's Dlo here
+		})
+	}
+	ctx := testCtx(t)
+	if err := hosts[0].PublishAd(ctx, testAd("", time.Time{}, 0)); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts[1:] {
+		eventually(t, fmt.Sprintf("%s holds the ad", h.ID()), func() bool { return len(h.CurrentAds()) == 1 })
+	}
+	links := 0
+	for _, h := range hosts {
+		links += len(h.Peers())
+	}
+	// Everyone linked to everyone would be n per host; the sample keeps
+	// about AdsTopicPeers subscribers, dialled or dialling, plus the
+	// bootstrap node and peers it named in peer exchange.
+	if mean := float64(links) / n; mean > 3*AdsTopicPeers {
+		t.Fatalf("hosts have %.1f peers on average, want at most %d", mean, 3*AdsTopicPeers)
+	} else {
+		t.Logf("%.1f peers per host on average among %d", mean, n)
+	}
+}
+
 // TestAdRightAfterConnect: an ad published the moment two hosts connect,
 // before either has grafted the other into its ads mesh, still arrives
 // (PublishAd waits for the mesh instead of flooding).
@@ -85,8 +128,9 @@ func (f *fakeDiscovery) FindPeers(_ context.Context, _ string, opts ...discovery
 }
 
 // TestSampledDiscovery: GossipSub is handed at most AdsTopicPeers of the
-// subscribers the DHT names, never this host, the unconnected ones first,
-// and in a different order from one round to the next.
+// subscribers the DHT names, never this host, the unconnected ones first
+// but only as many as are missing to AdsTopicPeers connected, and in a
+// different order from one round to the next.
 func TestSampledDiscovery(t *testing.T) {
 	self := newPeerID(t)
 	var all []peer.AddrInfo
@@ -94,8 +138,8 @@ func TestSampledDiscovery(t *testing.T) {
 	for i := range 40 {
 		id := newPeerID(t)
 		all = append(all, peer.AddrInfo{ID: id})
-		if i%2 == 0 {
-			connected[id] = true
+		if i%2 == 0 && i < 6 {
+			connected[id] = true // 0, 2, 4
 		}
 	}
 	all = append(all, peer.AddrInfo{ID: self})
@@ -107,17 +151,18 @@ func TestSampledDiscovery(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []peer.ID
+		fresh := 0
 		for pi := range ch {
 			if pi.ID == self {
 				t.Fatal("handed this host itself")
 			}
-			if connected[pi.ID] {
-				t.Fatalf("handed connected peer %s while unconnected ones were left", pi.ID)
+			if !connected[pi.ID] {
+				fresh++
 			}
 			got = append(got, pi.ID)
 		}
-		if len(got) != AdsTopicPeers {
-			t.Fatalf("handed %d peers, want %d", len(got), AdsTopicPeers)
+		if len(got) != AdsTopicPeers || fresh != AdsTopicPeers-3 {
+			t.Fatalf("handed %d peers, %d of them unconnected; want %d and %d", len(got), fresh, AdsTopicPeers, AdsTopicPeers-3)
 		}
 		return got
 	}
@@ -128,11 +173,28 @@ func TestSampledDiscovery(t *testing.T) {
 		t.Fatalf("asked the DHT for %d peers, want %d", f.limit, adsTopicCandidates)
 	}
 
+	// Enough subscribers connected already: nobody new.
+	for _, pi := range all[6:20] {
+		connected[pi.ID] = true
+	}
+	ch, err := d.FindPeers(testCtx(t), AdsTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pi := range ch {
+		if !connected[pi.ID] {
+			t.Fatalf("handed unconnected %s with %d subscribers connected", pi.ID, AdsTopicPeers+9)
+		}
+	}
+	for _, pi := range all[6:20] {
+		delete(connected, pi.ID)
+	}
+
 	// Fewer subscribers than wanted: all are handed on, connected ones
 	// too (GossipSub may not know them as topic peers yet), after the
 	// unconnected one.
 	f.peers = all[:3] // 0 and 2 connected
-	ch, err := d.FindPeers(testCtx(t), AdsTopic)
+	ch, err = d.FindPeers(testCtx(t), AdsTopic)
 	if err != nil {
 		t.Fatal(err)
 	}
