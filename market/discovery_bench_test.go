@@ -98,6 +98,11 @@ func BenchmarkDiscoverMatch(b *testing.B) {
 	// start-up's second round of provider records (p2p.AdvertiseRetry
 	// after each start) pass first.
 	time.Sleep(p2p.AdvertiseRetry + 5*time.Second)
+	links := 0
+	for _, p := range providers {
+		links += len(p.Peers())
+	}
+	progress("providers have %.1f peers each on average", float64(links)/float64(n))
 	// The cheapest provider (see benchProvider) is the one a full view ranks
 	// first.
 	best := providers[0].ID().String()
@@ -150,6 +155,7 @@ func BenchmarkDiscoverMatch(b *testing.B) {
 	b.ReportMetric(median(matchT), "match-ms")
 	b.ReportMetric(median(allT), "all-ms")
 	b.ReportMetric(median(seen), "match-seen")
+	b.ReportMetric(float64(links)/float64(n), "peers/provider")
 	b.ReportMetric(float64(bestHits)/float64(b.N), "match-best-frac")
 
 	benchAdRound(ctx, b, boot, providers, progress)
