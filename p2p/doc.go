@@ -20,13 +20,14 @@
 // nodes (Config.BootstrapNode, `spare bootstrap`) run the DHT in server mode,
 // a circuit relay v2 service and AutoNAT; other hosts use the bootstrap
 // peers as static relays. mDNS (service MDNSService) connects hosts on a LAN.
-// A provider record that could not be published is retried every
-// AdvertiseRetry.
+// A provider record is published a second time AdvertiseRetry after the
+// first, and retried every AdvertiseRetry while publishing fails.
 //
 // GossipSub finds other ads-topic subscribers through the same DHT, but
-// each discovery round hands it only a random sample of AdsTopicPeers of
-// them (unconnected ones first), so N hosts hold O(N) connections and the
-// mesh is a random graph rather than everyone linked to everyone.
+// each discovery round hands it only a random sample of them, dialling
+// new ones only while fewer than AdsTopicPeers are connected, so N hosts
+// hold O(N) connections and the mesh is a random graph rather than
+// everyone linked to everyone.
 //
 // A provider behind a NAT is reached through its relay at first; DCUtR
 // then upgrades the relayed connection to a direct one: the provider dials
