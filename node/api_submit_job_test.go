@@ -64,13 +64,13 @@ func startRequesterNode(t *testing.T, price uint64) *requesterNode {
 	return n
 }
 
+// hasAd reports whether h gets p's ad when it asks p (as a requester's
+// discovery does).
 func hasAd(h *p2p.Host, p *p2p.Host) bool {
-	for _, a := range h.CurrentAds() {
-		if a.Peer == p.ID() {
-			return true
-		}
-	}
-	return false
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a, err := market.QueryAd(ctx, h, p.ID())
+	return err == nil && a.Peer == p.ID()
 }
 
 // TestSubmitThroughDaemonJob: a render submitted through a daemon that

@@ -42,12 +42,16 @@ const (
 	// StreamSlack is added to a job's max duration for the whole stream's
 	// deadline (fetching, the final voucher).
 	StreamSlack = 5 * time.Minute
-	// AdEvery is how often the ad is republished while available (the
-	// p2p rate limit allows one per p2p.AdInterval).
-	AdEvery = p2p.AdInterval + 2*time.Second
+	// AdEvery is how often the ad is republished while available; a
+	// change of state (the governor publishing) sends one at once. Rare
+	// on purpose: every ad reaches every host, so republishing is what
+	// ad traffic grows with; a requester asks the providers it finds for
+	// their current ad instead (market.QueryAd).
+	AdEvery = p2p.AdRepublish
 	// AdLifetime is an ad's validity: a withdrawn provider drops out of
-	// requesters' lists within it.
-	AdLifetime = 4 * AdEvery
+	// requesters' lists within it, and sooner from a requester that asks
+	// it directly (it answers that it takes no work).
+	AdLifetime = p2p.DefaultAdLifetime
 )
 
 // ProviderConfig wires the market's provider side. Host and Wallet are

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/multiformats/go-multiaddr"
 
 	"github.com/sparegpu/spare/p2p"
@@ -76,25 +75,14 @@ func (p *Provider) ad(now time.Time) (p2p.Ad, bool) {
 		Capabilities: []string{p.capability()}, IssuedAt: now, ExpiresAt: now.Add(AdLifetime)}, true
 }
 
-// adLoop publishes the ad every AdEvery while available, at once when
-// the governor publishes, and shortly after a new peer connects (so a
-// requester that just joined hears of this provider without waiting for
-// the next round). The DHT provider record goes out once the provider
-// is first available.
+// adLoop publishes the ad every AdEvery while available and at once
+// when the governor publishes. (A requester that just joined asks this
+// provider for its ad directly: publishing to the whole network for each
+// newcomer made ad traffic grow with the number of requesters too.) The
+// DHT provider record goes out once the provider is first available.
 func (p *Provider) adLoop(ctx context.Context) {
-	connected := make(chan struct{}, 1)
-	nb := &network.NotifyBundle{ConnectedF: func(network.Network, network.Conn) {
-		select {
-		case connected <- struct{}{}:
-		default:
-		}
-	}}
-	net := p.cfg.Host.LibP2P().Network()
-	net.Notify(nb)
-	defer net.StopNotify(nb)
 	t := time.NewTicker(AdEvery)
 	defer t.Stop()
-	var soon <-chan time.Time
 	advertised := false
 	dht := make(chan struct{})
 	defer func() {
@@ -108,15 +96,6 @@ func (p *Provider) adLoop(ctx context.Context) {
 			return
 		case <-p.adWake:
 		case <-t.C:
-		case <-connected:
-			// Gossip reaches a new peer once it has joined the topic mesh,
-			// which takes a heartbeat; publish after that.
-			if soon == nil {
-				soon = time.After(1500 * time.Millisecond)
-			}
-			continue
-		case <-soon:
-			soon = nil
 		}
 		ad, ok := p.ad(time.Now())
 		if !ok {

@@ -134,7 +134,9 @@ func connect(t *testing.T, r *market.Requester, ps ...*testProvider) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "ads", 20*time.Second, func() bool { return len(r.Host.CurrentAds()) >= len(ps) })
+	for _, p := range ps {
+		waitFor(t, "the provider's ad", 20*time.Second, func() bool { return hasAd(r.Host, p.host) })
+	}
 }
 
 func balance(t *testing.T, w *wallet.Wallet) wallet.Balance {

@@ -185,7 +185,9 @@ type demoReport struct {
 func submitDemoJobs(ctx context.Context, req *market.Requester, images map[string]string, dir string, n int, out io.Writer) demoReport {
 	var rep demoReport
 	lines := []string{"Spare reads this line", "Idle GPUs earn money", "The quick brown fox"}
-	for i := 0; n == 0 || rep.ok+rep.failed < n; i++ {
+	// i numbers the jobs submitted; a round that found no provider
+	// submits the same job again.
+	for i := 0; n == 0 || rep.ok+rep.failed < n; {
 		if ctx.Err() != nil {
 			return rep
 		}
@@ -197,25 +199,27 @@ func submitDemoJobs(ctx context.Context, req *market.Requester, images map[strin
 		}
 		outDir := filepath.Join(dir, "out", fmt.Sprintf("%03d-%s", i, kind))
 		res, err := req.Submit(ctx, spec, market.SubmitOptions{OutputDir: outDir, Discovery: demoDiscovery})
-		switch {
-		case errors.Is(err, market.ErrNoProvider):
+		if errors.Is(err, market.ErrNoProvider) {
 			fmt.Fprintln(out, "spare demo: no provider is taking work yet (the machine is in use); trying again")
 			continue
-		case err != nil:
+		}
+		job := i
+		i++
+		if err != nil {
 			rep.failed++
-			fmt.Fprintf(out, "spare demo: %s job failed: %v\n", kind, err)
+			fmt.Fprintf(out, "spare demo: %s job %d failed: %v\n", kind, job, err)
 			continue
 		}
 		rep.ok++
 		what := ""
 		if kind == "ocr" {
-			if b, err := os.ReadFile(filepath.Join(outDir, fmt.Sprintf("line-%03d.txt", i))); err == nil {
+			if b, err := os.ReadFile(filepath.Join(outDir, fmt.Sprintf("line-%03d.txt", job))); err == nil {
 				what = fmt.Sprintf(", read %q", string(b[:max(len(b)-1, 0)]))
 			}
 		} else if len(res.Outputs) > 0 {
 			what = ", frame " + filepath.Join(outDir, res.Outputs[0].Path)
 		}
-		fmt.Fprintf(out, "spare demo: %s job %d: exit %d, cost %s %s%s\n", kind, i, res.ExitCode, res.Cost, wallet.Unit, what)
+		fmt.Fprintf(out, "spare demo: %s job %d: exit %d, cost %s %s%s\n", kind, job, res.ExitCode, res.Cost, wallet.Unit, what)
 	}
 	return rep
 }
