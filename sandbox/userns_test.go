@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/leases"
 	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/defaults"
@@ -70,6 +71,41 @@ func TestRemappedCopyLivesWithImage(t *testing.T) {
 	}
 	if !after.Created.Equal(before.Created) {
 		t.Errorf("the remapped copy was made again (created %s, then %s)", before.Created, after.Created)
+	}
+
+	// Another import of the same archive (another process's provider)
+	// replaces the image records; the copy must stay referred to.
+	archive, err := probeArchive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Import(ctx, archive, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	collectGarbage(t, sb)
+	if _, err := sn.Stat(ctx, key); err != nil {
+		t.Fatalf("the remapped copy did not survive a re-import: %v", err)
+	}
+	// Were it collected all the same (the records replaced by something
+	// that drops the reference), the next job makes it again.
+	for _, name := range []string{img.Name, digestRefPrefix + img.Digest} {
+		if _, err := sb.client.ImageService().Update(ctx, images.Image{Name: name, Labels: map[string]string{LabelManaged: "true"}}, "labels"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	collectGarbage(t, sb)
+	if _, err := sn.Stat(ctx, key); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Fatalf("an unreferenced copy survived garbage collection: %v", err)
+	}
+	j0, err := sb.Start(ctx, JobSpec{Image: img.Digest, Args: []string{"exit", "0"}})
+	if err != nil {
+		t.Fatalf("a job after its image's copy was collected: %v", err)
+	}
+	if _, err := j0.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := j0.Cleanup(ctx); err != nil {
+		t.Fatal(err)
 	}
 
 	j, err := sb.Start(ctx, JobSpec{Image: img.Digest, Args: []string{"sleep", "30s"}})

@@ -42,7 +42,16 @@ func (s *Sandbox) remappedSnapshot(id string, img containerd.Image, labels map[s
 		if err != nil {
 			return err
 		}
-		if _, err := sn.Prepare(ctx, id, base, snapshots.WithLabels(labels)); err != nil {
+		_, err = sn.Prepare(ctx, id, base, snapshots.WithLabels(labels))
+		if errdefs.IsNotFound(err) {
+			// The copy went between the look-up and now: the collector took
+			// it after another import of the image replaced the record that
+			// referred to it. Make it again.
+			if base, err = s.remappedBase(ctx, img, sn); err == nil {
+				_, err = sn.Prepare(ctx, id, base, snapshots.WithLabels(labels))
+			}
+		}
+		if err != nil {
 			return fmt.Errorf("preparing the job's root filesystem: %w", err)
 		}
 		c.SnapshotKey = id
@@ -59,7 +68,7 @@ func (s *Sandbox) remappedBase(ctx context.Context, img containerd.Image, sn sna
 		return "", fmt.Errorf("reading the image's layers: %w", err)
 	}
 	parent := identity.ChainID(diffIDs).String()
-	key := fmt.Sprintf("%s-userns-%d-%d", parent, UserNSBase, UserNSSize)
+	key := remappedKey(parent)
 	if _, err := sn.Stat(ctx, key); err == nil {
 		if img.Labels()[labelGCRemapped] != key {
 			return key, s.keepRemapped(ctx, img, key)
@@ -96,6 +105,36 @@ func (s *Sandbox) remappedBase(ctx context.Context, img containerd.Image, sn sna
 		return "", fmt.Errorf("shifting the image's owners into the job's uid range: %w", err)
 	}
 	return key, s.keepRemapped(ctx, img, key)
+}
+
+// relinkRemapped makes freshly imported image records refer to the
+// image's remapped copy when one exists: an import replaces the records,
+// labels included, and the copy would otherwise be collected.
+func (s *Sandbox) relinkRemapped(ctx context.Context, img containerd.Image, names []string) error {
+	if !s.userns {
+		return nil
+	}
+	diffIDs, err := img.RootFS(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the image's layers: %w", err)
+	}
+	key := remappedKey(identity.ChainID(diffIDs).String())
+	if _, err := s.client.SnapshotService(defaults.DefaultSnapshotter).Stat(ctx, key); errdefs.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("looking up the image's remapped copy: %w", err)
+	}
+	for _, name := range names {
+		if _, err := s.client.ImageService().Update(ctx, images.Image{Name: name, Labels: map[string]string{labelGCRemapped: key}}, "labels."+labelGCRemapped); err != nil {
+			return fmt.Errorf("keeping the image's remapped copy: %w", err)
+		}
+	}
+	return nil
+}
+
+// remappedKey names the remapped copy of the snapshot chain parent.
+func remappedKey(parent string) string {
+	return fmt.Sprintf("%s-userns-%d-%d", parent, UserNSBase, UserNSSize)
 }
 
 // keepRemapped makes the image refer to its remapped copy.
