@@ -30,7 +30,7 @@ import (
 // item's menu back over com.canonical.dbusmenu.
 
 // sessionBus starts a dbus-daemon for the test and returns its address.
-func sessionBus(t *testing.T) string {
+func sessionBus(t testing.TB) string {
 	t.Helper()
 	daemon := testenv.NeedCommand(t, "dbus-daemon", "dbus")
 	dir := t.TempDir()
@@ -90,7 +90,7 @@ func (w *watcher) RegisterStatusNotifierItem(sender dbus.Sender, service string)
 func (w *watcher) RegisterStatusNotifierHost(string) *dbus.Error { return nil }
 
 // runWatcher connects to the bus and owns the watcher's name.
-func runWatcher(t *testing.T, addr string) (*dbus.Conn, *watcher) {
+func runWatcher(t testing.TB, addr string) (*dbus.Conn, *watcher) {
 	t.Helper()
 	conn, err := dbus.Connect(addr)
 	if err != nil {
@@ -207,7 +207,7 @@ type desktopApp struct {
 // appEnv is the environment the app runs in: the test's display, the
 // given session bus ("" for none), a home of its own, and a fixed scale
 // so that text has the pixels the test renders.
-func appEnv(t *testing.T, bus string) []string {
+func appEnv(t testing.TB, bus string) []string {
 	home := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -228,7 +228,7 @@ func appEnv(t *testing.T, bus string) []string {
 // startDesktopApp runs the app on a data directory whose onboarding was
 // done, against the test containerd; the app starts its own daemon. At
 // the end of the test the app is stopped (and with it that daemon).
-func startDesktopApp(t *testing.T, data, containerd string, env []string) *desktopApp {
+func startDesktopApp(t testing.TB, data, containerd string, env []string) *desktopApp {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(data, "app-settings.json"), []byte(`{"onboarded": true}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -261,7 +261,7 @@ func startDesktopApp(t *testing.T, data, containerd string, env []string) *deskt
 }
 
 // stop asks the app to end (SIGTERM, as a session logout does) and waits.
-func (a *desktopApp) stop(t *testing.T) {
+func (a *desktopApp) stop(t testing.TB) {
 	t.Helper()
 	select {
 	case <-a.done:
@@ -287,9 +287,9 @@ func (a *desktopApp) exited() bool {
 	}
 }
 
-// killDaemonsOf ends any `spare node` still running on data (a failed
-// test's leftovers), by process ID.
-func killDaemonsOf(t *testing.T, data string) {
+// killDaemonsOf ends any `spare node` still running on data that the
+// test did not start itself (a failed test's leftovers), by process ID.
+func killDaemonsOf(t testing.TB, data string) {
 	t.Helper()
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
@@ -301,17 +301,35 @@ func killDaemonsOf(t *testing.T, data string) {
 		if len(args) < 4 || args[0] != spareBin || args[1] != "node" || args[3] != data {
 			continue
 		}
-		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		if err == nil {
-			t.Errorf("a daemon (pid %d) outlived the app that started it; killing it", pid)
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+		dir := filepath.Dir(p)
+		pid, err := strconv.Atoi(filepath.Base(dir))
+		if err != nil || parentPID(dir) == os.Getpid() {
+			continue
+		}
+		t.Errorf("a daemon (pid %d) outlived the app that started it; killing it", pid)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// parentPID reads the parent's process ID from /proc/PID/stat.
+func parentPID(procDir string) int {
+	b, err := os.ReadFile(filepath.Join(procDir, "stat"))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 { // the name may hold spaces
+		if f := strings.Fields(s[i+1:]); len(f) > 1 {
+			ppid, _ := strconv.Atoi(f[1])
+			return ppid
 		}
 	}
+	return 0
 }
 
 // eventually retries f until it succeeds or the time is up, then fails
 // the test with f's last error.
-func eventually(t *testing.T, within time.Duration, what string, f func() error) {
+func eventually(t testing.TB, within time.Duration, what string, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -327,7 +345,7 @@ func eventually(t *testing.T, within time.Duration, what string, f func() error)
 }
 
 // shownSentence checks that the window draws s (see findSentence).
-func shownSentence(t *testing.T, display, s string) error {
+func shownSentence(t testing.TB, display, s string) error {
 	t.Helper()
 	img, err := windowShot(display, "Spare")
 	if err != nil {
@@ -505,9 +523,9 @@ func TestDesktopAppWithoutTray(t *testing.T) {
 	test.NewTempApp(t)
 	for _, tc := range []struct {
 		name string
-		bus  func(*testing.T) string
+		bus  func(testing.TB) string
 	}{
-		{"no session bus", func(*testing.T) string { return "" }},
+		{"no session bus", func(testing.TB) string { return "" }},
 		{"no tray host", sessionBus},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

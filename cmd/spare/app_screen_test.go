@@ -142,7 +142,7 @@ func (m mask) crop() mask {
 
 // textMask renders s as the window's status sentence is drawn (the
 // default theme's heading size, bold) with Fyne's software painter.
-func textMask(t *testing.T, s string) mask {
+func textMask(t testing.TB, s string) mask {
 	t.Helper()
 	txt := canvas.NewText(s, color.Black)
 	txt.TextSize = theme.DefaultTheme().Size(theme.SizeNameHeadingText)
@@ -208,7 +208,7 @@ const sentenceTolerance = 0.002
 // one line, or wrapped onto two (each split at a word boundary is tried;
 // the second line must lie below the first). It returns whether it was
 // found and, when not, the closest match's share of differing pixels.
-func findSentence(t *testing.T, scr image.Image, s string) (bool, float64) {
+func findSentence(t testing.TB, scr image.Image, s string) (bool, float64) {
 	t.Helper()
 	sm := inkMask(scr, mostCommon(scr))
 	_, f, ok := find(sm, textMask(t, s), sentenceTolerance)
@@ -230,6 +230,16 @@ func findSentence(t *testing.T, scr image.Image, s string) (bool, float64) {
 		best = min(best, max(f1, f2))
 	}
 	return false, best
+}
+
+// sentenceMatcher is findSentence for one line, with the sentence
+// rendered once (the benchmark polls with it).
+func sentenceMatcher(t testing.TB, s string) func(image.Image) bool {
+	tm := textMask(t, s)
+	return func(img image.Image) bool {
+		_, _, ok := find(inkMask(img, mostCommon(img)), tm, sentenceTolerance)
+		return ok
+	}
 }
 
 // mostCommon is the colour most pixels have: the window's background.
