@@ -10,6 +10,10 @@ WORKLOADS ?= workloads/out
 CORE_PKGS  = $(shell $(GO) list ./... | grep -v -e /app -e /cmd/spare -e /workloads)
 
 export SPARE_WORKLOADS := $(abspath $(WORKLOADS))
+# Fyne's colour emoji font (4 MB) is parsed once per text style, some
+# 20 MB of the app's memory; Spare shows no emoji. Tests and packages
+# built through make inherit the tag.
+export GOFLAGS ?= -tags=no_emoji
 # go-nvml's header warns about deprecated declarations it still uses.
 export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 

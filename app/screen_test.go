@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/gpu"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/node"
@@ -48,7 +49,7 @@ func realDaemon(t *testing.T) (*localapi.Client, string) {
 	// Display "none": the daemon senses nothing itself; always-available
 	// makes the sentence the same on every machine.
 	d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Display: ":none",
-		Settings: node.Settings{AlwaysAvailable: true}, Version: "test", Log: quiet, Wallet: w})
+		Settings: node.Settings{AlwaysAvailable: true}, Version: "test", Log: quiet, Wallet: w, Telemetry: recordedGPU(t)})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- d.Serve(ctx) }()
@@ -61,6 +62,25 @@ func realDaemon(t *testing.T) (*localapi.Client, string) {
 		w.Close()
 	})
 	return localapi.NewClient(dir), dir
+}
+
+// heldTelemetry serves one recorded reading, stamped with the time it is
+// read: the daemon sees the same GPU on every machine, with or without
+// an NVIDIA driver, so the screens do not depend on the host.
+type heldTelemetry struct{ devices []gpu.Device }
+
+func (h heldTelemetry) Snapshot(ctx context.Context) (gpu.Snapshot, error) {
+	return gpu.Snapshot{At: time.Now(), Devices: h.devices}, ctx.Err()
+}
+
+// recordedGPU is the first reading of a recorded idle RTX 4070.
+func recordedGPU(t *testing.T) heldTelemetry {
+	t.Helper()
+	rp, err := gpu.LoadReplay(filepath.Join("..", "gpu", "testdata", "one-gpu.jsonl"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return heldTelemetry{devices: rp.Snapshots()[0].Devices}
 }
 
 // The wallet's fixed key and figures (the golden images show them).

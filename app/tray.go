@@ -68,16 +68,24 @@ func buildMenu(a *App) (*fyne.Menu, trayItems) {
 	return m, it
 }
 
-// render updates the menu from the view. Called inside fyne.Do.
+// render updates the menu from the view. Called inside fyne.Do. The
+// desktop's copy of the menu is rebuilt only when an entry changed: a
+// rebuild renumbers the entries, and a host that read the menu just
+// before would send a click nobody answers.
 func (t *tray) render(v View) {
-	t.items.status.Label = v.Sentence
-	t.items.today.Label = v.TodayLine()
-	t.items.pause.Disabled = !v.CanPause
-	t.items.resume.Disabled = !v.CanResume
+	it := t.items
+	changed := it.status.Label != v.Sentence || it.today.Label != v.TodayLine() ||
+		it.pause.Disabled != !v.CanPause || it.resume.Disabled != !v.CanResume
+	it.status.Label = v.Sentence
+	it.today.Label = v.TodayLine()
+	it.pause.Disabled = !v.CanPause
+	it.resume.Disabled = !v.CanResume
 	if t.desk == nil {
 		return
 	}
-	t.menu.Refresh()
+	if changed {
+		t.menu.Refresh()
+	}
 	if v.Icon != t.icon {
 		_, svg := assets.TrayIcon(v.Icon)
 		t.desk.SetSystemTrayIcon(trayResource(v.Icon, svg))

@@ -56,6 +56,16 @@ type DaemonConfig struct {
 	// `spare submit` uses when a daemon runs); nil: the route answers
 	// that the daemon does not submit jobs.
 	Submitter jobSubmitter
+	// Telemetry reads the GPUs. Nil: NVML, or the CPU alone when there is
+	// no NVIDIA driver. Tests feed recorded telemetry here, so that what
+	// they see does not depend on the machine's GPUs.
+	Telemetry TelemetrySource
+}
+
+// TelemetrySource is what the daemon reads GPU telemetry from; *gpu.NVML
+// and *gpu.Replay have it.
+type TelemetrySource interface {
+	Snapshot(ctx context.Context) (gpu.Snapshot, error)
 }
 
 // telemetryEvery is how often GPU telemetry is read.
@@ -181,14 +191,17 @@ func listenSocket(path string) (net.Listener, error) {
 // driver the machine offers its CPU as one device, so CPU-only jobs run
 // under the same rules.
 func (d *Daemon) pollTelemetry(ctx context.Context) error {
-	nv, err := gpu.Open()
-	if err != nil {
-		d.mu.Lock()
-		d.gpuNote = err.Error() + " — offering CPU-only work"
-		d.mu.Unlock()
-		d.log.Info("no GPU telemetry; CPU-only", "why", err)
-	} else {
-		defer nv.Close()
+	nv := d.cfg.Telemetry
+	if nv == nil {
+		if n, err := gpu.Open(); err != nil {
+			d.mu.Lock()
+			d.gpuNote = err.Error() + " — offering CPU-only work"
+			d.mu.Unlock()
+			d.log.Info("no GPU telemetry; CPU-only", "why", err)
+		} else {
+			defer n.Close()
+			nv = n
+		}
 	}
 	t := time.NewTicker(telemetryEvery)
 	defer t.Stop()

@@ -27,3 +27,8 @@ echo; echo "## presence: give-back with a real sandbox job (xdotool input -> tas
 SPARE_LATENCY_TRIALS=50 go test -count=1 -run TestX11GiveBackRealJob -v ./node 2>&1 | grep -E 'give-back|^(ok|FAIL|---)'
 echo; echo "## presence: CPU of sensor + governor, ${SPARE_BENCH_CPU_SECONDS:-60} s per case (goal <= 0.2 % of a core)"
 go test -count=1 -run '^$' -bench SensorCPU -benchtime 1x -timeout 20m ./node 2>&1 | grep -E '^(ok|FAIL|---)|of one core'
+# The desktop app under Xvfb with a tray host: launch to the status sentence
+# drawn (goal <= 1 s warm) and resident memory after SPARE_BENCH_APP_IDLE
+# open and idle (default 1m; the closing figure uses 5m; goals app <= 150 MB,
+# daemon <= 60 MB). Built with make's GOFLAGS (no_emoji), as shipped.
+SPARE_BENCH_APP_IDLE=${SPARE_BENCH_APP_IDLE:-1m} run "desktop app: launch and idle memory (idle ${SPARE_BENCH_APP_IDLE:-1m})" -bench DesktopApp -benchtime 1x -timeout 30m ./cmd/spare

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -70,6 +71,10 @@ saved settings for this run.`,
 			if err != nil {
 				return err
 			}
+			// Unlocking the wallet key ran scrypt, whose 256 MB of scratch
+			// memory is garbage now; hand it back instead of carrying it
+			// until the heap grows that far again.
+			debug.FreeOSMemory()
 			trust, err := market.OpenFileTrust(filepath.Join(dir, "trust.json"))
 			if err != nil {
 				return err
