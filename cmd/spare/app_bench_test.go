@@ -42,7 +42,7 @@ import (
 func BenchmarkDesktopApp(b *testing.B) {
 	testenv.NeedRoot(b)
 	testenv.ContainerdSocket(b)
-	display := testenv.Display(b)
+	display := testenv.PrivateDisplay(b)
 	idle := time.Minute
 	if v := os.Getenv("SPARE_BENCH_APP_IDLE"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -82,7 +82,7 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 		return err
 	})
 	shown := sentenceMatcher(b, sentence)
-	env := appEnv(b, bus)
+	env := appEnv(b, bus, display)
 
 	var mapped, drawn []time.Duration
 	for i := range launchN + 1 {

@@ -207,17 +207,17 @@ type desktopApp struct {
 // appEnv is the environment the app runs in: the test's display, the
 // given session bus ("" for none), a home of its own, and a fixed scale
 // so that text has the pixels the test renders.
-func appEnv(t testing.TB, bus string) []string {
+func appEnv(t testing.TB, bus, display string) []string {
 	home := t.TempDir()
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if k == "DBUS_SESSION_BUS_ADDRESS" || k == "HOME" || strings.HasPrefix(k, "XDG_") || strings.HasPrefix(k, "FYNE_") {
+		if k == "DBUS_SESSION_BUS_ADDRESS" || k == "DISPLAY" || k == "HOME" || strings.HasPrefix(k, "XDG_") || strings.HasPrefix(k, "FYNE_") {
 			continue
 		}
 		env = append(env, kv)
 	}
-	env = append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
+	env = append(env, "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"FYNE_SCALE=1", "FYNE_DISABLE_DPI_DETECTION=1")
 	if bus != "" {
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS="+bus)
@@ -365,13 +365,13 @@ func shownSentence(t testing.TB, display, s string) error {
 func TestDesktopAppTray(t *testing.T) {
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
-	display := testenv.Display(t)
+	display := testenv.PrivateDisplay(t)
 	test.NewTempApp(t) // the software painter the expected text is drawn with
 	bus := sessionBus(t)
 	conn, w := runWatcher(t, bus)
 	data := t.TempDir() // a first run: no wallet, no settings but onboarding done
 	started := time.Now()
-	a := startDesktopApp(t, data, sock, appEnv(t, bus))
+	a := startDesktopApp(t, data, sock, appEnv(t, bus, display))
 
 	var item trayItem
 	select {
@@ -519,7 +519,7 @@ func TestDesktopAppTray(t *testing.T) {
 // can start here (its containerd socket does not exist), so the window
 // shows that too.
 func TestDesktopAppWithoutTray(t *testing.T) {
-	display := testenv.Display(t)
+	display := testenv.PrivateDisplay(t)
 	test.NewTempApp(t)
 	for _, tc := range []struct {
 		name string
@@ -530,7 +530,7 @@ func TestDesktopAppWithoutTray(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
-			a := startDesktopApp(t, data, filepath.Join(data, "no-containerd.sock"), appEnv(t, tc.bus(t)))
+			a := startDesktopApp(t, data, filepath.Join(data, "no-containerd.sock"), appEnv(t, tc.bus(t), display))
 			eventually(t, 30*time.Second, "the window shows the problem", func() error {
 				if a.exited() {
 					return fmt.Errorf("the app exited: %v", a.err)
