@@ -2,9 +2,12 @@ package market
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/sparegpu/spare/p2p"
 )
@@ -108,5 +111,58 @@ func TestDiscoverDropsWithdrawnAd(t *testing.T) {
 	}
 	if _, ok := ads[gone.ID().String()]; ok || len(ranked) != 1 || ranked[0].Peer != there.ID().String() {
 		t.Fatalf("withdrawn provider still offered: %d ads, ranked %v", len(ads), peers(ranked))
+	}
+}
+
+// TestDiscoverRemembersAskedAds: a long-running requester keeps the ads
+// it heard by asking, so its next discovery matches at once instead of
+// asking again (the provider answers slowly here: a new question would
+// take seconds). A provider that says it takes no work is forgotten.
+func TestDiscoverRemembersAskedAds(t *testing.T) {
+	r := &Requester{Host: discoverHost(t), Trust: NewMemTrust(), Log: benchLog}
+	prov := discoverHost(t)
+	const slow = 3 * time.Second
+	serveAd(prov, 0, slow, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.Host.Connect(ctx, prov.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	spec := discoverSpec(t)
+	if _, ranked, err := r.discover(ctx, spec, 1, SubmitOptions{Discovery: 10 * time.Second}); err != nil || len(ranked) != 1 {
+		t.Fatalf("first discovery: %v, %d ranked", err, len(ranked))
+	}
+	start := time.Now()
+	_, ranked, err := r.discover(ctx, spec, 1, SubmitOptions{Discovery: 10 * time.Second})
+	if took := time.Since(start); err != nil || len(ranked) != 1 || ranked[0].Peer != prov.ID().String() || took >= slow {
+		t.Fatalf("second discovery after %v: %v, ranked %v; want %s at once", took, err, peers(ranked), prov.ID())
+	}
+	r.known.put(prov.ID().String(), p2p.Ad{}, true, time.Now())
+	if n := len(r.known.live(time.Now())); n != 0 {
+		t.Fatalf("%d ads remembered after the provider said it takes no work", n)
+	}
+}
+
+func TestKnownAdsExpireAndStayBounded(t *testing.T) {
+	var k knownAds
+	now := time.Now()
+	ad := func(i int, life time.Duration) p2p.Ad {
+		a := benchAd(i)
+		a.Peer = peer.ID("provider-" + strconv.Itoa(i))
+		a.IssuedAt, a.ExpiresAt = now, now.Add(life)
+		return a
+	}
+	k.put("old", ad(0, time.Second), false, now)
+	for i := range maxKnownAds - 1 {
+		k.put(string(rune('a'+i%26))+strconv.Itoa(i), ad(i, time.Hour), false, now)
+	}
+	k.put("new", ad(1, time.Hour), false, now.Add(2*time.Second)) // "old" has expired: room for it
+	live := k.live(now.Add(2 * time.Second))
+	if _, ok := live["old"]; ok || len(live) != maxKnownAds {
+		t.Fatalf("%d live ads, old kept %v; want the expired one gone and %d", len(live), ok, maxKnownAds)
+	}
+	k.put("full", ad(2, time.Hour), false, now.Add(2*time.Second))
+	if _, ok := k.live(now.Add(2 * time.Second))["full"]; ok {
+		t.Fatal("an ad was remembered past the bound")
 	}
 }

@@ -33,6 +33,8 @@ type Requester struct {
 	// Trust keeps per-provider records; nil: in memory for this call.
 	Trust TrustStore
 	Log   *slog.Logger
+
+	known knownAds // ads heard by direct query, for the next discovery
 }
 
 // SubmitOptions tune Submit. The zero value works.
@@ -264,7 +266,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 	}
 	live := r.Host.Ads(ctx)
 	found := r.Host.FindProviders(ctx, capName)
-	ads := map[string]p2p.Ad{}
+	ads := r.known.live(time.Now())
 	for _, a := range r.Host.CurrentAds() {
 		ads[a.Peer.String()] = a
 	}
@@ -315,8 +317,9 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 	for first := true; ; first = false {
 		ranked := Rank(spec, offersOf(ads), r.Trust.Trust, time.Now())
 		if first && len(ranked) >= k {
-			// A long-running host (the daemon) keeps every live ad:
-			// waiting would only hear them again.
+			// A long-running requester (the daemon's) keeps every live
+			// ad it heard, by gossip or by asking: waiting would only
+			// hear them again.
 			return ads, ranked, nil
 		}
 		if len(ranked) >= k && settleMax == nil {
@@ -340,6 +343,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 			ask(pi)
 		case ans := <-direct:
 			pending--
+			r.known.put(ans.peer.String(), ans.ad, ans.gone, time.Now())
 			if ans.gone {
 				delete(ads, ans.peer.String())
 			}
