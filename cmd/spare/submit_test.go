@@ -118,10 +118,28 @@ func (nd *spareNode) start(t testing.TB) {
 
 // TestSubmitRenderAcrossProcesses: a bootstrap node, two providers and
 // `spare submit` as separate processes on loopback render the reference
-// scene; the output matches its digest and the render workload's
-// reproducible frame.
+// scene (the output matches its digest) and read a line of text with the
+// OCR workload (the text that was drawn comes back).
 func TestSubmitRenderAcrossProcesses(t *testing.T) {
 	boot := network(t, 2)
+	t.Run("ocr", func(t *testing.T) {
+		const text = "Spare reads this line across processes"
+		in := filepath.Join(t.TempDir(), "line.png")
+		writeTextPNG(t, in, text)
+		out := t.TempDir()
+		r := spare(t, "submit", "--bootstrap", boot, "--no-mdns", "--image", testenv.Workload(t, "ocr"),
+			"--input", in, "--output", out, "--json", "--max-price", "0.01")
+		if r.code != 0 {
+			t.Fatalf("submit exited %d: %s", r.code, r.stderr)
+		}
+		got, err := os.ReadFile(filepath.Join(out, "line.txt"))
+		if err != nil {
+			t.Fatalf("no line.txt: %v (result %s)", err, r.stdout)
+		}
+		if strings.TrimSpace(string(got)) != text {
+			t.Errorf("OCR over the network read %q, want %q", got, text)
+		}
+	})
 	out := t.TempDir()
 	r := spare(t, "submit", "--bootstrap", boot, "--no-mdns", "--image", testenv.Workload(t, "render"),
 		"--output", out, "--json", "--max-price", "0.01")
