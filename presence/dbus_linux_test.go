@@ -1,12 +1,8 @@
 package presence
 
 import (
-	"bufio"
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,30 +14,9 @@ import (
 // function that opens connections to it; all stop at the end of the test.
 func privateBus(t *testing.T) func() *dbus.Conn {
 	t.Helper()
-	daemon := testenv.NeedCommand(t, "dbus-daemon", "dbus-daemon")
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "bus.conf")
-	os.WriteFile(cfg, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:dir=`+dir+`</listen>
-<auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
-</busconfig>`), 0o600)
-	cmd := exec.Command(daemon, "--config-file="+cfg, "--nofork", "--print-address")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the bus address: %v", err)
-	}
+	addr := testenv.SessionBus(t)
 	connect := func() *dbus.Conn {
-		c, err := dbus.Connect(strings.TrimSpace(addr))
+		c, err := dbus.Connect(addr)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -30,34 +29,7 @@ import (
 // item's menu back over com.canonical.dbusmenu.
 
 // sessionBus starts a dbus-daemon for the test and returns its address.
-func sessionBus(t testing.TB) string {
-	t.Helper()
-	daemon := testenv.NeedCommand(t, "dbus-daemon", "dbus")
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "session.conf")
-	err := os.WriteFile(cfg, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:dir=`+dir+`</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
-</busconfig>`), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(daemon, "--config-file="+cfg, "--nofork", "--print-address")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("reading the bus address: %v", err)
-	}
-	return strings.TrimSpace(addr)
-}
+func sessionBus(t testing.TB) string { return testenv.SessionBus(t) }
 
 // trayItem is a StatusNotifierItem as registered: its bus name and path.
 type trayItem struct {
