@@ -121,14 +121,23 @@ func (ks *Keystore) Address() (common.Address, error) {
 func (ks *Keystore) Unlock(passphrase string) (*Key, error) {
 	f, err := ks.file()
 	if errors.Is(err, ErrNoKey) {
-		k, err := GenerateKey()
-		if err != nil {
-			return nil, err
+		// Two processes starting on a new data dir (a daemon and a CLI)
+		// must not make a key each: the first makes it, the other uses it.
+		unlock, lerr := lockFile(filepath.Join(filepath.Dir(ks.dir), ".keystore.lock"))
+		if lerr != nil {
+			return nil, lerr
 		}
-		if err := ks.store(k, passphrase); err != nil {
-			return nil, err
+		defer unlock()
+		if f, err = ks.file(); errors.Is(err, ErrNoKey) {
+			k, err := GenerateKey()
+			if err != nil {
+				return nil, err
+			}
+			if err := ks.store(k, passphrase); err != nil {
+				return nil, err
+			}
+			return k, nil
 		}
-		return k, nil
 	}
 	if err != nil {
 		return nil, err
@@ -292,6 +301,15 @@ func CheckKDF(keyJSON []byte) error {
 // file can spend from the wallet.
 func DaemonPassphrase(walletDir string) (string, error) {
 	path := filepath.Join(walletDir, "passphrase")
+	if err := os.MkdirAll(walletDir, 0o700); err != nil {
+		return "", fmt.Errorf("creating wallet directory: %w", err)
+	}
+	// One passphrase for every process that starts on this data dir at once.
+	unlock, err := lockFile(filepath.Join(walletDir, ".passphrase.lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	b, err := os.ReadFile(path)
 	if err == nil {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
@@ -301,9 +319,6 @@ func DaemonPassphrase(walletDir string) (string, error) {
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("reading passphrase file: %w", err)
-	}
-	if err := os.MkdirAll(walletDir, 0o700); err != nil {
-		return "", fmt.Errorf("creating wallet directory: %w", err)
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {

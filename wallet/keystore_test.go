@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -189,5 +191,59 @@ func TestKeyNeverLogged(t *testing.T) {
 	out := buf.String() + fmt.Sprint(k) + fmt.Sprintf("%v %+v", k, k)
 	if strings.Contains(out, secret) || !strings.Contains(buf.String(), k.Address().Hex()) {
 		t.Fatalf("log output %q leaks the key or lacks the address", buf.String())
+	}
+}
+
+// TestFirstUseAtOnce: processes starting on a new data dir at the same
+// time (each opening the files on its own, as separate processes do) get
+// one passphrase and one key between them.
+func TestFirstUseAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	const n = 8
+	var wg sync.WaitGroup
+	pass := make([]string, n)
+	addrs := make([]common.Address, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if pass[i], errs[i] = DaemonPassphrase(dir); errs[i] != nil {
+				return
+			}
+			ks, err := OpenKeystore(dir, lightKeystore)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			k, err := ks.Unlock(pass[i])
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			addrs[i] = k.Address()
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("process %d: %v", i, errs[i])
+		}
+		if pass[i] != pass[0] || addrs[i] != addrs[0] {
+			t.Fatalf("process %d got passphrase %.8s… and key %s; process 0 %.8s… and %s", i, pass[i], addrs[i], pass[0], addrs[0])
+		}
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, "keystore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "UTC--") {
+			keys++
+		}
+	}
+	if keys != 1 {
+		t.Fatalf("%d key files after a simultaneous first use, want 1", keys)
 	}
 }
