@@ -142,13 +142,6 @@ func (s *Sandbox) Import(ctx context.Context, path string, opt ImportOptions) (I
 		undo()
 		return Image{}, fmt.Errorf("%w: unpacking %s: %v", ErrBadArchive, path, err)
 	}
-	names := make([]string, len(imgs))
-	for i, im := range imgs {
-		names[i] = im.Name
-	}
-	if err := s.relinkRemapped(ctx, img, names); err != nil {
-		return Image{}, err
-	}
 	return s.describe(ctx, img)
 }
 

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/leases"
 	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/defaults"
@@ -59,6 +58,9 @@ func TestRemappedCopyLivesWithImage(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := identity.ChainID(diffIDs).String() + "-userns-2130706432-65536"
+	if key != remappedKey(identity.ChainID(diffIDs).String()) {
+		t.Fatalf("remapped copy named %s", remappedKey(identity.ChainID(diffIDs).String()))
+	}
 	collectGarbage(t, sb)
 	before, err := sn.Stat(ctx, key)
 	if err != nil {
@@ -88,10 +90,9 @@ func TestRemappedCopyLivesWithImage(t *testing.T) {
 	}
 	// Were it collected all the same (the records replaced by something
 	// that drops the reference), the next job makes it again.
-	for _, name := range []string{img.Name, digestRefPrefix + img.Digest} {
-		if _, err := sb.client.ImageService().Update(ctx, images.Image{Name: name, Labels: map[string]string{LabelManaged: "true"}}, "labels"); err != nil {
-			t.Fatal(err)
-		}
+	parent := identity.ChainID(diffIDs).String()
+	if _, err := sn.Update(ctx, snapshots.Info{Name: parent}, "labels."+labelGCRemapped); err != nil {
+		t.Fatal(err)
 	}
 	collectGarbage(t, sb)
 	if _, err := sn.Stat(ctx, key); !errors.Is(err, errdefs.ErrNotFound) {

@@ -14,7 +14,6 @@ import (
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/containers"
-	"github.com/containerd/containerd/v2/core/images"
 	"github.com/containerd/containerd/v2/core/mount"
 	"github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/defaults"
@@ -22,10 +21,12 @@ import (
 	"github.com/opencontainers/image-spec/identity"
 )
 
-// labelGCRemapped, set on an image, keeps the image's remapped copy alive
-// as long as the image: containerd's garbage collector removes snapshots
-// nothing refers to, and would otherwise delete the copy between jobs,
-// making the next job of that image copy it up again.
+// labelGCRemapped, set on the image's own top snapshot, keeps the image's
+// remapped copy alive as long as the image: containerd's garbage collector
+// removes snapshots nothing refers to, and would otherwise delete the copy
+// between jobs, making the next job of that image copy it up again. (The
+// image record is no place for it: another import of the same image
+// replaces the record and its labels; the unpacked snapshot stays.)
 const labelGCRemapped = "containerd.io/gc.ref.snapshot." + defaults.DefaultSnapshotter + "/spare-userns"
 
 // remappedSnapshot prepares a job's root filesystem on top of its
@@ -70,9 +71,6 @@ func (s *Sandbox) remappedBase(ctx context.Context, img containerd.Image, sn sna
 	parent := identity.ChainID(diffIDs).String()
 	key := remappedKey(parent)
 	if _, err := sn.Stat(ctx, key); err == nil {
-		if img.Labels()[labelGCRemapped] != key {
-			return key, s.keepRemapped(ctx, img, key)
-		}
 		return key, nil
 	} else if !errdefs.IsNotFound(err) {
 		return "", fmt.Errorf("looking up the image's remapped copy: %w", err)
@@ -104,32 +102,7 @@ func (s *Sandbox) remappedBase(ctx context.Context, img containerd.Image, sn sna
 	if err != nil {
 		return "", fmt.Errorf("shifting the image's owners into the job's uid range: %w", err)
 	}
-	return key, s.keepRemapped(ctx, img, key)
-}
-
-// relinkRemapped makes freshly imported image records refer to the
-// image's remapped copy when one exists: an import replaces the records,
-// labels included, and the copy would otherwise be collected.
-func (s *Sandbox) relinkRemapped(ctx context.Context, img containerd.Image, names []string) error {
-	if !s.userns {
-		return nil
-	}
-	diffIDs, err := img.RootFS(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the image's layers: %w", err)
-	}
-	key := remappedKey(identity.ChainID(diffIDs).String())
-	if _, err := s.client.SnapshotService(defaults.DefaultSnapshotter).Stat(ctx, key); errdefs.IsNotFound(err) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("looking up the image's remapped copy: %w", err)
-	}
-	for _, name := range names {
-		if _, err := s.client.ImageService().Update(ctx, images.Image{Name: name, Labels: map[string]string{labelGCRemapped: key}}, "labels."+labelGCRemapped); err != nil {
-			return fmt.Errorf("keeping the image's remapped copy: %w", err)
-		}
-	}
-	return nil
+	return key, keepRemapped(ctx, sn, parent, key)
 }
 
 // remappedKey names the remapped copy of the snapshot chain parent.
@@ -137,14 +110,11 @@ func remappedKey(parent string) string {
 	return fmt.Sprintf("%s-userns-%d-%d", parent, UserNSBase, UserNSSize)
 }
 
-// keepRemapped makes the image refer to its remapped copy.
-func (s *Sandbox) keepRemapped(ctx context.Context, img containerd.Image, key string) error {
-	labels := img.Labels()
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels[labelGCRemapped] = key
-	if _, err := s.client.ImageService().Update(ctx, images.Image{Name: img.Name(), Labels: labels}, "labels."+labelGCRemapped); err != nil {
+// keepRemapped makes the image's top snapshot, parent, refer to its
+// remapped copy key.
+func keepRemapped(ctx context.Context, sn snapshots.Snapshotter, parent, key string) error {
+	info := snapshots.Info{Name: parent, Labels: map[string]string{labelGCRemapped: key}}
+	if _, err := sn.Update(ctx, info, "labels."+labelGCRemapped); err != nil {
 		return fmt.Errorf("keeping the image's remapped copy: %w", err)
 	}
 	return nil
