@@ -71,6 +71,9 @@ func TestLocalAPI(t *testing.T) {
 	ectx, ecancel := context.WithCancel(ctx)
 	defer ecancel()
 	go c.Events(ectx, func(s localapi.Status) { mu.Lock(); seen = append(seen, s.State); mu.Unlock() })
+	// The stream starts with the current status; changes before it was
+	// open would not be in it.
+	waitFor(t, "the event stream to open", 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) > 0 })
 
 	s, err := c.Pause(ctx, localapi.PauseRequest{For: "1h"})
 	if err != nil || s.State != "Paused" || s.Until.Before(time.Now().Add(59*time.Minute)) || !strings.Contains(s.Sentence, "Paused until") {
