@@ -179,12 +179,20 @@ func (a *App) Stop() {
 }
 
 // Quit is the menu's Quit: it ends the event loop; Run then stops the rest.
+//
+// It does what fyne's App.Quit does but for stopping the settings file
+// watcher: when inotify has no instance left (a busy desktop) fyne keeps
+// a typed-nil watcher and Quit panics closing it. The process is ending;
+// the watcher goes with it.
 func (a *App) Quit() {
 	a.quit.Do(func() {
 		if a.cancel != nil {
 			a.cancel()
 		}
-		a.fy.Quit()
+		for _, w := range a.fy.Driver().AllWindows() {
+			w.Close()
+		}
+		a.fy.Driver().Quit()
 	})
 }
 

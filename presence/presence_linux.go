@@ -36,7 +36,7 @@ func newSensor(ctx context.Context, opts Options) (sensor, error) {
 		}
 	}
 	if s.x11 == nil {
-		if c, err := dbus.ConnectSessionBus(dbus.WithContext(ctx)); err == nil {
+		if c, err := connectSessionBus(ctx); err == nil {
 			s.conns = append(s.conns, c)
 			if d, err := openIdleDBus(ctx, c); err == nil {
 				s.idleBus = d
@@ -132,4 +132,24 @@ func (s *linuxSensor) input() <-chan struct{} {
 		return s.idleBus.input()
 	}
 	return nil
+}
+
+// connectSessionBus connects to the session bus the environment names
+// (DBUS_SESSION_BUS_ADDRESS, or the user's $XDG_RUNTIME_DIR/bus) and never
+// starts one: godbus's ConnectSessionBus runs dbus-launch when there is
+// none, which leaves a session bus daemon behind for nobody.
+func connectSessionBus(ctx context.Context) (*dbus.Conn, error) {
+	c, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Auth(nil); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := c.Hello(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
