@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs a command with the services Spare's tests and playground need:
-#   - a private containerd (own root, state and socket in a temp dir) unless
-#     SPARE_TEST_CONTAINERD already names a running one;
-#   - an Xvfb display unless DISPLAY is already set (or SPARE_NO_XVFB is).
-# Exports SPARE_TEST_CONTAINERD and DISPLAY, runs "$@", and stops what it
-# started on exit.
+# Runs a command with the service Spare's tests and playground need: a
+# private containerd (own root, state and socket in a temp dir) unless
+# SPARE_TEST_CONTAINERD already names a running one. Exports
+# SPARE_TEST_CONTAINERD, runs "$@", and stops what it started on exit.
+# (Tests that need an X server start an Xvfb of their own:
+# testenv.PrivateDisplay.)
 set -euo pipefail
 
 tmp=$(mktemp -d /tmp/spare-services.XXXXXX)
@@ -53,19 +53,6 @@ CONF
   done
   [ -S "$tmp/containerd.sock" ] || { echo "with-services: containerd did not start:" >&2; cat "$tmp/containerd.log" >&2; exit 1; }
   export SPARE_TEST_CONTAINERD="$tmp/containerd.sock"
-fi
-
-if [ -z "${DISPLAY:-}" ] && [ -z "${SPARE_NO_XVFB:-}" ] && command -v Xvfb >/dev/null; then
-  for n in $(seq 90 120); do
-    [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] && continue
-    # -noreset: an X server resets when its last client leaves, and refuses
-    # connections while it does; tests connect and leave all the time.
-    Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp -noreset >"$tmp/xvfb.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
-    export DISPLAY=":$n"
-    break
-  done
 fi
 
 "$@"

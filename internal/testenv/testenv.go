@@ -56,15 +56,6 @@ func ContainerdSocket(t testing.TB) string {
 	return s
 }
 
-// Display returns the X display the test run started (DISPLAY, set by
-// `make test` from its Xvfb).
-func Display(t testing.TB) string {
-	t.Helper()
-	d := os.Getenv("DISPLAY")
-	Need(t, d != "", "an X server", "run `make test`, which starts Xvfb and sets DISPLAY")
-	return d
-}
-
 // Workload returns the path of a reference workload image archive built
 // by `make workloads` (SPARE_WORKLOADS names the directory).
 func Workload(t testing.TB, name string) string {
