@@ -39,7 +39,7 @@ workloads: build
 # jobs. With a display the desktop app opens on the provider; without one
 # a few jobs run and a report of jobs and money is printed.
 run: deps workloads
-	scripts/with-services.sh $(BIN) demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless) --workloads $(WORKLOADS)
+	scripts/with-services.sh sh -c 'exec $(BIN) --containerd "$$SPARE_TEST_CONTAINERD" demo $(if $(DISPLAY)$(WAYLAND_DISPLAY),,--headless) --workloads $(WORKLOADS)'
 
 test: deps-test workloads cross
 	$(GO) vet ./...
