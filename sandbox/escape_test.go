@@ -8,10 +8,13 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +90,34 @@ func hostAddress(t *testing.T) string {
 	}
 	t.Fatal("this host has no non-loopback IPv4 address to test against")
 	return ""
+}
+
+// TestNo32BitSyscalls checks that a job cannot use the kernel's 32-bit
+// system call entry (amd64's INT 0x80). The probe first makes the same
+// call on the host, so that a failure in the sandbox is the filter's doing
+// and not a kernel built without IA-32 emulation.
+func TestNo32BitSyscalls(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the 32-bit entry probed is amd64's INT 0x80")
+	}
+	host := filepath.Join(t.TempDir(), "probe")
+	if out, err := exec.Command("go", "build", "-o", host, "../workloads/probe").CombinedOutput(); err != nil {
+		t.Fatalf("building the probe for the host: %v\n%s", err, out)
+	}
+	out, err := exec.Command(host, "syscall32").Output()
+	testenv.Need(t, err == nil && bytes.Contains(out, []byte(`"success":true`)), "IA-32 emulation in the kernel (the control call on the host failed: "+strings.TrimSpace(string(out))+")", "a kernel with CONFIG_IA32_EMULATION, booted without ia32_emulation=0")
+
+	sb, img := testSandbox(t)
+	// The filter kills the calling thread: a single-threaded program ends,
+	// the Go probe's other threads wait for the job's time limit.
+	r, res := runProbe(t, sb, img, Limits{Timeout: 3 * time.Second}, "syscall32")
+	if r != nil {
+		t.Fatalf("the 32-bit call returned in the sandbox: %v", r)
+	}
+	if res.ExitCode == 0 || (res.Reason != ReasonTimeout && res.ExitCode != 128+int(syscall.SIGSYS)) {
+		t.Fatalf("job ended with %+v, want it killed by seccomp or stopped at its time limit", res)
+	}
+	t.Logf("32-bit call in the sandbox: no return; job exit %d, reason %q", res.ExitCode, res.Reason)
 }
 
 func TestProbeCannotEscape(t *testing.T) {

@@ -210,3 +210,34 @@ func mustImage(t *testing.T, sb *Sandbox, ref string) (img images.Image) {
 	}
 	return i.Metadata()
 }
+
+// TestPeaks checks the resource peaks a job's result reports: memory it
+// touched and CPU it used, read from its cgroup after it ended, and its
+// process count from the samples taken while it ran.
+func TestPeaks(t *testing.T) {
+	sb, img := testSandbox(t)
+	lim := Limits{MemoryBytes: 256 << 20, Timeout: time.Minute}
+
+	r, res := runProbe(t, sb, img, lim, "balloon", "48")
+	if !r.ok() {
+		t.Fatalf("balloon: %v (exit %d)", r, res.ExitCode)
+	}
+	if res.Peaks.MemoryBytes < 48<<20 || res.Peaks.MemoryBytes > lim.MemoryBytes {
+		t.Errorf("memory peak %d bytes after touching 48 MiB under a %d-byte limit", res.Peaks.MemoryBytes, lim.MemoryBytes)
+	}
+	if res.Peaks.CPUNanos <= 0 || res.Peaks.OOMKills != 0 {
+		t.Errorf("peaks %+v: want CPU time used and no OOM kill", res.Peaks)
+	}
+	t.Logf("48 MiB balloon: %+v", res.Peaks)
+
+	// The probe is one process of several threads; each counts as a task
+	// in the cgroup's pids.
+	r, res = runProbe(t, sb, img, lim, "sleep", "700ms")
+	if !r.ok() {
+		t.Fatalf("sleep: %v (exit %d)", r, res.ExitCode)
+	}
+	if res.Peaks.Pids < 1 || res.Peaks.Pids > int64(DefaultLimits.Pids) {
+		t.Errorf("pids peak %d while the job slept, want at least 1 and at most the limit", res.Peaks.Pids)
+	}
+	t.Logf("sleeping probe: %+v", res.Peaks)
+}

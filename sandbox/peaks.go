@@ -34,17 +34,20 @@ type peakSampler struct {
 func startPeakSampler(ctx context.Context, task containerd.Task) *peakSampler {
 	ctx, cancel := context.WithCancel(ctx)
 	p := &peakSampler{task: task, cancel: cancel, done: make(chan struct{})}
+	// The first sample waits a tick: a job that has only just started
+	// has used nothing yet, and the call would compete with its start.
+	// stop takes the last one (the cgroup's peaks and totals).
 	go func() {
 		defer close(p.done)
 		t := time.NewTicker(sampleEvery)
 		defer t.Stop()
 		for {
-			p.sample(ctx)
 			select {
 			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
+			p.sample(ctx)
 		}
 	}()
 	return p

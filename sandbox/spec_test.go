@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -137,6 +138,20 @@ func TestWithRlimits(t *testing.T) {
 	}
 	if len(want) != 0 {
 		t.Errorf("missing rlimits %v", want)
+	}
+}
+
+func TestNativeSyscallsOnly(t *testing.T) {
+	s := apply(t, nil, hardenedSpec(DefaultLimits, jobMounts{}, nil, []string{"/bin/true"}, nil, nil)...)
+	arch, ok := nativeSyscallArch[runtime.GOARCH]
+	if !ok {
+		t.Skipf("no narrower seccomp architecture list for %s", runtime.GOARCH)
+	}
+	if got := s.Linux.Seccomp.Architectures; !slices.Equal(got, []specs.Arch{arch}) {
+		t.Errorf("seccomp architectures %v, want only %s", got, arch)
+	}
+	if len(s.Linux.Seccomp.Syscalls) == 0 || s.Linux.Seccomp.DefaultAction != specs.ActErrno {
+		t.Errorf("the default profile's rules are gone: %d rules, default %s", len(s.Linux.Seccomp.Syscalls), s.Linux.Seccomp.DefaultAction)
 	}
 }
 

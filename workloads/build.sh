@@ -141,7 +141,7 @@ base_rootfs() {
 
 build_probe() {
 	local key
-	key=$(inputs_key probe "" workloads/probe/*.go)
+	key=$(inputs_key probe "" workloads/probe/*.go workloads/probe/*.s)
 	if up_to_date probe "$key"; then log "probe: up to date"; return; fi
 	log "probe: building"
 	local root=$work/probe

@@ -79,6 +79,7 @@ var ops = map[string]op{
 	"sleep":       {"DURATION", 1, opSleep},
 	"echo":        {"ARGS...", -1, opEcho},
 	"exit":        {"N", 1, opExit},
+	"syscall32":   {"", 0, opSyscall32},
 }
 
 func usage() {
