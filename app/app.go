@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -69,7 +70,15 @@ type Config struct {
 	Log     *slog.Logger
 	// OnFirstWindow is called once the window is shown (launch timing).
 	OnFirstWindow func()
+	// SettleAfter is how quiet the app must be, after its window opens or
+	// closes to the tray, before it hands memory it no longer uses back
+	// to the system. Zero: DefaultSettleAfter.
+	SettleAfter time.Duration
 }
+
+// DefaultSettleAfter is Config.SettleAfter's default: long enough for the
+// first details, charts and fonts to be loaded.
+const DefaultSettleAfter = 15 * time.Second
 
 // detailsEvery is how often the details are read without an event.
 const detailsEvery = 10 * time.Second
@@ -88,6 +97,7 @@ type App struct {
 	details Details
 	want    fetch         // details to read again
 	kick    chan struct{} // wakes followDetails
+	settle  chan struct{} // restarts releaseWhenSettled's wait
 	prev    View
 	seenPay bool
 	// sensorNote says why the app cannot sense presence ("" when it can).
@@ -110,7 +120,10 @@ func New(fy fyne.App, cfg Config) *App {
 		cfg.Log = slog.Default()
 	}
 	a := &App{cfg: cfg, log: cfg.Log.With("component", "app"), fy: fy, connErr: errors.New("connecting…"),
-		kick: make(chan struct{}, 1)}
+		kick: make(chan struct{}, 1), settle: make(chan struct{}, 1)}
+	if a.cfg.SettleAfter <= 0 {
+		a.cfg.SettleAfter = DefaultSettleAfter
+	}
 	if cfg.Session == nil {
 		s := ProbeSession()
 		a.cfg.Session = &s
@@ -136,6 +149,7 @@ func (a *App) Start(ctx context.Context) {
 	a.ui.show(a.cfg.OnFirstWindow)
 	a.goRun(ctx, "daemon", a.followDaemon)
 	a.goRun(ctx, "details", a.followDetails)
+	a.goRun(ctx, "release", a.releaseWhenSettled)
 	if a.cfg.Presence {
 		a.goRun(ctx, "presence", a.sensePresence)
 	}
@@ -194,6 +208,36 @@ func (a *App) Quit() {
 		}
 		a.fy.Driver().Quit()
 	})
+}
+
+// releaseWhenSettled returns the free pages of the Go heap to the system
+// once the app has been quiet for SettleAfter since it started or since
+// its window last closed to the tray. The app then idles for hours; Go's
+// own scavenger keeps up to a heap goal's worth of pages resident (half
+// as much again as what is live, with GOGC 50), which this gives back at
+// the cost of one collection.
+func (a *App) releaseWhenSettled(ctx context.Context) error {
+	t := time.NewTimer(a.cfg.SettleAfter)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.settle:
+			t.Reset(a.cfg.SettleAfter)
+		case <-t.C:
+			debug.FreeOSMemory()
+		}
+	}
+}
+
+// settled restarts the wait before memory is handed back (the window
+// closed to the tray).
+func (a *App) settled() {
+	select {
+	case a.settle <- struct{}{}:
+	default:
+	}
 }
 
 func (a *App) goRun(ctx context.Context, name string, f func(context.Context) error) {

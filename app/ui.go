@@ -42,7 +42,7 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 	u.w.SetIcon(AppIcon())
 	u.w.Resize(windowSize)
 	if session.TrayOK() {
-		u.w.SetCloseIntercept(u.w.Hide) // the tray keeps Spare running
+		u.w.SetCloseIntercept(u.hide) // the tray keeps Spare running
 	} else {
 		u.w.SetCloseIntercept(a.Quit)
 	}
@@ -114,6 +114,12 @@ func (u *UI) show(done func()) {
 		u.shown = true
 		done()
 	}
+}
+
+// hide closes the window to the tray.
+func (u *UI) hide() {
+	u.w.Hide()
+	u.a.settled()
 }
 
 func (u *UI) showError(err error) { u.err.SetText(err.Error()) }
