@@ -6,9 +6,10 @@
 //     digest verification, pull from a reachable registry, list, remove;
 //   - the hardened run spec, composed of small SpecOpts (spec.go): a fresh
 //     network namespace with only loopback, read-only root, no
-//     capabilities, no-new-privileges, the default seccomp profile, uid
-//     65534 in a user namespace of its own (UserNSBase; host uid 65534
-//     where the kernel allows none), masked /proc and /sys paths, no host devices but the
+//     capabilities, no-new-privileges, the default seccomp profile (native
+//     architecture only: no 32-bit system call entry), uid 65534 in a user
+//     namespace of its own (UserNSBase; host uid 65534 where the kernel
+//     allows none), masked /proc and /sys paths, no host devices but the
 //     GPUs granted through CDI, memory/CPU/pids limits, a size-capped
 //     writable /output and /tmp, read-only /input;
 //   - the job lifecycle: create, start, wait, pause/resume (cgroup
