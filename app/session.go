@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -22,13 +23,42 @@ type SessionInfo struct {
 // TrayOK reports whether a tray icon can be shown.
 func (s SessionInfo) TrayOK() bool { return s.Bus && s.TrayHost }
 
+// busEnv names the session bus's address.
+const busEnv = "DBUS_SESSION_BUS_ADDRESS"
+
+// NoSessionBus is the bus address PrepareSessionBus sets where the session
+// has none: no D-Bus library can dial it, so none launches a bus instead.
+const NoSessionBus = "disabled:"
+
+// PrepareSessionBus settles the session bus's address before the toolkit
+// starts, so that nothing in the process launches a bus of its own. With
+// DBUS_SESSION_BUS_ADDRESS unset, D-Bus libraries (the toolkit's tray and
+// settings portal among them) run dbus-launch, and every start of the app
+// would leave a dbus-daemon behind. A systemd user session's bus at
+// $XDG_RUNTIME_DIR/bus is named (the tray then works there too);
+// otherwise the address is NoSessionBus. Linux only; the daemon the app
+// starts inherits the address.
+func PrepareSessionBus() {
+	if runtime.GOOS != "linux" || os.Getenv(busEnv) != "" {
+		return
+	}
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		p := filepath.Join(dir, "bus")
+		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			os.Setenv(busEnv, "unix:path="+p)
+			return
+		}
+	}
+	os.Setenv(busEnv, NoSessionBus)
+}
+
 // ProbeSession looks for a D-Bus session bus and a tray host. Other systems
 // than Linux always have a tray.
 func ProbeSession() SessionInfo {
 	if runtime.GOOS != "linux" {
 		return SessionInfo{Bus: true, TrayHost: true}
 	}
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+	if addr := os.Getenv(busEnv); addr == "" || addr == NoSessionBus {
 		return SessionInfo{Why: "No D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): there is no tray icon, so Spare lives in this window. Closing it quits Spare."}
 	}
 	conn, err := dbus.SessionBusPrivate()

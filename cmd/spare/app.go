@@ -42,6 +42,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(25)
 	}
+	app.PrepareSessionBus()
 	fy := fyneapp.NewWithID(appID)
 	fy.SetIcon(app.AppIcon())
 	a := app.New(fy, app.Config{

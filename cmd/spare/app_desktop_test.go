@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -502,6 +503,7 @@ func TestDesktopAppWithoutTray(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
+			launched := autolaunchedBuses(t)
 			a := startDesktopApp(t, data, filepath.Join(data, "no-containerd.sock"), appEnv(t, tc.bus(t), display))
 			eventually(t, 30*time.Second, "the window shows the problem", func() error {
 				if a.exited() {
@@ -517,6 +519,33 @@ func TestDesktopAppWithoutTray(t *testing.T) {
 			if a.err != nil {
 				t.Errorf("the app ended with %v after SIGTERM", a.err)
 			}
+			killDaemonsOf(t, data)
+			if left := autolaunchedBuses(t) - launched; left > 0 {
+				t.Errorf("%d D-Bus session bus(es) launched by the app outlived it (dbus-launch)", left)
+			}
 		})
 	}
+}
+
+// autolaunchedBuses counts the session buses dbus-launch has started
+// (dbus-daemon --fork --print-pid … --session); they outlive whoever
+// asked for one.
+func autolaunchedBuses(t *testing.T) int {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		args := strings.Split(string(b), "\x00")
+		if filepath.Base(args[0]) == "dbus-daemon" && slices.Contains(args, "--print-pid") && slices.Contains(args, "--session") {
+			n++
+		}
+	}
+	return n
 }
