@@ -213,9 +213,9 @@ func (a *App) Quit() {
 // releaseWhenSettled returns the free pages of the Go heap to the system
 // once the app has been quiet for SettleAfter since it started or since
 // its window last closed to the tray. The app then idles for hours; Go's
-// own scavenger keeps up to a heap goal's worth of pages resident (half
-// as much again as what is live, with GOGC 50), which this gives back at
-// the cost of one collection.
+// own scavenger keeps up to a heap goal's worth of pages resident, and
+// the start (fonts, first details) leaves more than that free; this gives
+// it back at the cost of one collection.
 func (a *App) releaseWhenSettled(ctx context.Context) error {
 	t := time.NewTimer(a.cfg.SettleAfter)
 	defer t.Stop()
