@@ -137,6 +137,17 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 		return fmt.Errorf("connecting the demo requester: %w", err)
 	}
 
+	// The wallets outlive a run (the playground's data dir is kept): the
+	// report counts what this run moved.
+	pb0, err := pw.Balance(ctx)
+	if err != nil {
+		return err
+	}
+	rb0, err := rw.Balance(ctx)
+	if err != nil {
+		return err
+	}
+
 	out := cmd.ErrOrStderr()
 	if withApp {
 		fmt.Fprintf(out, "spare demo: the playground starts work after %s without input (shortened from 5 min); move the mouse to freeze it\n", f.idle)
@@ -164,18 +175,23 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "\n%d job(s) run, %d failed.\nrequester spent %s %s; provider earned %s %s",
-		rep.ok, rep.failed, rb.Spent, wallet.Unit, pb.Earned, wallet.Unit)
-	if rb.Spent == pb.Earned {
+	spent, earned := rb.Spent-rb0.Spent, pb.Earned-pb0.Earned
+	fmt.Fprintf(cmd.OutOrStdout(), "\n%d job(s) run, %d failed, costing %s %s.\nrequester spent %s %s; provider earned %s %s",
+		rep.ok, rep.failed, wallet.Amount(rep.units), wallet.Unit, spent, wallet.Unit, earned, wallet.Unit)
+	if spent == earned && uint64(spent) == rep.units {
 		fmt.Fprintln(cmd.OutOrStdout(), " — every unit accounted for.")
 	} else {
 		fmt.Fprintln(cmd.OutOrStdout(), " — they differ: the last voucher is still on its way.")
+	}
+	if rb0.Spent > 0 {
+		fmt.Fprintf(cmd.OutOrStdout(), "Since the playground's first run: %s %s.\n", rb.Spent, wallet.Unit)
 	}
 	return nil
 }
 
 type demoReport struct {
 	ok, failed int
+	units      uint64 // what the jobs cost, tries that failed included
 	err        error
 }
 
@@ -205,6 +221,7 @@ func submitDemoJobs(ctx context.Context, req *market.Requester, images map[strin
 		}
 		job := i
 		i++
+		rep.units += res.Units
 		if err != nil {
 			rep.failed++
 			fmt.Fprintf(out, "spare demo: %s job %d failed: %v\n", kind, job, err)

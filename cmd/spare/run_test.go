@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/wallet"
 )
 
 // spareBin is the spare binary built once for these tests.
@@ -270,16 +272,39 @@ func TestRunKilledLeavesNothingAfterNextStart(t *testing.T) {
 func TestDemoHeadless(t *testing.T) {
 	testenv.Workload(t, "render")
 	testenv.Workload(t, "ocr")
-	r := spare(t, "demo", "--headless", "--jobs", "2", "--workloads", os.Getenv("SPARE_WORKLOADS"))
-	if r.code != 0 {
-		t.Fatalf("demo exited %d: %s", r.code, r.stderr)
+	// Twice on one data dir: the wallets keep what earlier runs moved, and
+	// the report must count this run's money only.
+	var r cliResult
+	for run := range 2 {
+		r = spare(t, "demo", "--headless", "--jobs", "2", "--workloads", os.Getenv("SPARE_WORKLOADS"))
+		if r.code != 0 {
+			t.Fatalf("demo run %d exited %d: %s", run, r.code, r.stderr)
+		}
 	}
-	for _, want := range []string{"2 job(s) run, 0 failed", "every unit accounted for"} {
+	for _, want := range []string{"2 job(s) run, 0 failed", "every unit accounted for", "Since the playground's first run"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("report %q lacks %q", r.stdout, want)
 		}
 	}
 	if !strings.Contains(r.stderr, "render job 0: exit 0") || !strings.Contains(r.stderr, `ocr job 1: exit 0`) {
 		t.Errorf("job lines missing: %s", r.stderr)
+	}
+	// The jobs' costs add up to what the report says moved.
+	var sum wallet.Amount
+	for _, m := range regexp.MustCompile(`job \d+: exit 0, cost ([0-9.]+) `).FindAllStringSubmatch(r.stderr, -1) {
+		a, err := wallet.ParseAmount(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += a
+	}
+	m := regexp.MustCompile(`costing ([0-9.]+) .*\nrequester spent ([0-9.]+) .*; provider earned ([0-9.]+) `).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no money line in %q", r.stdout)
+	}
+	for _, got := range m[1:] {
+		if a, err := wallet.ParseAmount(got); err != nil || a != sum || sum <= 0 {
+			t.Errorf("report %q: %s, want this run's jobs' cost %s", r.stdout, got, sum)
+		}
 	}
 }
