@@ -19,6 +19,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"golang.org/x/sys/unix"
 
+	"github.com/sparegpu/spare/app"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
 )
@@ -36,7 +37,9 @@ import (
 //     open and idle for SPARE_BENCH_APP_IDLE (default 1m; the issue's
 //     figure is taken with 5m), split into anonymous memory and mapped
 //     files, with the app's proportional share (PSS) and its live Go heap
-//     after the last collection (from GODEBUG=gctrace=1).
+//     after the last collection (from GODEBUG=gctrace=1);
+//   - app-tray-rss-MB: the app's resident memory once its window has
+//     closed to the tray and the app has settled.
 //
 // Each iteration takes the whole measurement, so run it once:
 //
@@ -122,7 +125,7 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 	if a.exited() {
 		b.Fatalf("the app exited while idle: %v", a.err)
 	}
-	app, err := readRSS(a.cmd.Process.Pid)
+	opened, err := readRSS(a.cmd.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -136,14 +139,29 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 	}
 	b.Logf("app's largest mappings:\n%s", topMappings(a.cmd.Process.Pid, 8))
 	b.Logf("daemon's largest mappings:\n%s", topMappings(daemon.Process.Pid, 5))
-	b.ReportMetric(app.total, "app-rss-MB")
-	b.ReportMetric(app.anon, "app-anon-MB")
-	b.ReportMetric(app.file, "app-file-MB")
-	b.ReportMetric(app.pss, "app-pss-MB")
+	b.ReportMetric(opened.total, "app-rss-MB")
+	b.ReportMetric(opened.anon, "app-anon-MB")
+	b.ReportMetric(opened.file, "app-file-MB")
+	b.ReportMetric(opened.pss, "app-pss-MB")
 	b.ReportMetric(heap, "app-golive-MB")
 	b.ReportMetric(dm.total, "daemon-rss-MB")
 	b.ReportMetric(dm.anon, "daemon-anon-MB")
 	b.ReportMetric(idle.Seconds(), "idle-s")
+
+	// Closed to the tray (the window's close button), once the app has
+	// settled again: what it holds while the owner is away.
+	if err := closeWindow(display, "Spare"); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(app.DefaultSettleAfter + 5*time.Second)
+	if a.exited() {
+		b.Fatalf("the app exited when its window closed to the tray: %v", a.err)
+	}
+	tray, err := readRSS(a.cmd.Process.Pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(tray.total, "app-tray-rss-MB")
 	a.stop(b)
 }
 

@@ -420,11 +420,18 @@ func TestDesktopAppTray(t *testing.T) {
 		t.Fatal("the screen check finds a sentence the window does not show")
 	}
 
-	// Pause ▸ Until I resume, clicked over D-Bus, pauses the daemon.
-	choose := func(path ...string) {
+	// Entries are chosen as a tray host does: read the menu, click an
+	// entry by its ID. The app rebuilds the menu when a line changes (the
+	// status sentence counts seconds), which renumbers the entries, and a
+	// click on an old ID is ignored; so a click is repeated, on a fresh
+	// read, until its effect is seen.
+	choose := func(effect string, done func() error, path ...string) {
 		t.Helper()
-		eventually(t, 10*time.Second, "choosing "+strings.Join(path, " ▸ "), func() error {
-			m, obj, err := readMenu(conn, item) // entry IDs change when the app rebuilds the menu
+		eventually(t, 30*time.Second, "choosing "+strings.Join(path, " ▸ ")+": "+effect, func() error {
+			if done() == nil { // the last click took effect after all
+				return nil
+			}
+			m, obj, err := readMenu(conn, item)
 			if err != nil {
 				return err
 			}
@@ -434,17 +441,31 @@ func TestDesktopAppTray(t *testing.T) {
 					return fmt.Errorf("no entry %q", p)
 				}
 			}
-			return click(obj, m.ID)
+			if err := click(obj, m.ID); err != nil {
+				return err
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for {
+				err := done()
+				if err == nil || time.Now().After(deadline) {
+					return err
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 		})
 	}
-	choose("Pause", "Until I resume")
-	eventually(t, 10*time.Second, "the daemon pauses", func() error {
-		s, err := c.Status(ctx)
-		if err == nil && s.State != "Paused" {
-			err = fmt.Errorf("state %s", s.State)
+	state := func(want string) func() error {
+		return func() error {
+			s, err := c.Status(ctx)
+			if err == nil && s.State != want {
+				err = fmt.Errorf("state %s, want %s", s.State, want)
+			}
+			return err
 		}
-		return err
-	})
+	}
+
+	// Pause ▸ Until I resume, clicked over D-Bus, pauses the daemon.
+	choose("the daemon pauses", state("Paused"), "Pause", "Until I resume")
 	eventually(t, 10*time.Second, "the tray and window show the pause", func() error {
 		m, _, err := readMenu(conn, item)
 		if err != nil {
@@ -458,22 +479,43 @@ func TestDesktopAppTray(t *testing.T) {
 	})
 
 	// Resume brings the daemon back.
-	choose("Resume")
-	eventually(t, 10*time.Second, "the daemon resumes", func() error {
+	choose("the daemon resumes", func() error {
 		s, err := c.Status(ctx)
 		if err == nil && s.State == "Paused" {
 			err = errors.New("still paused")
 		}
 		return err
+	}, "Resume")
+
+	// The window's close button, with a tray: the window goes, the app
+	// and its daemon stay, and Open Spare brings the window back.
+	if err := closeWindow(display, "Spare"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the window closes to the tray", func() error {
+		if _, err := windowShot(display, "Spare"); err == nil {
+			return errors.New("the window is still shown")
+		}
+		return nil
 	})
+	if a.exited() {
+		t.Fatalf("closing the window ended the app: %v", a.err)
+	}
+	if _, err := c.Status(ctx); err != nil {
+		t.Fatalf("the daemon stopped with the window: %v", err)
+	}
+	choose("the window shows again", func() error {
+		_, err := windowShot(display, "Spare")
+		return err
+	}, "Open Spare")
 
 	// Quit ends the app and the daemon it started.
-	choose("Quit")
-	select {
-	case <-a.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the app did not quit within 30 s of Quit")
-	}
+	choose("the app ends", func() error {
+		if !a.exited() {
+			return errors.New("the app still runs")
+		}
+		return nil
+	}, "Quit")
 	if a.err != nil {
 		t.Errorf("the app exited with %v", a.err)
 	}

@@ -69,6 +69,46 @@ func windowShot(display, title string) (*image.RGBA, error) {
 	return nil, fmt.Errorf("no window titled %q is shown on %s", title, display)
 }
 
+// closeWindow asks the top-level window titled title to close, as a
+// window manager's close button does: a WM_DELETE_WINDOW client message.
+func closeWindow(display, title string) error {
+	x, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		return fmt.Errorf("connecting to X display %s: %w", display, err)
+	}
+	defer x.Close()
+	atom := func(name string) (xproto.Atom, error) {
+		r, err := xproto.InternAtom(x, true, uint16(len(name)), name).Reply()
+		if err != nil {
+			return 0, fmt.Errorf("atom %s: %w", name, err)
+		}
+		return r.Atom, nil
+	}
+	protocols, err := atom("WM_PROTOCOLS")
+	if err != nil {
+		return err
+	}
+	del, err := atom("WM_DELETE_WINDOW")
+	if err != nil {
+		return err
+	}
+	root := xproto.Setup(x).DefaultScreen(x).Root
+	tree, err := xproto.QueryTree(x, root).Reply()
+	if err != nil {
+		return fmt.Errorf("listing windows: %w", err)
+	}
+	for _, w := range tree.Children {
+		name, err := xproto.GetProperty(x, false, w, xproto.AtomWmName, xproto.AtomAny, 0, 256).Reply()
+		if err != nil || string(name.Value) != title {
+			continue
+		}
+		ev := xproto.ClientMessageEvent{Format: 32, Window: w, Type: protocols,
+			Data: xproto.ClientMessageDataUnionData32New([]uint32{uint32(del), xproto.TimeCurrentTime, 0, 0, 0})}
+		return xproto.SendEventChecked(x, false, w, xproto.EventMaskNoEvent, string(ev.Bytes())).Check()
+	}
+	return fmt.Errorf("no window titled %q on %s", title, display)
+}
+
 // mask is a binary image: true where there is ink.
 type mask struct {
 	w, h int
