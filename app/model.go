@@ -29,6 +29,8 @@ type View struct {
 	Icon     assets.TrayState
 	State    string
 	Sentence string
+	// Brief is the tray's status line: the sentence to the minute.
+	Brief string
 	// Next says what happens next and when.
 	Next      string
 	Job       string
@@ -71,13 +73,17 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 		v.Icon = assets.Problem
 		v.State = "Disconnected"
 		v.Sentence = "Not connected to the Spare daemon"
+		v.Brief = v.Sentence
 		v.Problem = connErr.Error()
 		v.Next = "Spare keeps trying to reach it."
 		v.EarnedToday = orDash(v.EarnedToday)
 		return v
 	}
 	v.Connected = true
-	v.State, v.Sentence, v.Job = st.State, st.Sentence, st.Job
+	v.State, v.Sentence, v.Brief, v.Job = st.State, st.Sentence, st.Brief, st.Job
+	if v.Brief == "" { // a daemon from before the brief line
+		v.Brief = v.Sentence
+	}
 	v.Devices, v.GPUNote, v.Telemetry = st.Devices, st.GPU, d.Telemetry
 	if d.Job != nil && d.Job.ID == st.Job {
 		v.CurrentJob = d.Job

@@ -42,7 +42,20 @@ func TestDerive(t *testing.T) {
 			if c.connErr == nil && v.Sentence != c.st.Sentence {
 				t.Errorf("sentence %q, want the daemon's %q verbatim", v.Sentence, c.st.Sentence)
 			}
+			if v.Brief != v.Sentence { // these daemons send no brief line
+				t.Errorf("brief %q, want the sentence %q from a daemon that sends none", v.Brief, v.Sentence)
+			}
 		})
+	}
+}
+
+func TestDeriveBrief(t *testing.T) {
+	st := localapi.Status{State: "Waiting", Reason: "active",
+		Sentence: "Waiting: you were active 40 s ago — starting in 4 min 20 s",
+		Brief:    "Waiting: you were active 1 min ago — starting in 4 min"}
+	v := Derive(st, nil, Details{}, time.Now())
+	if v.Sentence != st.Sentence || v.Brief != st.Brief {
+		t.Errorf("sentence %q, brief %q; want the daemon's %q and %q", v.Sentence, v.Brief, st.Sentence, st.Brief)
 	}
 }
 

@@ -231,8 +231,8 @@ func TestScreens(t *testing.T) {
 			break
 		}
 	}
-	if status != got || today != "Earned today: 7.350000 USDC" {
-		t.Errorf("tray menu: %q, %q", status, today)
+	if status != s.Brief || today != "Earned today: 7.350000 USDC" {
+		t.Errorf("tray menu: %q, %q; want the daemon's brief line %q", status, today, s.Brief)
 	}
 
 	shoot := func(name string) {

@@ -71,12 +71,13 @@ func buildMenu(a *App) (*fyne.Menu, trayItems) {
 // render updates the menu from the view. Called inside fyne.Do. The
 // desktop's copy of the menu is rebuilt only when an entry changed: a
 // rebuild renumbers the entries, and a host that read the menu just
-// before would send a click nobody answers.
+// before would send a click nobody answers. So the status line is the
+// brief sentence (to the minute), not the window's (to the second).
 func (t *tray) render(v View) {
 	it := t.items
-	changed := it.status.Label != v.Sentence || it.today.Label != v.TodayLine() ||
+	changed := it.status.Label != v.Brief || it.today.Label != v.TodayLine() ||
 		it.pause.Disabled != !v.CanPause || it.resume.Disabled != !v.CanResume
-	it.status.Label = v.Sentence
+	it.status.Label = v.Brief
 	it.today.Label = v.TodayLine()
 	it.pause.Disabled = !v.CanPause
 	it.resume.Disabled = !v.CanResume

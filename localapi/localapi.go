@@ -50,8 +50,11 @@ type Status struct {
 	State string `json:"state"`
 	// Reason is the stable code behind State ("active", "battery", …).
 	Reason string `json:"reason"`
-	// Sentence is what the tray shows verbatim.
+	// Sentence is what the window shows verbatim, to the second.
 	Sentence string `json:"sentence"`
+	// Brief is the sentence with durations to the minute: the tray's
+	// line, which changes about once a minute.
+	Brief string `json:"brief,omitempty"`
 	// Job is the running or frozen job's ID ("" when none).
 	Job string `json:"job"`
 	// Until is when a pause ends (zero: not paused, or until resumed).

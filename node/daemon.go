@@ -283,7 +283,7 @@ func (d *Daemon) render(st Status) localapi.Status {
 	now := time.Now()
 	s := localapi.Status{
 		State: st.State.Kind.String(), Reason: string(st.State.Reason.Code),
-		Sentence: st.State.Sentence(now), Job: st.State.Job, Until: st.State.Until,
+		Sentence: st.State.Sentence(now), Brief: st.State.Brief(now), Job: st.State.Job, Until: st.State.Until,
 		EarnedToday: "0.000000", Version: d.cfg.Version, Updated: now, Addrs: []string{},
 		Devices: []localapi.Device{},
 	}

@@ -67,16 +67,19 @@ type Reason struct {
 }
 
 // Phrase renders the reason as a clause a person reads, at now.
-func (r Reason) Phrase(now time.Time) string {
+func (r Reason) Phrase(now time.Time) string { return r.phrase(now, Human) }
+
+// phrase renders the reason with durations written by human.
+func (r Reason) phrase(now time.Time, human func(time.Duration) string) string {
 	var s string
 	switch r.Code {
 	case ReasonActive:
-		s = "you were active " + ago(now, r.At)
+		s = "you were active " + ago(now, r.At, human)
 	case ReasonSilent:
 		if r.At.IsZero() {
 			s = "no word yet from the Spare app, so assuming you are here"
 		} else {
-			s = "no word from the Spare app for " + Human(now.Sub(r.At)) + ", so assuming you are here"
+			s = "no word from the Spare app for " + human(now.Sub(r.At)) + ", so assuming you are here"
 		}
 	case ReasonIdleUnknown:
 		s = "cannot tell whether you are using the computer"
@@ -116,7 +119,7 @@ func (r Reason) Phrase(now time.Time) string {
 		s = string(r.Code)
 	}
 	if !r.Next.IsZero() && r.Next.After(now) {
-		s += " — starting in " + Human(r.Next.Sub(now))
+		s += " — starting in " + human(r.Next.Sub(now))
 	}
 	return s
 }
@@ -156,28 +159,36 @@ func (s State) String() string {
 	return s.Kind.String()
 }
 
-// Sentence is what the tray shows verbatim, rendered at now:
+// Sentence is what the window shows, rendered at now, to the second:
 // "Waiting: you were active 40 s ago — starting in 4 min 20 s".
-func (s State) Sentence(now time.Time) string {
+func (s State) Sentence(now time.Time) string { return s.sentence(now, Human) }
+
+// Brief is the sentence with its durations to the minute, the tray's
+// line: "Waiting: you were active less than a minute ago — starting in
+// 4 min". It changes about once a minute, where the sentence changes
+// every second, and each change rebuilds the tray menu.
+func (s State) Brief(now time.Time) string { return s.sentence(now, Rough) }
+
+func (s State) sentence(now time.Time, human func(time.Duration) string) string {
 	switch s.Kind {
 	case Off:
-		return "Off: " + s.Reason.Phrase(now)
+		return "Off: " + s.Reason.phrase(now, human)
 	case Paused:
 		if s.Until.IsZero() {
 			return "Paused until you resume"
 		}
-		return "Paused until " + clockAt(now, s.Until) + " (" + Human(s.Until.Sub(now)) + " left)"
+		return "Paused until " + clockAt(now, s.Until) + " (" + human(s.Until.Sub(now)) + " left)"
 	case Waiting:
-		return "Waiting: " + s.Reason.Phrase(now)
+		return "Waiting: " + s.Reason.phrase(now, human)
 	case Available:
 		return "Available: offering " + strings.Join(s.GPUs, ", ") + " for work"
 	case Running:
 		return "Running job " + short(s.Job) + " on " + strings.Join(s.GPUs, ", ")
 	case Frozen:
-		out := "Frozen " + ago(now, s.Since) + ": " + s.Reason.Phrase(now)
+		out := "Frozen " + ago(now, s.Since, human) + ": " + s.Reason.phrase(now, human)
 		if !s.EndsAt.IsZero() {
 			if s.EndsAt.After(now) {
-				out += " — the job ends in " + Human(s.EndsAt.Sub(now)) + " unless you step away"
+				out += " — the job ends in " + human(s.EndsAt.Sub(now)) + " unless you step away"
 			} else {
 				out += " — ending the job"
 			}
@@ -196,7 +207,7 @@ func short(id string) string {
 	return id
 }
 
-func ago(now, t time.Time) string {
+func ago(now, t time.Time, human func(time.Duration) string) string {
 	if t.IsZero() {
 		return "a while ago"
 	}
@@ -204,7 +215,16 @@ func ago(now, t time.Time) string {
 	if d < time.Second {
 		return "just now"
 	}
-	return Human(d) + " ago"
+	return human(d) + " ago"
+}
+
+// Rough writes a duration to the nearest minute, as the tray says it:
+// "less than a minute", "4 min", "1 h 5 min".
+func Rough(d time.Duration) string {
+	if d < 30*time.Second {
+		return "less than a minute"
+	}
+	return Human(d.Round(time.Minute))
 }
 
 // Human writes a duration the way the tray says it: "40 s", "4 min 20 s",

@@ -46,6 +46,45 @@ func TestSentence(t *testing.T) {
 	}
 }
 
+func TestBrief(t *testing.T) {
+	now := time.Date(2025, 3, 14, 20, 0, 0, 0, time.UTC)
+	waiting := func(active, next time.Duration) State {
+		return State{Kind: Waiting, Reason: Reason{Code: ReasonActive, At: now.Add(-active), Next: now.Add(next)}}
+	}
+	for _, tt := range []struct {
+		name string
+		st   State
+		want string
+	}{
+		{"waiting, active", waiting(40*time.Second, 260*time.Second), "Waiting: you were active 1 min ago — starting in 4 min"},
+		{"just active", waiting(10*time.Second, 290*time.Second), "Waiting: you were active less than a minute ago — starting in 5 min"},
+		{"nearly starting", waiting(280*time.Second, 20*time.Second), "Waiting: you were active 5 min ago — starting in less than a minute"},
+		{"paused for a while", State{Kind: Paused, Until: now.Add(4*time.Minute + 50*time.Second)}, "Paused until 20:04 (5 min left)"},
+		{"frozen by input", State{Kind: Frozen, Job: "job-1", Since: now.Add(-2 * time.Second), EndsAt: now.Add(8 * time.Second),
+			Reason: Reason{Code: ReasonActive, At: now.Add(-2 * time.Second)}},
+			"Frozen less than a minute ago: you were active less than a minute ago — the job ends in less than a minute unless you step away"},
+		{"available", State{Kind: Available, GPUs: []string{"RTX 4090"}}, "Available: offering RTX 4090 for work"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.st.Brief(now); got != tt.want {
+				t.Errorf("Brief =\n %q\nwant\n %q", got, tt.want)
+			}
+		})
+	}
+	// Over the five minutes of a wait the sentence takes ~300 texts and
+	// the brief line a handful: the tray menu is rebuilt that often.
+	st := waiting(0, 5*time.Minute)
+	st.Reason.At, st.Reason.Next = now, now.Add(5*time.Minute)
+	sentences, briefs := map[string]bool{}, map[string]bool{}
+	for s := 0; s < 300; s++ {
+		at := now.Add(time.Duration(s) * time.Second)
+		sentences[st.Sentence(at)], briefs[st.Brief(at)] = true, true
+	}
+	if len(briefs) > 12 || len(sentences) < 290 {
+		t.Errorf("over 5 min: %d sentences, %d brief lines; want the brief to change at most twice a minute", len(sentences), len(briefs))
+	}
+}
+
 func TestHuman(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		0: "0 s", 40 * time.Second: "40 s", 260 * time.Second: "4 min 20 s", 5 * time.Minute: "5 min",

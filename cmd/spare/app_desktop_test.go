@@ -362,7 +362,7 @@ func TestDesktopAppTray(t *testing.T) {
 	// choices), Resume, Open Spare, Quit.
 	var menu menuNode
 	var st localapi.Status
-	eventually(t, 60*time.Second, "the tray's status line is the daemon's sentence", func() error {
+	eventually(t, 60*time.Second, "the tray's status line is the daemon's brief sentence", func() error {
 		var err error
 		if st, err = c.Status(ctx); err != nil {
 			return err
@@ -370,8 +370,8 @@ func TestDesktopAppTray(t *testing.T) {
 		if menu, _, err = readMenu(conn, item); err != nil {
 			return err
 		}
-		if it := menu.items(); len(it) == 0 || it[0].Label != st.Sentence {
-			return fmt.Errorf("menu %+v, daemon says %q", menu.items(), st.Sentence)
+		if it := menu.items(); len(it) == 0 || it[0].Label != st.Brief {
+			return fmt.Errorf("menu %+v, daemon says %q", menu.items(), st.Brief)
 		}
 		return nil
 	})
@@ -379,7 +379,7 @@ func TestDesktopAppTray(t *testing.T) {
 	for _, it := range menu.items() {
 		labels = append(labels, it.Label)
 	}
-	want := []string{st.Sentence, "Earned today: ", "Pause", "Resume", "Open Spare", "Quit"}
+	want := []string{st.Brief, "Earned today: ", "Pause", "Resume", "Open Spare", "Quit"}
 	if len(labels) != len(want) {
 		t.Fatalf("menu entries %q, want %q", labels, want)
 	}
