@@ -227,7 +227,7 @@ func Rough(d time.Duration) string {
 	return Human(d.Round(time.Minute))
 }
 
-// Human writes a duration the way the tray says it: "40 s", "4 min 20 s",
+// Human writes a duration the way the window says it: "40 s", "4 min 20 s",
 // "12 min", "1 h 5 min". It rounds to the nearest second.
 func Human(d time.Duration) string {
 	if d < 0 {
