@@ -40,17 +40,31 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 	sum := sha256.Sum256([]byte(probeAnswer))
 	want := hex.EncodeToString(sum[:])
 
-	t.Run("majority", func(t *testing.T) {
-		req := testRequester(t)
-		trust := market.NewMemTrust()
-		req.Trust = trust
-		connect(t, req, honestA, lying, honestB)
-		spec := imageSpec(t, req, "probe", "write", "/output/answer.txt")
-		spec.Replicas = 3
-		out := t.TempDir()
+	// replicated is one submission of the probe job, on replicas providers,
+	// from a fresh requester with a trust store of its own.
+	type replicated struct {
+		req   *market.Requester
+		trust *market.MemTrust
+		spec  *market.JobSpec
+		out   string
+		res   market.SubmitResult
+		err   error
+	}
+	submit := func(t *testing.T, replicas int) replicated {
+		r := replicated{req: testRequester(t), trust: market.NewMemTrust(), out: t.TempDir()}
+		r.req.Trust = r.trust
+		connect(t, r.req, honestA, lying, honestB)
+		r.spec = imageSpec(t, r.req, "probe", "write", "/output/answer.txt")
+		r.spec.Replicas = replicas
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		res, err := req.Submit(ctx, spec, market.SubmitOptions{OutputDir: out, Discovery: 10 * time.Second})
+		r.res, r.err = r.req.Submit(ctx, r.spec, market.SubmitOptions{OutputDir: r.out, Discovery: 10 * time.Second})
+		return r
+	}
+
+	t.Run("majority", func(t *testing.T) {
+		r := submit(t, 3)
+		req, trust, spec, out, res, err := r.req, r.trust, r.spec, r.out, r.res, r.err
 		if err != nil {
 			t.Fatalf("Submit: %v", err)
 		}
@@ -98,16 +112,8 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 	})
 
 	t.Run("no majority", func(t *testing.T) {
-		req := testRequester(t)
-		trust := market.NewMemTrust()
-		req.Trust = trust
-		connect(t, req, honestA, lying, honestB)
-		spec := imageSpec(t, req, "probe", "write", "/output/answer.txt")
-		spec.Replicas = 2
-		out := t.TempDir()
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		res, err := req.Submit(ctx, spec, market.SubmitOptions{OutputDir: out, Discovery: 10 * time.Second})
+		r := submit(t, 2)
+		trust, out, res, err := r.trust, r.out, r.res, r.err
 		if !errors.Is(err, market.ErrReplicasDisagree) {
 			t.Fatalf("Submit: %v (result %+v); want ErrReplicasDisagree", err, res)
 		}

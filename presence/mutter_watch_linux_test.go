@@ -119,6 +119,7 @@ func TestMutterWatches(t *testing.T) {
 	must(t, svc.Export(f, mutterPath, mutterIface))
 	serve(t, svc, mutterName)
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	d, err := openIdleDBus(ctx, bus)
 	if err != nil {
 		t.Fatal(err)
@@ -130,18 +131,9 @@ func TestMutterWatches(t *testing.T) {
 		t.Fatalf("watches after open: idle %v, %d user-active; want [%d], 1", iv, active, inputQuiet.Milliseconds())
 	}
 
-	reports := make(chan Report, 16)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		err := Watch(ctx, Options{sensor: &linuxSensor{idleBus: d}, Heartbeat: time.Hour, Games: Games{Disabled: true},
-			Interval: func() time.Duration { return 50 * time.Millisecond },
-			Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))}, func(r Report) { reports <- r })
-		if err != nil {
-			t.Error(err)
-		}
-	}()
+	reports, stop := watching(t, Options{sensor: &linuxSensor{idleBus: d}, Heartbeat: time.Hour, Games: Games{Disabled: true},
+		Interval: func() time.Duration { return 50 * time.Millisecond },
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))}, 16)
 	<-reports // the first heartbeat
 	f.mu.Lock()
 	before := f.reads
@@ -172,8 +164,7 @@ func TestMutterWatches(t *testing.T) {
 		f.becomeIdle(t, svc, 1500)
 		eventually(t, "a new user-active watch once the owner left", func() bool { _, a := f.state(); return a == 1 })
 	}
-	cancel()
-	wg.Wait()
+	stop()
 	if iv, active := f.state(); len(iv) != 0 || active != 0 {
 		t.Fatalf("watches left after Watch ended: idle %v, %d user-active", iv, active)
 	}

@@ -2,7 +2,6 @@ package presence
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,20 +35,8 @@ func TestWatchX11InputEvents(t *testing.T) {
 		t.Fatalf("no idle alarm under Xvfb: %v", x.InputUnsupported())
 	}
 	s := &countingSensor{linuxSensor: &linuxSensor{x11: x}}
-	ctx, cancel := context.WithCancel(context.Background())
-	reports := make(chan Report, 16)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		err := Watch(ctx, Options{sensor: s, Heartbeat: time.Hour, Games: Games{Disabled: true},
-			Interval: func() time.Duration { return 50 * time.Millisecond }},
-			func(r Report) { reports <- r })
-		if err != nil {
-			t.Error(err)
-		}
-	}()
-	defer func() { cancel(); wg.Wait() }()
+	reports, _ := watching(t, Options{sensor: s, Heartbeat: time.Hour, Games: Games{Disabled: true},
+		Interval: func() time.Duration { return 50 * time.Millisecond }}, 16)
 
 	<-reports // the first heartbeat
 	waitIdle(t, x, inputQuiet+100*time.Millisecond)

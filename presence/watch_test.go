@@ -9,6 +9,25 @@ import (
 	"time"
 )
 
+// watching runs Watch with opts, sending every report into a channel of
+// buf, until stop (or the test's end) cancels it and waits for it.
+func watching(t *testing.T, opts Options, buf int) (reports <-chan Report, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan Report, buf)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := Watch(ctx, opts, func(r Report) { ch <- r }); err != nil {
+			t.Error(err)
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return ch, stop
+}
+
 // stallSensor stands in for a backend under load: its idle reply takes
 // idleDelay and says input came just before it, and its session reading
 // blocks until released. (A loaded machine cannot be made to stall on
@@ -55,19 +74,9 @@ func (s *stallSensor) close() error           { return nil }
 // slow heartbeat reading (process scan, D-Bus) held up the input path.
 func TestWatchUnderStalls(t *testing.T) {
 	s := &stallSensor{idleDelay: 200 * time.Millisecond, release: make(chan struct{}), events: make(chan struct{}, 1)}
-	ctx, cancel := context.WithCancel(context.Background())
-	reports := make(chan Report, 16)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		err := Watch(ctx, Options{sensor: s, Heartbeat: 50 * time.Millisecond, Games: Games{Disabled: true},
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, func(r Report) { reports <- r })
-		if err != nil {
-			t.Error(err)
-		}
-	}()
-	defer func() { close(s.release); cancel(); wg.Wait() }()
+	reports, stop := watching(t, Options{sensor: s, Heartbeat: 50 * time.Millisecond, Games: Games{Disabled: true},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 16)
+	defer func() { close(s.release); stop() }()
 
 	first := <-reports
 	s.mu.Lock()
@@ -141,20 +150,9 @@ func TestWatchNeverDropsInput(t *testing.T) {
 	base := time.Now().Add(300 * time.Millisecond)
 	at := func(d time.Duration) time.Time { return base.Add(d) }
 	s := &scriptSensor{inputs: []time.Time{at(0), at(900 * time.Millisecond), at(3 * time.Second), at(4020 * time.Millisecond)}}
-	ctx, cancel := context.WithCancel(context.Background())
-	reports := make(chan Report, 64)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		err := Watch(ctx, Options{sensor: s, Heartbeat: time.Hour, Games: Games{Disabled: true},
-			Interval: func() time.Duration { return 50 * time.Millisecond },
-			Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))}, func(r Report) { reports <- r })
-		if err != nil {
-			t.Error(err)
-		}
-	}()
-	defer func() { cancel(); wg.Wait() }()
+	reports, _ := watching(t, Options{sensor: s, Heartbeat: time.Hour, Games: Games{Disabled: true},
+		Interval: func() time.Duration { return 50 * time.Millisecond },
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil))}, 64)
 	<-reports // the first heartbeat
 
 	// reportedBy waits for a report placing the last input at or after in.

@@ -1,8 +1,6 @@
 package presence
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,18 +109,7 @@ func TestX11Fullscreen(t *testing.T) {
 	m.set(id, "_NET_WM_STATE", xproto.AtomAtom, uint32(m.atom("_NET_WM_STATE_FULLSCREEN")))
 
 	// Through Watch: the fullscreen window is the report's game.
-	ctx, cancel := context.WithCancel(context.Background())
-	reports := make(chan Report, 64)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := Watch(ctx, Options{Display: display, Heartbeat: 50 * time.Millisecond, Games: Games{Disabled: true}},
-			func(r Report) { reports <- r }); err != nil {
-			t.Error(err)
-		}
-	}()
-	defer func() { cancel(); wg.Wait() }()
+	reports, _ := watching(t, Options{Display: display, Heartbeat: 50 * time.Millisecond, Games: Games{Disabled: true}}, 64)
 	next := func() Report {
 		t.Helper()
 		select {
