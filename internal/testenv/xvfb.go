@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -28,10 +29,23 @@ func PrivateDisplay(t testing.TB) string {
 		t.Fatalf("starting Xvfb: %v", err)
 	}
 	w.Close()
+	killAtEnd(t, cmd)
+	return ":" + firstLine(t, r, "Xvfb", "its display")
+}
+
+// killAtEnd ends a test's own child process when the test ends.
+func killAtEnd(t testing.TB, cmd *exec.Cmd) {
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill() // our own child, by its PID
 		_ = cmd.Wait()
 	})
+}
+
+// firstLine reads the first line a service just started writes to r (an
+// address, a display) and closes r; it fails the test when the service
+// ends or stays silent for 10 s instead.
+func firstLine(t testing.TB, r io.ReadCloser, service, what string) string {
+	t.Helper()
 	line := make(chan string, 1)
 	go func() {
 		s, _ := bufio.NewReader(r).ReadString('\n')
@@ -39,13 +53,13 @@ func PrivateDisplay(t testing.TB) string {
 		line <- strings.TrimSpace(s)
 	}()
 	select {
-	case n := <-line:
-		if n == "" {
-			t.Fatal("Xvfb exited without naming its display")
+	case s := <-line:
+		if s == "" {
+			t.Fatalf("%s exited without naming %s", service, what)
 		}
-		return ":" + n
+		return s
 	case <-time.After(10 * time.Second):
-		t.Fatal("Xvfb did not name its display within 10 s")
+		t.Fatalf("%s did not name %s within 10 s", service, what)
 	}
 	return ""
 }
