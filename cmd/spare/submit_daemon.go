@@ -16,8 +16,9 @@ import (
 // submitViaDaemon hands the job to the daemon of dir when one runs and
 // takes jobs for this user; done is false when none does (no socket,
 // nobody listening, a socket this user may not open, a daemon without a
-// requester or of another user), and the caller runs the job itself. The spec's blobs are already in the data
-// directory's blob store, which the daemon serves to providers.
+// requester or of another user), and the caller runs the job itself.
+// The spec's blobs are already in the data directory's blob store, which
+// the daemon serves to providers.
 func submitViaDaemon(ctx context.Context, g *globals, dir string, f *submitFlags, spec *market.JobSpec,
 	stdout, stderr io.Writer) (res market.SubmitResult, done bool, err error) {
 	if _, err := os.Stat(localapi.SocketPath(dir)); err != nil {
