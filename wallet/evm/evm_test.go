@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/params"
@@ -62,11 +64,11 @@ func newChain(t *testing.T, opts ...func(*node.Config, *ethconfig.Config)) *chai
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.sim.Commit()
+	e.commit()
 	if _, err := e.tok.Mint(o, e.payerKey.Address(), big.NewInt(int64(100*deposit))); err != nil {
 		t.Fatal(err)
 	}
-	e.sim.Commit()
+	e.commit()
 	for _, side := range []struct {
 		k *wallet.Key
 		b **Backend
@@ -81,10 +83,26 @@ func newChain(t *testing.T, opts ...func(*node.Config, *ethconfig.Config)) *chai
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.Mined = func() { e.sim.Commit() }
+		b.Mined = e.commit
 		*side.b, *side.l = b, l
 	}
 	return e
+}
+
+// commit mines the pool's transactions into a block and waits until the
+// pool has let go of them. The pool learns of a new block on its own
+// goroutine; until it has, it still lists the mined transactions (the
+// simulated chain then refuses AdjustTime) and may hand out a stale nonce.
+func (e *chainEnv) commit() {
+	e.sim.Commit()
+	// The simulated client hides its RPC client behind an embedded field.
+	rpc := reflect.ValueOf(e.client).FieldByName("Client").Interface().(*ethclient.Client).Client()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		var st struct{ Pending, Queued hexutil.Uint }
+		if err := rpc.Call(&st, "txpool_status"); err != nil || st.Pending+st.Queued == 0 {
+			return
+		}
+	}
 }
 
 func (e *chainEnv) txOpts(t *testing.T, k *ecdsa.PrivateKey) *bind.TransactOpts {
@@ -149,7 +167,7 @@ func revert(err error) string {
 func (e *chainEnv) raw(t *testing.T, k *wallet.Key, call func(*bind.TransactOpts) (*types.Transaction, error)) string {
 	t.Helper()
 	_, err := call(e.txOpts(t, k.PrivateKey()))
-	e.sim.Commit()
+	e.commit()
 	return revert(err)
 }
 
@@ -511,7 +529,7 @@ func gasUsed(t *testing.T, e *chainEnv) (settle, closeGas uint64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.sim.Commit()
+		e.commit()
 		rc, err := bind.WaitMined(ctx, e.client, tx)
 		if err != nil || rc.Status != 1 {
 			t.Fatalf("%s failed: %v", kind, err)
