@@ -43,6 +43,9 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		debug.SetGCPercent(25)
 	}
 	app.PrepareSessionBus()
+	if app.SkipSystemFonts() {
+		g.log.Debug("drawing with the bundled fonts only: they cover the session's language")
+	}
 	fy := fyneapp.NewWithID(appID)
 	fy.SetIcon(app.AppIcon())
 	a := app.New(fy, app.Config{
