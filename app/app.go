@@ -74,6 +74,17 @@ type Config struct {
 	// closes to the tray, before it hands memory it no longer uses back
 	// to the system. Zero: DefaultSettleAfter.
 	SettleAfter time.Duration
+	// Login turns start at login on and off (cmd/spare: the system's
+	// autostart mechanism). Nil: the setting is not offered.
+	Login LoginItem
+}
+
+// LoginItem is the system's start-at-login switch for the app.
+type LoginItem interface {
+	// Enabled reports whether the app starts at the next login.
+	Enabled() (bool, error)
+	// Set makes exe (run with no arguments) start at login, or not.
+	Set(on bool, exe string) error
 }
 
 // DefaultSettleAfter is Config.SettleAfter's default: long enough for the

@@ -106,7 +106,7 @@ func TestSettings(t *testing.T) {
 	if err != nil || s != (Settings{}) {
 		t.Fatalf("defaults %+v, %v", s, err)
 	}
-	s.StartAtLogin, s.Onboarded = true, true
+	s.Onboarded = true
 	if err := SaveSettings(dir, s); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/autostart"
 	"github.com/sparegpu/spare/gpu"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
@@ -214,7 +215,8 @@ func menuItem(m *fyne.Menu, labels ...string) *fyne.MenuItem {
 // light and dark themes.
 func TestScreens(t *testing.T) {
 	c, _ := realDaemon(t)
-	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true},
+		Login: autostart.XDG{ConfigHome: t.TempDir(), ConfigDirs: []string{t.TempDir()}}})
 	got := waitSentence(t, a, "Available")
 	s, err := c.Status(context.Background())
 	if err != nil || s.Sentence != got {

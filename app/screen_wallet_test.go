@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -15,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 
 	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/autostart"
 )
 
 // visible lists the widgets shown in the window, in drawing order.
@@ -127,12 +129,31 @@ func TestWalletScreen(t *testing.T) {
 
 // TestSettingsScreen saves settings through the form: a bad field comes
 // back from the daemon by name; a good change is in force in the daemon.
+// Start at login shows and switches what the system does: here an XDG
+// autostart set-up with the packages' system-wide entry installed.
 func TestSettingsScreen(t *testing.T) {
 	c, dir := realDaemon(t)
-	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	login := autostart.XDG{ConfigHome: t.TempDir(), ConfigDirs: []string{t.TempDir()}}
+	pkg, err := os.ReadFile("../packaging/linux/spare-autostart.desktop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := filepath.Join(login.ConfigDirs[0], "autostart", "spare.desktop")
+	if err := os.MkdirAll(filepath.Dir(sys), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sys, pkg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}, Login: login})
 	waitSentence(t, a, "Available")
 	a.Inspect(func() { a.UI().SelectTab("Settings") })
 	waitMarkup(t, a, "always")
+	var checked bool
+	a.Inspect(func() { checked = check(t, a, "Open Spare when I log in").Checked })
+	if !checked {
+		t.Fatal("the installed autostart entry is not shown as start at login")
+	}
 
 	save := func(schedule string) {
 		a.Inspect(func() {
@@ -152,4 +173,31 @@ func TestSettingsScreen(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "settings.json")); err != nil {
 		t.Fatalf("not saved in the daemon's data dir: %v", err)
 	}
+
+	for _, on := range []bool{false, true} {
+		a.Inspect(func() {
+			check(t, a, "Open Spare when I log in").SetChecked(on)
+			test.Tap(button(t, a, "Save"))
+		})
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			got, err := login.Enabled()
+			if err == nil && got == on {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("start at login set to %v; the system says %v (%v)", on, got, err)
+			}
+		}
+	}
+}
+
+func check(t *testing.T, a *app.App, text string) *widget.Check {
+	t.Helper()
+	for _, o := range visible(a.UI().Window().Canvas().Content(), nil) {
+		if c, ok := o.(*widget.Check); ok && c.Text == text {
+			return c
+		}
+	}
+	t.Fatalf("no %q check box shown", text)
+	return nil
 }

@@ -19,8 +19,6 @@ const SettingsFile = "app-settings.json"
 // Settings are the app's own choices, about this session only. The zero
 // value is what a new install uses.
 type Settings struct {
-	// StartAtLogin opens Spare when the owner logs in.
-	StartAtLogin bool `json:"start_at_login"`
 	// Onboarded is set once the first-run checks were seen.
 	Onboarded bool `json:"onboarded"`
 }
@@ -35,8 +33,8 @@ func ParseIntField(name, s string) (int, error) {
 }
 
 // LoadSettings reads DATA/app-settings.json; a missing file gives the
-// zero value. Fields of older versions (the work rules, now the daemon's)
-// are ignored.
+// zero value. Fields of older versions (the work rules, now the daemon's;
+// start at login, now read from the system) are ignored.
 func LoadSettings(dataDir string) (Settings, error) {
 	var s Settings
 	b, err := os.ReadFile(filepath.Join(dataDir, SettingsFile))

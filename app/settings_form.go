@@ -18,7 +18,8 @@ import (
 // settingsForm edits the owner's settings. The work rules are the
 // daemon's: the form shows what GET /v1/settings returns and Save sends
 // PUT /v1/settings, which validates, saves and applies them at once.
-// Start at login is the app's own (DATA/app-settings.json).
+// Start at login is the system's (Config.Login): the box shows what the
+// system will do at the next login.
 type settingsForm struct {
 	u         *UI
 	box       *fyne.Container
@@ -29,6 +30,7 @@ type settingsForm struct {
 	price     *widget.Entry
 	workloads *widget.CheckGroup
 	login     *widget.Check
+	loginOn   bool // what the system does now
 	save      *widget.Button
 	note      *widget.Label
 	result    *widget.Label
@@ -42,7 +44,7 @@ func newSettingsForm(u *UI) *settingsForm {
 	f.workloads = widget.NewCheckGroup([]string{"render", "inference"}, nil)
 	f.workloads.Horizontal = true
 	f.login = widget.NewCheck("Open Spare when I log in", nil)
-	f.login.SetChecked(u.settings.StartAtLogin)
+	f.readLogin()
 	f.schedule.SetPlaceHolder("always, or 22:00-07:00")
 	f.price.SetPlaceHolder("the daemon's price")
 	form := widget.NewForm(
@@ -107,7 +109,7 @@ func (f *settingsForm) submit() {
 		f.show(err)
 		return
 	}
-	login, local := f.login.Checked, f.u.settings
+	login, was := f.login.Checked, f.loginOn
 	a := f.u.a
 	f.save.Disable()
 	a.wg.Add(1)
@@ -116,8 +118,8 @@ func (f *settingsForm) submit() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		got, err := a.cfg.Client.UpdateSettings(ctx, s)
-		if err == nil && login != local.StartAtLogin {
-			err = f.applyLogin(login, local)
+		if err == nil && login != was {
+			err = f.applyLogin(login)
 		}
 		a.draw(func() {
 			f.save.Enable()
@@ -132,21 +134,45 @@ func (f *settingsForm) submit() {
 	}()
 }
 
-// applyLogin switches start at login and remembers it.
-func (f *settingsForm) applyLogin(on bool, local Settings) error {
+// readLogin shows whether the app starts at login. Called on the UI
+// thread; the check is a file or registry read.
+func (f *settingsForm) readLogin() {
+	item := f.u.a.cfg.Login
+	if item == nil {
+		f.login.SetText("Open Spare when I log in (not available on this system)")
+		f.login.Disable()
+		return
+	}
+	on, err := item.Enabled()
+	if err != nil {
+		f.u.a.log.Warn("reading start at login", "err", err)
+	}
+	f.loginOn = on
+	f.login.SetChecked(on)
+}
+
+// applyLogin switches start at login, off the UI thread, and shows what
+// the system does afterwards.
+func (f *settingsForm) applyLogin(on bool) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	if err := Autostart(on, exe); err != nil {
+	item := f.u.a.cfg.Login
+	if err := item.Set(on, exe); err != nil {
 		return err
 	}
-	next := local
-	next.StartAtLogin = on
-	if err := SaveSettings(f.u.a.cfg.DataDir, next); err != nil {
+	now, err := item.Enabled()
+	if err != nil {
 		return err
 	}
-	f.u.a.draw(func() { f.u.settings = next })
+	f.u.a.draw(func() {
+		f.loginOn = now
+		f.login.SetChecked(now)
+	})
+	if now != on {
+		return errors.New("start at login did not change: the system keeps a setting of its own")
+	}
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/autostart"
 	"github.com/sparegpu/spare/doctor"
 	"github.com/sparegpu/spare/localapi"
 )
@@ -54,6 +55,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		Doctor:        doctorChecks(g.containerd, dir),
 		DaemonCommand: daemonArgv(exe, dir, g.containerd),
 		Presence:      true,
+		Login:         autostart.System(),
 		Log:           g.log,
 		OnFirstWindow: func() { g.log.Info("first window shown", "after", time.Since(start)) },
 	})
