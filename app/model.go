@@ -46,6 +46,8 @@ type View struct {
 	// Wallet is the wallet's figures (nil: not read yet).
 	Wallet   *localapi.Wallet
 	MoneyErr string
+	// Notice is the daemon's line for the owner (the playground's).
+	Notice string
 	// SensorNote and SessionNote say what the session lacks (no input
 	// sensor, no tray), "" when nothing.
 	SensorNote, SessionNote string
@@ -84,7 +86,7 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 	if v.Brief == "" { // a daemon from before the brief line
 		v.Brief = v.Sentence
 	}
-	v.Devices, v.GPUNote, v.Telemetry = st.Devices, st.GPU, d.Telemetry
+	v.Devices, v.GPUNote, v.Telemetry, v.Notice = st.Devices, st.GPU, d.Telemetry, st.Notice
 	if d.Job != nil && d.Job.ID == st.Job {
 		v.CurrentJob = d.Job
 	}

@@ -37,6 +37,21 @@ import (
 // SQLite ledger) holding fixed figures, until the test ends.
 func realDaemon(t *testing.T) (*localapi.Client, string) {
 	t.Helper()
+	// Display "none": the daemon senses nothing itself; always-available
+	// makes the sentence the same on every machine.
+	d := startDaemon(t, node.DaemonConfig{Settings: node.Settings{AlwaysAvailable: true}})
+	return localapi.NewClient(d.dir), d.dir
+}
+
+type testDaemon struct {
+	*node.Daemon
+	dir string
+	sb  *sandbox.Sandbox
+}
+
+// startDaemon runs the daemon with cfg's settings and notice.
+func startDaemon(t *testing.T, cfg node.DaemonConfig) testDaemon {
+	t.Helper()
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
 	dir := t.TempDir()
@@ -47,10 +62,8 @@ func realDaemon(t *testing.T) (*localapi.Client, string) {
 		t.Fatal(err)
 	}
 	w := fixedWallet(t, dir, quiet)
-	// Display "none": the daemon senses nothing itself; always-available
-	// makes the sentence the same on every machine.
-	d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Display: ":none",
-		Settings: node.Settings{AlwaysAvailable: true}, Version: "test", Log: quiet, Wallet: w, Telemetry: recordedGPU(t)})
+	cfg.DataDir, cfg.Sandbox, cfg.Display, cfg.Version, cfg.Log, cfg.Wallet, cfg.Telemetry = dir, sb, ":none", "test", quiet, w, recordedGPU(t)
+	d := node.NewDaemon(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- d.Serve(ctx) }()
@@ -62,7 +75,7 @@ func realDaemon(t *testing.T) (*localapi.Client, string) {
 		sb.Close()
 		w.Close()
 	})
-	return localapi.NewClient(dir), dir
+	return testDaemon{Daemon: d, dir: dir, sb: sb}
 }
 
 // heldTelemetry serves one recorded reading, stamped with the time it is
@@ -282,6 +295,54 @@ func TestScreens(t *testing.T) {
 	a.Inspect(func() { resume = menuItem(a.Menu(), "Resume") })
 	resume.Action()
 	waitSentence(t, a, "Available")
+}
+
+// TestJobScreen follows a job on the real daemon: the Job page shows it
+// running, then frozen when the owner comes back; the Status page shows
+// the daemon's notice (the playground's).
+func TestJobScreen(t *testing.T) {
+	const notice = "Playground: work starts after 1s without input"
+	d := startDaemon(t, node.DaemonConfig{Settings: node.Settings{IdleBefore: time.Second}, Notice: notice})
+	ctx := context.Background()
+	img, err := d.sb.Import(ctx, testenv.Workload(t, "probe"), sandbox.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := localapi.NewClient(d.dir)
+	idle := func(ms int64) {
+		t.Helper()
+		if err := c.ReportPresence(ctx, localapi.PresenceReport{IdleMS: ms, IdleKnown: true, Source: "test"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idle(10 * 60 * 1000)
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}, DetailsEvery: 200 * time.Millisecond})
+	waitSentence(t, a, "Available")
+	waitMarkup(t, a, notice)
+
+	st, err := c.Status(ctx)
+	if err != nil || len(st.Devices) != 1 {
+		t.Fatalf("status %+v, %v: want the recorded GPU", st, err)
+	}
+	// The job holds the recorded GPU in the governor's books (the sandbox
+	// is given no device: the probe needs none).
+	rj, err := d.StartJob(ctx, sandbox.JobSpec{Image: img.Digest, Args: []string{"sleep", "5m"}}, []string{st.Devices[0].UUID}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		rj.Job.Stop(ctx, 0)
+		<-rj.Done
+	}()
+	a.Inspect(func() { a.UI().SelectTab("Job") })
+	waitMarkup(t, a, "Job "+rj.Job.ID()[:12])
+	waitMarkup(t, a, "Running, and earning for every second of work.")
+	waitMarkup(t, a, "Kind: not given")
+	idle(0) // the owner is back
+	waitMarkup(t, a, "Frozen while you use the computer.")
+	if st, _ = c.Status(ctx); st.State != "Frozen" {
+		t.Fatalf("daemon state %s", st.State)
+	}
 }
 
 // TestNoDaemon shows the problem in words instead of failing.

@@ -129,7 +129,7 @@ func (u *UI) render(v View) {
 	u.sentence.SetText(v.Sentence)
 	u.next.SetText(v.Next)
 	var notes []string
-	for _, n := range []string{v.Problem, v.SessionNote, v.SensorNote, v.GPUNote} {
+	for _, n := range []string{v.Notice, v.Problem, v.SessionNote, v.SensorNote, v.GPUNote} {
 		if n != "" {
 			notes = append(notes, n)
 		}
@@ -240,7 +240,7 @@ func (u *UI) renderJob(v View) {
 		}
 		kind := j.Kind
 		if kind == "" {
-			kind = "unnamed kind"
+			kind = "not given"
 		}
 		u.job.SetText(fmt.Sprintf("Job %s\nKind: %s\nRequester: %s\nRunning for %s\nEarned so far: %s %s",
 			shortID(j.ID), kind, orDash(j.Requester), humanDuration(running), j.Earned, unit))

@@ -66,6 +66,9 @@ type Status struct {
 	GPU     string    `json:"gpu,omitempty"`
 	Version string    `json:"version"`
 	Updated time.Time `json:"updated"`
+	// Notice is a line from whoever started the daemon for the owner to
+	// read (the playground says its idle time is shortened); "" for none.
+	Notice string `json:"notice,omitempty"`
 	// Event says what this copy of the status announces on the event
 	// stream ("" for the governor's state; see the Event constants).
 	Event string `json:"event,omitempty"`

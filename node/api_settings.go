@@ -223,8 +223,7 @@ func (d *Daemon) initialSettings() Settings {
 		d.log.Error("ignoring the saved settings; using the command line's", "err", err)
 	}
 	if !found {
-		d.owner = base
-		return d.cfg.Settings
+		s = base
 	}
 	for _, f := range d.cfg.Pinned {
 		switch f {
@@ -242,6 +241,9 @@ func (d *Daemon) initialSettings() Settings {
 		d.pinned = append(d.pinned, f)
 	}
 	d.owner = s
+	if !found {
+		return d.cfg.Settings
+	}
 	return applyOwner(d.cfg.Settings, s, d.pinned)
 }
 

@@ -201,3 +201,21 @@ func TestSettingsNoFileKeepsCommandLine(t *testing.T) {
 		t.Fatalf("shown as %+v", s)
 	}
 }
+
+// TestPinnedOnFirstRun: with nothing saved yet (the playground's first
+// run), the command line's idle time is in force and the settings say it
+// came from there; the daemon's notice reaches the owner with the status.
+func TestPinnedOnFirstRun(t *testing.T) {
+	const notice = "Playground: work starts after 20s without input"
+	_, c := apiDaemon(t, t.TempDir(), DaemonConfig{Settings: Settings{IdleBefore: 20 * time.Second},
+		Pinned: []string{FieldIdleMinutes}, Notice: notice})
+	ctx := context.Background()
+	s, err := c.Settings(ctx)
+	if err != nil || !slices.Equal(s.CommandLine, []string{FieldIdleMinutes}) {
+		t.Fatalf("settings %+v, %v: want idle_minutes named as the command line's", s, err)
+	}
+	st, err := c.Status(ctx)
+	if err != nil || st.Notice != notice {
+		t.Fatalf("status notice %q, %v", st.Notice, err)
+	}
+}

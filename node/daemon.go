@@ -32,7 +32,9 @@ type DaemonConfig struct {
 	Display string
 	// Version is reported in the status.
 	Version string
-	Log     *slog.Logger
+	// Notice is shown to the owner with the status (localapi.Status.Notice).
+	Notice string
+	Log    *slog.Logger
 	// Ads and Notifier connect the governor to the market (see
 	// Provider); nil: no ads, no preemption notices.
 	Ads      adPublisher
@@ -284,7 +286,7 @@ func (d *Daemon) render(st Status) localapi.Status {
 	s := localapi.Status{
 		State: st.State.Kind.String(), Reason: string(st.State.Reason.Code),
 		Sentence: st.State.Sentence(now), Brief: st.State.Brief(now), Job: st.State.Job, Until: st.State.Until,
-		EarnedToday: "0.000000", Version: d.cfg.Version, Updated: now, Addrs: []string{},
+		EarnedToday: "0.000000", Version: d.cfg.Version, Notice: d.cfg.Notice, Updated: now, Addrs: []string{},
 		Devices: []localapi.Device{},
 	}
 	for _, dev := range st.Devices {

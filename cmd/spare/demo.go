@@ -121,10 +121,16 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 	if err != nil {
 		return err
 	}
-	// The playground's short idle threshold holds over saved settings.
+	// The playground's short idle threshold holds over saved settings, and
+	// the window says so.
+	notice := ""
+	if withApp {
+		notice = fmt.Sprintf("Playground: work starts after %s without input (shortened from 5 min for this demo); "+
+			"the jobs come from a requester built into it.", f.idle)
+	}
 	d := node.NewDaemon(node.DaemonConfig{DataDir: provDir, Sandbox: sb, Settings: set, Version: version, Log: g.log,
 		Ads: prov, Notifier: prov, Describe: prov.Describe, Wallet: pw, Terms: prov, JobInfo: prov,
-		Pinned: []string{node.FieldIdleMinutes}})
+		Pinned: []string{node.FieldIdleMinutes}, Notice: notice})
 	var wg sync.WaitGroup
 	serve := func(f func(context.Context) error) {
 		wg.Add(1)
@@ -150,7 +156,7 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 
 	out := cmd.ErrOrStderr()
 	if withApp {
-		fmt.Fprintf(out, "spare demo: the playground starts work after %s without input (shortened from 5 min); move the mouse to freeze it\n", f.idle)
+		fmt.Fprintf(out, "spare demo: %s Move the mouse to freeze a job.\n", notice)
 	}
 	req := &market.Requester{Host: hosts[1], Wallet: rw, Blobs: p2p.FileStore{Dir: blobDir(reqDir)}, Log: g.log}
 	jobsDone := make(chan demoReport, 1)
@@ -247,8 +253,10 @@ func demoSpec(store p2p.FileStore, image, kind, dir, line string, i int) (*marke
 		return nil, err
 	}
 	spec := &market.JobSpec{Image: market.Image{Digest: d, Size: size, Blob: true},
-		Resources: market.Resources{CPUs: 1000, Memory: 512 << 20}, MaxDuration: market.Duration(2 * time.Minute), MaxPrice: 1000}
+		Resources: market.Resources{CPUs: 1000, Memory: 512 << 20}, MaxDuration: market.Duration(2 * time.Minute), MaxPrice: 1000,
+		Kind: market.KindRender}
 	if kind == "ocr" {
+		spec.Kind = market.KindInference
 		png, err := testimage.TextPNG(line)
 		if err != nil {
 			return nil, err
