@@ -143,6 +143,7 @@ func New(fy fyne.App, cfg Config) *App {
 	if err != nil {
 		a.log.Warn("reading settings; using defaults", "err", err)
 	}
+	a.seenPay = settings.FirstEarningsShown
 	a.ui = newUI(fy, a, settings, *a.cfg.Session)
 	a.tray = newTray(fy, a, *a.cfg.Session)
 	return a
@@ -281,12 +282,19 @@ func (a *App) publish() {
 	a.mu.Lock()
 	v := Derive(a.status, a.connErr, a.details, time.Now())
 	v.SensorNote, v.SessionNote = a.sensorNote, a.cfg.Session.Why
-	notes := []Notification(nil)
-	if a.noticeOK {
+	var notes []Notification
+	switch {
+	case a.noticeOK:
 		notes = Notices(a.prev, v, !a.seenPay)
+	case v.Connected && !a.seenPay && !isZeroAmount(v.EarnedToday):
+		// The first view says nothing changed, except that earnings
+		// made while the app was not running were never announced.
+		notes = []Notification{firstEarnings(v)}
 	}
-	if !isZeroAmount(v.EarnedToday) {
-		a.seenPay = true
+	for _, n := range notes {
+		if n.Title == titleFirstEarnings {
+			a.seenPay = true
+		}
 	}
 	if v.Connected {
 		a.noticeOK = true
@@ -298,6 +306,12 @@ func (a *App) publish() {
 		a.tray.render(v)
 		for _, n := range notes {
 			a.fy.SendNotification(fyne.NewNotification(n.Title, n.Body))
+			if n.Title == titleFirstEarnings {
+				a.ui.settings.FirstEarningsShown = true
+				if err := SaveSettings(a.cfg.DataDir, a.ui.settings); err != nil {
+					a.log.Warn("saving settings", "err", err)
+				}
+			}
 		}
 	})
 }

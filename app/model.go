@@ -145,14 +145,16 @@ const unit = "USDC"
 // Notification is one message for the desktop's notification area.
 type Notification struct{ Title, Body string }
 
+const titleFirstEarnings = "Your first earnings"
+
 // Notices compares two successive views and says what to tell the person:
 // their first earnings, a job preempted (frozen or ended because they came
-// back), a problem that stops earning. firstEarnings is true when no
-// earnings were seen before this session.
-func Notices(prev, next View, firstEarnings bool) []Notification {
+// back), a problem that stops earning. first is true until the
+// first earnings were notified (Settings.FirstEarningsShown).
+func Notices(prev, next View, first bool) []Notification {
 	var out []Notification
-	if firstEarnings && isZeroAmount(prev.EarnedToday) && !isZeroAmount(next.EarnedToday) {
-		out = append(out, Notification{"Your first earnings", fmt.Sprintf("Spare earned %s %s today while you were away.", next.EarnedToday, unit)})
+	if first && isZeroAmount(prev.EarnedToday) && !isZeroAmount(next.EarnedToday) {
+		out = append(out, firstEarnings(next))
 	}
 	if prev.State == "Running" && next.State == "Frozen" {
 		out = append(out, Notification{"Job paused for you", "You came back, so the job froze. " + next.Sentence})
@@ -165,6 +167,10 @@ func Notices(prev, next View, firstEarnings bool) []Notification {
 		out = append(out, Notification{"Spare stopped earning", body})
 	}
 	return out
+}
+
+func firstEarnings(v View) Notification {
+	return Notification{titleFirstEarnings, fmt.Sprintf("Spare earned %s %s today while you were away.", v.EarnedToday, unit)}
 }
 
 func isZeroAmount(s string) bool {

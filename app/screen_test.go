@@ -250,20 +250,7 @@ func TestScreens(t *testing.T) {
 		t.Errorf("tray menu: %q, %q; want the daemon's brief line %q", status, today, s.Brief)
 	}
 
-	shoot := func(name string) {
-		t.Helper()
-		for _, v := range []struct {
-			name string
-			v    fyne.ThemeVariant
-		}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
-			a.Inspect(func() {
-				test.ApplyTheme(t, variant{theme.DefaultTheme(), v.v})
-				w := a.UI().Window()
-				w.Resize(fyne.NewSize(720, 520))
-				test.AssertImageMatches(t, name+"_"+v.name+".png", w.Canvas().Capture())
-			})
-		}
-	}
+	shoot := func(name string) { t.Helper(); shootThemes(t, a, name) }
 	// Each tab once what it shows from the daemon has arrived.
 	shown := map[string][]string{
 		"GPU":      {"Utilisation 0 %", "Utilisation, last hour"},
@@ -345,6 +332,40 @@ func TestJobScreen(t *testing.T) {
 	}
 }
 
+// TestFirstEarningsOnce: earnings the app has never announced are
+// notified once, at the first view that shows them (here, made before the
+// app started), and never again, in this run or the next.
+func TestFirstEarningsOnce(t *testing.T) {
+	c, _ := realDaemon(t)
+	dir := t.TempDir()
+	run := func(want *fyne.Notification) {
+		t.Helper()
+		fy := test.NewTempApp(t)
+		test.AssertNotificationSent(t, want, func() {
+			a := app.New(fy, app.Config{DataDir: dir, Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+			ctx, cancel := context.WithCancel(context.Background())
+			a.Start(ctx)
+			defer func() { cancel(); a.Stop() }()
+			// Notifications go out in the same draw as the tray's line.
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				var today string
+				a.Inspect(func() { today = a.Menu().Items[1].Label })
+				if today == "Earned today: 7.350000 USDC" {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("tray shows %q", today)
+				}
+			}
+		})
+	}
+	run(fyne.NewNotification("Your first earnings", "Spare earned 7.350000 USDC today while you were away."))
+	if s, err := app.LoadSettings(dir); err != nil || !s.FirstEarningsShown {
+		t.Fatalf("settings %+v, %v: the first earnings are not remembered as told", s, err)
+	}
+	run(nil)
+}
+
 // TestNoDaemon shows the problem in words instead of failing.
 func TestNoDaemon(t *testing.T) {
 	dir := goldenDir(t)
@@ -352,11 +373,23 @@ func TestNoDaemon(t *testing.T) {
 		Session: &app.SessionInfo{Why: "No D-Bus session bus: there is no tray icon."}})
 	waitSentence(t, a, "Not connected to the Spare daemon")
 	waitMarkup(t, a, "no Spare daemon running at")
-	a.Inspect(func() {
-		test.ApplyTheme(t, variant{theme.DefaultTheme(), theme.VariantLight})
-		a.UI().Window().Resize(fyne.NewSize(720, 520))
-		test.AssertImageMatches(t, "nodaemon_light.png", a.UI().Window().Canvas().Capture())
-	})
+	shootThemes(t, a, "nodaemon")
+}
+
+// shootThemes matches the window against NAME_light.png and NAME_dark.png.
+func shootThemes(t *testing.T, a *app.App, name string) {
+	t.Helper()
+	for _, v := range []struct {
+		name string
+		v    fyne.ThemeVariant
+	}{{"light", theme.VariantLight}, {"dark", theme.VariantDark}} {
+		a.Inspect(func() {
+			test.ApplyTheme(t, variant{theme.DefaultTheme(), v.v})
+			w := a.UI().Window()
+			w.Resize(fyne.NewSize(720, 520))
+			test.AssertImageMatches(t, name+"_"+v.name+".png", w.Canvas().Capture())
+		})
+	}
 }
 
 // TestOnboarding shows each failed check with its fix.
@@ -370,11 +403,7 @@ func TestOnboarding(t *testing.T) {
 	a := startApp(t, app.Config{DataDir: dir, Client: localapi.NewClient(dir),
 		Doctor: func(context.Context) []app.Check { return checks }, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
 	waitMarkup(t, a, "run: sudo systemctl start containerd")
-	a.Inspect(func() {
-		test.ApplyTheme(t, variant{theme.DefaultTheme(), theme.VariantLight})
-		a.UI().Window().Resize(fyne.NewSize(720, 520))
-		test.AssertImageMatches(t, "onboarding_light.png", a.UI().Window().Canvas().Capture())
-	})
+	shootThemes(t, a, "onboarding")
 }
 
 // waitMarkup waits until the window's widget tree shows text.

@@ -21,6 +21,9 @@ const SettingsFile = "app-settings.json"
 type Settings struct {
 	// Onboarded is set once the first-run checks were seen.
 	Onboarded bool `json:"onboarded"`
+	// FirstEarningsShown is set once "Your first earnings" was notified:
+	// it is said once, not once a session.
+	FirstEarningsShown bool `json:"first_earnings_shown,omitempty"`
 }
 
 // ParseIntField reads a number typed into a settings field.
