@@ -38,11 +38,19 @@ func newTray(fy fyne.App, a *App, s SessionInfo) *tray {
 	if d, ok := fy.(desktop.App); ok && s.TrayOK() {
 		t.desk = d
 		d.SetSystemTrayMenu(t.menu)
-		_, svg := assets.TrayIcon(assets.Waiting)
-		d.SetSystemTrayIcon(trayResource(assets.Waiting, svg))
-		t.icon = assets.Waiting
+		t.setIcon(assets.Waiting)
 	}
 	return t
+}
+
+func (t *tray) setIcon(s assets.TrayState) {
+	r, err := trayResource(s)
+	if err != nil {
+		fyne.LogError("drawing the tray icon", err)
+		return
+	}
+	t.desk.SetSystemTrayIcon(r)
+	t.icon = s
 }
 
 // buildMenu makes the tray menu; each item's action is a LocalAPI call or
@@ -88,18 +96,12 @@ func (t *tray) render(v View) {
 		t.menu.Refresh()
 	}
 	if v.Icon != t.icon {
-		_, svg := assets.TrayIcon(v.Icon)
-		t.desk.SetSystemTrayIcon(trayResource(v.Icon, svg))
-		t.icon = v.Icon
+		t.setIcon(v.Icon)
 	}
 }
 
 // Menu returns the tray menu (tests read it back).
 func (a *App) Menu() *fyne.Menu { return a.tray.menu }
-
-func trayResource(s assets.TrayState, svg []byte) fyne.Resource {
-	return fyne.NewStaticResource("spare-"+string(s)+".svg", svg)
-}
 
 // AppIcon is the application icon as a Fyne resource.
 func AppIcon() fyne.Resource {

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -165,6 +167,34 @@ func decodeNode(id int32, props map[string]dbus.Variant, children []dbus.Variant
 }
 
 // click sends the "clicked" event a tray host sends when an entry is chosen.
+// trayIcon reads the item's icon (StatusNotifierItem IconPixmap: a list
+// of width, height, ARGB bytes) as a digest of its pixels.
+func trayIcon(conn *dbus.Conn, it trayItem) (string, error) {
+	v, err := conn.Object(it.bus, it.path).GetProperty("org.kde.StatusNotifierItem.IconPixmap")
+	if err != nil {
+		return "", err
+	}
+	var pixmaps []struct {
+		W, H int32
+		ARGB []byte
+	}
+	if err := v.Store(&pixmaps); err != nil {
+		return "", fmt.Errorf("IconPixmap %s: %w", v.Signature(), err)
+	}
+	h := sha256.New()
+	for _, p := range pixmaps {
+		if int(p.W)*int(p.H)*4 != len(p.ARGB) || p.W == 0 {
+			return "", fmt.Errorf("IconPixmap %dx%d with %d bytes", p.W, p.H, len(p.ARGB))
+		}
+		fmt.Fprintf(h, "%dx%d:", p.W, p.H)
+		h.Write(p.ARGB)
+	}
+	if len(pixmaps) == 0 {
+		return "", errors.New("no IconPixmap")
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 func click(obj dbus.BusObject, id int32) error {
 	return obj.Call("com.canonical.dbusmenu.Event", 0, id, "clicked", dbus.MakeVariant(int32(0)), uint32(time.Now().Unix())).Err
 }
@@ -464,8 +494,21 @@ func TestDesktopAppTray(t *testing.T) {
 		}
 	}
 
+	// The icon follows the state: one for waiting, another for paused.
+	waiting, err := trayIcon(conn, item)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// Pause ▸ Until I resume, clicked over D-Bus, pauses the daemon.
 	choose("the daemon pauses", state("Paused"), "Pause", "Until I resume")
+	eventually(t, 10*time.Second, "the tray icon shows the pause", func() error {
+		icon, err := trayIcon(conn, item)
+		if err == nil && icon == waiting {
+			err = errors.New("the icon is still the waiting one")
+		}
+		return err
+	})
 	eventually(t, 10*time.Second, "the tray and window show the pause", func() error {
 		m, _, err := readMenu(conn, item)
 		if err != nil {
@@ -486,6 +529,13 @@ func TestDesktopAppTray(t *testing.T) {
 		}
 		return err
 	}, "Resume")
+	eventually(t, 10*time.Second, "the tray icon is the waiting one again", func() error {
+		icon, err := trayIcon(conn, item)
+		if err == nil && icon != waiting {
+			err = errors.New("the icon is not the waiting one")
+		}
+		return err
+	})
 
 	// The window's close button, with a tray: the window goes, the app
 	// and its daemon stay, and Open Spare brings the window back.
