@@ -60,6 +60,7 @@ func newSettingsForm(u *UI) *settingsForm {
 	form.Items[0].HintText = "How long without keyboard or mouse before work may start"
 	form.Items[3].HintText = "When Spare may work, in local time"
 	form.Items[4].HintText = "In " + unit + " per hour of one GPU (or CPU core)"
+	form.Items[7].HintText = "Wallet, earnings and settings; start Spare with --data DIR to use another"
 	f.save = widget.NewButton("Save", f.submit)
 	f.save.Importance = widget.HighImportance
 	f.save.Disable() // until the daemon's settings are shown
