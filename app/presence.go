@@ -15,7 +15,7 @@ import (
 func (a *App) sensePresence(ctx context.Context) error {
 	err := presence.Watch(ctx, presence.Options{Logger: a.cfg.Log}, func(r presence.Report) {
 		rep := localapi.PresenceReport{IdleMS: r.Idle.Milliseconds(), IdleKnown: r.IdleKnown,
-			Locked: r.Locked || r.Sleeping, Game: r.Game, Source: "app:" + r.Source}
+			Locked: r.Locked || r.Sleeping, Game: r.Game, Source: r.Source} // the daemon marks it "app:"
 		if err := a.cfg.Client.ReportPresence(ctx, rep); err != nil && ctx.Err() == nil {
 			a.log.Debug("pushing presence", "err", err)
 		}

@@ -366,6 +366,23 @@ func TestFirstEarningsOnce(t *testing.T) {
 	run(nil)
 }
 
+// TestPresenceReachesDaemon: the app is the session's presence sensor. A
+// daemon that senses nothing itself (display "none") goes by the app's
+// readings of the X server: idle, then input.
+func TestPresenceReachesDaemon(t *testing.T) {
+	display := testenv.PrivateDisplay(t)
+	t.Setenv("DISPLAY", display)
+	d := startDaemon(t, node.DaemonConfig{Settings: node.Settings{IdleBefore: 2 * time.Second}})
+	c := localapi.NewClient(d.dir)
+	a := startApp(t, app.Config{DataDir: t.TempDir(), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}, Presence: true})
+	waitSentence(t, a, "Available")
+	testenv.Xdotool(t, display, "mousemove", "10", "10")
+	waitSentence(t, a, "Waiting: you were active")
+	if st, err := c.Status(context.Background()); err != nil || st.State != "Waiting" || st.Reason != "active" {
+		t.Fatalf("daemon status %+v, %v", st, err)
+	}
+}
+
 // TestNoDaemon shows the problem in words instead of failing.
 func TestNoDaemon(t *testing.T) {
 	dir := goldenDir(t)
