@@ -236,12 +236,20 @@ func startDesktopApp(t testing.TB, data, containerd string, env []string) *deskt
 	if err := os.WriteFile(filepath.Join(data, "app-settings.json"), []byte(`{"onboarded": true}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return startGUI(t, data, env, "--data", data, "--containerd", containerd)
+}
+
+// startGUI runs spare with args under env (a display, a session bus),
+// logging to a file it prints when the test fails; at the end of the test
+// it is stopped, and any daemon left on data killed.
+func startGUI(t testing.TB, data string, env []string, args ...string) *desktopApp {
+	t.Helper()
 	a := &desktopApp{log: filepath.Join(t.TempDir(), "app.log"), done: make(chan struct{})}
 	logf, err := os.Create(a.log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.cmd = exec.Command(spareBin, "--data", data, "--containerd", containerd)
+	a.cmd = exec.Command(spareBin, args...)
 	a.cmd.Env = env
 	a.cmd.Stdout, a.cmd.Stderr = logf, logf
 	if err := a.cmd.Start(); err != nil {

@@ -1,0 +1,99 @@
+//go:build linux && cgo
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/localapi"
+)
+
+// TestDemoWithApp is `make run` on a desktop: the playground with its
+// window on a private X server. The window says the idle time is
+// shortened; a job from the built-in requester starts once the owner
+// stops touching the mouse, freezes when they move it, carries on when
+// they stop, and the provider's earnings grow.
+func TestDemoWithApp(t *testing.T) {
+	testenv.NeedRoot(t)
+	sock := testenv.ContainerdSocket(t)
+	testenv.Workload(t, "render")
+	testenv.Workload(t, "ocr")
+	display := testenv.PrivateDisplay(t)
+	bus := sessionBus(t)
+	runWatcher(t, bus)
+	data := t.TempDir()
+	prov := filepath.Join(data, "demo", "provider")
+	if err := os.MkdirAll(prov, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(prov, "app-settings.json"), []byte(`{"onboarded": true}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	move := func() { testenv.Xdotool(t, display, "mousemove", "--", fmt.Sprint(time.Now().Nanosecond()%600), "100") }
+	move()
+	a := startGUI(t, prov, appEnv(t, bus, display), "demo", "--data", data, "--containerd", sock,
+		"--idle", "3s", "--workloads", os.Getenv("SPARE_WORKLOADS"))
+	c := localapi.NewClient(prov)
+	ctx := context.Background()
+	status := func(want string) func() error {
+		return func() error {
+			if a.exited() {
+				t.Fatalf("the playground ended: %v", a.err)
+			}
+			s, err := c.Status(ctx)
+			if err == nil && s.State != want {
+				err = fmt.Errorf("state %s (%s), want %s", s.State, s.Sentence, want)
+			}
+			return err
+		}
+	}
+
+	var st localapi.Status
+	eventually(t, 60*time.Second, "the playground's daemon answers", func() error {
+		var err error
+		st, err = c.Status(ctx)
+		return err
+	})
+	if !strings.Contains(st.Notice, "Playground: work starts after 3s without input") {
+		t.Errorf("the window is not told the idle time is shortened: notice %q", st.Notice)
+	}
+	if s, err := c.Settings(ctx); err != nil || len(s.CommandLine) == 0 {
+		t.Errorf("settings %+v, %v: the idle time should be named as the playground's", s, err)
+	}
+
+	eventually(t, 120*time.Second, "a job runs once the mouse is still", status("Running"))
+	move()
+	eventually(t, 10*time.Second, "the job freezes when the mouse moves", status("Frozen"))
+	var frozen *localapi.Job
+	if frozen, _ = c.Job(ctx); frozen == nil || frozen.State != localapi.JobFrozen || (frozen.Kind != "render" && frozen.Kind != "inference") {
+		t.Errorf("frozen job %+v: want its kind and the frozen state", frozen)
+	}
+	eventually(t, 30*time.Second, "work carries on when the mouse is still again", status("Running"))
+
+	earned := func() localapi.Amount {
+		w, err := c.Wallet(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w.Earned
+	}
+	first := earned()
+	eventually(t, 120*time.Second, "the earnings grow", func() error {
+		if got := earned(); got <= first {
+			return fmt.Errorf("earned %d, was %d units", got, first)
+		}
+		return nil
+	})
+	a.stop(t)
+	if a.err != nil && !errors.Is(a.err, context.Canceled) {
+		t.Errorf("the playground exited with %v", a.err)
+	}
+}
