@@ -86,6 +86,14 @@ func TestWalletScreen(t *testing.T) {
 	waitSentence(t, a, "Available")
 	a.Inspect(func() { a.UI().SelectTab("Wallet") })
 	waitMarkup(t, a, "up to 4.000000 USDC")
+	var copied string
+	a.Inspect(func() {
+		test.Tap(button(t, a, "Copy address"))
+		copied = fyne.CurrentApp().Clipboard().Content()
+	})
+	if copied != "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23" {
+		t.Errorf("Copy address put %q on the clipboard", copied)
+	}
 
 	withdraw := func(pass string) {
 		a.Inspect(func() {
