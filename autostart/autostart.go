@@ -5,7 +5,12 @@
 // package's system-wide entry counts), not what was last asked for.
 package autostart
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
 
 // ErrUnsupported is returned where Spare knows no mechanism for this
 // system.
@@ -18,4 +23,21 @@ type Mechanism interface {
 	// Set makes the executable exe start at login (with no arguments:
 	// the desktop app), or stops it doing so.
 	Set(on bool, exe string) error
+}
+
+// writeFile replaces path with content (world-readable, as the desktop's
+// own entries are) through a rename, so a crash leaves the old or the new.
+func writeFile(path, content string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("start at login: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		return fmt.Errorf("start at login: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("start at login: %w", err)
+	}
+	return nil
 }

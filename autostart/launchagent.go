@@ -66,18 +66,7 @@ func (l LaunchAgent) Set(on bool, exe string) error {
 	if err := xml.EscapeText(&esc, []byte(exe)); err != nil {
 		return fmt.Errorf("start at login: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("start at login: %w", err)
-	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, fmt.Appendf(nil, agentPlist, agentLabel, esc.String()), 0o644); err != nil {
-		return fmt.Errorf("start at login: %w", err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("start at login: %w", err)
-	}
-	return nil
+	return writeFile(p, fmt.Sprintf(agentPlist, agentLabel, esc.String()))
 }
 
 // agentPlist: label, then the executable (XML-escaped).

@@ -90,14 +90,14 @@ func (x XDG) Set(on bool, exe string) error {
 		if err != nil {
 			return err
 		}
-		return writeEntry(user, fmt.Sprintf(desktopEntry, exec, ""))
+		return writeFile(user, fmt.Sprintf(desktopEntry, exec, ""))
 	}
 	sys, err := x.systemEnabled()
 	if err != nil {
 		return err
 	}
 	if sys {
-		return writeEntry(user, fmt.Sprintf(desktopEntry, "spare", "Hidden=true\n"))
+		return writeFile(user, fmt.Sprintf(desktopEntry, "spare", "Hidden=true\n"))
 	}
 	if err := os.Remove(user); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("start at login: %w", err)
@@ -116,21 +116,6 @@ Terminal=false
 NoDisplay=true
 X-GNOME-Autostart-enabled=true
 %s`
-
-func writeEntry(path, content string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("start at login: %w", err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		return fmt.Errorf("start at login: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("start at login: %w", err)
-	}
-	return nil
-}
 
 // readEntry reports whether the desktop entry at path exists and whether
 // it starts the program: not Hidden, not switched off for GNOME.
