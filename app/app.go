@@ -170,19 +170,30 @@ func (a *App) Start(ctx context.Context) {
 	}
 }
 
-// Run starts the app and blocks in the Fyne event loop until Quit.
+// Run starts the app and blocks in the Fyne event loop until Quit, or
+// until ctx ends (SIGTERM).
 func (a *App) Run(ctx context.Context) error {
 	a.Start(ctx)
 	parent := ctx
+	// Quit needs the event loop: before it runs, closing a window reaches
+	// a GL library not yet initialised and panics. A SIGTERM that comes
+	// during start-up is acted on once the loop has started.
+	started, ran := make(chan struct{}), make(chan struct{})
+	a.fy.Lifecycle().SetOnStarted(func() { close(started) })
 	a.goRun(a.ctx, "signal", func(ctx context.Context) error {
+		<-ctx.Done() // Quit was chosen, or ctx (a parent) ended
+		if parent.Err() == nil {
+			return nil // Quit: the loop is ending
+		}
 		select {
-		case <-parent.Done(): // SIGTERM: end the event loop as Quit does
+		case <-started: // SIGTERM: end the event loop as Quit does
 			fyne.Do(a.Quit)
-		case <-ctx.Done(): // Quit was chosen; the loop is ending
+		case <-ran:
 		}
 		return nil
 	})
 	a.fy.Run()
+	close(ran)
 	a.Stop()
 	return nil
 }

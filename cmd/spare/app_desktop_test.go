@@ -649,3 +649,38 @@ func autolaunchedBuses(t *testing.T) int {
 	}
 	return n
 }
+
+// TestDesktopAppEarlySIGTERM: a session that ends while the app is still
+// starting (SIGTERM at once, or a little later) ends it cleanly: exit 0,
+// no panic, no daemon left behind.
+func TestDesktopAppEarlySIGTERM(t *testing.T) {
+	testenv.NeedRoot(t)
+	sock := testenv.ContainerdSocket(t)
+	display := testenv.PrivateDisplay(t)
+	bus := sessionBus(t)
+	runWatcher(t, bus)
+	for _, after := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 300 * time.Millisecond} {
+		data := t.TempDir()
+		a := startDesktopApp(t, data, sock, appEnv(t, bus, display))
+		time.Sleep(after)
+		if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-a.done:
+		case <-time.After(30 * time.Second):
+			_ = a.cmd.Process.Signal(syscall.SIGQUIT) // its goroutines, into the log printed below
+			<-a.done
+			t.Fatalf("SIGTERM %v after start: the app did not end within 30 s", after)
+		}
+		// Before the process has set up its handlers, SIGTERM's default
+		// action ends it: as clean, since nothing has started yet.
+		var ee *exec.ExitError
+		killed := errors.As(a.err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGTERM
+		b, _ := os.ReadFile(a.log)
+		if (a.err != nil && !killed) || strings.Contains(string(b), "panic:") {
+			t.Fatalf("SIGTERM %v after start: exit %v\n%s", after, a.err, b)
+		}
+		t.Logf("SIGTERM %v after start: %v", after, a.err)
+	}
+}
