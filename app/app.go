@@ -105,12 +105,15 @@ type App struct {
 	mu      sync.Mutex // guards what the goroutines feed in
 	status  localapi.Status
 	connErr error
-	details Details
-	want    fetch         // details to read again
-	kick    chan struct{} // wakes followDetails
-	settle  chan struct{} // restarts releaseWhenSettled's wait
-	prev    View
-	seenPay bool
+	// daemonErr is why the daemon the app started last ended (its last
+	// words), until a daemon answers again.
+	daemonErr error
+	details   Details
+	want      fetch         // details to read again
+	kick      chan struct{} // wakes followDetails
+	settle    chan struct{} // restarts releaseWhenSettled's wait
+	prev      View
+	seenPay   bool
 	// sensorNote says why the app cannot sense presence ("" when it can).
 	sensorNote string
 	noticeOK   bool
@@ -336,7 +339,7 @@ func (a *App) followDaemon(ctx context.Context) error {
 		err := a.cfg.Client.Events(ctx, func(s localapi.Status) {
 			a.mu.Lock()
 			prev := a.status
-			a.status, a.connErr = s, nil
+			a.status, a.connErr, a.daemonErr = s, nil, nil
 			a.mu.Unlock()
 			a.refetch(whatChanged(prev, s, first))
 			first = false
@@ -349,7 +352,15 @@ func (a *App) followDaemon(ctx context.Context) error {
 			err = errors.New("the daemon closed the event stream")
 		}
 		a.mu.Lock()
+		if a.owned != nil {
+			if ferr := a.owned.failed(); ferr != nil {
+				a.daemonErr = ferr
+			}
+		}
 		a.connErr = err
+		if a.daemonErr != nil && errors.Is(err, localapi.ErrNoDaemon) {
+			a.connErr = a.daemonErr // its own words say more than "none runs"
+		}
 		a.mu.Unlock()
 		a.publish()
 		if errors.Is(err, localapi.ErrNoDaemon) && len(a.cfg.DaemonCommand) > 0 {

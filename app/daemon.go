@@ -1,11 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -16,6 +19,7 @@ import (
 type ownedDaemon struct {
 	cmd  *exec.Cmd
 	done chan struct{}
+	said *lastLine // its stderr's last line
 	mu   sync.Mutex
 	err  error
 }
@@ -24,13 +28,14 @@ func startDaemon(argv []string, log *slog.Logger) (*ownedDaemon, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("no daemon command")
 	}
+	said := &lastLine{}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Stdout, cmd.Stderr = os.Stderr, io.MultiWriter(os.Stderr, said)
 	cmd.SysProcAttr = daemonProcAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
-	d := &ownedDaemon{cmd: cmd, done: make(chan struct{})}
+	d := &ownedDaemon{cmd: cmd, done: make(chan struct{}), said: said}
 	go func() { // owned by d: ends when the process exits
 		err := cmd.Wait()
 		d.mu.Lock()
@@ -40,6 +45,24 @@ func startDaemon(argv []string, log *slog.Logger) (*ownedDaemon, error) {
 		log.Info("the daemon the app started exited", "err", err)
 	}()
 	return d, nil
+}
+
+// failed says why the daemon ended, in its own last words, when it ended
+// with an error; nil while it runs or after a clean exit.
+func (d *ownedDaemon) failed() error {
+	if d.running() {
+		return nil
+	}
+	d.mu.Lock()
+	err := d.err
+	d.mu.Unlock()
+	if err == nil {
+		return nil
+	}
+	if last := strings.TrimPrefix(d.said.String(), "spare: "); last != "" {
+		return fmt.Errorf("the Spare daemon stopped: %s", last)
+	}
+	return fmt.Errorf("the Spare daemon stopped: %w", err)
 }
 
 func (d *ownedDaemon) running() bool {
@@ -67,4 +90,44 @@ func (d *ownedDaemon) stop(timeout time.Duration) error {
 		<-d.done
 		return fmt.Errorf("the daemon did not stop within %v; killed", timeout)
 	}
+}
+
+// lastLine keeps the last non-empty line written to it (at most 1 KiB).
+type lastLine struct {
+	mu   sync.Mutex
+	part []byte // after the last newline
+	last string
+}
+
+func (l *lastLine) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.part = append(l.part, p...)
+	for {
+		i := bytes.IndexByte(l.part, '\n')
+		if i < 0 {
+			break
+		}
+		if line := strings.TrimSpace(string(l.part[:i])); line != "" {
+			l.last = line
+		}
+		l.part = l.part[i+1:]
+	}
+	if len(l.part) > 1024 {
+		l.part = l.part[len(l.part)-1024:]
+	}
+	if len(l.last) > 1024 {
+		l.last = l.last[:1024]
+	}
+	return len(p), nil
+}
+
+// String is the last line, counting one not yet ended by a newline.
+func (l *lastLine) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if line := strings.TrimSpace(string(l.part)); line != "" {
+		return line
+	}
+	return l.last
 }

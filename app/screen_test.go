@@ -383,6 +383,18 @@ func TestPresenceReachesDaemon(t *testing.T) {
 	}
 }
 
+// TestDaemonFails: when the daemon the app starts ends with an error (here
+// a process failing as `spare node` does without containerd), the window
+// shows its last words, not just that none runs.
+func TestDaemonFails(t *testing.T) {
+	dir := t.TempDir()
+	const said = "containerd unavailable: socket /run/containerd/containerd.sock: no such file — start it (sudo systemctl start containerd)"
+	a := startApp(t, app.Config{DataDir: dir, Client: localapi.NewClient(dir), Session: &app.SessionInfo{Bus: true, TrayHost: true},
+		DaemonCommand: []string{"sh", "-c", "echo 'time=now level=INFO msg=starting' >&2; printf 'spare: " + said + "' >&2; exit 1"}})
+	waitSentence(t, a, "Not connected to the Spare daemon")
+	waitMarkup(t, a, "the Spare daemon stopped: containerd unavailable") // the label wraps the rest
+}
+
 // TestNoDaemon shows the problem in words instead of failing.
 func TestNoDaemon(t *testing.T) {
 	dir := goldenDir(t)
