@@ -220,17 +220,17 @@ func (a *App) Stop() {
 
 // Quit is the menu's Quit: it ends the event loop; Run then stops the rest.
 //
-// It does what fyne's App.Quit does but for stopping the settings file
-// watcher: when inotify has no instance left (a busy desktop) fyne keeps
-// a typed-nil watcher and Quit panics closing it. The process is ending;
-// the watcher goes with it.
+// It ends the loop as the toolkit's own SIGTERM handler does (the driver's
+// Quit, which may be called again and after the loop has ended), not as
+// fyne's App.Quit: that first closes each window, which panics in GLFW
+// once the loop has ended (the toolkit's handler and the app's may both
+// act on one SIGTERM), and stops the settings file watcher, which panics
+// when inotify had no instance left for it (a busy desktop). The process
+// is ending; its windows and the watcher go with it.
 func (a *App) Quit() {
 	a.quit.Do(func() {
 		if a.cancel != nil {
 			a.cancel()
-		}
-		for _, w := range a.fy.Driver().AllWindows() {
-			w.Close()
 		}
 		a.fy.Driver().Quit()
 	})
