@@ -178,9 +178,10 @@ func (a *App) Start(ctx context.Context) {
 func (a *App) Run(ctx context.Context) error {
 	a.Start(ctx)
 	parent := ctx
-	// Quit needs the event loop: before it runs, closing a window reaches
-	// a GL library not yet initialised and panics. A SIGTERM that comes
-	// during start-up is acted on once the loop has started.
+	// Quit ends a running event loop and does nothing before it runs: a
+	// SIGTERM that comes during start-up is acted on once the loop has
+	// started. (Once it runs, the toolkit's own SIGTERM handler may act
+	// first; Quit after that is harmless.)
 	started, ran := make(chan struct{}), make(chan struct{})
 	a.fy.Lifecycle().SetOnStarted(func() { close(started) })
 	a.goRun(a.ctx, "signal", func(ctx context.Context) error {
