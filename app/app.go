@@ -306,11 +306,11 @@ func (a *App) publish() {
 		// made while the app was not running were never announced.
 		notes = []Notification{firstEarnings(v)}
 	}
+	told := false // the first earnings, now
 	for _, n := range notes {
-		if n.Title == titleFirstEarnings {
-			a.seenPay = true
-		}
+		told = told || n.Title == titleFirstEarnings
 	}
+	a.seenPay = a.seenPay || told
 	if v.Connected {
 		a.noticeOK = true
 	}
@@ -321,11 +321,11 @@ func (a *App) publish() {
 		a.tray.render(v)
 		for _, n := range notes {
 			a.fy.SendNotification(fyne.NewNotification(n.Title, n.Body))
-			if n.Title == titleFirstEarnings {
-				a.ui.settings.FirstEarningsShown = true
-				if err := SaveSettings(a.cfg.DataDir, a.ui.settings); err != nil {
-					a.log.Warn("saving settings", "err", err)
-				}
+		}
+		if told {
+			a.ui.settings.FirstEarningsShown = true
+			if err := SaveSettings(a.cfg.DataDir, a.ui.settings); err != nil {
+				a.log.Warn("saving settings", "err", err)
 			}
 		}
 	})

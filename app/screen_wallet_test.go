@@ -52,13 +52,21 @@ func entries(a *app.App, password bool) []*widget.Entry {
 
 func button(t *testing.T, a *app.App, text string) *widget.Button {
 	t.Helper()
+	return shown(t, a, func(b *widget.Button) bool { return b.Text == text }, "button "+text)
+}
+
+// shown finds the shown widget of type W that match accepts. Call inside
+// Inspect.
+func shown[W fyne.CanvasObject](t *testing.T, a *app.App, match func(W) bool, what string) W {
+	t.Helper()
 	for _, o := range visible(a.UI().Window().Canvas().Content(), nil) {
-		if b, ok := o.(*widget.Button); ok && b.Text == text {
-			return b
+		if w, ok := o.(W); ok && match(w) {
+			return w
 		}
 	}
-	t.Fatalf("no %q button shown", text)
-	return nil
+	t.Fatalf("no %s shown", what)
+	var none W
+	return none
 }
 
 func byPlaceholder(t *testing.T, es []*widget.Entry, prefix string) *widget.Entry {
@@ -201,11 +209,5 @@ func TestSettingsScreen(t *testing.T) {
 
 func check(t *testing.T, a *app.App, text string) *widget.Check {
 	t.Helper()
-	for _, o := range visible(a.UI().Window().Canvas().Content(), nil) {
-		if c, ok := o.(*widget.Check); ok && c.Text == text {
-			return c
-		}
-	}
-	t.Fatalf("no %q check box shown", text)
-	return nil
+	return shown(t, a, func(c *widget.Check) bool { return c.Text == text }, "check box "+text)
 }
