@@ -27,7 +27,7 @@ type View struct {
 	// Problem is why the app cannot show the daemon's state ("" when it can).
 	Problem  string
 	Icon     assets.TrayState
-	State    string
+	State    localapi.State
 	Sentence string
 	// Brief is the tray's status line: the sentence to the minute.
 	Brief string
@@ -55,11 +55,9 @@ type View struct {
 	Now time.Time
 }
 
-// problemReasons are governor reasons that stop earning until something is
-// fixed, as opposed to the owner simply being here.
-var problemReasons = map[string]bool{
-	"hot": true, "no-gpu": true, "silent": true, "idle-unknown": true, "foreign-gpu": true, "off": true,
-}
+// StateDisconnected is the view's state while no daemon answers: the
+// app's own word, beside the daemon's (localapi.State).
+const StateDisconnected localapi.State = "Disconnected"
 
 // Derive computes the view from the latest status. connErr is the error of
 // the last attempt to reach the daemon (nil when the status is live).
@@ -73,7 +71,7 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 	}
 	if connErr != nil {
 		v.Icon = assets.Problem
-		v.State = "Disconnected"
+		v.State = StateDisconnected
 		v.Sentence = "Not connected to the Spare daemon"
 		v.Brief = v.Sentence
 		v.Problem = connErr.Error()
@@ -95,31 +93,31 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 	}
 	v.EarnedToday = orDash(v.EarnedToday)
 	switch st.State {
-	case "Running":
+	case localapi.StateRunning:
 		v.Icon, v.CanPause = assets.Earning, true
 		v.Next = "Earning now. The job freezes the moment you touch the mouse or keyboard."
-	case "Frozen":
+	case localapi.StateFrozen:
 		v.Icon, v.JobFrozen, v.CanPause = assets.Paused, true, true
 		v.Next = "The job waits while you use the computer; step away and it carries on."
-	case "Paused":
+	case localapi.StatePaused:
 		v.Icon, v.CanResume = assets.Paused, true
 		if st.Until.IsZero() {
 			v.Next = "No work until you choose Resume."
 		} else {
 			v.Next = "Sharing starts again at " + st.Until.Local().Format("Mon 15:04") + "."
 		}
-	case "Available":
+	case localapi.StateAvailable:
 		v.Icon, v.CanPause = assets.Waiting, true
 		v.Next = "Ready: a job can start as soon as a requester asks."
-	case "Waiting":
+	case localapi.StateWaiting:
 		v.Icon, v.CanPause = assets.Waiting, true
-		if problemReasons[st.Reason] {
+		if st.Reason.Problem() {
 			v.Icon = assets.Problem
 			v.Next = "Nothing will run until this is fixed."
 		} else {
 			v.Next = "Work starts on its own once this clears."
 		}
-	case "Draining":
+	case localapi.StateDraining:
 		v.Icon = assets.Waiting
 		v.Next = "Spare is stopping."
 	default:
@@ -156,7 +154,7 @@ func Notices(prev, next View, first bool) []Notification {
 	if first && isZeroAmount(prev.EarnedToday) && !isZeroAmount(next.EarnedToday) {
 		out = append(out, firstEarnings(next))
 	}
-	if prev.State == "Running" && next.State == "Frozen" {
+	if prev.State == localapi.StateRunning && next.State == localapi.StateFrozen {
 		out = append(out, Notification{"Job paused for you", "You came back, so the job froze. " + next.Sentence})
 	}
 	if prev.Icon != assets.Problem && next.Icon == assets.Problem {

@@ -272,7 +272,7 @@ func TestScreens(t *testing.T) {
 	a.Inspect(func() { pause = menuItem(a.Menu(), "Pause", "Until I resume") })
 	pause.Action()
 	waitSentence(t, a, "Paused until you resume")
-	if s, _ := c.Status(context.Background()); s.State != "Paused" {
+	if s, _ := c.Status(context.Background()); s.State != localapi.StatePaused {
 		t.Fatalf("daemon state %s after Pause", s.State)
 	}
 	a.Inspect(func() { a.UI().SelectTab("Status") })
@@ -327,7 +327,7 @@ func TestJobScreen(t *testing.T) {
 	waitMarkup(t, a, "Kind: not given")
 	idle(0) // the owner is back
 	waitMarkup(t, a, "Frozen while you use the computer.")
-	if st, _ = c.Status(ctx); st.State != "Frozen" {
+	if st, _ = c.Status(ctx); st.State != localapi.StateFrozen {
 		t.Fatalf("daemon state %s", st.State)
 	}
 }
@@ -378,7 +378,7 @@ func TestPresenceReachesDaemon(t *testing.T) {
 	waitSentence(t, a, "Available")
 	testenv.Xdotool(t, display, "mousemove", "10", "10")
 	waitSentence(t, a, "Waiting: you were active")
-	if st, err := c.Status(context.Background()); err != nil || st.State != "Waiting" || st.Reason != "active" {
+	if st, err := c.Status(context.Background()); err != nil || st.State != localapi.StateWaiting || st.Reason != "active" {
 		t.Fatalf("daemon status %+v, %v", st, err)
 	}
 }

@@ -167,7 +167,7 @@ func (u *UI) renderGPUs(v View) {
 		case d.Job != "":
 			state = "Working on job " + shortID(d.Job)
 		case !d.Usable:
-			state = "Held back: " + orDash(d.Reason)
+			state = "Held back: " + orDash(string(d.Reason))
 		}
 		objs = append(objs, title, widget.NewLabel(state))
 		series, ok := findSeries(v.Telemetry, d.UUID)

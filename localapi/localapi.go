@@ -47,9 +47,9 @@ type Status struct {
 	Addrs  []string `json:"addrs"`
 	// State is the governor's state: Off, Paused, Waiting, Available,
 	// Running, Frozen or Draining.
-	State string `json:"state"`
+	State State `json:"state"`
 	// Reason is the stable code behind State ("active", "battery", …).
-	Reason string `json:"reason"`
+	Reason Reason `json:"reason"`
 	// Sentence is what the window shows verbatim, to the second.
 	Sentence string `json:"sentence"`
 	// Brief is the sentence with durations to the minute: the tray's
@@ -71,15 +71,8 @@ type Status struct {
 	Notice string `json:"notice,omitempty"`
 	// Event says what this copy of the status announces on the event
 	// stream ("" for the governor's state; see the Event constants).
-	Event string `json:"event,omitempty"`
+	Event Event `json:"event,omitempty"`
 }
-
-// Events announced on the event stream besides state changes.
-const (
-	EventWallet   = "wallet"
-	EventSettings = "settings"
-	EventJob      = "job"
-)
 
 // Device is one GPU's standing.
 type Device struct {
@@ -87,7 +80,7 @@ type Device struct {
 	UUID   string `json:"uuid"`
 	Name   string `json:"name"`
 	Usable bool   `json:"usable"`
-	Reason string `json:"reason,omitempty"`
+	Reason Reason `json:"reason,omitempty"`
 	Job    string `json:"job,omitempty"`
 }
 

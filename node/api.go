@@ -28,7 +28,7 @@ func (d *Daemon) handler() http.Handler {
 			writeError(w, http.StatusServiceUnavailable, "stopping", err.Error())
 			return
 		}
-		writeJSON(w, d.waitChange(r, "Paused"))
+		writeJSON(w, d.waitChange(r, localapi.StatePaused))
 	})
 	mux.HandleFunc("POST /v1/presence", d.servePresence)
 	mux.HandleFunc("GET /v1/wallet", d.serveWallet)
@@ -71,13 +71,13 @@ func (d *Daemon) servePause(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "stopping", err.Error())
 		return
 	}
-	writeJSON(w, d.waitChange(r, "", "Paused"))
+	writeJSON(w, d.waitChange(r, "", localapi.StatePaused))
 }
 
 // waitChange returns the status once the governor has applied a command:
 // the state leaves `from` (when set) or reaches `to` (when set), or after
 // a second.
-func (d *Daemon) waitChange(r *http.Request, from string, to ...string) localapi.Status {
+func (d *Daemon) waitChange(r *http.Request, from localapi.State, to ...localapi.State) localapi.Status {
 	ch := d.subscribe()
 	defer d.unsubscribe(ch)
 	done := func(s localapi.Status) bool {
@@ -158,10 +158,9 @@ func (d *Daemon) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 func (d *Daemon) metrics() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	states := []string{"Off", "Paused", "Waiting", "Available", "Running", "Frozen", "Draining"}
-	for _, st := range states {
+	for _, st := range localapi.States {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "spare_state", Help: "1 for the governor's current state.", ConstLabels: prometheus.Labels{"state": st},
+			Name: "spare_state", Help: "1 for the governor's current state.", ConstLabels: prometheus.Labels{"state": string(st)},
 		}, func() float64 {
 			if d.Status().State == st {
 				return 1

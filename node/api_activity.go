@@ -143,7 +143,7 @@ func (d *Daemon) serveTelemetry(w http.ResponseWriter, _ *http.Request) {
 
 // emit sends the status to the event stream's subscribers with event set
 // (something besides the governor's state changed).
-func (d *Daemon) emit(event string) {
+func (d *Daemon) emit(event localapi.Event) {
 	s := d.Status()
 	s.Event = event
 	d.mu.Lock()

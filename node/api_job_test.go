@@ -68,7 +68,7 @@ func TestCurrentJobFrozen(t *testing.T) {
 		}
 	}
 	idle(10 * 60 * 1000)
-	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == "Available" })
+	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 
 	events := make(chan localapi.Status, 64)
 	ectx, ecancel := context.WithCancel(ctx)

@@ -43,7 +43,7 @@ func TestSettingsAPI(t *testing.T) {
 	terms := &termsRecorder{}
 	d, c, stop := stoppableDaemon(t, dir, DaemonConfig{Settings: Settings{AlwaysAvailable: true, IdleBefore: 3 * time.Minute, MaxTempC: 80}, Terms: terms})
 	ctx := context.Background()
-	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == "Available" })
+	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 
 	// With nothing saved, the command line's settings are shown.
 	s, err := c.Settings(ctx)
@@ -116,7 +116,7 @@ func TestSettingsAPI(t *testing.T) {
 	waitEvent(t, events, localapi.EventSettings)
 	waitFor(t, "Waiting for the schedule", 5*time.Second, func() bool {
 		st := d.Status()
-		return st.State == "Waiting" && st.Reason == string(ReasonSchedule)
+		return st.State == localapi.StateWaiting && st.Reason == localapi.ReasonSchedule
 	})
 	if p, k, _ := terms.get(); p == nil || p.PerGPUSecond != 100 || p.PerCPUSecond != 100 || !slices.Equal(k, []market.Kind{market.KindRender}) {
 		t.Fatalf("terms %v %v: want 0.36 per hour = 100 units per second, render only", p, k)
@@ -143,14 +143,14 @@ func TestSettingsAPI(t *testing.T) {
 	if p, _, n := terms2.get(); n != 1 || p == nil || p.PerGPUSecond != 100 {
 		t.Fatalf("terms after restart: %v (%d calls)", p, n)
 	}
-	waitFor(t, "Waiting for the schedule", 5*time.Second, func() bool { return d.Status().Reason == string(ReasonSchedule) })
+	waitFor(t, "Waiting for the schedule", 5*time.Second, func() bool { return d.Status().Reason == localapi.ReasonSchedule })
 
 	// Back to always: work is offered again.
 	next.Schedule, next.CommandLine = "always", nil
 	if _, err := c.UpdateSettings(ctx, next); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Available", 5*time.Second, func() bool { return d.Status().State == "Available" })
+	waitFor(t, "Available", 5*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	var saved localapi.Settings
 	b, _ := os.ReadFile(filepath.Join(dir, SettingsFile))
 	if err := json.Unmarshal(b, &saved); err != nil || saved.Schedule != "always" || saved.IdleMinutes != 1 {

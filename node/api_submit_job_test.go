@@ -60,7 +60,7 @@ func startRequesterNode(t *testing.T, price uint64) *requesterNode {
 	go func() { defer wg.Done(); _ = n.d.Serve(ctx) }()
 	go func() { defer wg.Done(); _ = prov.Serve(ctx, n.d) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	waitFor(t, "Available", 15*time.Second, func() bool { return n.d.Status().State == "Available" })
+	waitFor(t, "Available", 15*time.Second, func() bool { return n.d.Status().State == localapi.StateAvailable })
 	return n
 }
 

@@ -186,7 +186,7 @@ func TestWalletAPI(t *testing.T) {
 	}
 }
 
-func waitEvent(t *testing.T, events <-chan localapi.Status, event string) localapi.Status {
+func waitEvent(t *testing.T, events <-chan localapi.Status, event localapi.Event) localapi.Status {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {

@@ -284,14 +284,14 @@ func (d *Daemon) Status() localapi.Status {
 func (d *Daemon) render(st Status) localapi.Status {
 	now := time.Now()
 	s := localapi.Status{
-		State: st.State.Kind.String(), Reason: string(st.State.Reason.Code),
+		State: st.State.Kind.Word(), Reason: st.State.Reason.Code,
 		Sentence: st.State.Sentence(now), Brief: st.State.Brief(now), Job: st.State.Job, Until: st.State.Until,
 		EarnedToday: "0.000000", Version: d.cfg.Version, Notice: d.cfg.Notice, Updated: now, Addrs: []string{},
 		Devices: []localapi.Device{},
 	}
 	for _, dev := range st.Devices {
 		s.Devices = append(s.Devices, localapi.Device{Index: dev.Index, UUID: dev.UUID, Name: dev.Name,
-			Usable: dev.Usable, Reason: string(dev.Reason.Code), Job: dev.Job})
+			Usable: dev.Usable, Reason: dev.Reason.Code, Job: dev.Job})
 	}
 	d.mu.Lock()
 	s.GPU = d.gpuNote

@@ -64,10 +64,10 @@ func testDaemon(t *testing.T, set Settings, display string) (*Daemon, *localapi.
 func TestLocalAPI(t *testing.T) {
 	_, c, _ := testDaemon(t, Settings{AlwaysAvailable: true}, "")
 	ctx := context.Background()
-	waitFor(t, "Available", 10*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == "Available" })
+	waitFor(t, "Available", 10*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == localapi.StateAvailable })
 
 	var mu sync.Mutex
-	var seen []string
+	var seen []localapi.State
 	ectx, ecancel := context.WithCancel(ctx)
 	defer ecancel()
 	go c.Events(ectx, func(s localapi.Status) { mu.Lock(); seen = append(seen, s.State); mu.Unlock() })
@@ -76,20 +76,20 @@ func TestLocalAPI(t *testing.T) {
 	waitFor(t, "the event stream to open", 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) > 0 })
 
 	s, err := c.Pause(ctx, localapi.PauseRequest{For: "1h"})
-	if err != nil || s.State != "Paused" || s.Until.Before(time.Now().Add(59*time.Minute)) || !strings.Contains(s.Sentence, "Paused until") {
+	if err != nil || s.State != localapi.StatePaused || s.Until.Before(time.Now().Add(59*time.Minute)) || !strings.Contains(s.Sentence, "Paused until") {
 		t.Fatalf("pause: %+v, %v", s, err)
 	}
-	if s, err = c.Resume(ctx); err != nil || s.State != "Available" {
+	if s, err = c.Resume(ctx); err != nil || s.State != localapi.StateAvailable {
 		t.Fatalf("resume: %+v, %v", s, err)
 	}
-	if s, err = c.Pause(ctx, localapi.PauseRequest{}); err != nil || s.State != "Paused" || !s.Until.IsZero() {
+	if s, err = c.Pause(ctx, localapi.PauseRequest{}); err != nil || s.State != localapi.StatePaused || !s.Until.IsZero() {
 		t.Fatalf("pause until resumed: %+v, %v", s, err)
 	}
 	c.Resume(ctx)
 	waitFor(t, "the event stream to see the changes", 5*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return slices.Contains(seen, "Paused") && seen[len(seen)-1] == "Available"
+		return slices.Contains(seen, localapi.StatePaused) && seen[len(seen)-1] == localapi.StateAvailable
 	})
 
 	for _, bad := range []localapi.PauseRequest{{For: "soon"}, {For: "-1h"}, {Until: "friday"}, {For: "1h", Until: "tomorrow"}} {
@@ -118,7 +118,7 @@ func asError(err error, target **localapi.Error) bool {
 func TestMetrics(t *testing.T) {
 	d, _, _ := testDaemon(t, Settings{AlwaysAvailable: true}, "")
 	srv := d.handler()
-	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == "Available" })
+	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	req, _ := http.NewRequest("GET", "/metrics", nil)
 	rec := &respRecorder{header: http.Header{}}
 	srv.ServeHTTP(rec, req)
@@ -140,7 +140,7 @@ func (r *respRecorder) WriteHeader(c int)           { r.code = c }
 func TestDaemonJobAndDrain(t *testing.T) {
 	d, c, img := testDaemon(t, Settings{AlwaysAvailable: true}, "")
 	ctx := context.Background()
-	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == "Available" })
+	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	out := t.TempDir()
 	rj, err := d.StartJob(ctx, sandbox.JobSpec{Image: img.Digest, Args: []string{"write", "/output/done"}}, []string{CPUDeviceUUID}, out)
 	if err != nil {
@@ -150,13 +150,13 @@ func TestDaemonJobAndDrain(t *testing.T) {
 	if r.Err != nil || r.Result.ExitCode != 0 || len(r.Outputs) != 1 || r.Outputs[0].Path != "done" {
 		t.Fatalf("job result %+v", r)
 	}
-	waitFor(t, "Available after the job", 5*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == "Available" })
+	waitFor(t, "Available after the job", 5*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == localapi.StateAvailable })
 	// A job still running when the daemon stops is ended (drain).
 	rj, err = d.StartJob(ctx, sandbox.JobSpec{Image: img.Digest, Args: []string{"sleep", "5m"}}, []string{CPUDeviceUUID}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Running", 5*time.Second, func() bool { return d.Status().State == "Running" && d.Status().Job == rj.Job.ID() })
+	waitFor(t, "Running", 5*time.Second, func() bool { return d.Status().State == localapi.StateRunning && d.Status().Job == rj.Job.ID() })
 	_ = rj // the test's cleanup stops the daemon, which must end this job and return
 }
 
@@ -170,7 +170,7 @@ func TestX11GiveBackRealJob(t *testing.T) {
 	display := testenv.PrivateDisplay(t)
 	d, _, img := testDaemon(t, Settings{IdleBefore: time.Second, Grace: 1500 * time.Millisecond}, display)
 	ctx := context.Background()
-	waitFor(t, "the owner to be away (Available)", 15*time.Second, func() bool { return d.Status().State == "Available" })
+	waitFor(t, "the owner to be away (Available)", 15*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	pr, pw := io.Pipe()
 	rj, err := d.StartJob(ctx, sandbox.JobSpec{Image: img.Digest, Args: []string{"counter"}, Stdout: pw}, []string{CPUDeviceUUID}, "")
 	if err != nil {
@@ -193,7 +193,7 @@ func TestX11GiveBackRealJob(t *testing.T) {
 	for i := range trials {
 		waitFor(t, "the job to run unfrozen", 15*time.Second, func() bool {
 			f, err := rj.Job.Frozen(ctx)
-			return err == nil && !f && d.Status().State == "Running"
+			return err == nil && !f && d.Status().State == localapi.StateRunning
 		})
 		before := count()
 		waitFor(t, "the counter to advance", 5*time.Second, func() bool { return count() > before })

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sparegpu/spare/gpu"
+	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/presence"
 )
 
@@ -268,7 +269,7 @@ func (g *Governor) do(ctx context.Context, a Action, slow *slowLane) {
 		if g.cfg.Notifier == nil {
 			return
 		}
-		n := Notice{Reason: a.Reason, EndsAt: a.EndsAt, Resumed: a.Reason.Code == ReasonNone}
+		n := Notice{Reason: a.Reason, EndsAt: a.EndsAt, Resumed: a.Reason.Code == localapi.ReasonNone}
 		slow.push(ctx, func(ctx context.Context) error { return g.cfg.Notifier.Notify(ctx, a.Job, n) })
 	case ActPublish:
 		if g.cfg.Ads != nil {

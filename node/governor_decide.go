@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sparegpu/spare/gpu"
+	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/presence"
 )
 
@@ -162,12 +163,12 @@ func Decide(prev Status, in Inputs, now time.Time, set Settings) (Status, []Acti
 	for _, d := range in.GPU.Devices {
 		v := machine
 		if !fresh {
-			v = v.stronger(verdict{holdFreeze, Reason{Code: ReasonNoGPU, At: in.GPU.At, Detail: "no recent GPU readings"}})
+			v = v.stronger(verdict{holdFreeze, Reason{Code: localapi.ReasonNoGPU, At: in.GPU.At, Detail: "no recent GPU readings"}})
 		} else {
 			v = v.stronger(deviceVerdict(d, prev.hot[d.UUID], own, gameGPUs, in.Presence.Game, set, next.hot))
 			if gameSomewhere {
 				// A game not yet seen on any GPU may be about to use this one.
-				v = v.stronger(verdict{holdFreeze, Reason{Code: ReasonGame, Detail: in.Presence.Game}})
+				v = v.stronger(verdict{holdFreeze, Reason{Code: localapi.ReasonGame, Detail: in.Presence.Game}})
 			}
 		}
 		devVerdict[d.UUID] = v
@@ -182,14 +183,14 @@ func Decide(prev Status, in Inputs, now time.Time, set Settings) (Status, []Acti
 		for _, u := range j.GPUs {
 			dv, ok := devVerdict[u]
 			if !ok {
-				dv = verdict{holdFreeze, Reason{Code: ReasonNoGPU, Detail: "GPU " + u + " is missing"}}
+				dv = verdict{holdFreeze, Reason{Code: localapi.ReasonNoGPU, Detail: "GPU " + u + " is missing"}}
 			}
 			v = v.stronger(dv)
 			busy[u] = j.ID
 		}
 		m := prev.jobs[j.ID]
 		// A touch forgiven after a quiet grace does not freeze again.
-		if v.hold == holdFreeze && v.reason.Code == ReasonActive && !m.forgive.IsZero() &&
+		if v.hold == holdFreeze && v.reason.Code == localapi.ReasonActive && !m.forgive.IsZero() &&
 			!in.Presence.LastInput().After(m.forgive) && machineOnlyActive(machine, v) {
 			v = verdict{}
 		}
@@ -221,7 +222,7 @@ func Decide(prev Status, in Inputs, now time.Time, set Settings) (Status, []Acti
 }
 
 func machineOnlyActive(machine, v verdict) bool {
-	return machine.hold == holdFreeze && machine.reason.Code == ReasonActive && v.reason.Code == ReasonActive
+	return machine.hold == holdFreeze && machine.reason.Code == localapi.ReasonActive && v.reason.Code == localapi.ReasonActive
 }
 
 // stepJob moves one job toward its verdict.
@@ -259,7 +260,7 @@ func stepJob(j Job, m jobMem, v verdict, in Inputs, now time.Time, set Settings,
 			wake.at(endsAt)
 			return m, acts
 		}
-		if v.reason.Code == ReasonActive && !in.Presence.LastInput().After(m.since.Add(touch)) {
+		if v.reason.Code == localapi.ReasonActive && !in.Presence.LastInput().After(m.since.Add(touch)) {
 			// Only a brief touch, then quiet for the whole grace: resume.
 			m.frozen, m.forgive = false, m.since.Add(touch)
 			acts = append(acts, Action{Kind: ActThaw, Job: j.ID}, Action{Kind: ActNotify, Job: j.ID})
@@ -278,9 +279,9 @@ func stepJob(j Job, m jobMem, v verdict, in Inputs, now time.Time, set Settings,
 // graceEnd is when a frozen job is ended if its reason holds; zero: never.
 func graceEnd(m jobMem, set Settings) time.Time {
 	switch m.reason.Code {
-	case ReasonSleeping:
+	case localapi.ReasonSleeping:
 		return time.Time{}
-	case ReasonHot:
+	case localapi.ReasonHot:
 		return m.since.Add(set.HotGrace)
 	}
 	return m.since.Add(set.Grace)
@@ -290,33 +291,33 @@ func graceEnd(m jobMem, set Settings) time.Time {
 func machineVerdict(in Inputs, now time.Time, set Settings, wake *waker) verdict {
 	switch {
 	case in.Off != "":
-		return verdict{holdEnd, Reason{Code: ReasonOff, Detail: in.Off}}
+		return verdict{holdEnd, Reason{Code: localapi.ReasonOff, Detail: in.Off}}
 	case in.Draining:
-		return verdict{holdEnd, Reason{Code: ReasonDraining}}
+		return verdict{holdEnd, Reason{Code: localapi.ReasonDraining}}
 	case in.Pause.Active(now):
 		if !in.Pause.Indefinite {
 			wake.at(in.Pause.Until)
 		}
-		return verdict{holdEnd, Reason{Code: ReasonPaused, Next: in.Pause.Until}}
+		return verdict{holdEnd, Reason{Code: localapi.ReasonPaused, Next: in.Pause.Until}}
 	}
 	p := in.Power
 	if p.Known && p.OnBattery && !set.WorkOnBattery {
-		return verdict{holdEnd, Reason{Code: ReasonBattery, At: p.At}}
+		return verdict{holdEnd, Reason{Code: localapi.ReasonBattery, At: p.At}}
 	}
 	if p.Known && p.Charge >= 0 && set.MinCharge > 0 && p.Charge < set.MinCharge {
-		return verdict{holdEnd, Reason{Code: ReasonCharge, Value: p.Charge, Limit: set.MinCharge}}
+		return verdict{holdEnd, Reason{Code: localapi.ReasonCharge, Value: p.Charge, Limit: set.MinCharge}}
 	}
 	in2, change := inSchedule(set.Schedule, now, set.Location)
 	wake.at(change)
 	if !in2 {
-		return verdict{holdEnd, Reason{Code: ReasonSchedule, Next: change}}
+		return verdict{holdEnd, Reason{Code: localapi.ReasonSchedule, Next: change}}
 	}
 	r := in.Presence
 	silent := r.At.IsZero() || now.Sub(r.At) >= set.SensorSilence
 	if !silent {
 		wake.at(r.At.Add(set.SensorSilence))
 		if r.Sleeping {
-			return verdict{holdFreeze, Reason{Code: ReasonSleeping, At: r.At}}
+			return verdict{holdFreeze, Reason{Code: localapi.ReasonSleeping, At: r.At}}
 		}
 	}
 	if set.AlwaysAvailable {
@@ -324,16 +325,16 @@ func machineVerdict(in Inputs, now time.Time, set Settings, wake *waker) verdict
 	}
 	switch {
 	case silent:
-		return verdict{holdFreeze, Reason{Code: ReasonSilent, At: r.At}}
+		return verdict{holdFreeze, Reason{Code: localapi.ReasonSilent, At: r.At}}
 	case r.Locked:
 		return verdict{}
 	case !r.IdleKnown:
-		return verdict{holdFreeze, Reason{Code: ReasonIdleUnknown, At: r.At}}
+		return verdict{holdFreeze, Reason{Code: localapi.ReasonIdleUnknown, At: r.At}}
 	}
 	last := r.LastInput()
 	if start := last.Add(set.IdleBefore); now.Before(start) {
 		wake.at(start)
-		return verdict{holdFreeze, Reason{Code: ReasonActive, At: last, Next: start}}
+		return verdict{holdFreeze, Reason{Code: localapi.ReasonActive, At: last, Next: start}}
 	}
 	return verdict{}
 }
@@ -346,17 +347,17 @@ func deviceVerdict(d gpu.Device, wasHot bool, own func(uint32) bool, gameGPUs ma
 	isHot := d.TemperatureC >= set.MaxTempC || (wasHot && d.TemperatureC > set.MaxTempC-set.TempHysteresis)
 	if isHot {
 		hot[d.UUID] = true
-		v = verdict{holdFreeze, Reason{Code: ReasonHot, Detail: d.Name, Value: d.TemperatureC, Limit: set.MaxTempC - set.TempHysteresis}}
+		v = verdict{holdFreeze, Reason{Code: localapi.ReasonHot, Detail: d.Name, Value: d.TemperatureC, Limit: set.MaxTempC - set.TempHysteresis}}
 	}
 	if gameGPUs[d.UUID] {
-		return verdict{holdEnd, Reason{Code: ReasonGame, Detail: game}}
+		return verdict{holdEnd, Reason{Code: localapi.ReasonGame, Detail: game}}
 	}
 	if f := gpu.Foreign(d, own); len(f) > 0 {
 		name := f[0].Name
 		if name == "" {
 			name = fmt.Sprintf("process %d", f[0].PID)
 		}
-		return verdict{holdEnd, Reason{Code: ReasonForeignGPU, Detail: name}}
+		return verdict{holdEnd, Reason{Code: localapi.ReasonForeignGPU, Detail: name}}
 	}
 	return v
 }
@@ -402,11 +403,11 @@ func topState(in Inputs, st Status, machine verdict, free []string, set Settings
 		return out
 	}
 	switch machine.reason.Code {
-	case ReasonOff:
+	case localapi.ReasonOff:
 		return State{Kind: Off, Reason: machine.reason}
-	case ReasonDraining:
+	case localapi.ReasonDraining:
 		return State{Kind: Draining, Reason: machine.reason}
-	case ReasonPaused:
+	case localapi.ReasonPaused:
 		return State{Kind: Paused, Until: in.Pause.Until, Reason: machine.reason}
 	}
 	var running *Job
@@ -437,10 +438,10 @@ func topState(in Inputs, st Status, machine verdict, free []string, set Settings
 			}
 		}
 	}
-	if r.Code == ReasonNone {
-		r = Reason{Code: ReasonNoGPU, Detail: "no GPU found"}
+	if r.Code == localapi.ReasonNone {
+		r = Reason{Code: localapi.ReasonNoGPU, Detail: "no GPU found"}
 		if len(st.Devices) > 0 {
-			r = Reason{Code: ReasonNoGPU, Detail: "every GPU is busy"}
+			r = Reason{Code: localapi.ReasonNoGPU, Detail: "every GPU is busy"}
 		}
 	}
 	return State{Kind: Waiting, Reason: r}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sparegpu/spare/localapi"
 )
 
 // Kind is the governor's top-level state.
@@ -20,40 +22,19 @@ const (
 	Draining              // ending jobs before the node stops
 )
 
-var kindNames = [...]string{"Off", "Paused", "Waiting", "Available", "Running", "Frozen", "Draining"}
-
-func (k Kind) String() string {
-	if int(k) < len(kindNames) && k >= 0 {
-		return kindNames[k]
+// Word is the state as the LocalAPI says it (localapi.States, in order).
+func (k Kind) Word() localapi.State {
+	if int(k) < len(localapi.States) && k >= 0 {
+		return localapi.States[k]
 	}
-	return fmt.Sprintf("Kind(%d)", int(k))
+	return localapi.State(fmt.Sprintf("Kind(%d)", int(k)))
 }
 
-// ReasonCode says why the governor holds back, freezes or ends work.
-type ReasonCode string
+func (k Kind) String() string { return string(k.Word()) }
 
-// Reasons, stable strings for JSON and the LocalAPI.
-const (
-	ReasonNone        ReasonCode = ""
-	ReasonActive      ReasonCode = "active"       // recent keyboard/mouse input
-	ReasonSilent      ReasonCode = "silent"       // no word from the presence sensor
-	ReasonIdleUnknown ReasonCode = "idle-unknown" // the sensor cannot read input idle time
-	ReasonSleeping    ReasonCode = "sleeping"     // the computer is suspending
-	ReasonGame        ReasonCode = "game"         // a game or fullscreen program
-	ReasonForeignGPU  ReasonCode = "foreign-gpu"  // another program uses the GPU
-	ReasonBattery     ReasonCode = "battery"      // running on battery
-	ReasonCharge      ReasonCode = "charge"       // battery below the charge floor
-	ReasonHot         ReasonCode = "hot"          // GPU at or above the temperature limit
-	ReasonSchedule    ReasonCode = "schedule"     // outside the schedule
-	ReasonNoGPU       ReasonCode = "no-gpu"       // no GPU telemetry (yet, or stale)
-	ReasonPaused      ReasonCode = "paused"       // the owner paused
-	ReasonDraining    ReasonCode = "draining"     // the node is stopping
-	ReasonOff         ReasonCode = "off"          // switched off
-)
-
-// Reason is a ReasonCode with the facts needed to say it in words.
+// Reason is a reason code with the facts needed to say it in words.
 type Reason struct {
-	Code ReasonCode `json:"code"`
+	Code localapi.Reason `json:"code"`
 	// At is a moment the sentence counts from (last input, last report).
 	At time.Time `json:"at,omitzero"`
 	// Next is when the hold is expected to lift (zero: unknown).
@@ -73,44 +54,44 @@ func (r Reason) Phrase(now time.Time) string { return r.phrase(now, Human) }
 func (r Reason) phrase(now time.Time, human func(time.Duration) string) string {
 	var s string
 	switch r.Code {
-	case ReasonActive:
+	case localapi.ReasonActive:
 		s = "you were active " + ago(now, r.At, human)
-	case ReasonSilent:
+	case localapi.ReasonSilent:
 		if r.At.IsZero() {
 			s = "no word yet from the Spare app, so assuming you are here"
 		} else {
 			s = "no word from the Spare app for " + human(now.Sub(r.At)) + ", so assuming you are here"
 		}
-	case ReasonIdleUnknown:
+	case localapi.ReasonIdleUnknown:
 		s = "cannot tell whether you are using the computer"
-	case ReasonSleeping:
+	case localapi.ReasonSleeping:
 		s = "the computer is going to sleep"
-	case ReasonGame:
+	case localapi.ReasonGame:
 		s = r.Detail + " is running"
-	case ReasonForeignGPU:
+	case localapi.ReasonForeignGPU:
 		s = r.Detail + " is using the GPU"
-	case ReasonBattery:
+	case localapi.ReasonBattery:
 		s = "running on battery"
-	case ReasonCharge:
+	case localapi.ReasonCharge:
 		s = fmt.Sprintf("battery at %d %%, below %d %%", r.Value, r.Limit)
-	case ReasonHot:
+	case localapi.ReasonHot:
 		s = fmt.Sprintf("%s at %d °C — resuming at %d °C", r.Detail, r.Value, r.Limit)
-	case ReasonSchedule:
+	case localapi.ReasonSchedule:
 		s = "outside your schedule"
 		if !r.Next.IsZero() {
 			s += " — next window " + clock(now, r.Next)
 		}
 		return s
-	case ReasonNoGPU:
+	case localapi.ReasonNoGPU:
 		s = r.Detail
 		if s == "" {
 			s = "no GPU readings"
 		}
-	case ReasonPaused:
+	case localapi.ReasonPaused:
 		s = "paused by you"
-	case ReasonDraining:
+	case localapi.ReasonDraining:
 		s = "Spare is stopping"
-	case ReasonOff:
+	case localapi.ReasonOff:
 		s = r.Detail
 		if s == "" {
 			s = "switched off"

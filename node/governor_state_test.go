@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sparegpu/spare/gpu"
+	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/presence"
 )
 
@@ -16,26 +17,26 @@ func TestSentence(t *testing.T) {
 		st   State
 		want string
 	}{
-		{"waiting, active", State{Kind: Waiting, Reason: Reason{Code: ReasonActive, At: now.Add(-40 * time.Second), Next: now.Add(260 * time.Second)}},
+		{"waiting, active", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-40 * time.Second), Next: now.Add(260 * time.Second)}},
 			"Waiting: you were active 40 s ago — starting in 4 min 20 s"},
 		{"paused for an hour", State{Kind: Paused, Until: now.Add(time.Hour)}, "Paused until 21:00 (1 h left)"},
 		{"paused until tomorrow", State{Kind: Paused, Until: time.Date(2025, 3, 15, 6, 0, 0, 0, time.UTC)}, "Paused until tomorrow 06:00 (10 h left)"},
 		{"paused until resumed", State{Kind: Paused}, "Paused until you resume"},
 		{"frozen by input", State{Kind: Frozen, Job: "job-1", Since: now.Add(-2 * time.Second), EndsAt: now.Add(8 * time.Second),
-			Reason: Reason{Code: ReasonActive, At: now.Add(-2 * time.Second)}},
+			Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-2 * time.Second)}},
 			"Frozen 2 s ago: you were active 2 s ago — the job ends in 8 s unless you step away"},
 		{"frozen hot", State{Kind: Frozen, Job: "job-1", Since: now.Add(-time.Minute), EndsAt: now.Add(time.Minute),
-			Reason: Reason{Code: ReasonHot, Detail: "RTX 4090", Value: 84, Limit: 75}},
+			Reason: Reason{Code: localapi.ReasonHot, Detail: "RTX 4090", Value: 84, Limit: 75}},
 			"Frozen 1 min ago: RTX 4090 at 84 °C — resuming at 75 °C — the job ends in 1 min unless you step away"},
-		{"schedule", State{Kind: Waiting, Reason: Reason{Code: ReasonSchedule, Next: now.Add(2 * time.Hour)}}, "Waiting: outside your schedule — next window at 22:00"},
-		{"battery", State{Kind: Waiting, Reason: Reason{Code: ReasonBattery}}, "Waiting: running on battery"},
-		{"charge", State{Kind: Waiting, Reason: Reason{Code: ReasonCharge, Value: 15, Limit: 20}}, "Waiting: battery at 15 %, below 20 %"},
-		{"game", State{Kind: Waiting, Reason: Reason{Code: ReasonGame, Detail: "eldenring.exe"}}, "Waiting: eldenring.exe is running"},
-		{"silent", State{Kind: Waiting, Reason: Reason{Code: ReasonSilent, At: now.Add(-90 * time.Second)}},
+		{"schedule", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonSchedule, Next: now.Add(2 * time.Hour)}}, "Waiting: outside your schedule — next window at 22:00"},
+		{"battery", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonBattery}}, "Waiting: running on battery"},
+		{"charge", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonCharge, Value: 15, Limit: 20}}, "Waiting: battery at 15 %, below 20 %"},
+		{"game", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonGame, Detail: "eldenring.exe"}}, "Waiting: eldenring.exe is running"},
+		{"silent", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonSilent, At: now.Add(-90 * time.Second)}},
 			"Waiting: no word from the Spare app for 1 min 30 s, so assuming you are here"},
 		{"available", State{Kind: Available, GPUs: []string{"RTX 4090"}}, "Available: offering RTX 4090 for work"},
 		{"running", State{Kind: Running, Job: "0123456789abcdef", GPUs: []string{"RTX 4090"}}, "Running job 0123456789ab on RTX 4090"},
-		{"off", State{Kind: Off, Reason: Reason{Code: ReasonOff, Detail: "no NVIDIA GPU"}}, "Off: no NVIDIA GPU"},
+		{"off", State{Kind: Off, Reason: Reason{Code: localapi.ReasonOff, Detail: "no NVIDIA GPU"}}, "Off: no NVIDIA GPU"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +50,7 @@ func TestSentence(t *testing.T) {
 func TestBrief(t *testing.T) {
 	now := time.Date(2025, 3, 14, 20, 0, 0, 0, time.UTC)
 	waiting := func(active, next time.Duration) State {
-		return State{Kind: Waiting, Reason: Reason{Code: ReasonActive, At: now.Add(-active), Next: now.Add(next)}}
+		return State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-active), Next: now.Add(next)}}
 	}
 	for _, tt := range []struct {
 		name string
@@ -61,7 +62,7 @@ func TestBrief(t *testing.T) {
 		{"nearly starting", waiting(280*time.Second, 20*time.Second), "Waiting: you were active 5 min ago — starting in less than a minute"},
 		{"paused for a while", State{Kind: Paused, Until: now.Add(4*time.Minute + 50*time.Second)}, "Paused until 20:04 (5 min left)"},
 		{"frozen by input", State{Kind: Frozen, Job: "job-1", Since: now.Add(-2 * time.Second), EndsAt: now.Add(8 * time.Second),
-			Reason: Reason{Code: ReasonActive, At: now.Add(-2 * time.Second)}},
+			Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-2 * time.Second)}},
 			"Frozen less than a minute ago: you were active less than a minute ago — the job ends in less than a minute unless you step away"},
 		{"available", State{Kind: Available, GPUs: []string{"RTX 4090"}}, "Available: offering RTX 4090 for work"},
 	} {
@@ -100,9 +101,9 @@ func TestHuman(t *testing.T) {
 func TestStateString(t *testing.T) {
 	since := time.Date(2025, 3, 14, 20, 0, 3, 250e6, time.UTC)
 	for st, want := range map[*State]string{
-		{Kind: Off, Reason: Reason{Code: ReasonOff}}: "Off(off)",
+		{Kind: Off, Reason: Reason{Code: localapi.ReasonOff}}: "Off(off)",
 		{Kind: Paused}: "Paused(until resumed)",
-		{Kind: Waiting, Reason: Reason{Code: ReasonActive}}: "Waiting(active)",
+		{Kind: Waiting, Reason: Reason{Code: localapi.ReasonActive}}: "Waiting(active)",
 		{Kind: Available}:                      "Available",
 		{Kind: Running, Job: "j"}:              "Running(j)",
 		{Kind: Frozen, Job: "j", Since: since}: "Frozen(j, since 20:00:03.250)",

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sparegpu/spare/gpu"
+	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/presence"
 )
 
@@ -87,7 +88,7 @@ func TestServe(t *testing.T) {
 		must(t, g.SetTelemetry(gpu.Snapshot{At: time.Now(), Devices: []gpu.Device{dev}}))
 		must(t, g.SetPresence(presence.Report{At: time.Now(), Idle: 4 * time.Minute, IdleKnown: true}))
 		synctest.Wait()
-		if st := g.Status().State; st.Kind != Waiting || st.Reason.Code != ReasonActive {
+		if st := g.Status().State; st.Kind != Waiting || st.Reason.Code != localapi.ReasonActive {
 			t.Fatalf("state = %s, want Waiting(active)", st)
 		}
 		if g.PollInterval() != SlowPoll {

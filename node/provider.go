@@ -260,9 +260,9 @@ func (p *Provider) capacity() (market.Capacity, []localapi.Device) {
 	reserved := p.reserved
 	p.mu.Unlock()
 	switch {
-	case st.State == "Paused" || st.State == "Off":
+	case st.State == localapi.StatePaused || st.State == localapi.StateOff:
 		c.Paused, c.Reason = true, st.Sentence
-	case st.State != "Available" || reserved || len(usable) == 0:
+	case st.State != localapi.StateAvailable || reserved || len(usable) == 0:
 		c.Busy, c.Reason = true, st.Sentence
 	}
 	return c, usable

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p/wire"
 	"github.com/sparegpu/spare/wallet"
@@ -139,7 +140,7 @@ func (r *providerRun) admit(ag *market.AgreementMsg) *market.Refusal {
 	if !r.p.reserve() {
 		return &market.Refusal{Code: market.RefuseBusy, Message: "the provider took another job"}
 	}
-	if c, _ := r.p.capacity(); c.Paused || (c.Busy && c.Reason != "") && r.p.d.Status().State != "Available" {
+	if c, _ := r.p.capacity(); c.Paused || (c.Busy && c.Reason != "") && r.p.d.Status().State != localapi.StateAvailable {
 		r.p.release()
 		code := market.RefuseBusy
 		if c.Paused {
@@ -285,7 +286,7 @@ func (r *providerRun) kill(ctx context.Context) {
 // notice applies a governor notice: freeze, thaw or the end to come.
 func (r *providerRun) notice(ctx context.Context, n Notice) error {
 	reason := "user_returned"
-	if n.Reason.Code == ReasonDraining {
+	if n.Reason.Code == localapi.ReasonDraining {
 		reason = "draining"
 	}
 	if n.Resumed {

@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 
 	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
@@ -105,7 +106,7 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 	go func() { _ = tp.prov.Serve(ctx, d); served <- struct{}{} }()
 	go func() { <-served; <-served; close(tp.done) }()
 	t.Cleanup(func() { cancel(); <-tp.done })
-	waitFor(t, "Available", 15*time.Second, func() bool { return d.Status().State == "Available" })
+	waitFor(t, "Available", 15*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	return tp
 }
 

@@ -81,7 +81,7 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 	var sentence string
 	eventually(b, 60*time.Second, "the daemon is available", func() error {
 		s, err := c.Status(context.Background())
-		if err == nil && s.State != "Available" {
+		if err == nil && s.State != localapi.StateAvailable {
 			err = fmt.Errorf("state %s: %s", s.State, s.Sentence)
 		}
 		sentence = s.Sentence

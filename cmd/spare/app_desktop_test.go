@@ -492,7 +492,7 @@ func TestDesktopAppTray(t *testing.T) {
 			}
 		})
 	}
-	state := func(want string) func() error {
+	state := func(want localapi.State) func() error {
 		return func() error {
 			s, err := c.Status(ctx)
 			if err == nil && s.State != want {
@@ -509,7 +509,7 @@ func TestDesktopAppTray(t *testing.T) {
 	}
 
 	// Pause ▸ Until I resume, clicked over D-Bus, pauses the daemon.
-	choose("the daemon pauses", state("Paused"), "Pause", "Until I resume")
+	choose("the daemon pauses", state(localapi.StatePaused), "Pause", "Until I resume")
 	eventually(t, 10*time.Second, "the tray icon shows the pause", func() error {
 		icon, err := trayIcon(conn, item)
 		if err == nil && icon == waiting {
@@ -532,7 +532,7 @@ func TestDesktopAppTray(t *testing.T) {
 	// Resume brings the daemon back.
 	choose("the daemon resumes", func() error {
 		s, err := c.Status(ctx)
-		if err == nil && s.State == "Paused" {
+		if err == nil && s.State == localapi.StatePaused {
 			err = errors.New("still paused")
 		}
 		return err

@@ -43,7 +43,7 @@ func TestDemoWithApp(t *testing.T) {
 		"--idle", "3s", "--workloads", os.Getenv("SPARE_WORKLOADS"))
 	c := localapi.NewClient(prov)
 	ctx := context.Background()
-	status := func(want string) func() error {
+	status := func(want localapi.State) func() error {
 		return func() error {
 			if a.exited() {
 				t.Fatalf("the playground ended: %v", a.err)
@@ -74,10 +74,10 @@ func TestDemoWithApp(t *testing.T) {
 	// freeze. Such a try is repeated.
 	var frozen *localapi.Job
 	for try := 1; frozen == nil; try++ {
-		eventually(t, 120*time.Second, "a job runs once the mouse is still", status("Running"))
+		eventually(t, 120*time.Second, "a job runs once the mouse is still", status(localapi.StateRunning))
 		move()
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if s, err := c.Status(ctx); err == nil && s.State == "Frozen" {
+			if s, err := c.Status(ctx); err == nil && s.State == localapi.StateFrozen {
 				frozen, _ = c.Job(ctx)
 				break
 			}
@@ -89,7 +89,7 @@ func TestDemoWithApp(t *testing.T) {
 	if frozen.State != localapi.JobFrozen || (frozen.Kind != "render" && frozen.Kind != "inference") {
 		t.Errorf("frozen job %+v: want its kind and the frozen state", frozen)
 	}
-	eventually(t, 30*time.Second, "work carries on when the mouse is still again", status("Running"))
+	eventually(t, 30*time.Second, "work carries on when the mouse is still again", status(localapi.StateRunning))
 
 	earned := func() localapi.Amount {
 		w, err := c.Wallet(ctx)

@@ -216,7 +216,7 @@ func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
 	for _, d := range s.Devices {
 		use := "usable"
 		if !d.Usable {
-			use = "held back: " + d.Reason
+			use = "held back: " + string(d.Reason)
 		}
 		fmt.Fprintf(out, "device: %d %s (%s)\n", d.Index, d.Name, use)
 	}

@@ -174,7 +174,7 @@ func TestSubmitThroughDaemon(t *testing.T) {
 	c := localapi.NewClient(prov)
 	waitUntil(t, "the provider to end the cancelled job", 30*time.Second, func() bool {
 		s, err := c.Status(context.Background())
-		return err == nil && s.Job == "" && s.State == "Available"
+		return err == nil && s.Job == "" && s.State == localapi.StateAvailable
 	})
 	waitUntil(t, "payments to settle", 10*time.Second, func() bool {
 		return earned(t, prov)-total == spent(t, viaDaemon)-wallet.Amount(resD.Units)

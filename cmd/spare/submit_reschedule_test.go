@@ -126,7 +126,7 @@ func TestSubmitProviderKilledAcrossProcesses(t *testing.T) {
 	}
 	// Restarted, it comes back with its money.
 	st, err := localapi.NewClient(killed.data).Status(context.Background())
-	if err != nil || st.EarnedToday != earned || st.State != "Available" {
+	if err != nil || st.EarnedToday != earned || st.State != localapi.StateAvailable {
 		t.Fatalf("restarted provider: %+v, %v; want Available with %s earned today", st, err, earned)
 	}
 	// The other provider receives the final voucher for its whole run.

@@ -104,7 +104,7 @@ func (nd *spareNode) start(t testing.TB) {
 	}
 	for {
 		s, err := c.Status(ctx)
-		if err == nil && s.State == "Available" && s.PeerID != "" {
+		if err == nil && s.State == localapi.StateAvailable && s.PeerID != "" {
 			nd.peerID = s.PeerID
 			return
 		}

@@ -1,0 +1,74 @@
+package localapi
+
+// The words of the status: the governor's states and the reasons behind
+// them. They are declared here, beside the contract they travel in, and
+// used by the daemon that says them and the clients that read them.
+
+// State is the governor's state as the LocalAPI says it.
+type State string
+
+// The governor's states (DESIGN.md, section Governor).
+const (
+	StateOff       State = "Off"       // switched off or no usable GPU
+	StatePaused    State = "Paused"    // the owner paused sharing
+	StateWaiting   State = "Waiting"   // allowed in principle, held back for a reason
+	StateAvailable State = "Available" // advertising free GPUs, accepting work
+	StateRunning   State = "Running"   // a job runs
+	StateFrozen    State = "Frozen"    // a job is frozen because the owner came back
+	StateDraining  State = "Draining"  // ending jobs before the daemon stops
+)
+
+// States lists every state, in the governor's order.
+var States = []State{StateOff, StatePaused, StateWaiting, StateAvailable, StateRunning, StateFrozen, StateDraining}
+
+// Working reports whether a job holds the machine (Running or Frozen).
+func (s State) Working() bool { return s == StateRunning || s == StateFrozen }
+
+// Reason is the stable code for why the governor holds back, freezes or
+// ends work ("" when nothing holds it back).
+type Reason string
+
+// Reasons. Their wording for a person is the governor's (Status.Sentence).
+const (
+	ReasonNone        Reason = ""
+	ReasonActive      Reason = "active"       // recent keyboard/mouse input
+	ReasonSilent      Reason = "silent"       // no word from the presence sensor
+	ReasonIdleUnknown Reason = "idle-unknown" // the sensor cannot read input idle time
+	ReasonSleeping    Reason = "sleeping"     // the computer is suspending
+	ReasonGame        Reason = "game"         // a game or fullscreen program
+	ReasonForeignGPU  Reason = "foreign-gpu"  // another program uses the GPU
+	ReasonBattery     Reason = "battery"      // running on battery
+	ReasonCharge      Reason = "charge"       // battery below the charge floor
+	ReasonHot         Reason = "hot"          // GPU at or above the temperature limit
+	ReasonSchedule    Reason = "schedule"     // outside the schedule
+	ReasonNoGPU       Reason = "no-gpu"       // no GPU telemetry (yet, or stale)
+	ReasonPaused      Reason = "paused"       // the owner paused
+	ReasonDraining    Reason = "draining"     // the daemon is stopping
+	ReasonOff         Reason = "off"          // switched off
+)
+
+// Reasons lists every reason but ReasonNone.
+var Reasons = []Reason{ReasonActive, ReasonSilent, ReasonIdleUnknown, ReasonSleeping, ReasonGame, ReasonForeignGPU,
+	ReasonBattery, ReasonCharge, ReasonHot, ReasonSchedule, ReasonNoGPU, ReasonPaused, ReasonDraining, ReasonOff}
+
+// Problem reports whether the reason stops earning until something is
+// fixed (a hot GPU, a silent sensor), as opposed to the owner simply
+// being here or a rule the owner set.
+func (r Reason) Problem() bool {
+	switch r {
+	case ReasonHot, ReasonNoGPU, ReasonSilent, ReasonIdleUnknown, ReasonForeignGPU, ReasonOff:
+		return true
+	}
+	return false
+}
+
+// Event says what a copy of the status on the event stream announces.
+type Event string
+
+// Events announced on the event stream besides state changes.
+const (
+	EventState    Event = ""         // the governor's state changed
+	EventWallet   Event = "wallet"   // a voucher, a withdrawal: refetch the wallet
+	EventSettings Event = "settings" // refetch the settings
+	EventJob      Event = "job"      // the current job started, froze, thawed or ended
+)
