@@ -24,6 +24,7 @@ import (
 
 	"github.com/sparegpu/spare/app"
 	"github.com/sparegpu/spare/autostart"
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/gpu"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
@@ -39,7 +40,7 @@ func realDaemon(t *testing.T) (*localapi.Client, string) {
 	t.Helper()
 	// Display "none": the daemon senses nothing itself; always-available
 	// makes the sentence the same on every machine.
-	d := startDaemon(t, node.DaemonConfig{Settings: node.Settings{AlwaysAvailable: true}})
+	d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true}})
 	return localapi.NewClient(d.dir), d.dir
 }
 
@@ -289,7 +290,7 @@ func TestScreens(t *testing.T) {
 // the daemon's notice (the playground's).
 func TestJobScreen(t *testing.T) {
 	const notice = "Playground: work starts after 1s without input"
-	d := startDaemon(t, node.DaemonConfig{Settings: node.Settings{IdleBefore: time.Second}, Notice: notice})
+	d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{IdleBefore: time.Second}, Notice: notice})
 	ctx := context.Background()
 	img, err := d.sb.Import(ctx, testenv.Workload(t, "probe"), sandbox.ImportOptions{})
 	if err != nil {
@@ -372,7 +373,7 @@ func TestFirstEarningsOnce(t *testing.T) {
 func TestPresenceReachesDaemon(t *testing.T) {
 	display := testenv.PrivateDisplay(t)
 	t.Setenv("DISPLAY", display)
-	d := startDaemon(t, node.DaemonConfig{Settings: node.Settings{IdleBefore: 2 * time.Second}})
+	d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{IdleBefore: 2 * time.Second}})
 	c := localapi.NewClient(d.dir)
 	a := startApp(t, app.Config{DataDir: t.TempDir(), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}, Presence: true})
 	waitSentence(t, a, "Available")

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/presence"
 )
@@ -49,7 +50,7 @@ func (d *Daemon) servePause(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	p := PauseUntilResumed()
+	p := governor.PauseUntilResumed()
 	switch {
 	case req.For != "" && req.Until != "":
 		writeError(w, http.StatusBadRequest, "bad_request", "give either for or until, not both")
@@ -60,9 +61,9 @@ func (d *Daemon) servePause(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, "bad_request", "for: want a duration between 1s and 720h, such as 1h or 30m")
 			return
 		}
-		p = PauseFor(now, dur)
+		p = governor.PauseFor(now, dur)
 	case req.Until == "tomorrow":
-		p = PauseUntilTomorrow(now, d.cfg.Settings.Location)
+		p = governor.PauseUntilTomorrow(now, d.cfg.Settings.Location)
 	case req.Until != "":
 		writeError(w, http.StatusBadRequest, "bad_request", `until: the only value is "tomorrow"`)
 		return

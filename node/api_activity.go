@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/gpu"
 	"github.com/sparegpu/spare/localapi"
 )
@@ -88,12 +89,6 @@ func (h *telemetryHistory) snapshot() localapi.Telemetry {
 	return t
 }
 
-// jobDescriber tells what the market knows of a job the daemon runs: its
-// kind, requester and earnings so far (Provider has it).
-type jobDescriber interface {
-	DescribeJob(ctx context.Context, id string) (localapi.Job, bool)
-}
-
 // jobStarted and jobEnded keep when each job started, for the current job.
 func (d *Daemon) jobStarted(id string, at time.Time) {
 	d.mu.Lock()
@@ -111,13 +106,13 @@ func (d *Daemon) jobEnded(id string) {
 
 // currentJob is the job Running or Frozen now, if any.
 func (d *Daemon) currentJob(ctx context.Context, now time.Time) *localapi.Job {
-	st := d.gov.Status().State
-	if st.Job == "" || (st.Kind != Running && st.Kind != Frozen) {
+	st := d.gov.Status().Phase
+	if st.Job == "" || !st.State.Word().Working() {
 		return nil
 	}
 	j := localapi.Job{ID: st.Job, State: localapi.JobRunning}
-	if d.cfg.JobInfo != nil {
-		if info, ok := d.cfg.JobInfo.DescribeJob(ctx, st.Job); ok {
+	if d.cfg.Market != nil {
+		if info, ok := d.cfg.Market.DescribeJob(ctx, st.Job); ok {
 			j.Kind, j.Requester, j.Earned = info.Kind, info.Requester, info.Earned
 		}
 	}
@@ -127,7 +122,7 @@ func (d *Daemon) currentJob(ctx context.Context, now time.Time) *localapi.Job {
 	if !j.Started.IsZero() {
 		j.RunningS = int64(now.Sub(j.Started) / time.Second)
 	}
-	if st.Kind == Frozen {
+	if st.State == governor.Frozen {
 		j.State, j.FrozenSince = localapi.JobFrozen, st.Since
 	}
 	return &j

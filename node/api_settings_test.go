@@ -14,11 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparegpu/spare/governor"
+	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/settings"
 )
 
-// termsRecorder records what the daemon applies to the market.
+// termsRecorder is a market that records the terms the daemon applies
+// and does nothing else.
 type termsRecorder struct {
 	mu    sync.Mutex
 	price *market.Price
@@ -32,6 +36,14 @@ func (r *termsRecorder) SetTerms(p *market.Price, k []market.Kind) {
 	r.price, r.kinds, r.calls = p, k, r.calls+1
 }
 
+func (*termsRecorder) Publish(context.Context, []string) error               { return nil }
+func (*termsRecorder) Withdraw(context.Context) error                        { return nil }
+func (*termsRecorder) Notify(context.Context, string, governor.Notice) error { return nil }
+func (*termsRecorder) Describe(*localapi.Status)                             {}
+func (*termsRecorder) DescribeJob(context.Context, string) (localapi.Job, bool) {
+	return localapi.Job{}, false
+}
+
 func (r *termsRecorder) get() (*market.Price, []market.Kind, int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -41,9 +53,9 @@ func (r *termsRecorder) get() (*market.Price, []market.Kind, int) {
 func TestSettingsAPI(t *testing.T) {
 	dir := t.TempDir()
 	terms := &termsRecorder{}
-	d, c, stop := stoppableDaemon(t, dir, DaemonConfig{Settings: Settings{AlwaysAvailable: true, IdleBefore: 3 * time.Minute, MaxTempC: 80}, Terms: terms})
+	d, c, stop := stoppableDaemon(t, dir, DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true, IdleBefore: 3 * time.Minute, MaxTempC: 80}, Market: terms})
 	ctx := context.Background()
-	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
+	testenv.WaitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 
 	// With nothing saved, the command line's settings are shown.
 	s, err := c.Settings(ctx)
@@ -89,7 +101,7 @@ func TestSettingsAPI(t *testing.T) {
 			}
 		})
 	}
-	if _, err := os.Stat(filepath.Join(dir, SettingsFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, settings.File)); !os.IsNotExist(err) {
 		t.Fatalf("refused settings were saved: %v", err)
 	}
 
@@ -114,14 +126,14 @@ func TestSettingsAPI(t *testing.T) {
 		t.Fatalf("in force %+v, want %+v", got, next)
 	}
 	waitEvent(t, events, localapi.EventSettings)
-	waitFor(t, "Waiting for the schedule", 5*time.Second, func() bool {
+	testenv.WaitFor(t, "Waiting for the schedule", 5*time.Second, func() bool {
 		st := d.Status()
 		return st.State == localapi.StateWaiting && st.Reason == localapi.ReasonSchedule
 	})
 	if p, k, _ := terms.get(); p == nil || p.PerGPUSecond != 100 || p.PerCPUSecond != 100 || !slices.Equal(k, []market.Kind{market.KindRender}) {
 		t.Fatalf("terms %v %v: want 0.36 per hour = 100 units per second, render only", p, k)
 	}
-	fi, err := os.Stat(filepath.Join(dir, SettingsFile))
+	fi, err := os.Stat(filepath.Join(dir, settings.File))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("settings file: %v %v", fi, err)
 	}
@@ -130,29 +142,29 @@ func TestSettingsAPI(t *testing.T) {
 	// A new daemon reads them back; a command-line flag holds over the
 	// saved value for its run.
 	terms2 := &termsRecorder{}
-	d, c, _ = stoppableDaemon(t, dir, DaemonConfig{Settings: Settings{AlwaysAvailable: true, IdleBefore: 10 * time.Second},
-		Terms: terms2, Pinned: []string{FieldIdleMinutes}})
+	d, c, _ = stoppableDaemon(t, dir, DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true, IdleBefore: 10 * time.Second},
+		Market: terms2, Pinned: []string{settings.FieldIdleMinutes}})
 	s, err = c.Settings(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	next.IdleMinutes, next.CommandLine = 1, []string{FieldIdleMinutes}
+	next.IdleMinutes, next.CommandLine = 1, []string{settings.FieldIdleMinutes}
 	if fmt.Sprint(s) != fmt.Sprint(next) {
 		t.Fatalf("after restart %+v, want %+v", s, next)
 	}
 	if p, _, n := terms2.get(); n != 1 || p == nil || p.PerGPUSecond != 100 {
 		t.Fatalf("terms after restart: %v (%d calls)", p, n)
 	}
-	waitFor(t, "Waiting for the schedule", 5*time.Second, func() bool { return d.Status().Reason == localapi.ReasonSchedule })
+	testenv.WaitFor(t, "Waiting for the schedule", 5*time.Second, func() bool { return d.Status().Reason == localapi.ReasonSchedule })
 
 	// Back to always: work is offered again.
 	next.Schedule, next.CommandLine = "always", nil
 	if _, err := c.UpdateSettings(ctx, next); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Available", 5*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
+	testenv.WaitFor(t, "Available", 5*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	var saved localapi.Settings
-	b, _ := os.ReadFile(filepath.Join(dir, SettingsFile))
+	b, _ := os.ReadFile(filepath.Join(dir, settings.File))
 	if err := json.Unmarshal(b, &saved); err != nil || saved.Schedule != "always" || saved.IdleMinutes != 1 {
 		t.Fatalf("saved %s (%v)", b, err)
 	}
@@ -160,10 +172,10 @@ func TestSettingsAPI(t *testing.T) {
 
 func TestSettingsFileDamaged(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, SettingsFile), []byte(`{"idle_minutes": "soon"`), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, settings.File), []byte(`{"idle_minutes": "soon"`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, c := apiDaemon(t, dir, DaemonConfig{Settings: Settings{IdleBefore: 2 * time.Minute}})
+	_, c := apiDaemon(t, dir, DaemonConfig{Settings: governor.Settings{IdleBefore: 2 * time.Minute}})
 	s, err := c.Settings(context.Background())
 	if err != nil || s.IdleMinutes != 2 {
 		t.Fatalf("a damaged file must leave the command line's settings: %+v %v", s, err)
@@ -174,7 +186,7 @@ func TestTelemetryAPI(t *testing.T) {
 	d, c := apiDaemon(t, t.TempDir(), DaemonConfig{})
 	ctx := context.Background()
 	var tel localapi.Telemetry
-	waitFor(t, "a telemetry sample", 10*time.Second, func() bool {
+	testenv.WaitFor(t, "a telemetry sample", 10*time.Second, func() bool {
 		var err error
 		tel, err = c.Telemetry(ctx)
 		return err == nil && len(tel.Devices) > 0 && len(tel.Devices[0].Samples) > 0
@@ -191,9 +203,9 @@ func TestTelemetryAPI(t *testing.T) {
 // TestSettingsNoFileKeepsCommandLine: with nothing saved, the command
 // line's settings run exactly, seconds included (the playground's idle).
 func TestSettingsNoFileKeepsCommandLine(t *testing.T) {
-	set := Settings{IdleBefore: 10 * time.Second, MaxTempC: 70, Schedule: []Window{{Days: []time.Weekday{time.Saturday}, Start: time.Hour, End: 2 * time.Hour}}}
+	set := governor.Settings{IdleBefore: 10 * time.Second, MaxTempC: 70, Schedule: []governor.Window{{Days: []time.Weekday{time.Saturday}, Start: time.Hour, End: 2 * time.Hour}}}
 	d := NewDaemon(DaemonConfig{DataDir: t.TempDir(), Settings: set, Log: quietLogger()})
-	got := d.gov.cfg.Settings // Serve never ran: nothing else reads it
+	got := d.startSettings
 	if got.IdleBefore != set.IdleBefore || got.MaxTempC != 70 || len(got.Schedule) != 1 || len(got.Schedule[0].Days) != 1 {
 		t.Fatalf("governor settings %+v, want the command line's %+v", got, set)
 	}
@@ -207,11 +219,11 @@ func TestSettingsNoFileKeepsCommandLine(t *testing.T) {
 // came from there; the daemon's notice reaches the owner with the status.
 func TestPinnedOnFirstRun(t *testing.T) {
 	const notice = "Playground: work starts after 20s without input"
-	_, c := apiDaemon(t, t.TempDir(), DaemonConfig{Settings: Settings{IdleBefore: 20 * time.Second},
-		Pinned: []string{FieldIdleMinutes}, Notice: notice})
+	_, c := apiDaemon(t, t.TempDir(), DaemonConfig{Settings: governor.Settings{IdleBefore: 20 * time.Second},
+		Pinned: []string{settings.FieldIdleMinutes}, Notice: notice})
 	ctx := context.Background()
 	s, err := c.Settings(ctx)
-	if err != nil || !slices.Equal(s.CommandLine, []string{FieldIdleMinutes}) {
+	if err != nil || !slices.Equal(s.CommandLine, []string{settings.FieldIdleMinutes}) {
 		t.Fatalf("settings %+v, %v: want idle_minutes named as the command line's", s, err)
 	}
 	st, err := c.Status(ctx)

@@ -47,6 +47,14 @@ const (
 // in its request's handler, under the request's context (the client
 // going away or the daemon stopping cancels it), and Serve waits for
 // them before it returns.
+// SubmittedJobs is how many jobs submitted through the LocalAPI
+// (POST /v1/jobs) are running now.
+func (d *Daemon) SubmittedJobs() int {
+	d.submits.mu.Lock()
+	defer d.submits.mu.Unlock()
+	return d.submits.n
+}
+
 type requesterJobs struct {
 	mu     sync.Mutex
 	n      int

@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparegpu/spare/governor"
+	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/internal/testpeer"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p"
@@ -27,10 +30,10 @@ import (
 func submitDaemon(t *testing.T, withRequester bool) (string, *localapi.Client, *market.Requester) {
 	t.Helper()
 	dir := t.TempDir()
-	cfg := DaemonConfig{DataDir: dir, Settings: Settings{AlwaysAvailable: true}, Version: "test", Log: quietLogger()}
+	cfg := DaemonConfig{DataDir: dir, Settings: governor.Settings{AlwaysAvailable: true}, Version: "test", Log: quietLogger()}
 	var req *market.Requester
 	if withRequester {
-		req = &market.Requester{Host: testHost(t, dir), Wallet: testWallet(t, dir),
+		req = &market.Requester{Host: testpeer.Host(t, dir), Wallet: testpeer.Wallet(t, dir),
 			Blobs: p2p.FileStore{Dir: filepath.Join(dir, "blobs")}, Trust: market.NewMemTrust(), Log: quietLogger()}
 		cfg.Submitter = req
 	}
@@ -45,7 +48,7 @@ func submitDaemon(t *testing.T, withRequester bool) (string, *localapi.Client, *
 		}
 	})
 	c := localapi.NewClient(dir)
-	waitFor(t, "the LocalAPI", 10*time.Second, func() bool { _, err := c.Status(context.Background()); return err == nil })
+	testenv.WaitFor(t, "the LocalAPI", 10*time.Second, func() bool { _, err := c.Status(context.Background()); return err == nil })
 	return dir, c, req
 }
 

@@ -165,9 +165,9 @@ func (d *Daemon) serveWithdraw(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal", "reading the wallet: "+err.Error())
 		return
 	}
-	to, msg := checkAddress(req.To, me)
-	if msg != "" {
-		writeFieldError(w, http.StatusBadRequest, localapi.CodeInvalid, "to", msg)
+	to, err := wallet.ParsePayoutAddress(req.To, me)
+	if err != nil {
+		writeFieldError(w, http.StatusBadRequest, localapi.CodeInvalid, "to", "to: "+strings.TrimPrefix(err.Error(), wallet.ErrBadPayee.Error()+": "))
 		return
 	}
 	amt, err := wallet.ParseAmount(strings.TrimSpace(req.Amount))
@@ -198,30 +198,6 @@ func (d *Daemon) serveWithdraw(w http.ResponseWriter, r *http.Request) {
 	}
 	d.emit(localapi.EventWallet)
 	writeJSON(w, localapi.WithdrawResult{To: to.Hex(), Amount: localapi.Amount(amt), Available: localapi.Amount(max(b.Settled-b.PaidOut, 0))})
-}
-
-// checkAddress validates a payout address: 0x and 40 hex digits, the
-// EIP-55 checksum when the case is mixed, not zero, not this wallet.
-func checkAddress(s string, me common.Address) (common.Address, string) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return common.Address{}, "to: required — the Ethereum address (0x…) to pay out to"
-	case !strings.HasPrefix(s, "0x") || !common.IsHexAddress(s):
-		return common.Address{}, "to: " + quoteClip(s) + " is not an address: want 0x followed by 40 hex digits"
-	}
-	a := common.HexToAddress(s)
-	body := s[2:]
-	if strings.ToLower(body) != body && strings.ToUpper(body) != body && a.Hex() != s {
-		return a, "to: the address's checksum (its mix of capitals) does not match; copy it again from the receiving wallet"
-	}
-	if a == (common.Address{}) {
-		return a, "to: the zero address burns what is sent to it; give the receiving wallet's address"
-	}
-	if a == me {
-		return a, "to: that is this wallet's own address; give the receiving wallet's address"
-	}
-	return a, ""
 }
 
 func quoteClip(s string) string {

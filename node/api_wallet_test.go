@@ -15,6 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/internal/testpeer"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/wallet"
 )
@@ -46,7 +48,7 @@ func stoppableDaemon(t *testing.T, dir string, cfg DaemonConfig) (*Daemon, *loca
 	}
 	t.Cleanup(stop)
 	c := localapi.NewClient(dir)
-	waitFor(t, "the LocalAPI", 10*time.Second, func() bool { _, err := c.Status(context.Background()); return err == nil })
+	testenv.WaitFor(t, "the LocalAPI", 10*time.Second, func() bool { _, err := c.Status(context.Background()); return err == nil })
 	return d, c, stop
 }
 
@@ -98,7 +100,7 @@ func apiError(t *testing.T, err error) *localapi.Error {
 
 func TestWalletAPI(t *testing.T) {
 	dir := t.TempDir()
-	w := testWallet(t, dir)
+	w := testpeer.Wallet(t, dir)
 	fundWallet(t, w, 3_000_000, 5_000_000)
 	_, c := apiDaemon(t, dir, DaemonConfig{Wallet: w})
 	ctx := context.Background()
@@ -203,7 +205,7 @@ func waitEvent(t *testing.T, events <-chan localapi.Status, event localapi.Event
 
 func TestWalletExportAPI(t *testing.T) {
 	dir := t.TempDir()
-	w := testWallet(t, dir)
+	w := testpeer.Wallet(t, dir)
 	me, err := w.Address()
 	if err != nil {
 		t.Fatal(err)

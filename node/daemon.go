@@ -14,10 +14,13 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/gpu"
 	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/presence"
 	"github.com/sparegpu/spare/sandbox"
+	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
 )
 
@@ -26,7 +29,7 @@ type DaemonConfig struct {
 	DataDir string
 	Sandbox *sandbox.Sandbox
 	// Settings are the governor's rules; zero fields take defaults.
-	Settings Settings
+	Settings governor.Settings
 	// Display is the X display the daemon reads presence from itself.
 	// Empty: $DISPLAY (none: the desktop app reports presence).
 	Display string
@@ -35,24 +38,18 @@ type DaemonConfig struct {
 	// Notice is shown to the owner with the status (localapi.Status.Notice).
 	Notice string
 	Log    *slog.Logger
-	// Ads and Notifier connect the governor to the market (see
-	// Provider); nil: no ads, no preemption notices.
-	Ads      adPublisher
-	Notifier preemptNotifier
-	// Describe, when set, adds what the daemon does not own to a status
-	// (peer ID, addresses, earnings); it is called on every read.
-	Describe func(*localapi.Status)
+	// Market is the market's provider side (provider.Provider): it
+	// advertises while the governor says Available, hears of preemption,
+	// takes the owner's terms and describes the peer and the current job.
+	// Nil: a daemon that takes no work from the network.
+	Market Market
 	// Wallet serves the wallet routes of the LocalAPI; nil: they answer
 	// that there is no wallet.
 	Wallet *wallet.Wallet
-	// Terms and JobInfo connect the owner's settings and the current job
-	// to the market (Provider has both); nil: no price floor or workload
-	// policy to apply, jobs without kind, requester or earnings.
-	Terms   termsSetter
-	JobInfo jobDescriber
-	// Pinned names the owner settings (FieldIdleMinutes, FieldRunOnBattery,
-	// FieldMaxTempC, FieldPriceFloor) that the command line set: for this
-	// run they take Settings' value over DATA/settings.json.
+	// Pinned names the owner settings (settings.FieldIdleMinutes,
+	// FieldRunOnBattery, FieldMaxTempC, FieldPriceFloor) that the command
+	// line set: for this run they take Settings' value over
+	// DATA/settings.json.
 	Pinned []string
 	// Submitter runs jobs for the daemon's user (POST /v1/jobs, what
 	// `spare submit` uses when a daemon runs); nil: the route answers
@@ -62,6 +59,25 @@ type DaemonConfig struct {
 	// no NVIDIA driver. Tests feed recorded telemetry here, so that what
 	// they see does not depend on the machine's GPUs.
 	Telemetry TelemetrySource
+}
+
+// Market is what the daemon needs from the market's provider side.
+type Market interface {
+	// Publish advertises these GPUs (UUIDs), replacing any earlier ad;
+	// Withdraw removes it (the governor's ActPublish, ActWithdraw).
+	Publish(ctx context.Context, gpus []string) error
+	Withdraw(ctx context.Context) error
+	// Notify tells a job's requester that it froze, thawed or ends.
+	Notify(ctx context.Context, job string, n governor.Notice) error
+	// SetTerms replaces the price (nil: the configured one) and the
+	// allowed kinds (empty: any) of quotes given from now on.
+	SetTerms(price *market.Price, kinds []market.Kind)
+	// Describe adds what the daemon does not own to a status (peer ID,
+	// addresses, earnings); it is called on every read.
+	Describe(*localapi.Status)
+	// DescribeJob gives a running job's kind, requester and earnings;
+	// false: the market does not know the job.
+	DescribeJob(ctx context.Context, id string) (localapi.Job, bool)
 }
 
 // TelemetrySource is what the daemon reads GPU telemetry from; *gpu.NVML
@@ -77,7 +93,7 @@ const telemetryEvery = 2 * time.Second
 type Daemon struct {
 	cfg  DaemonConfig
 	log  *slog.Logger
-	gov  *Governor
+	gov  *governor.Governor
 	jobs *sandboxJobs
 
 	running sync.WaitGroup // goroutines waiting on started jobs
@@ -90,6 +106,8 @@ type Daemon struct {
 	owner     localapi.Settings // the owner's settings in force
 	pinned    []string          // of those, set by the command line
 	jobStarts map[string]time.Time
+
+	startSettings governor.Settings // what the governor started with
 
 	tele       telemetryHistory
 	settingsOp sync.Mutex // one settings change at a time
@@ -106,17 +124,19 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 	d := &Daemon{cfg: cfg, log: cfg.Log.With("component", "node"), jobs: newSandboxJobs(),
 		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}}
 	set := d.initialSettings()
-	if cfg.Terms != nil {
-		cfg.Terms.SetTerms(termsOf(d.owner, d.pinned))
+	d.startSettings = set
+	gc := governor.Config{Settings: set, Jobs: d.jobs, Logger: cfg.Log, OnChange: d.onChange}
+	if cfg.Market != nil {
+		cfg.Market.SetTerms(settings.Terms(d.owner, d.pinned))
+		gc.Ads, gc.Notifier = cfg.Market, cfg.Market
 	}
-	d.gov = New(Config{Settings: set, Jobs: d.jobs, Ads: cfg.Ads, Notifier: cfg.Notifier,
-		Logger: cfg.Log, OnChange: d.onChange})
+	d.gov = governor.New(gc)
 	d.status = d.render(d.gov.Status())
 	return d
 }
 
-// Governor returns the daemon's governor (the market registers jobs with it).
-func (d *Daemon) Governor() *Governor { return d.gov }
+// Governor returns the daemon's governor.
+func (d *Daemon) Governor() *governor.Governor { return d.gov }
 
 // Serve runs until ctx ends, then drains jobs and returns nil.
 func (d *Daemon) Serve(ctx context.Context) error {
@@ -253,7 +273,7 @@ func (d *Daemon) watchPresence(ctx context.Context) error {
 	return err
 }
 
-func (d *Daemon) onChange(st Status) {
+func (d *Daemon) onChange(st governor.Status) {
 	s := d.render(st)
 	d.mu.Lock()
 	d.status = s
@@ -271,9 +291,9 @@ func (d *Daemon) Status() localapi.Status {
 	d.mu.Lock()
 	s := d.status
 	d.mu.Unlock()
-	if d.cfg.Describe != nil {
+	if d.cfg.Market != nil {
 		s.Addrs = nil
-		d.cfg.Describe(&s)
+		d.cfg.Market.Describe(&s)
 		if s.Addrs == nil {
 			s.Addrs = []string{}
 		}
@@ -281,11 +301,11 @@ func (d *Daemon) Status() localapi.Status {
 	return s
 }
 
-func (d *Daemon) render(st Status) localapi.Status {
+func (d *Daemon) render(st governor.Status) localapi.Status {
 	now := time.Now()
 	s := localapi.Status{
-		State: st.State.Kind.Word(), Reason: st.State.Reason.Code,
-		Sentence: st.State.Sentence(now), Brief: st.State.Brief(now), Job: st.State.Job, Until: st.State.Until,
+		State: st.Phase.State.Word(), Reason: st.Phase.Reason.Code,
+		Sentence: st.Phase.Sentence(now), Brief: st.Phase.Brief(now), Job: st.Phase.Job, Until: st.Phase.Until,
 		EarnedToday: "0.000000", Version: d.cfg.Version, Notice: d.cfg.Notice, Updated: now, Addrs: []string{},
 		Devices: []localapi.Device{},
 	}

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,13 +18,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/sandbox"
 )
 
 // testDaemon runs a daemon on the test containerd until the test ends.
-func testDaemon(t *testing.T, set Settings, display string) (*Daemon, *localapi.Client, sandbox.Image) {
+func testDaemon(t *testing.T, set governor.Settings, display string) (*Daemon, *localapi.Client, sandbox.Image) {
 	t.Helper()
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
@@ -57,14 +59,14 @@ func testDaemon(t *testing.T, set Settings, display string) (*Daemon, *localapi.
 		sb.Close()
 	})
 	c := localapi.NewClient(dir)
-	waitFor(t, "the LocalAPI", 10*time.Second, func() bool { _, err := c.Status(context.Background()); return err == nil })
+	testenv.WaitFor(t, "the LocalAPI", 10*time.Second, func() bool { _, err := c.Status(context.Background()); return err == nil })
 	return d, c, img
 }
 
 func TestLocalAPI(t *testing.T) {
-	_, c, _ := testDaemon(t, Settings{AlwaysAvailable: true}, "")
+	_, c, _ := testDaemon(t, governor.Settings{AlwaysAvailable: true}, "")
 	ctx := context.Background()
-	waitFor(t, "Available", 10*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == localapi.StateAvailable })
+	testenv.WaitFor(t, "Available", 10*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == localapi.StateAvailable })
 
 	var mu sync.Mutex
 	var seen []localapi.State
@@ -73,7 +75,7 @@ func TestLocalAPI(t *testing.T) {
 	go c.Events(ectx, func(s localapi.Status) { mu.Lock(); seen = append(seen, s.State); mu.Unlock() })
 	// The stream starts with the current status; changes before it was
 	// open would not be in it.
-	waitFor(t, "the event stream to open", 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) > 0 })
+	testenv.WaitFor(t, "the event stream to open", 5*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) > 0 })
 
 	s, err := c.Pause(ctx, localapi.PauseRequest{For: "1h"})
 	if err != nil || s.State != localapi.StatePaused || s.Until.Before(time.Now().Add(59*time.Minute)) || !strings.Contains(s.Sentence, "Paused until") {
@@ -86,7 +88,7 @@ func TestLocalAPI(t *testing.T) {
 		t.Fatalf("pause until resumed: %+v, %v", s, err)
 	}
 	c.Resume(ctx)
-	waitFor(t, "the event stream to see the changes", 5*time.Second, func() bool {
+	testenv.WaitFor(t, "the event stream to see the changes", 5*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Contains(seen, localapi.StatePaused) && seen[len(seen)-1] == localapi.StateAvailable
@@ -116,9 +118,9 @@ func asError(err error, target **localapi.Error) bool {
 }
 
 func TestMetrics(t *testing.T) {
-	d, _, _ := testDaemon(t, Settings{AlwaysAvailable: true}, "")
+	d, _, _ := testDaemon(t, governor.Settings{AlwaysAvailable: true}, "")
 	srv := d.handler()
-	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
+	testenv.WaitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	req, _ := http.NewRequest("GET", "/metrics", nil)
 	rec := &respRecorder{header: http.Header{}}
 	srv.ServeHTTP(rec, req)
@@ -138,9 +140,9 @@ func (r *respRecorder) Write(b []byte) (int, error) { return r.body.Write(b) }
 func (r *respRecorder) WriteHeader(c int)           { r.code = c }
 
 func TestDaemonJobAndDrain(t *testing.T) {
-	d, c, img := testDaemon(t, Settings{AlwaysAvailable: true}, "")
+	d, c, img := testDaemon(t, governor.Settings{AlwaysAvailable: true}, "")
 	ctx := context.Background()
-	waitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
+	testenv.WaitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	out := t.TempDir()
 	rj, err := d.StartJob(ctx, sandbox.JobSpec{Image: img.Digest, Args: []string{"write", "/output/done"}}, []string{CPUDeviceUUID}, out)
 	if err != nil {
@@ -150,13 +152,13 @@ func TestDaemonJobAndDrain(t *testing.T) {
 	if r.Err != nil || r.Result.ExitCode != 0 || len(r.Outputs) != 1 || r.Outputs[0].Path != "done" {
 		t.Fatalf("job result %+v", r)
 	}
-	waitFor(t, "Available after the job", 5*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == localapi.StateAvailable })
+	testenv.WaitFor(t, "Available after the job", 5*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == localapi.StateAvailable })
 	// A job still running when the daemon stops is ended (drain).
 	rj, err = d.StartJob(ctx, sandbox.JobSpec{Image: img.Digest, Args: []string{"sleep", "5m"}}, []string{CPUDeviceUUID}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Running", 5*time.Second, func() bool { return d.Status().State == localapi.StateRunning && d.Status().Job == rj.Job.ID() })
+	testenv.WaitFor(t, "Running", 5*time.Second, func() bool { return d.Status().State == localapi.StateRunning && d.Status().Job == rj.Job.ID() })
 	_ = rj // the test's cleanup stops the daemon, which must end this job and return
 }
 
@@ -168,9 +170,9 @@ func TestDaemonJobAndDrain(t *testing.T) {
 // 10; the closing note's figures use 50).
 func TestX11GiveBackRealJob(t *testing.T) {
 	display := testenv.PrivateDisplay(t)
-	d, _, img := testDaemon(t, Settings{IdleBefore: time.Second, Grace: 1500 * time.Millisecond}, display)
+	d, _, img := testDaemon(t, governor.Settings{IdleBefore: time.Second, Grace: 1500 * time.Millisecond}, display)
 	ctx := context.Background()
-	waitFor(t, "the owner to be away (Available)", 15*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
+	testenv.WaitFor(t, "the owner to be away (Available)", 15*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	pr, pw := io.Pipe()
 	rj, err := d.StartJob(ctx, sandbox.JobSpec{Image: img.Digest, Args: []string{"counter"}, Stdout: pw}, []string{CPUDeviceUUID}, "")
 	if err != nil {
@@ -188,19 +190,19 @@ func TestX11GiveBackRealJob(t *testing.T) {
 	}()
 	count := func() int { mu.Lock(); defer mu.Unlock(); return lines }
 
-	trials := envInt("SPARE_LATENCY_TRIALS", 10)
+	trials := testenv.Int("SPARE_LATENCY_TRIALS", 10)
 	var lat []time.Duration
 	for i := range trials {
-		waitFor(t, "the job to run unfrozen", 15*time.Second, func() bool {
+		testenv.WaitFor(t, "the job to run unfrozen", 15*time.Second, func() bool {
 			f, err := rj.Job.Frozen(ctx)
 			return err == nil && !f && d.Status().State == localapi.StateRunning
 		})
 		before := count()
-		waitFor(t, "the counter to advance", 5*time.Second, func() bool { return count() > before })
+		testenv.WaitFor(t, "the counter to advance", 5*time.Second, func() bool { return count() > before })
 		// Every nudge must freeze the job: a report the sensor held back
 		// or dropped is a bug (see presence.TestWatchNeverDropsInput).
 		start := time.Now()
-		testenv.Xdotool(t, display, "mousemove_relative", "--", nudge(i), "3")
+		testenv.Nudge(t, display, i)
 		var l time.Duration
 		for l == 0 {
 			f, err := rj.Job.Frozen(ctx)
@@ -212,19 +214,19 @@ func TestX11GiveBackRealJob(t *testing.T) {
 				l = time.Since(start)
 			case time.Since(start) > 5*time.Second:
 				st := d.gov.Status()
-				t.Fatalf("trial %d: the job was not frozen within 5 s of the nudge; governor %s: %s", i, st.State, st.State.Sentence(time.Now()))
+				t.Fatalf("trial %d: the job was not frozen within 5 s of the nudge; governor %s: %s", i, st.Phase, st.Phase.Sentence(time.Now()))
 			default:
 				time.Sleep(time.Millisecond) // polling the task state; the measurement's resolution
 			}
 		}
 		lat = append(lat, l)
 	}
-	waitFor(t, "the job to resume after the owner left", 15*time.Second, func() bool {
+	testenv.WaitFor(t, "the job to resume after the owner left", 15*time.Second, func() bool {
 		f, err := rj.Job.Frozen(ctx)
 		return err == nil && !f
 	})
 	before := count()
-	waitFor(t, "the counter to advance after the resume", 5*time.Second, func() bool { return count() > before })
+	testenv.WaitFor(t, "the counter to advance after the resume", 5*time.Second, func() bool { return count() > before })
 	slices.Sort(lat)
 	med, p99 := lat[len(lat)/2], lat[(len(lat)*99+99)/100-1]
 	t.Logf("give-back with a real sandbox job over %d trials (xdotool input → task frozen): median %v, p99 %v, max %v",
@@ -234,3 +236,5 @@ func TestX11GiveBackRealJob(t *testing.T) {
 	}
 	pw.Close()
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,13 +1,18 @@
-// Package node is the provider daemon's core. It holds the governor: the
-// state machine that decides when this computer may work for others and
-// gives it back to its owner at once.
+// Package node is the daemon, `spare node`: it wires what it is given —
+// the sandbox, the wallet and the market's provider side (Market) — and
+// what it reads itself — GPU telemetry, the presence sensors it can see —
+// to a governor, and serves the LocalAPI, the server half of package
+// localapi (api*.go: status, events, pause and resume, presence, wallet,
+// settings, telemetry, the current job, jobs submitted through the
+// daemon, metrics).
 //
-// The governor is one pure function, Decide, that computes the next Status
-// and a list of Actions (freeze, thaw or end a job, publish or withdraw the
-// capacity ad, notify a requester) from timestamped Inputs — presence,
-// power, GPU telemetry, running jobs, user commands — Settings and a clock
-// reading. Governor.Serve feeds events into it and carries out the actions
-// through small interfaces (jobControl, adPublisher, preemptNotifier) that
-// the sandbox and market implement. Tests replay recorded traces through
-// Decide with a fake clock.
+// The daemon starts jobs under the governor (StartJob): a job freezes
+// when the owner returns and ends when the owner stays. On SIGINT or
+// SIGTERM its Serve drains: every job ends before it returns.
+//
+// The owner's settings are package settings' (validated, saved, turned
+// into governor rules and market terms); the governor's decisions are
+// package governor's; the market's provider side is package provider,
+// which meets the daemon through Market here and its own Daemon
+// interface there.
 package node

@@ -6,11 +6,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/sandbox"
 )
 
-// endGrace is how long an ended job gets to exit after SIGTERM.
-const endGrace = 5 * time.Second
+// EndGrace is how long an ended job gets to exit after SIGTERM.
+const EndGrace = 5 * time.Second
 
 // sandboxJobs carries out the governor's job actions on sandbox jobs. The
 // market adds a job when it starts and learns of its end through Wait.
@@ -18,8 +19,6 @@ type sandboxJobs struct {
 	mu   sync.Mutex
 	jobs map[string]*sandbox.Job
 }
-
-var _ jobControl = (*sandboxJobs)(nil)
 
 func newSandboxJobs() *sandboxJobs { return &sandboxJobs{jobs: map[string]*sandbox.Job{}} }
 
@@ -63,13 +62,13 @@ func (s *sandboxJobs) Thaw(ctx context.Context, id string) error {
 	return j.Resume(ctx)
 }
 
-// End stops the job (SIGTERM, then SIGKILL after endGrace; a frozen job
+// End stops the job (SIGTERM, then SIGKILL after EndGrace; a frozen job
 // is killed at once), which frees its GPU memory. The job's owner sees it
 // end through Wait and sends the final receipt.
-func (s *sandboxJobs) End(ctx context.Context, id string, why Reason) error {
+func (s *sandboxJobs) End(ctx context.Context, id string, why governor.Reason) error {
 	j, err := s.get(id)
 	if err != nil {
 		return err
 	}
-	return j.Stop(ctx, endGrace)
+	return j.Stop(ctx, EndGrace)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/sandbox"
 )
 
@@ -36,7 +37,7 @@ func (d *Daemon) StartJob(ctx context.Context, spec sandbox.JobSpec, devices []s
 	}
 	pids, _ := j.PIDs(ctx) // best effort: they tell Spare's GPU processes from foreign ones
 	d.jobs.add(j)
-	if err := d.gov.JobStarted(Job{ID: j.ID(), GPUs: devices, PIDs: pids}); err != nil {
+	if err := d.gov.JobStarted(governor.Job{ID: j.ID(), GPUs: devices, PIDs: pids}); err != nil {
 		d.jobs.remove(j.ID())
 		_ = j.Stop(ctx, 0)
 		_ = j.Cleanup(context.WithoutCancel(ctx))

@@ -13,6 +13,7 @@ import (
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/sparegpu/spare/internal/testenv"
 )
 
 // testAd is a valid ad of p issued at now (zero now: times left for
@@ -148,7 +149,7 @@ func TestAdsPropagate(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitMesh(t, c, rh.ID())
-	eventually(t, "rogue sees C in the topic", func() bool { return len(rt.ListPeers()) > 0 })
+	testenv.WaitFor(t, "rogue sees C in the topic", testTimeout, func() bool { return len(rt.ListPeers()) > 0 })
 	publish := func(ad Ad) {
 		t.Helper()
 		data, _ := EncodeAd(ad)

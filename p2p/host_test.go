@@ -42,23 +42,6 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// eventually polls cond until it holds or testTimeout passes. For state
-// libp2p offers no event for (pubsub mesh membership).
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(testTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s", what)
-		case <-tick.C:
-		}
-	}
-}
-
 func TestIdentityPersisted(t *testing.T) {
 	dir := t.TempDir()
 	a := newTestHost(t, Config{DataDir: dir})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/discovery"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/sparegpu/spare/internal/testenv"
 )
 
 // TestAdsReachEveryone: in a small network whose hosts know only the
@@ -39,7 +40,7 @@ func TestAdsReachEveryone(t *testing.T) {
 		if h != boot {
 			want-- // not its own
 		}
-		eventually(t, fmt.Sprintf("%s holds %d ads", h.ID(), want), func() bool { return len(h.CurrentAds()) == want })
+		testenv.WaitFor(t, fmt.Sprintf("%s holds %d ads", h.ID(), want), testTimeout, func() bool { return len(h.CurrentAds()) == want })
 	}
 }
 
@@ -60,7 +61,7 @@ func TestTopicPeersStayFew(t *testing.T) {
 	}
 	wg.Wait()
 	for _, h := range hosts {
-		eventually(t, fmt.Sprintf("%s has joined the ads mesh", h.ID()), func() bool {
+		testenv.WaitFor(t, fmt.Sprintf("%s has joined the ads mesh", h.ID()), testTimeout, func() bool {
 			mesh, _, _ := h.trace.state()
 			return len(mesh) >= 3 // GossipSub's Dlo here
 		})
@@ -70,7 +71,7 @@ func TestTopicPeersStayFew(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, h := range hosts[1:] {
-		eventually(t, fmt.Sprintf("%s holds the ad", h.ID()), func() bool { return len(h.CurrentAds()) == 1 })
+		testenv.WaitFor(t, fmt.Sprintf("%s holds the ad", h.ID()), testTimeout, func() bool { return len(h.CurrentAds()) == 1 })
 	}
 	links := 0
 	for _, h := range hosts {

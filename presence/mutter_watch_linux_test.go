@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/sparegpu/spare/internal/testenv"
 )
 
 // fakeMutter implements org.gnome.Mutter.IdleMonitor as GNOME does:
@@ -97,17 +98,6 @@ func (f *fakeMutter) touch(t *testing.T, svc *dbus.Conn) {
 	}
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // poll interval, not synchronisation
-	}
-}
-
 // TestMutterWatches runs Watch on the Mutter backend against a private
 // dbus-daemon hosting a GNOME-like idle monitor: the sensor does not poll
 // while the owner is away, reports input the moment the user-active watch
@@ -162,7 +152,7 @@ func TestMutterWatches(t *testing.T) {
 			t.Fatalf("a user-active watch is armed while the owner is here")
 		}
 		f.becomeIdle(t, svc, 1500)
-		eventually(t, "a new user-active watch once the owner left", func() bool { _, a := f.state(); return a == 1 })
+		testenv.WaitFor(t, "a new user-active watch once the owner left", 5*time.Second, func() bool { _, a := f.state(); return a == 1 })
 	}
 	stop()
 	if iv, active := f.state(); len(iv) != 0 || active != 0 {

@@ -79,7 +79,7 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 	daemon := startBenchDaemon(b, data, sock)
 	c := localapi.NewClient(data)
 	var sentence string
-	eventually(b, 60*time.Second, "the daemon is available", func() error {
+	testenv.WaitFor(b, "the daemon is available", 60*time.Second, func() error {
 		s, err := c.Status(context.Background())
 		if err == nil && s.State != localapi.StateAvailable {
 			err = fmt.Errorf("state %s: %s", s.State, s.Sentence)

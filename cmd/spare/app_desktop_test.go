@@ -338,23 +338,6 @@ func parentPID(procDir string) int {
 	return 0
 }
 
-// eventually retries f until it succeeds or the time is up, then fails
-// the test with f's last error.
-func eventually(t testing.TB, within time.Duration, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, within, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // shownSentence checks that the window draws s (see findSentence).
 func shownSentence(t testing.TB, display, s string) error {
 	t.Helper()
@@ -400,7 +383,7 @@ func TestDesktopAppTray(t *testing.T) {
 	// choices), Resume, Open Spare, Quit.
 	var menu menuNode
 	var st localapi.Status
-	eventually(t, 60*time.Second, "the tray's status line is the daemon's brief sentence", func() error {
+	testenv.WaitFor(t, "the tray's status line is the daemon's brief sentence", 60*time.Second, func() error {
 		var err error
 		if st, err = c.Status(ctx); err != nil {
 			return err
@@ -447,7 +430,7 @@ func TestDesktopAppTray(t *testing.T) {
 
 	// The window draws the same sentence; a sentence it does not show is
 	// not found (the check can fail).
-	eventually(t, 20*time.Second, "the window shows the status sentence", func() error {
+	testenv.WaitFor(t, "the window shows the status sentence", 20*time.Second, func() error {
 		s, err := c.Status(ctx)
 		if err != nil {
 			return err
@@ -465,7 +448,7 @@ func TestDesktopAppTray(t *testing.T) {
 	// read, until its effect is seen.
 	choose := func(effect string, done func() error, path ...string) {
 		t.Helper()
-		eventually(t, 30*time.Second, "choosing "+strings.Join(path, " ▸ ")+": "+effect, func() error {
+		testenv.WaitFor(t, "choosing "+strings.Join(path, " ▸ ")+": "+effect, 30*time.Second, func() error {
 			if done() == nil { // the last click took effect after all
 				return nil
 			}
@@ -510,14 +493,14 @@ func TestDesktopAppTray(t *testing.T) {
 
 	// Pause ▸ Until I resume, clicked over D-Bus, pauses the daemon.
 	choose("the daemon pauses", state(localapi.StatePaused), "Pause", "Until I resume")
-	eventually(t, 10*time.Second, "the tray icon shows the pause", func() error {
+	testenv.WaitFor(t, "the tray icon shows the pause", 10*time.Second, func() error {
 		icon, err := trayIcon(conn, item)
 		if err == nil && icon == waiting {
 			err = errors.New("the icon is still the waiting one")
 		}
 		return err
 	})
-	eventually(t, 10*time.Second, "the tray and window show the pause", func() error {
+	testenv.WaitFor(t, "the tray and window show the pause", 10*time.Second, func() error {
 		m, _, err := readMenu(conn, item)
 		if err != nil {
 			return err
@@ -537,7 +520,7 @@ func TestDesktopAppTray(t *testing.T) {
 		}
 		return err
 	}, "Resume")
-	eventually(t, 10*time.Second, "the tray icon is the waiting one again", func() error {
+	testenv.WaitFor(t, "the tray icon is the waiting one again", 10*time.Second, func() error {
 		icon, err := trayIcon(conn, item)
 		if err == nil && icon != waiting {
 			err = errors.New("the icon is not the waiting one")
@@ -550,7 +533,7 @@ func TestDesktopAppTray(t *testing.T) {
 	if err := closeWindow(display, "Spare"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the window closes to the tray", func() error {
+	testenv.WaitFor(t, "the window closes to the tray", 10*time.Second, func() error {
 		if _, err := windowShot(display, "Spare"); err == nil {
 			return errors.New("the window is still shown")
 		}
@@ -605,7 +588,7 @@ func TestDesktopAppWithoutTray(t *testing.T) {
 			data := t.TempDir()
 			launched := autolaunchedBuses(t)
 			a := startDesktopApp(t, data, filepath.Join(data, "no-containerd.sock"), appEnv(t, tc.bus(t), display))
-			eventually(t, 30*time.Second, "the window shows the problem", func() error {
+			testenv.WaitFor(t, "the window shows the problem", 30*time.Second, func() error {
 				if a.exited() {
 					return fmt.Errorf("the app exited: %v", a.err)
 				}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/sparegpu/spare/node"
 )
 
 func newBootstrapCmd(g *globals) *cobra.Command {
@@ -31,10 +29,10 @@ nodes and requesters pass to --bootstrap. Runs until SIGINT or SIGTERM.`,
 				return err
 			}
 			defer h.Close()
-			for _, a := range node.ListenAddrs(h) {
+			for _, a := range h.ListenAddrs() {
 				fmt.Fprintln(cmd.OutOrStdout(), a)
 			}
-			g.log.Info("bootstrap node running", "peer", h.ID(), "addrs", node.ListenAddrs(h))
+			g.log.Info("bootstrap node running", "peer", h.ID(), "addrs", h.ListenAddrs())
 			return h.Serve(cmd.Context())
 		},
 	}

@@ -7,16 +7,16 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sparegpu/spare/config"
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/market"
-	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
+	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
 	"github.com/sparegpu/spare/workloads/testimage"
 )
@@ -89,7 +89,7 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 		}
 	}
 	withApp := !f.headless && (os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "")
-	set := node.Settings{IdleBefore: f.idle, AlwaysAvailable: !withApp}
+	set := governor.Settings{IdleBefore: f.idle, AlwaysAvailable: !withApp}
 
 	sb, err := sandbox.New(ctx, sandbox.Config{Socket: g.containerd, WorkDir: filepath.Join(provDir, "jobs"), Log: g.log})
 	if err != nil {
@@ -116,11 +116,6 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 		}
 		defer hosts[i].Close()
 	}
-	prov, err := node.NewProvider(node.ProviderConfig{Host: hosts[0], Wallet: pw, Log: g.log, Policy: market.Policy{
-		Price: market.Price{PerGPUSecond: demoPrice, PerCPUSecond: demoPrice}, IntervalSeconds: 2}})
-	if err != nil {
-		return err
-	}
 	// The playground's short idle threshold holds over saved settings, and
 	// the window says so.
 	notice := ""
@@ -128,17 +123,22 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 		notice = fmt.Sprintf("Playground: work starts after %s without input (shortened from 5 min for this demo); "+
 			"the jobs come from a requester built into it.", f.idle)
 	}
-	d := node.NewDaemon(node.DaemonConfig{DataDir: provDir, Sandbox: sb, Settings: set, Version: version, Log: g.log,
-		Ads: prov, Notifier: prov, Describe: prov.Describe, Wallet: pw, Terms: prov, JobInfo: prov,
-		Pinned: []string{node.FieldIdleMinutes}, Notice: notice})
-	var wg sync.WaitGroup
-	serve := func(f func(context.Context) error) {
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = f(ctx) }()
+	n, err := buildNode(nodeParts{DataDir: provDir, Sandbox: sb, Wallet: pw, Host: hosts[0], Settings: set,
+		Pinned: []string{settings.FieldIdleMinutes}, Notice: notice, Log: g.log,
+		Policy: market.Policy{Price: market.Price{PerGPUSecond: demoPrice, PerCPUSecond: demoPrice}, IntervalSeconds: 2}})
+	if err != nil {
+		return err
 	}
-	serve(d.Serve)
-	serve(func(ctx context.Context) error { return prov.Serve(ctx, d) })
-	defer func() { cancel(); wg.Wait() }() // the daemon drains before the wallets close
+	nodeDone := make(chan error, 1)
+	go func() {
+		err := n.Serve(ctx)
+		if err != nil {
+			g.log.Error("the playground's provider stopped", "err", err)
+			cancel()
+		}
+		nodeDone <- err
+	}()
+	defer func() { cancel(); <-nodeDone }() // the daemon drains before the wallets close
 	if err := hosts[1].Connect(ctx, hosts[0].AddrInfo()); err != nil {
 		return fmt.Errorf("connecting the demo requester: %w", err)
 	}

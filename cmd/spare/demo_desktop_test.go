@@ -57,7 +57,7 @@ func TestDemoWithApp(t *testing.T) {
 	}
 
 	var st localapi.Status
-	eventually(t, 60*time.Second, "the playground's daemon answers", func() error {
+	testenv.WaitFor(t, "the playground's daemon answers", 60*time.Second, func() error {
 		var err error
 		st, err = c.Status(ctx)
 		return err
@@ -74,7 +74,7 @@ func TestDemoWithApp(t *testing.T) {
 	// freeze. Such a try is repeated.
 	var frozen *localapi.Job
 	for try := 1; frozen == nil; try++ {
-		eventually(t, 120*time.Second, "a job runs once the mouse is still", status(localapi.StateRunning))
+		testenv.WaitFor(t, "a job runs once the mouse is still", 120*time.Second, status(localapi.StateRunning))
 		move()
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			if s, err := c.Status(ctx); err == nil && s.State == localapi.StateFrozen {
@@ -89,7 +89,7 @@ func TestDemoWithApp(t *testing.T) {
 	if frozen.State != localapi.JobFrozen || (frozen.Kind != "render" && frozen.Kind != "inference") {
 		t.Errorf("frozen job %+v: want its kind and the frozen state", frozen)
 	}
-	eventually(t, 30*time.Second, "work carries on when the mouse is still again", status(localapi.StateRunning))
+	testenv.WaitFor(t, "work carries on when the mouse is still again", 30*time.Second, status(localapi.StateRunning))
 
 	earned := func() localapi.Amount {
 		w, err := c.Wallet(ctx)
@@ -99,7 +99,7 @@ func TestDemoWithApp(t *testing.T) {
 		return w.Earned
 	}
 	first := earned()
-	eventually(t, 120*time.Second, "the earnings grow", func() error {
+	testenv.WaitFor(t, "the earnings grow", 120*time.Second, func() error {
 		if got := earned(); got <= first {
 			return fmt.Errorf("earned %d, was %d units", got, first)
 		}

@@ -11,15 +11,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
-	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
 )
 
 func newNodeCmd(g *globals) *cobra.Command {
-	var set node.Settings
+	var set governor.Settings
 	var nf netFlags
 	var price string
 	var interval time.Duration
@@ -65,9 +66,17 @@ saved settings for this run.`,
 				return err
 			}
 			defer h.Close()
-			p, err := node.NewProvider(node.ProviderConfig{Host: h, Wallet: w, Log: g.log, Policy: market.Policy{
-				Price:           market.Price{PerGPUSecond: uint64(pr), PerCPUSecond: uint64(pr)},
-				IntervalSeconds: uint32(interval / time.Second)}})
+			// `spare submit` hands its jobs to this requester: the key is
+			// unlocked, the host connected and the ads heard already.
+			trust, err := market.OpenFileTrust(filepath.Join(dir, "trust.json"))
+			if err != nil {
+				return err
+			}
+			req := &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: blobDir(dir)}, Trust: trust, Log: g.log}
+			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd),
+				Policy: market.Policy{Price: market.Price{PerGPUSecond: uint64(pr), PerCPUSecond: uint64(pr)},
+					IntervalSeconds: uint32(interval / time.Second)},
+				Submitter: req, Log: g.log})
 			if err != nil {
 				return err
 			}
@@ -75,28 +84,12 @@ saved settings for this run.`,
 			// memory is garbage now; hand it back instead of carrying it
 			// until the heap grows that far again.
 			debug.FreeOSMemory()
-			trust, err := market.OpenFileTrust(filepath.Join(dir, "trust.json"))
-			if err != nil {
-				return err
-			}
-			// `spare submit` hands its jobs to this requester: the key is
-			// unlocked, the host connected and the ads heard already.
-			req := &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: blobDir(dir)}, Trust: trust, Log: g.log}
-			d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Settings: set, Version: version, Log: g.log,
-				Ads: p, Notifier: p, Describe: p.Describe, Wallet: w, Terms: p, JobInfo: p, Pinned: pinnedSettings(cmd),
-				Submitter: req})
-			g.log.Info("spare node starting", "data", dir, "socket", localapi.SocketPath(dir), "peer", h.ID(), "addrs", node.ListenAddrs(h))
+			g.log.Info("spare node starting", "data", dir, "socket", localapi.SocketPath(dir), "peer", h.ID(), "addrs", h.ListenAddrs())
 			fmt.Fprintf(cmd.ErrOrStderr(), "spare node: LocalAPI at %s\nspare node: peer %s\n", localapi.SocketPath(dir), h.ID())
-			for _, a := range node.ListenAddrs(h) {
+			for _, a := range h.ListenAddrs() {
 				fmt.Fprintf(cmd.ErrOrStderr(), "spare node: listening on %s\n", a)
 			}
-			provDone := make(chan error, 1)
-			go func() { provDone <- p.Serve(ctx, d) }()
-			err = d.Serve(ctx)
-			if perr := <-provDone; err == nil {
-				err = perr
-			}
-			return err
+			return n.Serve(ctx)
 		},
 	}
 	f := cmd.Flags()
@@ -115,8 +108,8 @@ saved settings for this run.`,
 // for this run they hold over the saved DATA/settings.json.
 func pinnedSettings(cmd *cobra.Command) []string {
 	var out []string
-	for flag, field := range map[string]string{"idle": node.FieldIdleMinutes, "work-on-battery": node.FieldRunOnBattery,
-		"max-temp": node.FieldMaxTempC, "price": node.FieldPriceFloor} {
+	for flag, field := range map[string]string{"idle": settings.FieldIdleMinutes, "work-on-battery": settings.FieldRunOnBattery,
+		"max-temp": settings.FieldMaxTempC, "price": settings.FieldPriceFloor} {
 		if cmd.Flags().Changed(flag) {
 			out = append(out, field)
 		}

@@ -66,17 +66,6 @@ func earned(t *testing.T, data string) wallet.Amount {
 	return a
 }
 
-func waitUntil(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(100 * time.Millisecond) // poll interval
-	}
-}
-
 func submitResult(t *testing.T, r cliResult) market.SubmitResult {
 	t.Helper()
 	var res market.SubmitResult
@@ -138,7 +127,7 @@ func TestSubmitThroughDaemon(t *testing.T) {
 		t.Fatalf("in process: spent %s, the result says %d", got, resP.Units)
 	}
 	total := wallet.Amount(resD.Units + resP.Units)
-	waitUntil(t, "the provider's earnings", 10*time.Second, func() bool { return earned(t, prov) == total })
+	testenv.WaitFor(t, "the provider's earnings", 10*time.Second, func() bool { return earned(t, prov) == total })
 
 	// Logs and inputs stream back; the exit code is the job's.
 	probe := testenv.Workload(t, "probe")
@@ -164,7 +153,7 @@ func TestSubmitThroughDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	waitUntil(t, "a receipt for the running job", 60*time.Second, func() bool { return earned(t, prov) > before })
+	testenv.WaitFor(t, "a receipt for the running job", 60*time.Second, func() bool { return earned(t, prov) > before })
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -172,11 +161,11 @@ func TestSubmitThroughDaemon(t *testing.T) {
 		t.Fatalf("an interrupted submit exited 0: %s", errb.String())
 	}
 	c := localapi.NewClient(prov)
-	waitUntil(t, "the provider to end the cancelled job", 30*time.Second, func() bool {
+	testenv.WaitFor(t, "the provider to end the cancelled job", 30*time.Second, func() bool {
 		s, err := c.Status(context.Background())
 		return err == nil && s.Job == "" && s.State == localapi.StateAvailable
 	})
-	waitUntil(t, "payments to settle", 10*time.Second, func() bool {
+	testenv.WaitFor(t, "payments to settle", 10*time.Second, func() bool {
 		return earned(t, prov)-total == spent(t, viaDaemon)-wallet.Amount(resD.Units)
 	})
 	if paid := earned(t, prov) - before; paid <= 0 {

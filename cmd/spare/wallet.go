@@ -345,10 +345,14 @@ settled. With --amount and --to: record a payout of settled earnings to DEST.`,
 			}
 			ctx := cmd.Context()
 			if channel == "" {
-				if err := w.Ledger.RecordPayout(ctx, s.Me, amt, to, ""); err != nil {
+				dest, err := wallet.ParsePayoutAddress(to, s.Me)
+				if err != nil {
+					return usageError{fmt.Errorf("--to: %s", strings.TrimPrefix(err.Error(), wallet.ErrBadPayee.Error()+": "))}
+				}
+				if err := w.Ledger.RecordPayout(ctx, s.Me, amt, dest.Hex(), ""); err != nil {
 					return err
 				}
-				return report(cmd, g, map[string]string{"paid_out": amt.String(), "to": to, "unit": wallet.Unit})
+				return report(cmd, g, map[string]string{"paid_out": amt.String(), "to": dest.Hex(), "unit": wallet.Unit})
 			}
 			ch, err := w.Ledger.Channel(ctx, id)
 			if err != nil {
@@ -370,7 +374,7 @@ settled. With --amount and --to: record a payout of settled earnings to DEST.`,
 	}
 	c.Flags().StringVar(&channel, "channel", "", "channel you pay from to close and withdraw")
 	c.Flags().StringVar(&amount, "amount", "", "payout amount in "+wallet.Unit)
-	c.Flags().StringVar(&to, "to", "", "payout destination (an address or account reference)")
+	c.Flags().StringVar(&to, "to", "", "the Ethereum address (0x…) to pay out to")
 	return c
 }
 

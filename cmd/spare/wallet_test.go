@@ -148,8 +148,14 @@ func TestWalletCLI(t *testing.T) {
 	if _, code := spareInProcess(t, "wallet", "withdraw", "--data", dir, "--channel", dep["channel"]); code != exitFailure {
 		t.Fatalf("withdraw within grace: exit %d", code)
 	}
-	if _, code := spareInProcess(t, "wallet", "withdraw", "--data", dir, "--amount", "1", "--to", "bank"); code != exitFailure {
+	if _, code := spareInProcess(t, "wallet", "withdraw", "--data", dir, "--amount", "1", "--to", "0x00000000000000000000000000000000000000aa"); code != exitFailure {
 		t.Fatalf("payout with nothing settled: exit %d", code)
+	}
+	// A payout goes only to an address that can receive it.
+	for _, to := range []string{"bank", "0x0000000000000000000000000000000000000000", "0x52908400098527886e0F7030069857D2E4169EE7"} {
+		if _, code := spareInProcess(t, "wallet", "withdraw", "--data", dir, "--amount", "1", "--to", to); code != exitUsage {
+			t.Fatalf("payout to %q: exit %d, want %d", to, code, exitUsage)
+		}
 	}
 }
 

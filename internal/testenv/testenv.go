@@ -8,6 +8,7 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 )
 
@@ -65,4 +66,13 @@ func Workload(t testing.TB, name string) string {
 	_, err := os.Stat(p)
 	Need(t, dir != "" && err == nil, "the "+name+" workload image", "run `make workloads` and set SPARE_WORKLOADS (make test does both)")
 	return p
+}
+
+// Int reads a positive whole number from the environment variable name
+// (a test's trial count, a benchmark's length), or def.
+func Int(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }

@@ -75,3 +75,16 @@ func Xdotool(t testing.TB, display string, args ...string) {
 		t.Fatalf("xdotool %s: %v: %s", strings.Join(args, " "), err, out)
 	}
 }
+
+// Nudge moves the mouse on display a few pixels, to and fro with i (the
+// i-th nudge of a series), so the pointer never drifts off the screen.
+// A relative move always makes input, where an absolute one does nothing
+// if another test on the same X server left the pointer at that spot.
+func Nudge(t testing.TB, display string, i int) {
+	t.Helper()
+	dx := "9"
+	if i%2 == 1 {
+		dx = "-9"
+	}
+	Xdotool(t, display, "mousemove_relative", "--", dx, "3")
+}

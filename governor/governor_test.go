@@ -1,4 +1,4 @@
-package node
+package governor
 
 import (
 	"context"
@@ -79,7 +79,7 @@ func TestServe(t *testing.T) {
 		rec := &recorder{}
 		var changes []string
 		g := New(Config{Jobs: rec, Ads: rec, Notifier: rec, Logger: quietLogger(),
-			OnChange: func(s Status) { changes = append(changes, s.State.String()) }})
+			OnChange: func(s Status) { changes = append(changes, s.Phase.String()) }})
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
 		go func() { done <- g.Serve(ctx) }()
@@ -88,7 +88,7 @@ func TestServe(t *testing.T) {
 		must(t, g.SetTelemetry(gpu.Snapshot{At: time.Now(), Devices: []gpu.Device{dev}}))
 		must(t, g.SetPresence(presence.Report{At: time.Now(), Idle: 4 * time.Minute, IdleKnown: true}))
 		synctest.Wait()
-		if st := g.Status().State; st.Kind != Waiting || st.Reason.Code != localapi.ReasonActive {
+		if st := g.Status().Phase; st.State != Waiting || st.Reason.Code != localapi.ReasonActive {
 			t.Fatalf("state = %s, want Waiting(active)", st)
 		}
 		if g.PollInterval() != SlowPoll {
@@ -107,14 +107,14 @@ func TestServe(t *testing.T) {
 
 		must(t, g.JobStarted(Job{ID: "job-1", GPUs: []string{"GPU-1"}}))
 		synctest.Wait()
-		if st := g.Status().State; st.Kind != Running || g.PollInterval() != FastPoll {
+		if st := g.Status().Phase; st.State != Running || g.PollInterval() != FastPoll {
 			t.Fatalf("state = %s, poll %v", st, g.PollInterval())
 		}
 
 		// The owner returns and keeps using the computer.
 		must(t, g.SetPresence(presence.Report{At: time.Now(), Idle: 10 * time.Millisecond, IdleKnown: true}))
 		synctest.Wait()
-		if st := g.Status().State; st.Kind != Frozen {
+		if st := g.Status().Phase; st.State != Frozen {
 			t.Fatalf("state = %s, want Frozen", st)
 		}
 		time.Sleep(3 * time.Second)
@@ -127,7 +127,7 @@ func TestServe(t *testing.T) {
 		if got := rec.take(); !slices.Equal(got, want) {
 			t.Fatalf("calls =\n %q\nwant\n %q", got, want)
 		}
-		if st := g.Status().State; st.Kind != Waiting {
+		if st := g.Status().Phase; st.State != Waiting {
 			t.Fatalf("state after end = %s", st)
 		}
 

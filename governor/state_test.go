@@ -1,4 +1,4 @@
-package node
+package governor
 
 import (
 	"slices"
@@ -14,29 +14,29 @@ func TestSentence(t *testing.T) {
 	now := time.Date(2025, 3, 14, 20, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name string
-		st   State
+		st   Phase
 		want string
 	}{
-		{"waiting, active", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-40 * time.Second), Next: now.Add(260 * time.Second)}},
+		{"waiting, active", Phase{State: Waiting, Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-40 * time.Second), Next: now.Add(260 * time.Second)}},
 			"Waiting: you were active 40 s ago — starting in 4 min 20 s"},
-		{"paused for an hour", State{Kind: Paused, Until: now.Add(time.Hour)}, "Paused until 21:00 (1 h left)"},
-		{"paused until tomorrow", State{Kind: Paused, Until: time.Date(2025, 3, 15, 6, 0, 0, 0, time.UTC)}, "Paused until tomorrow 06:00 (10 h left)"},
-		{"paused until resumed", State{Kind: Paused}, "Paused until you resume"},
-		{"frozen by input", State{Kind: Frozen, Job: "job-1", Since: now.Add(-2 * time.Second), EndsAt: now.Add(8 * time.Second),
+		{"paused for an hour", Phase{State: Paused, Until: now.Add(time.Hour)}, "Paused until 21:00 (1 h left)"},
+		{"paused until tomorrow", Phase{State: Paused, Until: time.Date(2025, 3, 15, 6, 0, 0, 0, time.UTC)}, "Paused until tomorrow 06:00 (10 h left)"},
+		{"paused until resumed", Phase{State: Paused}, "Paused until you resume"},
+		{"frozen by input", Phase{State: Frozen, Job: "job-1", Since: now.Add(-2 * time.Second), EndsAt: now.Add(8 * time.Second),
 			Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-2 * time.Second)}},
 			"Frozen 2 s ago: you were active 2 s ago — the job ends in 8 s unless you step away"},
-		{"frozen hot", State{Kind: Frozen, Job: "job-1", Since: now.Add(-time.Minute), EndsAt: now.Add(time.Minute),
+		{"frozen hot", Phase{State: Frozen, Job: "job-1", Since: now.Add(-time.Minute), EndsAt: now.Add(time.Minute),
 			Reason: Reason{Code: localapi.ReasonHot, Detail: "RTX 4090", Value: 84, Limit: 75}},
 			"Frozen 1 min ago: RTX 4090 at 84 °C — resuming at 75 °C — the job ends in 1 min unless you step away"},
-		{"schedule", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonSchedule, Next: now.Add(2 * time.Hour)}}, "Waiting: outside your schedule — next window at 22:00"},
-		{"battery", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonBattery}}, "Waiting: running on battery"},
-		{"charge", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonCharge, Value: 15, Limit: 20}}, "Waiting: battery at 15 %, below 20 %"},
-		{"game", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonGame, Detail: "eldenring.exe"}}, "Waiting: eldenring.exe is running"},
-		{"silent", State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonSilent, At: now.Add(-90 * time.Second)}},
+		{"schedule", Phase{State: Waiting, Reason: Reason{Code: localapi.ReasonSchedule, Next: now.Add(2 * time.Hour)}}, "Waiting: outside your schedule — next window at 22:00"},
+		{"battery", Phase{State: Waiting, Reason: Reason{Code: localapi.ReasonBattery}}, "Waiting: running on battery"},
+		{"charge", Phase{State: Waiting, Reason: Reason{Code: localapi.ReasonCharge, Value: 15, Limit: 20}}, "Waiting: battery at 15 %, below 20 %"},
+		{"game", Phase{State: Waiting, Reason: Reason{Code: localapi.ReasonGame, Detail: "eldenring.exe"}}, "Waiting: eldenring.exe is running"},
+		{"silent", Phase{State: Waiting, Reason: Reason{Code: localapi.ReasonSilent, At: now.Add(-90 * time.Second)}},
 			"Waiting: no word from the Spare app for 1 min 30 s, so assuming you are here"},
-		{"available", State{Kind: Available, GPUs: []string{"RTX 4090"}}, "Available: offering RTX 4090 for work"},
-		{"running", State{Kind: Running, Job: "0123456789abcdef", GPUs: []string{"RTX 4090"}}, "Running job 0123456789ab on RTX 4090"},
-		{"off", State{Kind: Off, Reason: Reason{Code: localapi.ReasonOff, Detail: "no NVIDIA GPU"}}, "Off: no NVIDIA GPU"},
+		{"available", Phase{State: Available, GPUs: []string{"RTX 4090"}}, "Available: offering RTX 4090 for work"},
+		{"running", Phase{State: Running, Job: "0123456789abcdef", GPUs: []string{"RTX 4090"}}, "Running job 0123456789ab on RTX 4090"},
+		{"off", Phase{State: Off, Reason: Reason{Code: localapi.ReasonOff, Detail: "no NVIDIA GPU"}}, "Off: no NVIDIA GPU"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,22 +49,22 @@ func TestSentence(t *testing.T) {
 
 func TestBrief(t *testing.T) {
 	now := time.Date(2025, 3, 14, 20, 0, 0, 0, time.UTC)
-	waiting := func(active, next time.Duration) State {
-		return State{Kind: Waiting, Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-active), Next: now.Add(next)}}
+	waiting := func(active, next time.Duration) Phase {
+		return Phase{State: Waiting, Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-active), Next: now.Add(next)}}
 	}
 	for _, tt := range []struct {
 		name string
-		st   State
+		st   Phase
 		want string
 	}{
 		{"waiting, active", waiting(40*time.Second, 260*time.Second), "Waiting: you were active 1 min ago — starting in 4 min"},
 		{"just active", waiting(10*time.Second, 290*time.Second), "Waiting: you were active less than a minute ago — starting in 5 min"},
 		{"nearly starting", waiting(280*time.Second, 20*time.Second), "Waiting: you were active 5 min ago — starting in less than a minute"},
-		{"paused for a while", State{Kind: Paused, Until: now.Add(4*time.Minute + 50*time.Second)}, "Paused until 20:04 (5 min left)"},
-		{"frozen by input", State{Kind: Frozen, Job: "job-1", Since: now.Add(-2 * time.Second), EndsAt: now.Add(8 * time.Second),
+		{"paused for a while", Phase{State: Paused, Until: now.Add(4*time.Minute + 50*time.Second)}, "Paused until 20:04 (5 min left)"},
+		{"frozen by input", Phase{State: Frozen, Job: "job-1", Since: now.Add(-2 * time.Second), EndsAt: now.Add(8 * time.Second),
 			Reason: Reason{Code: localapi.ReasonActive, At: now.Add(-2 * time.Second)}},
 			"Frozen less than a minute ago: you were active less than a minute ago — the job ends in less than a minute unless you step away"},
-		{"available", State{Kind: Available, GPUs: []string{"RTX 4090"}}, "Available: offering RTX 4090 for work"},
+		{"available", Phase{State: Available, GPUs: []string{"RTX 4090"}}, "Available: offering RTX 4090 for work"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.st.Brief(now); got != tt.want {
@@ -100,20 +100,20 @@ func TestHuman(t *testing.T) {
 
 func TestStateString(t *testing.T) {
 	since := time.Date(2025, 3, 14, 20, 0, 3, 250e6, time.UTC)
-	for st, want := range map[*State]string{
-		{Kind: Off, Reason: Reason{Code: localapi.ReasonOff}}: "Off(off)",
-		{Kind: Paused}: "Paused(until resumed)",
-		{Kind: Waiting, Reason: Reason{Code: localapi.ReasonActive}}: "Waiting(active)",
-		{Kind: Available}:                      "Available",
-		{Kind: Running, Job: "j"}:              "Running(j)",
-		{Kind: Frozen, Job: "j", Since: since}: "Frozen(j, since 20:00:03.250)",
-		{Kind: Draining}:                       "Draining",
+	for st, want := range map[*Phase]string{
+		{State: Off, Reason: Reason{Code: localapi.ReasonOff}}: "Off(off)",
+		{State: Paused}: "Paused(until resumed)",
+		{State: Waiting, Reason: Reason{Code: localapi.ReasonActive}}: "Waiting(active)",
+		{State: Available}:                      "Available",
+		{State: Running, Job: "j"}:              "Running(j)",
+		{State: Frozen, Job: "j", Since: since}: "Frozen(j, since 20:00:03.250)",
+		{State: Draining}:                       "Draining",
 	} {
 		if got := st.String(); got != want {
 			t.Errorf("String = %q, want %q", got, want)
 		}
 	}
-	if got := Kind(42).String(); got != "Kind(42)" {
+	if got := State(42).String(); got != "Kind(42)" {
 		t.Errorf("unknown kind: %q", got)
 	}
 }
@@ -215,8 +215,8 @@ func TestDecideRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st, _ := Decide(Status{}, tt.in, now, tt.set)
-			if got := st.State.String(); got != tt.want {
-				t.Errorf("state = %s, want %s (%s)", got, tt.want, st.State.Sentence(now))
+			if got := st.Phase.String(); got != tt.want {
+				t.Errorf("state = %s, want %s (%s)", got, tt.want, st.Phase.Sentence(now))
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package node
+package governor
 
 import (
 	"fmt"
@@ -99,7 +99,7 @@ type DeviceStatus struct {
 
 // Status is Decide's result and its memory for the next call.
 type Status struct {
-	State   State          `json:"state"`
+	Phase   Phase          `json:"state"`
 	Devices []DeviceStatus `json:"devices"`
 	// Advertised are the UUIDs in the published ad (empty: none).
 	Advertised []string `json:"advertised,omitempty"`
@@ -145,7 +145,7 @@ func (v verdict) stronger(o verdict) verdict {
 // inputs, the clock reading now and the settings. It is pure: same
 // arguments, same answer.
 func Decide(prev Status, in Inputs, now time.Time, set Settings) (Status, []Action) {
-	set = set.withDefaults()
+	set = set.WithDefaults()
 	next := Status{jobs: map[string]jobMem{}, hot: map[string]bool{}}
 	var acts []Action
 	wake := waker{now: now}
@@ -216,7 +216,7 @@ func Decide(prev Status, in Inputs, now time.Time, set Settings) (Status, []Acti
 	}
 	next.Advertised = free
 
-	next.State = topState(in, next, machine, free, set)
+	next.Phase = topState(in, next, machine, free, set)
 	next.Wake = wake.next
 	return next, acts
 }
@@ -392,7 +392,7 @@ func ownPIDs(in Inputs) func(uint32) bool {
 }
 
 // topState sums the situation up in one State.
-func topState(in Inputs, st Status, machine verdict, free []string, set Settings) State {
+func topState(in Inputs, st Status, machine verdict, free []string, set Settings) Phase {
 	names := func(uuids []string) []string {
 		var out []string
 		for _, d := range st.Devices {
@@ -404,11 +404,11 @@ func topState(in Inputs, st Status, machine verdict, free []string, set Settings
 	}
 	switch machine.reason.Code {
 	case localapi.ReasonOff:
-		return State{Kind: Off, Reason: machine.reason}
+		return Phase{State: Off, Reason: machine.reason}
 	case localapi.ReasonDraining:
-		return State{Kind: Draining, Reason: machine.reason}
+		return Phase{State: Draining, Reason: machine.reason}
 	case localapi.ReasonPaused:
-		return State{Kind: Paused, Until: in.Pause.Until, Reason: machine.reason}
+		return Phase{State: Paused, Until: in.Pause.Until, Reason: machine.reason}
 	}
 	var running *Job
 	for i, j := range in.Jobs {
@@ -417,17 +417,17 @@ func topState(in Inputs, st Status, machine verdict, free []string, set Settings
 			continue
 		}
 		if m.frozen {
-			return State{Kind: Frozen, Job: j.ID, Since: m.since, Reason: m.reason, EndsAt: graceEnd(m, set), GPUs: names(j.GPUs)}
+			return Phase{State: Frozen, Job: j.ID, Since: m.since, Reason: m.reason, EndsAt: graceEnd(m, set), GPUs: names(j.GPUs)}
 		}
 		if running == nil {
 			running = &in.Jobs[i]
 		}
 	}
 	if running != nil {
-		return State{Kind: Running, Job: running.ID, GPUs: names(running.GPUs)}
+		return Phase{State: Running, Job: running.ID, GPUs: names(running.GPUs)}
 	}
 	if len(free) > 0 {
-		return State{Kind: Available, GPUs: names(free)}
+		return Phase{State: Available, GPUs: names(free)}
 	}
 	r := machine.reason
 	if machine.hold == holdNone {
@@ -444,7 +444,7 @@ func topState(in Inputs, st Status, machine verdict, free []string, set Settings
 			r = Reason{Code: localapi.ReasonNoGPU, Detail: "every GPU is busy"}
 		}
 	}
-	return State{Kind: Waiting, Reason: r}
+	return Phase{State: Waiting, Reason: r}
 }
 
 // waker keeps the earliest future deadline.

@@ -1,4 +1,4 @@
-package node
+package provider
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
 )
@@ -19,10 +20,10 @@ import (
 // registry image's manifest digest by the pull) and starts the job under
 // the governor. It runs in its own goroutine while the session loop goes
 // on, so it reads only what it is given, never r.sess.
-func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.JobSpec, terms market.AgreementMsg) (*RunningJob, error) {
+func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.JobSpec, terms market.AgreementMsg) (*node.RunningJob, error) {
 	p := r.p
-	sb := p.d.cfg.Sandbox
-	dir := filepath.Join(p.d.cfg.DataDir, "provider", string(job))
+	sb := p.cfg.Sandbox
+	dir := filepath.Join(p.cfg.DataDir, "provider", string(job))
 	if err := os.MkdirAll(filepath.Join(dir, "input"), 0o700); err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.
 	_, usable := p.capacity()
 	var devices, gpus []string
 	for _, d := range usable {
-		if d.UUID != CPUDeviceUUID && uint32(len(gpus)) < spec.Resources.GPUs {
+		if d.UUID != node.CPUDeviceUUID && uint32(len(gpus)) < spec.Resources.GPUs {
 			gpus = append(gpus, sandbox.GPUDevice(d.UUID))
 			devices = append(devices, d.UUID)
 		}
@@ -68,7 +69,7 @@ func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.
 		return nil, fmt.Errorf("%d GPUs free, the job needs %d", len(gpus), spec.Resources.GPUs)
 	}
 	if len(devices) == 0 {
-		devices = []string{CPUDeviceUUID}
+		devices = []string{node.CPUDeviceUUID}
 		if len(usable) > 0 {
 			devices = []string{usable[0].UUID}
 		}
@@ -110,7 +111,7 @@ const OutputGrant = 24 * time.Hour
 
 // exited turns the job's end into the final receipt and the Result;
 // outputs go into the blob store, served by digest to the requester.
-func (r *providerRun) exited(ctx context.Context, res JobResult) error {
+func (r *providerRun) exited(ctx context.Context, res node.JobResult) error {
 	ex := market.Exited{ExitCode: res.Result.ExitCode, LogTail: clipTail(res.Result.LogTail)}
 	switch {
 	case res.Err != nil:
@@ -149,7 +150,7 @@ func (r *providerRun) exited(ctx context.Context, res JobResult) error {
 }
 
 func (r *providerRun) outDir() string {
-	return filepath.Join(r.p.d.cfg.DataDir, "provider", string(r.sess.JobID), "output")
+	return filepath.Join(r.p.cfg.DataDir, "provider", string(r.sess.JobID), "output")
 }
 
 func (r *providerRun) storeOutput(o sandbox.OutputFile) (market.Output, error) {

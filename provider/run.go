@@ -1,4 +1,4 @@
-package node
+package provider
 
 import (
 	"context"
@@ -11,8 +11,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p/wire"
 	"github.com/sparegpu/spare/wallet"
 )
@@ -37,10 +39,10 @@ type providerRun struct {
 	quit    chan struct{}
 	started chan startResult
 	logs    chan market.LogChunk
-	notices chan Notice
+	notices chan governor.Notice
 	tasks   sync.WaitGroup
 
-	rj        *RunningJob
+	rj        *node.RunningJob
 	jobID     string // the sandbox's
 	meterFrom uint64 // unix seconds metering runs from; 0: not metering
 	gone      bool   // the requester is unreachable
@@ -49,7 +51,7 @@ type providerRun struct {
 }
 
 type startResult struct {
-	rj  *RunningJob
+	rj  *node.RunningJob
 	err error
 }
 
@@ -171,7 +173,7 @@ func (r *providerRun) loop(ctx context.Context) {
 	}()
 	tick := time.NewTicker(time.Duration(r.sess.Terms.IntervalSeconds) * time.Second)
 	defer tick.Stop()
-	var done <-chan JobResult
+	var done <-chan node.JobResult
 	for r.sess.State != market.PClosed {
 		var err error
 		select {
@@ -277,14 +279,14 @@ func (r *providerRun) kill(ctx context.Context) {
 	r.tasks.Add(1)
 	go func() {
 		defer r.tasks.Done()
-		if err := j.Stop(context.WithoutCancel(ctx), endGrace); err != nil {
+		if err := j.Stop(context.WithoutCancel(ctx), node.EndGrace); err != nil {
 			r.log.Warn("stopping job", "err", err)
 		}
 	}()
 }
 
 // notice applies a governor notice: freeze, thaw or the end to come.
-func (r *providerRun) notice(ctx context.Context, n Notice) error {
+func (r *providerRun) notice(ctx context.Context, n governor.Notice) error {
 	reason := "user_returned"
 	if n.Reason.Code == localapi.ReasonDraining {
 		reason = "draining"

@@ -1,6 +1,6 @@
 //go:build linux
 
-package node
+package provider
 
 import (
 	"bytes"
@@ -16,9 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/internal/testpeer"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
@@ -27,7 +30,7 @@ import (
 // requesterNode is a daemon that provides and also submits jobs for its
 // user, as `spare node` does.
 type requesterNode struct {
-	d      *Daemon
+	d      *node.Daemon
 	c      *localapi.Client
 	req    *market.Requester
 	wallet *wallet.Wallet
@@ -44,23 +47,23 @@ func startRequesterNode(t *testing.T, price uint64) *requesterNode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	h, w := testHost(t, dir), testWallet(t, dir)
-	prov, err := NewProvider(ProviderConfig{Host: h, Wallet: w, Log: quietLogger(),
+	h, w := testpeer.Host(t, dir), testpeer.Wallet(t, dir)
+	prov, err := New(Config{Host: h, Wallet: w, Sandbox: sb, DataDir: dir, Log: quietLogger(),
 		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := &requesterNode{wallet: w, c: localapi.NewClient(dir),
 		req: &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: filepath.Join(dir, "blobs")}, Trust: market.NewMemTrust(), Log: quietLogger()}}
-	n.d = NewDaemon(DaemonConfig{DataDir: dir, Sandbox: sb, Settings: Settings{AlwaysAvailable: true}, Version: "test",
-		Log: quietLogger(), Ads: prov, Notifier: prov, Describe: prov.Describe, Submitter: n.req})
+	n.d = node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Settings: governor.Settings{AlwaysAvailable: true}, Version: "test",
+		Log: quietLogger(), Market: prov, Submitter: n.req})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = n.d.Serve(ctx) }()
 	go func() { defer wg.Done(); _ = prov.Serve(ctx, n.d) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
-	waitFor(t, "Available", 15*time.Second, func() bool { return n.d.Status().State == localapi.StateAvailable })
+	testenv.WaitFor(t, "Available", 15*time.Second, func() bool { return n.d.Status().State == localapi.StateAvailable })
 	return n
 }
 
@@ -80,15 +83,15 @@ func hasAd(h *p2p.Host, p *p2p.Host) bool {
 // daemon with the receipted work paid.
 func TestSubmitThroughDaemonJob(t *testing.T) {
 	prov := startProvider(t, 100, market.WalletCredit{})
-	node := startRequesterNode(t, 100)
+	rn := startRequesterNode(t, 100)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	if err := node.req.Host.Connect(ctx, prov.host.AddrInfo()); err != nil {
+	if err := rn.req.Host.Connect(ctx, prov.host.AddrInfo()); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	waitFor(t, "the provider's ad", 20*time.Second, func() bool { return hasAd(node.req.Host, prov.host) })
+	testenv.WaitFor(t, "the provider's ad", 20*time.Second, func() bool { return hasAd(rn.req.Host, prov.host) })
 
-	spec := imageSpec(t, node.req, "render")
+	spec := imageSpec(t, rn.req, "render")
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +100,7 @@ func TestSubmitThroughDaemonJob(t *testing.T) {
 	var logs bytes.Buffer
 	ctx, cancel = context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	ev, err := node.c.Submit(ctx, localapi.SubmitRequest{Spec: raw, OutputDir: out, Discovery: "10s"},
+	ev, err := rn.c.Submit(ctx, localapi.SubmitRequest{Spec: raw, OutputDir: out, Discovery: "10s"},
 		func(_ string, b []byte) { logs.Write(b) })
 	if err != nil || ev.Error != nil {
 		t.Fatalf("submit through the daemon: %v %+v (logs %s)", err, ev.Error, logs.String())
@@ -107,7 +110,7 @@ func TestSubmitThroughDaemonJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	if resD.ExitCode != 0 || resD.Attempts != 1 || resD.Provider != prov.host.ID().String() || len(resD.Outputs) != 1 {
-		t.Fatalf("through the daemon: %+v (the daemon is %s)", resD, node.req.Host.ID())
+		t.Fatalf("through the daemon: %+v (the daemon is %s)", resD, rn.req.Host.ID())
 	}
 	b, err := os.ReadFile(filepath.Join(out, resD.Outputs[0].Path))
 	if err != nil {
@@ -131,10 +134,10 @@ func TestSubmitThroughDaemonJob(t *testing.T) {
 	// in-process requester may have picked the daemon's provider side)
 	// earned the sum.
 	total := wallet.Amount(resD.Units + resP.Units)
-	waitFor(t, "the final vouchers", 10*time.Second, func() bool {
-		return balance(t, prov.wallet).Earned+balance(t, node.wallet).Earned == total
+	testenv.WaitFor(t, "the final vouchers", 10*time.Second, func() bool {
+		return balance(t, prov.wallet).Earned+balance(t, rn.wallet).Earned == total
 	})
-	if s := balance(t, node.wallet).Spent; s != wallet.Amount(resD.Units) {
+	if s := balance(t, rn.wallet).Spent; s != wallet.Amount(resD.Units) {
 		t.Fatalf("the daemon spent %s, its result says %d", s, resD.Units)
 	}
 	if s := balance(t, inproc.Wallet).Spent; s != wallet.Amount(resP.Units) {
@@ -142,31 +145,29 @@ func TestSubmitThroughDaemonJob(t *testing.T) {
 	}
 
 	// Cancelled: the client goes away while the job runs.
-	probe := imageSpec(t, node.req, "probe", "sleep", "2m")
+	probe := imageSpec(t, rn.req, "probe", "sleep", "2m")
 	raw, err = json.Marshal(probe)
 	if err != nil {
 		t.Fatal(err)
 	}
-	earnedBefore, spentBefore := balance(t, prov.wallet).Earned, balance(t, node.wallet).Spent
+	earnedBefore, spentBefore := balance(t, prov.wallet).Earned, balance(t, rn.wallet).Spent
 	cctx, ccancel := context.WithCancel(context.Background())
 	defer ccancel()
 	gone := make(chan error, 1)
 	go func() {
-		_, err := node.c.Submit(cctx, localapi.SubmitRequest{Spec: raw, Discovery: "10s"}, nil)
+		_, err := rn.c.Submit(cctx, localapi.SubmitRequest{Spec: raw, Discovery: "10s"}, nil)
 		gone <- err
 	}()
-	waitFor(t, "a paid receipt", 60*time.Second, func() bool { return balance(t, prov.wallet).Earned > earnedBefore })
+	testenv.WaitFor(t, "a paid receipt", 60*time.Second, func() bool { return balance(t, prov.wallet).Earned > earnedBefore })
 	ccancel()
 	if err := <-gone; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled submit returned %v", err)
 	}
-	waitFor(t, "the daemon to drop the job", 20*time.Second, func() bool {
-		node.d.submits.mu.Lock()
-		defer node.d.submits.mu.Unlock()
-		return node.d.submits.n == 0
+	testenv.WaitFor(t, "the daemon to drop the job", 20*time.Second, func() bool {
+		return rn.d.SubmittedJobs() == 0
 	})
-	waitFor(t, "the provider to end the job", 30*time.Second, func() bool { return prov.prov.d.Status().Job == "" })
-	paid := balance(t, node.wallet).Spent - spentBefore
+	testenv.WaitFor(t, "the provider to end the job", 30*time.Second, func() bool { return prov.prov.d.Status().Job == "" })
+	paid := balance(t, rn.wallet).Spent - spentBefore
 	if earned := balance(t, prov.wallet).Earned - earnedBefore; earned != paid || paid <= 0 {
 		t.Fatalf("cancelled job: the provider earned %s, the daemon paid %s", earned, paid)
 	}

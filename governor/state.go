@@ -1,4 +1,4 @@
-package node
+package governor
 
 import (
 	"fmt"
@@ -8,29 +8,29 @@ import (
 	"github.com/sparegpu/spare/localapi"
 )
 
-// Kind is the governor's top-level state.
-type Kind int
+// State is the governor's top-level state.
+type State int
 
 // The governor's states. See DESIGN.md, section Governor.
 const (
-	Off       Kind = iota // switched off or no usable GPU
-	Paused                // the owner paused sharing (until a time, or until resumed)
-	Waiting               // allowed in principle, held back for a reason
-	Available             // advertising free GPUs, accepting work
-	Running               // a job runs
-	Frozen                // a job is frozen (cgroup freezer) because the owner came back
-	Draining              // ending jobs before the node stops
+	Off       State = iota // switched off or no usable GPU
+	Paused                 // the owner paused sharing (until a time, or until resumed)
+	Waiting                // allowed in principle, held back for a reason
+	Available              // advertising free GPUs, accepting work
+	Running                // a job runs
+	Frozen                 // a job is frozen (cgroup freezer) because the owner came back
+	Draining               // ending jobs before the node stops
 )
 
 // Word is the state as the LocalAPI says it (localapi.States, in order).
-func (k Kind) Word() localapi.State {
+func (k State) Word() localapi.State {
 	if int(k) < len(localapi.States) && k >= 0 {
 		return localapi.States[k]
 	}
 	return localapi.State(fmt.Sprintf("Kind(%d)", int(k)))
 }
 
-func (k Kind) String() string { return string(k.Word()) }
+func (k State) String() string { return string(k.Word()) }
 
 // Reason is a reason code with the facts needed to say it in words.
 type Reason struct {
@@ -105,9 +105,9 @@ func (r Reason) phrase(now time.Time, human func(time.Duration) string) string {
 	return s
 }
 
-// State is the governor's state with what a person needs to read it.
-type State struct {
-	Kind Kind `json:"kind"`
+// Phase is the governor's state with what a person needs to read it.
+type Phase struct {
+	State State `json:"kind"`
 	// Job is the job Running or Frozen (the first, when several run).
 	Job string `json:"job,omitempty"`
 	// Since is when a job was frozen (Frozen), or when the state began.
@@ -123,35 +123,35 @@ type State struct {
 }
 
 // String is the compact form for logs: "Frozen(job-1, since 12:00:03.250)".
-func (s State) String() string {
-	switch s.Kind {
+func (s Phase) String() string {
+	switch s.State {
 	case Paused:
 		if s.Until.IsZero() {
 			return "Paused(until resumed)"
 		}
 		return "Paused(until " + s.Until.Format(time.RFC3339) + ")"
 	case Waiting, Off:
-		return s.Kind.String() + "(" + string(s.Reason.Code) + ")"
+		return s.State.String() + "(" + string(s.Reason.Code) + ")"
 	case Running:
 		return "Running(" + s.Job + ")"
 	case Frozen:
 		return "Frozen(" + s.Job + ", since " + s.Since.Format("15:04:05.000") + ")"
 	}
-	return s.Kind.String()
+	return s.State.String()
 }
 
 // Sentence is what the window shows, rendered at now, to the second:
 // "Waiting: you were active 40 s ago — starting in 4 min 20 s".
-func (s State) Sentence(now time.Time) string { return s.sentence(now, Human) }
+func (s Phase) Sentence(now time.Time) string { return s.sentence(now, Human) }
 
 // Brief is the sentence with its durations to the minute, the tray's
 // line: "Waiting: you were active less than a minute ago — starting in
 // 4 min". It changes about once a minute, where the sentence changes
 // every second, and each change rebuilds the tray menu.
-func (s State) Brief(now time.Time) string { return s.sentence(now, Rough) }
+func (s Phase) Brief(now time.Time) string { return s.sentence(now, Rough) }
 
-func (s State) sentence(now time.Time, human func(time.Duration) string) string {
-	switch s.Kind {
+func (s Phase) sentence(now time.Time, human func(time.Duration) string) string {
+	switch s.State {
 	case Off:
 		return "Off: " + s.Reason.phrase(now, human)
 	case Paused:
@@ -178,7 +178,7 @@ func (s State) sentence(now time.Time, human func(time.Duration) string) string 
 	case Draining:
 		return "Draining: ending work before Spare stops"
 	}
-	return s.Kind.String()
+	return s.State.String()
 }
 
 func short(id string) string {

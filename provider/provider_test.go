@@ -1,6 +1,6 @@
 //go:build linux
 
-package node
+package provider
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,17 +16,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/keystore"
-
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/internal/testpeer"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
 )
-
-var lightKeys = wallet.KeystoreOptions{ScryptN: keystore.LightScryptN, ScryptP: keystore.LightScryptP}
 
 type testProvider struct {
 	host   *p2p.Host
@@ -36,32 +36,10 @@ type testProvider struct {
 	done   chan struct{}
 }
 
-func testWallet(t *testing.T, dir string) *wallet.Wallet {
-	t.Helper()
-	w, err := wallet.Open(wallet.Options{DataDir: dir, Passphrase: "test", Keystore: lightKeys, Log: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return w
-}
-
-func testHost(t *testing.T, dir string) *p2p.Host {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	h, err := p2p.New(ctx, p2p.Config{DataDir: dir, LoopbackOnly: true, NoMDNS: true, Logger: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
-}
-
-// providerOption adjusts a test provider's config before NewProvider, or
+// providerOption adjusts a test provider's config before New, or
 // the provider before it serves.
 type providerOption struct {
-	config   func(*ProviderConfig)
+	config   func(*Config)
 	provider func(*Provider)
 }
 
@@ -79,15 +57,15 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	tp := &testProvider{host: testHost(t, dir), wallet: testWallet(t, dir), done: make(chan struct{})}
-	cfg := ProviderConfig{Host: tp.host, Wallet: tp.wallet, Log: quietLogger(), Credit: credit,
+	tp := &testProvider{host: testpeer.Host(t, dir), wallet: testpeer.Wallet(t, dir), done: make(chan struct{})}
+	cfg := Config{Host: tp.host, Wallet: tp.wallet, Sandbox: sb, DataDir: dir, Log: quietLogger(), Credit: credit,
 		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}}
 	for _, o := range opts {
 		if o.config != nil {
 			o.config(&cfg)
 		}
 	}
-	tp.prov, err = NewProvider(cfg)
+	tp.prov, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +74,8 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 			o.provider(tp.prov)
 		}
 	}
-	d := NewDaemon(DaemonConfig{DataDir: dir, Sandbox: sb, Settings: Settings{AlwaysAvailable: true}, Version: "test",
-		Log: quietLogger(), Ads: tp.prov, Notifier: tp.prov, Describe: tp.prov.Describe, Wallet: tp.wallet, Terms: tp.prov, JobInfo: tp.prov})
+	d := node.NewDaemon(node.DaemonConfig{DataDir: dir, Sandbox: sb, Settings: governor.Settings{AlwaysAvailable: true}, Version: "test",
+		Log: quietLogger(), Market: tp.prov, Wallet: tp.wallet})
 	tp.dir = dir
 	ctx, cancel := context.WithCancel(context.Background())
 	tp.stop = cancel
@@ -106,13 +84,13 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 	go func() { _ = tp.prov.Serve(ctx, d); served <- struct{}{} }()
 	go func() { <-served; <-served; close(tp.done) }()
 	t.Cleanup(func() { cancel(); <-tp.done })
-	waitFor(t, "Available", 15*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
+	testenv.WaitFor(t, "Available", 15*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	return tp
 }
 
 func testRequester(t *testing.T) *market.Requester {
 	dir := t.TempDir()
-	return &market.Requester{Host: testHost(t, dir), Wallet: testWallet(t, dir),
+	return &market.Requester{Host: testpeer.Host(t, dir), Wallet: testpeer.Wallet(t, dir),
 		Blobs: p2p.FileStore{Dir: filepath.Join(dir, "blobs")}, Log: quietLogger()}
 }
 
@@ -136,7 +114,7 @@ func connect(t *testing.T, r *market.Requester, ps ...*testProvider) {
 		}
 	}
 	for _, p := range ps {
-		waitFor(t, "the provider's ad", 20*time.Second, func() bool { return hasAd(r.Host, p.host) })
+		testenv.WaitFor(t, "the provider's ad", 20*time.Second, func() bool { return hasAd(r.Host, p.host) })
 	}
 }
 
@@ -180,7 +158,7 @@ func TestPaidJobEndToEnd(t *testing.T) {
 			t.Fatalf("output %s: %d bytes, digest mismatch", o.Path, len(b))
 		}
 	}
-	waitFor(t, "the final voucher", 10*time.Second, func() bool { return balance(t, prov.wallet).Earned == wallet.Amount(res.Units) })
+	testenv.WaitFor(t, "the final voucher", 10*time.Second, func() bool { return balance(t, prov.wallet).Earned == wallet.Amount(res.Units) })
 	spent, earned := balance(t, req.Wallet).Spent, balance(t, prov.wallet).Earned
 	if spent != earned || spent <= 0 {
 		t.Fatalf("requester spent %s, provider earned %s", spent, earned)
@@ -189,7 +167,7 @@ func TestPaidJobEndToEnd(t *testing.T) {
 
 	// The outputs, the image and the inputs are the requester's: another
 	// peer that knows their digests gets them from neither side.
-	stranger := testHost(t, t.TempDir())
+	stranger := testpeer.Host(t, t.TempDir())
 	if err := stranger.Connect(ctx, prov.host.AddrInfo()); err != nil {
 		t.Fatal(err)
 	}
@@ -320,3 +298,5 @@ func TestAgreementDepositRecorded(t *testing.T) {
 		}
 	}
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

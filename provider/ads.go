@@ -1,4 +1,4 @@
-package node
+package provider
 
 import (
 	"context"
@@ -7,8 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/multiformats/go-multiaddr"
-
+	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
 )
@@ -46,7 +45,7 @@ func (p *Provider) capability() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, g := range p.adGPUs {
-		if g != CPUDeviceUUID {
+		if g != node.CPUDeviceUUID {
 			return "gpu:nvidia"
 		}
 	}
@@ -64,7 +63,7 @@ func (p *Provider) ad(now time.Time) (p2p.Ad, bool) {
 	st := p.d.Status()
 	model := "CPU only"
 	for _, d := range st.Devices {
-		if d.Usable && d.UUID != CPUDeviceUUID {
+		if d.Usable && d.UUID != node.CPUDeviceUUID {
 			model = d.Name
 			break
 		}
@@ -115,21 +114,4 @@ func (p *Provider) adLoop(ctx context.Context) {
 			}()
 		}
 	}
-}
-
-// ListenAddrs renders a host's addresses with its /p2p/ suffix.
-func ListenAddrs(h *p2p.Host) []string {
-	var out []string
-	for _, a := range h.Addrs() {
-		if _, err := a.ValueForProtocol(multiaddr.P_P2P); err == nil {
-			out = append(out, a.String())
-			continue
-		}
-		pa, err := multiaddr.NewMultiaddr("/p2p/" + h.ID().String())
-		if err != nil {
-			continue
-		}
-		out = append(out, a.Encapsulate(pa).String())
-	}
-	return out
 }

@@ -1,4 +1,4 @@
-package node
+package provider
 
 import (
 	"context"
@@ -8,11 +8,6 @@ import (
 
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
-)
-
-var (
-	_ termsSetter  = (*Provider)(nil)
-	_ jobDescriber = (*Provider)(nil)
 )
 
 // SetTerms applies the owner's price floor (nil: the configured price)

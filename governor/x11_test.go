@@ -1,13 +1,11 @@
 //go:build linux
 
-package node
+package governor
 
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -36,13 +34,6 @@ func (f *freezeClock) Thaw(context.Context, string) error {
 	return nil
 }
 func (f *freezeClock) End(context.Context, string, Reason) error { return nil }
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
 
 // startX11Governor runs a governor fed by the real X11 presence sensor on
 // display through Watch with opts (PollOnly, Games), the display and the
@@ -74,18 +65,6 @@ func startX11Governor(t testing.TB, display string, jobs jobControl, set Setting
 	return g, x
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(10 * time.Millisecond) // poll interval, not synchronisation
-	}
-}
-
 // giveBackRig is a governor on the real X11 sensor whose fake sandbox
 // timestamps each Freeze.
 type giveBackRig struct {
@@ -115,13 +94,13 @@ func giveBack(t testing.TB, trials int, rigs ...*giveBackRig) [][]time.Duration 
 	t.Helper()
 	lat := make([][]time.Duration, len(rigs))
 	for i := range trials {
-		waitFor(t, "the jobs to run and the owner to be away", 10*time.Second, func() bool {
+		testenv.WaitFor(t, "the jobs to run and the owner to be away", 10*time.Second, func() bool {
 			d, err := rigs[0].x.Idle()
 			if err != nil || d < giveBackSettings.IdleBefore+100*time.Millisecond {
 				return false
 			}
 			for _, r := range rigs {
-				if r.g.Status().State.Kind != Running {
+				if r.g.Status().Phase.State != Running {
 					return false
 				}
 			}
@@ -140,7 +119,7 @@ func giveBack(t testing.TB, trials int, rigs ...*giveBackRig) [][]time.Duration 
 		// cycle, which the wait above would otherwise line up with.
 		time.Sleep(rand.N(FastPoll))
 		start := time.Now()
-		testenv.Xdotool(t, rigs[0].display, "mousemove_relative", "--", nudge(i), "3")
+		testenv.Nudge(t, rigs[0].display, i)
 		for k, r := range rigs {
 			select {
 			case at := <-r.jobs.frozen:
@@ -151,7 +130,7 @@ func giveBack(t testing.TB, trials int, rigs ...*giveBackRig) [][]time.Duration 
 		}
 	}
 	for _, r := range rigs {
-		waitFor(t, r.name+": the job to resume after the last trial", 10*time.Second, func() bool { return r.g.Status().State.Kind == Running })
+		testenv.WaitFor(t, r.name+": the job to resume after the last trial", 10*time.Second, func() bool { return r.g.Status().Phase.State == Running })
 	}
 	return lat
 }
@@ -169,7 +148,7 @@ func quantiles(lat []time.Duration) (med, p99, maxi time.Duration) {
 // (default 10; BenchmarkGiveBack gives the figures).
 func TestX11GiveBackLatency(t *testing.T) {
 	rig := newGiveBackRig(t, testenv.PrivateDisplay(t), "events", false)
-	lat := giveBack(t, envInt("SPARE_LATENCY_TRIALS", 10), rig)[0]
+	lat := giveBack(t, testenv.Int("SPARE_LATENCY_TRIALS", 10), rig)[0]
 	med, p99, maxi := quantiles(lat)
 	t.Logf("give-back latency over %d trials (input via xdotool → Freeze called): median %v, p99 %v, max %v",
 		len(lat), med.Round(time.Millisecond/10), p99.Round(time.Millisecond/10), maxi.Round(time.Millisecond/10))
@@ -185,7 +164,7 @@ func TestX11GiveBackLatency(t *testing.T) {
 func BenchmarkGiveBack(b *testing.B) {
 	display := testenv.PrivateDisplay(b)
 	rigs := []*giveBackRig{newGiveBackRig(b, display, "events", false), newGiveBackRig(b, display, "poll", true)}
-	trials := envInt("SPARE_LATENCY_TRIALS", 50)
+	trials := testenv.Int("SPARE_LATENCY_TRIALS", 50)
 	all := make([][]time.Duration, len(rigs))
 	b.ResetTimer()
 	for range b.N {
@@ -212,7 +191,7 @@ func BenchmarkGiveBack(b *testing.B) {
 // with polling (poll). It is the whole process's CPU time (getrusage),
 // Go's runtime included; nothing else runs in it meanwhile.
 func BenchmarkSensorCPU(b *testing.B) {
-	secs := envInt("SPARE_BENCH_CPU_SECONDS", 60)
+	secs := testenv.Int("SPARE_BENCH_CPU_SECONDS", 60)
 	for _, running := range []bool{false, true} {
 		for _, pollOnly := range []bool{false, true} {
 			name := map[bool]string{false: "idle", true: "job-running"}[running] + "/" + map[bool]string{false: "events", true: "poll"}[pollOnly]
@@ -225,8 +204,8 @@ func BenchmarkSensorCPU(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				waitFor(b, "the governor to settle", 5*time.Second, func() bool {
-					return g.Status().State.Kind == map[bool]Kind{false: Available, true: Running}[running]
+				testenv.WaitFor(b, "the governor to settle", 5*time.Second, func() bool {
+					return g.Status().Phase.State == map[bool]State{false: Available, true: Running}[running]
 				})
 				b.ResetTimer()
 				var used, elapsed time.Duration
@@ -252,14 +231,4 @@ func cpuTime(t testing.TB) time.Duration {
 		t.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// nudge is a relative pointer move for trial i. A relative move always
-// makes input, where an absolute one does nothing if another test on the
-// same X server left the pointer at that spot.
-func nudge(i int) string {
-	if i%2 == 0 {
-		return "9"
-	}
-	return "-9"
 }

@@ -1,4 +1,4 @@
-package node
+package governor
 
 import (
 	"bufio"
@@ -157,7 +157,7 @@ func replay(t *testing.T, trace, telemetry string, set Settings, until int64) re
 				in.GPU = withoutPIDs(in.GPU, gone)
 			}
 		}
-		res.states[ms] = st.State.String()
+		res.states[ms] = st.Phase.String()
 		hist = append(hist, struct {
 			ms int64
 			st Status
@@ -289,8 +289,8 @@ func TestDecideTraces(t *testing.T) {
 				t.Errorf("actions:\n got %q\nwant %q", res.actions, tt.actions)
 			}
 			for ms, want := range tt.states {
-				if got := res.at(ms).State.String(); got != want {
-					t.Errorf("state at %d ms = %s, want %s (%s)", ms, got, want, res.at(ms).State.Sentence(traceStart.Add(time.Duration(ms)*time.Millisecond)))
+				if got := res.at(ms).Phase.String(); got != want {
+					t.Errorf("state at %d ms = %s, want %s (%s)", ms, got, want, res.at(ms).Phase.Sentence(traceStart.Add(time.Duration(ms)*time.Millisecond)))
 				}
 			}
 		})

@@ -1,4 +1,4 @@
-package node
+package governor
 
 import (
 	"context"
@@ -151,6 +151,14 @@ func (g *Governor) JobEnded(id string) error {
 	})
 }
 
+// SetSettings replaces the governor's rules while it runs (the owner
+// changed them); the next decision uses them. Zero fields take defaults.
+func (g *Governor) SetSettings(s Settings) error {
+	// The change runs on Serve's goroutine, the only reader of
+	// cfg.Settings, like every other input.
+	return g.send(func(*Inputs) { g.cfg.Settings = s })
+}
+
 // Pause applies the owner's pause (PauseFor, PauseUntilTomorrow,
 // PauseUntilResumed); Resume lifts it.
 func (g *Governor) Pause(p Pause) error { return g.send(func(in *Inputs) { in.Pause = p }) }
@@ -199,7 +207,7 @@ func (g *Governor) Serve(ctx context.Context) error {
 		g.mu.Lock()
 		g.st = st
 		g.mu.Unlock()
-		fast := st.State.Kind == Running || st.State.Kind == Frozen
+		fast := st.Phase.State == Running || st.Phase.State == Frozen
 		if was := g.fast.Swap(fast); fast && !was {
 			select {
 			case g.wake <- struct{}{}:
@@ -213,8 +221,8 @@ func (g *Governor) Serve(ctx context.Context) error {
 		if !st.Wake.IsZero() {
 			timer.Reset(st.Wake.Sub(now))
 		}
-		if st.State.String() != prev.State.String() {
-			g.log.Info("state", "state", st.State.String(), "why", st.State.Sentence(now))
+		if st.Phase.String() != prev.Phase.String() {
+			g.log.Info("state", "state", st.Phase.String(), "why", st.Phase.Sentence(now))
 			if g.cfg.OnChange != nil {
 				g.cfg.OnChange(st)
 			}

@@ -1,4 +1,4 @@
-package node
+package provider
 
 import (
 	"context"
@@ -13,8 +13,10 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/network"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
@@ -54,11 +56,16 @@ const (
 	AdLifetime = p2p.DefaultAdLifetime
 )
 
-// ProviderConfig wires the market's provider side. Host and Wallet are
-// required; zero fields take the defaults in their comments.
-type ProviderConfig struct {
+// Config wires the market's provider side. Host, Wallet, Sandbox and
+// DataDir are required; zero fields take the defaults in their comments.
+type Config struct {
 	Host   *p2p.Host
 	Wallet *wallet.Wallet
+	// Sandbox imports and pulls the jobs' images (the daemon's).
+	Sandbox *sandbox.Sandbox
+	// DataDir is the daemon's data directory: jobs' inputs and outputs
+	// go under DATA/provider/JOB.
+	DataDir string
 	// Policy is the owner's terms: price (must be positive: receipts need
 	// a rising amount), metering interval (zero: 10 s), limits.
 	Policy market.Policy
@@ -68,21 +75,30 @@ type ProviderConfig struct {
 	// "gpu:nvidia" with GPUs, else "cpu".
 	Capability string
 	// BlobDir holds fetched images and inputs and the outputs served
-	// back; empty: DATA/blobs of the daemon.
+	// back; empty: DATA/blobs.
 	BlobDir string
 	Log     *slog.Logger
 }
 
-// Provider runs the provider side of /spare/job/1.0.0 for a Daemon: it
+// Daemon is what the provider needs from the daemon it works for
+// (*node.Daemon): the governor's state, and starting a job under it.
+type Daemon interface {
+	Status() localapi.Status
+	StartJob(ctx context.Context, spec sandbox.JobSpec, devices []string, outputDir string) (*node.RunningJob, error)
+}
+
+var _ Daemon = (*node.Daemon)(nil)
+
+// Provider runs the provider side of /spare/job/1.0.0 for a daemon: it
 // quotes from the governor's state, countersigns agreements, fetches
 // images and inputs by digest, runs jobs under the governor, meters them
 // with signed receipts, collects vouchers, and publishes capacity ads
-// while the governor says Available. It is the daemon's adPublisher and
-// preemptNotifier.
+// while the governor says Available. It is the daemon's market
+// (node.Market).
 type Provider struct {
-	cfg    ProviderConfig
+	cfg    Config
 	log    *slog.Logger
-	d      *Daemon
+	d      Daemon
 	key    *wallet.Key
 	me     common.Address
 	domain wallet.Domain
@@ -95,8 +111,8 @@ type Provider struct {
 
 	mu        sync.Mutex
 	adm       admissions
-	reserved  bool                   // a job holds the machine (one at a time)
-	notices   map[string]chan Notice // by sandbox job ID
+	reserved  bool                            // a job holds the machine (one at a time)
+	notices   map[string]chan governor.Notice // by sandbox job ID
 	available bool
 	adGPUs    []string
 	adWake    chan struct{}
@@ -108,15 +124,13 @@ type Provider struct {
 	ctx       context.Context
 }
 
-var (
-	_ adPublisher     = (*Provider)(nil)
-	_ preemptNotifier = (*Provider)(nil)
-)
+var _ node.Market = (*Provider)(nil)
 
-// NewProvider unlocks the wallet key; bind it to a daemon with Serve.
-func NewProvider(cfg ProviderConfig) (*Provider, error) {
-	if cfg.Host == nil || cfg.Wallet == nil {
-		return nil, errors.New("provider: Host and Wallet are required")
+// New unlocks the wallet key; give it to the daemon as its market
+// (node.DaemonConfig.Market) and run it with Serve.
+func New(cfg Config) (*Provider, error) {
+	if cfg.Host == nil || cfg.Wallet == nil || cfg.Sandbox == nil || cfg.DataDir == "" {
+		return nil, errors.New("provider: Host, Wallet, Sandbox and DataDir are required")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -138,16 +152,16 @@ func NewProvider(cfg ProviderConfig) (*Provider, error) {
 	}
 	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: ls.Domain,
 		adm:     newAdmissions(streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout, evictAfter: PendingEvictAfter}),
-		notices: map[string]chan Notice{}, adWake: make(chan struct{}, 1)}, nil
+		notices: map[string]chan governor.Notice{}, adWake: make(chan struct{}, 1)}, nil
 }
 
 // Payee is the address vouchers pay.
 func (p *Provider) Payee() common.Address { return p.me }
 
-// Describe fills the status fields the provider knows (DaemonConfig.Describe).
+// Describe fills the status fields the provider knows (node.Market).
 func (p *Provider) Describe(s *localapi.Status) {
 	s.PeerID = p.cfg.Host.ID().String()
-	s.Addrs = append(s.Addrs, ListenAddrs(p.cfg.Host)...)
+	s.Addrs = append(s.Addrs, p.cfg.Host.ListenAddrs()...)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	y, m, day := time.Now().UTC().Date()
@@ -164,11 +178,11 @@ func (p *Provider) Describe(s *localapi.Status) {
 
 // Serve handles job streams and keeps the ad current until ctx ends,
 // then waits (bounded) for running sessions to send their final
-// receipts. d must have been built with this provider as Ads and Notifier.
-func (p *Provider) Serve(ctx context.Context, d *Daemon) error {
+// receipts. d must have been built with this provider as its Market.
+func (p *Provider) Serve(ctx context.Context, d Daemon) error {
 	dir := p.cfg.BlobDir
 	if dir == "" {
-		dir = filepath.Join(d.cfg.DataDir, "blobs")
+		dir = filepath.Join(p.cfg.DataDir, "blobs")
 	}
 	p.mu.Lock()
 	p.d, p.ctx, p.store = d, ctx, p2p.FileStore{Dir: dir}
@@ -251,7 +265,7 @@ func (p *Provider) capacity() (market.Capacity, []localapi.Device) {
 	for _, dev := range st.Devices {
 		if dev.Usable {
 			usable = append(usable, dev)
-			if dev.UUID != CPUDeviceUUID {
+			if dev.UUID != node.CPUDeviceUUID {
 				c.GPUs++
 			}
 		}
@@ -285,7 +299,7 @@ func (p *Provider) release() {
 }
 
 // Notify passes a governor notice to the job's session.
-func (p *Provider) Notify(_ context.Context, job string, n Notice) error {
+func (p *Provider) Notify(_ context.Context, job string, n governor.Notice) error {
 	p.mu.Lock()
 	ch := p.notices[job]
 	p.mu.Unlock()
@@ -300,8 +314,8 @@ func (p *Provider) Notify(_ context.Context, job string, n Notice) error {
 	return nil
 }
 
-func (p *Provider) watch(job string) chan Notice {
-	ch := make(chan Notice, 8)
+func (p *Provider) watch(job string) chan governor.Notice {
+	ch := make(chan governor.Notice, 8)
 	p.mu.Lock()
 	p.notices[job] = ch
 	p.mu.Unlock()

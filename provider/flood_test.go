@@ -1,6 +1,6 @@
 //go:build linux
 
-package node
+package provider
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
+	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p/wire"
 	"github.com/sparegpu/spare/wallet"
@@ -222,7 +223,7 @@ func heapInUse() uint64 {
 // a legitimate job still gets in, evicting an idle stream.
 func TestProposalFlood(t *testing.T) {
 	prov := startProvider(t, 100, market.WalletCredit{}, providerOption{
-		config: func(c *ProviderConfig) { c.Policy.QuoteTTL = floodQuoteTTL },
+		config: func(c *Config) { c.Policy.QuoteTTL = floodQuoteTTL },
 		// Pending streams may be evicted at once (the grace period is
 		// TestAdmissions'), so the sybils' can make room for a legitimate
 		// job the moment it is proposed.
@@ -249,7 +250,7 @@ func TestProposalFlood(t *testing.T) {
 		wg.Wait()
 	}()
 	// The flood is under way before the legitimate proposal goes out.
-	waitFor(t, "the flood to start", 10*time.Second, func() bool { return prov.prov.Streams().Refused > 0 })
+	testenv.WaitFor(t, "the flood to start", 10*time.Second, func() bool { return prov.prov.Streams().Refused > 0 })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -264,7 +265,7 @@ func TestProposalFlood(t *testing.T) {
 	if res.ExitCode != 0 || res.Attempts != 1 || res.Provider != prov.host.ID().String() {
 		t.Fatalf("result %+v", res)
 	}
-	waitFor(t, "the final voucher", 10*time.Second, func() bool { return balance(t, prov.wallet).Earned == wallet.Amount(res.Units) })
+	testenv.WaitFor(t, "the final voucher", 10*time.Second, func() bool { return balance(t, prov.wallet).Earned == wallet.Amount(res.Units) })
 	if spent := balance(t, req.Wallet).Spent; spent != wallet.Amount(res.Units) || spent <= 0 {
 		t.Fatalf("requester spent %s, provider earned %s, result says %d", spent, balance(t, prov.wallet).Earned, res.Units)
 	}
@@ -297,8 +298,8 @@ func TestProposalFlood(t *testing.T) {
 
 	junk.Close()
 	proposer.Close()
-	waitFor(t, "the provider to drop the hostile streams", floodStreamBound, func() bool { return prov.prov.Streams().Open == 0 })
-	waitFor(t, "goroutines back to the baseline", 30*time.Second, func() bool {
+	testenv.WaitFor(t, "the provider to drop the hostile streams", floodStreamBound, func() bool { return prov.prov.Streams().Open == 0 })
+	testenv.WaitFor(t, "goroutines back to the baseline", 30*time.Second, func() bool {
 		return runtime.NumGoroutine() <= baseGoroutines+floodGoroutineSlack
 	})
 	after := heapInUse()
@@ -346,7 +347,7 @@ func sybilFlood(t *testing.T, prov *testProvider, req *market.Requester, spec *m
 	}
 	close(start)
 	// Every sybil stream reached the handler; the provider is full.
-	waitFor(t, "the sybil streams to arrive", floodProposalTimeout/2, func() bool {
+	testenv.WaitFor(t, "the sybil streams to arrive", floodProposalTimeout/2, func() bool {
 		st := prov.prov.Streams()
 		return st.Admitted+st.Refused-before.Admitted-before.Refused == uint64(n*per)
 	})
@@ -379,9 +380,9 @@ func sybilFlood(t *testing.T, prov *testProvider, req *market.Requester, spec *m
 	if st.Evicted == full.Evicted {
 		t.Fatal("the job's stream got in without evicting an idle one: did the sybils' streams end first?")
 	}
-	waitFor(t, "the final voucher", 10*time.Second, func() bool { return balance(t, prov.wallet).Earned-earned == wallet.Amount(res.Units) })
+	testenv.WaitFor(t, "the final voucher", 10*time.Second, func() bool { return balance(t, prov.wallet).Earned-earned == wallet.Amount(res.Units) })
 	if longest > floodStreamBound {
 		t.Fatalf("a sybil stream stayed open %v, past the proposal deadline (%v)", longest, floodProposalTimeout)
 	}
-	waitFor(t, "the served streams to end", floodStreamBound, func() bool { return prov.prov.Streams().Open == 0 })
+	testenv.WaitFor(t, "the served streams to end", floodStreamBound, func() bool { return prov.prov.Streams().Open == 0 })
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package node
+package provider
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/wallet"
 )
@@ -103,7 +104,7 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 			t.Fatalf("ranking after the verdict: %+v; want the liar last", ranked)
 		}
 		// Every provider did the work and is paid for it; the money adds up.
-		waitFor(t, "the final vouchers", 15*time.Second, func() bool {
+		testenv.WaitFor(t, "the final vouchers", 15*time.Second, func() bool {
 			return balance(t, honestA.wallet).Earned+balance(t, lying.wallet).Earned+balance(t, honestB.wallet).Earned == wallet.Amount(res.Units)
 		})
 		if spent := balance(t, req.Wallet).Spent; uint64(spent) != res.Units || spent <= 0 {

@@ -1,4 +1,4 @@
-package node
+package governor
 
 import (
 	"fmt"
@@ -66,7 +66,8 @@ const (
 	touch = time.Second
 )
 
-func (s Settings) withDefaults() Settings {
+// WithDefaults fills zero fields with their defaults (the Default constants).
+func (s Settings) WithDefaults() Settings {
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sparegpu/spare/governor"
+	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/node"
+	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/provider"
+	"github.com/sparegpu/spare/sandbox"
+	"github.com/sparegpu/spare/wallet"
+)
+
+// nodeParts is what a provider node is built from: the parts its caller
+// opened (and closes after Serve returns) and the rules it runs by.
+// `spare node` and the playground (`spare demo`) both build theirs here.
+type nodeParts struct {
+	DataDir string
+	Sandbox *sandbox.Sandbox
+	Wallet  *wallet.Wallet
+	Host    *p2p.Host
+	// Settings are the command line's governor settings; Pinned names
+	// the owner settings they hold over DATA/settings.json.
+	Settings governor.Settings
+	Pinned   []string
+	// Policy is the provider's price and metering interval.
+	Policy market.Policy
+	// Submitter runs `spare submit`'s jobs through this daemon (nil: the
+	// daemon submits none).
+	Submitter *market.Requester
+	// Notice is a line for the owner shown with the status.
+	Notice string
+	Log    *slog.Logger
+}
+
+// providerNode is a daemon and the market's provider side working for it.
+type providerNode struct {
+	Daemon   *node.Daemon
+	Provider *provider.Provider
+}
+
+// buildNode wires a provider node; run it with Serve.
+func buildNode(p nodeParts) (*providerNode, error) {
+	prov, err := provider.New(provider.Config{Host: p.Host, Wallet: p.Wallet, Sandbox: p.Sandbox, DataDir: p.DataDir,
+		Policy: p.Policy, Log: p.Log})
+	if err != nil {
+		return nil, err
+	}
+	cfg := node.DaemonConfig{DataDir: p.DataDir, Sandbox: p.Sandbox, Settings: p.Settings, Version: version, Log: p.Log,
+		Market: prov, Wallet: p.Wallet, Pinned: p.Pinned, Notice: p.Notice}
+	if p.Submitter != nil {
+		cfg.Submitter = p.Submitter
+	}
+	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov}, nil
+}
+
+// Serve runs the daemon and the provider until ctx ends or one of them
+// fails, which stops the other. It returns once both have stopped: jobs
+// drained, final receipts sent, the LocalAPI closed.
+func (n *providerNode) Serve(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return n.Daemon.Serve(ctx) })
+	g.Go(func() error { return n.Provider.Serve(ctx, n.Daemon) })
+	return g.Wait()
+}

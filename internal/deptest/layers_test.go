@@ -1,0 +1,72 @@
+package deptest
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/sparegpu/spare/"
+
+// layers ranks every package: a package may import only packages of a
+// lower rank, so arrows point down (docs/architecture.md draws them) and
+// no package reaches up into the one that wires it. A new package gets a
+// rank here, where its place among the others is decided on purpose.
+var layers = map[string]int{
+	// Words, formats and leaves that import nothing of Spare's.
+	"p2p/wire": 0, "internal/units": 0, "internal/clocale": 0, "config": 0, "assets": 0, "autostart": 0,
+	"localapi": 0, "imagebuild": 0, "wallet/contracts": 0, "workloads/testimage": 0, "internal/testenv": 0,
+	"internal/deptest": 0, "packaging": 0, "workloads": 0, "workloads/ocr": 0, "workloads/probe": 0,
+	// One part of the machine or the network each.
+	"gpu": 1, "presence": 1, "sandbox": 1, "p2p": 1, "wallet": 1, "workloads/mkimage": 1,
+	// What is built on one part: the market on the network and money, the
+	// governor on the sensors, the chain backend, the checks.
+	"market": 2, "governor": 2, "wallet/evm": 2, "doctor": 2, "internal/testpeer": 2,
+	// The owner's settings: the governor's rules and the market's terms.
+	"settings": 3,
+	// The daemon, then the market's provider side that works for it.
+	"node": 4,
+	"provider": 5,
+	// The desktop app speaks to the daemon only through localapi.
+	"app": 6,
+	// The binaries that wire everything.
+	"cmd/spare": 7, "internal/cmd/textpng": 7,
+}
+
+func TestArrowsPointDown(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports", module+"...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	n := 0
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		name := strings.TrimPrefix(p.ImportPath, module)
+		rank, ok := layers[name]
+		if !ok {
+			t.Errorf("%s has no layer: give it a rank in layers (what may it import, and who may import it?)", name)
+			continue
+		}
+		for _, imp := range p.Imports {
+			dep, ours := strings.CutPrefix(imp, module)
+			if !ours {
+				continue
+			}
+			if r, ok := layers[dep]; ok && r >= rank {
+				t.Errorf("%s (layer %d) imports %s (layer %d): imports must point to a lower layer", name, rank, dep, r)
+			}
+		}
+	}
+	if n < len(layers)/2 {
+		t.Fatalf("go list saw %d packages; the guard is not looking at the project", n)
+	}
+}

@@ -1,0 +1,258 @@
+// Package settings holds the owner's settings: the rules a person sets
+// in the app's Settings page (idle minutes, battery, temperature,
+// schedule, price floor, allowed workloads). It validates them, each
+// error naming its field; keeps them in DATA/settings.json; and says
+// what they mean for the governor (Governor) and for the market's quotes
+// (Terms). The LocalAPI carries them as localapi.Settings.
+package settings
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sparegpu/spare/governor"
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/wallet"
+)
+
+// File holds the owner's settings in the data directory.
+const File = "settings.json"
+
+// Owner settings' limits.
+const (
+	MinIdleMinutes = 1
+	MaxIdleMinutes = 240
+	MinMaxTempC    = 50
+	MaxMaxTempC    = 95
+	// maxPriceFloor bounds the price floor per hour (currency units).
+	maxPriceFloor = 1000 * 1_000_000
+	// maxFile bounds DATA/settings.json.
+	maxFile = 64 << 10
+)
+
+// Setting field names, as in JSON and as pinned by the command line.
+const (
+	FieldIdleMinutes  = "idle_minutes"
+	FieldRunOnBattery = "run_on_battery"
+	FieldMaxTempC     = "max_temp_c"
+	FieldPriceFloor   = "price_floor"
+	FieldSchedule     = "schedule"
+	FieldWorkloads    = "workloads"
+)
+
+var scheduleRE = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$`)
+
+// FieldError is a settings error naming its field.
+type FieldError struct{ Field, Msg string }
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Validate checks s and returns it cleaned (sorted, deduplicated
+// workloads, trimmed text), or every problem, each naming its field.
+func Validate(s localapi.Settings) (localapi.Settings, error) {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{field, fmt.Sprintf(format, args...)})
+	}
+	if s.IdleMinutes < MinIdleMinutes || s.IdleMinutes > MaxIdleMinutes {
+		bad(FieldIdleMinutes, "%d is outside %d–%d minutes", s.IdleMinutes, MinIdleMinutes, MaxIdleMinutes)
+	}
+	if s.MaxTempC < MinMaxTempC || s.MaxTempC > MaxMaxTempC {
+		bad(FieldMaxTempC, "%d °C is outside %d–%d °C", s.MaxTempC, MinMaxTempC, MaxMaxTempC)
+	}
+	s.Schedule = strings.TrimSpace(s.Schedule)
+	if s.Schedule == "" {
+		s.Schedule = "always"
+	}
+	if s.Schedule != "always" && !scheduleRE.MatchString(s.Schedule) {
+		bad(FieldSchedule, `%s is neither "always" nor a daily window like 22:00-07:00`, clipQuote(s.Schedule))
+	}
+	s.PriceFloor = strings.TrimSpace(s.PriceFloor)
+	if s.PriceFloor != "" {
+		a, err := wallet.ParseAmount(s.PriceFloor)
+		if err != nil || a <= 0 || a > maxPriceFloor {
+			bad(FieldPriceFloor, "%s is not an amount per hour between 0.000001 and 1000 like 0.36 (empty: the daemon's price)", clipQuote(s.PriceFloor))
+		}
+	}
+	var kinds []string
+	for _, w := range s.Workloads {
+		if w != string(market.KindRender) && w != string(market.KindInference) {
+			bad(FieldWorkloads, "%s is not a workload kind: want render or inference", clipQuote(w))
+			continue
+		}
+		if !slices.Contains(kinds, w) {
+			kinds = append(kinds, w)
+		}
+	}
+	slices.Sort(kinds)
+	if len(kinds) == 0 && len(errs) == 0 {
+		bad(FieldWorkloads, "allow at least one of render and inference (to take no work, pause instead)")
+	}
+	s.Workloads, s.CommandLine = kinds, nil
+	return s, errors.Join(errs...)
+}
+
+// FromGovernor describes governor settings (the command line's) as
+// owner settings.
+func FromGovernor(set governor.Settings) localapi.Settings {
+	set = set.WithDefaults()
+	s := localapi.Settings{IdleMinutes: int((set.IdleBefore + time.Minute - 1) / time.Minute), RunOnBattery: set.WorkOnBattery,
+		MaxTempC: set.MaxTempC, Schedule: "always", Workloads: []string{string(market.KindInference), string(market.KindRender)}}
+	s.IdleMinutes = min(max(s.IdleMinutes, MinIdleMinutes), MaxIdleMinutes)
+	if len(set.Schedule) == 1 && len(set.Schedule[0].Days) == 0 {
+		w := set.Schedule[0]
+		s.Schedule = fmt.Sprintf("%02d:%02d-%02d:%02d", int(w.Start.Hours()), int(w.Start.Minutes())%60, int(w.End.Hours()), int(w.End.Minutes())%60)
+	}
+	return s
+}
+
+// Governor puts the owner's settings over the command line's governor
+// settings, except the fields pinned by the command line.
+func Governor(base governor.Settings, s localapi.Settings, pinned []string) governor.Settings {
+	set := base
+	if !slices.Contains(pinned, FieldIdleMinutes) {
+		set.IdleBefore = time.Duration(s.IdleMinutes) * time.Minute
+	}
+	if !slices.Contains(pinned, FieldRunOnBattery) {
+		set.WorkOnBattery = s.RunOnBattery
+	}
+	if !slices.Contains(pinned, FieldMaxTempC) {
+		set.MaxTempC = s.MaxTempC
+	}
+	set.Schedule = nil
+	if s.Schedule != "always" {
+		if w, err := governor.ParseWindow(s.Schedule); err == nil {
+			set.Schedule = []governor.Window{w}
+		}
+	}
+	return set
+}
+
+// Terms turns the owner's price floor (per hour) and workloads into
+// quote terms (market.PricePerHour: the owner never gets less than the
+// floor). A floor pinned by the command line gives nil: the daemon's
+// price holds.
+func Terms(s localapi.Settings, pinned []string) (*market.Price, []market.Kind) {
+	var price *market.Price
+	if s.PriceFloor != "" && !slices.Contains(pinned, FieldPriceFloor) {
+		if a, err := wallet.ParseAmount(s.PriceFloor); err == nil && a > 0 {
+			p := market.PricePerHour(uint64(a))
+			price = &p
+		}
+	}
+	var kinds []market.Kind
+	if len(s.Workloads) == 1 { // both: any kind, including jobs that name none
+		kinds = []market.Kind{market.Kind(s.Workloads[0])}
+	}
+	return price, kinds
+}
+
+// Load reads DATA/settings.json; found is false when there is none.
+func Load(dataDir string) (s localapi.Settings, found bool, err error) {
+	p := filepath.Join(dataDir, File)
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return s, false, nil
+	}
+	if err != nil {
+		return s, false, fmt.Errorf("reading settings: %w", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(io.LimitReader(f, maxFile))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return s, false, fmt.Errorf("reading settings %s: %w (fix or remove the file)", p, err)
+	}
+	if s, err = Validate(s); err != nil {
+		return s, false, fmt.Errorf("settings %s: %w (fix or remove the file)", p, err)
+	}
+	return s, true, nil
+}
+
+// Save writes DATA/settings.json durably (0600, synced, renamed).
+func Save(dataDir string, s localapi.Settings) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	p := filepath.Join(dataDir, File)
+	tmp, err := os.CreateTemp(dataDir, ".settings-*")
+	if err != nil {
+		return fmt.Errorf("saving settings: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(append(b, '\n'))
+	if err == nil {
+		err = tmp.Chmod(0o600)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		return fmt.Errorf("saving settings: %w", err)
+	}
+	if dir, err := os.Open(dataDir); err == nil {
+		_ = dir.Sync()
+		dir.Close()
+	}
+	return nil
+}
+
+// clipQuote quotes what a person typed, clipped to 64 bytes.
+func clipQuote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "…"
+	}
+	return `"` + s + `"`
+}
+
+// Resolve decides the owner's settings at start from the command line's
+// governor settings (cmdline), the saved ones (when found) and the fields
+// the command line pinned (Field constants; others are ignored). It
+// returns the owner's settings in force, the pinned fields it honoured,
+// and the governor's settings: the saved ones with the pinned fields
+// taken from the command line; with none saved, the command line's
+// exactly (a playground may ask for seconds of idle time, which no saved
+// setting can say).
+func Resolve(cmdline governor.Settings, saved localapi.Settings, found bool, pinned []string) (localapi.Settings, []string, governor.Settings) {
+	base := FromGovernor(cmdline)
+	s := saved
+	if !found {
+		s = base
+	}
+	var honoured []string
+	for _, f := range pinned {
+		switch f {
+		case FieldIdleMinutes:
+			s.IdleMinutes = base.IdleMinutes
+		case FieldRunOnBattery:
+			s.RunOnBattery = base.RunOnBattery
+		case FieldMaxTempC:
+			s.MaxTempC = base.MaxTempC
+		case FieldPriceFloor:
+			s.PriceFloor = ""
+		default:
+			continue
+		}
+		honoured = append(honoured, f)
+	}
+	if !found {
+		return s, honoured, cmdline
+	}
+	return s, honoured, Governor(cmdline, s, honoured)
+}

@@ -1,0 +1,140 @@
+package settings
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sparegpu/spare/governor"
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/market"
+)
+
+func good() localapi.Settings {
+	return localapi.Settings{IdleMinutes: 5, MaxTempC: 80, Schedule: "always", Workloads: []string{"render", "inference"}}
+}
+
+func TestValidate(t *testing.T) {
+	with := func(f func(*localapi.Settings)) localapi.Settings { s := good(); f(&s); return s }
+	for _, tc := range []struct {
+		name   string
+		in     localapi.Settings
+		fields []string // every field named, in order; none: valid
+	}{
+		{"good", good(), nil},
+		{"idle too short", with(func(s *localapi.Settings) { s.IdleMinutes = 0 }), []string{FieldIdleMinutes}},
+		{"idle too long", with(func(s *localapi.Settings) { s.IdleMinutes = MaxIdleMinutes + 1 }), []string{FieldIdleMinutes}},
+		{"too cold a limit", with(func(s *localapi.Settings) { s.MaxTempC = 20 }), []string{FieldMaxTempC}},
+		{"schedule", with(func(s *localapi.Settings) { s.Schedule = "nights" }), []string{FieldSchedule}},
+		{"schedule 24:00", with(func(s *localapi.Settings) { s.Schedule = "22:00-24:00" }), []string{FieldSchedule}},
+		{"price not a number", with(func(s *localapi.Settings) { s.PriceFloor = "cheap" }), []string{FieldPriceFloor}},
+		{"price zero", with(func(s *localapi.Settings) { s.PriceFloor = "0" }), []string{FieldPriceFloor}},
+		{"price too high", with(func(s *localapi.Settings) { s.PriceFloor = "1000.000001" }), []string{FieldPriceFloor}},
+		{"unknown kind", with(func(s *localapi.Settings) { s.Workloads = []string{"render", "mining"} }), []string{FieldWorkloads}},
+		{"no kind", with(func(s *localapi.Settings) { s.Workloads = nil }), []string{FieldWorkloads}},
+		{"several", with(func(s *localapi.Settings) { s.IdleMinutes, s.Schedule = -1, "x" }), []string{FieldIdleMinutes, FieldSchedule}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Validate(tc.in)
+			var got []string
+			for _, e := range unjoin(err) {
+				var fe *FieldError
+				if !errors.As(e, &fe) {
+					t.Fatalf("error %v names no field", e)
+				}
+				got = append(got, fe.Field)
+			}
+			if !slices.Equal(got, tc.fields) {
+				t.Fatalf("fields %v, want %v (%v)", got, tc.fields, err)
+			}
+		})
+	}
+	s, err := Validate(localapi.Settings{IdleMinutes: 5, MaxTempC: 80, Schedule: "  22:00-07:00 ", PriceFloor: " 0.36 ",
+		Workloads: []string{"render", "inference", "render"}, CommandLine: []string{FieldIdleMinutes}})
+	if err != nil || s.Schedule != "22:00-07:00" || s.PriceFloor != "0.36" || !slices.Equal(s.Workloads, []string{"inference", "render"}) || s.CommandLine != nil {
+		t.Fatalf("cleaned %+v, %v", s, err)
+	}
+	if _, err := Validate(localapi.Settings{IdleMinutes: 5, MaxTempC: 80, Schedule: strings.Repeat("x", 10000), Workloads: []string{"render"}}); err == nil || len(err.Error()) > 200 {
+		t.Fatalf("a long bad value is quoted clipped: %v", err)
+	}
+}
+
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func TestTerms(t *testing.T) {
+	s := good()
+	if p, k := Terms(s, nil); p != nil || k != nil {
+		t.Fatalf("no floor, both kinds: %v %v", p, k)
+	}
+	s.PriceFloor, s.Workloads = "0.36", []string{"render"}
+	p, k := Terms(s, nil)
+	if p == nil || p.PerGPUSecond != 100 || p.PerCPUSecond != 100 || !slices.Equal(k, []market.Kind{market.KindRender}) {
+		t.Fatalf("0.36 an hour, render only: %v %v", p, k)
+	}
+	if p, _ := Terms(s, []string{FieldPriceFloor}); p != nil {
+		t.Fatalf("a floor pinned by the command line leaves the daemon's price: %v", p)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	cmdline := governor.Settings{IdleBefore: 20 * time.Second, MaxTempC: 70}
+	// Nothing saved: the command line's exactly, seconds included.
+	s, pinned, set := Resolve(cmdline, localapi.Settings{}, false, []string{FieldIdleMinutes, "bogus"})
+	if set.IdleBefore != 20*time.Second || s.IdleMinutes != 1 || s.MaxTempC != 70 || !slices.Equal(pinned, []string{FieldIdleMinutes}) {
+		t.Fatalf("first run: %+v %v %+v", s, pinned, set)
+	}
+	// Saved settings rule, except what the command line pinned.
+	saved := good()
+	saved.IdleMinutes, saved.MaxTempC, saved.PriceFloor = 30, 75, "1"
+	s, pinned, set = Resolve(cmdline, saved, true, []string{FieldMaxTempC, FieldPriceFloor})
+	if set.IdleBefore != 30*time.Minute || set.MaxTempC != 70 || s.MaxTempC != 70 || s.PriceFloor != "" || len(pinned) != 2 {
+		t.Fatalf("saved and pinned: %+v %v %+v", s, pinned, set)
+	}
+}
+
+func TestLoadSave(t *testing.T) {
+	dir := t.TempDir()
+	if _, found, err := Load(dir); found || err != nil {
+		t.Fatalf("nothing saved: %v %v", found, err)
+	}
+	s, err := Validate(good())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, File))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("settings file %v %v: want 0600", fi, err)
+	}
+	got, found, err := Load(dir)
+	if !found || err != nil || !slices.Equal(got.Workloads, s.Workloads) || got.IdleMinutes != s.IdleMinutes {
+		t.Fatalf("read back %+v %v %v", got, found, err)
+	}
+	for name, body := range map[string]string{
+		"not JSON":      `{"idle_minutes": "soon"`,
+		"unknown field": `{"idle_minutes": 5, "max_temp_c": 80, "workloads": ["render"], "price": "free"}`,
+		"invalid value": `{"idle_minutes": 0, "max_temp_c": 80, "workloads": ["render"]}`,
+		"too large":     `{"schedule": "` + strings.Repeat(" ", maxFile) + `"}`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, File), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, err := Load(dir); found || err == nil || !strings.Contains(err.Error(), "fix or remove the file") {
+			t.Errorf("%s: found %v, err %v: want an error saying what to do", name, found, err)
+		}
+	}
+}
