@@ -26,7 +26,7 @@ var layers = map[string]int{
 	// The owner's settings: the governor's rules and the market's terms.
 	"settings": 3,
 	// The daemon, then the market's provider side that works for it.
-	"node": 4,
+	"node":     4,
 	"provider": 5,
 	// The desktop app speaks to the daemon only through localapi.
 	"app": 6,
