@@ -11,7 +11,7 @@
 // A job's per-second Rate rounds up (it is compared with the requester's
 // max price); the cost of metered counters rounds down once, over the
 // cumulative counters: floor((gpuMs·perGPU + cpuMs·perCPU) / 1000), the
-// wallet's Agreement.Cost.
+// wallet's MeteredCost, which its Agreement.Cost uses too.
 //
 // # Protocol /spare/job/1.0.0
 //
