@@ -11,7 +11,7 @@
 // A job's per-second Rate rounds up (it is compared with the requester's
 // max price); the cost of metered counters rounds down once, over the
 // cumulative counters: floor((gpuMs·perGPU + cpuMs·perCPU) / 1000), the
-// wallet's Agreement.Cost.
+// wallet's MeteredCost, which its Agreement.Cost uses too.
 //
 // # Protocol /spare/job/1.0.0
 //
@@ -25,7 +25,11 @@
 // at most MaxMessageSize bytes. DecodeMessage refuses unknown types,
 // versions other than 1, oversized bodies, trailing data and values out
 // of bounds, with an error wrapping ErrBadMessage; the handler then sends
-// a wire error frame with code "protocol" and resets the stream.
+// a wire error frame with code "protocol" and resets the stream. Codes
+// (RefusalCode, ResultError, PreemptReason) are checked for their form
+// (1 to 64 of a-z, 0-9, _), not against the known set: new codes may be
+// added, and a requester treats a result code it does not know as the
+// job's failure, not the provider's.
 //
 //	type  name         direction  fields (JSON)
 //	1     Proposal     R → P      job_id, spec (a JobSpec), requester (0x address)
@@ -39,8 +43,9 @@
 //	                              prev_hash, final, sig
 //	6     Voucher      R → P      job_id, channel_id, cumulative, sig
 //	7     LogChunk     P → R      job_id, seq, stream (stdout|stderr), data (≤ 32 KiB)
-//	8     Result       P → R      job_id, exit_code, outputs[{path, digest, size}], log_tail, error
-//	9     Preemption   P → R      job_id, reason (user_returned|draining|credit_limit), frozen, grace_seconds
+//	8     Result       P → R      job_id, exit_code, outputs[{path, digest, size}], log_tail,
+//	                              error (ResultError: timeout|memory|output_full|cancelled|credit_limit|preempted|internal)
+//	9     Preemption   P → R      job_id, reason (PreemptReason: user_returned|draining|credit_limit), frozen, grace_seconds
 //	10    Cancel       R → P      job_id, reason
 //
 // Hashes are 0x and 64 hex digits, addresses 0x and 40, byte strings base64.

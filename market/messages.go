@@ -177,21 +177,61 @@ type LogChunk struct {
 
 // Result (provider → requester) ends a job; outputs are fetched by digest.
 type Result struct {
-	JobID    JobID    `json:"job_id"`
-	ExitCode int      `json:"exit_code"` // -1: killed (Error says why)
-	Outputs  []Output `json:"outputs,omitempty"`
-	LogTail  string   `json:"log_tail,omitempty"`
-	Error    string   `json:"error,omitempty"` // a code: "timeout", "preempted", "credit_limit", "cancelled", …
+	JobID    JobID       `json:"job_id"`
+	ExitCode int         `json:"exit_code"` // -1: killed (Error says why)
+	Outputs  []Output    `json:"outputs,omitempty"`
+	LogTail  string      `json:"log_tail,omitempty"`
+	Error    ResultError `json:"error,omitempty"` // why the job ended early; empty when it exited by itself
+}
+
+// ResultError is the code of Result.Error: why a job ended other than by
+// exiting by itself. Codes travel on the wire and are never renamed; new
+// ones may be added, so a decoder checks a code's form, not that it is
+// one of these, and an unknown code is a failure of the job, not retried.
+type ResultError string
+
+// Result error codes.
+const (
+	ResultTimeout     ResultError = "timeout"      // ran past its max duration
+	ResultMemory      ResultError = "memory"       // killed at its memory limit
+	ResultOutputFull  ResultError = "output_full"  // wrote more than its output quota
+	ResultCancelled   ResultError = "cancelled"    // the requester cancelled it
+	ResultCreditLimit ResultError = "credit_limit" // ended because payment stopped
+	ResultPreempted   ResultError = "preempted"    // the owner came back or the node drained
+	ResultInternal    ResultError = "internal"     // the provider failed, not the job
+)
+
+// Retryable says whether the provider, not the job, failed, so that the
+// requester runs the job again elsewhere. A preemption reason sent in
+// place of "preempted" counts as a preemption.
+func (e ResultError) Retryable() bool {
+	switch e {
+	case ResultPreempted, ResultInternal, ResultError(PreemptUserReturned), ResultError(PreemptDraining):
+		return true
+	}
+	return false
 }
 
 // Preemption (provider → requester) says the job is frozen or ending
 // because the owner came back, the node drains, or payment stopped.
 type Preemption struct {
-	JobID        JobID  `json:"job_id"`
-	Reason       string `json:"reason"` // a code: "user_returned", "draining", "credit_limit"
-	Frozen       bool   `json:"frozen"`
-	GraceSeconds uint32 `json:"grace_seconds"` // how long before it is killed
+	JobID        JobID         `json:"job_id"`
+	Reason       PreemptReason `json:"reason"`
+	Frozen       bool          `json:"frozen"`
+	GraceSeconds uint32        `json:"grace_seconds"` // how long before it is killed
 }
+
+// PreemptReason is the code of Preemption.Reason. Codes travel on the wire
+// and are never renamed; new ones may be added, so a decoder checks a
+// code's form, not that it is one of these.
+type PreemptReason string
+
+// Preemption reasons.
+const (
+	PreemptUserReturned PreemptReason = "user_returned" // the owner is using the machine
+	PreemptDraining     PreemptReason = "draining"      // the provider's daemon is stopping
+	PreemptCreditLimit  PreemptReason = "credit_limit"  // unpaid work passed the credit limit
+)
 
 // Cancel (requester → provider) ends the job; the provider answers with a
 // final receipt and a result.

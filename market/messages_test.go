@@ -30,7 +30,7 @@ func sampleMessages() []Message {
 		&Voucher{JobID: jobID, ChannelID: channel, Cumulative: 100, Sig: sig},
 		&LogChunk{JobID: jobID, Seq: 1, Stream: "stdout", Data: []byte("hello\n")},
 		&Result{JobID: jobID, ExitCode: 0, Outputs: []Output{{Path: "/output/x", Digest: digestA, Size: 3}}, LogTail: "done"},
-		&Preemption{JobID: jobID, Reason: "user_returned", Frozen: true, GraceSeconds: 30},
+		&Preemption{JobID: jobID, Reason: PreemptUserReturned, Frozen: true, GraceSeconds: 30},
 		&Cancel{JobID: jobID, Reason: "changed my mind"},
 	}
 }
@@ -79,6 +79,10 @@ func TestDecodeMessageRejects(t *testing.T) {
 		{"short signature", body(uint64(TypeVoucher), 1, `{"job_id":"`+string(jobID)+`","channel_id":"0x`+strings.Repeat("1", 64)+`","cumulative":1,"sig":"AAAA"}`), "65-byte"},
 		{"result escapes output", body(uint64(TypeResult), 1, `{"job_id":"`+string(jobID)+`","exit_code":0,"outputs":[{"path":"/etc/passwd","digest":"`+digestA+`","size":1}]}`), "outputs[0].path"},
 		{"refusal code with spaces", body(uint64(TypeRefusal), 1, `{"job_id":"`+string(jobID)+`","code":"go away","message":""}`), "not a code"},
+		{"result error with escapes", body(uint64(TypeResult), 1, `{"job_id":"`+string(jobID)+`","exit_code":-1,"error":"timeout\u001b[2J"}`), "error:"},
+		{"result error too long", body(uint64(TypeResult), 1, `{"job_id":"`+string(jobID)+`","exit_code":-1,"error":"`+strings.Repeat("x", 65)+`"}`), "error:"},
+		{"preemption without reason", body(uint64(TypePreemption), 1, `{"job_id":"`+string(jobID)+`","reason":"","frozen":true,"grace_seconds":0}`), "reason:"},
+		{"preemption reason in capitals", body(uint64(TypePreemption), 1, `{"job_id":"`+string(jobID)+`","reason":"USER_RETURNED","frozen":true,"grace_seconds":0}`), "not a code"},
 		{"agreement without deposit", body(uint64(TypeAgreement), 1, `{"job_id":"`+string(jobID)+`","job_hash":"0x`+strings.Repeat("1", 64)+`","requester":"0x`+strings.Repeat("1", 40)+`","payee":"0x`+strings.Repeat("2", 40)+`","channel_id":"0x`+strings.Repeat("3", 64)+`","gpus":0,"cpu_millis":1000,"price":{"per_gpu_second":0,"per_cpu_second":1},"interval_seconds":10,"max_duration_seconds":60,"starts_at":1700000000,"requester_sig":null}`), "deposit"},
 		{"agreement deposit past int64", body(uint64(TypeAgreement), 1, `{"job_id":"`+string(jobID)+`","job_hash":"0x`+strings.Repeat("1", 64)+`","requester":"0x`+strings.Repeat("1", 40)+`","payee":"0x`+strings.Repeat("2", 40)+`","channel_id":"0x`+strings.Repeat("3", 64)+`","deposit":9223372036854775808,"gpus":0,"cpu_millis":1000,"price":{"per_gpu_second":0,"per_cpu_second":1},"interval_seconds":10,"max_duration_seconds":60,"starts_at":1700000000,"requester_sig":null}`), "deposit"},
 		{"proposal invalid spec", body(uint64(TypeProposal), 1, `{"job_id":"`+string(jobID)+`","requester":"0x`+strings.Repeat("1", 40)+`","spec":{"max_price":1}}`), "image.digest"},
@@ -117,4 +121,57 @@ func FuzzDecodeMessage(f *testing.F) {
 			t.Fatalf("re-encoded %T does not decode: %v", m, err)
 		}
 	})
+}
+
+// A code this version does not know decodes (new codes may be added) and
+// is a failure of the job, not a reason to try another provider.
+func TestDecodeUnknownCodes(t *testing.T) {
+	m, err := DecodeMessage(body(uint64(TypeResult), 1, `{"job_id":"`+string(jobID)+`","exit_code":-1,"error":"gpu_fell_off"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := m.(*Result).Error; e != "gpu_fell_off" || e.Retryable() {
+		t.Errorf("error %q retryable %v, want gpu_fell_off, not retryable", e, e.Retryable())
+	}
+	m, err = DecodeMessage(body(uint64(TypePreemption), 1, `{"job_id":"`+string(jobID)+`","reason":"solar_eclipse","frozen":true,"grace_seconds":0}`))
+	if err != nil || m.(*Preemption).Reason != "solar_eclipse" {
+		t.Fatalf("%+v, %v", m, err)
+	}
+}
+
+func TestResultErrorRetryable(t *testing.T) {
+	tests := []struct {
+		code ResultError
+		want bool
+	}{
+		{"", false},
+		{ResultTimeout, false},
+		{ResultMemory, false},
+		{ResultOutputFull, false},
+		{ResultCancelled, false},
+		{ResultCreditLimit, false},
+		{ResultPreempted, true},
+		{ResultInternal, true},
+		{ResultError(PreemptUserReturned), true},
+		{ResultError(PreemptDraining), true},
+		{ResultError(PreemptCreditLimit), false},
+		{"gpu_fell_off", false},
+	}
+	for _, tc := range tests {
+		if got := tc.code.Retryable(); got != tc.want {
+			t.Errorf("%q.Retryable() = %v, want %v", tc.code, got, tc.want)
+		}
+	}
+}
+
+// The codes' wire values are a contract: renaming one breaks peers.
+func TestCodesOnTheWire(t *testing.T) {
+	b, err := EncodeMessage(&Result{JobID: jobID, ExitCode: -1, Error: ResultOutputFull})
+	if err != nil || !bytes.Contains(b, []byte(`"error":"output_full"`)) {
+		t.Errorf("result %s, %v", b, err)
+	}
+	b, err = EncodeMessage(&Preemption{JobID: jobID, Reason: PreemptUserReturned, Frozen: true})
+	if err != nil || !bytes.Contains(b, []byte(`"reason":"user_returned"`)) {
+		t.Errorf("preemption %s, %v", b, err)
+	}
 }

@@ -163,7 +163,7 @@ func (m *Result) Validate() error {
 		return err
 	}
 	if m.Error != "" {
-		return checkCode(t, "error", m.Error)
+		return checkCode(t, "error", string(m.Error))
 	}
 	return nil
 }
@@ -176,7 +176,7 @@ func (m *Preemption) Validate() error {
 	if m.GraceSeconds > 3600 {
 		return badMsg(m.Type(), "grace_seconds: %d exceeds an hour", m.GraceSeconds)
 	}
-	return checkCode(m.Type(), "reason", m.Reason)
+	return checkCode(m.Type(), "reason", string(m.Reason))
 }
 
 // Validate implements Message.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+
+	"github.com/sparegpu/spare/wallet"
 )
 
 // Money is in the payment token's smallest unit (6 decimals: 1 = 0.000001
@@ -36,24 +38,20 @@ func (p Price) Rate(gpus uint32, cpus MilliCPU) (uint64, error) {
 }
 
 // Cost is what metered counters cost: gpuMs is GPU-milliseconds (summed
-// over GPUs) and cpuMs core-milliseconds. It is computed exactly in
-// integers and rounded DOWN once, at the end:
+// over GPUs) and cpuMs core-milliseconds. It is the wallet's MeteredCost,
+// computed exactly in integers and rounded DOWN once, at the end:
 //
 //	cost = floor((gpuMs·PerGPUSecond + cpuMs·PerCPUSecond) / 1000)
 //
-// which is the wallet's Agreement.Cost, so a receipt's cumulative amount
-// is the same number on both sides. Apply it to cumulative counters, not
-// per interval, so rounding never accumulates.
+// the formula the wallet's Agreement.Cost uses too, so a receipt's
+// cumulative amount is the same number on both sides. Apply it to
+// cumulative counters, not per interval, so rounding never accumulates.
 func (p Price) Cost(gpuMs, cpuMs uint64) (uint64, error) {
-	gh, gl := bits.Mul64(gpuMs, p.PerGPUSecond)
-	ch, cl := bits.Mul64(cpuMs, p.PerCPUSecond)
-	lo, carry := bits.Add64(gl, cl, 0)
-	hi, over := bits.Add64(gh, ch, carry)
-	if over != 0 || hi >= 1000 {
+	c, ok := wallet.MeteredCost(gpuMs, cpuMs, p.PerGPUSecond, p.PerCPUSecond)
+	if !ok {
 		return 0, fmt.Errorf("cost of %d GPU-ms and %d CPU-ms: %w", gpuMs, cpuMs, ErrOverflow)
 	}
-	q, _ := bits.Div64(hi, lo, 1000)
-	return q, nil
+	return c, nil
 }
 
 // CostFor is the cost of seconds of full use of gpus and cpus: the counters

@@ -9,7 +9,9 @@ import (
 
 // RefusalCode is a stable, machine-readable reason a provider refuses a
 // job. Codes travel on the wire and are never renamed; new ones may be
-// added. The Refusal's Message is for people.
+// added. The Refusal's Message is for people. The same codes name the
+// wire error frame a side sends before resetting a job stream
+// (RefuseProtocol, RefuseStartFailed).
 type RefusalCode string
 
 // Refusal codes.
@@ -28,6 +30,7 @@ const (
 	RefuseBadAgreement  RefusalCode = "bad_agreement" // the agreement does not match the quote
 	RefuseCredit        RefusalCode = "credit_limit"  // unpaid work past the limit
 	RefuseProtocol      RefusalCode = "protocol"      // out-of-order or malformed message
+	RefuseStartFailed   RefusalCode = "start_failed"  // the agreed job's sandbox did not start
 )
 
 // Refusal is a provider's "no" with a stable code and a human message.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sparegpu/spare/wallet"
 )
 
 func TestPriceRateAndCost(t *testing.T) {
@@ -67,6 +69,47 @@ func TestCostOverflow(t *testing.T) {
 	c, err := q.Cost(1<<30, 0)
 	if err != nil || c != (1<<70)/1000 {
 		t.Errorf("Cost = %d, %v; want %d", c, err, uint64((1<<70)/1000))
+	}
+}
+
+// The market's and the wallet's cost are one formula: where both answer
+// they give the same number; where the market's 64 bits overflow the
+// wallet refuses too; past the largest Amount only the wallet refuses.
+func TestCostAgreesWithWallet(t *testing.T) {
+	const m, mi = math.MaxUint64, math.MaxInt64
+	tests := []struct {
+		name         string
+		gpuMs, cpuMs uint64
+		price        Price
+		marketErr    bool
+		walletErr    bool
+	}{
+		{"zero", 0, 0, Price{}, false, false},
+		{"zero counters, top prices", 0, 0, Price{mi, mi}, false, false},
+		{"top counters, zero prices", m, m, Price{}, false, false},
+		{"rounds down", 1, 1, Price{999, 0}, false, false},
+		{"half cores", 0, 5000, Price{0, 7}, false, false},
+		{"largest Amount", mi, 0, Price{1000, 0}, false, false},
+		{"past the largest Amount", mi, 1000, Price{1000, 1}, false, true},
+		{"largest uint64", m, 0, Price{1000, 0}, false, true},
+		{"overflow", m, 1, Price{1000, 1000}, true, true},
+		{"overflow at top prices", m, m, Price{mi, mi}, true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mc, merr := tc.price.Cost(tc.gpuMs, tc.cpuMs)
+			a := wallet.Agreement{PricePerGPUSecond: wallet.Amount(tc.price.PerGPUSecond), PricePerCPUSecond: wallet.Amount(tc.price.PerCPUSecond)}
+			wc, werr := a.Cost(tc.gpuMs, tc.cpuMs)
+			if errors.Is(merr, ErrOverflow) != tc.marketErr || (merr != nil && !tc.marketErr) {
+				t.Errorf("market: %d, %v; want error %v", mc, merr, tc.marketErr)
+			}
+			if errors.Is(werr, wallet.ErrAmount) != tc.walletErr || (werr != nil && !tc.walletErr) {
+				t.Errorf("wallet: %s, %v; want error %v", wc, werr, tc.walletErr)
+			}
+			if merr == nil && werr == nil && mc != uint64(wc) {
+				t.Errorf("market %d, wallet %d", mc, uint64(wc))
+			}
+		})
 	}
 }
 

@@ -98,7 +98,7 @@ type SubmitResult struct {
 	Units    uint64         `json:"cost_units"` // the same in the token's smallest unit
 	Outputs  []SubmitOutput `json:"outputs"`
 	Attempts int            `json:"attempts"`
-	Error    string         `json:"error,omitempty"`   // the provider's code, e.g. timeout
+	Error    ResultError    `json:"error,omitempty"`   // the provider's code, e.g. timeout
 	Verdict  string         `json:"verdict,omitempty"` // replicas: agreement or the disagreement
 	Agreed   []string       `json:"agreed,omitempty"`  // replicas: the peers whose result was accepted
 	Dissent  []string       `json:"dissent,omitempty"` // replicas: the peers outvoted by them

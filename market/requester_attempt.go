@@ -31,9 +31,6 @@ type attempt struct {
 	paid   uint64 // best voucher sent
 }
 
-// retryable result errors: the provider, not the job, failed.
-var retryable = map[string]bool{"preempted": true, "draining": true, "internal": true, "user_returned": true}
-
 func (a *attempt) send(m Message) error {
 	_ = a.s.SetWriteDeadline(time.Now().Add(QuoteTimeout))
 	return WriteMessage(a.s, m)
@@ -100,7 +97,7 @@ func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
 		}
 	}
 	res := a.sess.Result
-	if retryable[res.Error] {
+	if res.Error.Retryable() {
 		return nil, fmt.Errorf("%w: %s (paid %s for the receipted work)", ErrProviderLost, res.Error, wallet.Amount(a.paid))
 	}
 	return res, nil

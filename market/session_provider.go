@@ -68,11 +68,11 @@ type (
 		ExitCode int
 		Outputs  []Output
 		LogTail  string
-		Error    string // a code, as in Result.Error
+		Error    ResultError // empty when the job exited by itself
 	}
 	// Preempt: the owner is back or the node drains.
 	Preempt struct {
-		Reason       string
+		Reason       PreemptReason
 		Frozen       bool
 		GraceSeconds uint32
 	}
@@ -221,7 +221,7 @@ func (s ProviderSession) Step(in any, now time.Time) (ProviderSession, Step, err
 		s = s.advance(r)
 		res := &Result{JobID: s.JobID, ExitCode: m.ExitCode, Outputs: m.Outputs, LogTail: m.LogTail, Error: m.Error}
 		if s.endingForCredit && res.Error == "" {
-			res.Error = string(RefuseCredit)
+			res.Error = ResultCreditLimit
 		}
 		s.State, s.FinishedAt = PFinishing, now
 		if s.Paid == s.Billed {
@@ -324,7 +324,7 @@ func (s ProviderSession) creditStep(now time.Time, st Step) (ProviderSession, St
 		if s.State == PRunning {
 			s.State = PFrozenUnpaid
 			st.Do = append(st.Do, ActPause)
-			st.Send = append(st.Send, &Preemption{JobID: s.JobID, Reason: string(RefuseCredit), Frozen: true})
+			st.Send = append(st.Send, &Preemption{JobID: s.JobID, Reason: PreemptCreditLimit, Frozen: true})
 		}
 	case CreditEnd:
 		s.State, s.Reason, s.endingForCredit = PEnding, reason, true

@@ -204,7 +204,7 @@ func TestProviderCreditLimit(t *testing.T) {
 		t.Fatalf("after the timeout: %s, do %v", p3.State, st.Do)
 	}
 	p3, st = must3[ProviderSession](t)(p3.Step(Exited{Final: interval(30, 1), ExitCode: -1}, t0.Add(32*time.Second)))
-	if res := st.Send[1].(*Result); res.Error != string(RefuseCredit) || p3.State != PFinishing {
+	if res := st.Send[1].(*Result); res.Error != ResultCreditLimit || p3.State != PFinishing {
 		t.Errorf("result %+v, state %s", res, p3.State)
 	}
 	p3, _ = must3[ProviderSession](t)(p3.Step(Tick{}, t0.Add(32*time.Second+FinalVoucherWait)))
@@ -215,7 +215,7 @@ func TestProviderCreditLimit(t *testing.T) {
 
 func TestRequesterPreemptionAndCancel(t *testing.T) {
 	_, r := started(t)
-	r, _ = must3[RequesterSession](t)(r.Step(&Preemption{JobID: jobID, Reason: "user_returned", Frozen: true, GraceSeconds: 30}, t0))
+	r, _ = must3[RequesterSession](t)(r.Step(&Preemption{JobID: jobID, Reason: PreemptUserReturned, Frozen: true, GraceSeconds: 30}, t0))
 	if r.Preempted == nil || r.State != RRunning {
 		t.Errorf("preempted %v, state %s", r.Preempted, r.State)
 	}

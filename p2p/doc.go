@@ -10,7 +10,9 @@
 // New starts a Host; Serve blocks until its context ends and then closes
 // it. Every goroutine the host starts ends in Close. The zero Config runs;
 // tests use LoopbackOnly. libp2p's own logs go to the first host's slog
-// handler at WARN and above.
+// handler at WARN and above (gossipsub's to each host's), except warnings
+// that are routine for Spare (an empty DHT on a network of two, a peer
+// gone before identify), which arrive at DEBUG.
 //
 // # Discovery
 //

@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	n.ps, err = pubsub.NewGossipSub(hctx, h,
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
-		pubsub.WithLogger(log.With("sub", "pubsub")),
+		pubsub.WithLogger(slog.New(libp2pLogs(log.With("sub", "pubsub").Handler(), "pubsub"))),
 		pubsub.WithPeerExchange(cfg.BootstrapNode),
 		// No flood publishing: an own ad goes to the mesh (D peers) like
 		// any other, so its cost does not grow with the number of topic

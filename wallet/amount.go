@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"strings"
 )
 
@@ -91,4 +92,26 @@ func AmountFromBig(b *big.Int) (Amount, error) {
 		return 0, fmt.Errorf("%w: %v is outside 0..%d token units", ErrAmount, b, int64(math.MaxInt64))
 	}
 	return Amount(b.Int64()), nil
+}
+
+// MeteredCost is what metered counters cost at per-second prices: gpuMs
+// GPU-milliseconds (summed over GPUs) at perGPUSecond, and cpuMs
+// core-milliseconds at perCPUSecond per whole core. It is computed exactly
+// in 128-bit integers and rounded down once, at the end:
+//
+//	cost = floor((gpuMs·perGPUSecond + cpuMs·perCPUSecond) / 1000)
+//
+// ok is false when the cost does not fit in 64 bits. This is the one cost
+// formula: Agreement.Cost and the market's Price.Cost both call it, so a
+// receipt's cumulative amount is the same number on both sides.
+func MeteredCost(gpuMs, cpuMs, perGPUSecond, perCPUSecond uint64) (cost uint64, ok bool) {
+	gh, gl := bits.Mul64(gpuMs, perGPUSecond)
+	ch, cl := bits.Mul64(cpuMs, perCPUSecond)
+	lo, carry := bits.Add64(gl, cl, 0)
+	hi, over := bits.Add64(gh, ch, carry)
+	if over != 0 || hi >= 1000 { // the quotient would need more than 64 bits
+		return 0, false
+	}
+	q, _ := bits.Div64(hi, lo, 1000)
+	return q, true
 }

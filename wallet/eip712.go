@@ -2,7 +2,8 @@ package wallet
 
 import (
 	"encoding/binary"
-	"math/big"
+	"fmt"
+	"math"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -101,15 +102,18 @@ func (a *Agreement) StructHash() common.Hash {
 // ID is the agreement's digest under d; receipts refer to it.
 func (a *Agreement) ID(d Domain) common.Hash { return d.digest(a.StructHash()) }
 
-// Cost is what cumulative counters cost under a's prices, rounded down to
-// a whole token unit.
+// Cost is what cumulative counters cost under a's prices (MeteredCost),
+// rounded down to a whole token unit. A cost past the largest Amount, or a
+// negative price (which CheckAgreement refuses), is an ErrAmount.
 func (a *Agreement) Cost(gpuMs, cpuMs uint64) (Amount, error) {
-	g := new(big.Int).Mul(new(big.Int).SetUint64(gpuMs), big.NewInt(int64(a.PricePerGPUSecond)))
-	c := new(big.Int).Mul(new(big.Int).SetUint64(cpuMs), big.NewInt(int64(a.PricePerCPUSecond)))
-	// cpuMs is core-milliseconds: price per core-second / 1000 per ms.
-	g.Add(g, c)
-	g.Quo(g, big.NewInt(1000))
-	return AmountFromBig(g)
+	if a.PricePerGPUSecond < 0 || a.PricePerCPUSecond < 0 {
+		return 0, fmt.Errorf("%w: negative price", ErrAmount)
+	}
+	c, ok := MeteredCost(gpuMs, cpuMs, uint64(a.PricePerGPUSecond), uint64(a.PricePerCPUSecond))
+	if !ok || c > math.MaxInt64 {
+		return 0, fmt.Errorf("%w: the cost of %d GPU-ms and %d CPU-ms is outside 0..%d token units", ErrAmount, gpuMs, cpuMs, int64(math.MaxInt64))
+	}
+	return Amount(c), nil
 }
 
 // SignedAgreement carries both parties' signatures over the agreement digest.
