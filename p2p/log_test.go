@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparegpu/spare/internal/testenv"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -130,7 +131,7 @@ func TestLoneHostQuiet(t *testing.T) {
 	logs := newCapture(slog.LevelDebug)
 	newTestHost(t, Config{DataDir: t.TempDir(), NoMDNS: true, Logger: slog.New(logs)})
 	var got []captured
-	eventually(t, "pubsub's rendezvous attempt", func() bool {
+	testenv.WaitFor(t, "pubsub's rendezvous attempt", testTimeout, func() bool {
 		got = logs.records()
 		for _, r := range got {
 			if r.msg == "bootstrap: error providing rendezvous for topic" {

@@ -115,18 +115,18 @@ func (r *providerRun) exited(ctx context.Context, res node.JobResult) error {
 	ex := market.Exited{ExitCode: res.Result.ExitCode, LogTail: clipTail(res.Result.LogTail)}
 	switch {
 	case res.Err != nil:
-		ex.Error, ex.ExitCode = "internal", -1
+		ex.Error, ex.ExitCode = market.ResultInternal, -1
 		r.log.Warn("job failed", "err", res.Err)
 	case r.cancelled:
-		ex.Error = "cancelled"
+		ex.Error = market.ResultCancelled
 	case res.Result.Reason == sandbox.ReasonStopped && r.preempted != "":
-		ex.Error = "preempted"
+		ex.Error = market.ResultPreempted
 	case res.Result.Reason == sandbox.ReasonTimeout:
-		ex.Error = "timeout"
+		ex.Error = market.ResultTimeout
 	case res.Result.Reason == sandbox.ReasonMemory:
-		ex.Error = "memory"
+		ex.Error = market.ResultMemory
 	case res.Result.Reason == sandbox.ReasonOutputFull:
-		ex.Error = "output_full"
+		ex.Error = market.ResultOutputFull
 	}
 	for _, o := range res.Outputs {
 		if r.p.tamper != nil {

@@ -209,7 +209,7 @@ func TestRequesterStopsPaying(t *testing.T) {
 		t.Fatalf("Submit: %v", err)
 	}
 	took := time.Since(start)
-	if res.Error != string(market.RefuseCredit) {
+	if res.Error != market.ResultCreditLimit {
 		t.Fatalf("result %+v, want error credit_limit", res)
 	}
 	// One receipt paid, then at most two unpaid intervals, a 2 s pause

@@ -47,7 +47,7 @@ type providerRun struct {
 	meterFrom uint64 // unix seconds metering runs from; 0: not metering
 	gone      bool   // the requester is unreachable
 	cancelled bool   // the requester cancelled
-	preempted string // a Preemption reason the governor gave, if it ended the job
+	preempted market.PreemptReason // a Preemption reason the governor gave, if it ended the job
 }
 
 type startResult struct {
@@ -192,7 +192,7 @@ func (r *providerRun) loop(ctx context.Context) {
 			}
 		case sr := <-r.started:
 			if sr.err != nil {
-				r.fail("start_failed", sr.err)
+				r.fail(string(market.RefuseStartFailed), sr.err)
 				r.gone = true
 				return
 			}
@@ -287,9 +287,9 @@ func (r *providerRun) kill(ctx context.Context) {
 
 // notice applies a governor notice: freeze, thaw or the end to come.
 func (r *providerRun) notice(ctx context.Context, n governor.Notice) error {
-	reason := "user_returned"
+	reason := market.PreemptUserReturned
 	if n.Reason.Code == localapi.ReasonDraining {
-		reason = "draining"
+		reason = market.PreemptDraining
 	}
 	if n.Resumed {
 		if r.meterFrom == 0 && r.sess.State == market.PRunning {
