@@ -43,10 +43,10 @@ type providerRun struct {
 	tasks   sync.WaitGroup
 
 	rj        *node.RunningJob
-	jobID     string // the sandbox's
-	meterFrom uint64 // unix seconds metering runs from; 0: not metering
-	gone      bool   // the requester is unreachable
-	cancelled bool   // the requester cancelled
+	jobID     string               // the sandbox's
+	meterFrom uint64               // unix seconds metering runs from; 0: not metering
+	gone      bool                 // the requester is unreachable
+	cancelled bool                 // the requester cancelled
 	preempted market.PreemptReason // a Preemption reason the governor gave, if it ended the job
 }
 

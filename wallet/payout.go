@@ -17,7 +17,9 @@ var ErrBadPayee = errors.New("bad payout address")
 // Errors wrap ErrBadPayee and say what to do.
 func ParsePayoutAddress(s string, me common.Address) (common.Address, error) {
 	s = strings.TrimSpace(s)
-	bad := func(msg string) (common.Address, error) { return common.Address{}, fmt.Errorf("%w: %s", ErrBadPayee, msg) }
+	bad := func(msg string) (common.Address, error) {
+		return common.Address{}, fmt.Errorf("%w: %s", ErrBadPayee, msg)
+	}
 	switch {
 	case s == "":
 		return bad("required — the Ethereum address (0x…) to pay out to")
