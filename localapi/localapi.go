@@ -103,7 +103,7 @@ type PresenceReport struct {
 // Error is the body of a failed request.
 type Error struct {
 	Message string `json:"error"`
-	Code    string `json:"code"`
+	Code    Code   `json:"code"`
 	// Field is the request field at fault ("to", "idle_minutes"), if any.
 	Field string `json:"field,omitempty"`
 }

@@ -54,15 +54,6 @@ type SubmitEvent struct {
 	Error *Error `json:"error,omitempty"`
 }
 
-// Submit error codes.
-const (
-	CodeNoProvider = "no_provider"
-	// CodeDisagree: replicas gave different results with no majority.
-	CodeDisagree = "replicas_disagree"
-	// CodeNoRequester: the daemon does not run jobs for its user.
-	CodeNoRequester = "no_requester"
-)
-
 // maxEventLine caps one line of the submit stream.
 const maxEventLine = 1 << 20
 

@@ -115,14 +115,6 @@ type ExportResult struct {
 	Keystore []byte `json:"keystore"`
 }
 
-// Error codes of the wallet routes.
-const (
-	CodeInvalid      = "invalid"        // a field is wrong; Error.Field names it
-	CodeBadPass      = "bad_passphrase" // the passphrase does not unlock the key
-	CodeInsufficient = "insufficient"   // more than what is settled and not paid out
-	CodeNoWallet     = "no_wallet"      // the daemon runs without a wallet
-)
-
 // Wallet returns the wallet's figures.
 func (c *Client) Wallet(ctx context.Context) (Wallet, error) {
 	var w Wallet

@@ -72,3 +72,27 @@ const (
 	EventSettings Event = "settings" // refetch the settings
 	EventJob      Event = "job"      // the current job started, froze, thawed or ended
 )
+
+// Code is an error's stable code (Error.Code): what a client decides on.
+// The message beside it is for a person.
+type Code string
+
+// Error codes.
+const (
+	CodeBadRequest Code = "bad_request" // the request is malformed or a value is out of range
+	CodeInvalid    Code = "invalid"     // a field is wrong; Error.Field names it
+	CodeForbidden  Code = "forbidden"   // the caller may not use this route (POST /v1/jobs: another user)
+	CodeBusy       Code = "busy"        // too much at once; try again later
+	CodeStopping   Code = "stopping"    // the daemon is stopping
+	CodeInternal   Code = "internal"    // the daemon failed; its log says more
+	// The wallet routes'.
+	CodeBadPass      Code = "bad_passphrase" // the passphrase does not unlock the key
+	CodeInsufficient Code = "insufficient"   // more than what is settled and not paid out
+	CodeNoWallet     Code = "no_wallet"      // the daemon runs without a wallet
+	// A submitted job's result's (SubmitEvent.Error).
+	CodeNoProvider  Code = "no_provider"       // no provider could run the job
+	CodeDisagree    Code = "replicas_disagree" // replicas gave different results with no majority
+	CodeNoRequester Code = "no_requester"      // the daemon does not run jobs for its user
+	CodeFailed      Code = "failed"            // the job could not run for another reason
+	CodeCancelled   Code = "cancelled"         // the caller went away or the daemon stopped
+)

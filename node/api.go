@@ -26,7 +26,7 @@ func (d *Daemon) handler() http.Handler {
 	mux.HandleFunc("POST /v1/pause", d.servePause)
 	mux.HandleFunc("POST /v1/resume", func(w http.ResponseWriter, r *http.Request) {
 		if err := d.gov.Resume(); err != nil {
-			writeError(w, http.StatusServiceUnavailable, "stopping", err.Error())
+			writeError(w, http.StatusServiceUnavailable, localapi.CodeStopping, err.Error())
 			return
 		}
 		writeJSON(w, d.waitChange(r, localapi.StatePaused))
@@ -53,23 +53,23 @@ func (d *Daemon) servePause(w http.ResponseWriter, r *http.Request) {
 	p := governor.PauseUntilResumed()
 	switch {
 	case req.For != "" && req.Until != "":
-		writeError(w, http.StatusBadRequest, "bad_request", "give either for or until, not both")
+		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "give either for or until, not both")
 		return
 	case req.For != "":
 		dur, err := time.ParseDuration(req.For)
 		if err != nil || dur <= 0 || dur > 30*24*time.Hour {
-			writeError(w, http.StatusBadRequest, "bad_request", "for: want a duration between 1s and 720h, such as 1h or 30m")
+			writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "for: want a duration between 1s and 720h, such as 1h or 30m")
 			return
 		}
 		p = governor.PauseFor(now, dur)
 	case req.Until == "tomorrow":
 		p = governor.PauseUntilTomorrow(now, d.cfg.Settings.Location)
 	case req.Until != "":
-		writeError(w, http.StatusBadRequest, "bad_request", `until: the only value is "tomorrow"`)
+		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, `until: the only value is "tomorrow"`)
 		return
 	}
 	if err := d.gov.Pause(p); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "stopping", err.Error())
+		writeError(w, http.StatusServiceUnavailable, localapi.CodeStopping, err.Error())
 		return
 	}
 	writeJSON(w, d.waitChange(r, "", localapi.StatePaused))
@@ -112,7 +112,7 @@ func (d *Daemon) servePresence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.IdleMS < 0 || p.IdleMS > int64(365*24*time.Hour/time.Millisecond) || len(p.Game) > 256 || len(p.Source) > 64 {
-		writeError(w, http.StatusBadRequest, "bad_request", "idle_ms must be 0..1 year; game ≤ 256 and source ≤ 64 bytes")
+		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "idle_ms must be 0..1 year; game ≤ 256 and source ≤ 64 bytes")
 		return
 	}
 	src := "app"
@@ -122,7 +122,7 @@ func (d *Daemon) servePresence(w http.ResponseWriter, r *http.Request) {
 	err := d.gov.SetPresence(presence.Report{At: time.Now(), Idle: time.Duration(p.IdleMS) * time.Millisecond,
 		IdleKnown: p.IdleKnown, Locked: p.Locked, Game: p.Game, Source: src})
 	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "stopping", err.Error())
+		writeError(w, http.StatusServiceUnavailable, localapi.CodeStopping, err.Error())
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -133,7 +133,7 @@ func (d *Daemon) servePresence(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) serveEvents(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		writeError(w, http.StatusInternalServerError, "internal", "streaming unsupported")
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "streaming unsupported")
 		return
 	}
 	ch := d.subscribe()
@@ -187,7 +187,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, "bad_request", "request body: "+err.Error())
+		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "request body: "+err.Error())
 		return false
 	}
 	return true
@@ -198,12 +198,12 @@ func writeJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string) {
+func writeError(w http.ResponseWriter, status int, code localapi.Code, msg string) {
 	writeFieldError(w, status, code, "", msg)
 }
 
 // writeFieldError answers an error that names the request field at fault.
-func writeFieldError(w http.ResponseWriter, status int, code, field, msg string) {
+func writeFieldError(w http.ResponseWriter, status int, code localapi.Code, field, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(localapi.Error{Message: msg, Code: code, Field: field})

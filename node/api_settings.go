@@ -52,11 +52,11 @@ func (d *Daemon) serveUpdateSettings(w http.ResponseWriter, r *http.Request) {
 	defer d.settingsOp.Unlock()
 	if err := settings.Save(d.cfg.DataDir, s); err != nil {
 		d.log.Error("saving settings", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", err.Error())
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, err.Error())
 		return
 	}
 	if err := d.gov.SetSettings(settings.Governor(d.cfg.Settings, s, nil)); err != nil {
-		writeError(w, http.StatusServiceUnavailable, "stopping", err.Error())
+		writeError(w, http.StatusServiceUnavailable, localapi.CodeStopping, err.Error())
 		return
 	}
 	if d.cfg.Market != nil {

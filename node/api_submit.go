@@ -98,12 +98,12 @@ func (d *Daemon) serveSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := sameUser(r.Context()); err != nil {
-		writeError(w, http.StatusForbidden, "forbidden", err.Error())
+		writeError(w, http.StatusForbidden, localapi.CodeForbidden, err.Error())
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSubmitBody))
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "bad_request", fmt.Sprintf("request body: %v (at most %d bytes)", err, maxSubmitBody))
+		writeError(w, http.StatusRequestEntityTooLarge, localapi.CodeBadRequest, fmt.Sprintf("request body: %v (at most %d bytes)", err, maxSubmitBody))
 		return
 	}
 	spec, opt, err := checkSubmit(body, sub)
@@ -113,16 +113,16 @@ func (d *Daemon) serveSubmit(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &fe) {
 			field = fe.field
 		}
-		writeFieldError(w, http.StatusBadRequest, "bad_request", field, err.Error())
+		writeFieldError(w, http.StatusBadRequest, localapi.CodeBadRequest, field, err.Error())
 		return
 	}
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		writeError(w, http.StatusInternalServerError, "internal", "streaming unsupported")
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "streaming unsupported")
 		return
 	}
 	if !d.submits.add() {
-		writeError(w, http.StatusTooManyRequests, "busy",
+		writeError(w, http.StatusTooManyRequests, localapi.CodeBusy,
 			fmt.Sprintf("%d submitted jobs are running already (or the daemon is stopping); try again when one ends", MaxRequesterJobs))
 		return
 	}
@@ -139,10 +139,10 @@ func (d *Daemon) serveSubmit(w http.ResponseWriter, r *http.Request) {
 	res, err := sub.Submit(ctx, spec, opt)
 	out := localapi.SubmitEvent{Type: localapi.EventResult}
 	if out.Result, err = marshalResult(res, err); err != nil {
-		code := "failed"
+		code := localapi.CodeFailed
 		switch {
 		case ctx.Err() != nil:
-			code = "cancelled"
+			code = localapi.CodeCancelled
 		case errors.Is(err, market.ErrNoProvider):
 			code = localapi.CodeNoProvider
 		case errors.Is(err, market.ErrReplicasDisagree):

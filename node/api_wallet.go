@@ -121,7 +121,7 @@ func (d *Daemon) serveWallet(w http.ResponseWriter, r *http.Request) {
 	fig, err := d.walletFigures(r.Context(), time.Now())
 	if err != nil {
 		d.log.Error("reading the wallet", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "reading the wallet: "+err.Error())
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "reading the wallet: "+err.Error())
 		return
 	}
 	writeJSON(w, fig)
@@ -146,7 +146,7 @@ func (d *Daemon) checkPassphrase(w http.ResponseWriter, pass string) bool {
 			return false
 		}
 		d.log.Error("checking the wallet passphrase", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "reading the wallet key: "+err.Error())
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "reading the wallet key: "+err.Error())
 		return false
 	}
 	return true
@@ -162,7 +162,7 @@ func (d *Daemon) serveWithdraw(w http.ResponseWriter, r *http.Request) {
 	}
 	me, err := d.walletAddress()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "reading the wallet: "+err.Error())
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "reading the wallet: "+err.Error())
 		return
 	}
 	to, err := wallet.ParsePayoutAddress(req.To, me)
@@ -187,13 +187,13 @@ func (d *Daemon) serveWithdraw(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.log.Error("recording a payout", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "recording the payout: "+err.Error())
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "recording the payout: "+err.Error())
 		return
 	}
 	d.log.Info("payout recorded", "to", to.Hex(), "amount", amt.String())
 	b, err := d.cfg.Wallet.Ledger.Balance(r.Context(), me)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "reading the wallet: "+err.Error())
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "reading the wallet: "+err.Error())
 		return
 	}
 	d.emit(localapi.EventWallet)
@@ -221,7 +221,7 @@ func (d *Daemon) serveExport(w http.ResponseWriter, r *http.Request) {
 	}
 	me, err := d.walletAddress()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "internal", "reading the wallet: "+err.Error())
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "reading the wallet: "+err.Error())
 		return
 	}
 	d.walletOp.Lock()
@@ -232,7 +232,7 @@ func (d *Daemon) serveExport(w http.ResponseWriter, r *http.Request) {
 	b, err := d.cfg.Wallet.Keys.Export(req.Passphrase, req.NewPassphrase)
 	if err != nil {
 		d.log.Error("exporting the wallet key", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal", "exporting the wallet key: "+err.Error())
+		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "exporting the wallet key: "+err.Error())
 		return
 	}
 	d.log.Info("wallet keystore exported", "address", me.Hex(), "re_encrypted", req.NewPassphrase != "")

@@ -134,7 +134,7 @@ func TestWalletAPI(t *testing.T) {
 	bad := []struct {
 		name      string
 		req       localapi.WithdrawRequest
-		code      string
+		code      localapi.Code
 		field, in string
 	}{
 		{"no address", localapi.WithdrawRequest{Amount: "1", Passphrase: "test"}, localapi.CodeInvalid, "to", "required"},

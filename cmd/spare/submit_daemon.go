@@ -50,7 +50,7 @@ func submitViaDaemon(ctx context.Context, g *globals, dir string, f *submitFlags
 	}
 	if err != nil {
 		var le *localapi.Error
-		if errors.As(err, &le) && le.Code == "bad_request" {
+		if errors.As(err, &le) && le.Code == localapi.CodeBadRequest {
 			return res, true, usageError{err}
 		}
 		return res, true, err

@@ -12,14 +12,14 @@ import (
 // daemon's error codes map back to the market's errors.
 func TestDaemonSubmitErrorCodes(t *testing.T) {
 	for _, c := range []struct {
-		code        string
+		code        localapi.Code
 		noProvider  bool
 		disagreeing bool
 	}{
 		{localapi.CodeNoProvider, true, false},
 		{localapi.CodeDisagree, false, true},
-		{"failed", false, false},
-		{"cancelled", false, false},
+		{localapi.CodeFailed, false, false},
+		{localapi.CodeCancelled, false, false},
 	} {
 		err := error(daemonSubmitError{&localapi.Error{Code: c.code, Message: "m"}})
 		if errors.Is(err, market.ErrNoProvider) != c.noProvider || errors.Is(err, market.ErrReplicasDisagree) != c.disagreeing {
