@@ -118,7 +118,7 @@ func TestSubmitRequestsValidated(t *testing.T) {
 			defer cancel()
 			ev, err := c.Submit(ctx, tc.req, nil)
 			var e *localapi.Error
-			if !errors.As(err, &e) || e.Code != "bad_request" || !strings.Contains(e.Message, tc.want) {
+			if !errors.As(err, &e) || e.Code != localapi.CodeBadRequest || !strings.Contains(e.Message, tc.want) {
 				t.Fatalf("got %+v, %v; want a bad_request naming %q", ev, err, tc.want)
 			}
 			if e.Field != tc.field {

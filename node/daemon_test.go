@@ -97,7 +97,7 @@ func TestLocalAPI(t *testing.T) {
 	for _, bad := range []localapi.PauseRequest{{For: "soon"}, {For: "-1h"}, {Until: "friday"}, {For: "1h", Until: "tomorrow"}} {
 		_, err := c.Pause(ctx, bad)
 		var e *localapi.Error
-		if err == nil || !asError(err, &e) || e.Code != "bad_request" {
+		if err == nil || !asError(err, &e) || e.Code != localapi.CodeBadRequest {
 			t.Errorf("pause %+v: %v, want a bad_request error", bad, err)
 		}
 	}
