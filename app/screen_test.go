@@ -4,6 +4,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"image/color"
 	"io"
 	"log/slog"
@@ -328,9 +329,14 @@ func TestJobScreen(t *testing.T) {
 	waitMarkup(t, a, "Kind: not given")
 	idle(0) // the owner is back
 	waitMarkup(t, a, "Frozen while you use the computer.")
-	if st, _ = c.Status(ctx); st.State != localapi.StateFrozen {
-		t.Fatalf("daemon state %s", st.State)
-	}
+	// The job route reads the governor's decision as it is made; the
+	// status is rendered from it a moment later.
+	testenv.WaitFor(t, "the daemon's status to say Frozen", 5*time.Second, func() error {
+		if st, err := c.Status(ctx); err != nil || st.State != localapi.StateFrozen {
+			return fmt.Errorf("daemon state %s (%v)", st.State, err)
+		}
+		return nil
+	})
 }
 
 // TestFirstEarningsOnce: earnings the app has never announced are
