@@ -6,8 +6,9 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -X main.version=$(VERSION)
 WORKLOADS ?= workloads/out
 # Packages without the desktop UI: they must build for every OS. (The
-# workloads are Linux job images.)
-CORE_PKGS  = $(shell $(GO) list ./... | grep -v -e /app -e /cmd/spare -e /workloads)
+# workloads are Linux job images; internal/screentext is cmd/spare's
+# screen-test support and uses Fyne's test driver.)
+CORE_PKGS  = $(shell $(GO) list ./... | grep -v -e /app -e /cmd/spare -e /workloads -e /internal/screentext)
 
 export SPARE_WORKLOADS := $(abspath $(WORKLOADS))
 # Fyne's colour emoji font (4 MB) is parsed once per text style, some

@@ -308,7 +308,7 @@ func (a *App) publish() {
 	}
 	told := false // the first earnings, now
 	for _, n := range notes {
-		told = told || n.Title == titleFirstEarnings
+		told = told || n.Kind == FirstEarnings
 	}
 	a.seenPay = a.seenPay || told
 	if v.Connected {

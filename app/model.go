@@ -140,10 +140,36 @@ func (v View) TodayLine() string { return "Earned today: " + v.EarnedToday + " "
 // unit is the currency the wallet counts in.
 const unit = "USDC"
 
-// Notification is one message for the desktop's notification area.
-type Notification struct{ Title, Body string }
+// NotificationKind says which event a Notification announces; the app
+// decides on it, never on the words shown.
+type NotificationKind int
 
-const titleFirstEarnings = "Your first earnings"
+const (
+	// FirstEarnings announces the first earnings ever made.
+	FirstEarnings NotificationKind = iota + 1
+	// JobFrozen says a running job froze because the person came back.
+	JobFrozen
+	// StoppedEarning says a problem now stops the node from earning.
+	StoppedEarning
+)
+
+func (k NotificationKind) String() string {
+	switch k {
+	case FirstEarnings:
+		return "FirstEarnings"
+	case JobFrozen:
+		return "JobFrozen"
+	case StoppedEarning:
+		return "StoppedEarning"
+	}
+	return fmt.Sprintf("NotificationKind(%d)", int(k))
+}
+
+// Notification is one message for the desktop's notification area.
+type Notification struct {
+	Kind        NotificationKind
+	Title, Body string
+}
 
 // Notices compares two successive views and says what to tell the person:
 // their first earnings, a job preempted (frozen or ended because they came
@@ -155,20 +181,20 @@ func Notices(prev, next View, first bool) []Notification {
 		out = append(out, firstEarnings(next))
 	}
 	if prev.State == localapi.StateRunning && next.State == localapi.StateFrozen {
-		out = append(out, Notification{"Job paused for you", "You came back, so the job froze. " + next.Sentence})
+		out = append(out, Notification{JobFrozen, "Job paused for you", "You came back, so the job froze. " + next.Sentence})
 	}
 	if prev.Icon != assets.Problem && next.Icon == assets.Problem {
 		body := next.Sentence
 		if next.Problem != "" {
 			body += ": " + next.Problem
 		}
-		out = append(out, Notification{"Spare stopped earning", body})
+		out = append(out, Notification{StoppedEarning, "Spare stopped earning", body})
 	}
 	return out
 }
 
 func firstEarnings(v View) Notification {
-	return Notification{titleFirstEarnings, fmt.Sprintf("Spare earned %s %s today while you were away.", v.EarnedToday, unit)}
+	return Notification{FirstEarnings, "Your first earnings", fmt.Sprintf("Spare earned %s %s today while you were away.", v.EarnedToday, unit)}
 }
 
 func isZeroAmount(s string) bool {

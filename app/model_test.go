@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,23 +79,29 @@ func TestNotices(t *testing.T) {
 		prev, next View
 		first      bool
 		titles     []string
+		kinds      []NotificationKind
 	}{
-		{"nothing", avail, avail, true, nil},
-		{"job starts", avail, running, true, nil},
-		{"preempted", running, frozen, true, []string{"Job paused for you"}},
-		{"first earnings", running, paid, true, []string{"Your first earnings"}},
-		{"later earnings are quiet", running, paid, false, nil},
-		{"problem", avail, hot, true, []string{"Spare stopped earning"}},
-		{"problem stays", hot, hot, true, nil},
+		{"nothing", avail, avail, true, nil, nil},
+		{"job starts", avail, running, true, nil, nil},
+		{"preempted", running, frozen, true, []string{"Job paused for you"}, []NotificationKind{JobFrozen}},
+		{"first earnings", running, paid, true, []string{"Your first earnings"}, []NotificationKind{FirstEarnings}},
+		{"later earnings are quiet", running, paid, false, nil, nil},
+		{"problem", avail, hot, true, []string{"Spare stopped earning"}, []NotificationKind{StoppedEarning}},
+		{"problem stays", hot, hot, true, nil, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var got []string
+			var kinds []NotificationKind
 			for _, n := range Notices(c.prev, c.next, c.first) {
 				got = append(got, n.Title)
+				kinds = append(kinds, n.Kind)
 			}
 			if strings.Join(got, "|") != strings.Join(c.titles, "|") {
 				t.Errorf("notices %q, want %q", got, c.titles)
+			}
+			if fmt.Sprint(kinds) != fmt.Sprint(c.kinds) {
+				t.Errorf("kinds %v, want %v", kinds, c.kinds)
 			}
 		})
 	}

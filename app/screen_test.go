@@ -19,7 +19,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/google/uuid"
 
@@ -32,6 +31,7 @@ import (
 	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/wallettest"
 )
 
 // realDaemon runs node.NewDaemon on the test containerd, serving the real
@@ -107,11 +107,9 @@ const (
 )
 
 // fixedWallet opens a real wallet in dir with a fixed key, earnings of
-// 7.35 of which 5.00 settled, and 1.00 paid out, recorded the way jobs
-// and withdrawals record them.
+// 7.35 of which 5.00 settled, and 1.00 paid out (wallettest.Fund).
 func fixedWallet(t *testing.T, dir string, log *slog.Logger) *wallet.Wallet {
 	t.Helper()
-	ctx := context.Background()
 	light := wallet.KeystoreOptions{ScryptN: keystore.LightScryptN, ScryptP: keystore.LightScryptP}
 	w, err := wallet.Open(wallet.Options{DataDir: dir, Passphrase: walletPass, Keystore: light, Log: log})
 	if err != nil {
@@ -129,36 +127,8 @@ func fixedWallet(t *testing.T, dir string, log *slog.Logger) *wallet.Wallet {
 	if _, err := w.Keys.Import(kj, "import", walletPass); err != nil {
 		t.Fatal(err)
 	}
-	ls, err := w.LedgerSettlement()
-	if err != nil {
-		t.Fatal(err)
-	}
-	payer, err := wallet.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := wallet.ChannelInfo{ID: wallet.ChannelID(ls.Domain, payer.Address(), ls.Me, common.Hash{7}), Domain: ls.Domain,
-		Payer: payer.Address(), Payee: ls.Me, Signer: payer.Address(), Deposit: 10_000_000}
-	if err := w.Ledger.AddChannel(ctx, wallet.LedgerBackend, ch); err != nil {
-		t.Fatal(err)
-	}
-	for _, cum := range []wallet.Amount{5_000_000, 7_350_000} {
-		v, err := wallet.SignVoucher(ls.Domain, wallet.Voucher{ChannelID: ch.ID, Cumulative: cum}, payer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if cum == 5_000_000 {
-			_, err = ls.Settle(ctx, &v)
-		} else {
-			_, err = w.Ledger.RecordVoucher(ctx, &v, common.Hash{})
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Ledger.RecordPayout(ctx, ls.Me, 1_000_000, payoutTo, "test"); err != nil {
-		t.Fatal(err)
-	}
+	wallettest.Fund(t, w, wallettest.Figures{Earned: 7_350_000, Settled: 5_000_000, Deposit: 10_000_000,
+		PaidOut: 1_000_000, PayoutTo: payoutTo})
 	return w
 }
 

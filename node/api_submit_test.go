@@ -22,6 +22,7 @@ import (
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/wallet/wallettest"
 )
 
 // submitDaemon runs a daemon whose requester is a real loopback host and
@@ -33,7 +34,7 @@ func submitDaemon(t *testing.T, withRequester bool) (string, *localapi.Client, *
 	cfg := DaemonConfig{DataDir: dir, Settings: governor.Settings{AlwaysAvailable: true}, Version: "test", Log: quietLogger()}
 	var req *market.Requester
 	if withRequester {
-		req = &market.Requester{Host: testpeer.Host(t, dir), Wallet: testpeer.Wallet(t, dir),
+		req = &market.Requester{Host: testpeer.Host(t, dir), Wallet: wallettest.Open(t, dir),
 			Blobs: p2p.FileStore{Dir: filepath.Join(dir, "blobs")}, Trust: market.NewMemTrust(), Log: quietLogger()}
 		cfg.Submitter = req
 	}

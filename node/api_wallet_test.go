@@ -13,12 +13,11 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
-	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/sparegpu/spare/internal/testenv"
-	"github.com/sparegpu/spare/internal/testpeer"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/wallettest"
 )
 
 // apiDaemon runs a daemon with a real wallet (SQLite ledger and keystore
@@ -52,43 +51,6 @@ func stoppableDaemon(t *testing.T, dir string, cfg DaemonConfig) (*Daemon, *loca
 	return d, c, stop
 }
 
-// fundWallet gives w earnings the way a job does: a requester's channel
-// to w, a voucher settled through the ledger backend, and a later voucher
-// not yet settled.
-func fundWallet(t *testing.T, w *wallet.Wallet, settled, earned wallet.Amount) {
-	t.Helper()
-	ctx := context.Background()
-	ls, err := w.LedgerSettlement()
-	if err != nil {
-		t.Fatal(err)
-	}
-	payer, err := wallet.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := wallet.ChannelInfo{ID: wallet.ChannelID(ls.Domain, payer.Address(), ls.Me, common.Hash{1}), Domain: ls.Domain,
-		Payer: payer.Address(), Payee: ls.Me, Signer: payer.Address(), Deposit: earned}
-	if err := w.Ledger.AddChannel(ctx, wallet.LedgerBackend, ch); err != nil {
-		t.Fatal(err)
-	}
-	v, err := wallet.SignVoucher(ls.Domain, wallet.Voucher{ChannelID: ch.ID, Cumulative: settled}, payer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ls.Settle(ctx, &v); err != nil {
-		t.Fatal(err)
-	}
-	if earned > settled {
-		v, err := wallet.SignVoucher(ls.Domain, wallet.Voucher{ChannelID: ch.ID, Cumulative: earned}, payer)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Ledger.RecordVoucher(ctx, &v, common.Hash{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 func apiError(t *testing.T, err error) *localapi.Error {
 	t.Helper()
 	var e *localapi.Error
@@ -100,8 +62,8 @@ func apiError(t *testing.T, err error) *localapi.Error {
 
 func TestWalletAPI(t *testing.T) {
 	dir := t.TempDir()
-	w := testpeer.Wallet(t, dir)
-	fundWallet(t, w, 3_000_000, 5_000_000)
+	w := wallettest.Open(t, dir)
+	wallettest.Fund(t, w, wallettest.Figures{Earned: 5_000_000, Settled: 3_000_000})
 	_, c := apiDaemon(t, dir, DaemonConfig{Wallet: w})
 	ctx := context.Background()
 
@@ -205,7 +167,7 @@ func waitEvent(t *testing.T, events <-chan localapi.Status, event localapi.Event
 
 func TestWalletExportAPI(t *testing.T) {
 	dir := t.TempDir()
-	w := testpeer.Wallet(t, dir)
+	w := wallettest.Open(t, dir)
 	me, err := w.Address()
 	if err != nil {
 		t.Fatal(err)

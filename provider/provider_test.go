@@ -25,6 +25,7 @@ import (
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/wallettest"
 )
 
 type testProvider struct {
@@ -57,7 +58,7 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	tp := &testProvider{host: testpeer.Host(t, dir), wallet: testpeer.Wallet(t, dir), done: make(chan struct{})}
+	tp := &testProvider{host: testpeer.Host(t, dir), wallet: wallettest.Open(t, dir), done: make(chan struct{})}
 	cfg := Config{Host: tp.host, Wallet: tp.wallet, Sandbox: sb, DataDir: dir, Log: quietLogger(), Credit: credit,
 		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}}
 	for _, o := range opts {
@@ -90,7 +91,7 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 
 func testRequester(t *testing.T) *market.Requester {
 	dir := t.TempDir()
-	return &market.Requester{Host: testpeer.Host(t, dir), Wallet: testpeer.Wallet(t, dir),
+	return &market.Requester{Host: testpeer.Host(t, dir), Wallet: wallettest.Open(t, dir),
 		Blobs: p2p.FileStore{Dir: filepath.Join(dir, "blobs")}, Log: quietLogger()}
 }
 

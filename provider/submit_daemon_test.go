@@ -25,6 +25,7 @@ import (
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/wallettest"
 )
 
 // requesterNode is a daemon that provides and also submits jobs for its
@@ -47,7 +48,7 @@ func startRequesterNode(t *testing.T, price uint64) *requesterNode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	h, w := testpeer.Host(t, dir), testpeer.Wallet(t, dir)
+	h, w := testpeer.Host(t, dir), wallettest.Open(t, dir)
 	prov, err := New(Config{Host: h, Wallet: w, Sandbox: sb, DataDir: dir, Log: quietLogger(),
 		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/internal/screentext"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
 )
@@ -87,7 +88,7 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 		sentence = s.Sentence
 		return err
 	})
-	shown := sentenceMatcher(b, sentence)
+	shown := screentext.SentenceMatcher(b, sentence)
 	env := appEnv(b, bus, display)
 
 	var mapped, drawn []time.Duration

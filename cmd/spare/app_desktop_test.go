@@ -21,6 +21,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"github.com/godbus/dbus/v5"
 
+	"github.com/sparegpu/spare/internal/screentext"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
 )
@@ -338,14 +339,14 @@ func parentPID(procDir string) int {
 	return 0
 }
 
-// shownSentence checks that the window draws s (see findSentence).
+// shownSentence checks that the window draws s (see screentext.FindSentence).
 func shownSentence(t testing.TB, display, s string) error {
 	t.Helper()
 	img, err := windowShot(display, "Spare")
 	if err != nil {
 		return err
 	}
-	ok, f := findSentence(t, img, s)
+	ok, f := screentext.FindSentence(t, img, s)
 	if !ok {
 		return fmt.Errorf("the window does not show %q (closest match: %.1f%% of its pixels differ)", s, 100*f)
 	}

@@ -1,6 +1,5 @@
-// Package testpeer opens the real parts a test peer is made of: a wallet
-// with a light keystore and a libp2p host on loopback, each closed when
-// the test ends. Tests only.
+// Package testpeer starts a test peer's libp2p host on loopback, closed
+// when the test ends (wallettest.Open gives it a wallet). Tests only.
 package testpeer
 
 import (
@@ -9,29 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/keystore"
-
 	"github.com/sparegpu/spare/p2p"
-	"github.com/sparegpu/spare/wallet"
 )
-
-// LightKeys is a keystore that unlocks in milliseconds (scrypt's light
-// parameters): fine for tests, never for a real wallet.
-var LightKeys = wallet.KeystoreOptions{ScryptN: keystore.LightScryptN, ScryptP: keystore.LightScryptP}
-
-// Passphrase unlocks Wallet's key.
-const Passphrase = "test"
-
-// Wallet opens (creating on first use) the wallet in dir.
-func Wallet(t testing.TB, dir string) *wallet.Wallet {
-	t.Helper()
-	w, err := wallet.Open(wallet.Options{DataDir: dir, Passphrase: Passphrase, Keystore: LightKeys, Log: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return w
-}
 
 // Host starts a libp2p host on loopback, without mDNS, with its identity
 // in dir.
