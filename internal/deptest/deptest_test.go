@@ -18,22 +18,37 @@ var guiAllowed = map[string]bool{
 	"github.com/sparegpu/spare/internal/screentext": true,
 }
 
-func TestFyneOnlyInTheApp(t *testing.T) {
-	out, err := exec.Command("go", "list", "-json=ImportPath,Deps", "github.com/sparegpu/spare/...").Output()
+// pkg is one package as `go list -json` describes it.
+type pkg struct {
+	ImportPath string
+	Imports    []string // its direct imports
+	Deps       []string // everything it depends on
+}
+
+// listPackages lists every package of the module.
+func listPackages(t *testing.T) []pkg {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Deps", module+"...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
+	var pkgs []pkg
 	dec := json.NewDecoder(strings.NewReader(string(out)))
-	n := 0
 	for dec.More() {
-		var p struct {
-			ImportPath string
-			Deps       []string
-		}
+		var p pkg
 		if err := dec.Decode(&p); err != nil {
 			t.Fatal(err)
 		}
-		n++
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) < 3 {
+		t.Fatalf("go list saw %d packages; the guard is not looking at the project", len(pkgs))
+	}
+	return pkgs
+}
+
+func TestFyneOnlyInTheApp(t *testing.T) {
+	for _, p := range listPackages(t) {
 		if guiAllowed[p.ImportPath] {
 			continue
 		}
@@ -43,8 +58,5 @@ func TestFyneOnlyInTheApp(t *testing.T) {
 				break
 			}
 		}
-	}
-	if n < 3 {
-		t.Fatalf("go list saw %d packages; the guard is not looking at the project", n)
 	}
 }
