@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
+
 	"github.com/sparegpu/spare/p2p/wire"
 )
 
@@ -240,7 +242,11 @@ func TestBlobMalformedRequests(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			if err := c.send(s); err != nil {
+			// The server may refuse before it has read all we send (an
+			// oversized frame is refused on its length prefix) and then
+			// stops reading: our write can fail with a reset. The refusal
+			// still comes back on the other direction; that is what counts.
+			if err := c.send(s); err != nil && !errors.Is(err, network.ErrReset) {
 				t.Fatal(err)
 			}
 			_ = s.CloseWrite()
