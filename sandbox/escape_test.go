@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -253,6 +254,39 @@ func TestLimitsHold(t *testing.T) {
 		}
 		if res.Reason != ReasonOutputFull {
 			t.Errorf("reason %q, want %q", res.Reason, ReasonOutputFull)
+		}
+	})
+	t.Run("sparse output", func(t *testing.T) {
+		// A 2 GiB file that holds no data fits an 8 MiB tmpfs; copied out
+		// naively it takes 2 GiB of the host's disk.
+		const capBytes = 8 << 20
+		dst := t.TempDir()
+		var out bytes.Buffer
+		res, outs, err := sb.Run(context.Background(), JobSpec{Image: img.Digest, Args: []string{"sparse", "/output/big", "2048"},
+			Limits: Limits{OutputBytes: capBytes, Timeout: time.Minute}, Stdout: &out}, dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.ExitCode != 0 || !strings.Contains(out.String(), `"success":true`) {
+			t.Fatalf("the probe could not make its sparse file: exit %d, %s", res.ExitCode, out.String())
+		}
+		if res.Reason != ReasonOutputFull {
+			t.Errorf("reason %q, want %q: the apparent size is over the cap", res.Reason, ReasonOutputFull)
+		}
+		if len(outs) != 0 {
+			t.Errorf("outputs %+v: nothing past the cap is copied", outs)
+		}
+		var onDisk int64
+		_ = filepath.WalkDir(dst, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				if fi, err := d.Info(); err == nil {
+					onDisk += fi.Size()
+				}
+			}
+			return nil
+		})
+		if onDisk > capBytes {
+			t.Errorf("%d bytes reached the host's disk past an 8 MiB output cap", onDisk)
 		}
 	})
 	t.Run("time", func(t *testing.T) {

@@ -330,6 +330,9 @@ func (j *Job) Wait(ctx context.Context) (Result, error) {
 	switch {
 	case r.Reason == "" && peaks.OOMKills > 0:
 		r.Reason = ReasonMemory
+	case r.Reason == "" && r.OutputBytes > j.limits.OutputBytes:
+		// More than the cap, which the tmpfs cannot hold: sparse files.
+		r.Reason = ReasonOutputFull
 	case r.Reason == "" && code != 0 && r.OutputBytes >= j.limits.OutputBytes-j.limits.OutputBytes/100:
 		r.Reason = ReasonOutputFull
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -44,7 +45,8 @@ func newOutputDir(path string, capBytes int64, uid, gid uint32) (*outputDir, err
 	return o, nil
 }
 
-// used returns the bytes stored under the directory.
+// used returns the apparent size of the files under the directory: what
+// copying them out would write. A sparse file counts in full.
 func (o *outputDir) used() (int64, error) {
 	var n int64
 	err := filepath.WalkDir(o.path, func(_ string, d fs.DirEntry, err error) error {
@@ -63,9 +65,13 @@ func (o *outputDir) used() (int64, error) {
 
 // collect copies regular files into dst (created 0755), computing digests.
 // Symlinks, devices and other special files are skipped: a job must not
-// make the host read or write outside its own directory.
+// make the host read or write outside its own directory. At most the
+// output cap is copied, counting each file's apparent size: a file that
+// would pass it (a sparse file the tmpfs held in no space at all) is left
+// behind, and so is every file after it.
 func (o *outputDir) collect(dst string) ([]OutputFile, error) {
 	var out []OutputFile
+	var copied int64
 	err := filepath.WalkDir(o.path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -81,7 +87,15 @@ func (o *outputDir) collect(dst string) ([]OutputFile, error) {
 		case !d.Type().IsRegular():
 			return nil
 		}
-		f, err := copyFile(p, target)
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if copied+fi.Size() > o.cap {
+			return fs.SkipAll
+		}
+		copied += fi.Size()
+		f, err := copyFile(p, target, o.cap)
 		if err != nil {
 			return err
 		}
@@ -95,7 +109,9 @@ func (o *outputDir) collect(dst string) ([]OutputFile, error) {
 	return out, nil
 }
 
-func copyFile(src, dst string) (OutputFile, error) {
+// copyFile copies src to dst, at most limit bytes (a file that grew past
+// it while copied is an error), and returns its size and digest.
+func copyFile(src, dst string, limit int64) (OutputFile, error) {
 	in, err := os.OpenFile(src, os.O_RDONLY|noFollow, 0)
 	if err != nil {
 		return OutputFile{}, err
@@ -106,7 +122,10 @@ func copyFile(src, dst string) (OutputFile, error) {
 		return OutputFile{}, err
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(out, h), in)
+	n, err := io.Copy(io.MultiWriter(out, h), io.LimitReader(in, limit+1))
+	if err == nil && n > limit {
+		err = fmt.Errorf("%s grew past %s while copied", filepath.Base(src), units.FormatBytes(limit))
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -141,7 +160,7 @@ func copyInputs(inputs []string, dir string) error {
 		}
 		base := filepath.Join(dir, filepath.Base(in))
 		if !fi.IsDir() {
-			if _, err := copyFile(in, base); err != nil {
+			if _, err := copyFile(in, base, math.MaxInt64-1); err != nil {
 				return fmt.Errorf("input %s: %w", in, err)
 			}
 			continue
@@ -156,7 +175,7 @@ func copyInputs(inputs []string, dir string) error {
 			case d.IsDir():
 				return os.MkdirAll(t, 0o755)
 			case d.Type().IsRegular():
-				_, err := copyFile(p, t)
+				_, err := copyFile(p, t, math.MaxInt64-1)
 				return err
 			}
 			return nil

@@ -184,3 +184,23 @@ func errnoName(e syscall.Errno) string {
 	}
 	return "errno " + strconv.Itoa(int(e))
 }
+
+// opSparse makes a file of MB mebibytes that holds no data (ftruncate):
+// it takes no space where it is, and the whole size wherever it is
+// copied naively.
+func opSparse(args []string) result {
+	mb, err := strconv.Atoi(args[1])
+	if err != nil || mb < 0 {
+		return newResult("sparse", fmt.Errorf("argument MB: want a count, got %q", args[1]))
+	}
+	f, err := os.OpenFile(args[0], os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err == nil {
+		err = f.Truncate(int64(mb) << 20)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	r := newResult("sparse", err)
+	r["bytes"] = int64(mb) << 20
+	return r
+}

@@ -74,6 +74,7 @@ var ops = map[string]op{
 	"forkbomb":    {"N", 1, opForkbomb},
 	"balloon":     {"MB", 1, opBalloon},
 	"fill":        {"PATH MB", 2, opFill},
+	"sparse":      {"PATH MB", 2, opSparse},
 	"counter":     {"", 0, opCounter},
 	"id":          {"", 0, opID},
 	"sleep":       {"DURATION", 1, opSleep},
