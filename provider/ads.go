@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"errors"
-	"runtime"
 	"slices"
 	"time"
 
@@ -69,7 +68,8 @@ func (p *Provider) ad(now time.Time) (p2p.Ad, bool) {
 		}
 	}
 	pr := p.policy().Price
-	return p2p.Ad{GPUModel: model, CPUs: uint32(runtime.NumCPU()), RAMMiB: uint64(sandbox.LocalHost().MemoryBytes >> 20),
+	cpus, mem := offer(sandbox.LocalHost(), p.cfg.Reserve)
+	return p2p.Ad{GPUModel: model, CPUs: uint32(cpus / 1000), RAMMiB: uint64(mem >> 20),
 		PricePerSecond: max(pr.PerGPUSecond, pr.PerCPUSecond), Payee: p.me.Hex(),
 		Capabilities: []string{p.capability()}, IssuedAt: now, ExpiresAt: now.Add(AdLifetime)}, true
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
@@ -69,6 +68,10 @@ type Config struct {
 	// Policy is the owner's terms: price (must be positive: receipts need
 	// a rising amount), metering interval (zero: 10 s), limits.
 	Policy market.Policy
+	// Reserve is what the owner's machine keeps: never offered, never
+	// quoted; zero: one core and the larger of 2 GiB and a quarter of
+	// the memory.
+	Reserve Reserve
 	// Credit is the unpaid-work rule; zero: two intervals, then 30 s frozen.
 	Credit market.WalletCredit
 	// Capability is the DHT key the provider is found under; empty:
@@ -258,9 +261,8 @@ func (p *Provider) Streams() StreamStats {
 // capacity is what can be quoted now, from the governor's state.
 func (p *Provider) capacity() (market.Capacity, []localapi.Device) {
 	st := p.d.Status()
-	h := sandbox.LocalHost()
-	c := market.Capacity{CPUs: market.MilliCPU(runtime.NumCPU() * 1000), Memory: market.ByteSize(h.MemoryBytes),
-		Disk: market.DefaultMaxImageSize}
+	cpus, mem := offer(sandbox.LocalHost(), p.cfg.Reserve)
+	c := market.Capacity{CPUs: cpus, Memory: mem, Disk: market.DefaultMaxImageSize}
 	var usable []localapi.Device
 	for _, dev := range st.Devices {
 		if dev.Usable {

@@ -15,6 +15,7 @@ import (
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/provider"
 	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
 )
@@ -22,7 +23,7 @@ import (
 func newNodeCmd(g *globals) *cobra.Command {
 	var set governor.Settings
 	var nf netFlags
-	var price string
+	var price, reserveMem, reserveCPUs string
 	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -51,6 +52,17 @@ saved settings for this run.`,
 			if interval < time.Second || interval%time.Second != 0 {
 				return usageError{fmt.Errorf("--interval %s: whole seconds, at least 1s", interval)}
 			}
+			var reserve provider.Reserve
+			if reserveMem != "" {
+				if reserve.Memory, err = market.ParseByteSize(reserveMem); err != nil || reserve.Memory <= 0 {
+					return usageError{fmt.Errorf("--reserve-memory %q: want a size like 4G", reserveMem)}
+				}
+			}
+			if reserveCPUs != "" {
+				if reserve.CPUs, err = market.ParseMilliCPU(reserveCPUs); err != nil || reserve.CPUs <= 0 {
+					return usageError{fmt.Errorf("--reserve-cpus %q: want cores like 2 or 0.5", reserveCPUs)}
+				}
+			}
 			sb, err := g.openSandbox(ctx)
 			if err != nil {
 				return err
@@ -76,7 +88,7 @@ saved settings for this run.`,
 			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd),
 				Policy: market.Policy{Price: market.Price{PerGPUSecond: uint64(pr), PerCPUSecond: uint64(pr)},
 					IntervalSeconds: uint32(interval / time.Second)},
-				Submitter: req, Log: g.log})
+				Reserve: reserve, Submitter: req, Log: g.log})
 			if err != nil {
 				return err
 			}
@@ -100,6 +112,8 @@ saved settings for this run.`,
 	f.IntVar(&set.MaxTempC, "max-temp", 0, "GPU temperature in °C at which work freezes (default 83)")
 	f.StringVar(&price, "price", "0.0001", "price in currency units per second per GPU and per CPU core")
 	f.DurationVar(&interval, "interval", 10*time.Second, "metering interval: a signed receipt this often")
+	f.StringVar(&reserveMem, "reserve-memory", "", "memory this machine keeps for itself, never offered (default: the larger of 2G and a quarter)")
+	f.StringVar(&reserveCPUs, "reserve-cpus", "", "CPU cores this machine keeps for itself, never offered (default 1)")
 	nf.register(cmd, true)
 	return cmd
 }

@@ -29,6 +29,8 @@ type nodeParts struct {
 	Pinned   []string
 	// Policy is the provider's price and metering interval.
 	Policy market.Policy
+	// Reserve is what the machine keeps for itself (zero: the defaults).
+	Reserve provider.Reserve
 	// Submitter runs `spare submit`'s jobs through this daemon (nil: the
 	// daemon submits none).
 	Submitter *market.Requester
@@ -46,7 +48,7 @@ type providerNode struct {
 // buildNode wires a provider node; run it with Serve.
 func buildNode(p nodeParts) (*providerNode, error) {
 	prov, err := provider.New(provider.Config{Host: p.Host, Wallet: p.Wallet, Sandbox: p.Sandbox, DataDir: p.DataDir,
-		Policy: p.Policy, Log: p.Log})
+		Policy: p.Policy, Reserve: p.Reserve, Log: p.Log})
 	if err != nil {
 		return nil, err
 	}

@@ -179,3 +179,21 @@ func TestWalletCLIUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestNodeUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"node", "--price", "0"},
+		{"node", "--interval", "1500ms"},
+		{"node", "--reserve-memory", "lots"},
+		{"node", "--reserve-memory", "-1G"},
+		{"node", "--reserve-cpus", "two"},
+		{"node", "--reserve-cpus", "0"},
+	} {
+		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
+			if _, code := spareInProcess(t, append(args, "--data", dir)...); code != exitUsage {
+				t.Fatalf("exit %d, want %d", code, exitUsage)
+			}
+		})
+	}
+}
