@@ -30,6 +30,10 @@ type Requester struct {
 	// Blobs holds the image and inputs the spec names by digest; Submit
 	// serves it to providers on /spare/blob/1.0.0.
 	Blobs p2p.FileStore
+	// Serve, when set, is served to providers instead of Blobs (which
+	// Submit still checks): tests play a requester that serves its blobs
+	// slowly or not at all.
+	Serve p2p.BlobSource
 	// Trust keeps per-provider records; nil: in memory for this call.
 	Trust TrustStore
 	Log   *slog.Logger
@@ -147,7 +151,11 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	if opt.Stderr == nil {
 		opt.Stderr = io.Discard
 	}
-	r.Host.ServeBlobs(r.Blobs)
+	if r.Serve != nil {
+		r.Host.ServeBlobs(r.Serve)
+	} else {
+		r.Host.ServeBlobs(r.Blobs)
+	}
 	me, err := r.Wallet.Address()
 	if err != nil {
 		return SubmitResult{}, err

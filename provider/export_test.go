@@ -12,3 +12,7 @@ func (p *Provider) lieAboutOutputs(f func(path string) error) { p.tamper = f }
 func (p *Provider) setStreamLimits(perPeer, total int, proposal, evictAfter time.Duration) {
 	p.adm.limits = streamLimits{perPeer: perPeer, total: total, proposal: proposal, evictAfter: evictAfter}
 }
+
+// setFetchBound changes how long fetching a job's blobs may take: slack
+// plus the declared size at rate bytes a second. Call before Serve.
+func (p *Provider) setFetchBound(rate int64, slack time.Duration) { p.fetchRate, p.fetchSlack = rate, slack }

@@ -27,9 +27,11 @@ func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.
 	if err := os.MkdirAll(filepath.Join(dir, "input"), 0o700); err != nil {
 		return nil, err
 	}
+	fctx, cancel := context.WithTimeout(ctx, p.fetchBound(spec))
+	defer cancel()
 	var img sandbox.Image
 	if spec.Image.Blob {
-		path, err := r.fetch(ctx, spec.Image.Digest, int64(spec.Image.Size))
+		path, err := r.fetch(fctx, spec.Image.Digest, int64(spec.Image.Size))
 		if err != nil {
 			return nil, fmt.Errorf("fetching the image: %w", err)
 		}
@@ -44,7 +46,7 @@ func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.
 	}
 	var inputs []string
 	for _, in := range spec.Inputs {
-		path, err := r.fetch(ctx, in.Digest, int64(in.Size))
+		path, err := r.fetch(fctx, in.Digest, int64(in.Size))
 		if err != nil {
 			return nil, fmt.Errorf("fetching input %s: %w", in.Name, err)
 		}
@@ -87,6 +89,19 @@ func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.
 		return nil, err
 	}
 	return p.d.StartJob(ctx, js, devices, out)
+}
+
+// fetchBound is how long fetching spec's image and inputs may take:
+// fetchSlack plus their declared size at fetchRate.
+func (p *Provider) fetchBound(spec *market.JobSpec) time.Duration {
+	var size int64
+	if spec.Image.Blob {
+		size += int64(spec.Image.Size)
+	}
+	for _, in := range spec.Inputs {
+		size += int64(in.Size)
+	}
+	return p.fetchSlack + time.Duration(size/p.fetchRate)*time.Second
 }
 
 // fetch gets a blob from the requester into the store, unless held.

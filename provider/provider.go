@@ -43,6 +43,12 @@ const (
 	// StreamSlack is added to a job's max duration for the whole stream's
 	// deadline (fetching, the final voucher).
 	StreamSlack = 5 * time.Minute
+	// FetchMinRate and FetchSlack bound fetching a job's image and inputs
+	// from its requester: all of them within FetchSlack plus their
+	// declared size at FetchMinRate bytes a second. A requester that
+	// drips its image cannot hold the machine, unpaid, any longer.
+	FetchMinRate = 1 << 20
+	FetchSlack   = 30 * time.Second
 	// AdEvery is how often the ad is republished while available; a
 	// change of state (the governor publishing) sends one at once. Rare
 	// on purpose: every ad reaches every host, so republishing is what
@@ -112,6 +118,9 @@ type Provider struct {
 	// that lies about its results.
 	tamper func(path string) error
 
+	fetchRate  int64         // FetchMinRate (tests lower the bound)
+	fetchSlack time.Duration // FetchSlack
+
 	mu        sync.Mutex
 	adm       admissions
 	reserved  bool                            // a job holds the machine (one at a time)
@@ -155,7 +164,8 @@ func New(cfg Config) (*Provider, error) {
 	}
 	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: ls.Domain,
 		adm:     newAdmissions(streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout, evictAfter: PendingEvictAfter}),
-		notices: map[string]chan governor.Notice{}, adWake: make(chan struct{}, 1)}, nil
+		notices: map[string]chan governor.Notice{}, adWake: make(chan struct{}, 1),
+		fetchRate: FetchMinRate, fetchSlack: FetchSlack}, nil
 }
 
 // Payee is the address vouchers pay.

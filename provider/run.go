@@ -41,6 +41,7 @@ type providerRun struct {
 	logs    chan market.LogChunk
 	notices chan governor.Notice
 	tasks   sync.WaitGroup
+	stop    context.CancelFunc // ends what the session started
 
 	rj        *node.RunningJob
 	jobID     string               // the sandbox's
@@ -121,6 +122,11 @@ func (r *providerRun) run(ctx context.Context) {
 	}
 	defer r.p.release()
 	r.p.settle(r.adm)
+	// What the session starts (fetching the job's blobs, starting it)
+	// ends with the session: a fetch still running when the requester
+	// goes away stops at once.
+	ctx, r.stop = context.WithCancel(ctx)
+	defer r.stop()
 	_ = r.s.SetDeadline(time.Now().Add(time.Duration(ag.MaxDurationSeconds)*time.Second + StreamSlack))
 	if err := r.step(ctx, ag); err != nil {
 		r.fail(string(market.RefuseProtocol), err)
@@ -157,6 +163,7 @@ func (r *providerRun) admit(ag *market.AgreementMsg) *market.Refusal {
 func (r *providerRun) loop(ctx context.Context) {
 	go r.read(r.in, r.rerr, r.quit)
 	defer func() {
+		r.stop() // before waiting for the session's tasks
 		close(r.quit)
 		if r.sess.State == market.PClosed && !r.gone {
 			_ = r.s.Close()

@@ -1,0 +1,121 @@
+package provider
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/p2p"
+)
+
+// dripSource serves blobs the way a requester that wants to hold a
+// provider unpaid would: a little at a time, each piece after a pause,
+// so that a data frame still arrives within the blob protocol's idle
+// timeout.
+type dripSource struct {
+	p2p.FileStore
+	piece int
+	every time.Duration
+}
+
+func (d dripSource) OpenBlob(dg p2p.Digest) (io.ReadSeekCloser, int64, error) {
+	f, n, err := d.FileStore.OpenBlob(dg)
+	if err != nil {
+		return f, n, err
+	}
+	return &dripReader{ReadSeekCloser: f, piece: d.piece, every: d.every}, n, nil
+}
+
+type dripReader struct {
+	io.ReadSeekCloser
+	piece int
+	every time.Duration
+}
+
+func (r *dripReader) Read(b []byte) (int, error) {
+	time.Sleep(r.every) // the attacker's pace, not synchronisation
+	return r.ReadSeekCloser.Read(b[:min(len(b), r.piece)])
+}
+
+// reservedNow reports whether a job holds the provider.
+func (p *Provider) reservedNow() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.reserved
+}
+
+// TestDripFedImage: a requester that agrees, then serves its image one
+// 16 KiB piece a second (a 256 KiB frame every 16 s, inside the blob
+// protocol's 30 s idle timeout) holds the provider, unpaid, no longer
+// than the fetch bound; and going away releases it at once.
+func TestDripFedImage(t *testing.T) {
+	drip := func(req *market.Requester) { req.Serve = dripSource{FileStore: req.Blobs, piece: 16 << 10, every: time.Second} }
+
+	t.Run("held no longer than the bound", func(t *testing.T) {
+		const slack = 2 * time.Second
+		prov := startProvider(t, 100, market.WalletCredit{}, providerOption{provider: func(p *Provider) { p.setFetchBound(1<<20, slack) }})
+		req := testRequester(t)
+		drip(req)
+		connect(t, req, prov)
+		spec := imageSpec(t, req, "probe", "true")
+		bound := prov.prov.fetchBound(spec)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		submitted := make(chan error, 1)
+		go func() {
+			res, err := req.Submit(ctx, spec, market.SubmitOptions{Discovery: 10 * time.Second, MaxAttempts: 1})
+			if err == nil && res.ExitCode == 0 && res.Error == "" {
+				err = errShouldFail
+			}
+			submitted <- err
+		}()
+		testenv.WaitFor(t, "the provider to take the job", 30*time.Second, prov.prov.reservedNow)
+		held := time.Now()
+		testenv.WaitFor(t, "the provider to give up on the drip", bound+30*time.Second, func() bool { return !prov.prov.reservedNow() })
+		took := time.Since(held)
+		if took > bound+5*time.Second {
+			t.Errorf("a drip-fed image held the provider %v; the bound is %v", took.Round(time.Millisecond), bound)
+		}
+		t.Logf("a drip-fed %s image held the provider %v (bound %v)", spec.Image.Size, took.Round(time.Millisecond), bound)
+		if err := <-submitted; err == errShouldFail {
+			t.Error("the job ran on a drip-fed image")
+		}
+		if b := balance(t, prov.wallet); b.Earned != 0 {
+			t.Errorf("the provider earned %s for a job that never started", b.Earned)
+		}
+	})
+
+	t.Run("released when the requester goes", func(t *testing.T) {
+		prov := startProvider(t, 100, market.WalletCredit{}) // the default bound: 30 s and more
+		req := testRequester(t)
+		drip(req)
+		connect(t, req, prov)
+		spec := imageSpec(t, req, "probe", "true")
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		submitted := make(chan struct{})
+		go func() {
+			defer close(submitted)
+			_, _ = req.Submit(ctx, spec, market.SubmitOptions{Discovery: 10 * time.Second, MaxAttempts: 1})
+		}()
+		testenv.WaitFor(t, "the provider to take the job", 30*time.Second, prov.prov.reservedNow)
+		cancel() // the requester goes away mid-fetch
+		gone := time.Now()
+		<-submitted
+		testenv.WaitFor(t, "the provider to let go", time.Minute, func() bool { return !prov.prov.reservedNow() })
+		if took := time.Since(gone); took > 5*time.Second {
+			t.Errorf("the provider stayed reserved %v after its requester went away", took.Round(time.Millisecond))
+		} else {
+			t.Logf("released %v after the requester went away", took.Round(time.Millisecond))
+		}
+	})
+}
+
+type shouldFail struct{}
+
+func (shouldFail) Error() string { return "the job should not have run" }
+
+var errShouldFail error = shouldFail{}
