@@ -48,8 +48,14 @@ type SubmitOptions struct {
 	Discovery time.Duration
 	// MaxAttempts is how many providers one replica tries; zero: 3.
 	MaxAttempts int
-	// Stdout and Stderr receive the job's logs; nil: discarded.
+	// Stdout and Stderr receive the job's logs, as the provider sent
+	// them; nil: discarded.
 	Stdout, Stderr io.Writer
+	// Notes receives the requester's own lines ("spare: provider …: job
+	// frozen"), kept apart from the provider's output so that a printer
+	// can mark which is which; nil: Stderr. They may quote what a
+	// provider said (a reason, an error): escape them for a terminal.
+	Notes io.Writer
 	// Capability is the DHT key providers are looked up under; empty:
 	// "gpu:nvidia" for GPU jobs, else "cpu".
 	Capability string
@@ -147,6 +153,9 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	if opt.Stderr == nil {
 		opt.Stderr = io.Discard
 	}
+	if opt.Notes == nil {
+		opt.Notes = opt.Stderr
+	}
 	r.Host.ServeBlobs(r.Blobs)
 	me, err := r.Wallet.Address()
 	if err != nil {
@@ -213,7 +222,7 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 		}
 		if !v.Agreed {
 			r.Log.Warn("replicas disagree; taking the majority's result", "verdict", v.String())
-			fmt.Fprintf(opt.Stderr, "spare: replicas disagree: %s\n", v)
+			fmt.Fprintf(opt.Notes, "spare: replicas disagree: %s\n", v)
 		}
 		same = nil
 		for _, o := range done {
@@ -469,7 +478,7 @@ func (x *submission) replica(ctx context.Context) replicaOutcome {
 		}
 		last = err
 		x.r.Log.Warn("attempt failed; trying another provider", "provider", c.Peer, "err", err)
-		fmt.Fprintf(x.opt.Stderr, "spare: provider %s: %v\n", shortPeer(c.Peer), err)
+		fmt.Fprintf(x.opt.Notes, "spare: provider %s: %v\n", shortPeer(c.Peer), err)
 		if ctx.Err() != nil {
 			break
 		}
