@@ -106,6 +106,10 @@ type Error struct {
 	Code    Code   `json:"code"`
 	// Field is the request field at fault ("to", "idle_minutes"), if any.
 	Field string `json:"field,omitempty"`
+	// RetryAt, when set, is the earliest time the request may be tried
+	// again (CodeTooManyTries; after a wrong passphrase, when the next
+	// guess must wait).
+	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -32,15 +32,26 @@ type SubmitRequest struct {
 
 // Submit stream event types.
 const (
-	EventLog    = "log"    // Stream and Data: the job's output, or the requester's notes on stderr
+	EventLog    = "log"    // Stream and Data: the job's output, or the requester's notes
 	EventResult = "result" // Result, and Error when the job could not run
+)
+
+// Log event streams.
+const (
+	StreamStdout = "stdout" // the job's standard output, as the provider sent it
+	StreamStderr = "stderr" // the job's standard error, as the provider sent it
+	// StreamNotes is the requester's own lines ("spare: provider …: job
+	// frozen"); they may quote a provider's words, so escape them too.
+	StreamNotes = "spare"
 )
 
 // SubmitEvent is one line of the POST /v1/jobs response stream: log
 // events while the job runs, then exactly one result event.
 type SubmitEvent struct {
 	Type string `json:"type"`
-	// Stream is "stdout" or "stderr" (log events).
+	// Stream is StreamStdout or StreamStderr (the provider's output,
+	// untrusted: escape it before a terminal shows it) or StreamNotes
+	// (log events).
 	Stream string `json:"stream,omitempty"`
 	// Data is a chunk of the stream, base64 in JSON (log events).
 	Data []byte `json:"data,omitempty"`

@@ -139,22 +139,31 @@ func (c *Client) ExportKeystore(ctx context.Context, r ExportRequest, path strin
 	if err := c.do(ctx, http.MethodPost, "/v1/wallet/export", r, &out); err != nil {
 		return out, err
 	}
+	return out, WriteKeystoreFile(path, out.Keystore)
+}
+
+// WriteKeystoreFile writes an exported key to a new file at path with mode
+// 0600, for the client above and for `spare wallet export --out`. It never
+// replaces a file and never writes through a link: O_CREATE|O_EXCL fails on
+// any existing name, a symbolic link (even a dangling one) included. A
+// failed write removes the partial file.
+func WriteKeystoreFile(path string, keystore []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
-		return out, fmt.Errorf("export: %s already exists; choose another file name", path)
+		return fmt.Errorf("export: %s already exists; choose another file name", path)
 	}
 	if err != nil {
-		return out, fmt.Errorf("export: %w", err)
+		return fmt.Errorf("export: %w", err)
 	}
-	if _, err := f.Write(out.Keystore); err != nil {
+	if _, err := f.Write(keystore); err != nil {
 		f.Close()
 		os.Remove(path)
-		return out, fmt.Errorf("export: writing %s: %w", path, err)
+		return fmt.Errorf("export: writing %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		os.Remove(path)
-		return out, fmt.Errorf("export: writing %s: %w", path, err)
+		return fmt.Errorf("export: writing %s: %w", path, err)
 	}
-	return out, f.Close()
+	return f.Close()
 }

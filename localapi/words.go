@@ -89,6 +89,7 @@ const (
 	CodeBadPass      Code = "bad_passphrase" // the passphrase does not unlock the key
 	CodeInsufficient Code = "insufficient"   // more than what is settled and not paid out
 	CodeNoWallet     Code = "no_wallet"      // the daemon runs without a wallet
+	CodeTooManyTries Code = "too_many_tries" // wrong passphrases: none is tried before Error.RetryAt (HTTP 429)
 	// A submitted job's result's (SubmitEvent.Error).
 	CodeNoProvider  Code = "no_provider"       // no provider could run the job
 	CodeDisagree    Code = "replicas_disagree" // replicas gave different results with no majority

@@ -52,8 +52,14 @@ type SubmitOptions struct {
 	Discovery time.Duration
 	// MaxAttempts is how many providers one replica tries; zero: 3.
 	MaxAttempts int
-	// Stdout and Stderr receive the job's logs; nil: discarded.
+	// Stdout and Stderr receive the job's logs, as the provider sent
+	// them; nil: discarded.
 	Stdout, Stderr io.Writer
+	// Notes receives the requester's own lines ("spare: provider …: job
+	// frozen"), kept apart from the provider's output so that a printer
+	// can mark which is which; nil: Stderr. They may quote what a
+	// provider said (a reason, an error): escape them for a terminal.
+	Notes io.Writer
 	// Capability is the DHT key providers are looked up under; empty:
 	// "gpu:nvidia" for GPU jobs, else "cpu".
 	Capability string
@@ -151,6 +157,9 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	if opt.Stderr == nil {
 		opt.Stderr = io.Discard
 	}
+	if opt.Notes == nil {
+		opt.Notes = opt.Stderr
+	}
 	if r.Serve != nil {
 		r.Host.ServeBlobs(r.Serve)
 	} else {
@@ -221,7 +230,7 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 		}
 		if !v.Agreed {
 			r.Log.Warn("replicas disagree; taking the majority's result", "verdict", v.String())
-			fmt.Fprintf(opt.Stderr, "spare: replicas disagree: %s\n", v)
+			fmt.Fprintf(opt.Notes, "spare: replicas disagree: %s\n", v)
 		}
 		same = nil
 		for _, o := range done {
@@ -477,7 +486,7 @@ func (x *submission) replica(ctx context.Context) replicaOutcome {
 		}
 		last = err
 		x.r.Log.Warn("attempt failed; trying another provider", "provider", c.Peer, "err", err)
-		fmt.Fprintf(x.opt.Stderr, "spare: provider %s: %v\n", shortPeer(c.Peer), err)
+		fmt.Fprintf(x.opt.Notes, "spare: provider %s: %v\n", shortPeer(c.Peer), err)
 		if ctx.Err() != nil {
 			break
 		}

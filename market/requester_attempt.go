@@ -178,7 +178,7 @@ func (a *attempt) step(in any, ctx context.Context) error {
 		}
 		_, _ = w.Write(m.Data)
 	case *Preemption:
-		fmt.Fprintf(x.opt.Stderr, "spare: provider %s: job %s (%s)\n", shortPeer(a.peerID.String()),
+		fmt.Fprintf(x.opt.Notes, "spare: provider %s: job %s (%s)\n", shortPeer(a.peerID.String()),
 			map[bool]string{true: "frozen", false: "ending"}[m.Frozen], m.Reason)
 	}
 	a.sess = next

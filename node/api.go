@@ -204,7 +204,12 @@ func writeError(w http.ResponseWriter, status int, code localapi.Code, msg strin
 
 // writeFieldError answers an error that names the request field at fault.
 func writeFieldError(w http.ResponseWriter, status int, code localapi.Code, field, msg string) {
+	writeAPIError(w, status, localapi.Error{Message: msg, Code: code, Field: field})
+}
+
+// writeAPIError answers an error in full (with RetryAt, say).
+func writeAPIError(w http.ResponseWriter, status int, e localapi.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(localapi.Error{Message: msg, Code: code, Field: field})
+	_ = json.NewEncoder(w).Encode(e)
 }

@@ -133,7 +133,8 @@ func (d *Daemon) serveSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	ev := &eventStream{enc: json.NewEncoder(w), rc: http.NewResponseController(w), failed: cancel}
-	opt.Stdout, opt.Stderr = streamWriter{ev, "stdout"}, streamWriter{ev, "stderr"}
+	opt.Stdout, opt.Stderr = streamWriter{ev, localapi.StreamStdout}, streamWriter{ev, localapi.StreamStderr}
+	opt.Notes = streamWriter{ev, localapi.StreamNotes}
 	log := d.log.With("spec", spec.JobHash().String()[:18])
 	log.Info("submitting a job for the local user")
 	res, err := sub.Submit(ctx, spec, opt)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -129,7 +130,10 @@ func (d *Daemon) serveWallet(w http.ResponseWriter, r *http.Request) {
 
 // checkPassphrase says whether pass unlocks the wallet key. Wallet
 // mutations hold walletOp, so guesses are tried one at a time, each paying
-// the key's full KDF cost.
+// the key's full KDF cost; after PassSchedule's free failures a guess is
+// refused unread (429, CodeTooManyTries) until the wait has passed. The
+// count survives restarts (DATA/passphrase-tries.json) and the right
+// passphrase clears it.
 func (d *Daemon) checkPassphrase(w http.ResponseWriter, pass string) bool {
 	if pass == "" {
 		writeFieldError(w, http.StatusBadRequest, localapi.CodeInvalid, "passphrase", "passphrase: required — the wallet keystore's passphrase (a daemon without a chosen one keeps it in DATA/wallet/passphrase)")
@@ -139,17 +143,72 @@ func (d *Daemon) checkPassphrase(w http.ResponseWriter, pass string) bool {
 		writeFieldError(w, http.StatusBadRequest, localapi.CodeInvalid, "passphrase", "passphrase: longer than 1024 bytes")
 		return false
 	}
+	if !d.triesRead {
+		t, err := loadPassTries(d.cfg.DataDir)
+		if err != nil {
+			d.log.Error("reading the record of wrong passphrases; starting a clean one", "err", err)
+		}
+		d.tries, d.triesRead = t, true
+	}
+	now := time.Now()
+	if until, ok := passWait(d.cfg.PassSchedule, d.tries, now); !ok {
+		d.log.Warn("wallet request refused: too many wrong passphrases", "failures", d.tries.Failures, "retry_at", until)
+		writeRetryError(w, until, "passphrase: too many wrong passphrases; try again after "+until.Local().Format(time.TimeOnly)+
+			" (in "+waitText(until.Sub(now))+")")
+		return false
+	}
 	if _, err := d.cfg.Wallet.Keys.Export(pass, ""); err != nil {
 		if errors.Is(err, wallet.ErrBadPassphase) {
-			d.log.Warn("wallet request refused: wrong passphrase")
-			writeFieldError(w, http.StatusForbidden, localapi.CodeBadPass, "passphrase", "passphrase: it does not unlock the wallet key; check it and try again")
+			d.tries.Failures++
+			d.tries.Last = now
+			d.saveTries()
+			d.log.Warn("wallet request refused: wrong passphrase", "failures", d.tries.Failures)
+			e := localapi.Error{Code: localapi.CodeBadPass, Field: "passphrase",
+				Message: "passphrase: it does not unlock the wallet key; check it and try again"}
+			if until, ok := passWait(d.cfg.PassSchedule, d.tries, now); !ok {
+				e.RetryAt = until
+				e.Message += " after " + until.Local().Format(time.TimeOnly) + " (in " + waitText(until.Sub(now)) + ")"
+			}
+			writeAPIError(w, http.StatusForbidden, e)
 			return false
 		}
 		d.log.Error("checking the wallet passphrase", "err", err)
 		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "reading the wallet key: "+err.Error())
 		return false
 	}
+	if d.tries.Failures > 0 {
+		d.tries = passTries{}
+		d.saveTries()
+	}
 	return true
+}
+
+// saveTries keeps the record of wrong passphrases across restarts. The
+// count in memory stays the truth for this run if the file cannot be
+// written.
+func (d *Daemon) saveTries() {
+	if err := savePassTries(d.cfg.DataDir, d.tries); err != nil {
+		d.log.Error("saving the record of wrong passphrases", "err", err)
+	}
+}
+
+// writeRetryError answers 429 CodeTooManyTries with when to try again,
+// in the body (Error.RetryAt) and in Retry-After.
+func writeRetryError(w http.ResponseWriter, until time.Time, msg string) {
+	secs := int64((time.Until(until) + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	writeAPIError(w, http.StatusTooManyRequests, localapi.Error{Message: msg, Code: localapi.CodeTooManyTries, Field: "passphrase", RetryAt: until})
+}
+
+// waitText is a wait for a person: "40 s", "3 min", "1 h".
+func waitText(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(max((d+time.Second-1)/time.Second, 1))) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int((d+time.Minute-1)/time.Minute)) + " min"
+	}
+	return strconv.Itoa(int((d+time.Hour-1)/time.Hour)) + " h"
 }
 
 func (d *Daemon) serveWithdraw(w http.ResponseWriter, r *http.Request) {

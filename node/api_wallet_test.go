@@ -214,3 +214,82 @@ func TestWalletAPIWithoutWallet(t *testing.T) {
 		t.Fatalf("%+v", e)
 	}
 }
+
+// TestPassphraseGuessing plays a local caller guessing the wallet
+// passphrase through the socket: after the free failures each guess is
+// refused unread until a growing wait has passed, a restarted daemon
+// keeps refusing, and the owner's right passphrase after the wait works
+// and clears the count.
+func TestPassphraseGuessing(t *testing.T) {
+	dir := t.TempDir()
+	w := wallettest.Open(t, dir)
+	ctx := context.Background()
+	out := func() string { return filepath.Join(t.TempDir(), "key.json") }
+	long := PassSchedule{Free: 3, Base: time.Hour, Max: time.Hour}
+	_, c, stop := stoppableDaemon(t, dir, DaemonConfig{Wallet: w, PassSchedule: long})
+
+	for i := range 3 {
+		_, err := c.ExportKeystore(ctx, localapi.ExportRequest{Passphrase: "guess"}, out())
+		e := apiError(t, err)
+		if e.Code != localapi.CodeBadPass {
+			t.Fatalf("guess %d: code %q (%s), want %q", i+1, e.Code, e.Message, localapi.CodeBadPass)
+		}
+		if last := i == 2; last == e.RetryAt.IsZero() {
+			t.Fatalf("guess %d: retry_at %v (only the last free guess announces a wait)", i+1, e.RetryAt)
+		}
+	}
+	refused := func(c *localapi.Client, pass string) time.Time {
+		t.Helper()
+		_, err := c.ExportKeystore(ctx, localapi.ExportRequest{Passphrase: pass}, out())
+		e := apiError(t, err)
+		if e.Code != localapi.CodeTooManyTries || e.RetryAt.IsZero() || !strings.Contains(e.Message, "try again after") {
+			t.Fatalf("after the free guesses: %q %q retry_at %v, want %q with when to try again", e.Code, e.Message, e.RetryAt, localapi.CodeTooManyTries)
+		}
+		return e.RetryAt
+	}
+	until := refused(c, "guess")
+	if d := time.Until(until); d < 59*time.Minute || d > time.Hour {
+		t.Fatalf("retry in %s, want the schedule's hour", d)
+	}
+	// The right passphrase is refused too while the wait lasts, and so is
+	// a withdrawal: the routes share the count.
+	refused(c, wallettest.Passphrase)
+	_, err := c.Withdraw(ctx, localapi.WithdrawRequest{To: "0x8ba1f109551bD432803012645Ac136ddd64DBA72", Amount: "1", Passphrase: "guess"})
+	if e := apiError(t, err); e.Code != localapi.CodeTooManyTries {
+		t.Fatalf("withdraw during the wait: %q %s", e.Code, e.Message)
+	}
+	fi, err := os.Stat(filepath.Join(dir, passTriesFile))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("record of wrong passphrases: %v, mode %v; want 0600", err, fi.Mode())
+	}
+
+	// A restart does not wipe the count.
+	stop()
+	_, c, stop = stoppableDaemon(t, dir, DaemonConfig{Wallet: w, PassSchedule: long})
+	if again := refused(c, wallettest.Passphrase); !again.Equal(until) {
+		t.Fatalf("after a restart retry_at %v, want the same %v", again, until)
+	}
+	stop()
+
+	// Restarted with a short schedule: three failures mean a wait of
+	// 300 ms from the last one; one more guess doubles it.
+	_, c, _ = stoppableDaemon(t, dir, DaemonConfig{Wallet: w, PassSchedule: PassSchedule{Free: 3, Base: 300 * time.Millisecond, Max: time.Second}})
+	testenv.WaitFor(t, "the first short wait to pass", 5*time.Second, func() bool {
+		_, err := c.ExportKeystore(ctx, localapi.ExportRequest{Passphrase: "guess"}, out())
+		var e *localapi.Error
+		return errors.As(err, &e) && e.Code == localapi.CodeBadPass
+	})
+	until = refused(c, wallettest.Passphrase)
+	if d := time.Until(until); d > 600*time.Millisecond {
+		t.Fatalf("retry in %s, want at most 600 ms", d)
+	}
+	<-time.After(time.Until(until))
+	if _, err := c.ExportKeystore(ctx, localapi.ExportRequest{Passphrase: wallettest.Passphrase}, out()); err != nil {
+		t.Fatalf("the right passphrase after the wait: %v", err)
+	}
+	// The count starts over: the next wrong guess is free again.
+	_, err = c.ExportKeystore(ctx, localapi.ExportRequest{Passphrase: "guess"}, out())
+	if e := apiError(t, err); e.Code != localapi.CodeBadPass || !e.RetryAt.IsZero() {
+		t.Fatalf("a guess after the reset: %q retry_at %v", e.Code, e.RetryAt)
+	}
+}

@@ -46,6 +46,10 @@ type DaemonConfig struct {
 	// Wallet serves the wallet routes of the LocalAPI; nil: they answer
 	// that there is no wallet.
 	Wallet *wallet.Wallet
+	// PassSchedule is how long the wallet routes make a caller wait after
+	// wrong passphrases; zero fields take the defaults (5 free, then 10 s
+	// doubling to 1 h).
+	PassSchedule PassSchedule
 	// Pinned names the owner settings (settings.FieldIdleMinutes,
 	// FieldRunOnBattery, FieldMaxTempC, FieldPriceFloor) that the command
 	// line set: for this run they take Settings' value over
@@ -112,6 +116,8 @@ type Daemon struct {
 	tele       telemetryHistory
 	settingsOp sync.Mutex // one settings change at a time
 	walletOp   sync.Mutex // one wallet operation (passphrase check) at a time
+	tries      passTries  // wrong passphrases, under walletOp; read from DATA once
+	triesRead  bool
 	walletMu   sync.Mutex
 	walletAddr common.Address
 }

@@ -166,8 +166,9 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	if g.json {
 		stdout = cmd.ErrOrStderr() // the summary owns stdout
 	}
+	logs := newJobLogs(stdout, cmd.ErrOrStderr())
 	if !f.noDaemon {
-		res, done, err := submitViaDaemon(ctx, g, dir, f, spec, stdout, cmd.ErrOrStderr())
+		res, done, err := submitViaDaemon(ctx, g, dir, f, spec, logs, cmd.ErrOrStderr())
 		if done {
 			return reportSubmit(cmd, g, res, err)
 		}
@@ -189,8 +190,10 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	}
 	defer w.Close()
 	r := &market.Requester{Host: h, Wallet: w, Blobs: store, Trust: trust, Log: g.log}
+	jout, jerr, notes := logs.writers()
 	res, err := r.Submit(ctx, spec, market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,
-		Stdout: stdout, Stderr: cmd.ErrOrStderr()})
+		Stdout: jout, Stderr: jerr, Notes: notes})
+	logs.flush()
 	return reportSubmit(cmd, g, res, err)
 }
 

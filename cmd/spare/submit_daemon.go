@@ -20,7 +20,7 @@ import (
 // The spec's blobs are already in the data directory's blob store, which
 // the daemon serves to providers.
 func submitViaDaemon(ctx context.Context, g *globals, dir string, f *submitFlags, spec *market.JobSpec,
-	stdout, stderr io.Writer) (res market.SubmitResult, done bool, err error) {
+	logs *jobLogs, stderr io.Writer) (res market.SubmitResult, done bool, err error) {
 	if _, err := os.Stat(localapi.SocketPath(dir)); err != nil {
 		return res, false, nil
 	}
@@ -37,13 +37,8 @@ func submitViaDaemon(ctx context.Context, g *globals, dir string, f *submitFlags
 	if f.discovery > 0 {
 		req.Discovery = f.discovery.String()
 	}
-	ev, err := localapi.NewClient(dir).Submit(ctx, req, func(stream string, data []byte) {
-		w := stdout
-		if stream == "stderr" {
-			w = stderr
-		}
-		_, _ = w.Write(data)
-	})
+	ev, err := localapi.NewClient(dir).Submit(ctx, req, logs.write)
+	logs.flush()
 	if errors.Is(err, localapi.ErrNoDaemon) || errors.Is(err, localapi.ErrSubmitUnsupported) || errors.Is(err, os.ErrPermission) {
 		g.log.Info("running the job in this process", "why", err)
 		return res, false, nil

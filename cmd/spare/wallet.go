@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/spf13/cobra"
 
+	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/wallet"
 )
 
@@ -406,13 +407,10 @@ func walletExportCmd(g *globals, wf *walletFlags) *cobra.Command {
 				_, err = cmd.OutOrStdout().Write(append(b, '\n'))
 				return err
 			}
-			if err := os.WriteFile(out, b, 0o600); err != nil {
-				return fmt.Errorf("writing %s: %w", out, err)
-			}
-			return nil
+			return localapi.WriteKeystoreFile(out, b)
 		},
 	}
-	c.Flags().StringVar(&out, "out", "", "file to write (mode 0600); default: stdout")
+	c.Flags().StringVar(&out, "out", "", "new file to write (mode 0600; an existing file or link is refused); default: stdout")
 	c.Flags().StringVar(&newPW, "new-passphrase-file", "", "re-encrypt under this passphrase (for a wallet elsewhere)")
 	return c
 }

@@ -13,7 +13,7 @@ const module = "github.com/sparegpu/spare/"
 // rank here, where its place among the others is decided on purpose.
 var layers = map[string]int{
 	// Words, formats and leaves that import nothing of Spare's.
-	"p2p/wire": 0, "internal/units": 0, "internal/clocale": 0, "config": 0, "assets": 0, "autostart": 0,
+	"p2p/wire": 0, "internal/units": 0, "internal/termtext": 0, "internal/clocale": 0, "config": 0, "assets": 0, "autostart": 0,
 	"localapi": 0, "imagebuild": 0, "wallet/contracts": 0, "workloads/testimage": 0, "internal/testenv": 0,
 	"internal/deptest": 0, "internal/screentext": 0, "packaging": 0, "workloads": 0, "workloads/ocr": 0, "workloads/probe": 0,
 	// One part of the machine or the network each.
