@@ -15,4 +15,6 @@ func (p *Provider) setStreamLimits(perPeer, total int, proposal, evictAfter time
 
 // setFetchBound changes how long fetching a job's blobs may take: slack
 // plus the declared size at rate bytes a second. Call before Serve.
-func (p *Provider) setFetchBound(rate int64, slack time.Duration) { p.fetchRate, p.fetchSlack = rate, slack }
+func (p *Provider) setFetchBound(rate int64, slack time.Duration) {
+	p.fetchRate, p.fetchSlack = rate, slack
+}

@@ -52,7 +52,9 @@ func (p *Provider) reservedNow() bool {
 // protocol's 30 s idle timeout) holds the provider, unpaid, no longer
 // than the fetch bound; and going away releases it at once.
 func TestDripFedImage(t *testing.T) {
-	drip := func(req *market.Requester) { req.Serve = dripSource{FileStore: req.Blobs, piece: 16 << 10, every: time.Second} }
+	drip := func(req *market.Requester) {
+		req.Serve = dripSource{FileStore: req.Blobs, piece: 16 << 10, every: time.Second}
+	}
 
 	t.Run("held no longer than the bound", func(t *testing.T) {
 		const slack = 2 * time.Second
