@@ -67,7 +67,7 @@ func TestImportDockerArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := sb.Import(ctx, dockerArchive(t, oci, "spare.local/probe-docker:1"), ImportOptions{})
+	img, err := sb.Import(ctx, dockerArchive(t, oci, "spare.local/probe-docker:1"), ImportOptions{Names: true})
 	if err != nil {
 		t.Fatal(err)
 	}

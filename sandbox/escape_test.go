@@ -95,8 +95,11 @@ func hostAddress(t *testing.T) string {
 
 // TestNo32BitSyscalls checks that a job cannot use the kernel's 32-bit
 // system call entry (amd64's INT 0x80). The probe first makes the same
-// call on the host, so that a failure in the sandbox is the filter's doing
-// and not a kernel built without IA-32 emulation.
+// call on the host: where it works there, a failure in the sandbox must
+// be the filter's doing (SIGSYS, or the Go probe's other threads waiting
+// for the time limit). A kernel without IA-32 emulation (built without
+// it, or booted with ia32_emulation=0) closes that door itself; the job
+// must still get nothing through it, and the log says which case ran.
 func TestNo32BitSyscalls(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("the 32-bit entry probed is amd64's INT 0x80")
@@ -106,16 +109,23 @@ func TestNo32BitSyscalls(t *testing.T) {
 		t.Fatalf("building the probe for the host: %v\n%s", err, out)
 	}
 	out, err := exec.Command(host, "syscall32").Output()
-	testenv.Need(t, err == nil && bytes.Contains(out, []byte(`"success":true`)), "IA-32 emulation in the kernel (the control call on the host failed: "+strings.TrimSpace(string(out))+")", "a kernel with CONFIG_IA32_EMULATION, booted without ia32_emulation=0")
+	ia32 := err == nil && bytes.Contains(out, []byte(`"success":true`))
+	if !ia32 {
+		t.Logf("this kernel has no IA-32 emulation (the call on the host: %v %s): the kernel itself closes the 32-bit entry", err, bytes.TrimSpace(out))
+	}
 
 	sb, img := testSandbox(t)
-	// The filter kills the calling thread: a single-threaded program ends,
-	// the Go probe's other threads wait for the job's time limit.
 	r, res := runProbe(t, sb, img, Limits{Timeout: 3 * time.Second}, "syscall32")
-	if r != nil {
+	if r.ok() {
+		t.Fatalf("the 32-bit call worked in the sandbox: %v", r)
+	}
+	if res.ExitCode == 0 {
+		t.Fatalf("job ended with %+v, want it to fail", res)
+	}
+	if ia32 && r != nil {
 		t.Fatalf("the 32-bit call returned in the sandbox: %v", r)
 	}
-	if res.ExitCode == 0 || (res.Reason != ReasonTimeout && res.ExitCode != 128+int(syscall.SIGSYS)) {
+	if ia32 && res.Reason != ReasonTimeout && res.ExitCode != 128+int(syscall.SIGSYS) {
 		t.Fatalf("job ended with %+v, want it killed by seccomp or stopped at its time limit", res)
 	}
 	t.Logf("32-bit call in the sandbox: no return; job exit %d, reason %q", res.ExitCode, res.Reason)

@@ -70,6 +70,11 @@ type ImportOptions struct {
 	Digest string
 	// Progress, when set, is called with bytes read so far and the total.
 	Progress func(done, total int64)
+	// Names applies the names the archive gives its images (the owner's
+	// own archives: spare image import, spare run). Without it the image
+	// is known by its digest alone: an archive from a stranger names
+	// nothing, so it cannot rebind the name of another image.
+	Names bool
 }
 
 // Import loads an OCI image-layout or Docker archive, checks it against
@@ -106,11 +111,7 @@ func (s *Sandbox) Import(ctx context.Context, path string, opt ImportOptions) (I
 	}
 	defer done(context.WithoutCancel(ctx))
 
-	imgs, err := s.client.Import(ctx, r,
-		containerd.WithImportPlatform(platforms.Default()),
-		containerd.WithDigestRef(func(d digest.Digest) string { return digestRefPrefix + d.String() }),
-		containerd.WithImageLabels(map[string]string{LabelManaged: "true"}),
-	)
+	imgs, err := s.ingest(ctx, r, opt.Names)
 	if err != nil {
 		return Image{}, fmt.Errorf("%w: %s: %v", ErrBadArchive, path, err)
 	}

@@ -81,7 +81,7 @@ func testSandbox(t testing.TB) (*Sandbox, Image) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := sb.Import(context.Background(), archive, ImportOptions{})
+	img, err := sb.Import(context.Background(), archive, ImportOptions{Names: true})
 	if err != nil {
 		t.Fatal(err)
 	}

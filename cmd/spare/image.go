@@ -84,7 +84,7 @@ func newImageImportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer sb.Close()
-			img, err := sb.Import(cmd.Context(), args[0], sandbox.ImportOptions{Digest: digest, Progress: g.progress(args[0])})
+			img, err := sb.Import(cmd.Context(), args[0], sandbox.ImportOptions{Digest: digest, Progress: g.progress(args[0]), Names: true})
 			if err != nil {
 				return err
 			}

@@ -203,7 +203,7 @@ func (g *globals) openSandbox(ctx context.Context) (*sandbox.Sandbox, error) {
 // pulls it from a registry this host can reach.
 func (g *globals) ensureImage(ctx context.Context, sb *sandbox.Sandbox, ref, digest string) (sandbox.Image, error) {
 	if fi, err := os.Stat(ref); err == nil && !fi.IsDir() {
-		return sb.Import(ctx, ref, sandbox.ImportOptions{Digest: digest, Progress: g.progress(ref)})
+		return sb.Import(ctx, ref, sandbox.ImportOptions{Digest: digest, Progress: g.progress(ref), Names: true})
 	}
 	img, err := sb.Resolve(ctx, ref)
 	if err == nil {
