@@ -134,6 +134,7 @@ func (d *Daemon) serveSubmit(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	ev := &eventStream{enc: json.NewEncoder(w), rc: http.NewResponseController(w), failed: cancel}
 	opt.Stdout, opt.Stderr = streamWriter{ev, "stdout"}, streamWriter{ev, "stderr"}
+	opt.OutputOwner = outputOwner(r.Context())
 	log := d.log.With("spec", spec.JobHash().String()[:18])
 	log.Info("submitting a job for the local user")
 	res, err := sub.Submit(ctx, spec, opt)
