@@ -155,8 +155,8 @@ func (m *Result) Validate() error {
 			return badMsg(t, "outputs[%d].path: %q appears twice", i, clip(o.Path))
 		}
 		seen[o.Path] = true
-		if len(o.Path) > MaxPathLen || !printable(o.Path) || !underOutput(o.Path) {
-			return badMsg(t, "outputs[%d].path: %q: want a clean path under %s", i, clip(o.Path), OutputDir)
+		if _, err := outputRel(o.Path); err != nil {
+			return badMsg(t, "outputs[%d].path: %q: %v", i, clip(o.Path), err)
 		}
 	}
 	if err := checkText(t, "log_tail", m.LogTail, MaxLogTail); err != nil {

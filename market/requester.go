@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -46,8 +44,13 @@ type SubmitOptions struct {
 	// Deposit is put in each provider's payment channel; zero: the
 	// quoted job's maximum cost.
 	Deposit wallet.Amount
-	// OutputDir receives the outputs; empty: they are not fetched.
+	// OutputDir receives the outputs, in a directory created fresh for the
+	// job, OutputDir/<job-id>; empty: they are not fetched.
 	OutputDir string
+	// OutputOwner, when set, is given the job's output directory and
+	// files (a daemon running as root fetching for a local user); nil:
+	// they belong to this process's user.
+	OutputOwner *Owner
 	// Discovery bounds the search for providers; zero: DefaultDiscovery.
 	Discovery time.Duration
 	// MaxAttempts is how many providers one replica tries; zero: 3.
@@ -93,10 +96,11 @@ var ErrReplicasDisagree = errors.New("replicas disagree")
 // requester accepts: the provider went away, was preempted, or failed.
 var ErrProviderLost = errors.New("provider lost the job")
 
-// SubmitOutput is one fetched output.
+// SubmitOutput is one output of the accepted result.
 type SubmitOutput struct {
-	Path   string `json:"path"`
+	Path   string `json:"path"` // relative to /output in the job, and to OutputDir in SubmitResult
 	SHA256 string `json:"sha256"`
+	File   string `json:"file,omitempty"` // where it was written; empty: not fetched
 }
 
 // SubmitResult is a submitted job's outcome (`spare submit --json`).
@@ -107,11 +111,14 @@ type SubmitResult struct {
 	Cost     string         `json:"cost"`       // currency units, all attempts and replicas
 	Units    uint64         `json:"cost_units"` // the same in the token's smallest unit
 	Outputs  []SubmitOutput `json:"outputs"`
-	Attempts int            `json:"attempts"`
-	Error    ResultError    `json:"error,omitempty"`   // the provider's code, e.g. timeout
-	Verdict  string         `json:"verdict,omitempty"` // replicas: agreement or the disagreement
-	Agreed   []string       `json:"agreed,omitempty"`  // replicas: the peers whose result was accepted
-	Dissent  []string       `json:"dissent,omitempty"` // replicas: the peers outvoted by them
+	// OutputDir is the directory created for this job's outputs,
+	// SubmitOptions.OutputDir/<job-id>; empty: none were fetched.
+	OutputDir string      `json:"output_dir,omitempty"`
+	Attempts  int         `json:"attempts"`
+	Error     ResultError `json:"error,omitempty"`   // the provider's code, e.g. timeout
+	Verdict   string      `json:"verdict,omitempty"` // replicas: agreement or the disagreement
+	Agreed    []string    `json:"agreed,omitempty"`  // replicas: the peers whose result was accepted
+	Dissent   []string    `json:"dissent,omitempty"` // replicas: the peers outvoted by them
 	// Tries lists every attempt, replicas in turn, with what it was paid.
 	Tries []Try `json:"tries"`
 }
@@ -247,8 +254,9 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	var fetchErr error
 	for _, o := range same {
 		var outputs []SubmitOutput
-		if outputs, fetchErr = r.outputs(ctx, o, opt.OutputDir); fetchErr == nil {
-			pick, out.Outputs = o, outputs
+		var jobDir string
+		if outputs, jobDir, fetchErr = r.outputs(ctx, o, opt.OutputDir, opt.OutputOwner); fetchErr == nil {
+			pick, out.Outputs, out.OutputDir = o, outputs, jobDir
 			break
 		}
 		r.Log.Warn("fetching outputs", "provider", o.peer, "err", fetchErr)
@@ -511,18 +519,4 @@ func newJobID() JobID {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return JobID(hex.EncodeToString(b[:]))
-}
-
-// outputPath maps a result's output path to a file under dir, refusing
-// anything that would leave it.
-func outputPath(dir, p string) (string, error) {
-	rel, ok := strings.CutPrefix(p, OutputDir+"/")
-	if !ok || !underOutput(p) || rel == "" {
-		return "", fmt.Errorf("%w: output path %q", ErrBadMessage, clip(p))
-	}
-	dst := filepath.Join(dir, filepath.FromSlash(rel))
-	if !strings.HasPrefix(dst, filepath.Clean(dir)+string(filepath.Separator)) {
-		return "", fmt.Errorf("%w: output path %q", ErrBadMessage, clip(p))
-	}
-	return dst, nil
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -230,32 +227,3 @@ func (a *attempt) grantBlobs() {
 		grant(in.Digest)
 	}
 }
-
-// outputs lists the accepted result's outputs and, when dir is set,
-// downloads each by digest from the provider that produced it (its blob
-// store serves them after the job stream closed).
-func (r *Requester) outputs(ctx context.Context, o replicaOutcome, dir string) ([]SubmitOutput, error) {
-	out := []SubmitOutput{}
-	for _, f := range o.result.Outputs {
-		if dir != "" {
-			dst, err := outputPath(dir, f.Path)
-			if err != nil {
-				return out, err
-			}
-			d, err := p2p.ParseDigest(string(f.Digest))
-			if err != nil {
-				return out, fmt.Errorf("%w: output digest: %w", ErrBadMessage, err)
-			}
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				return out, err
-			}
-			if err := r.Host.FetchBlob(ctx, o.peerID, d, dst, p2p.FetchOptions{MaxSize: max(int64(f.Size), 1)}); err != nil {
-				return out, fmt.Errorf("fetching output %s: %w", f.Path, err)
-			}
-		}
-		out = append(out, SubmitOutput{Path: strings.TrimPrefix(f.Path, OutputDir+"/"), SHA256: digestHex(f.Digest)})
-	}
-	return out, nil
-}
-
-func digestHex(d Digest) string { return strings.TrimPrefix(string(d), "sha256:") }

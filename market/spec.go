@@ -24,7 +24,7 @@ const (
 	MaxEnvLen      = 4096     // one KEY=VALUE entry, bytes
 	MaxInputs      = 64
 	MaxOutputs     = 64
-	MaxNameLen     = 255 // an input's file name, bytes
+	MaxNameLen     = 255 // an input's file name, or one segment of an output path, bytes
 	MaxPathLen     = 1024
 	MaxRefLen      = 512 // an image registry reference
 	MaxLabels      = 16
@@ -386,13 +386,14 @@ func underOutput(p string) bool {
 	return path.Clean(p) == p && (p == OutputDir || strings.HasPrefix(p, OutputDir+"/"))
 }
 
-// printable reports whether s is valid UTF-8 without control characters.
+// printable reports whether s is valid UTF-8 without control characters
+// (C0, DEL and C1).
 func printable(s string) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}
 	for _, r := range s {
-		if r < ' ' || r == 0x7f {
+		if r < ' ' || (r >= 0x7f && r < 0xa0) {
 			return false
 		}
 	}

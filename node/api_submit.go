@@ -135,6 +135,7 @@ func (d *Daemon) serveSubmit(w http.ResponseWriter, r *http.Request) {
 	ev := &eventStream{enc: json.NewEncoder(w), rc: http.NewResponseController(w), failed: cancel}
 	opt.Stdout, opt.Stderr = streamWriter{ev, localapi.StreamStdout}, streamWriter{ev, localapi.StreamStderr}
 	opt.Notes = streamWriter{ev, localapi.StreamNotes}
+	opt.OutputOwner = outputOwner(r.Context())
 	log := d.log.With("spec", spec.JobHash().String()[:18])
 	log.Info("submitting a job for the local user")
 	res, err := sub.Submit(ctx, spec, opt)

@@ -8,9 +8,13 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sparegpu/spare/market"
 )
 
 type peerUIDKey struct{}
+
+type peerGIDKey struct{}
 
 // withPeerCred records the user ID of the process at the other end of a
 // LocalAPI connection (SO_PEERCRED), for handlers that act as the
@@ -29,7 +33,8 @@ func withPeerCred(ctx context.Context, c net.Conn) context.Context {
 	if err := raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) }); err != nil || cerr != nil {
 		return ctx
 	}
-	return context.WithValue(ctx, peerUIDKey{}, int(cred.Uid))
+	ctx = context.WithValue(ctx, peerUIDKey{}, int(cred.Uid))
+	return context.WithValue(ctx, peerGIDKey{}, int(cred.Gid))
 }
 
 // sameUser allows a request from the daemon's own user (or root): the
@@ -44,4 +49,16 @@ func sameUser(ctx context.Context) error {
 		return fmt.Errorf("the daemon runs as user %d and submits jobs only for that user (you are %d); run `spare submit --no-daemon`", me, uid)
 	}
 	return nil
+}
+
+// outputOwner is who a job's outputs fetched for the caller belong to: the
+// calling user and group, when the daemon runs as root (otherwise the
+// files are the daemon's user's, which sameUser made the caller or root).
+func outputOwner(ctx context.Context) *market.Owner {
+	uid, ok := ctx.Value(peerUIDKey{}).(int)
+	gid, gok := ctx.Value(peerGIDKey{}).(int)
+	if !ok || !gok || os.Geteuid() != 0 {
+		return nil
+	}
+	return &market.Owner{UID: uid, GID: gid}
 }

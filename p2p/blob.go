@@ -209,6 +209,27 @@ func (n *Host) FetchBlob(ctx context.Context, p peer.ID, d Digest, dst string, o
 	return os.Rename(part, dst)
 }
 
+// FetchBlobTo downloads the blob with digest d from peer p, writing its
+// bytes to w as they arrive, and hashes them: on a mismatch the error
+// wraps ErrDigestMismatch and the caller discards what w received. It
+// does not resume; the caller opens w (for outputs, a file created
+// exclusively inside an os.Root).
+func (n *Host) FetchBlobTo(ctx context.Context, p peer.ID, d Digest, w io.Writer, opt FetchOptions) error {
+	if opt.MaxSize <= 0 {
+		opt.MaxSize = DefaultMaxBlobSize
+	}
+	h := sha256.New()
+	if err := n.fetchBlobTo(ctx, p, d, io.MultiWriter(w, h), 0, opt); err != nil {
+		return fmt.Errorf("fetching %s from %s: %w", d, p, err)
+	}
+	var got Digest
+	copy(got[:], h.Sum(nil))
+	if got != d {
+		return fmt.Errorf("fetching %s from %s: %w: got %s", d, p, ErrDigestMismatch, got)
+	}
+	return nil
+}
+
 func (n *Host) fetchBlob(ctx context.Context, p peer.ID, d Digest, part string, opt FetchOptions) (err error) {
 	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -223,8 +244,14 @@ func (n *Host) fetchBlob(ctx context.Context, p peer.ID, d Digest, part string, 
 	if err != nil {
 		return err
 	}
-	offset := st.Size()
+	if err := n.fetchBlobTo(ctx, p, d, f, st.Size(), opt); err != nil {
+		return err
+	}
+	return f.Sync()
+}
 
+// fetchBlobTo asks p for d from offset and writes the bytes to f.
+func (n *Host) fetchBlobTo(ctx context.Context, p peer.ID, d Digest, f io.Writer, offset int64, opt FetchOptions) (err error) {
 	s, err := n.h.NewStream(ctx, p, BlobProtocol)
 	if err != nil {
 		return err
@@ -286,7 +313,7 @@ func (n *Host) fetchBlob(ctx context.Context, p peer.ID, d Digest, part string, 
 			opt.Progress(done, total)
 		}
 	}
-	return f.Sync()
+	return nil
 }
 
 // blobRemoteErr maps refusal codes to this package's sentinels.

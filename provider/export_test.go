@@ -2,7 +2,11 @@
 
 package provider
 
-import "time"
+import (
+	"time"
+
+	"github.com/sparegpu/spare/market"
+)
 
 // lieAboutOutputs makes p rewrite every output file before hashing and
 // serving it: a provider returning wrong results. Call before Serve.
@@ -18,3 +22,8 @@ func (p *Provider) setStreamLimits(perPeer, total int, proposal, evictAfter time
 func (p *Provider) setFetchBound(rate int64, slack time.Duration) {
 	p.fetchRate, p.fetchSlack = rate, slack
 }
+
+// nameOutputs makes p replace the output list of its jobs' Results with
+// f's before sending them: a provider naming the paths the requester
+// writes. Call before Serve.
+func (p *Provider) nameOutputs(f func([]market.Output) []market.Output) { p.renameOutputs = f }

@@ -158,6 +158,9 @@ func (r *providerRun) exited(ctx context.Context, res node.JobResult) error {
 		}
 		ex.Outputs = append(ex.Outputs, out)
 	}
+	if r.p.renameOutputs != nil {
+		ex.Outputs = r.p.renameOutputs(ex.Outputs)
+	}
 	u, _ := r.usage(true)
 	ex.Final = u
 	r.meterFrom = 0

@@ -117,6 +117,9 @@ type Provider struct {
 	// job's output files before they are hashed and served: a provider
 	// that lies about its results.
 	tamper func(path string) error
+	// renameOutputs, when set (tests only), rewrites the output list of a
+	// job's Result before it is sent: a provider naming hostile paths.
+	renameOutputs func([]market.Output) []market.Output
 
 	fetchRate  int64         // FetchMinRate (tests lower the bound)
 	fetchSlack time.Duration // FetchSlack

@@ -151,7 +151,7 @@ func TestPaidJobEndToEnd(t *testing.T) {
 		t.Fatal("no outputs")
 	}
 	for _, o := range res.Outputs {
-		b, err := os.ReadFile(filepath.Join(out, o.Path))
+		b, err := os.ReadFile(filepath.Join(out, res.Job, o.Path))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -65,7 +65,7 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 
 	t.Run("majority", func(t *testing.T) {
 		r := submit(t, 3)
-		req, trust, spec, out, res, err := r.req, r.trust, r.spec, r.out, r.res, r.err
+		req, trust, spec, res, err := r.req, r.trust, r.spec, r.res, r.err
 		if err != nil {
 			t.Fatalf("Submit: %v", err)
 		}
@@ -82,7 +82,7 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 		if len(res.Outputs) != 1 || res.Outputs[0].Path != "answer.txt" || res.Outputs[0].SHA256 != want {
 			t.Fatalf("outputs %+v, want answer.txt with sha256 %s", res.Outputs, want)
 		}
-		if b, err := os.ReadFile(filepath.Join(out, "answer.txt")); err != nil || string(b) != probeAnswer {
+		if b, err := os.ReadFile(filepath.Join(res.OutputDir, "answer.txt")); err != nil || res.OutputDir != filepath.Join(r.out, res.Job) || string(b) != probeAnswer {
 			t.Fatalf("fetched answer.txt = %q, %v; want the honest providers' %q", b, err, probeAnswer)
 		}
 		now := time.Now()

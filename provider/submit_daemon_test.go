@@ -113,7 +113,7 @@ func TestSubmitThroughDaemonJob(t *testing.T) {
 	if resD.ExitCode != 0 || resD.Attempts != 1 || resD.Provider != prov.host.ID().String() || len(resD.Outputs) != 1 {
 		t.Fatalf("through the daemon: %+v (the daemon is %s)", resD, rn.req.Host.ID())
 	}
-	b, err := os.ReadFile(filepath.Join(out, resD.Outputs[0].Path))
+	b, err := os.ReadFile(filepath.Join(out, resD.Job, resD.Outputs[0].Path))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestSubmitThroughDaemonJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resP.ExitCode != 0 || len(resP.Outputs) != 1 || resP.Outputs[0] != resD.Outputs[0] {
+	if resP.ExitCode != 0 || len(resP.Outputs) != 1 || resP.Outputs[0].Path != resD.Outputs[0].Path || resP.Outputs[0].SHA256 != resD.Outputs[0].SHA256 {
 		t.Fatalf("in process %+v, through the daemon %+v", resP, resD)
 	}
 	// Money: each requester spent its result's cost; the providers (the

@@ -43,7 +43,8 @@ func newSubmitCmd(g *globals) *cobra.Command {
 		Short: "Run a job on a provider found on the network, paying per second",
 		Long: `Find providers on the Spare network, run the job on the best one that fits,
 stream its logs, pay each metered interval with a signed voucher and fetch
-its outputs into --output. If the provider is lost or preempted, the job is
+its outputs into a new directory OUTPUT/<job-id> (--output itself is never
+written into; nothing existing is replaced, no link followed). If the provider is lost or preempted, the job is
 rescheduled on another one. With --replicas K the job runs on K distinct
 providers and their output digests are compared: the majority's result is
 taken and the dissenters named. The exit code is the job's; 3 when no
@@ -225,6 +226,9 @@ func reportSubmit(cmd *cobra.Command, g *globals, res market.SubmitResult, err e
 			res.Job, res.Provider, res.ExitCode, res.Cost, wallet.Unit, res.Attempts)
 		if res.Verdict != "" {
 			fmt.Fprintln(cmd.ErrOrStderr(), "spare: replicas:", res.Verdict)
+		}
+		if res.OutputDir != "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "spare: %d output(s) in %s\n", len(res.Outputs), res.OutputDir)
 		}
 	}
 	if res.Error != "" {

@@ -109,7 +109,7 @@ func TestSubmitThroughDaemon(t *testing.T) {
 	if resD.Provider != resP.Provider || resD.Outputs[0].SHA256 != resP.Outputs[0].SHA256 {
 		t.Fatalf("through the daemon %+v, in process %+v", resD, resP)
 	}
-	for _, dir := range []string{outD, outP} {
+	for _, dir := range []string{filepath.Join(outD, resD.Job), filepath.Join(outP, resP.Job)} {
 		b, err := os.ReadFile(filepath.Join(dir, "frame.bmp"))
 		if err != nil {
 			t.Fatal(err)

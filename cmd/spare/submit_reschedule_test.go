@@ -109,7 +109,7 @@ func TestSubmitProviderKilledAcrossProcesses(t *testing.T) {
 	if len(res.Outputs) != 1 || res.Outputs[0].Path != "frame.bmp" || res.Outputs[0].SHA256 != want {
 		t.Fatalf("outputs %+v, want frame.bmp with the reference digest %s", res.Outputs, want)
 	}
-	if got := fileSHA(t, filepath.Join(out, "frame.bmp")); got != want {
+	if got := fileSHA(t, filepath.Join(res.OutputDir, "frame.bmp")); got != want {
 		t.Fatalf("fetched frame.bmp has sha256 %s, the reference render %s", got, want)
 	}
 

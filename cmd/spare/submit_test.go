@@ -132,7 +132,11 @@ func TestSubmitRenderAcrossProcesses(t *testing.T) {
 		if r.code != 0 {
 			t.Fatalf("submit exited %d: %s", r.code, r.stderr)
 		}
-		got, err := os.ReadFile(filepath.Join(out, "line.txt"))
+		var res market.SubmitResult
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || res.OutputDir != filepath.Join(out, res.Job) {
+			t.Fatalf("--json printed %q (%v): want output_dir %s/<job>", r.stdout, err, out)
+		}
+		got, err := os.ReadFile(filepath.Join(res.OutputDir, "line.txt"))
 		if err != nil {
 			t.Fatalf("no line.txt: %v (result %s)", err, r.stdout)
 		}
@@ -153,7 +157,10 @@ func TestSubmitRenderAcrossProcesses(t *testing.T) {
 	if res.ExitCode != 0 || res.Provider == "" || res.Attempts != 1 || len(res.Outputs) != 1 || res.Outputs[0].Path != "frame.bmp" {
 		t.Fatalf("result %+v", res)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "frame.bmp"))
+	if want := filepath.Join(out, res.Job); res.OutputDir != want || res.Outputs[0].File != filepath.Join(want, "frame.bmp") {
+		t.Fatalf("output_dir %q, file %q; want them in %s", res.OutputDir, res.Outputs[0].File, want)
+	}
+	b, err := os.ReadFile(filepath.Join(out, res.Job, "frame.bmp"))
 	if err != nil {
 		t.Fatal(err)
 	}
