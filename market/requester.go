@@ -96,6 +96,12 @@ var ErrReplicasDisagree = errors.New("replicas disagree")
 // requester accepts: the provider went away, was preempted, or failed.
 var ErrProviderLost = errors.New("provider lost the job")
 
+// ErrBaitAndSwitch reports a provider that quoted more than the ad it was
+// chosen by: an ad's price is a commitment for its lifetime. The
+// requester refuses the quote, marks the provider in its trust record and
+// tries the next one.
+var ErrBaitAndSwitch = errors.New("the provider quoted more than its ad")
+
 // SubmitOutput is one output of the accepted result.
 type SubmitOutput struct {
 	Path   string `json:"path"` // relative to /output in the job, and to OutputDir in SubmitResult
@@ -477,7 +483,7 @@ func (x *submission) replica(ctx context.Context) replicaOutcome {
 			break
 		}
 		o.attempts++
-		a := &attempt{x: x, peerID: ad.Peer, payee: common.HexToAddress(ad.Payee)}
+		a := &attempt{x: x, peerID: ad.Peer, payee: common.HexToAddress(ad.Payee), adRate: c.Rate}
 		res, err := a.run(ctx)
 		o.cost += a.paid
 		tr := Try{Provider: c.Peer, Job: string(a.sess.JobID), Cost: wallet.Amount(a.paid).String(), Units: a.paid}

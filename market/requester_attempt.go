@@ -26,6 +26,7 @@ type attempt struct {
 	sa     wallet.SignedAgreement
 	aid    common.Hash
 	paid   uint64 // best voucher sent
+	adRate uint64 // the job's rate at the ad's price: the most a quote may ask
 }
 
 func (a *attempt) send(m Message) error {
@@ -73,6 +74,13 @@ func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
 	}
 	if a.sess.State == RClosed {
 		return nil, fmt.Errorf("%s", a.sess.Reason)
+	}
+	if a.sess.Quote.Rate > a.adRate {
+		if _, err := x.r.Trust.Record(a.peerID.String(), false, time.Now()); err != nil {
+			x.r.Log.Warn("recording a provider's bait and switch", "provider", a.peerID, "err", err)
+		}
+		return nil, fmt.Errorf("%w: %s a second for this job, its ad %s", ErrBaitAndSwitch,
+			wallet.Amount(a.sess.Quote.Rate), wallet.Amount(a.adRate))
 	}
 	if err := a.agree(ctx); err != nil {
 		return nil, err

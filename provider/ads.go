@@ -68,9 +68,15 @@ func (p *Provider) ad(now time.Time) (p2p.Ad, bool) {
 		}
 	}
 	pr := p.policy().Price
+	per := max(pr.PerGPUSecond, pr.PerCPUSecond)
+	if p.adPrice != nil {
+		per = p.adPrice(per)
+	} else {
+		p.promise(per, now.Add(AdLifetime))
+	}
 	cpus, mem := offer(sandbox.LocalHost(), p.cfg.Reserve)
 	return p2p.Ad{GPUModel: model, CPUs: uint32(cpus / 1000), RAMMiB: uint64(mem >> 20),
-		PricePerSecond: max(pr.PerGPUSecond, pr.PerCPUSecond), Payee: p.me.Hex(),
+		PricePerSecond: per, Payee: p.me.Hex(),
 		Capabilities: []string{p.capability()}, IssuedAt: now, ExpiresAt: now.Add(AdLifetime)}, true
 }
 

@@ -27,3 +27,7 @@ func (p *Provider) setFetchBound(rate int64, slack time.Duration) {
 // f's before sending them: a provider naming the paths the requester
 // writes. Call before Serve.
 func (p *Provider) nameOutputs(f func([]market.Output) []market.Output) { p.renameOutputs = f }
+
+// baitWith makes p's ads say f(the price it quotes): a provider that
+// advertises cheap and quotes dear. Call before Serve.
+func (p *Provider) baitWith(f func(quoted uint64) uint64) { p.adPrice = f }

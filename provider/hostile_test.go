@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,3 +122,53 @@ type shouldFail struct{}
 func (shouldFail) Error() string { return "the job should not have run" }
 
 var errShouldFail error = shouldFail{}
+
+// TestBaitAndSwitch: a provider that advertises 1 unit a second, wins the
+// ranking, then quotes 100 is refused before anything is agreed, marked
+// in the requester's trust record, and the job runs on the next provider.
+// An honest provider whose owner raises the price keeps the price its
+// ads still promise.
+func TestBaitAndSwitch(t *testing.T) {
+	bait := startProvider(t, 100, market.WalletCredit{}, providerOption{provider: func(p *Provider) {
+		p.baitWith(func(uint64) uint64 { return 1 })
+	}})
+	honest := startProvider(t, 50, market.WalletCredit{})
+	req := testRequester(t)
+	req.Trust = market.NewMemTrust()
+	connect(t, req, bait, honest)
+	spec := imageSpec(t, req, "probe", "exit", "0")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := req.Submit(ctx, spec, market.SubmitOptions{Discovery: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("Submit: %v", err)
+	}
+	if res.Provider != honest.host.ID().String() || len(res.Tries) != 2 || res.Tries[0].Provider != bait.host.ID().String() ||
+		!strings.Contains(res.Tries[0].Error, market.ErrBaitAndSwitch.Error()) || res.Tries[0].Units != 0 {
+		t.Fatalf("result %+v: want the bait refused unpaid, then the honest provider", res)
+	}
+	if tr := req.Trust.Trust(bait.host.ID().String()); tr.Invalid == 0 {
+		t.Errorf("the bait's trust record %+v marks nothing", tr)
+	}
+	if b := balance(t, bait.wallet); b.Earned != 0 {
+		t.Errorf("the bait earned %s", b.Earned)
+	}
+
+	// The honest side of the promise: the owner raises the price; quotes
+	// keep the advertised one while that ad is valid.
+	p := honest.prov
+	var now time.Time
+	testenv.WaitFor(t, "the honest provider to advertise again", 20*time.Second, func() bool {
+		now = time.Now()
+		_, ok := p.ad(now)
+		return ok
+	})
+	raised := market.Price{PerGPUSecond: 500, PerCPUSecond: 500}
+	p.SetTerms(&raised, nil)
+	if got := p.quotePolicy(now.Add(time.Minute)).Price; got.PerCPUSecond != 50 {
+		t.Errorf("a minute after an ad at 50, the quote asks %d", got.PerCPUSecond)
+	}
+	if got := p.quotePolicy(now.Add(AdLifetime + time.Second)).Price; got.PerCPUSecond != 500 {
+		t.Errorf("once the ad at 50 expired, the quote asks %d, want the raised 500", got.PerCPUSecond)
+	}
+}

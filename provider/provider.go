@@ -134,6 +134,10 @@ type Provider struct {
 	price     *market.Price      // the owner's price floor (nil: cfg.Policy's)
 	kinds     []market.Kind      // the owner's allowed kinds (nil: cfg.Policy's)
 	jobMeta   map[string]jobMeta // running jobs' market side, by sandbox job ID
+	promised  []promise          // prices of ads still valid, oldest first
+	// adPrice, when set (tests only, through export_test.go), is what ads
+	// say instead of the price quoted: a provider baiting requesters.
+	adPrice func(quoted uint64) uint64
 	images    imageCache         // archives already imported
 	wg        sync.WaitGroup
 	ctx       context.Context

@@ -91,7 +91,7 @@ func (r *providerRun) run(ctx context.Context) {
 		return
 	}
 	c, _ := r.p.capacity()
-	r.sess = market.NewProviderSession(c, r.p.policy(), r.p.cfg.Credit)
+	r.sess = market.NewProviderSession(c, r.p.quotePolicy(time.Now()), r.p.cfg.Credit)
 	if err := r.step(ctx, prop); err != nil {
 		r.fail(string(market.RefuseProtocol), err)
 		return

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -33,6 +34,53 @@ func (p *Provider) policy() market.Policy {
 		pol.Kinds = append([]market.Kind(nil), p.kinds...)
 	}
 	return pol
+}
+
+// quotePolicy is the policy quotes are given under at now: the owner's
+// terms, at no more than any ad of this provider still valid promised
+// (an ad's price is a commitment for its lifetime: a requester refuses a
+// quote above the ad it chose by, so a price raised by the owner holds
+// for new ads at once and for quotes once the cheaper ads expire).
+func (p *Provider) quotePolicy(now time.Time) market.Policy {
+	pol := p.policy()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	kept := p.promised[:0]
+	for _, c := range p.promised {
+		if now.Before(c.until) {
+			kept = append(kept, c)
+			pol.Price.PerGPUSecond = min(pol.Price.PerGPUSecond, c.perSecond)
+			pol.Price.PerCPUSecond = min(pol.Price.PerCPUSecond, c.perSecond)
+		}
+	}
+	p.promised = kept
+	return pol
+}
+
+// promise records an ad's price until the ad expires. The list stays
+// short: an ad goes out every AdEvery, or when something changes.
+func (p *Provider) promise(perSecond uint64, until time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.promised); n > 0 && p.promised[n-1].perSecond == perSecond {
+		if until.After(p.promised[n-1].until) {
+			p.promised[n-1].until = until
+		}
+		return
+	}
+	p.promised = append(p.promised, promise{perSecond: perSecond, until: until})
+	if len(p.promised) > maxPromises {
+		p.promised = p.promised[len(p.promised)-maxPromises:]
+	}
+}
+
+// maxPromises bounds the prices remembered from recent ads.
+const maxPromises = 64
+
+// promise is a price an ad gave, and until when.
+type promise struct {
+	perSecond uint64
+	until     time.Time
 }
 
 // jobMeta is what the market knows of a job the daemon runs.
