@@ -138,9 +138,9 @@ type Provider struct {
 	// adPrice, when set (tests only, through export_test.go), is what ads
 	// say instead of the price quoted: a provider baiting requesters.
 	adPrice func(quoted uint64) uint64
-	images    imageCache         // archives already imported
-	wg        sync.WaitGroup
-	ctx       context.Context
+	images  imageCache // archives already imported
+	wg      sync.WaitGroup
+	ctx     context.Context
 }
 
 var _ node.Market = (*Provider)(nil)
