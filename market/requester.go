@@ -96,6 +96,11 @@ var ErrReplicasDisagree = errors.New("replicas disagree")
 // requester accepts: the provider went away, was preempted, or failed.
 var ErrProviderLost = errors.New("provider lost the job")
 
+// ErrOutputBudget reports a result whose outputs are larger than the
+// job's max_output: nothing is fetched and the provider is marked in the
+// trust record; it keeps only what was receipted.
+var ErrOutputBudget = errors.New("outputs over the job's budget")
+
 // ErrBaitAndSwitch reports a provider that quoted more than the ad it was
 // chosen by: an ad's price is a commitment for its lifetime. The
 // requester refuses the quote, marks the provider in its trust record and
@@ -261,7 +266,7 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	for _, o := range same {
 		var outputs []SubmitOutput
 		var jobDir string
-		if outputs, jobDir, fetchErr = r.outputs(ctx, o, opt.OutputDir, opt.OutputOwner); fetchErr == nil {
+		if outputs, jobDir, fetchErr = r.outputs(ctx, o, opt.OutputDir, opt.OutputOwner, spec.OutputBudget()); fetchErr == nil {
 			pick, out.Outputs, out.OutputDir = o, outputs, jobDir
 			break
 		}

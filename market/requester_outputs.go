@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sparegpu/spare/p2p"
 )
@@ -63,7 +64,7 @@ func outputRel(p string) (string, error) {
 // on that directory, so nothing is written outside it, nothing existing
 // is replaced and no symbolic link is followed. On an error the job's
 // directory is removed.
-func (r *Requester) outputs(ctx context.Context, o replicaOutcome, dir string, owner *Owner) (_ []SubmitOutput, jobDir string, err error) {
+func (r *Requester) outputs(ctx context.Context, o replicaOutcome, dir string, owner *Owner, budget ByteSize) (_ []SubmitOutput, jobDir string, err error) {
 	out := []SubmitOutput{}
 	if dir == "" {
 		for _, f := range o.result.Outputs {
@@ -72,6 +73,9 @@ func (r *Requester) outputs(ctx context.Context, o replicaOutcome, dir string, o
 		return out, "", nil
 	}
 	if err := o.job.Validate(); err != nil {
+		return out, "", err
+	}
+	if err := r.withinBudget(o, budget); err != nil {
 		return out, "", err
 	}
 	fresh := filepath.Join(dir, string(o.job))
@@ -115,6 +119,30 @@ func (r *Requester) outputs(ctx context.Context, o replicaOutcome, dir string, o
 		out = append(out, SubmitOutput{Path: rel, SHA256: digestHex(f.Digest), File: filepath.Join(jobDir, filepath.FromSlash(rel))})
 	}
 	return out, jobDir, nil
+}
+
+// withinBudget checks a result's outputs against the job's output budget
+// before anything is fetched: their declared sizes together, which also
+// bound each fetch. A provider whose sandbox caps /output at the budget
+// never declares more; one that does is marked in the trust record.
+func (r *Requester) withinBudget(o replicaOutcome, budget ByteSize) error {
+	var total ByteSize
+	for _, f := range o.result.Outputs {
+		if f.Size < 0 || total+f.Size < total {
+			total = budget + 1
+			break
+		}
+		total += f.Size
+	}
+	if total <= budget {
+		return nil
+	}
+	if r.Trust != nil {
+		if _, err := r.Trust.Record(o.peer, false, time.Now()); err != nil {
+			r.Log.Warn("recording outputs over the budget", "provider", o.peer, "err", err)
+		}
+	}
+	return fmt.Errorf("%w: the provider declared %s of outputs, the job allows %s (max_output)", ErrOutputBudget, total, budget)
 }
 
 // fetchOutput creates rel in root exclusively (O_EXCL: an existing file

@@ -124,10 +124,34 @@ func TestOutputsFreshJobDir(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
+	t.Run("over the budget", func(t *testing.T) {
+		req.Trust = NewMemTrust()
+		defer func() { req.Trust = nil }()
+		base := t.TempDir()
+		three := out("/output/a", "/output/b", "/output/c")
+		if _, _, err := req.outputs(ctx, three, base, nil, 3*ByteSize(n)-1); !errors.Is(err, ErrOutputBudget) {
+			t.Fatalf("three outputs of %d bytes under a budget of %d: %v, want ErrOutputBudget", n, 3*n-1, err)
+		}
+		huge := out("/output/a")
+		huge.result.Outputs[0].Size = 2 << 30 // declared; the fetch would stop at it
+		if _, _, err := req.outputs(ctx, huge, base, nil, DefaultMaxOutput); !errors.Is(err, ErrOutputBudget) {
+			t.Fatalf("a declared 2 GiB output under the default budget: %v, want ErrOutputBudget", err)
+		}
+		if ents, _ := os.ReadDir(base); len(ents) != 0 {
+			t.Errorf("refused outputs left %v", ents)
+		}
+		if tr := req.Trust.Trust(prov.ID().String()); tr.Invalid != 2 {
+			t.Errorf("trust record %+v: want both refusals marked", tr)
+		}
+		if _, _, err := req.outputs(ctx, out("/output/a", "/output/b", "/output/c"), base, nil, 3*ByteSize(n)); err != nil {
+			t.Fatalf("three outputs exactly at the budget: %v", err)
+		}
+	})
+
 	t.Run("fresh directory", func(t *testing.T) {
 		base := t.TempDir()
 		o := out("/output/.bashrc", "/output/a/b/c")
-		got, jobDir, err := req.outputs(ctx, o, base, nil)
+		got, jobDir, err := req.outputs(ctx, o, base, nil, DefaultMaxOutput)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +174,7 @@ func TestOutputsFreshJobDir(t *testing.T) {
 		if err := os.Symlink(t.TempDir(), planted); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := req.outputs(ctx, o, base, nil); !errors.Is(err, ErrOutputDirExists) {
+		if _, _, err := req.outputs(ctx, o, base, nil, DefaultMaxOutput); !errors.Is(err, ErrOutputDirExists) {
 			t.Fatalf("err %v, want ErrOutputDirExists", err)
 		}
 		if ents, _ := os.ReadDir(planted); len(ents) != 0 {
@@ -170,7 +194,7 @@ func TestOutputsFreshJobDir(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			base := t.TempDir()
-			_, jobDir, err := req.outputs(ctx, out(c.paths...), base, nil)
+			_, jobDir, err := req.outputs(ctx, out(c.paths...), base, nil, DefaultMaxOutput)
 			if err == nil || (c.want != nil && !errors.Is(err, c.want)) {
 				t.Fatalf("err %v, want %v", err, c.want)
 			}

@@ -24,6 +24,11 @@ const (
 	MaxEnvLen      = 4096     // one KEY=VALUE entry, bytes
 	MaxInputs      = 64
 	MaxOutputs     = 64
+	// DefaultMaxOutput bounds what a job returns (its max_output, which
+	// can only lower it): the sandbox's /output, a memory-backed tmpfs of
+	// the provider's, is no larger.
+	DefaultMaxOutput = 1 << 30
+	MaxOutputBudget  = DefaultMaxOutput
 	MaxNameLen     = 255 // an input's file name, or one segment of an output path, bytes
 	MaxPathLen     = 1024
 	MaxRefLen      = 512 // an image registry reference
@@ -79,7 +84,12 @@ type JobSpec struct {
 	Inputs []Input `json:"inputs,omitempty"`
 	// Outputs are paths under /output returned to the requester; empty:
 	// everything under /output.
-	Outputs   []string  `json:"outputs,omitempty"`
+	Outputs []string `json:"outputs,omitempty"`
+	// MaxOutput is the most the job may return, all outputs together: the
+	// provider caps /output at it and the requester fetches no more,
+	// whatever a provider declares; zero: DefaultMaxOutput, which is also
+	// the most it may be.
+	MaxOutput ByteSize  `json:"max_output,omitempty"`
 	Resources Resources `json:"resources"`
 	// MaxDuration is the wall-clock limit, whole seconds; zero: 1 hour.
 	MaxDuration Duration `json:"max_duration,omitempty"`
@@ -125,6 +135,15 @@ type Resources struct {
 	// Disk is scratch plus output space; zero: none beyond the defaults
 	// of the sandbox.
 	Disk ByteSize `json:"disk,omitempty"`
+}
+
+// OutputBudget is the most the job may return: MaxOutput, or
+// DefaultMaxOutput when it is zero.
+func (s *JobSpec) OutputBudget() ByteSize {
+	if s.MaxOutput > 0 {
+		return s.MaxOutput
+	}
+	return DefaultMaxOutput
 }
 
 // WorkloadKind is the spec's kind, or the spare.kind label when the field
@@ -184,6 +203,9 @@ func (s *JobSpec) check(c *checker) {
 	checkEnv(c, s.Env)
 	checkInputs(c, s.Inputs)
 	checkOutputs(c, s.Outputs)
+	if s.MaxOutput < 0 || s.MaxOutput > MaxOutputBudget {
+		c.bad("max_output", "%s: want at most %s", s.MaxOutput, ByteSize(MaxOutputBudget))
+	}
 	s.Resources.check(c)
 	d := time.Duration(s.MaxDuration)
 	switch {

@@ -72,6 +72,7 @@ func TestDecodeSpecRejects(t *testing.T) {
 		{"memory ceiling", base + `,"resources":{"memory":"100T"}}`, FormatJSON, "resources.memory: 100 TiB exceeds the 1 TiB ceiling"},
 		{"oversized", strings.Repeat(" ", MaxSpecSize+1), FormatJSON, "at most 65536"},
 		{"duplicate yaml key", "max_price: 1\nmax_price: 2\n", FormatYAML, "already defined"},
+		{"output budget above the cap", base + `,"max_output":"2G"}`, FormatJSON, "max_output"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -82,7 +82,8 @@ func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.
 		return nil, errors.New("the agreed duration passed while fetching")
 	}
 	js := sandbox.JobSpec{ID: r.jobID, Image: img.Digest, Args: spec.Command, Env: spec.Env, Inputs: inputs, GPUs: gpus,
-		Limits: sandbox.Limits{MilliCPU: int64(spec.Resources.CPUs), MemoryBytes: int64(spec.Resources.Memory), Timeout: left.Truncate(time.Second)},
+		Limits: sandbox.Limits{MilliCPU: int64(spec.Resources.CPUs), MemoryBytes: int64(spec.Resources.Memory), Timeout: left.Truncate(time.Second),
+			OutputBytes: int64(spec.OutputBudget())},
 		Stdout: logWriter{"stdout", r.logs}, Stderr: logWriter{"stderr", r.logs}}
 	out := filepath.Join(dir, "output")
 	if err := os.MkdirAll(out, 0o700); err != nil {

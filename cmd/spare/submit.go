@@ -30,6 +30,7 @@ type submitFlags struct {
 	image     string
 	specFile  string
 	maxPrice  string
+	maxOutput string
 	deposit   string
 	replicas  int
 	discovery time.Duration
@@ -65,6 +66,7 @@ effect); --no-daemon runs it in this process instead.`,
 	fl.StringVar(&f.image, "image", "", "image archive (.tar) served to the provider by digest")
 	fl.StringVar(&f.specFile, "spec", "", "job spec file (YAML or JSON); --image supplies its blob")
 	fl.StringVar(&f.maxPrice, "max-price", "0.01", "the most to pay per second for the whole job, in currency units")
+	fl.StringVar(&f.maxOutput, "max-output", "", "the most the job may return, all outputs together, e.g. 100M (default and most 1G)")
 	fl.StringVar(&f.deposit, "deposit", "", "deposit per payment channel (default: the job's maximum cost)")
 	fl.IntVar(&f.replicas, "replicas", 0, "run on this many distinct providers and compare outputs (default 1)")
 	fl.DurationVar(&f.discovery, "discovery", 0, "how long to look for providers (default 20s)")
@@ -110,6 +112,11 @@ func (f *submitFlags) spec(store p2p.FileStore, args []string) (*market.JobSpec,
 		}
 		spec.MaxPrice = uint64(mp)
 		spec.Replicas = f.replicas
+		if f.maxOutput != "" {
+			if spec.MaxOutput, err = market.ParseByteSize(f.maxOutput); err != nil || spec.MaxOutput <= 0 {
+				return nil, usageError{fmt.Errorf("--max-output %q: want a size like 100M, at most 1G", f.maxOutput)}
+			}
+		}
 	}
 	if f.image != "" {
 		if fi, err := os.Stat(f.image); err != nil || fi.IsDir() {
