@@ -29,13 +29,13 @@ const (
 	// the provider's, is no larger.
 	DefaultMaxOutput = 1 << 30
 	MaxOutputBudget  = DefaultMaxOutput
-	MaxNameLen     = 255 // an input's file name, or one segment of an output path, bytes
-	MaxPathLen     = 1024
-	MaxRefLen      = 512 // an image registry reference
-	MaxLabels      = 16
-	MaxLabelLen    = 128
-	MaxReplicas    = 5
-	MaxGPUs        = 16
+	MaxNameLen       = 255 // an input's file name, or one segment of an output path, bytes
+	MaxPathLen       = 1024
+	MaxRefLen        = 512 // an image registry reference
+	MaxLabels        = 16
+	MaxLabelLen      = 128
+	MaxReplicas      = 5
+	MaxGPUs          = 16
 
 	MaxImageSize    ByteSize = 64 << 30
 	MaxInputSize    ByteSize = 64 << 30
