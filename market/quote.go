@@ -153,8 +153,8 @@ func QuoteJob(spec *JobSpec, c Capacity, p Policy, now time.Time) (Quote, *Refus
 		return Quote{}, refuse(RefuseNoCapacity, "the job needs %s CPU cores; %s free", r.CPUs, c.CPUs)
 	case r.Memory > c.Memory:
 		return Quote{}, refuse(RefuseNoCapacity, "the job needs %s of memory; %s free", r.Memory, c.Memory)
-	case r.Disk > c.Disk:
-		return Quote{}, refuse(RefuseNoCapacity, "the job needs %s of disk; %s free", r.Disk, c.Disk)
+	case spec.DiskNeed() > c.Disk:
+		return Quote{}, refuse(RefuseNoCapacity, "the job needs %s of disk (image, inputs, output and scratch); %s free", spec.DiskNeed(), c.Disk)
 	}
 	rate, err := p.Price.Rate(r.GPUs, r.CPUs)
 	if err != nil || rate > spec.MaxPrice {

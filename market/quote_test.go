@@ -2,6 +2,7 @@ package market
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -144,6 +145,12 @@ func TestQuoteJob(t *testing.T) {
 		{name: "cpu", spec: func(s *JobSpec) { s.Resources.CPUs = 16000 }, want: RefuseNoCapacity, msg: "CPU"},
 		{name: "memory", spec: func(s *JobSpec) { s.Resources.Memory = 32 << 30 }, want: RefuseNoCapacity, msg: "memory"},
 		{name: "disk", spec: func(s *JobSpec) { s.Resources.Disk = 200 << 30 }, want: RefuseNoCapacity, msg: "disk"},
+		{name: "inputs count against the disk", spec: func(s *JobSpec) {
+			for i := range 64 {
+				s.Inputs = append(s.Inputs, Input{Name: fmt.Sprintf("in%d", i), Digest: s.Image.Digest, Size: 64 << 30})
+			}
+		}, want: RefuseNoCapacity, msg: "4097.0 GiB of disk"},
+		{name: "the image and output count too", spec: func(s *JobSpec) { s.Image.Size = 19<<30 + 1; s.MaxOutput = 1 << 30 }, cap: func(c *Capacity) { c.Disk = 20 << 30 }, want: RefuseNoCapacity, msg: "disk"},
 		{name: "price too low", spec: func(s *JobSpec) { s.MaxPrice = 699 }, want: RefusePriceTooLow, msg: "700"},
 		{name: "cpu-only job on a GPU box", spec: func(s *JobSpec) { s.Resources.GPUs, s.Resources.VRAM, s.MaxPrice = 0, 0, 200 }},
 	}

@@ -3,6 +3,7 @@ package market
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"slices"
 	"strings"
@@ -144,6 +145,28 @@ func (s *JobSpec) OutputBudget() ByteSize {
 		return s.MaxOutput
 	}
 	return DefaultMaxOutput
+}
+
+// DiskNeed is the disk a provider gives the job: the image (when the
+// requester serves it), the inputs, and the larger of the output budget
+// and Resources.Disk (scratch plus output space). It saturates rather
+// than wrap.
+func (s *JobSpec) DiskNeed() ByteSize {
+	need := max(s.OutputBudget(), s.Resources.Disk)
+	add := func(n ByteSize) {
+		if n < 0 || need+n < need {
+			need = math.MaxInt64
+			return
+		}
+		need += n
+	}
+	if s.Image.Blob {
+		add(s.Image.Size)
+	}
+	for _, in := range s.Inputs {
+		add(in.Size)
+	}
+	return need
 }
 
 // WorkloadKind is the spec's kind, or the spare.kind label when the field

@@ -75,8 +75,8 @@ type Config struct {
 	// a rising amount), metering interval (zero: 10 s), limits.
 	Policy market.Policy
 	// Reserve is what the owner's machine keeps: never offered, never
-	// quoted; zero: one core and the larger of 2 GiB and a quarter of
-	// the memory.
+	// quoted; zero: one core, the larger of 2 GiB and a quarter of the
+	// memory, and the larger of 5 GiB and a tenth of the data disk.
 	Reserve Reserve
 	// Credit is the unpaid-work rule; zero: two intervals, then 30 s frozen.
 	Credit market.WalletCredit
@@ -279,7 +279,11 @@ func (p *Provider) Streams() StreamStats {
 func (p *Provider) capacity() (market.Capacity, []localapi.Device) {
 	st := p.d.Status()
 	cpus, mem := offer(sandbox.LocalHost(), p.cfg.Reserve)
-	c := market.Capacity{CPUs: cpus, Memory: mem, Disk: market.DefaultMaxImageSize}
+	free, err := diskOffer(p.cfg.DataDir, p.cfg.Reserve.Disk)
+	if err != nil {
+		p.log.Warn("offering no disk", "err", err)
+	}
+	c := market.Capacity{CPUs: cpus, Memory: mem, Disk: free}
 	var usable []localapi.Device
 	for _, dev := range st.Devices {
 		if dev.Usable {

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func (idleDaemon) Status() localapi.Status {
 // quoted.
 func TestQuoteKeepsTheReserve(t *testing.T) {
 	h := sandbox.LocalHost()
-	p := &Provider{d: idleDaemon{}}
+	p := &Provider{d: idleDaemon{}, cfg: Config{DataDir: t.TempDir()}, log: quietLogger()}
 	c, _ := p.capacity()
 	spec := func(cpus market.MilliCPU, mem market.ByteSize) *market.JobSpec {
 		return &market.JobSpec{Image: market.Image{Digest: market.Digest("sha256:" + strings.Repeat("0", 64)), Size: 1 << 20, Blob: true},
@@ -67,5 +68,45 @@ func TestQuoteKeepsTheReserve(t *testing.T) {
 	}
 	if _, ref := market.QuoteJob(spec(c.CPUs, c.Memory), c, pol, time.Now()); ref != nil {
 		t.Errorf("what the reserve leaves (%s cores, %s) is refused: %v", c.CPUs, c.Memory, ref)
+	}
+}
+
+func TestDiskLeft(t *testing.T) {
+	const gib = 1 << 30
+	for _, tc := range []struct {
+		name        string
+		free, total uint64
+		r           market.ByteSize
+		want        market.ByteSize
+	}{
+		{"a big disk keeps a tenth", 300 * gib, 1000 * gib, 0, 200 * gib},
+		{"a small disk keeps 5 GiB", 20 * gib, 30 * gib, 0, 15 * gib},
+		{"the owner's reserve", 100 * gib, 1000 * gib, 10 * gib, 90 * gib},
+		{"nearly full offers nothing", 4 * gib, 1000 * gib, 0, 0},
+	} {
+		if got := diskLeft(tc.free, tc.total, tc.r); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestQuoteCountsTheDisk: a spec declaring 64 inputs of 64 GiB each is
+// refused on this machine's real disk before anything is fetched; its
+// image, inputs and output all count.
+func TestQuoteCountsTheDisk(t *testing.T) {
+	p := &Provider{d: idleDaemon{}, cfg: Config{DataDir: t.TempDir()}, log: quietLogger()}
+	c, _ := p.capacity()
+	d := market.Digest("sha256:" + strings.Repeat("0", 64))
+	spec := &market.JobSpec{Image: market.Image{Digest: d, Size: 1 << 20, Blob: true},
+		Resources: market.Resources{CPUs: 500, Memory: 256 << 20}, MaxDuration: market.Duration(time.Minute), MaxPrice: 1000}
+	pol := market.Policy{Price: market.Price{PerCPUSecond: 1, PerGPUSecond: 1}}
+	if _, ref := market.QuoteJob(spec, c, pol, time.Now()); ref != nil {
+		t.Fatalf("a small job is refused with %s free: %v", c.Disk, ref)
+	}
+	for i := range 64 {
+		spec.Inputs = append(spec.Inputs, market.Input{Name: fmt.Sprintf("in%d", i), Digest: d, Size: 64 << 30})
+	}
+	if _, ref := market.QuoteJob(spec, c, pol, time.Now()); ref == nil || ref.Code != market.RefuseNoCapacity || !strings.Contains(ref.Message, "disk") {
+		t.Fatalf("64 inputs of 64 GiB with %s free: refusal %v, want %s naming the disk", c.Disk, ref, market.RefuseNoCapacity)
 	}
 }

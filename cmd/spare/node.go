@@ -23,7 +23,7 @@ import (
 func newNodeCmd(g *globals) *cobra.Command {
 	var set governor.Settings
 	var nf netFlags
-	var price, reserveMem, reserveCPUs string
+	var price, reserveMem, reserveCPUs, reserveDisk string
 	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -56,6 +56,11 @@ saved settings for this run.`,
 			if reserveMem != "" {
 				if reserve.Memory, err = market.ParseByteSize(reserveMem); err != nil || reserve.Memory <= 0 {
 					return usageError{fmt.Errorf("--reserve-memory %q: want a size like 4G", reserveMem)}
+				}
+			}
+			if reserveDisk != "" {
+				if reserve.Disk, err = market.ParseByteSize(reserveDisk); err != nil || reserve.Disk <= 0 {
+					return usageError{fmt.Errorf("--reserve-disk %q: want a size like 20G", reserveDisk)}
 				}
 			}
 			if reserveCPUs != "" {
@@ -114,6 +119,7 @@ saved settings for this run.`,
 	f.DurationVar(&interval, "interval", 10*time.Second, "metering interval: a signed receipt this often")
 	f.StringVar(&reserveMem, "reserve-memory", "", "memory this machine keeps for itself, never offered (default: the larger of 2G and a quarter)")
 	f.StringVar(&reserveCPUs, "reserve-cpus", "", "CPU cores this machine keeps for itself, never offered (default 1)")
+	f.StringVar(&reserveDisk, "reserve-disk", "", "free disk space jobs never take (default: the larger of 5G and a tenth of the disk)")
 	nf.register(cmd, true)
 	return cmd
 }

@@ -189,6 +189,7 @@ func TestNodeUsageErrors(t *testing.T) {
 		{"node", "--reserve-memory", "-1G"},
 		{"node", "--reserve-cpus", "two"},
 		{"node", "--reserve-cpus", "0"},
+		{"node", "--reserve-disk", "much"},
 	} {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
 			if _, code := spareInProcess(t, append(args, "--data", dir)...); code != exitUsage {
