@@ -67,8 +67,8 @@ type SubmitOptions struct {
 	// "gpu:nvidia" for GPU jobs, else "cpu".
 	Capability string
 	// StopPayingAfter makes the requester stop answering receipts after
-	// this many (zero: pay every one). For tests and demonstrations of
-	// the provider's credit limit.
+	// this many (zero: pay every one; negative: pay none). For tests and
+	// demonstrations of the provider's credit limit.
 	StopPayingAfter int
 }
 

@@ -172,7 +172,7 @@ func (a *attempt) step(in any, ctx context.Context) error {
 		if _, err := x.r.Wallet.Ledger.RecordReceipt(ctx, &sr, time.Now()); err != nil {
 			return fmt.Errorf("receipt %d refused: %w", m.Seq, err)
 		}
-		if x.opt.StopPayingAfter > 0 && int(m.Seq) > x.opt.StopPayingAfter {
+		if x.opt.StopPayingAfter < 0 || x.opt.StopPayingAfter > 0 && int(m.Seq) > x.opt.StopPayingAfter {
 			a.sess = next
 			return nil
 		}

@@ -172,3 +172,75 @@ func TestBaitAndSwitch(t *testing.T) {
 		t.Errorf("once the ad at 50 expired, the quote asks %d, want the raised 500", got.PerCPUSecond)
 	}
 }
+
+// TestNeverPayingRequester: a requester that pays nothing and proposes
+// again the moment its job ends gets one small window of work in a
+// minute, not a window per job: the provider remembers its unpaid work,
+// refuses it with credit_limit, and still does after a restart.
+func TestNeverPayingRequester(t *testing.T) {
+	const price = 100 // a second, for the job's one core
+	prov := startProvider(t, price, market.WalletCredit{Timeout: 2 * time.Second})
+	req := testRequester(t)
+	connect(t, req, prov)
+	spec := imageSpec(t, req, "probe", "sleep", "5m")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var ran, refused int
+	for end := time.Now().Add(time.Minute); time.Now().Before(end); {
+		res, err := req.Submit(ctx, spec, market.SubmitOptions{StopPayingAfter: -1, Discovery: 10 * time.Second, MaxAttempts: 1})
+		switch {
+		case err == nil && res.Error == market.ResultCreditLimit:
+			ran++
+		case err != nil && strings.Contains(err.Error(), string(market.RefuseCredit)):
+			refused++
+		default:
+			t.Fatalf("a never-paying job: %+v, %v", res, err)
+		}
+		if ran > 0 {
+			time.Sleep(50 * time.Millisecond) // the attacker's pace, not synchronisation
+		}
+	}
+	st := prov.prov.stand.get(req.Host.ID().String())
+	t.Logf("in a minute: %d job(s) ran, %d proposal(s) refused; %d s of work left unpaid", ran, refused, st.Unpaid/price)
+	if ran != 1 || refused == 0 {
+		t.Errorf("%d jobs ran and %d proposals were refused; want one job, then refusals", ran, refused)
+	}
+	// One unpaid interval is allowed a new requester; the one in which the
+	// limit trips is worked before it is billed, and the final receipt
+	// covers at least a second. (Before: three intervals and the final
+	// receipt per job, a job every few seconds, for as long as it liked.)
+	if st.Unpaid == 0 || st.Unpaid > 3*price {
+		t.Errorf("%d units left unpaid; want at most three 1 s intervals (%d)", st.Unpaid, 3*price)
+	}
+	if b := balance(t, prov.wallet); b.Earned != 0 {
+		t.Errorf("the provider earned %s from a requester that pays nothing", b.Earned)
+	}
+	// A restart forgets nothing.
+	again, err := openStandings(prov.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why, _ := admitRequester(again.get(req.Host.ID().String()), time.Now()); why == "" {
+		t.Error("after a restart the requester that owes is served again")
+	}
+}
+
+func TestAdmitRequester(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name      string
+		s         standing
+		refused   bool
+		intervals int
+	}{
+		{"a newcomer gets one unpaid interval", standing{}, false, NewRequesterIntervals},
+		{"a payer gets the configured credit", standing{PaidJobs: 3}, false, 0},
+		{"one that owes is refused", standing{Unpaid: 1, UnpaidAt: now.Add(-time.Hour), PaidJobs: 3}, true, 0},
+		{"forgiven a day later, as a newcomer", standing{Unpaid: 1, UnpaidAt: now.Add(-ForgiveAfter - time.Second)}, false, NewRequesterIntervals},
+	} {
+		why, n := admitRequester(tc.s, now)
+		if (why != "") != tc.refused || n != tc.intervals {
+			t.Errorf("%s: refused %q, intervals %d; want refused %v, %d", tc.name, why, n, tc.refused, tc.intervals)
+		}
+	}
+}

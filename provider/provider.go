@@ -112,6 +112,7 @@ type Provider struct {
 	me     common.Address
 	domain wallet.Domain
 	store  p2p.FileStore
+	stand  *standings // each requester's unpaid work and paid jobs
 
 	// tamper, when set (tests only, through export_test.go), rewrites a
 	// job's output files before they are hashed and served: a provider
@@ -169,7 +170,11 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: ls.Domain,
+	stand, err := openStandings(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: ls.Domain, stand: stand,
 		adm:     newAdmissions(streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout, evictAfter: PendingEvictAfter}),
 		notices: map[string]chan governor.Notice{}, adWake: make(chan struct{}, 1),
 		fetchRate: FetchMinRate, fetchSlack: FetchSlack}, nil

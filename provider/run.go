@@ -90,8 +90,21 @@ func (r *providerRun) run(ctx context.Context) {
 		r.fail(string(market.RefuseProtocol), fmt.Errorf("want a proposal, got type %d", msg.Type()))
 		return
 	}
+	// A requester that left work unpaid is refused; one that never paid a
+	// job in full runs up less unpaid work than one that has.
+	credit := r.p.cfg.Credit
+	refusal, intervals := admitRequester(r.p.stand.get(r.peer.String()), time.Now())
+	if refusal != "" {
+		r.log.Info("refusing a requester that owes", "why", refusal)
+		r.send(&market.RefusalMsg{JobID: prop.JobID, Refusal: market.Refusal{Code: market.RefuseCredit, Message: refusal}})
+		_ = r.s.Close()
+		return
+	}
+	if intervals > 0 && (credit.Intervals == 0 || credit.Intervals > intervals) {
+		credit.Intervals = intervals
+	}
 	c, _ := r.p.capacity()
-	r.sess = market.NewProviderSession(c, r.p.quotePolicy(time.Now()), r.p.cfg.Credit)
+	r.sess = market.NewProviderSession(c, r.p.quotePolicy(time.Now()), credit)
 	if err := r.step(ctx, prop); err != nil {
 		r.fail(string(market.RefuseProtocol), err)
 		return
@@ -177,6 +190,9 @@ func (r *providerRun) loop(ctx context.Context) {
 		}
 		r.log.Info("job session closed", "state", r.sess.State, "reason", r.sess.Reason,
 			"billed", r.sess.Billed, "paid", r.sess.Paid)
+		if err := r.p.stand.ended(r.peer.String(), r.sess.Billed, r.sess.Paid, time.Now()); err != nil {
+			r.log.Error("recording the requester's standing", "err", err)
+		}
 	}()
 	tick := time.NewTicker(time.Duration(r.sess.Terms.IntervalSeconds) * time.Second)
 	defer tick.Stop()
