@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/sparegpu/spare/internal/atomicfile"
 )
 
 // TrustStore keeps a Trust record per provider peer.
@@ -138,22 +139,7 @@ func (f *FileTrust) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".trust-*")
-	if err != nil {
-		return fmt.Errorf("saving trust records: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), f.path)
-	}
-	if err != nil {
+	if err := atomicfile.Write(f.path, b, 0o600); err != nil {
 		return fmt.Errorf("saving trust records: %w", err)
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/sparegpu/spare/internal/atomicfile"
 )
 
 // PassSchedule is how long the wallet routes make a caller wait after
@@ -100,22 +102,5 @@ func savePassTries(dir string, t passTries) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, passTriesFile+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return nil
+	return atomicfile.Write(p, b, 0o600)
 }

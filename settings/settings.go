@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sparegpu/spare/governor"
+	"github.com/sparegpu/spare/internal/atomicfile"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/wallet"
@@ -184,31 +185,8 @@ func Save(dataDir string, s localapi.Settings) error {
 	if err != nil {
 		return err
 	}
-	p := filepath.Join(dataDir, File)
-	tmp, err := os.CreateTemp(dataDir, ".settings-*")
-	if err != nil {
+	if err := atomicfile.Write(filepath.Join(dataDir, File), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving settings: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(b, '\n'))
-	if err == nil {
-		err = tmp.Chmod(0o600)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), p)
-	}
-	if err != nil {
-		return fmt.Errorf("saving settings: %w", err)
-	}
-	if dir, err := os.Open(dataDir); err == nil {
-		_ = dir.Sync()
-		dir.Close()
 	}
 	return nil
 }

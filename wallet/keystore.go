@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/uuid"
+	"github.com/sparegpu/spare/internal/atomicfile"
 )
 
 // Limits on keystore KDF parameters. A keystore file is untrusted input
@@ -159,7 +160,7 @@ func (ks *Keystore) store(k *Key, passphrase string) error {
 		return fmt.Errorf("encrypting key: %w", err)
 	}
 	name := fmt.Sprintf("UTC--%s--%s", time.Now().UTC().Format("2006-01-02T15-04-05.000000000Z"), hex.EncodeToString(k.addr[:]))
-	return writeFileAtomic(filepath.Join(ks.dir, name), b, 0o600)
+	return atomicfile.Write(filepath.Join(ks.dir, name), b, 0o600)
 }
 
 // Export returns the key as a keystore v3 JSON file that Ethereum wallets
@@ -325,41 +326,8 @@ func DaemonPassphrase(walletDir string) (string, error) {
 		return "", fmt.Errorf("generating passphrase: %w", err)
 	}
 	pw := hex.EncodeToString(raw[:])
-	if err := writeFileAtomic(path, []byte(pw+"\n"), 0o600); err != nil {
+	if err := atomicfile.Write(path, []byte(pw+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	return pw, nil
-}
-
-// writeFileAtomic writes via a synced temporary file and a rename, so a
-// crash leaves either the old file or the new one, never half of one.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }
