@@ -17,6 +17,7 @@ import (
 
 	"github.com/sparegpu/spare/app"
 	"github.com/sparegpu/spare/autostart"
+	"github.com/sparegpu/spare/internal/testenv"
 )
 
 // visible lists the widgets shown in the window, in drawing order.
@@ -165,6 +166,13 @@ func TestSettingsScreen(t *testing.T) {
 	waitSentence(t, a, "Available")
 	a.Inspect(func() { a.UI().SelectTab("Settings") })
 	waitMarkup(t, a, "always")
+	// Save is enabled once the daemon's settings fill the form; typing
+	// before that is overwritten when they arrive (late on a busy machine).
+	testenv.WaitFor(t, "the daemon's settings in the form", 10*time.Second, func() bool {
+		var on bool
+		a.Inspect(func() { on = !button(t, a, "Save").Disabled() })
+		return on
+	})
 	var checked bool
 	a.Inspect(func() { checked = check(t, a, "Open Spare when I log in").Checked })
 	if !checked {
