@@ -28,10 +28,18 @@ type Verdict struct {
 	// Agreed: every replica returned the same exit code and outputs.
 	Agreed bool
 	// Majority are the peers of the strict majority's result, if any;
-	// Dissenters the others. Without a strict majority both are empty and
-	// nobody's trust changes.
+	// Dissenters the others. Without a strict majority both are empty.
 	Majority   []string
 	Dissenters []string
+	// Inconclusive: the replicas disagree, and either no result has a
+	// strict majority or the majority has no provider of established
+	// trust (Trust.Trusted before this job). Identities are cheap: a
+	// majority of newcomers may be one party's sybils outvoting an honest
+	// provider. No result is accepted and nobody's trust rises or drops;
+	// each peer's record counts one inconclusive disagreement.
+	Inconclusive bool
+	// Peers are every replica's peer, sorted.
+	Peers []string
 	// Differences lists every disagreement, sorted by path.
 	Differences []Difference
 }
@@ -42,10 +50,13 @@ func (v Verdict) String() string {
 		return fmt.Sprintf("%d replicas agree", len(v.Majority))
 	}
 	var b strings.Builder
-	if len(v.Majority) > 0 {
+	switch {
+	case len(v.Majority) == 0:
+		b.WriteString("inconclusive: replicas disagree with no majority")
+	case v.Inconclusive:
+		fmt.Fprintf(&b, "inconclusive: majority %v has no provider of established trust, dissent %v", v.Majority, v.Dissenters)
+	default:
 		fmt.Fprintf(&b, "majority %v, dissent %v", v.Majority, v.Dissenters)
-	} else {
-		b.WriteString("replicas disagree with no majority")
 	}
 	for _, d := range v.Differences {
 		fmt.Fprintf(&b, "; %s:", d.Path)
@@ -61,8 +72,11 @@ func (v Verdict) String() string {
 }
 
 // CompareReplicas groups results by their exit code and output digests
-// (paths in any order) and reports agreement or the disagreement.
-func CompareReplicas(results []ReplicaResult) Verdict {
+// (paths in any order) and reports agreement or the disagreement. A
+// disagreement is conclusive only when a strict majority includes a peer
+// for which established reports true (nil: none is); otherwise it is
+// Inconclusive.
+func CompareReplicas(results []ReplicaResult, established func(peer string) bool) Verdict {
 	key := func(r ReplicaResult) string {
 		outs := slices.Clone(r.Outputs)
 		slices.SortFunc(outs, func(a, b Output) int { return strings.Compare(a.Path, b.Path) })
@@ -74,11 +88,13 @@ func CompareReplicas(results []ReplicaResult) Verdict {
 		return b.String()
 	}
 	groups := map[string][]string{}
+	var v Verdict
 	for _, r := range results {
 		k := key(r)
 		groups[k] = append(groups[k], r.Peer)
+		v.Peers = append(v.Peers, r.Peer)
 	}
-	var v Verdict
+	slices.Sort(v.Peers)
 	for _, peers := range groups {
 		if 2*len(peers) > len(results) {
 			v.Majority = slices.Sorted(slices.Values(peers))
@@ -94,6 +110,7 @@ func CompareReplicas(results []ReplicaResult) Verdict {
 		}
 	}
 	slices.Sort(v.Dissenters)
+	v.Inconclusive = established == nil || !slices.ContainsFunc(v.Majority, established)
 	v.Differences = differences(results)
 	return v
 }
@@ -138,10 +155,20 @@ func distinct(m map[string]Digest, results []ReplicaResult) bool {
 	return false
 }
 
-// RecordVerdict updates trust: the majority's peers had a valid result,
-// the dissenters an invalid one. A verdict without a majority changes
-// nothing, since nobody can tell which side was right.
+// RecordVerdict updates trust. Replicas that agree all had a valid
+// result. A conclusive disagreement: the majority's peers had a valid
+// result, the dissenters an invalid one. An inconclusive one changes
+// nobody's trust, since nobody can tell which side was right; each peer's
+// record counts it as inconclusive.
 func RecordVerdict(store TrustStore, v Verdict, now time.Time) error {
+	if v.Inconclusive {
+		for _, p := range v.Peers {
+			if _, err := store.RecordInconclusive(p, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for _, p := range v.Majority {
 		if _, err := store.Record(p, true, now); err != nil {
 			return err

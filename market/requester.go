@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -89,7 +90,8 @@ const (
 )
 
 // ErrReplicasDisagree reports replicas whose results differ with no
-// strict majority: no result is accepted and no output fetched.
+// strict majority, or a majority without a provider of established trust
+// (Verdict.Inconclusive): no result is accepted and no output fetched.
 var ErrReplicasDisagree = errors.New("replicas disagree")
 
 // ErrProviderLost reports an attempt that ended without a result the
@@ -128,8 +130,16 @@ type SubmitResult struct {
 	Attempts  int         `json:"attempts"`
 	Error     ResultError `json:"error,omitempty"`   // the provider's code, e.g. timeout
 	Verdict   string      `json:"verdict,omitempty"` // replicas: agreement or the disagreement
-	Agreed    []string    `json:"agreed,omitempty"`  // replicas: the peers whose result was accepted
-	Dissent   []string    `json:"dissent,omitempty"` // replicas: the peers outvoted by them
+	// Inconclusive: the replicas disagree and nobody can tell who was
+	// right (no strict majority, or none with a provider of established
+	// trust): nothing is accepted and nobody's trust changes.
+	Inconclusive bool `json:"inconclusive,omitempty"`
+	// SpotCheck: a job asked to run once ran a second time, on a provider
+	// drawn at random from another network origin, and the two were
+	// compared (see Replicas for how often).
+	SpotCheck bool     `json:"spot_check,omitempty"`
+	Agreed    []string `json:"agreed,omitempty"`  // replicas: the peers whose result was accepted
+	Dissent   []string `json:"dissent,omitempty"` // replicas: the peers outvoted by them
 	// Tries lists every attempt, replicas in turn, with what it was paid.
 	Tries []Try `json:"tries"`
 }
@@ -200,18 +210,23 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	if err != nil {
 		return SubmitResult{}, err
 	}
-	x := &submission{r: r, spec: spec, opt: opt, me: me, key: key, ls: ls, ads: ads, ranked: ranked, tried: map[string]bool{}}
-	results := make([]replicaOutcome, k)
+	x := &submission{r: r, spec: spec, opt: opt, me: me, key: key, ls: ls, ads: ads, ranked: ranked,
+		tried: map[string]bool{}, claimed: map[Origin]bool{}, rng: newRand()}
+	out := SubmitResult{Outputs: []SubmitOutput{}, Tries: []Try{}}
+	plans, err := x.plan(ctx, k, &out)
+	if err != nil {
+		return out, err
+	}
+	results := make([]replicaOutcome, len(plans))
 	var wg sync.WaitGroup
-	for i := range k {
+	for i, p := range plans {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i] = x.replica(ctx)
+			results[i] = x.replica(ctx, p.how, p.first)
 		}()
 	}
 	wg.Wait()
-	out := SubmitResult{Outputs: []SubmitOutput{}, Tries: []Try{}}
 	var reps []ReplicaResult
 	var done []replicaOutcome
 	var firstErr error
@@ -233,19 +248,24 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	if len(done) == 0 {
 		return out, firstErr
 	}
-	// The result accepted: the only one, or one of the strict majority's.
-	// Without a majority nothing is accepted: nobody can tell which
-	// provider computed the job right.
+	// The result accepted: the only one, the one all agree on, or one of
+	// a strict majority that includes a provider of established trust.
+	// Otherwise nothing is accepted: nobody can tell which provider
+	// computed the job right.
 	pick, same := done[0], done[:1]
 	if len(reps) > 1 {
-		v := CompareReplicas(reps)
-		out.Verdict, out.Agreed, out.Dissent = v.String(), v.Majority, v.Dissenters
+		v := CompareReplicas(reps, func(p string) bool { return r.Trust.Trust(p).Trusted() })
+		out.Verdict, out.Inconclusive = v.String(), v.Inconclusive
+		if out.SpotCheck {
+			out.Verdict = "spot check: " + out.Verdict
+		}
 		if err := RecordVerdict(r.Trust, v, time.Now()); err != nil {
 			r.Log.Warn("recording trust", "err", err)
 		}
-		if len(v.Majority) == 0 {
+		if v.Inconclusive {
 			return out, fmt.Errorf("%w: %s", ErrReplicasDisagree, v)
 		}
+		out.Agreed, out.Dissent = v.Majority, v.Dissenters
 		if !v.Agreed {
 			r.Log.Warn("replicas disagree; taking the majority's result", "verdict", v.String())
 			fmt.Fprintf(opt.Notes, "spare: replicas disagree: %s\n", v)
@@ -257,6 +277,8 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 			}
 		}
 		pick = same[0]
+	} else if out.SpotCheck {
+		out.Verdict = "unverified: the spot check returned no result"
 	} else if k > 1 {
 		out.Verdict = fmt.Sprintf("unverified: 1 of %d replicas returned a result", k)
 	}
@@ -430,9 +452,11 @@ type submission struct {
 	ls   *wallet.LedgerSettlement
 	ads  map[string]p2p.Ad
 
-	mu     sync.Mutex
-	ranked []Candidate
-	tried  map[string]bool // providers already given an attempt
+	mu      sync.Mutex
+	ranked  []Candidate
+	tried   map[string]bool // providers already given an attempt
+	claimed map[Origin]bool // network origins of the replicas' providers
+	rng     *mrand.Rand     // replica draws and spot checks
 }
 
 type replicaOutcome struct {
@@ -444,79 +468,6 @@ type replicaOutcome struct {
 	attempts int
 	cost     uint64
 	err      error
-}
-
-// next picks the best untried provider. When every provider found so far
-// was tried and rediscover is set, it first looks for more (for up to the
-// discovery time), clearing rediscover.
-func (x *submission) next(ctx context.Context, rediscover *bool) (Candidate, p2p.Ad, bool) {
-	x.mu.Lock()
-	c, err := Pick(x.ranked, 1, x.tried)
-	if err != nil && *rediscover && ctx.Err() == nil {
-		*rediscover = false
-		want := len(x.tried) + 1
-		x.mu.Unlock()
-		x.r.Log.Info("every provider found was tried; looking for more")
-		ads, _, derr := x.r.discover(ctx, x.spec, want, x.opt)
-		x.mu.Lock()
-		if derr == nil {
-			for id, a := range ads {
-				x.ads[id] = a
-			}
-			x.ranked = Rank(x.spec, offersOf(x.ads), x.r.Trust.Trust, time.Now())
-		}
-		c, err = Pick(x.ranked, 1, x.tried)
-	}
-	defer x.mu.Unlock()
-	if err != nil {
-		return Candidate{}, p2p.Ad{}, false
-	}
-	x.tried[c[0].Peer] = true
-	return c[0], x.ads[c[0].Peer], true
-}
-
-// replica runs the job on one provider after another until one returns
-// a result or the attempts run out.
-func (x *submission) replica(ctx context.Context) replicaOutcome {
-	var o replicaOutcome
-	var last error
-	// A reschedule after a lost provider may look for more providers, once.
-	rediscover, looked := false, false
-	for o.attempts < x.opt.MaxAttempts {
-		c, ad, ok := x.next(ctx, &rediscover)
-		if !ok {
-			break
-		}
-		o.attempts++
-		a := &attempt{x: x, peerID: ad.Peer, payee: common.HexToAddress(ad.Payee), adRate: c.Rate}
-		res, err := a.run(ctx)
-		o.cost += a.paid
-		tr := Try{Provider: c.Peer, Job: string(a.sess.JobID), Cost: wallet.Amount(a.paid).String(), Units: a.paid}
-		if err != nil {
-			tr.Error = err.Error()
-		}
-		o.tries = append(o.tries, tr)
-		if err == nil {
-			o.peer, o.peerID, o.job, o.result = c.Peer, ad.Peer, a.sess.JobID, res
-			return o
-		}
-		if errors.Is(err, ErrProviderLost) && !looked {
-			rediscover, looked = true, true
-		}
-		last = err
-		x.r.Log.Warn("attempt failed; trying another provider", "provider", c.Peer, "err", err)
-		fmt.Fprintf(x.opt.Notes, "spare: provider %s: %v\n", shortPeer(c.Peer), err)
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	if last == nil {
-		last = fmt.Errorf("%w: no untried provider left", ErrNoProvider)
-	} else {
-		last = fmt.Errorf("%w after %d attempt(s): %w", ErrNoProvider, o.attempts, last)
-	}
-	o.err = last
-	return o
 }
 
 func shortPeer(p string) string {

@@ -30,6 +30,9 @@ type Candidate struct {
 	Offer
 	Rate  uint64 // per second for the job, rounded up
 	Trust Trust
+	// Origins are the networks the requester sees the peer's connections
+	// come from (OriginsOf); empty: not connected, not known.
+	Origins []Origin
 	// Score ranks candidates, lower first: see Rank.
 	Score uint64
 }
@@ -121,11 +124,15 @@ const TrustThreshold = 10
 
 // Trust is what a requester knows of a provider's results.
 type Trust struct {
-	ConsecutiveValid uint32    `json:"consecutive_valid"`
-	Valid            uint64    `json:"valid"`
-	Invalid          uint64    `json:"invalid"`
-	LastInvalid      time.Time `json:"last_invalid,omitzero"`
-	Updated          time.Time `json:"updated,omitzero"`
+	ConsecutiveValid uint32 `json:"consecutive_valid"`
+	Valid            uint64 `json:"valid"`
+	Invalid          uint64 `json:"invalid"`
+	// Inconclusive counts disagreements of replicas the peer took part in
+	// that could not be settled (Verdict.Inconclusive): evidence, never a
+	// drop in trust.
+	Inconclusive uint64    `json:"inconclusive,omitempty"`
+	LastInvalid  time.Time `json:"last_invalid,omitzero"`
+	Updated      time.Time `json:"updated,omitzero"`
 }
 
 // Trusted reports whether the peer's recent record is long enough to run
@@ -144,6 +151,14 @@ func (t Trust) Record(valid bool, now time.Time) Trust {
 		t.ConsecutiveValid = 0
 		t.LastInvalid = now
 	}
+	t.Updated = now
+	return t
+}
+
+// RecordInconclusive counts one disagreement that could not be settled;
+// the rest of the record stands.
+func (t Trust) RecordInconclusive(now time.Time) Trust {
+	t.Inconclusive++
 	t.Updated = now
 	return t
 }

@@ -116,6 +116,9 @@ func TestFileTrustPersists(t *testing.T) {
 	if _, err := s.Record("peerB", false, now); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.RecordInconclusive("peerA", now); err != nil {
+		t.Fatal(err)
+	}
 	fi, err := os.Stat(path)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("trust file: %v, %v", fi, err)
@@ -124,7 +127,7 @@ func TestFileTrustPersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := re.Trust("peerA"); a.ConsecutiveValid != 3 || !a.Updated.Equal(now) {
+	if a := re.Trust("peerA"); a.ConsecutiveValid != 3 || a.Inconclusive != 1 || !a.Updated.Equal(now) {
 		t.Errorf("peerA after reopening: %+v", a)
 	}
 	if b := re.Trust("peerB"); b.Invalid != 1 {

@@ -18,6 +18,9 @@ type TrustStore interface {
 	Trust(peer string) Trust
 	// Record counts one checked result of peer and returns the new record.
 	Record(peer string, valid bool, now time.Time) (Trust, error)
+	// RecordInconclusive counts a disagreement of replicas that could not
+	// be settled (see Verdict.Inconclusive) and returns the new record.
+	RecordInconclusive(peer string, now time.Time) (Trust, error)
 }
 
 // MaxTrustPeers bounds the peers a trust store remembers; past it the
@@ -49,8 +52,18 @@ func (m *MemTrust) Record(peer string, valid bool, now time.Time) (Trust, error)
 	return m.recordLocked(peer, valid, now), nil
 }
 
+// RecordInconclusive implements TrustStore.
+func (m *MemTrust) RecordInconclusive(peer string, now time.Time) (Trust, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.putLocked(peer, m.peers[peer].RecordInconclusive(now)), nil
+}
+
 func (m *MemTrust) recordLocked(peer string, valid bool, now time.Time) Trust {
-	t := m.peers[peer].Record(valid, now)
+	return m.putLocked(peer, m.peers[peer].Record(valid, now))
+}
+
+func (m *MemTrust) putLocked(peer string, t Trust) Trust {
 	if _, ok := m.peers[peer]; !ok && len(m.peers) >= MaxTrustPeers {
 		var oldest string
 		for p, x := range m.peers {
@@ -121,8 +134,22 @@ func OpenFileTrust(path string) (*FileTrust, error) {
 func (f *FileTrust) Record(peer string, valid bool, now time.Time) (Trust, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.update(peer, func() Trust { return f.recordLocked(peer, valid, now) })
+}
+
+// RecordInconclusive implements TrustStore; the record is on disk when it
+// returns.
+func (f *FileTrust) RecordInconclusive(peer string, now time.Time) (Trust, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.update(peer, func() Trust { return f.putLocked(peer, f.peers[peer].RecordInconclusive(now)) })
+}
+
+// update applies change (to peer's record, under f.mu) and saves, or
+// restores the old record when saving fails.
+func (f *FileTrust) update(peer string, change func() Trust) (Trust, error) {
 	old, had := f.peers[peer]
-	t := f.recordLocked(peer, valid, now)
+	t := change()
 	if err := f.saveLocked(); err != nil {
 		if had {
 			f.peers[peer] = old

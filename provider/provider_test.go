@@ -38,10 +38,13 @@ type testProvider struct {
 }
 
 // providerOption adjusts a test provider's config before New, or
-// the provider before it serves.
+// the provider before it serves, or (ip) the loopback address its host
+// listens on instead of 127.0.0.1: providers on 127.0.1.1 and 127.0.2.1
+// are on different /24s, distinct network origins to a requester.
 type providerOption struct {
 	config   func(*Config)
 	provider func(*Provider)
+	ip       string
 }
 
 // startProvider runs a daemon on the test containerd with the market's
@@ -58,7 +61,15 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	tp := &testProvider{host: testpeer.Host(t, dir), wallet: wallettest.Open(t, dir), done: make(chan struct{})}
+	tp := &testProvider{wallet: wallettest.Open(t, dir), done: make(chan struct{})}
+	for _, o := range opts {
+		if o.ip != "" {
+			tp.host = hostOn(t, dir, o.ip)
+		}
+	}
+	if tp.host == nil {
+		tp.host = testpeer.Host(t, dir)
+	}
 	cfg := Config{Host: tp.host, Wallet: tp.wallet, Sandbox: sb, DataDir: dir, Log: quietLogger(), Credit: credit,
 		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}}
 	for _, o := range opts {

@@ -28,15 +28,17 @@ var liar = providerOption{provider: func(p *Provider) {
 	p.lieAboutOutputs(func(path string) error { return os.WriteFile(path, []byte("forged by the provider\n"), 0o644) })
 }}
 
-// TestReplicasCatchWrongOutput: three providers, one of which rewrites
-// its outputs. With three replicas the two honest ones outvote it: the
-// requester takes their output, names the dissenter and lowers its
-// trust. With two replicas (the liar and one honest provider) nobody has
-// a majority: nothing is accepted and nobody's trust changes.
+// TestReplicasCatchWrongOutput: three providers on three /24s, one of
+// which rewrites its outputs. With three replicas the two honest ones,
+// one of them with an established record, outvote it: the requester
+// takes their output, names the dissenter and lowers its trust. With two
+// replicas (the liar and one honest provider) nobody has a majority:
+// nothing is accepted and nobody's trust moves (each record counts the
+// inconclusive disagreement).
 func TestReplicasCatchWrongOutput(t *testing.T) {
-	honestA := startProvider(t, 100, market.WalletCredit{})
-	lying := startProvider(t, 100, market.WalletCredit{}, liar)
-	honestB := startProvider(t, 150, market.WalletCredit{}) // dearer: left out when two replicas are asked for
+	honestA := startProvider(t, 100, market.WalletCredit{}, onIP("127.0.1.1"))
+	lying := startProvider(t, 100, market.WalletCredit{}, liar, onIP("127.0.2.1"))
+	honestB := startProvider(t, 150, market.WalletCredit{}, onIP("127.0.3.1")) // dearer: over the max price when two replicas are asked for
 	idA, idLiar, idB := honestA.host.ID().String(), lying.host.ID().String(), honestB.host.ID().String()
 	sum := sha256.Sum256([]byte(probeAnswer))
 	want := hex.EncodeToString(sum[:])
@@ -51,12 +53,13 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 		res   market.SubmitResult
 		err   error
 	}
-	submit := func(t *testing.T, replicas int) replicated {
+	submit := func(t *testing.T, replicas int, maxPrice uint64) replicated {
 		r := replicated{req: testRequester(t), trust: market.NewMemTrust(), out: t.TempDir()}
 		r.req.Trust = r.trust
+		establish(t, r.trust, idA)
 		connect(t, r.req, honestA, lying, honestB)
 		r.spec = imageSpec(t, r.req, "probe", "write", "/output/answer.txt")
-		r.spec.Replicas = replicas
+		r.spec.Replicas, r.spec.MaxPrice = replicas, maxPrice
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		r.res, r.err = r.req.Submit(ctx, r.spec, market.SubmitOptions{OutputDir: r.out, Discovery: 10 * time.Second})
@@ -64,7 +67,7 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 	}
 
 	t.Run("majority", func(t *testing.T) {
-		r := submit(t, 3)
+		r := submit(t, 3, 1000)
 		req, trust, spec, res, err := r.req, r.trust, r.spec, r.res, r.err
 		if err != nil {
 			t.Fatalf("Submit: %v", err)
@@ -89,10 +92,11 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 		if tr := trust.Trust(idLiar); tr.Invalid != 1 || tr.Valid != 0 || tr.ConsecutiveValid != 0 || now.Sub(tr.LastInvalid) > time.Minute {
 			t.Fatalf("liar's trust %+v: want one invalid result just now", tr)
 		}
-		for _, id := range []string{idA, idB} {
-			if tr := trust.Trust(id); tr.Valid != 1 || tr.ConsecutiveValid != 1 || tr.Invalid != 0 {
-				t.Fatalf("honest %s trust %+v: want one valid result", id, tr)
-			}
+		if tr := trust.Trust(idA); tr.ConsecutiveValid != market.TrustThreshold+1 || tr.Invalid != 0 {
+			t.Fatalf("established honest %s trust %+v: want one more valid result", idA, tr)
+		}
+		if tr := trust.Trust(idB); tr.Valid != 1 || tr.ConsecutiveValid != 1 || tr.Invalid != 0 {
+			t.Fatalf("honest %s trust %+v: want one valid result", idB, tr)
 		}
 		// Next time the liar ranks last, behind a dearer honest provider.
 		ranked := market.Rank(spec, []market.Offer{
@@ -113,7 +117,7 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 	})
 
 	t.Run("no majority", func(t *testing.T) {
-		r := submit(t, 2)
+		r := submit(t, 2, 120)
 		trust, out, res, err := r.trust, r.out, r.res, r.err
 		if !errors.Is(err, market.ErrReplicasDisagree) {
 			t.Fatalf("Submit: %v (result %+v); want ErrReplicasDisagree", err, res)
@@ -128,10 +132,11 @@ func TestReplicasCatchWrongOutput(t *testing.T) {
 		if ents, err := os.ReadDir(out); err != nil || len(ents) != 0 {
 			t.Fatalf("output dir holds %d entries (%v); nothing should be fetched", len(ents), err)
 		}
-		for _, id := range []string{idA, idLiar} {
-			if tr := trust.Trust(id); tr != (market.Trust{}) {
-				t.Fatalf("%s trust %+v: nobody can tell who was right, so nothing is recorded", id, tr)
-			}
+		if tr := trust.Trust(idA); tr.ConsecutiveValid != market.TrustThreshold || tr.Invalid != 0 || tr.Inconclusive != 1 {
+			t.Fatalf("%s trust %+v: nobody can tell who was right, so only the disagreement is recorded", idA, tr)
+		}
+		if tr := trust.Trust(idLiar); tr.Valid != 0 || tr.Invalid != 0 || tr.Inconclusive != 1 {
+			t.Fatalf("%s trust %+v: nobody can tell who was right, so only the disagreement is recorded", idLiar, tr)
 		}
 	})
 }
