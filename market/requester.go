@@ -154,15 +154,20 @@ type Try struct {
 	Error    string `json:"error,omitempty"` // why the next provider was tried; empty for the result
 }
 
-// Submit finds providers, runs spec on spec.Replicas of them (each
-// rescheduled on another provider if its provider is lost, at most
-// MaxAttempts times), pays every receipt with a voucher recorded before
-// it is sent, compares the replicas' exit codes and output digests, and
-// fetches the accepted result's outputs into OutputDir: the only
-// replica's, or one of the strict majority's (the verdict names the
-// majority and the dissenters, whose trust drops). The error wraps
-// ErrNoProvider when no provider could run the job, ErrReplicasDisagree
-// when replicas differ with no majority.
+// Submit finds providers and runs spec: on the best-ranked one for a job
+// asked to run once, spot-checked on a second drawn at random when the
+// trust record says so (Replicas); on spec.Replicas drawn at random
+// (ChooseReplicas: weighted by trust, each from its own network origin)
+// otherwise. Each replica is rescheduled on another provider if its
+// provider is lost, at most MaxAttempts times. Submit pays every receipt
+// with a voucher recorded before it is sent, compares the replicas' exit
+// codes and output digests, and fetches the accepted result's outputs
+// into OutputDir: the only replica's, the one all agree on, or one of a
+// strict majority that includes a provider with an established record
+// (the verdict names the majority and the dissenters, whose trust drops).
+// The error wraps ErrNoProvider when no provider could run the job (or
+// too few network origins for the replicas), ErrReplicasDisagree when
+// replicas differ and nobody can tell who was right (Verdict.Inconclusive).
 func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions) (SubmitResult, error) {
 	if err := spec.Validate(); err != nil {
 		return SubmitResult{}, err

@@ -122,7 +122,8 @@ func (x *submission) next(ctx context.Context, rediscover *bool, how choice) (Ca
 		_, err := x.r.Host.LibP2P().Network().DialPeer(dctx, ad.Peer)
 		cancel()
 		if err != nil {
-			// The attempt fails on it and says why.
+			// The attempt fails on it and says why; no origin is claimed.
+			c.Origins = nil
 			return c, ad, true
 		}
 		origins := x.r.originsOf(ad.Peer)
@@ -174,6 +175,10 @@ func (x *submission) replica(ctx context.Context, how choice, first *picked) rep
 			o.peer, o.peerID, o.job, o.result = c.Peer, ad.Peer, a.sess.JobID, res
 			return o
 		}
+		// The provider runs nothing for this replica now: its origins
+		// are free for the next (an ordinary job rescheduled on the same
+		// LAN; another replica).
+		x.release(c.Origins)
 		if errors.Is(err, ErrProviderLost) && !looked {
 			rediscover, looked = true, true
 		}
@@ -191,6 +196,15 @@ func (x *submission) replica(ctx context.Context, how choice, first *picked) rep
 	}
 	o.err = last
 	return o
+}
+
+// release frees origins that next claimed for an attempt that ended.
+func (x *submission) release(origins []Origin) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, o := range origins {
+		delete(x.claimed, o)
+	}
 }
 
 // picked is a provider next chose for an attempt.

@@ -54,9 +54,6 @@ func establish(t *testing.T, trust market.TrustStore, peer string) market.Trust 
 	return tr
 }
 
-// forged is what the sybils' liar option writes into every output.
-const forged = "forged by the provider\n"
-
 // TestSybilReplicas: cheap identities that agree on a wrong output try
 // to outvote an honest provider with an established record, and so get
 // it marked invalid (and their output accepted). Before: the K cheapest

@@ -46,11 +46,16 @@ func newSubmitCmd(g *globals) *cobra.Command {
 stream its logs, pay each metered interval with a signed voucher and fetch
 its outputs into a new directory OUTPUT/<job-id> (--output itself is never
 written into; nothing existing is replaced, no link followed). If the provider is lost or preempted, the job is
-rescheduled on another one. With --replicas K the job runs on K distinct
-providers and their output digests are compared: the majority's result is
-taken and the dissenters named. The exit code is the job's; 3 when no
+rescheduled on another one. With --replicas K the job runs on K providers
+drawn at random (weighted by their record with you) from K distinct
+network origins (a /24 or /48 each), and their output digests are
+compared: when a majority that includes a provider with an established
+record agrees, its result is taken and the dissenters named. A job asked
+to run once is spot-checked now and then on a second provider (always
+while its provider is new to you). The exit code is the job's; 3 when no
 provider could run it (the reason is printed); 4 when replicas disagree
-with no majority (nothing is accepted).
+and nobody can tell who was right (no majority, or none with an
+established record: nothing is accepted).
 
 When a daemon (spare node) runs for --data, the job goes to it over the
 LocalAPI and runs with its unlocked wallet, its network connections and
@@ -68,7 +73,7 @@ effect); --no-daemon runs it in this process instead.`,
 	fl.StringVar(&f.maxPrice, "max-price", "0.01", "the most to pay per second for the whole job, in currency units")
 	fl.StringVar(&f.maxOutput, "max-output", "", "the most the job may return, all outputs together, e.g. 100M (default and most 1G)")
 	fl.StringVar(&f.deposit, "deposit", "", "deposit per payment channel (default: the job's maximum cost)")
-	fl.IntVar(&f.replicas, "replicas", 0, "run on this many distinct providers and compare outputs (default 1)")
+	fl.IntVar(&f.replicas, "replicas", 0, "run on this many providers from distinct network origins and compare outputs (default 1)")
 	fl.DurationVar(&f.discovery, "discovery", 0, "how long to look for providers (default 20s)")
 	fl.BoolVar(&f.noDaemon, "no-daemon", false, "run the requester in this process even when a daemon runs for --data")
 	return cmd
