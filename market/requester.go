@@ -136,7 +136,8 @@ type SubmitResult struct {
 	Inconclusive bool `json:"inconclusive,omitempty"`
 	// SpotCheck: a job asked to run once ran a second time, on a provider
 	// drawn at random from another network origin, and the two were
-	// compared (see Replicas for how often).
+	// compared (see Replicas for how often); when the two differ, a third
+	// run from a third origin may break the tie.
 	SpotCheck bool     `json:"spot_check,omitempty"`
 	Agreed    []string `json:"agreed,omitempty"`  // replicas: the peers whose result was accepted
 	Dissent   []string `json:"dissent,omitempty"` // replicas: the peers outvoted by them
@@ -235,7 +236,7 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	var reps []ReplicaResult
 	var done []replicaOutcome
 	var firstErr error
-	for i, o := range results {
+	collect := func(i int, o replicaOutcome) {
 		for _, tr := range o.tries {
 			tr.Replica = i
 			out.Tries = append(out.Tries, tr)
@@ -244,10 +245,23 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 		out.Units += o.cost
 		if o.err != nil {
 			firstErr = cmpErr(firstErr, o.err)
-			continue
+			return
 		}
 		reps = append(reps, ReplicaResult{Peer: o.peer, ExitCode: o.result.ExitCode, Outputs: o.result.Outputs})
 		done = append(done, o)
+	}
+	for i, o := range results {
+		collect(i, o)
+	}
+	established := func(p string) bool { return r.Trust.Trust(p).Trusted() }
+	tieBroken := false
+	if out.SpotCheck && len(reps) == 2 && CompareReplicas(reps, established).Inconclusive {
+		// Two runs that differ settle nothing: a third, from a third
+		// origin, may make a majority.
+		if o, ok := x.tieBreak(ctx); ok {
+			collect(len(results), o)
+			tieBroken = true
+		}
 	}
 	out.Cost = wallet.Amount(out.Units).String()
 	if len(done) == 0 {
@@ -259,9 +273,12 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	// computed the job right.
 	pick, same := done[0], done[:1]
 	if len(reps) > 1 {
-		v := CompareReplicas(reps, func(p string) bool { return r.Trust.Trust(p).Trusted() })
+		v := CompareReplicas(reps, established)
 		out.Verdict, out.Inconclusive = v.String(), v.Inconclusive
-		if out.SpotCheck {
+		switch {
+		case tieBroken:
+			out.Verdict = "spot check, tie broken by a third run: " + out.Verdict
+		case out.SpotCheck:
 			out.Verdict = "spot check: " + out.Verdict
 		}
 		if err := RecordVerdict(r.Trust, v, time.Now()); err != nil {

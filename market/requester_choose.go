@@ -213,6 +213,20 @@ type picked struct {
 	ad p2p.Ad
 }
 
+// tieBreak runs the job once more, on a provider drawn at random from an
+// origin neither earlier run holds, after a spot check's two runs
+// differed. false: no such provider fits.
+func (x *submission) tieBreak(ctx context.Context) (replicaOutcome, bool) {
+	noMore := false
+	c, ad, ok := x.next(ctx, &noMore, byDraw)
+	if !ok {
+		x.r.Log.Info("no provider to break a spot check's tie")
+		return replicaOutcome{}, false
+	}
+	x.r.Log.Info("a spot check disagreed; breaking the tie with a third run", "provider", c.Peer)
+	return x.replica(ctx, byDraw, &picked{c: c, ad: ad}), true
+}
+
 // replicaPlan is how one replica finds its providers, and the first.
 type replicaPlan struct {
 	how   choice

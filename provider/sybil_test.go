@@ -62,7 +62,8 @@ func establish(t *testing.T, trust market.TrustStore, peer string) market.Trust 
 // asked to run once ran on the cheapest provider alone, its output never
 // checked. After: replicas come from distinct network origins (a /24
 // each), a verdict needs an established provider in the majority, and a
-// new provider's single-run job is spot-checked on a second provider.
+// new provider's single-run job is spot-checked on a second provider (a
+// third breaking the tie when the two differ).
 func TestSybilReplicas(t *testing.T) {
 	honest := startProvider(t, 100, market.WalletCredit{}, onIP("127.0.1.1"))
 	// Two sybils on one /24, a third on another; all cheap, all lying
@@ -169,6 +170,26 @@ func TestSybilReplicas(t *testing.T) {
 		}
 		unharmed(t, s)
 		nothingTaken(t, s)
+	})
+
+	t.Run("a third run breaks a failed spot check's tie", func(t *testing.T) {
+		s := submit(t, 1, honest, sybilC, newcomer)
+		if s.err != nil {
+			t.Fatalf("Submit: %v", s.err)
+		}
+		if !s.res.SpotCheck || s.res.Attempts != 3 || s.res.Inconclusive || !strings.Contains(s.res.Verdict, "tie broken") {
+			t.Fatalf("result %+v: want a spot check, a tie-break and a verdict", s.res)
+		}
+		if !slices.Equal(s.res.Dissent, []string{id(sybilC)}) || s.res.Provider == id(sybilC) {
+			t.Fatalf("dissent %v, provider %s: want the sybil outvoted", s.res.Dissent, s.res.Provider)
+		}
+		if len(s.res.Outputs) != 1 || s.res.Outputs[0].SHA256 != want {
+			t.Fatalf("outputs %+v, want answer.txt with sha256 %s", s.res.Outputs, want)
+		}
+		if tr := s.trust.Trust(id(sybilC)); tr.Invalid != 1 || tr.LastInvalid.IsZero() {
+			t.Fatalf("sybil's record %+v: want it marked invalid", tr)
+		}
+		unharmed(t, s)
 	})
 
 	t.Run("an honest newcomer passes its spot check", func(t *testing.T) {
