@@ -92,7 +92,7 @@ type Config struct {
 	// data disk. Never so much that the disk's free space falls inside
 	// Reserve.Disk.
 	Cache market.ByteSize
-	Log     *slog.Logger
+	Log   *slog.Logger
 }
 
 // Daemon is what the provider needs from the daemon it works for

@@ -275,4 +275,3 @@ func toJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
-
