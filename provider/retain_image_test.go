@@ -48,7 +48,10 @@ func TestImageInUseNeverRemoved(t *testing.T) {
 	if err := sb.TouchCached(ctx, img.Name, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = sb.RemoveImage(context.Background(), img.Digest); _ = sb.RemoveImage(context.Background(), owners.Name) })
+	t.Cleanup(func() {
+		_ = sb.RemoveImage(context.Background(), img.Digest)
+		_ = sb.RemoveImage(context.Background(), owners.Name)
+	})
 
 	store := p2p.FileStore{Dir: filepath.Join(dir, "blobs")}
 	pinnedBlob, _, err := store.Put(strings.NewReader("a running job's input"), 0)
