@@ -34,7 +34,7 @@ import (
 // about 3.6 MB in DATA/blobs and its 1 MiB layer in containerd, so the
 // growth shows within a few dozen jobs.
 const (
-	retainJobs  = 40
+	retainJobs  = 32
 	fillerBytes = 1 << 20
 	retainCache = 4 << 20 // the provider's cache budget in the test
 )
@@ -79,7 +79,7 @@ func TestDiskStaysBounded(t *testing.T) {
 			_ = req.Blobs.Remove(pd)
 		}
 		testenv.WaitFor(t, "the provider free for the next job", 30*time.Second, prov.prov.idle)
-		if i%5 == 4 {
+		if i%4 == 3 {
 			data := diskUse(t, prov.dir)
 			content, err := sb.ContentSize(ctx)
 			if err != nil {
@@ -95,7 +95,7 @@ func TestDiskStaysBounded(t *testing.T) {
 	// (its image archive, its image until its container is gone); the
 	// rest of the data directory (wallet, keys, settings) is small.
 	// Without retention the data directory holds retainJobs × 3.6 MB
-	// (about 140 MiB) and the content store the probe's 2.5 MiB and
+	// (about 110 MiB) and the content store the probe's 2.5 MiB and
 	// retainJobs × 1 MiB.
 	const dataBound, contentBound = retainCache + 16<<20, retainCache + 8<<20
 	if peakData > dataBound || peakContent > contentBound {
