@@ -67,7 +67,9 @@ func sameSource(a, b BlobSource) bool {
 }
 
 // GrantBlob lets peer p fetch the blob with digest d for ttl (extending an
-// earlier grant, never shortening it).
+// earlier grant, never shortening it). The blob is owed to p (OwedBlobs)
+// until p fetches it to its end, even if p fetched it under an earlier
+// grant: the same output of another job is owed again.
 func (n *Host) GrantBlob(p peer.ID, d Digest, ttl time.Duration) {
 	b := &n.blobs
 	until := time.Now().Add(ttl)
@@ -79,12 +81,12 @@ func (n *Host) GrantBlob(p peer.ID, d Digest, ttl time.Duration) {
 	k := blobGrant{p, d}
 	old, ok := b.grants[k]
 	if ok && old.until.After(until) {
-		return
+		until = old.until
 	}
 	if !ok && len(b.grants) >= MaxBlobGrants {
 		b.pruneLocked(time.Now())
 	}
-	b.grants[k] = grantState{until: until, served: old.served}
+	b.grants[k] = grantState{until: until}
 }
 
 // OwedBlobs lists the blobs some peer may still fetch from this host and
