@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/shirou/gopsutil/v4/disk"
 
@@ -16,6 +17,10 @@ import (
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/sandbox"
 )
+
+// SweepTimeout bounds one sweep of the cache (containerd answering
+// slowly must not hold the provider reserved).
+const SweepTimeout = time.Minute
 
 // imageKeeper is what the retainer needs of the sandbox: the images kept
 // for jobs, and removing one no container uses.
@@ -245,7 +250,9 @@ func (r *providerRun) retire(ctx context.Context) {
 	ret.unpin(r.blobPins...)
 	ret.unpin(r.imagePins...)
 	ret.removeJob(r.sess.JobID)
-	if _, err := ret.sweep(context.WithoutCancel(ctx)); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SweepTimeout)
+	defer cancel()
+	if _, err := ret.sweep(ctx); err != nil {
 		r.log.Warn("sweeping the cache", "err", err)
 	}
 }
