@@ -219,9 +219,11 @@ func (p *Provider) Serve(ctx context.Context, d Daemon) error {
 	store := p2p.FileStore{Dir: dir}
 	ret := &retainer{jobsDir: filepath.Join(p.cfg.DataDir, "provider"), store: store, images: p.cfg.Sandbox,
 		owed: p.cfg.Host.OwedBlobs, budget: diskBudget(p.cfg.DataDir, p.cfg.Cache, p.cfg.Reserve.Disk, p.log), log: p.log}
-	if err := ret.atStart(ctx); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, SweepTimeout)
+	if err := ret.atStart(sctx); err != nil {
 		p.log.Warn("removing what earlier runs left", "err", err)
 	}
+	cancel()
 	p.mu.Lock()
 	p.d, p.ctx, p.store, p.ret = d, ctx, store, ret
 	p.mu.Unlock()
