@@ -168,6 +168,7 @@ func (n *Host) serveBlob(s network.Stream) {
 		}
 		left -= int64(k)
 	}
+	n.blobs.served(remote, req.Digest)
 	_ = s.Close()
 }
 

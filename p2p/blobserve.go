@@ -24,8 +24,15 @@ const MaxBlobGrants = 1 << 16
 type blobServer struct {
 	mu      sync.Mutex
 	sources []BlobSource
-	grants  map[blobGrant]time.Time // until
+	grants  map[blobGrant]grantState
 	serving bool
+}
+
+// grantState is how long a grant lasts and whether its peer has fetched
+// the blob to its end since it was granted.
+type grantState struct {
+	until  time.Time
+	served bool
 }
 
 type blobGrant struct {
@@ -60,23 +67,54 @@ func sameSource(a, b BlobSource) bool {
 }
 
 // GrantBlob lets peer p fetch the blob with digest d for ttl (extending an
-// earlier grant, never shortening it).
+// earlier grant, never shortening it). The blob is owed to p (OwedBlobs)
+// until p fetches it to its end, even if p fetched it under an earlier
+// grant: the same output of another job is owed again.
 func (n *Host) GrantBlob(p peer.ID, d Digest, ttl time.Duration) {
 	b := &n.blobs
 	until := time.Now().Add(ttl)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.grants == nil {
-		b.grants = map[blobGrant]time.Time{}
+		b.grants = map[blobGrant]grantState{}
 	}
 	k := blobGrant{p, d}
-	if old, ok := b.grants[k]; ok && old.After(until) {
-		return
+	old, ok := b.grants[k]
+	if ok && old.until.After(until) {
+		until = old.until
 	}
-	if _, ok := b.grants[k]; !ok && len(b.grants) >= MaxBlobGrants {
+	if !ok && len(b.grants) >= MaxBlobGrants {
 		b.pruneLocked(time.Now())
 	}
-	b.grants[k] = until
+	b.grants[k] = grantState{until: until}
+}
+
+// OwedBlobs lists the blobs some peer may still fetch from this host and
+// has not yet fetched to their end: each holds an unexpired grant
+// (GrantBlob). A blob fetched in full, or whose grants expired, is owed
+// to nobody; the host's owner may delete it.
+func (n *Host) OwedBlobs() map[Digest]bool {
+	b := &n.blobs
+	now := time.Now()
+	owed := map[Digest]bool{}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, g := range b.grants {
+		if !g.served && g.until.After(now) {
+			owed[k.d] = true
+		}
+	}
+	return owed
+}
+
+// served records that p fetched d to its end.
+func (b *blobServer) served(p peer.ID, d Digest) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if g, ok := b.grants[blobGrant{p, d}]; ok {
+		g.served = true
+		b.grants[blobGrant{p, d}] = g
+	}
 }
 
 // pruneLocked drops expired grants and, when still full, the one that
@@ -84,7 +122,8 @@ func (n *Host) GrantBlob(p peer.ID, d Digest, ttl time.Duration) {
 func (b *blobServer) pruneLocked(now time.Time) {
 	var first blobGrant
 	var firstUntil time.Time
-	for k, until := range b.grants {
+	for k, g := range b.grants {
+		until := g.until
 		if !until.After(now) {
 			delete(b.grants, k)
 			continue
@@ -102,10 +141,10 @@ func (b *blobServer) pruneLocked(now time.Time) {
 // ErrBlobNotFound when p holds no grant for it or no source has it.
 func (b *blobServer) open(p peer.ID, d Digest) (io.ReadSeekCloser, int64, error) {
 	b.mu.Lock()
-	until, ok := b.grants[blobGrant{p, d}]
+	g, ok := b.grants[blobGrant{p, d}]
 	sources := b.sources
 	b.mu.Unlock()
-	if !ok || !until.After(time.Now()) {
+	if !ok || !g.until.After(time.Now()) {
 		return nil, 0, fmt.Errorf("%w: %s (not granted to %s)", ErrBlobNotFound, d, p)
 	}
 	for _, src := range sources {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // FileStore is a directory of blobs named by their sha256 in hex. It is a
@@ -75,4 +76,82 @@ func (s FileStore) Put(r io.Reader, max int64) (Digest, int64, error) {
 		return d, 0, fmt.Errorf("storing blob: %w", err)
 	}
 	return d, n, nil
+}
+
+// StoredBlob is one blob a FileStore holds.
+type StoredBlob struct {
+	Digest Digest
+	Size   int64
+	// Used is when the blob was stored or last marked used (Touch).
+	Used time.Time
+}
+
+// List returns the blobs the store holds; names that are not a digest
+// (partial fetches, temporary files) are left out.
+func (s FileStore) List() ([]StoredBlob, error) {
+	ents, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing blobs: %w", err)
+	}
+	var out []StoredBlob
+	for _, e := range ents {
+		d, err := ParseDigest(e.Name())
+		if err != nil || !e.Type().IsRegular() || strings.HasPrefix(e.Name(), "sha256:") {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		out = append(out, StoredBlob{Digest: d, Size: fi.Size(), Used: fi.ModTime()})
+	}
+	return out, nil
+}
+
+// Touch marks the blob d used now (its modification time), so a store
+// kept least-recently-used keeps it longer.
+func (s FileStore) Touch(d Digest) error {
+	now := time.Now()
+	return os.Chtimes(s.Path(d), now, now)
+}
+
+// Remove deletes the blob d; a blob already gone is no error. A reader
+// that has it open reads on to its end.
+func (s FileStore) Remove(d Digest) error {
+	if err := os.Remove(s.Path(d)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing blob %s: %w", d, err)
+	}
+	return nil
+}
+
+// RemoveUnfinished deletes what interrupted writes left in the store:
+// partial fetches (DIGEST.partial, see FetchBlob) and Put's temporary
+// files. Call it only while nothing writes to the store (at start). It
+// returns the bytes freed.
+func (s FileStore) RemoveUnfinished() (int64, error) {
+	ents, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("listing blobs: %w", err)
+	}
+	var freed int64
+	var errs []error
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".partial") && !strings.HasPrefix(name, ".put-") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			freed += fi.Size()
+		}
+		if err := os.Remove(filepath.Join(s.Dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return freed, errors.Join(errs...)
 }

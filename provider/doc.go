@@ -11,4 +11,11 @@
 // malformed streams cannot lock real requesters out. Every agreement,
 // receipt and voucher is recorded in the wallet's ledger before the
 // message that depends on it is sent.
+//
+// What a job leaves on the disk is bounded (retain.go): its directory
+// goes when its session closes; blobs and the images imported for jobs
+// are a cache swept least-recently-used to Config.Cache after every job,
+// never removing an image a container uses, a blob a running job uses or
+// an output its requester may still fetch; leftovers of a crash go at
+// start.
 package provider

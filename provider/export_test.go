@@ -31,3 +31,11 @@ func (p *Provider) nameOutputs(f func([]market.Output) []market.Output) { p.rena
 // baitWith makes p's ads say f(the price it quotes): a provider that
 // advertises cheap and quotes dear. Call before Serve.
 func (p *Provider) baitWith(f func(quoted uint64) uint64) { p.adPrice = f }
+
+// idle says no job holds the provider: the last session has closed,
+// its directory removed and the cache swept.
+func (p *Provider) idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.reserved
+}

@@ -23,7 +23,7 @@ import (
 func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.JobSpec, terms market.AgreementMsg) (*node.RunningJob, error) {
 	p := r.p
 	sb := p.cfg.Sandbox
-	dir := filepath.Join(p.cfg.DataDir, "provider", string(job))
+	dir := p.ret.jobDir(job)
 	if err := os.MkdirAll(filepath.Join(dir, "input"), 0o700); err != nil {
 		return nil, err
 	}
@@ -43,6 +43,13 @@ func (r *providerRun) start(ctx context.Context, job market.JobID, spec *market.
 		if img, err = sb.Pull(ctx, spec.Image.Ref, sandbox.ImportOptions{Digest: string(spec.Image.Digest)}); err != nil {
 			return nil, fmt.Errorf("pulling the image: %w", err)
 		}
+	}
+	// Kept for the requester's next job, least recently used first out;
+	// never removed while this job uses it.
+	r.imagePins = []string{img.Name, img.Digest}
+	p.ret.pin(r.imagePins...)
+	if err := sb.TouchCached(ctx, img.Name, time.Now()); err != nil {
+		return nil, err
 	}
 	var inputs []string
 	for _, in := range spec.Inputs {
@@ -113,6 +120,7 @@ func (r *providerRun) fetch(ctx context.Context, d market.Digest, size int64) (s
 	}
 	path := r.p.store.Path(dg)
 	if _, err := os.Stat(path); err == nil {
+		r.p.ret.touchBlob(dg)
 		return path, nil
 	}
 	if err := os.MkdirAll(r.p.store.Dir, 0o700); err != nil {
@@ -169,7 +177,7 @@ func (r *providerRun) exited(ctx context.Context, res node.JobResult) error {
 }
 
 func (r *providerRun) outDir() string {
-	return filepath.Join(r.p.cfg.DataDir, "provider", string(r.sess.JobID), "output")
+	return filepath.Join(r.p.ret.jobDir(r.sess.JobID), "output")
 }
 
 func (r *providerRun) storeOutput(o sandbox.OutputFile) (market.Output, error) {

@@ -86,7 +86,13 @@ type Config struct {
 	// BlobDir holds fetched images and inputs and the outputs served
 	// back; empty: DATA/blobs.
 	BlobDir string
-	Log     *slog.Logger
+	// Cache is how much the blob store and the images imported for jobs
+	// may keep between jobs, least recently used first out (see
+	// retain.go); zero: the larger of MinCache and a twentieth of the
+	// data disk. Never so much that the disk's free space falls inside
+	// Reserve.Disk.
+	Cache market.ByteSize
+	Log   *slog.Logger
 }
 
 // Daemon is what the provider needs from the daemon it works for
@@ -140,6 +146,7 @@ type Provider struct {
 	// say instead of the price quoted: a provider baiting requesters.
 	adPrice func(quoted uint64) uint64
 	images  imageCache // archives already imported
+	ret     *retainer  // what is kept between jobs (set by Serve)
 	wg      sync.WaitGroup
 	ctx     context.Context
 }
@@ -209,8 +216,16 @@ func (p *Provider) Serve(ctx context.Context, d Daemon) error {
 	if dir == "" {
 		dir = filepath.Join(p.cfg.DataDir, "blobs")
 	}
+	store := p2p.FileStore{Dir: dir}
+	ret := &retainer{jobsDir: filepath.Join(p.cfg.DataDir, "provider"), store: store, images: p.cfg.Sandbox,
+		owed: p.cfg.Host.OwedBlobs, budget: diskBudget(p.cfg.DataDir, p.cfg.Cache, p.cfg.Reserve.Disk, p.log), log: p.log}
+	sctx, cancel := context.WithTimeout(ctx, SweepTimeout)
+	if err := ret.atStart(sctx); err != nil {
+		p.log.Warn("removing what earlier runs left", "err", err)
+	}
+	cancel()
 	p.mu.Lock()
-	p.d, p.ctx, p.store = d, ctx, p2p.FileStore{Dir: dir}
+	p.d, p.ctx, p.store, p.ret = d, ctx, store, ret
 	p.mu.Unlock()
 	h := p.cfg.Host.LibP2P()
 	p.cfg.Host.ServeBlobs(p.store)

@@ -108,7 +108,13 @@ func testRequester(t *testing.T) *market.Requester {
 
 func imageSpec(t *testing.T, r *market.Requester, name string, cmd ...string) *market.JobSpec {
 	t.Helper()
-	d, n, err := market.PutFile(r.Blobs, testenv.Workload(t, name))
+	return archiveSpec(t, r, testenv.Workload(t, name), cmd...)
+}
+
+// archiveSpec is a job running the image archive at path.
+func archiveSpec(t *testing.T, r *market.Requester, path string, cmd ...string) *market.JobSpec {
+	t.Helper()
+	d, n, err := market.PutFile(r.Blobs, path)
 	if err != nil {
 		t.Fatal(err)
 	}

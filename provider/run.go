@@ -44,6 +44,8 @@ type providerRun struct {
 	stop    context.CancelFunc // ends what the session started
 
 	rj        *node.RunningJob
+	blobPins  []string             // the job's blobs, kept from sweeps while the session runs
+	imagePins []string             // its image (set by start; read after tasks.Wait)
 	jobID     string               // the sandbox's
 	meterFrom uint64               // unix seconds metering runs from; 0: not metering
 	gone      bool                 // the requester is unreachable
@@ -184,10 +186,12 @@ func (r *providerRun) loop(ctx context.Context) {
 			_ = r.s.Reset()
 		}
 		r.tasks.Wait()
+		r.stopOrphan()
 		if r.jobID != "" {
 			r.p.unwatch(r.jobID)
 			r.p.untrack(r.jobID)
 		}
+		r.retire(ctx)
 		r.log.Info("job session closed", "state", r.sess.State, "reason", r.sess.Reason,
 			"billed", r.sess.Billed, "paid", r.sess.Paid)
 		if err := r.p.stand.ended(r.peer.String(), r.sess.Billed, r.sess.Paid, time.Now()); err != nil {
@@ -412,6 +416,8 @@ func (r *providerRun) act(ctx context.Context, a market.Action) {
 	switch a {
 	case market.ActStart:
 		r.jobID = "job-" + string(r.sess.JobID)
+		r.blobPins = jobBlobs(r.sess.Spec)
+		r.p.ret.pin(r.blobPins...)
 		r.notices = r.p.watch(r.jobID)
 		r.p.track(r.jobID, jobMeta{kind: r.sess.Spec.WorkloadKind(), requester: r.peer, agreement: r.aid})
 		job, spec, terms := r.sess.JobID, r.sess.Spec, *r.sess.Terms

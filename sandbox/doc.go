@@ -4,6 +4,9 @@
 //
 //   - images: import from OCI or Docker archives with size limits and
 //     digest verification, pull from a reachable registry, list, remove;
+//     images kept for jobs are marked (TouchCached) with their last use,
+//     so the provider can remove the least recently used one no container
+//     uses (CachedImages, RemoveCached; cache.go);
 //   - the hardened run spec, composed of small SpecOpts (spec.go): a fresh
 //     network namespace with only loopback, read-only root, no
 //     capabilities, no-new-privileges, the default seccomp profile (native

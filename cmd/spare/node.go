@@ -23,7 +23,7 @@ import (
 func newNodeCmd(g *globals) *cobra.Command {
 	var set governor.Settings
 	var nf netFlags
-	var price, reserveMem, reserveCPUs, reserveDisk string
+	var price, reserveMem, reserveCPUs, reserveDisk, cacheDisk string
 	var interval time.Duration
 	cmd := &cobra.Command{
 		Use:   "node",
@@ -63,6 +63,12 @@ saved settings for this run.`,
 					return usageError{fmt.Errorf("--reserve-disk %q: want a size like 20G", reserveDisk)}
 				}
 			}
+			var cache market.ByteSize
+			if cacheDisk != "" {
+				if cache, err = market.ParseByteSize(cacheDisk); err != nil || cache <= 0 {
+					return usageError{fmt.Errorf("--cache-disk %q: want a size like 10G", cacheDisk)}
+				}
+			}
 			if reserveCPUs != "" {
 				if reserve.CPUs, err = market.ParseMilliCPU(reserveCPUs); err != nil || reserve.CPUs <= 0 {
 					return usageError{fmt.Errorf("--reserve-cpus %q: want cores like 2 or 0.5", reserveCPUs)}
@@ -93,7 +99,7 @@ saved settings for this run.`,
 			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd),
 				Policy: market.Policy{Price: market.Price{PerGPUSecond: uint64(pr), PerCPUSecond: uint64(pr)},
 					IntervalSeconds: uint32(interval / time.Second)},
-				Reserve: reserve, Submitter: req, Log: g.log})
+				Reserve: reserve, Cache: cache, Submitter: req, Log: g.log})
 			if err != nil {
 				return err
 			}
@@ -120,6 +126,7 @@ saved settings for this run.`,
 	f.StringVar(&reserveMem, "reserve-memory", "", "memory this machine keeps for itself, never offered (default: the larger of 2G and a quarter)")
 	f.StringVar(&reserveCPUs, "reserve-cpus", "", "CPU cores this machine keeps for itself, never offered (default 1)")
 	f.StringVar(&reserveDisk, "reserve-disk", "", "free disk space jobs never take (default: the larger of 5G and a tenth of the disk)")
+	f.StringVar(&cacheDisk, "cache-disk", "", "disk kept between jobs for their images, inputs and outputs, least recently used first out (default: the larger of 1G and a twentieth of the disk)")
 	nf.register(cmd, true)
 	return cmd
 }

@@ -31,6 +31,8 @@ type nodeParts struct {
 	Policy market.Policy
 	// Reserve is what the machine keeps for itself (zero: the defaults).
 	Reserve provider.Reserve
+	// Cache is the disk kept between jobs (zero: the default).
+	Cache market.ByteSize
 	// Submitter runs `spare submit`'s jobs through this daemon (nil: the
 	// daemon submits none).
 	Submitter *market.Requester
@@ -48,7 +50,7 @@ type providerNode struct {
 // buildNode wires a provider node; run it with Serve.
 func buildNode(p nodeParts) (*providerNode, error) {
 	prov, err := provider.New(provider.Config{Host: p.Host, Wallet: p.Wallet, Sandbox: p.Sandbox, DataDir: p.DataDir,
-		Policy: p.Policy, Reserve: p.Reserve, Log: p.Log})
+		Policy: p.Policy, Reserve: p.Reserve, Cache: p.Cache, Log: p.Log})
 	if err != nil {
 		return nil, err
 	}

@@ -190,6 +190,8 @@ func TestNodeUsageErrors(t *testing.T) {
 		{"node", "--reserve-cpus", "two"},
 		{"node", "--reserve-cpus", "0"},
 		{"node", "--reserve-disk", "much"},
+		{"node", "--cache-disk", "much"},
+		{"node", "--cache-disk", "0"},
 	} {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
 			if _, code := spareInProcess(t, append(args, "--data", dir)...); code != exitUsage {
