@@ -82,17 +82,12 @@ const (
 	CodeBadRequest Code = "bad_request" // the request is malformed or a value is out of range
 	CodeInvalid    Code = "invalid"     // a field is wrong; Error.Field names it
 	CodeForbidden  Code = "forbidden"   // the caller may not use this route (POST /v1/jobs: another user)
-	// CodeNeedsOwner: the route changes the owner's rules or spends (a
-	// Level admin route) and the caller is a member of the socket's group,
-	// not an owner; the message says how to become one (HTTP 403).
-	CodeNeedsOwner Code = "needs_owner"
-	// CodeNotSession: POST /v1/presence from a user who does not hold the
-	// active graphical session (logind), or, where logind cannot be asked,
-	// from one who is not an owner (HTTP 403).
-	CodeNotSession Code = "not_active_session"
 	CodeBusy       Code = "busy"        // too much at once; try again later
 	CodeStopping   Code = "stopping"    // the daemon is stopping
 	CodeInternal   Code = "internal"    // the daemon failed; its log says more
+	// Access (Level): HTTP 403.
+	CodeNeedsOwner Code = "needs_owner"        // a LevelAdmin route from a caller who is not an owner; the message says how to become one
+	CodeNotSession Code = "not_active_session" // presence from a user not at the screen (logind's active session), or, without logind, not an owner
 	// The wallet routes'.
 	CodeBadPass      Code = "bad_passphrase" // the passphrase does not unlock the key
 	CodeInsufficient Code = "insufficient"   // more than what is settled and not paid out
