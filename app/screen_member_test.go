@@ -123,7 +123,7 @@ func startMemberRelay(t *testing.T, sock string) string {
 	}
 	defer exe.Close()
 	cmd := &exec.Cmd{Path: "/proc/self/fd/3", Args: []string{"app.test", "-test.run=^$"}, ExtraFiles: []*os.File{exe},
-		Env: []string{"SPARE_HELPER_RELAY_TO=" + sock, "SPARE_HELPER_RELAY_AT=" + localapi.SocketPath(dir)},
+		Env:         []string{"SPARE_HELPER_RELAY_TO=" + sock, "SPARE_HELPER_RELAY_AT=" + localapi.SocketPath(dir)},
 		SysProcAttr: &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: memberID, Gid: memberID, Groups: []uint32{spareGroupID}}}}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
