@@ -54,11 +54,6 @@ Presence reports count only from the user at the screen (logind).`,
 			if err != nil {
 				return err
 			}
-			if len(owners) > 0 {
-				if err := node.AddOwners(dir, owners); err != nil {
-					return usageError{err}
-				}
-			}
 			pr, err := wallet.ParseAmount(price)
 			if err != nil || pr <= 0 {
 				return usageError{fmt.Errorf("--price %q: want a positive amount per second, e.g. 0.0001", price)}
@@ -80,6 +75,11 @@ Presence reports count only from the user at the screen (logind).`,
 			if reserveCPUs != "" {
 				if reserve.CPUs, err = market.ParseMilliCPU(reserveCPUs); err != nil || reserve.CPUs <= 0 {
 					return usageError{fmt.Errorf("--reserve-cpus %q: want cores like 2 or 0.5", reserveCPUs)}
+				}
+			}
+			if len(owners) > 0 {
+				if err := node.AddOwners(dir, owners); err != nil {
+					return usageError{err}
 				}
 			}
 			sb, err := g.openSandbox(ctx)
