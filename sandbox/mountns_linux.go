@@ -6,10 +6,15 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
 )
+
+// probePattern names checkMountsVisible's probe directories in the work
+// directory.
+const probePattern = ".mount-check-*"
 
 // ErrMountNamespace means containerd does not see the mounts this process
 // makes: each job's size-capped /output tmpfs would be mounted where the
@@ -32,7 +37,15 @@ func checkMountsVisible(socket, workDir string) error {
 	if err != nil || pid <= 0 {
 		return nil
 	}
-	probe, err := os.MkdirTemp(workDir, ".mount-check-")
+	// A check cut short (a crash between mount and unmount) left its
+	// probe behind: take it away first.
+	if stale, _ := filepath.Glob(filepath.Join(workDir, probePattern)); len(stale) > 0 {
+		for _, p := range stale {
+			_ = unmount(p)
+			_ = os.Remove(p)
+		}
+	}
+	probe, err := os.MkdirTemp(workDir, probePattern)
 	if err != nil {
 		return fmt.Errorf("checking mounts: %w", err)
 	}

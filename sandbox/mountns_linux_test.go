@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -29,8 +30,21 @@ func TestMountNamespaceMismatch(t *testing.T) {
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
 
-	if err := checkMountsVisible(sock, t.TempDir()); err != nil {
+	// In containerd's own namespace; a probe a crash left mounted is
+	// taken away.
+	work := t.TempDir()
+	stale := filepath.Join(work, ".mount-check-123")
+	if err := os.Mkdir(stale, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", stale, "tmpfs", 0, "size=4k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkMountsVisible(sock, work); err != nil {
 		t.Fatalf("in containerd's own mount namespace: %v", err)
+	}
+	if left, _ := os.ReadDir(work); len(left) != 0 {
+		t.Fatalf("left in the work directory: %v", left)
 	}
 
 	t.Run("private", func(t *testing.T) {
