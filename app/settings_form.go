@@ -35,6 +35,7 @@ type settingsForm struct {
 	note      *widget.Label
 	result    *widget.Label
 	loaded    bool
+	readOnly  bool // the daemon lets this user look, not change (not an owner)
 }
 
 func newSettingsForm(u *UI) *settingsForm {
@@ -81,8 +82,26 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 	if len(s.CommandLine) > 0 {
 		f.note.SetText("Set on the daemon's command line for this run: " + strings.Join(s.CommandLine, ", ") + ". Saving replaces them.")
 	}
+	f.setReadOnly(s.ReadOnly)
 	f.loaded = true
 	f.save.Enable()
+}
+
+// setReadOnly shows the work rules read-only, with the daemon's sentence
+// saying why and how to become an owner (why == "": editable again).
+// Start at login stays this user's to change. Called inside fyne.Do.
+func (f *settingsForm) setReadOnly(why string) {
+	f.readOnly = why != ""
+	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.workloads} {
+		if f.readOnly {
+			w.Disable()
+		} else {
+			w.Enable()
+		}
+	}
+	if f.readOnly {
+		f.note.SetText(why)
+	}
 }
 
 // read turns the form into settings, or says which field is wrong.
@@ -110,7 +129,7 @@ func (f *settingsForm) submit() {
 		f.show(err)
 		return
 	}
-	login, was := f.login.Checked, f.loginOn
+	login, was, readOnly := f.login.Checked, f.loginOn, f.readOnly
 	a := f.u.a
 	f.save.Disable()
 	a.wg.Add(1)
@@ -118,19 +137,31 @@ func (f *settingsForm) submit() {
 		defer a.wg.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		got, err := a.cfg.Client.UpdateSettings(ctx, s)
+		var got localapi.Settings
+		var err error
+		if !readOnly {
+			got, err = a.cfg.Client.UpdateSettings(ctx, s)
+		}
 		if err == nil && login != was {
 			err = f.applyLogin(login)
 		}
 		a.draw(func() {
 			f.save.Enable()
-			if err != nil {
+			var le *localapi.Error
+			switch {
+			case errors.As(err, &le) && le.Code == localapi.CodeNeedsOwner:
+				f.setReadOnly(le.Message) // an owner took this user off DATA/owners meanwhile
+				f.result.SetText("")
+			case err != nil:
 				f.show(err)
-				return
+			case readOnly:
+				f.result.Importance = widget.SuccessImportance
+				f.result.SetText("Saved start at login. The work rules stay as the owner set them.")
+			default:
+				f.loadDaemon(got)
+				f.result.Importance = widget.SuccessImportance
+				f.result.SetText("Saved. Spare works by these rules from now on.")
 			}
-			f.loadDaemon(got)
-			f.result.Importance = widget.SuccessImportance
-			f.result.SetText("Saved. Spare works by these rules from now on.")
 		})
 	}()
 }

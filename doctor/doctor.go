@@ -136,6 +136,8 @@ func socketOrDefault(s string) string {
 
 func containerdFix(err error) string {
 	switch {
+	case errors.Is(err, sandbox.ErrMountNamespace):
+		return "run Spare in containerd's mount namespace: not under `ip netns exec` or `unshare -m`, nor from a service with PrivateTmp= or ProtectSystem=; the detail names containerd's process for `nsenter -t PID -m`"
 	case errors.Is(err, os.ErrPermission) || strings.Contains(err.Error(), "permission denied"):
 		return "run Spare's daemon as root, or add yourself to the group owning the containerd socket"
 	case !onPath("containerd"):

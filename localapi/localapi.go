@@ -21,6 +21,15 @@
 //	POST /v1/jobs            SubmitRequest → a stream of SubmitEvent, one JSON object per line (the daemon's user only)
 //	GET  /metrics            Prometheus text format
 //
+// Access (Level): whoever may open the socket reads every GET route and
+// may pause and resume; PUT /v1/settings, the wallet's POST routes and
+// POST /v1/jobs need an owner (LevelAdmin) and answer others 403
+// CodeNeedsOwner. POST /v1/presence is taken only from the user who holds
+// the machine's active graphical session according to logind (besides
+// root and the daemon's own user); where logind cannot be asked, only
+// from owners (403 CodeNotSession). GET /v1/settings says in ReadOnly
+// why a caller may not change them.
+//
 // The event stream sends the status again with Event set when something
 // other than the governor's state changed: EventWallet (a voucher, a
 // withdrawal), EventSettings, EventJob (the current job started, froze,

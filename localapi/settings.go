@@ -29,6 +29,10 @@ type Settings struct {
 	// CommandLine lists the fields the daemon's command line set for this
 	// run, over the saved settings (read only; a PUT replaces them).
 	CommandLine []string `json:"command_line,omitempty"`
+	// ReadOnly, on GET, says why this caller may look at the settings but
+	// not change them (not an owner, and how to become one); "" when the
+	// caller may change them. Ignored on PUT.
+	ReadOnly string `json:"read_only,omitempty"`
 }
 
 // Settings returns the settings in force.

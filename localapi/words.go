@@ -85,6 +85,9 @@ const (
 	CodeBusy       Code = "busy"        // too much at once; try again later
 	CodeStopping   Code = "stopping"    // the daemon is stopping
 	CodeInternal   Code = "internal"    // the daemon failed; its log says more
+	// Access (Level): HTTP 403.
+	CodeNeedsOwner Code = "needs_owner"        // a LevelAdmin route from a caller who is not an owner; the message says how to become one
+	CodeNotSession Code = "not_active_session" // presence from a user not at the screen (logind's active session), or, without logind, not an owner
 	// The wallet routes'.
 	CodeBadPass      Code = "bad_passphrase" // the passphrase does not unlock the key
 	CodeInsufficient Code = "insufficient"   // more than what is settled and not paid out
@@ -97,3 +100,29 @@ const (
 	CodeFailed      Code = "failed"            // the job could not run for another reason
 	CodeCancelled   Code = "cancelled"         // the caller went away or the daemon stopped
 )
+
+// Level is what a caller of the LocalAPI may do. Anyone who can open the
+// socket (its owner, root, members of the "spare" group) reads and
+// operates; owners administer.
+type Level string
+
+// Levels, each including the ones before it.
+const (
+	// LevelRead: status, events, wallet figures, settings, telemetry, the
+	// current job, metrics.
+	LevelRead Level = "read"
+	// LevelOperate: pause and resume.
+	LevelOperate Level = "operate"
+	// LevelAdmin: change settings, withdraw, export the key, submit jobs.
+	// Owners only: root, the daemon's own user, and the users listed in
+	// DATA/owners (OwnersFile).
+	LevelAdmin Level = "admin"
+)
+
+// OwnersFile names the file in the data directory that lists the owners
+// besides root and the daemon's own user: one user a line, by name or
+// numeric ID, "#" starting a comment. The packages' installer records
+// the person who installed Spare there; `spare node --owner USER` adds
+// one. The daemon ignores the file unless root or the daemon's user owns
+// it and nobody else may write it.
+const OwnersFile = "owners"

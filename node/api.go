@@ -19,6 +19,8 @@ import (
 const maxRequestBody = 64 << 10
 
 // handler serves the LocalAPI (see package localapi for the contract).
+// Whoever the socket lets in reads and may pause and resume; the routes
+// wrapped in admin need an owner (access.go).
 func (d *Daemon) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, d.Status()) })
@@ -33,13 +35,13 @@ func (d *Daemon) handler() http.Handler {
 	})
 	mux.HandleFunc("POST /v1/presence", d.servePresence)
 	mux.HandleFunc("GET /v1/wallet", d.serveWallet)
-	mux.HandleFunc("POST /v1/wallet/withdraw", d.serveWithdraw)
-	mux.HandleFunc("POST /v1/wallet/export", d.serveExport)
-	mux.HandleFunc("GET /v1/settings", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, d.ownerSettings()) })
-	mux.HandleFunc("PUT /v1/settings", d.serveUpdateSettings)
+	mux.HandleFunc("POST /v1/wallet/withdraw", d.admin("Withdrawing", d.serveWithdraw))
+	mux.HandleFunc("POST /v1/wallet/export", d.admin("Exporting the wallet key", d.serveExport))
+	mux.HandleFunc("GET /v1/settings", d.serveSettings)
+	mux.HandleFunc("PUT /v1/settings", d.admin(changingSettings, d.serveUpdateSettings))
 	mux.HandleFunc("GET /v1/telemetry", d.serveTelemetry)
 	mux.HandleFunc("GET /v1/job", d.serveJob)
-	mux.HandleFunc("POST /v1/jobs", d.serveSubmit)
+	mux.HandleFunc("POST /v1/jobs", d.admin("Submitting jobs through the daemon", d.serveSubmit))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics(), promhttp.HandlerOpts{}))
 	return mux
 }
@@ -107,6 +109,10 @@ func (d *Daemon) waitChange(r *http.Request, from localapi.State, to ...localapi
 }
 
 func (d *Daemon) servePresence(w http.ResponseWriter, r *http.Request) {
+	if err := d.presenceFrom(r.Context()); err != nil {
+		writeError(w, http.StatusForbidden, localapi.CodeNotSession, err.Error())
+		return
+	}
 	var p localapi.PresenceReport
 	if !readJSON(w, r, &p) {
 		return

@@ -33,6 +33,19 @@ func (d *Daemon) ownerSettings() localapi.Settings {
 	return s
 }
 
+// changingSettings names PUT /v1/settings in a refusal.
+const changingSettings = "Changing the settings"
+
+// serveSettings answers GET /v1/settings; to a caller who is not an
+// owner it says why they are read-only (Settings.ReadOnly).
+func (d *Daemon) serveSettings(w http.ResponseWriter, r *http.Request) {
+	s := d.ownerSettings()
+	if err := d.needOwner(r.Context(), changingSettings); err != nil {
+		s.ReadOnly = err.Error()
+	}
+	writeJSON(w, s)
+}
+
 func (d *Daemon) serveUpdateSettings(w http.ResponseWriter, r *http.Request) {
 	var req localapi.Settings
 	if !readJSON(w, r, &req) {

@@ -59,6 +59,10 @@ type DaemonConfig struct {
 	// `spare submit` uses when a daemon runs); nil: the route answers
 	// that the daemon does not submit jobs.
 	Submitter jobSubmitter
+	// Seats says who holds each seat's active session, whose presence
+	// reports alone are taken (POST /v1/presence). Nil: logind over the
+	// system D-Bus (presence.Seats).
+	Seats seatReader
 	// Telemetry reads the GPUs. Nil: NVML, or the CPU alone when there is
 	// no NVIDIA driver. Tests feed recorded telemetry here, so that what
 	// they see does not depend on the machine's GPUs.
@@ -113,6 +117,8 @@ type Daemon struct {
 
 	startSettings governor.Settings // what the governor started with
 
+	seats      seatReader
+	ownSeats   *presence.Seats // the one Serve closes, when the config gave none
 	tele       telemetryHistory
 	settingsOp sync.Mutex // one settings change at a time
 	walletOp   sync.Mutex // one wallet operation (passphrase check) at a time
@@ -129,6 +135,11 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Log.With("component", "node"), jobs: newSandboxJobs(),
 		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}}
+	d.seats = cfg.Seats
+	if d.seats == nil {
+		d.ownSeats = &presence.Seats{}
+		d.seats = d.ownSeats
+	}
 	set := d.initialSettings()
 	d.startSettings = set
 	gc := governor.Config{Settings: set, Jobs: d.jobs, Logger: cfg.Log, OnChange: d.onChange}
@@ -185,6 +196,9 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	d.closeSubscribers()
 	_ = srv.Shutdown(sctx)
 	wg.Wait()
+	if d.ownSeats != nil {
+		_ = d.ownSeats.Close()
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -13,6 +14,37 @@ import (
 )
 
 type peerUIDKey struct{}
+
+// peersNamed: the kernel names the user at the other end of the socket
+// (SO_PEERCRED), so access levels are enforced.
+const peersNamed = true
+
+// noFollow opens a file without following a link at its name.
+const noFollow = unix.O_NOFOLLOW
+
+// peerUID is the calling user (withPeerCred); false when unknown.
+func peerUID(ctx context.Context) (int, bool) {
+	uid, ok := ctx.Value(peerUIDKey{}).(int)
+	return uid, ok
+}
+
+// trustedFile accepts a file of the daemon's that decides who may do
+// what (DATA/owners): regular, owned by root or the daemon's user,
+// writable by nobody else.
+func trustedFile(fi os.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	switch {
+	case !fi.Mode().IsRegular():
+		return errors.New("not a regular file")
+	case !ok:
+		return errors.New("cannot tell who owns it")
+	case int(st.Uid) != 0 && int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("owned by uid %d, not root or the daemon's user; chown root it", st.Uid)
+	case fi.Mode().Perm()&0o022 != 0:
+		return fmt.Errorf("writable by others (%s); chmod go-w it", fi.Mode().Perm())
+	}
+	return nil
+}
 
 type peerGIDKey struct{}
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -194,7 +195,10 @@ func TestDebInCleanDebian(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out := mustChroot(t, root, "dpkg", "-i", "/tmp/spare.deb")
+	// Installed by alice with sudo: she joins the group and is recorded
+	// as the owner.
+	mustChroot(t, root, "adduser", "--quiet", "--disabled-password", "--gecos", "", "--uid", "1000", "alice")
+	out := mustChroot(t, root, "env", "SUDO_USER=alice", "dpkg", "-i", "/tmp/spare.deb")
 	if !strings.Contains(out, "systemd is not running here") {
 		t.Errorf("postinst in a chroot should say the unit starts at the next boot:\n%s", out)
 	}
@@ -211,6 +215,16 @@ func TestDebInCleanDebian(t *testing.T) {
 		// 0710 root:spare: members reach the socket, nothing more.
 		if got := strings.TrimSpace(mustChroot(t, root, "stat", "-c", "%a %U %G", doctor.ServiceDataDir)); got != "710 root spare" {
 			t.Errorf("%s is %q, want \"710 root spare\"", doctor.ServiceDataDir, got)
+		}
+		if out := mustChroot(t, root, "id", "-nG", "alice"); !slices.Contains(strings.Fields(out), doctor.ServiceGroup) {
+			t.Errorf("the installing user is not in the group: %q", out)
+		}
+		owners := filepath.Join(doctor.ServiceDataDir, "owners")
+		if got := strings.TrimSpace(mustChroot(t, root, "stat", "-c", "%a %U", owners)); got != "644 root" {
+			t.Errorf("%s is %q, want \"644 root\"", owners, got)
+		}
+		if out := mustChroot(t, root, "cat", owners); !strings.Contains(out, "\n1000 # alice\n") {
+			t.Errorf("the installing user is not recorded as the owner:\n%s", out)
 		}
 		link := filepath.Join(root, "etc/systemd/system/multi-user.target.wants", doctor.ServiceUnit)
 		if _, err := os.Lstat(link); err != nil {

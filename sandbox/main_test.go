@@ -92,6 +92,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SPARE_HELPER_WORKDIR") != "" {
 		helperRun()
 	}
+	if dir := os.Getenv("SPARE_HELPER_MOUNTNS"); dir != "" {
+		mountNSHelper(dir)
+	}
 	code := m.Run()
 	if dir, err := probeArchive(); err == nil {
 		os.RemoveAll(filepath.Dir(dir))

@@ -58,7 +58,8 @@ type Sandbox struct {
 }
 
 // New connects to containerd. It fails with ErrUnavailable and a hint when
-// the socket cannot be reached.
+// the socket cannot be reached, and with ErrMountNamespace when containerd
+// would not see the output directories this process mounts for jobs.
 func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if cfg.Socket == "" {
 		cfg.Socket = "/run/containerd/containerd.sock"
@@ -85,6 +86,10 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if err := os.MkdirAll(cfg.WorkDir, 0o711); err != nil {
 		client.Close()
 		return nil, fmt.Errorf("creating job directory %s: %w", cfg.WorkDir, err)
+	}
+	if err := checkMountsVisible(cfg.Socket, cfg.WorkDir); err != nil {
+		client.Close()
+		return nil, err
 	}
 	return &Sandbox{
 		client:  client,

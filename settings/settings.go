@@ -98,7 +98,7 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 	if len(kinds) == 0 && len(errs) == 0 {
 		bad(FieldWorkloads, "allow at least one of render and inference (to take no work, pause instead)")
 	}
-	s.Workloads, s.CommandLine = kinds, nil
+	s.Workloads, s.CommandLine, s.ReadOnly = kinds, nil, ""
 	return s, errors.Join(errs...)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/provider"
 	"github.com/sparegpu/spare/settings"
@@ -25,6 +26,7 @@ func newNodeCmd(g *globals) *cobra.Command {
 	var nf netFlags
 	var price, reserveMem, reserveCPUs, reserveDisk, cacheDisk string
 	var interval time.Duration
+	var owners []string
 	cmd := &cobra.Command{
 		Use:   "node",
 		Short: "Run the provider daemon",
@@ -37,7 +39,14 @@ The owner's settings (idle minutes, battery, temperature, schedule, price
 floor, allowed workloads) are kept in DATA/settings.json and changed
 through the LocalAPI (the app's Settings page), which applies them at once.
 The flags --idle, --work-on-battery, --max-temp and --price hold over the
-saved settings for this run.`,
+saved settings for this run.
+
+Who may do what through the socket: its owner, root and the members of a
+"spare" group read the status and the wallet and may pause and resume;
+changing the settings, withdrawing, exporting the key and submitting jobs
+need an owner: root, the daemon's user, or a user listed in DATA/owners
+(the packages record the person who installed Spare; --owner adds one).
+Presence reports count only from the user at the screen (logind).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -72,6 +81,11 @@ saved settings for this run.`,
 			if reserveCPUs != "" {
 				if reserve.CPUs, err = market.ParseMilliCPU(reserveCPUs); err != nil || reserve.CPUs <= 0 {
 					return usageError{fmt.Errorf("--reserve-cpus %q: want cores like 2 or 0.5", reserveCPUs)}
+				}
+			}
+			if len(owners) > 0 {
+				if err := node.AddOwners(dir, owners); err != nil {
+					return usageError{err}
 				}
 			}
 			sb, err := g.openSandbox(ctx)
@@ -127,6 +141,7 @@ saved settings for this run.`,
 	f.StringVar(&reserveCPUs, "reserve-cpus", "", "CPU cores this machine keeps for itself, never offered (default 1)")
 	f.StringVar(&reserveDisk, "reserve-disk", "", "free disk space jobs never take (default: the larger of 5G and a tenth of the disk)")
 	f.StringVar(&cacheDisk, "cache-disk", "", "disk kept between jobs for their images, inputs and outputs, least recently used first out (default: the larger of 1G and a twentieth of the disk)")
+	f.StringArrayVar(&owners, "owner", nil, "record this user (name or ID) in DATA/owners: may change the settings, withdraw, export and submit jobs through the socket (repeatable)")
 	nf.register(cmd, true)
 	return cmd
 }

@@ -178,6 +178,9 @@ func TestWalletCLIUsageErrors(t *testing.T) {
 			}
 		})
 	}
+	if _, err := os.Stat(filepath.Join(dir, "owners")); !os.IsNotExist(err) {
+		t.Errorf("an unknown --owner left an owners file: %v", err)
+	}
 }
 
 func TestNodeUsageErrors(t *testing.T) {
@@ -192,6 +195,7 @@ func TestNodeUsageErrors(t *testing.T) {
 		{"node", "--reserve-disk", "much"},
 		{"node", "--cache-disk", "much"},
 		{"node", "--cache-disk", "0"},
+		{"node", "--owner", "no-such-user-here"},
 	} {
 		t.Run(strings.Join(args[1:], " "), func(t *testing.T) {
 			if _, code := spareInProcess(t, append(args, "--data", dir)...); code != exitUsage {

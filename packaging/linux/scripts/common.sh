@@ -19,18 +19,24 @@ spare_create_group() {
 	fi
 }
 
-# spare_add_installing_user puts the person who ran the installer into the
-# group, so that their desktop app may use the daemon's socket: sudo sets
+# spare_installing_user prints the person who ran the installer: sudo sets
 # SUDO_USER, pkexec (GNOME Software, KDE Discover via PackageKit) sets
-# PKEXEC_UID. Root and system accounts are never added.
-spare_add_installing_user() {
+# PKEXEC_UID. Root and system accounts (uid < 1000) are never named.
+spare_installing_user() {
 	who=${SUDO_USER:-}
 	if [ -z "$who" ] && [ -n "${PKEXEC_UID:-}" ]; then
 		who=$(getent passwd "$PKEXEC_UID" | cut -d: -f1)
 	fi
-	[ -n "$who" ] || return 0
-	uid=$(id -u "$who" 2>/dev/null) || return 0
-	[ "$uid" -ge 1000 ] || return 0
+	[ -n "$who" ] || return 1
+	uid=$(id -u "$who" 2>/dev/null) || return 1
+	[ "$uid" -ge 1000 ] || return 1
+	echo "$who"
+}
+
+# spare_add_installing_user puts the person who ran the installer into the
+# group, so that their desktop app may use the daemon's socket.
+spare_add_installing_user() {
+	who=$(spare_installing_user) || return 0
 	id -nG "$who" | tr ' ' '\n' | grep -qx "$SPARE_GROUP" && return 0
 	if command -v adduser >/dev/null 2>&1 && adduser --help 2>&1 | grep -q -- --system; then
 		adduser --quiet "$who" "$SPARE_GROUP"
@@ -38,6 +44,31 @@ spare_add_installing_user() {
 		usermod -a -G "$SPARE_GROUP" "$who"
 	fi
 	echo "spare: added $who to the group $SPARE_GROUP; log out and back in for the desktop app to reach the daemon."
+}
+
+# spare_record_owner records the person who ran the installer as an owner
+# of the daemon in $SPARE_DATA/owners (root's, 0644; the daemon ignores it
+# otherwise): owners change the settings, withdraw, export the wallet key
+# and submit jobs; other members of the group watch and pause. Runs after
+# spare_data_dir; a user already listed is left alone.
+spare_record_owner() {
+	who=$(spare_installing_user) || return 0
+	uid=$(id -u "$who")
+	owners="$SPARE_DATA/owners"
+	if [ -f "$owners" ] && grep -Eq "^[[:space:]]*$uid([[:space:]]|#|\$)" "$owners"; then
+		return 0
+	fi
+	if [ ! -f "$owners" ]; then
+		{
+			echo "# Users who administer this Spare daemon besides root: they change its"
+			echo "# settings, withdraw and export the wallet, submit jobs. One user a line,"
+			echo "# by name or numeric ID. Other members of the group $SPARE_GROUP watch and pause."
+		} >"$owners"
+	fi
+	echo "$uid # $who" >>"$owners"
+	chown root:root "$owners"
+	chmod 0644 "$owners"
+	echo "spare: recorded $who as an owner of Spare in $owners."
 }
 
 # spare_data_dir creates the daemon's data directory: the daemon's files
