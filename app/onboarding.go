@@ -5,6 +5,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -48,17 +49,19 @@ func (o *onboarding) show(rs []Check) {
 	objs := []fyne.CanvasObject{}
 	bad := 0
 	for _, r := range rs {
-		mark, imp := "✓ ", widget.SuccessImportance
+		// The marks are icons: the bundled font has no check marks.
+		var mark fyne.Resource = theme.NewSuccessThemedResource(theme.ConfirmIcon())
+		imp := widget.SuccessImportance
 		switch {
 		case !r.OK && r.Required:
-			mark, imp = "✗ ", widget.DangerImportance
+			mark, imp = theme.NewErrorThemedResource(theme.CancelIcon()), widget.DangerImportance
 			bad++
 		case !r.OK || r.Warn:
-			mark, imp = "! ", widget.WarningImportance
+			mark, imp = theme.NewWarningThemedResource(theme.WarningIcon()), widget.WarningImportance
 		}
-		l := wrapped(mark + r.Name + ": " + r.Detail)
+		l := wrapped(r.Name + ": " + r.Detail)
 		l.Importance = imp
-		objs = append(objs, l)
+		objs = append(objs, container.NewBorder(nil, nil, widget.NewIcon(mark), nil, l))
 		if r.Fix != "" && (!r.OK || r.Warn) {
 			fix := widget.NewLabel("run: " + r.Fix)
 			fix.TextStyle.Monospace = true

@@ -111,7 +111,7 @@ func points(ps []localapi.Point) []int64 {
 func historyLine(a localapi.Activity) string {
 	at := a.At.Local().Format("Jan 2 15:04")
 	if a.Kind == localapi.ActivityPayout {
-		return fmt.Sprintf("%s   paid out to %s   −%s %s", at, shortAddr(a.To), a.Amount, unit)
+		return fmt.Sprintf("%s   paid out to %s   -%s %s", at, shortAddr(a.To), a.Amount, unit)
 	}
 	job := "a job"
 	if a.Job != "" {

@@ -168,7 +168,7 @@ func checkCgroups(root string) Result {
 		// cgroup v2: the freezer is cgroup.freeze in every non-root group (Linux ≥ 5.2).
 		matches, _ := filepath.Glob(filepath.Join(root, "*", "cgroup.freeze"))
 		if len(matches) == 0 {
-			return Result{Status: Fail, Detail: "cgroup v2 without cgroup.freeze (kernel older than 5.2?)", Fix: "upgrade to a Linux kernel ≥ 5.2"}
+			return Result{Status: Fail, Detail: "cgroup v2 without cgroup.freeze (kernel older than 5.2?)", Fix: "upgrade to Linux 5.2 or newer"}
 		}
 		return Result{Status: OK, Detail: "cgroup v2 with freezer"}
 	}

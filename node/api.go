@@ -112,7 +112,7 @@ func (d *Daemon) servePresence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.IdleMS < 0 || p.IdleMS > int64(365*24*time.Hour/time.Millisecond) || len(p.Game) > 256 || len(p.Source) > 64 {
-		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "idle_ms must be 0..1 year; game ≤ 256 and source ≤ 64 bytes")
+		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "idle_ms must be 0..1 year; game at most 256 and source at most 64 bytes")
 		return
 	}
 	src := "app"
