@@ -428,3 +428,46 @@ func waitMarkup(t *testing.T, a *app.App, text string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestWindowCountsDown: the owner was active 3 s ago and work starts after
+// 5 min without input. The window's sentence counts down by the second,
+// with nothing else changing on the daemon; the tray's line says it to the
+// minute.
+func TestWindowCountsDown(t *testing.T) {
+	d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{IdleBefore: 5 * time.Minute}})
+	c := localapi.NewClient(d.dir)
+	testenv.WaitFor(t, "the daemon to take the presence report", 10*time.Second, func() error {
+		return c.ReportPresence(context.Background(), localapi.PresenceReport{IdleMS: 3000, IdleKnown: true, Source: "test"})
+	})
+	a := startApp(t, app.Config{DataDir: t.TempDir(), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	first := waitSentence(t, a, "Waiting: you were active")
+	if left := secondsLeft(first); left > 297 || left < 240 {
+		t.Fatalf("sentence %q, want one counting down from 4 min 57 s", first)
+	}
+	second := first
+	testenv.WaitFor(t, "the window's sentence to count on", 5*time.Second, func() bool {
+		a.Inspect(func() { second = a.UI().Sentence() })
+		return second != first
+	})
+	if !strings.HasPrefix(second, "Waiting: you were active") || secondsLeft(second) >= secondsLeft(first) {
+		t.Fatalf("the sentence went from %q to %q", first, second)
+	}
+	var tray string
+	a.Inspect(func() { tray = a.Menu().Items[0].Label })
+	if tray != "Waiting: you were active less than a minute ago — starting in 5 min" {
+		t.Errorf("tray line %q, want the sentence to the minute", tray)
+	}
+}
+
+// secondsLeft reads "… — starting in 4 min 57 s" (-1: no countdown).
+func secondsLeft(sentence string) int {
+	_, left, ok := strings.Cut(sentence, "starting in ")
+	if !ok {
+		return -1
+	}
+	var mins, secs int
+	if _, err := fmt.Sscanf(left, "%d min %d s", &mins, &secs); err != nil {
+		return -1
+	}
+	return mins*60 + secs
+}

@@ -103,8 +103,11 @@ type Daemon struct {
 	running sync.WaitGroup // goroutines waiting on started jobs
 	submits requesterJobs  // jobs submitted through the LocalAPI
 
-	mu        sync.Mutex
-	status    localapi.Status
+	mu     sync.Mutex
+	status localapi.Status
+	// phase is the governor's latest: the status's sentence is rendered
+	// from it whenever the status is read, so that it counts down.
+	phase     governor.Phase
 	subs      map[chan localapi.Status]struct{}
 	gpuNote   string
 	owner     localapi.Settings // the owner's settings in force
@@ -137,7 +140,7 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 		gc.Ads, gc.Notifier = cfg.Market, cfg.Market
 	}
 	d.gov = governor.New(gc)
-	d.status = d.render(d.gov.Status())
+	d.status, d.phase = d.render(d.gov.Status()), d.gov.Status().Phase
 	return d
 }
 
@@ -282,7 +285,7 @@ func (d *Daemon) watchPresence(ctx context.Context) error {
 func (d *Daemon) onChange(st governor.Status) {
 	s := d.render(st)
 	d.mu.Lock()
-	d.status = s
+	d.status, d.phase = s, st.Phase
 	for ch := range d.subs {
 		select {
 		case ch <- s:
@@ -292,11 +295,9 @@ func (d *Daemon) onChange(st governor.Status) {
 	d.mu.Unlock()
 }
 
-// Status is the current LocalAPI status.
+// Status is the current LocalAPI status, its sentence true now.
 func (d *Daemon) Status() localapi.Status {
-	d.mu.Lock()
-	s := d.status
-	d.mu.Unlock()
+	s := d.ownStatus(time.Now())
 	if d.cfg.Market != nil {
 		s.Addrs = nil
 		d.cfg.Market.Describe(&s)
@@ -304,6 +305,17 @@ func (d *Daemon) Status() localapi.Status {
 			s.Addrs = []string{}
 		}
 	}
+	return s
+}
+
+// ownStatus is the daemon's own part of the status (the market adds the
+// rest), with the sentence and the brief line rendered at now from the
+// governor's phase: "starting in 4 min 57 s" is true whenever it is read.
+func (d *Daemon) ownStatus(now time.Time) localapi.Status {
+	d.mu.Lock()
+	s, ph := d.status, d.phase
+	d.mu.Unlock()
+	s.Sentence, s.Brief, s.Updated = ph.Sentence(now), ph.Brief(now), now
 	return s
 }
 
