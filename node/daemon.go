@@ -100,6 +100,8 @@ type Daemon struct {
 	gov  *governor.Governor
 	jobs *sandboxJobs
 
+	leftovers leftoverJobs // ended jobs whose removal failed
+
 	running sync.WaitGroup // goroutines waiting on started jobs
 	submits requesterJobs  // jobs submitted through the LocalAPI
 
@@ -171,6 +173,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	run("telemetry", d.pollTelemetry)
 	run("presence", d.watchPresence)
 	run("wallet", d.watchWallet)
+	run("runtime", d.watchRuntime)
 	govDone := make(chan struct{})
 	go func() {
 		defer close(govDone)
