@@ -172,6 +172,10 @@ func TestScreensHaveGlyphs(t *testing.T) {
 		}
 		a.ui.onboard.show(sampleChecks)
 		drawn("the onboarding")
+		a.ui.onboard.toggleDetails()
+		drawn("the onboarding's details")
+		a.ui.onboard.show(sampleChecks[:1])
+		drawn("the onboarding, ready")
 		a.ui.w.SetContent(a.ui.tabs)
 		var prev View
 		for _, v := range sampleViews(time.Now()) {
@@ -226,7 +230,10 @@ func menuLabels(m *fyne.Menu, fn func(string)) {
 // sampleChecks are one check of each kind onboarding draws.
 var sampleChecks = []Check{
 	{Name: "data directory", OK: true, Detail: "/home/owner/.local/share/spare"},
-	{Name: "containerd", Required: true, Detail: "no containerd at /run/containerd/containerd.sock", Fix: "sudo systemctl start containerd"},
+	{Name: "containerd", Required: true, Detail: "no containerd at /run/containerd/containerd.sock", Fix: "sudo systemctl start containerd",
+		Plain: "The container service (containerd) that runs jobs is not running.", Action: &FixAction{Label: "Start the container service"}},
+	{Name: "spare group", OK: true, Warn: true, Detail: "alice is not in the spare group", Fix: "sudo usermod -aG spare alice",
+		Plain: "Your account may not use Spare's service yet.", Action: &FixAction{Label: "Let my account use Spare", After: "Log out and back in for it to take effect."}},
 	{Name: "cgroups", Required: true, Detail: "cgroup v2 without cgroup.freeze", Fix: "upgrade to Linux 5.2 or newer"},
 	{Name: "GPU (NVML, CDI)", OK: true, Warn: true, Detail: "no NVIDIA GPU — CPU-only jobs", Fix: "install the NVIDIA driver"},
 }
