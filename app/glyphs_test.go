@@ -244,6 +244,7 @@ func sampleViews(now time.Time) []View {
 	job := "7f3a9c0e5b2d4f1a8c6e"
 	details := Details{
 		Wallet: &localapi.Wallet{Address: "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23", Unit: unit, Earned: 7_350_000, Today: 1_250_000,
+			Energy: localapi.Energy{TodayMWh: 83, WeekMWh: 12_345, MonthMWh: 4_560_000, Estimated: true},
 			History: []localapi.Activity{
 				{At: now, Kind: localapi.ActivityJob, Job: "0x" + strings.Repeat("ab", 32), Amount: 350_000},
 				{At: now, Kind: localapi.ActivityPayout, To: "0x8ba1f109551bD432803012645Ac136ddd64DBA72", Amount: 1_000_000},

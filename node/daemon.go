@@ -63,6 +63,9 @@ type DaemonConfig struct {
 	// no NVIDIA driver. Tests feed recorded telemetry here, so that what
 	// they see does not depend on the machine's GPUs.
 	Telemetry TelemetrySource
+	// PowercapRoot is where the CPU's RAPL energy counters are read.
+	// Empty: /sys/class/powercap (tests give a fake tree).
+	PowercapRoot string
 }
 
 // Market is what the daemon needs from the market's provider side.
@@ -102,6 +105,9 @@ type Daemon struct {
 
 	leftovers leftoverJobs // ended jobs whose removal failed
 
+	energy    energyMeter // running jobs' energy so far
+	energyLog *energyLog  // ended jobs' energy
+
 	running sync.WaitGroup // goroutines waiting on started jobs
 	submits requesterJobs  // jobs submitted through the LocalAPI
 
@@ -133,7 +139,10 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 		cfg.Log = slog.Default()
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Log.With("component", "node"), jobs: newSandboxJobs(),
-		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}}
+		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}, energyLog: newEnergyLog(cfg.DataDir)}
+	if d.cfg.PowercapRoot == "" {
+		d.cfg.PowercapRoot = PowercapRoot
+	}
 	set := d.initialSettings()
 	d.startSettings = set
 	gc := governor.Config{Settings: set, Jobs: d.jobs, Logger: cfg.Log, OnChange: d.onChange}
@@ -249,6 +258,7 @@ func (d *Daemon) pollTelemetry(ctx context.Context) error {
 		}
 		if rerr == nil {
 			d.tele.add(snap)
+			d.meterEnergy(snap)
 			if err := d.gov.SetTelemetry(snap); err != nil {
 				return nil // governor stopped
 			}
