@@ -71,6 +71,11 @@ func energyLine(w *localapi.Wallet) string {
 	if e.Estimated {
 		s += " (partly estimated from rated power)"
 	}
+	if e.Priced {
+		s += fmt.Sprintf("\nIts cost: %s today, %s in 7 days, %s in 30 days (%s)", e.CostToday, e.CostWeek, e.CostMonth, unit)
+		s += fmt.Sprintf("\nEarned after electricity: %s today, %s in 7 days, %s in 30 days (%s)",
+			w.Today-e.CostToday, w.Week-e.CostWeek, w.Month-e.CostMonth, unit)
+	}
 	return s
 }
 

@@ -67,6 +67,12 @@ type Energy struct {
 	MonthMWh int64 `json:"month_mwh"`
 	// Estimated says part of it was estimated from rated power.
 	Estimated bool `json:"estimated,omitempty"`
+	// Priced says the owner set an electricity price: the Cost figures
+	// are the energy at that price, in the token's units.
+	Priced    bool   `json:"priced,omitempty"`
+	CostToday Amount `json:"cost_today,omitempty"`
+	CostWeek  Amount `json:"cost_week,omitempty"`
+	CostMonth Amount `json:"cost_month,omitempty"`
 }
 
 // MaxHistory is how many entries Wallet.History holds at most.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sparegpu/spare/gpu"
 	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/settings"
 )
 
 // Energy: what each job burned, for the owner's net earnings (earned less
@@ -223,6 +224,14 @@ func (d *Daemon) energyTotals(now time.Time) localapi.Energy {
 	tot, err := d.energyLog.totals(now, running)
 	if err != nil {
 		d.log.Warn("reading the energy log", "err", err)
+	}
+	// At the owner's electricity price, when one is set.
+	owner := d.ownerSettings()
+	today, ok1 := settings.ElectricityCost(owner, tot.TodayMWh)
+	week, ok2 := settings.ElectricityCost(owner, tot.WeekMWh)
+	month, ok3 := settings.ElectricityCost(owner, tot.MonthMWh)
+	if ok1 && ok2 && ok3 {
+		tot.Priced, tot.CostToday, tot.CostWeek, tot.CostMonth = true, today, week, month
 	}
 	return tot
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/sandbox"
+	"github.com/sparegpu/spare/settings"
 )
 
 // steadyGPU reads one GPU drawing a steady 150 W, stamped when read (a
@@ -85,6 +86,21 @@ func TestJobEnergy(t *testing.T) {
 		t.Fatalf("electricity figures %+v after a job that used at least %d mWh", e, used)
 	}
 	t.Logf("a job on a GPU drawing 150 W: %d mWh while it ran, %d mWh kept at its end", used, e.TodayMWh)
+
+	// At the owner's price, through the owner's rate for the token.
+	s, err := c.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ElectricityPrice, s.Currency, s.TokenRate = "0.32", "EUR", "0.92"
+	if s, err = c.UpdateSettings(ctx, s); err != nil || s.ElectricityPrice != "0.32" {
+		t.Fatalf("settings %+v, %v", s, err)
+	}
+	e = d.energyTotals(time.Now())
+	want, _ := settings.ElectricityCost(s, e.TodayMWh)
+	if !e.Priced || want == 0 || e.CostToday != want || e.CostMonth != want {
+		t.Fatalf("electricity figures %+v, want a cost of %v", e, want)
+	}
 }
 
 // TestEnergyLogTotals: the figures count by UTC day like the wallet's,
