@@ -76,12 +76,12 @@ func newOnboarding(u *UI) *onboarding {
 	o.details.Hide()
 	o.toggle = widget.NewButton("Show details", o.toggleDetails)
 	o.done = widget.NewButton("Continue", o.finish)
-	o.box = container.NewBorder(
-		container.NewVBox(title, wrapped("Spare lends your GPU to other people's jobs while you are away and pays you for each second.")),
-		container.NewHBox(o.done),
-		nil, nil,
-		container.NewVScroll(container.NewVBox(o.headline, o.status, o.problems, o.note,
-			container.NewHBox(o.toggle), o.details)),
+	// Only the title and Continue stay put: the rest scrolls, so a small
+	// window shows it whole, a part at a time.
+	o.box = container.NewBorder(title, container.NewHBox(o.done), nil, nil,
+		container.NewVScroll(container.NewVBox(
+			wrapped("Spare lends your GPU to other people's jobs while you are away and pays you for each second."),
+			o.headline, o.status, o.problems, o.note, container.NewHBox(o.toggle), o.details)),
 	)
 	return o
 }
