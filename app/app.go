@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"reflect"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -331,6 +332,32 @@ func (a *App) publish() {
 	})
 }
 
+// publishWords draws a status that differs from the last only in its
+// words (the sentence counts down): the status line and the tray's, not
+// every page again.
+func (a *App) publishWords(s localapi.Status) {
+	a.mu.Lock()
+	v := a.prev
+	v.Sentence, v.Brief = s.Sentence, s.Brief
+	if v.Brief == "" {
+		v.Brief = v.Sentence
+	}
+	a.prev = v
+	a.mu.Unlock()
+	a.draw(func() {
+		a.ui.sentence.SetText(v.Sentence)
+		a.tray.render(v)
+	})
+}
+
+// onlyWords reports whether two statuses differ only in their words and
+// the time they were rendered.
+func onlyWords(prev, next localapi.Status) bool {
+	prev.Sentence, prev.Brief, prev.Updated = "", "", time.Time{}
+	next.Sentence, next.Brief, next.Updated = "", "", time.Time{}
+	return reflect.DeepEqual(prev, next)
+}
+
 // followDaemon keeps the event stream open, reconnecting (and starting a
 // daemon when configured and none answers).
 func (a *App) followDaemon(ctx context.Context) error {
@@ -342,6 +369,10 @@ func (a *App) followDaemon(ctx context.Context) error {
 			prev := a.status
 			a.status, a.connErr, a.daemonErr = s, nil, nil
 			a.mu.Unlock()
+			if !first && onlyWords(prev, s) {
+				a.publishWords(s) // the countdown, once a second
+				return
+			}
 			a.refetch(whatChanged(prev, s, first))
 			first = false
 			a.publish()

@@ -31,6 +31,7 @@ type earningsPage struct {
 	box                        *fyne.Container
 	today, week, month         *widget.Label
 	earned, settled, paid, err *widget.Label
+	energy                     *widget.Label
 	hours, days                *barChart
 	history                    *fyne.Container
 }
@@ -38,7 +39,7 @@ type earningsPage struct {
 func newEarningsPage() earningsPage {
 	p := earningsPage{today: widget.NewLabel(""), week: widget.NewLabel(""), month: widget.NewLabel(""),
 		earned: widget.NewLabel(""), settled: widget.NewLabel(""), paid: widget.NewLabel(""), err: wrapped(""),
-		hours: newBarChart(), days: newBarChart(), history: container.NewVBox()}
+		energy: wrapped(""), hours: newBarChart(), days: newBarChart(), history: container.NewVBox()}
 	p.err.Importance = widget.DangerImportance
 	figures := widget.NewForm(
 		widget.NewFormItem("Today", p.today),
@@ -53,11 +54,41 @@ func newEarningsPage() earningsPage {
 	bold := func(s string) *widget.Label {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
-	p.box = container.NewVBox(figures, widget.NewLabel("Last 24 hours, per hour (UTC)"), p.hours,
+	p.box = container.NewVBox(figures, p.energy, widget.NewLabel("Last 24 hours, per hour (UTC)"), p.hours,
 		widget.NewLabel("Last 30 days, per day (UTC)"), p.days, money,
 		wrapped(explainEarned), wrapped(explainSettled), wrapped(explainPaidOut), p.err,
 		bold("History"), p.history)
 	return p
+}
+
+// energyLine is the electricity the jobs used, beside the earnings.
+func energyLine(w *localapi.Wallet) string {
+	if w == nil {
+		return ""
+	}
+	e := w.Energy
+	s := fmt.Sprintf("Electricity used by jobs: %s today, %s in 7 days, %s in 30 days", wattHours(e.TodayMWh), wattHours(e.WeekMWh), wattHours(e.MonthMWh))
+	if e.Estimated {
+		s += " (partly estimated from rated power)"
+	}
+	if e.Priced {
+		s += fmt.Sprintf("\nIts cost: %s today, %s in 7 days, %s in 30 days (%s)", e.CostToday, e.CostWeek, e.CostMonth, unit)
+		s += fmt.Sprintf("\nEarned after electricity: %s today, %s in 7 days, %s in 30 days (%s)",
+			w.Today-e.CostToday, w.Week-e.CostWeek, w.Month-e.CostMonth, unit)
+	}
+	return s
+}
+
+// wattHours writes an energy in mWh the way a meter reads: "0.08 Wh",
+// "12.3 Wh", "4.56 kWh".
+func wattHours(mwh int64) string {
+	switch {
+	case mwh < 10_000:
+		return fmt.Sprintf("%.2f Wh", float64(mwh)/1000)
+	case mwh < 1_000_000:
+		return fmt.Sprintf("%.1f Wh", float64(mwh)/1000)
+	}
+	return fmt.Sprintf("%.2f kWh", float64(mwh)/1e6)
 }
 
 func money(s string) string { return orDash(s) + " " + unit }
@@ -79,6 +110,7 @@ func (p *earningsPage) render(v View) {
 	p.settled.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.Settled }))
 	p.paid.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.PaidOut }))
 	p.err.SetText(v.MoneyErr)
+	p.energy.SetText(energyLine(w))
 	var hours, days []int64
 	var lines []fyne.CanvasObject
 	if w != nil {
@@ -111,7 +143,7 @@ func points(ps []localapi.Point) []int64 {
 func historyLine(a localapi.Activity) string {
 	at := a.At.Local().Format("Jan 2 15:04")
 	if a.Kind == localapi.ActivityPayout {
-		return fmt.Sprintf("%s   paid out to %s   −%s %s", at, shortAddr(a.To), a.Amount, unit)
+		return fmt.Sprintf("%s   paid out to %s   -%s %s", at, shortAddr(a.To), a.Amount, unit)
 	}
 	job := "a job"
 	if a.Job != "" {

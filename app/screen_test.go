@@ -12,12 +12,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/google/uuid"
@@ -398,18 +400,57 @@ func shootThemes(t *testing.T, a *app.App, name string) {
 	}
 }
 
-// TestOnboarding shows each failed check with its fix.
+// TestOnboarding: a first run with containerd stopped says "One thing to
+// fix" in plain words with a button that fixes it; the technical lines
+// wait behind "Show details"; once the button's fix ran, the checks run
+// again and say "Ready to earn".
 func TestOnboarding(t *testing.T) {
 	dir := goldenDir(t)
-	checks := []app.Check{
-		{Name: "data directory", OK: true, Detail: dir},
-		{Name: "containerd", Required: true, Detail: "no containerd at /run/containerd/containerd.sock", Fix: "sudo systemctl start containerd"},
-		{Name: "GPU (NVML, CDI)", OK: true, Warn: true, Detail: "no NVIDIA GPU — CPU-only jobs", Fix: "install the NVIDIA driver"},
+	var mu sync.Mutex
+	started, runs := false, 0
+	start := &app.FixAction{Label: "Start the container service", Run: func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		started, runs = true, runs+1
+		return nil
+	}}
+	doctor := func(context.Context) []app.Check {
+		mu.Lock()
+		defer mu.Unlock()
+		ctrd := app.Check{Name: "containerd", Required: true, OK: true, Detail: "containerd 2.0.0 at /run/containerd/containerd.sock"}
+		if !started {
+			ctrd = app.Check{Name: "containerd", Required: true, Detail: "no containerd at /run/containerd/containerd.sock",
+				Fix: "sudo systemctl start containerd", Plain: "The container service (containerd) that runs jobs is not running.", Action: start}
+		}
+		return []app.Check{
+			{Name: "data directory", OK: true, Detail: dir},
+			ctrd,
+			{Name: "GPU (NVML, CDI)", OK: true, Warn: true, Detail: "no NVIDIA GPU — CPU-only jobs", Fix: "install the NVIDIA driver"},
+		}
 	}
-	a := startApp(t, app.Config{DataDir: dir, Client: localapi.NewClient(dir),
-		Doctor: func(context.Context) []app.Check { return checks }, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
-	waitMarkup(t, a, "run: sudo systemctl start containerd")
+	a := startApp(t, app.Config{DataDir: dir, Client: localapi.NewClient(dir), Doctor: doctor, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	waitMarkup(t, a, "One thing to fix")
+	waitMarkup(t, a, "The container service (containerd) that runs jobs is not running.")
+	var markup string
+	a.Inspect(func() { markup = test.RenderToMarkup(a.UI().Window().Canvas()) })
+	if strings.Contains(markup, "/run/containerd/containerd.sock") || strings.Contains(markup, "CPU-only") {
+		t.Fatalf("the technical lines show before Show details:\n%s", markup)
+	}
 	shootThemes(t, a, "onboarding")
+
+	var show, fix *widget.Button
+	a.Inspect(func() { show, fix = button(t, a, "Show details"), button(t, a, "Start the container service") })
+	a.Inspect(func() { test.Tap(show) })
+	waitMarkup(t, a, "run: sudo systemctl start containerd")
+	shootThemes(t, a, "onboarding_details")
+
+	a.Inspect(func() { test.Tap(fix) })
+	waitMarkup(t, a, "Ready to earn")
+	mu.Lock()
+	defer mu.Unlock()
+	if runs != 1 {
+		t.Fatalf("the fix ran %d times, want once", runs)
+	}
 }
 
 // waitMarkup waits until the window's widget tree shows text.
@@ -427,4 +468,47 @@ func waitMarkup(t *testing.T, a *app.App, text string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestWindowCountsDown: the owner was active 3 s ago and work starts after
+// 5 min without input. The window's sentence counts down by the second,
+// with nothing else changing on the daemon; the tray's line says it to the
+// minute.
+func TestWindowCountsDown(t *testing.T) {
+	d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{IdleBefore: 5 * time.Minute}})
+	c := localapi.NewClient(d.dir)
+	testenv.WaitFor(t, "the daemon to take the presence report", 10*time.Second, func() error {
+		return c.ReportPresence(context.Background(), localapi.PresenceReport{IdleMS: 3000, IdleKnown: true, Source: "test"})
+	})
+	a := startApp(t, app.Config{DataDir: t.TempDir(), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	first := waitSentence(t, a, "Waiting: you were active")
+	if left := secondsLeft(first); left > 297 || left < 240 {
+		t.Fatalf("sentence %q, want one counting down from 4 min 57 s", first)
+	}
+	second := first
+	testenv.WaitFor(t, "the window's sentence to count on", 5*time.Second, func() bool {
+		a.Inspect(func() { second = a.UI().Sentence() })
+		return second != first
+	})
+	if !strings.HasPrefix(second, "Waiting: you were active") || secondsLeft(second) >= secondsLeft(first) {
+		t.Fatalf("the sentence went from %q to %q", first, second)
+	}
+	var tray string
+	a.Inspect(func() { tray = a.Menu().Items[0].Label })
+	if tray != "Waiting: you were active less than a minute ago — starting in 5 min" {
+		t.Errorf("tray line %q, want the sentence to the minute", tray)
+	}
+}
+
+// secondsLeft reads "… — starting in 4 min 57 s" (-1: no countdown).
+func secondsLeft(sentence string) int {
+	_, left, ok := strings.Cut(sentence, "starting in ")
+	if !ok {
+		return -1
+	}
+	var mins, secs int
+	if _, err := fmt.Sscanf(left, "%d min %d s", &mins, &secs); err != nil {
+		return -1
+	}
+	return mins*60 + secs
 }

@@ -28,6 +28,9 @@ type settingsForm struct {
 	maxTemp   *widget.Entry
 	schedule  *widget.Entry
 	price     *widget.Entry
+	power     *widget.Entry // electricity price per kWh
+	currency  *widget.Entry
+	rate      *widget.Entry
 	workloads *widget.CheckGroup
 	login     *widget.Check
 	loginOn   bool // what the system does now
@@ -40,7 +43,8 @@ type settingsForm struct {
 
 func newSettingsForm(u *UI) *settingsForm {
 	f := &settingsForm{u: u, idle: widget.NewEntry(), maxTemp: widget.NewEntry(), schedule: widget.NewEntry(),
-		price: widget.NewEntry(), result: wrapped(""), note: wrapped("")}
+		price: widget.NewEntry(), power: widget.NewEntry(), currency: widget.NewEntry(), rate: widget.NewEntry(),
+		result: wrapped(""), note: wrapped("")}
 	f.battery = widget.NewCheck("Work while on battery", nil)
 	f.workloads = widget.NewCheckGroup([]string{"render", "inference"}, nil)
 	f.workloads.Horizontal = true
@@ -48,6 +52,9 @@ func newSettingsForm(u *UI) *settingsForm {
 	f.readLogin()
 	f.schedule.SetPlaceHolder("always, or 22:00-07:00")
 	f.price.SetPlaceHolder("the daemon's price")
+	f.power.SetPlaceHolder("not set")
+	f.currency.SetPlaceHolder(unit)
+	f.rate.SetPlaceHolder("1")
 	form := widget.NewForm(
 		widget.NewFormItem("Idle minutes", f.idle),
 		widget.NewFormItem("Battery", f.battery),
@@ -57,11 +64,16 @@ func newSettingsForm(u *UI) *settingsForm {
 		widget.NewFormItem("Allowed work", f.workloads),
 		widget.NewFormItem("Start at login", f.login),
 		widget.NewFormItem("Data folder", widget.NewLabel(u.a.cfg.DataDir)),
+		widget.NewFormItem("Electricity / kWh", f.power),
+		widget.NewFormItem("Your currency", f.currency),
+		widget.NewFormItem("1 "+unit+" is worth", f.rate),
 	)
 	form.Items[0].HintText = "How long without keyboard or mouse before work may start"
 	form.Items[3].HintText = "When Spare may work, in local time"
 	form.Items[4].HintText = "In " + unit + " per hour of one GPU (or CPU core)"
 	form.Items[7].HintText = "Wallet, earnings and settings; start Spare with --data DIR to use another"
+	form.Items[8].HintText = "What a kWh costs you: the Earnings page then shows what jobs earned after electricity"
+	form.Items[10].HintText = "In your currency, as you set it: Spare never looks it up"
 	f.save = widget.NewButton("Save", f.submit)
 	f.save.Importance = widget.HighImportance
 	f.save.Disable() // until the daemon's settings are shown
@@ -77,6 +89,9 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 	f.maxTemp.SetText(strconv.Itoa(s.MaxTempC))
 	f.schedule.SetText(s.Schedule)
 	f.price.SetText(s.PriceFloor)
+	f.power.SetText(s.ElectricityPrice)
+	f.currency.SetText(s.Currency)
+	f.rate.SetText(s.TokenRate)
 	f.workloads.SetSelected(s.Workloads)
 	f.note.SetText("")
 	if len(s.CommandLine) > 0 {
@@ -117,6 +132,7 @@ func (f *settingsForm) read() (localapi.Settings, error) {
 	s.RunOnBattery = f.battery.Checked
 	s.Schedule = f.schedule.Text
 	s.PriceFloor = f.price.Text
+	s.ElectricityPrice, s.Currency, s.TokenRate = f.power.Text, f.currency.Text, f.rate.Text
 	s.Workloads = append([]string(nil), f.workloads.Selected...)
 	return s, nil
 }

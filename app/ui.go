@@ -242,8 +242,12 @@ func (u *UI) renderJob(v View) {
 		if kind == "" {
 			kind = "not given"
 		}
-		u.job.SetText(fmt.Sprintf("Job %s\nKind: %s\nRequester: %s\nRunning for %s\nEarned so far: %s %s",
-			shortID(j.ID), kind, orDash(j.Requester), humanDuration(running), j.Earned, unit))
+		how := "measured"
+		if j.EnergyEstimated {
+			how = "estimated from rated power"
+		}
+		u.job.SetText(fmt.Sprintf("Job %s\nKind: %s\nRequester: %s\nRunning for %s\nEarned so far: %s %s\nElectricity so far: %s (%s)",
+			shortID(j.ID), kind, orDash(j.Requester), humanDuration(running), j.Earned, unit, wattHours(j.EnergyMWh), how))
 	}
 	if v.JobFrozen || (j != nil && j.State == localapi.JobFrozen) {
 		u.jobState.SetText("Frozen while you use the computer. It carries on when you step away.")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,36 @@ type Result struct {
 	Detail   string `json:"detail"`
 	Fix      string `json:"fix,omitempty"`
 	Required bool   `json:"required"`
+	// Plain says a problem in a household's words, for the app's first
+	// run ("The container service is not running."); Detail keeps the
+	// technical line. Empty: only Detail.
+	Plain string `json:"plain,omitempty"`
+	// Action is the fix as one command the app may run for the person
+	// at a click; nil: the fix is not one command.
+	Action *Action `json:"action,omitempty"`
+}
+
+// Action is a fix the app can run. A command that needs root runs
+// through the system's own privilege prompt (pkexec, polkit): the person
+// answers the system, and Spare never sees or keeps a password.
+type Action struct {
+	// Label is the button's words: "Start the container service".
+	Label string `json:"label"`
+	// Argv is the command (argv[0] is looked up on PATH).
+	Argv []string `json:"argv"`
+	// Root says the command needs root: it runs as pkexec ARGV.
+	Root bool `json:"root,omitempty"`
+	// After says what the person must do once it ran ("" for nothing).
+	After string `json:"after,omitempty"`
+}
+
+// Command is the argv that carries the action out: through pkexec when
+// it needs root (pkexec asks through the desktop's polkit agent).
+func (a Action) Command() []string {
+	if a.Root {
+		return append([]string{"pkexec"}, a.Argv...)
+	}
+	return slices.Clone(a.Argv)
 }
 
 // Check is one named test of the machine.
@@ -117,12 +148,12 @@ func checkDataDir(dir string) Result {
 func checkContainerd(ctx context.Context, socket string) Result {
 	sb, err := sandbox.New(ctx, sandbox.Config{Socket: socket, WorkDir: os.TempDir()})
 	if err != nil {
-		return Result{Status: Fail, Detail: err.Error(), Fix: containerdFix(err)}
+		return containerdProblem(err)
 	}
 	defer sb.Close()
 	v, err := sb.Version(ctx)
 	if err != nil {
-		return Result{Status: Fail, Detail: err.Error(), Fix: containerdFix(err)}
+		return containerdProblem(err)
 	}
 	return Result{Status: OK, Detail: "containerd " + v + " at " + socketOrDefault(socket)}
 }
@@ -132,6 +163,22 @@ func socketOrDefault(s string) string {
 		return "/run/containerd/containerd.sock"
 	}
 	return s
+}
+
+// containerdProblem is the failed containerd check: the technical line,
+// the fix, and where the fix is starting the service, the button for it.
+func containerdProblem(err error) Result {
+	r := Result{Status: Fail, Detail: err.Error(), Fix: containerdFix(err)}
+	switch {
+	case errors.Is(err, os.ErrPermission) || strings.Contains(err.Error(), "permission denied"):
+		r.Plain = "Spare may not use the container service (containerd) on this computer."
+	case !onPath("containerd"):
+		r.Plain = "The container service (containerd) that runs jobs is not installed."
+	default:
+		r.Plain = "The container service (containerd) that runs jobs is not running."
+		r.Action = &Action{Label: "Start the container service", Argv: []string{"systemctl", "start", "containerd"}, Root: true}
+	}
+	return r
 }
 
 func containerdFix(err error) string {
@@ -170,7 +217,7 @@ func checkCgroups(root string) Result {
 		// cgroup v2: the freezer is cgroup.freeze in every non-root group (Linux ≥ 5.2).
 		matches, _ := filepath.Glob(filepath.Join(root, "*", "cgroup.freeze"))
 		if len(matches) == 0 {
-			return Result{Status: Fail, Detail: "cgroup v2 without cgroup.freeze (kernel older than 5.2?)", Fix: "upgrade to a Linux kernel ≥ 5.2"}
+			return Result{Status: Fail, Detail: "cgroup v2 without cgroup.freeze (kernel older than 5.2?)", Fix: "upgrade to Linux 5.2 or newer"}
 		}
 		return Result{Status: OK, Detail: "cgroup v2 with freezer"}
 	}

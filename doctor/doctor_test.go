@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,6 +72,11 @@ func TestContainerdMissing(t *testing.T) {
 	}}})
 	if Healthy(rs) || rs[0].Status != Fail || !strings.Contains(rs[0].Fix, "containerd") {
 		t.Errorf("missing socket: %+v, want a required failure with a fix", rs)
+	}
+	// containerd is installed here (CI installs it): the fix is starting
+	// it, a button in the app.
+	if a := rs[0].Action; rs[0].Plain == "" || a == nil || !slices.Equal(a.Command(), []string{"pkexec", "systemctl", "start", "containerd"}) {
+		t.Errorf("missing socket: plain %q, action %+v; want pkexec systemctl start containerd", rs[0].Plain, a)
 	}
 }
 

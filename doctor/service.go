@@ -98,7 +98,9 @@ func (h serviceHost) checkService(ctx context.Context) Result {
 		return Result{Status: Warn, Detail: ServiceUnit + " is " + state, Fix: "wait a moment and run spare doctor again"}
 	case state == "inactive" || state == "failed":
 		return Result{Status: Fail, Detail: ServiceUnit + " is " + state,
-			Fix: "sudo systemctl enable --now " + ServiceUnit + " (journalctl -u " + ServiceUnit + " says why it stopped)"}
+			Fix:    "sudo systemctl enable --now " + ServiceUnit + " (journalctl -u " + ServiceUnit + " says why it stopped)",
+			Plain:  "Spare's service is stopped.",
+			Action: &Action{Label: "Start Spare's service", Argv: []string{"systemctl", "enable", "--now", ServiceUnit}, Root: true}}
 	}
 	// No state: systemd is not PID 1 here (a container, a chroot, WSL
 	// without systemd).
@@ -233,5 +235,8 @@ func (h serviceHost) checkGroup() Result {
 			Fix: "log out and back in (or run: newgrp " + ServiceGroup + ")"}
 	}
 	return Result{Status: Warn, Detail: u.Username + " is not in the " + ServiceGroup + " group: the desktop app cannot reach the daemon",
-		Fix: "sudo usermod -aG " + ServiceGroup + " " + u.Username + ", then log out and back in"}
+		Fix:   "sudo usermod -aG " + ServiceGroup + " " + u.Username + ", then log out and back in",
+		Plain: "Your account may not use Spare's service yet.",
+		Action: &Action{Label: "Let my account use Spare", Argv: []string{"usermod", "-aG", ServiceGroup, u.Username}, Root: true,
+			After: "Log out and back in for it to take effect."}}
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,6 +200,15 @@ func TestCheckGroup(t *testing.T) {
 			r := h.checkGroup()
 			if r.Status != tc.want || !strings.Contains(r.Detail+" | "+r.Fix, tc.text) {
 				t.Errorf("got %+v, want %s with %q", r, tc.want, tc.text)
+			}
+			// Joining the group is one command: the app's button runs it
+			// through the system's privilege prompt.
+			if strings.HasPrefix(tc.name, "not a member") {
+				if r.Action == nil || r.Plain == "" || !slices.Equal(r.Action.Command(), []string{"pkexec", "usermod", "-aG", "spare", "alice"}) {
+					t.Errorf("%s: plain %q, action %+v; want pkexec usermod -aG spare alice", tc.name, r.Plain, r.Action)
+				}
+			} else if r.Action != nil {
+				t.Errorf("%s: an action %+v where nothing needs doing", tc.name, r.Action)
 			}
 		})
 	}

@@ -36,6 +36,10 @@ type Inputs struct {
 	// Off, when not empty, switches the governor off and says why
 	// ("no NVIDIA GPU: …", "switched off in settings").
 	Off string
+	// Runtime, when not empty, says the container runtime stopped
+	// answering and is the command that starts it again: no job can run,
+	// so none is offered, until it answers.
+	Runtime string
 	// Draining is set while the node stops: jobs end, ads go.
 	Draining bool
 	// Own reports GPU processes that belong to Spare beyond Jobs' PIDs
@@ -299,6 +303,8 @@ func machineVerdict(in Inputs, now time.Time, set Settings, wake *waker) verdict
 			wake.at(in.Pause.Until)
 		}
 		return verdict{holdEnd, Reason{Code: localapi.ReasonPaused, Next: in.Pause.Until}}
+	case in.Runtime != "":
+		return verdict{holdEnd, Reason{Code: localapi.ReasonRuntime, Detail: in.Runtime}}
 	}
 	p := in.Power
 	if p.Known && p.OnBattery && !set.WorkOnBattery {

@@ -131,6 +131,13 @@ func (g *Governor) SetTelemetry(s gpu.Snapshot) error {
 // an empty reason switches it on again.
 func (g *Governor) SetOff(reason string) error { return g.send(func(in *Inputs) { in.Off = reason }) }
 
+// SetRuntime says the container runtime stopped answering, with the
+// command that starts it ("sudo systemctl start containerd"); an empty
+// fix says it answers again.
+func (g *Governor) SetRuntime(fix string) error {
+	return g.send(func(in *Inputs) { in.Runtime = fix })
+}
+
 // JobStarted tells the governor a job now runs.
 func (g *Governor) JobStarted(j Job) error {
 	return g.send(func(in *Inputs) {

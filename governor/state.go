@@ -91,6 +91,11 @@ func (r Reason) phrase(now time.Time, human func(time.Duration) string) string {
 		s = "paused by you"
 	case localapi.ReasonDraining:
 		s = "Spare is stopping"
+	case localapi.ReasonRuntime:
+		s = "the container service stopped"
+		if r.Detail != "" {
+			s += " — start it: " + r.Detail
+		}
 	case localapi.ReasonOff:
 		s = r.Detail
 		if s == "" {

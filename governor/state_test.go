@@ -37,6 +37,8 @@ func TestSentence(t *testing.T) {
 		{"available", Phase{State: Available, GPUs: []string{"RTX 4090"}}, "Available: offering RTX 4090 for work"},
 		{"running", Phase{State: Running, Job: "0123456789abcdef", GPUs: []string{"RTX 4090"}}, "Running job 0123456789ab on RTX 4090"},
 		{"off", Phase{State: Off, Reason: Reason{Code: localapi.ReasonOff, Detail: "no NVIDIA GPU"}}, "Off: no NVIDIA GPU"},
+		{"runtime gone", Phase{State: Waiting, Reason: Reason{Code: localapi.ReasonRuntime, Detail: "sudo systemctl start containerd"}},
+			"Waiting: the container service stopped — start it: sudo systemctl start containerd"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,6 +60,10 @@ type Job struct {
 	// State is JobRunning or JobFrozen.
 	State       string    `json:"state"`
 	FrozenSince time.Time `json:"frozen_since,omitzero"`
+	// EnergyMWh is the electricity the job used so far, in milliwatt-
+	// hours: measured (NVML, RAPL) unless EnergyEstimated.
+	EnergyMWh       int64 `json:"energy_mwh"`
+	EnergyEstimated bool  `json:"energy_estimated,omitempty"`
 }
 
 // Telemetry returns the last hour of GPU readings.

@@ -7,7 +7,9 @@
 // directory (spare.sock, mode 0600, or 0660 when a "spare" group exists).
 //
 //	GET  /v1/status          Status
-//	GET  /v1/events          a stream of Status, one JSON object per line, first the current one
+//	GET  /v1/events          a stream of Status, one JSON object per line, first the current one,
+//	                         then each change, and again whenever the sentence reads differently
+//	                         (a countdown: at most once a second)
 //	POST /v1/pause           PauseRequest → Status
 //	POST /v1/resume          → Status
 //	POST /v1/presence        PresenceReport (from the desktop app's sensor) → 204
@@ -59,7 +61,8 @@ type Status struct {
 	State State `json:"state"`
 	// Reason is the stable code behind State ("active", "battery", …).
 	Reason Reason `json:"reason"`
-	// Sentence is what the window shows verbatim, to the second.
+	// Sentence is what the window shows verbatim, to the second, rendered
+	// at Updated from the governor's timestamps ("starting in 4 min 57 s").
 	Sentence string `json:"sentence"`
 	// Brief is the sentence with durations to the minute: the tray's
 	// line, which changes about once a minute.
@@ -72,8 +75,9 @@ type Status struct {
 	EarnedToday string   `json:"earned_today"`
 	Devices     []Device `json:"devices"`
 	// GPU says why there are no devices, when there are none.
-	GPU     string    `json:"gpu,omitempty"`
-	Version string    `json:"version"`
+	GPU     string `json:"gpu,omitempty"`
+	Version string `json:"version"`
+	// Updated is when this copy was rendered (the sentence is true then).
 	Updated time.Time `json:"updated"`
 	// Notice is a line from whoever started the daemon for the owner to
 	// read (the playground says its idle time is shortened); "" for none.

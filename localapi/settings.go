@@ -26,6 +26,15 @@ type Settings struct {
 	// Workloads are the kinds allowed: "render", "inference"; at least one.
 	// With both, jobs that name no kind are taken too.
 	Workloads []string `json:"workloads"`
+	// ElectricityPrice is what one kWh costs the owner, in Currency
+	// ("0.32"). Empty: not set, and no electricity cost or net is shown.
+	ElectricityPrice string `json:"electricity_price,omitempty"`
+	// Currency is the owner's currency, three capital letters ("EUR").
+	// Empty: the token's own.
+	Currency string `json:"currency,omitempty"`
+	// TokenRate is what one unit of the token is worth in Currency
+	// ("0.92"), as the owner sets it: never fetched. Empty: 1.
+	TokenRate string `json:"token_rate,omitempty"`
 	// CommandLine lists the fields the daemon's command line set for this
 	// run, over the saved settings (read only; a PUT replaces them).
 	CommandLine []string `json:"command_line,omitempty"`

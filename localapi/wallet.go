@@ -53,7 +53,26 @@ type Wallet struct {
 	// History is the latest money movements (jobs paid, withdrawals),
 	// newest first, at most MaxHistory.
 	History []Activity `json:"history"`
-	Updated time.Time  `json:"updated"`
+	// Energy is the electricity the jobs used: a view beside the money,
+	// never a ledger entry.
+	Energy  Energy    `json:"energy"`
+	Updated time.Time `json:"updated"`
+}
+
+// Energy is the electricity jobs used today, in the last 7 and the last
+// 30 days (the running job's so far counts as today's), in milliwatt-hours.
+type Energy struct {
+	TodayMWh int64 `json:"today_mwh"`
+	WeekMWh  int64 `json:"week_mwh"`
+	MonthMWh int64 `json:"month_mwh"`
+	// Estimated says part of it was estimated from rated power.
+	Estimated bool `json:"estimated,omitempty"`
+	// Priced says the owner set an electricity price: the Cost figures
+	// are the energy at that price, in the token's units.
+	Priced    bool   `json:"priced,omitempty"`
+	CostToday Amount `json:"cost_today,omitempty"`
+	CostWeek  Amount `json:"cost_week,omitempty"`
+	CostMonth Amount `json:"cost_month,omitempty"`
 }
 
 // MaxHistory is how many entries Wallet.History holds at most.

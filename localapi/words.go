@@ -45,18 +45,19 @@ const (
 	ReasonPaused      Reason = "paused"       // the owner paused
 	ReasonDraining    Reason = "draining"     // the daemon is stopping
 	ReasonOff         Reason = "off"          // switched off
+	ReasonRuntime     Reason = "runtime"      // the container runtime (containerd) does not answer
 )
 
 // Reasons lists every reason but ReasonNone.
 var Reasons = []Reason{ReasonActive, ReasonSilent, ReasonIdleUnknown, ReasonSleeping, ReasonGame, ReasonForeignGPU,
-	ReasonBattery, ReasonCharge, ReasonHot, ReasonSchedule, ReasonNoGPU, ReasonPaused, ReasonDraining, ReasonOff}
+	ReasonBattery, ReasonCharge, ReasonHot, ReasonSchedule, ReasonNoGPU, ReasonPaused, ReasonDraining, ReasonOff, ReasonRuntime}
 
 // Problem reports whether the reason stops earning until something is
 // fixed (a hot GPU, a silent sensor), as opposed to the owner simply
 // being here or a rule the owner set.
 func (r Reason) Problem() bool {
 	switch r {
-	case ReasonHot, ReasonNoGPU, ReasonSilent, ReasonIdleUnknown, ReasonForeignGPU, ReasonOff:
+	case ReasonHot, ReasonNoGPU, ReasonSilent, ReasonIdleUnknown, ReasonForeignGPU, ReasonOff, ReasonRuntime:
 		return true
 	}
 	return false

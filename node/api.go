@@ -118,7 +118,7 @@ func (d *Daemon) servePresence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.IdleMS < 0 || p.IdleMS > int64(365*24*time.Hour/time.Millisecond) || len(p.Game) > 256 || len(p.Source) > 64 {
-		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "idle_ms must be 0..1 year; game ≤ 256 and source ≤ 64 bytes")
+		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "idle_ms must be 0..1 year; game at most 256 and source at most 64 bytes")
 		return
 	}
 	src := "app"
@@ -134,8 +134,14 @@ func (d *Daemon) servePresence(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// sentenceEvery is how often the event stream looks whether the status
+// sentence reads differently ("starting in 4 min 57 s" counts down).
+const sentenceEvery = time.Second
+
 // serveEvents streams the status, one JSON object per line: the current
-// one first, then each change, until the client goes or the daemon stops.
+// one first, then each change, and the status again whenever its
+// sentence reads differently (at most once per sentenceEvery), until the
+// client goes or the daemon stops.
 func (d *Daemon) serveEvents(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -146,20 +152,34 @@ func (d *Daemon) serveEvents(w http.ResponseWriter, r *http.Request) {
 	defer d.unsubscribe(ch)
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
-	if enc.Encode(d.Status()) != nil {
+	last := d.Status()
+	if enc.Encode(last) != nil {
 		return
 	}
 	fl.Flush()
+	tick := time.NewTicker(sentenceEvery)
+	defer tick.Stop()
 	for {
 		select {
 		case s, ok := <-ch:
-			if !ok || enc.Encode(s) != nil {
+			if !ok {
 				return
 			}
-			fl.Flush()
+			last = d.Status() // the latest, its sentence true now
+			last.Event = s.Event
+		case now := <-tick.C:
+			own := d.ownStatus(now)
+			if own.Sentence == last.Sentence || own.State != last.State || own.Job != last.Job {
+				continue // unchanged, or a change the channel brings
+			}
+			last.Sentence, last.Brief, last.Updated, last.Event = own.Sentence, own.Brief, own.Updated, localapi.EventState
 		case <-r.Context().Done():
 			return
 		}
+		if enc.Encode(last) != nil {
+			return
+		}
+		fl.Flush()
 	}
 }
 

@@ -98,6 +98,7 @@ func (d *Daemon) jobStarted(id string, at time.Time) {
 }
 
 func (d *Daemon) jobEnded(id string) {
+	d.recordEnergy(id, time.Now())
 	d.mu.Lock()
 	delete(d.jobStarts, id)
 	d.mu.Unlock()
@@ -124,6 +125,9 @@ func (d *Daemon) currentJob(ctx context.Context, now time.Time) *localapi.Job {
 	}
 	if st.State == governor.Frozen {
 		j.State, j.FrozenSince = localapi.JobFrozen, st.Since
+	}
+	if e, ok := d.energy.energy(st.Job); ok {
+		j.EnergyMWh, j.EnergyEstimated = e.MilliWattHours(), e.Estimated
 	}
 	return &j
 }

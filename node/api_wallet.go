@@ -119,12 +119,14 @@ func (d *Daemon) serveWallet(w http.ResponseWriter, r *http.Request) {
 	if !d.haveWallet(w) {
 		return
 	}
-	fig, err := d.walletFigures(r.Context(), time.Now())
+	now := time.Now()
+	fig, err := d.walletFigures(r.Context(), now)
 	if err != nil {
 		d.log.Error("reading the wallet", "err", err)
 		writeError(w, http.StatusInternalServerError, localapi.CodeInternal, "reading the wallet: "+err.Error())
 		return
 	}
+	fig.Energy = d.energyTotals(now)
 	writeJSON(w, fig)
 }
 

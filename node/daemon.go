@@ -67,6 +67,9 @@ type DaemonConfig struct {
 	// no NVIDIA driver. Tests feed recorded telemetry here, so that what
 	// they see does not depend on the machine's GPUs.
 	Telemetry TelemetrySource
+	// PowercapRoot is where the CPU's RAPL energy counters are read.
+	// Empty: /sys/class/powercap (tests give a fake tree).
+	PowercapRoot string
 }
 
 // Market is what the daemon needs from the market's provider side.
@@ -104,11 +107,19 @@ type Daemon struct {
 	gov  *governor.Governor
 	jobs *sandboxJobs
 
+	leftovers leftoverJobs // ended jobs whose removal failed
+
+	energy    energyMeter // running jobs' energy so far
+	energyLog *energyLog  // ended jobs' energy
+
 	running sync.WaitGroup // goroutines waiting on started jobs
 	submits requesterJobs  // jobs submitted through the LocalAPI
 
-	mu        sync.Mutex
-	status    localapi.Status
+	mu     sync.Mutex
+	status localapi.Status
+	// phase is the governor's latest: the status's sentence is rendered
+	// from it whenever the status is read, so that it counts down.
+	phase     governor.Phase
 	subs      map[chan localapi.Status]struct{}
 	gpuNote   string
 	owner     localapi.Settings // the owner's settings in force
@@ -134,11 +145,14 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 		cfg.Log = slog.Default()
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Log.With("component", "node"), jobs: newSandboxJobs(),
-		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}}
+		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}, energyLog: newEnergyLog(cfg.DataDir)}
 	d.seats = cfg.Seats
 	if d.seats == nil {
 		d.ownSeats = &presence.Seats{}
 		d.seats = d.ownSeats
+	}
+	if d.cfg.PowercapRoot == "" {
+		d.cfg.PowercapRoot = PowercapRoot
 	}
 	set := d.initialSettings()
 	d.startSettings = set
@@ -148,7 +162,7 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 		gc.Ads, gc.Notifier = cfg.Market, cfg.Market
 	}
 	d.gov = governor.New(gc)
-	d.status = d.render(d.gov.Status())
+	d.status, d.phase = d.render(d.gov.Status()), d.gov.Status().Phase
 	return d
 }
 
@@ -179,6 +193,7 @@ func (d *Daemon) Serve(ctx context.Context) error {
 	run("telemetry", d.pollTelemetry)
 	run("presence", d.watchPresence)
 	run("wallet", d.watchWallet)
+	run("runtime", d.watchRuntime)
 	govDone := make(chan struct{})
 	go func() {
 		defer close(govDone)
@@ -257,6 +272,7 @@ func (d *Daemon) pollTelemetry(ctx context.Context) error {
 		}
 		if rerr == nil {
 			d.tele.add(snap)
+			d.meterEnergy(snap)
 			if err := d.gov.SetTelemetry(snap); err != nil {
 				return nil // governor stopped
 			}
@@ -296,7 +312,7 @@ func (d *Daemon) watchPresence(ctx context.Context) error {
 func (d *Daemon) onChange(st governor.Status) {
 	s := d.render(st)
 	d.mu.Lock()
-	d.status = s
+	d.status, d.phase = s, st.Phase
 	for ch := range d.subs {
 		select {
 		case ch <- s:
@@ -306,11 +322,9 @@ func (d *Daemon) onChange(st governor.Status) {
 	d.mu.Unlock()
 }
 
-// Status is the current LocalAPI status.
+// Status is the current LocalAPI status, its sentence true now.
 func (d *Daemon) Status() localapi.Status {
-	d.mu.Lock()
-	s := d.status
-	d.mu.Unlock()
+	s := d.ownStatus(time.Now())
 	if d.cfg.Market != nil {
 		s.Addrs = nil
 		d.cfg.Market.Describe(&s)
@@ -318,6 +332,17 @@ func (d *Daemon) Status() localapi.Status {
 			s.Addrs = []string{}
 		}
 	}
+	return s
+}
+
+// ownStatus is the daemon's own part of the status (the market adds the
+// rest), with the sentence and the brief line rendered at now from the
+// governor's phase: "starting in 4 min 57 s" is true whenever it is read.
+func (d *Daemon) ownStatus(now time.Time) localapi.Status {
+	d.mu.Lock()
+	s, ph := d.status, d.phase
+	d.mu.Unlock()
+	s.Sentence, s.Brief, s.Updated = ph.Sentence(now), ph.Brief(now), now
 	return s
 }
 

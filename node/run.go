@@ -59,7 +59,8 @@ func (d *Daemon) StartJob(ctx context.Context, spec sandbox.JobSpec, devices []s
 		d.jobEnded(j.ID())
 		done <- r // the outputs are copied: the result need not wait for the cleanup
 		if err := j.Cleanup(ctx); err != nil {
-			d.log.Warn("removing job", "job", j.ID(), "err", err)
+			d.log.Warn("removing job; trying again once the container runtime answers", "job", j.ID(), "err", err)
+			d.leftovers.add(j)
 		}
 	}()
 	return &RunningJob{Job: j, Done: done}, nil

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -36,6 +37,10 @@ const (
 	MaxMaxTempC    = 95
 	// maxPriceFloor bounds the price floor per hour (currency units).
 	maxPriceFloor = 1000 * 1_000_000
+	// maxElectricityPrice bounds the price of a kWh (owner's currency).
+	maxElectricityPrice = 100 * 1_000_000
+	// maxTokenRate bounds the token's worth in the owner's currency.
+	maxTokenRate = 1_000_000 * 1_000_000
 	// maxFile bounds DATA/settings.json.
 	maxFile = 64 << 10
 )
@@ -48,7 +53,12 @@ const (
 	FieldPriceFloor   = "price_floor"
 	FieldSchedule     = "schedule"
 	FieldWorkloads    = "workloads"
+	FieldElectricity  = "electricity_price"
+	FieldCurrency     = "currency"
+	FieldTokenRate    = "token_rate"
 )
+
+var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 
 var scheduleRE = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$`)
 
@@ -82,6 +92,20 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 		a, err := wallet.ParseAmount(s.PriceFloor)
 		if err != nil || a <= 0 || a > maxPriceFloor {
 			bad(FieldPriceFloor, "%s is not an amount per hour between 0.000001 and 1000 like 0.36 (empty: the daemon's price)", clipQuote(s.PriceFloor))
+		}
+	}
+	s.ElectricityPrice, s.Currency, s.TokenRate = strings.TrimSpace(s.ElectricityPrice), strings.TrimSpace(s.Currency), strings.TrimSpace(s.TokenRate)
+	if s.ElectricityPrice != "" {
+		if a, err := wallet.ParseAmount(s.ElectricityPrice); err != nil || a <= 0 || a > maxElectricityPrice {
+			bad(FieldElectricity, "%s is not a price per kWh between 0.000001 and 100 like 0.32 (empty: not set)", clipQuote(s.ElectricityPrice))
+		}
+	}
+	if s.Currency != "" && !currencyRE.MatchString(s.Currency) {
+		bad(FieldCurrency, "%s is not a currency code of three capital letters like EUR (empty: the token's)", clipQuote(s.Currency))
+	}
+	if s.TokenRate != "" {
+		if a, err := wallet.ParseAmount(s.TokenRate); err != nil || a <= 0 || a > maxTokenRate {
+			bad(FieldTokenRate, "%s is not what one token is worth, between 0.000001 and 1000000 like 0.92 (empty: 1)", clipQuote(s.TokenRate))
 		}
 	}
 	var kinds []string
@@ -233,4 +257,33 @@ func Resolve(cmdline governor.Settings, saved localapi.Settings, found bool, pin
 		return s, honoured, cmdline
 	}
 	return s, honoured, Governor(cmdline, s, honoured)
+}
+
+// ElectricityCost is the cost of mwh milliwatt-hours at the owner's
+// price, in the token's smallest units, rounded up; false when no price
+// is set (or the settings do not read). Integer arithmetic throughout.
+func ElectricityCost(s localapi.Settings, mwh int64) (localapi.Amount, bool) {
+	if s.ElectricityPrice == "" || mwh < 0 {
+		return 0, false
+	}
+	price, err := wallet.ParseAmount(s.ElectricityPrice)
+	if err != nil || price <= 0 {
+		return 0, false
+	}
+	rate := wallet.Amount(1_000_000)
+	if s.TokenRate != "" {
+		if rate, err = wallet.ParseAmount(s.TokenRate); err != nil || rate <= 0 {
+			return 0, false
+		}
+	}
+	// cost in token micro-units = mWh/1e6 kWh × price (micro, owner's
+	// currency) / (rate (micro) / 1e6) = mWh × price / rate.
+	n := new(big.Int).Mul(big.NewInt(mwh), big.NewInt(int64(price)))
+	d := big.NewInt(int64(rate))
+	n.Add(n, new(big.Int).Sub(d, big.NewInt(1)))
+	n.Quo(n, d)
+	if !n.IsInt64() {
+		return 0, false
+	}
+	return localapi.Amount(n.Int64()), true
 }

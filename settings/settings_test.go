@@ -34,6 +34,16 @@ func TestValidate(t *testing.T) {
 		{"price not a number", with(func(s *localapi.Settings) { s.PriceFloor = "cheap" }), []string{FieldPriceFloor}},
 		{"price zero", with(func(s *localapi.Settings) { s.PriceFloor = "0" }), []string{FieldPriceFloor}},
 		{"price too high", with(func(s *localapi.Settings) { s.PriceFloor = "1000.000001" }), []string{FieldPriceFloor}},
+		{"electricity price", with(func(s *localapi.Settings) { s.ElectricityPrice = "0.32" }), nil},
+		{"electricity price not a number", with(func(s *localapi.Settings) { s.ElectricityPrice = "cheap" }), []string{FieldElectricity}},
+		{"electricity price zero", with(func(s *localapi.Settings) { s.ElectricityPrice = "0" }), []string{FieldElectricity}},
+		{"electricity price huge", with(func(s *localapi.Settings) { s.ElectricityPrice = "100.000001" }), []string{FieldElectricity}},
+		{"electricity price negative", with(func(s *localapi.Settings) { s.ElectricityPrice = "-1" }), []string{FieldElectricity}},
+		{"currency", with(func(s *localapi.Settings) { s.Currency = "EUR" }), nil},
+		{"currency lower case", with(func(s *localapi.Settings) { s.Currency = "eur" }), []string{FieldCurrency}},
+		{"currency hostile", with(func(s *localapi.Settings) { s.Currency = "EUR\x1b[31m" + strings.Repeat("A", 1000) }), []string{FieldCurrency}},
+		{"token rate zero", with(func(s *localapi.Settings) { s.TokenRate = "0" }), []string{FieldTokenRate}},
+		{"token rate huge", with(func(s *localapi.Settings) { s.TokenRate = "1000000000000" }), []string{FieldTokenRate}},
 		{"unknown kind", with(func(s *localapi.Settings) { s.Workloads = []string{"render", "mining"} }), []string{FieldWorkloads}},
 		{"no kind", with(func(s *localapi.Settings) { s.Workloads = nil }), []string{FieldWorkloads}},
 		{"several", with(func(s *localapi.Settings) { s.IdleMinutes, s.Schedule = -1, "x" }), []string{FieldIdleMinutes, FieldSchedule}},
@@ -136,5 +146,32 @@ func TestLoadSave(t *testing.T) {
 		if _, found, err := Load(dir); found || err == nil || !strings.Contains(err.Error(), "fix or remove the file") {
 			t.Errorf("%s: found %v, err %v: want an error saying what to do", name, found, err)
 		}
+	}
+}
+
+// TestElectricityCost: the energy at the owner's price per kWh, through
+// the owner's rate for the token, in the token's smallest units, rounded
+// up, in integers; none without a price, none on overflow.
+func TestElectricityCost(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		price, rate string
+		mwh         int64
+		want        localapi.Amount
+		ok          bool
+	}{
+		{"no price", "", "", 1_000_000, 0, false},
+		{"1 kWh at 0.32, token at par", "0.32", "", 1_000_000, 320_000, true},
+		{"1 kWh at 0.32 EUR, 1 USDC = 0.92 EUR", "0.32", "0.92", 1_000_000, 347_827, true},
+		{"83 mWh at 0.32", "0.32", "", 83, 27, true},
+		{"nothing used", "0.32", "", 0, 0, true},
+		{"overflow", "100", "0.000001", 1 << 62, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ElectricityCost(localapi.Settings{ElectricityPrice: tc.price, TokenRate: tc.rate}, tc.mwh)
+			if got != tc.want || ok != tc.ok {
+				t.Fatalf("cost %v (%v), want %v (%v)", got, ok, tc.want, tc.ok)
+			}
+		})
 	}
 }

@@ -4,10 +4,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	fyneapp "fyne.io/fyne/v2/app"
@@ -73,11 +76,61 @@ func doctorChecks(socket, dir string) func(context.Context) []app.Check {
 		checks := allChecks(socket, dir)
 		var out []app.Check
 		for _, r := range doctor.Run(ctx, checks) {
-			out = append(out, app.Check{Name: r.Name, OK: r.Status != doctor.Fail, Warn: r.Status == doctor.Warn,
-				Detail: r.Detail, Fix: r.Fix, Required: r.Required})
+			out = append(out, appCheck(r))
 		}
 		return out
 	}
+}
+
+// appCheck is a doctor result as the onboarding shows it; a fix that is
+// one command becomes a button that runs it.
+func appCheck(r doctor.Result) app.Check {
+	c := app.Check{Name: r.Name, OK: r.Status != doctor.Fail, Warn: r.Status == doctor.Warn,
+		Detail: r.Detail, Fix: r.Fix, Required: r.Required, Plain: r.Plain}
+	if a := r.Action; a != nil && len(a.Argv) > 0 {
+		argv := a.Command()
+		c.Action = &app.FixAction{Label: a.Label, After: a.After, Run: func(ctx context.Context) error { return runFix(ctx, argv) }}
+	}
+	return c
+}
+
+// pkexec's exit codes when no command ran: the person dismissed the
+// prompt, or polkit said no (or no agent could ask).
+const (
+	pkexecDismissed     = 126
+	pkexecNotAuthorised = 127
+)
+
+// runFix runs a fix's command with no input: a password is typed into
+// the system's own prompt (pkexec asks through the desktop's polkit
+// agent), never into Spare. On failure it says why in a few words.
+func runFix(ctx context.Context, argv []string) error {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdin = nil
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return nil
+	}
+	var ee *exec.ExitError
+	if argv[0] == "pkexec" && errors.As(err, &ee) {
+		switch ee.ExitCode() {
+		case pkexecDismissed:
+			return errors.New("permission was not given")
+		case pkexecNotAuthorised:
+			return errors.New("the system did not allow it (is a desktop permission agent running?)")
+		}
+	}
+	said := strings.TrimSpace(string(out))
+	if i := strings.LastIndexByte(said, '\n'); i >= 0 {
+		said = said[i+1:]
+	}
+	if len(said) > 200 {
+		said = said[:200] + "…"
+	}
+	if said != "" {
+		return fmt.Errorf("%s: %w: %s", strings.Join(argv, " "), err, said)
+	}
+	return fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 }
 
 // appUnavailable explains why `spare` with no arguments cannot open a window.

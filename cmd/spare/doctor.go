@@ -34,6 +34,9 @@ something required is missing.`,
 				for _, r := range rs {
 					mark := map[doctor.Status]string{doctor.OK: "ok  ", doctor.Warn: "warn", doctor.Fail: "FAIL"}[r.Status]
 					fmt.Fprintf(out, "%s  %-22s %s\n", mark, r.Name, r.Detail)
+					if r.Plain != "" && r.Status != doctor.OK { // the app's words for it
+						fmt.Fprintf(out, "      %-22s %s\n", "", r.Plain)
+					}
 					if r.Fix != "" && r.Status != doctor.OK {
 						fmt.Fprintf(out, "      %-22s fix: %s\n", "", r.Fix)
 					}

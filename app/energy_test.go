@@ -1,0 +1,30 @@
+package app
+
+import (
+	"testing"
+
+	"github.com/sparegpu/spare/localapi"
+)
+
+func TestEnergyWords(t *testing.T) {
+	for mwh, want := range map[int64]string{0: "0.00 Wh", 83: "0.08 Wh", 9_999: "10.00 Wh", 12_345: "12.3 Wh", 4_560_000: "4.56 kWh"} {
+		if got := wattHours(mwh); got != want {
+			t.Errorf("wattHours(%d) = %q, want %q", mwh, got, want)
+		}
+	}
+	w := &localapi.Wallet{Energy: localapi.Energy{TodayMWh: 83, WeekMWh: 12_345, MonthMWh: 4_560_000, Estimated: true}}
+	if got, want := energyLine(w), "Electricity used by jobs: 0.08 Wh today, 12.3 Wh in 7 days, 4.56 kWh in 30 days (partly estimated from rated power)"; got != want {
+		t.Errorf("energyLine = %q, want %q", got, want)
+	}
+	w = &localapi.Wallet{Today: 1_000_000, Week: 5_000_000, Month: 20_000_000,
+		Energy: localapi.Energy{TodayMWh: 1_000_000, WeekMWh: 5_000_000, MonthMWh: 90_000_000, Priced: true, CostToday: 320_000, CostWeek: 1_600_000, CostMonth: 28_800_000}}
+	want := "Electricity used by jobs: 1.00 kWh today, 5.00 kWh in 7 days, 90.00 kWh in 30 days" +
+		"\nIts cost: 0.320000 today, 1.600000 in 7 days, 28.800000 in 30 days (USDC)" +
+		"\nEarned after electricity: 0.680000 today, 3.400000 in 7 days, -8.800000 in 30 days (USDC)"
+	if got := energyLine(w); got != want {
+		t.Errorf("energyLine =\n%s\nwant\n%s", got, want)
+	}
+	if energyLine(nil) != "" {
+		t.Error("an energy line before the wallet was read")
+	}
+}
