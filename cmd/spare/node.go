@@ -23,6 +23,7 @@ import (
 func newNodeCmd(g *globals) *cobra.Command {
 	var set governor.Settings
 	var nf netFlags
+	var cf chainFlags
 	var price, reserveMem, reserveCPUs, reserveDisk string
 	var interval time.Duration
 	cmd := &cobra.Command{
@@ -90,7 +91,16 @@ saved settings for this run.`,
 				return err
 			}
 			req := &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: blobDir(dir)}, Trust: trust, Log: g.log}
-			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd),
+			chain, closeChain, err := cf.open(ctx, g, dir, w)
+			if err != nil {
+				return err
+			}
+			defer closeChain()
+			if chain != nil {
+				req.Channels = chain
+				fmt.Fprintf(cmd.ErrOrStderr(), "spare node: settling on %s (chain %d, escrow %s)\n", chain.Network.Name, chain.Network.ChainID, chain.Network.Escrow.Hex())
+			}
+			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd), Chain: chain,
 				Policy: market.Policy{Price: market.Price{PerGPUSecond: uint64(pr), PerCPUSecond: uint64(pr)},
 					IntervalSeconds: uint32(interval / time.Second)},
 				Reserve: reserve, Submitter: req, Log: g.log})
@@ -121,6 +131,7 @@ saved settings for this run.`,
 	f.StringVar(&reserveCPUs, "reserve-cpus", "", "CPU cores this machine keeps for itself, never offered (default 1)")
 	f.StringVar(&reserveDisk, "reserve-disk", "", "free disk space jobs never take (default: the larger of 5G and a tenth of the disk)")
 	nf.register(cmd, true)
+	cf.register(f)
 	return cmd
 }
 
