@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,6 +99,10 @@ func TestChainPaidJobSettles(t *testing.T) {
 	boot, _ := startNetwork(t, 0)
 	provData := d.dataDir(t)
 	prov := walletAddress(t, provData)
+	if doc := spareAt(t, provData, "doctor", "--network", "local"); !strings.Contains(doc.stdout, "FAIL  chain gas") ||
+		!strings.Contains(doc.stdout, "fix: send at least") || !strings.Contains(doc.stdout, prov.Hex()) {
+		t.Errorf("doctor on a wallet without gas:\n%s", doc.stdout)
+	}
 	d.node.Fund(t, prov, big.NewInt(1e18)) // gas for settlements
 	doc := spareAt(t, provData, "--json", "doctor", "--network", "local")
 	var dr struct {
@@ -141,6 +147,9 @@ func TestChainPaidJobSettles(t *testing.T) {
 	cost := wallet.Amount(res.Units)
 	testenv.WaitFor(t, "the provider's settlement", 60*time.Second, func() bool { return d.tokens(t, prov)-before == cost })
 	t.Logf("a %s job settled on chain: provider +%s %s", cost, cost, d.net.Symbol)
+	if b := chainBalance(t, provData); b.Settled != cost.String() || b.OnChain != cost.String() || b.Earned != cost.String() {
+		t.Errorf("the provider's wallet says earned %s, settled %s, on chain %s; the chain says %s", b.Earned, b.Settled, b.OnChain, cost)
+	}
 
 	// A requester on the embedded ledger names a channel the chain does
 	// not hold: refused before anything runs.
@@ -224,5 +233,64 @@ func TestChainWalletDeposit(t *testing.T) {
 	r = spareAt(t, d.payer, "wallet", "withdraw", "--network", "local", "--channel", out["channel"])
 	if r.code != exitFailure || !strings.Contains(r.stderr, "grace period runs until") || strings.Contains(r.stderr, "custom error") {
 		t.Fatalf("withdraw inside the grace period: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+func chainBalance(t *testing.T, data string) balanceJSON {
+	t.Helper()
+	r := spareAt(t, data, "--json", "wallet", "balance", "--network", "local")
+	var b balanceJSON
+	if err := json.Unmarshal([]byte(r.stdout), &b); r.code != 0 || err != nil {
+		t.Fatalf("wallet balance --network local exited %d (%v): %s", r.code, err, r.stderr)
+	}
+	return b
+}
+
+// TestChainProviderKilledSettlesOnce: the provider is killed with SIGKILL
+// while a job runs, between its vouchers and their settlement; restarted,
+// it settles the best voucher it holds, exactly once (a second restart
+// sends nothing more).
+func TestChainProviderKilledSettlesOnce(t *testing.T) {
+	d := newDevChain(t)
+	boot, _ := startNetwork(t, 0)
+	provData := d.dataDir(t)
+	prov := walletAddress(t, provData)
+	d.node.Fund(t, prov, big.NewInt(1e18))
+	nd := &spareNode{data: provData, args: []string{"--data", provData, "--containerd", testenv.ContainerdSocket(t), "node",
+		"--always-available", "--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", boot, "--interval", "1s",
+		"--price", "0.0001", "--network", "local"}}
+	nd.start(t)
+	sub := exec.Command(spareBin, "--data", d.payer, "--containerd", testenv.ContainerdSocket(t), "submit", "--no-daemon",
+		"--network", "local", "--bootstrap", boot, "--no-mdns", "--image", testenv.Workload(t, "probe"),
+		"--max-price", "0.01", "--timeout", "2m", "--", "sleep", "2m")
+	if err := sub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Process.Kill(); _ = sub.Wait() })
+	testenv.WaitFor(t, "vouchers for the running job", 90*time.Second, func() bool { return earned(t, provData) >= 300 })
+	if err := nd.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = nd.cmd.Wait()
+	if got := d.tokens(t, prov); got != 0 {
+		t.Fatalf("the provider holds %s before any settlement", got)
+	}
+	_ = sub.Process.Kill()
+	for i := range 2 {
+		nd.start(t)
+		held := chainBalance(t, provData)
+		testenv.WaitFor(t, "the settlement after the restart", 60*time.Second, func() bool {
+			return d.tokens(t, prov).String() == held.Earned
+		})
+		if i == 1 {
+			break
+		}
+		if err := nd.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		_ = nd.cmd.Wait()
+	}
+	if b := chainBalance(t, provData); b.Settled != b.Earned || b.OnChain != b.Earned {
+		t.Fatalf("after two restarts: earned %s, settled %s, on chain %s", b.Earned, b.Settled, b.OnChain)
 	}
 }
