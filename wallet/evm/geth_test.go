@@ -94,5 +94,3 @@ func TestDeployAndSettleOnGeth(t *testing.T) {
 		t.Logf("gas on geth --dev: %s %d", call, rc.GasUsed)
 	}
 }
-
-
