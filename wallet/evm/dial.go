@@ -37,7 +37,7 @@ func Dial(ctx context.Context, n Network) (*ethclient.Client, error) {
 			}
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", redactURL(u), err))
+			errs = append(errs, fmt.Errorf("%s: %w", redactURL(u), scrub(err, u)))
 			continue
 		}
 		if err := Check(ctx, c, n); err != nil {

@@ -317,3 +317,12 @@ func SaveNetwork(dataDir string, n Network) error {
 	}
 	return atomicfile.Write(filepath.Join(dataDir, NetworksFile), append(b, '\n'), 0o600)
 }
+
+// scrub replaces an RPC URL in err's text with its redacted form: HTTP
+// errors quote the URL whole, API key and all.
+func scrub(err error, rawURL string) error {
+	if err == nil || rawURL == "" || !strings.Contains(err.Error(), rawURL) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), rawURL, redactURL(rawURL)))
+}

@@ -125,3 +125,19 @@ func TestCheckAgainstChain(t *testing.T) {
 		})
 	}
 }
+
+// TestDialKeepsAPIKeysOut: an unreachable RPC URL whose path holds an API
+// key is named in the error by scheme and host only.
+func TestDialKeepsAPIKeysOut(t *testing.T) {
+	n := Local()
+	n.Escrow, n.Token = common.HexToAddress("0x1"), common.HexToAddress("0x2")
+	n.RPC = []string{"http://127.0.0.1:1/v3/SECRETKEY"}
+	_, err := Dial(context.Background(), n)
+	if !errors.Is(err, ErrUnreachable) || strings.Contains(err.Error(), "SECRET") || !strings.Contains(err.Error(), "http://127.0.0.1:1/…") {
+		t.Fatalf("dialling an unreachable node: %v", err)
+	}
+	p := &Probe{Net: n}
+	if err := p.Reachable(context.Background()); err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("doctor's probe: %v", err)
+	}
+}

@@ -46,7 +46,7 @@ func (p *Probe) client(ctx context.Context) (*ethclient.Client, error) {
 			}
 			c.Close()
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", redactURL(u), err))
+		errs = append(errs, fmt.Errorf("%s: %w", redactURL(u), scrub(err, u)))
 	}
 	return nil, fmt.Errorf("%w: %w", ErrUnreachable, errors.Join(errs...))
 }
