@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -80,9 +81,11 @@ func TestDeployAndSettleOnGeth(t *testing.T) {
 	if _, err := qb.ledger.RecordVoucher(ctx, &v, common.Hash{}); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	if amt, err := qb.SettleBest(ctx, ch.ID); err != nil || amt != 2_500_000 {
 		t.Fatalf("settle: %s, %v", amt, err)
 	}
+	t.Logf("voucher to confirmed settlement on geth --dev (a block a second, 2 confirmations): %s", time.Since(start).Round(time.Millisecond))
 	if got, err := qb.TokenBalance(ctx, payee.Address()); err != nil || got != 2_500_000 {
 		t.Fatalf("payee holds %s, %v", got, err)
 	}
