@@ -35,9 +35,19 @@ type Requester struct {
 	Serve p2p.BlobSource
 	// Trust keeps per-provider records; nil: in memory for this call.
 	Trust TrustStore
-	Log   *slog.Logger
+	// Channels opens the payment channel of each attempt; nil: the
+	// wallet's embedded ledger backend (IOUs). On a chain it is package
+	// wallet/evm's Backend, which deposits before the agreement is sent.
+	Channels ChannelOpener
+	Log      *slog.Logger
 
 	known knownAds // ads heard by direct query, for the next discovery
+}
+
+// ChannelOpener opens a payment channel from this wallet to payee whose
+// vouchers signer signs (wallet.Settlement's Open).
+type ChannelOpener interface {
+	Open(ctx context.Context, payee, signer common.Address, deposit wallet.Amount) (wallet.ChannelInfo, error)
 }
 
 // SubmitOptions tune Submit. The zero value works.
@@ -207,9 +217,11 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	if err != nil {
 		return SubmitResult{}, err
 	}
-	ls, err := r.Wallet.LedgerSettlement()
-	if err != nil {
-		return SubmitResult{}, err
+	var ls ChannelOpener = r.Channels
+	if ls == nil {
+		if ls, err = r.Wallet.LedgerSettlement(); err != nil {
+			return SubmitResult{}, err
+		}
 	}
 	k := spec.Replicas
 	ads, ranked, err := r.discover(ctx, spec, k, opt)
@@ -471,7 +483,7 @@ type submission struct {
 	opt  SubmitOptions
 	me   common.Address
 	key  *wallet.Key
-	ls   *wallet.LedgerSettlement
+	ls   ChannelOpener
 	ads  map[string]p2p.Ad
 
 	mu      sync.Mutex

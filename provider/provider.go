@@ -92,7 +92,23 @@ type Config struct {
 	// data disk. Never so much that the disk's free space falls inside
 	// Reserve.Disk.
 	Cache market.ByteSize
+	// Chain, when set, is where money settles (package wallet/evm's
+	// Backend): agreements are signed under its domain, a channel is read
+	// on-chain before any work and must cover the job, and the best
+	// voucher is settled when a job ends. Nil: the embedded ledger.
+	Chain Chain
 	Log   *slog.Logger
+}
+
+// Chain is the on-chain side of a provider's money.
+type Chain interface {
+	Domain() wallet.Domain
+	// CheckFunding reads a channel on-chain and refuses one that does not
+	// pay this wallet, is not signed by signer, is closing, or holds less
+	// than maxCost beyond what is claimed; it records the channel.
+	CheckFunding(ctx context.Context, id common.Hash, signer common.Address, maxCost wallet.Amount) (wallet.ChannelInfo, error)
+	// SettleBest settles the best voucher held for a channel.
+	SettleBest(ctx context.Context, id common.Hash) (wallet.Amount, error)
 }
 
 // Daemon is what the provider needs from the daemon it works for
@@ -181,7 +197,11 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: ls.Domain, stand: stand,
+	domain := ls.Domain
+	if cfg.Chain != nil {
+		domain = cfg.Chain.Domain()
+	}
+	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: domain, stand: stand,
 		adm:     newAdmissions(streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout, evictAfter: PendingEvictAfter}),
 		notices: map[string]chan governor.Notice{}, adWake: make(chan struct{}, 1),
 		fetchRate: FetchMinRate, fetchSlack: FetchSlack}, nil

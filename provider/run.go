@@ -130,6 +130,12 @@ func (r *providerRun) run(ctx context.Context) {
 		_ = r.s.Close()
 		return
 	}
+	if ref := r.checkChannel(ctx, ag); ref != nil {
+		r.log.Info("refusing a job its channel cannot pay for", "why", ref.Message)
+		r.send(&market.RefusalMsg{JobID: ag.JobID, Refusal: *ref})
+		_ = r.s.Close()
+		return
+	}
 	if ref := r.admit(ag); ref != nil {
 		r.send(&market.RefusalMsg{JobID: ag.JobID, Refusal: *ref})
 		_ = r.s.Close()
@@ -152,6 +158,7 @@ func (r *providerRun) run(ctx context.Context) {
 		return
 	}
 	r.loop(ctx)
+	r.settleOnChain(ctx)
 }
 
 // admit checks what the session cannot: the payee is this provider and
@@ -381,11 +388,14 @@ func (r *providerRun) seal(ctx context.Context, m market.Message, now time.Time)
 		}
 		// The embedded ledger backend keeps IOUs: the channel is the
 		// requester's word for the deposit the agreement names (the
-		// session checked it covers the quoted job's maximum cost).
-		ch := wallet.ChannelInfo{ID: sa.ChannelID, Domain: r.p.domain, Payer: sa.Requester, Payee: r.p.me,
-			Signer: sa.Requester, Deposit: wallet.Amount(r.sess.Terms.Deposit)}
-		if err := r.p.cfg.Wallet.Ledger.AddChannel(ctx, wallet.LedgerBackend, ch); err != nil {
-			return err
+		// session checked it covers the quoted job's maximum cost). On a
+		// chain, checkChannel read and recorded the channel already.
+		if r.p.cfg.Chain == nil {
+			ch := wallet.ChannelInfo{ID: sa.ChannelID, Domain: r.p.domain, Payer: sa.Requester, Payee: r.p.me,
+				Signer: sa.Requester, Deposit: wallet.Amount(r.sess.Terms.Deposit)}
+			if err := r.p.cfg.Wallet.Ledger.AddChannel(ctx, wallet.LedgerBackend, ch); err != nil {
+				return err
+			}
 		}
 		if err := r.p.cfg.Wallet.Ledger.RecordAgreement(ctx, &sa); err != nil {
 			return fmt.Errorf("agreement refused: %w", err)

@@ -25,7 +25,12 @@ for p in "${pkgs[@]}"; do
 done
 # npm is needed only to build the OCR workload; take Debian's if none is there.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  # The tests' Ethereum node: geth built from the module go.mod requires
+  # (cached; scripts/with-services.sh starts it).
+  [ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null
+  exit 0
+fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -36,3 +41,5 @@ echo "Installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+[ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null
+exit 0

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Runs a command with the service Spare's tests and playground need: a
+# Runs a command with the services Spare's tests and playground need: a
 # private containerd (own root, state and socket in a temp dir) unless
-# SPARE_TEST_CONTAINERD already names a running one. Exports
-# SPARE_TEST_CONTAINERD, runs "$@", and stops what it started on exit.
+# SPARE_TEST_CONTAINERD already names a running one; and, when
+# scripts/geth.sh has built geth (scripts/deps.sh test does), one Ethereum
+# node in --dev mode on a free loopback port that every test package
+# shares, unless SPARE_TEST_RPC already names one. Exports
+# SPARE_TEST_CONTAINERD and SPARE_TEST_RPC, runs "$@", and stops what it
+# started on exit.
 # (Tests that need an X server start an Xvfb of their own:
 # testenv.PrivateDisplay.)
 set -euo pipefail
@@ -53,6 +57,23 @@ CONF
   done
   [ -S "$tmp/containerd.sock" ] || { echo "with-services: containerd did not start:" >&2; cat "$tmp/containerd.log" >&2; exit 1; }
   export SPARE_TEST_CONTAINERD="$tmp/containerd.sock"
+fi
+
+if [ -z "${SPARE_TEST_RPC:-}" ]; then
+  geth=$("$(dirname "$0")/geth.sh" --cached)
+  if [ -n "$geth" ]; then
+    "$geth" --dev --dev.period 1 --datadir "$tmp/geth" --ipcdisable --nodiscover --maxpeers 0 --port 0 \
+      --authrpc.port 0 --http --http.addr 127.0.0.1 --http.port 0 --http.api eth,net,web3 >"$tmp/geth.log" 2>&1 &
+    pids+=($!)
+    endpoint=""
+    for _ in $(seq 300); do
+      endpoint=$(sed -n 's/.*HTTP server started.*endpoint=\([^ ]*\).*/\1/p' "$tmp/geth.log" | head -n1)
+      [ -n "$endpoint" ] && break
+      sleep 0.1
+    done
+    [ -n "$endpoint" ] || { echo "with-services: geth did not start:" >&2; tail -n 30 "$tmp/geth.log" >&2; exit 1; }
+    export SPARE_TEST_RPC="http://$endpoint"
+  fi
 fi
 
 "$@"

@@ -8,22 +8,35 @@ import (
 
 	"github.com/sparegpu/spare/config"
 	"github.com/sparegpu/spare/doctor"
+	"github.com/sparegpu/spare/wallet/evm"
 )
 
 func newDoctorCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var cf chainFlags
+	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check that this machine can run jobs, and say how to fix what is missing",
 		Long: `Check containerd, runc, cgroups and the freezer, GPU devices and the data
 directory. Each problem comes with the command that fixes it. Exits 1 when
-something required is missing.`,
+something required is missing. With --network (or --rpc), also check the
+chain: the node answers, its chain ID and contracts are the preset's, and
+the wallet holds gas for settlements.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := config.DataDir(g.dataDir)
 			if err != nil {
 				return err
 			}
-			rs := doctor.Run(cmd.Context(), allChecks(g.containerd, dir))
+			checks := allChecks(g.containerd, dir)
+			if cf.onChain() {
+				cc, closeProbe, err := chainChecks(cmd, g, &cf, dir)
+				if err != nil {
+					return err
+				}
+				defer closeProbe()
+				checks = append(checks, cc...)
+			}
+			rs := doctor.Run(cmd.Context(), checks)
 			healthy := doctor.Healthy(rs)
 			out := cmd.OutOrStdout()
 			if g.json {
@@ -53,6 +66,31 @@ something required is missing.`,
 			return nil
 		},
 	}
+	cf.register(cmd.Flags())
+	return cmd
+}
+
+// chainChecks are the doctor's checks of the --network preset for this
+// data directory's wallet.
+func chainChecks(cmd *cobra.Command, g *globals, cf *chainFlags, dir string) ([]doctor.Check, func(), error) {
+	n, err := evm.Choose(dir, cf.network, cf.rpc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--network: %w", err)
+	}
+	if err := config.EnsureDir(dir); err != nil {
+		return nil, nil, err
+	}
+	w, err := openWallet(cmd, g, &walletFlags{})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer w.Close()
+	a, err := w.Address()
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &evm.Probe{Net: n, Wallet: a}
+	return doctor.ChainChecks(p, n.Name, a.Hex()), p.Close, nil
 }
 
 // allChecks are the checks `spare doctor` and the app's onboarding run.

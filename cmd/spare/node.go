@@ -24,6 +24,7 @@ import (
 func newNodeCmd(g *globals) *cobra.Command {
 	var set governor.Settings
 	var nf netFlags
+	var cf chainFlags
 	var price, reserveMem, reserveCPUs, reserveDisk, cacheDisk string
 	var interval time.Duration
 	var owners []string
@@ -110,7 +111,16 @@ Presence reports count only from the user at the screen (logind).`,
 				return err
 			}
 			req := &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: blobDir(dir)}, Trust: trust, Log: g.log}
-			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd),
+			chain, closeChain, err := cf.open(ctx, g, dir, w)
+			if err != nil {
+				return err
+			}
+			defer closeChain()
+			if chain != nil {
+				req.Channels = chain
+				fmt.Fprintf(cmd.ErrOrStderr(), "spare node: settling on %s (chain %d, escrow %s)\n", chain.Network.Name, chain.Network.ChainID, chain.Network.Escrow.Hex())
+			}
+			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd), Chain: chain,
 				Policy: market.Policy{Price: market.Price{PerGPUSecond: uint64(pr), PerCPUSecond: uint64(pr)},
 					IntervalSeconds: uint32(interval / time.Second)},
 				Reserve: reserve, Cache: cache, Submitter: req, Log: g.log})
@@ -143,6 +153,7 @@ Presence reports count only from the user at the screen (logind).`,
 	f.StringVar(&cacheDisk, "cache-disk", "", "disk kept between jobs for their images, inputs and outputs, least recently used first out (default: the larger of 1G and a twentieth of the disk)")
 	f.StringArrayVar(&owners, "owner", nil, "record this user (name or ID) in DATA/owners: may change the settings, withdraw, export and submit jobs through the socket (repeatable)")
 	nf.register(cmd, true)
+	cf.register(f)
 	return cmd
 }
 

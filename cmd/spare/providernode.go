@@ -13,6 +13,7 @@ import (
 	"github.com/sparegpu/spare/provider"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/evm"
 )
 
 // nodeParts is what a provider node is built from: the parts its caller
@@ -38,19 +39,26 @@ type nodeParts struct {
 	Submitter *market.Requester
 	// Notice is a line for the owner shown with the status.
 	Notice string
-	Log    *slog.Logger
+	// Chain, when set, is where money settles; nil: the embedded ledger.
+	Chain *evm.Backend
+	Log   *slog.Logger
 }
 
 // providerNode is a daemon and the market's provider side working for it.
 type providerNode struct {
 	Daemon   *node.Daemon
 	Provider *provider.Provider
+	Chain    *evm.Backend // nil: the embedded ledger
 }
 
 // buildNode wires a provider node; run it with Serve.
 func buildNode(p nodeParts) (*providerNode, error) {
-	prov, err := provider.New(provider.Config{Host: p.Host, Wallet: p.Wallet, Sandbox: p.Sandbox, DataDir: p.DataDir,
-		Policy: p.Policy, Reserve: p.Reserve, Cache: p.Cache, Log: p.Log})
+	pc := provider.Config{Host: p.Host, Wallet: p.Wallet, Sandbox: p.Sandbox, DataDir: p.DataDir,
+		Policy: p.Policy, Reserve: p.Reserve, Cache: p.Cache, Log: p.Log}
+	if p.Chain != nil {
+		pc.Chain = p.Chain
+	}
+	prov, err := provider.New(pc)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +67,7 @@ func buildNode(p nodeParts) (*providerNode, error) {
 	if p.Submitter != nil {
 		cfg.Submitter = p.Submitter
 	}
-	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov}, nil
+	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Chain: p.Chain}, nil
 }
 
 // Serve runs the daemon and the provider until ctx ends or one of them
@@ -69,5 +77,20 @@ func (n *providerNode) Serve(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.Daemon.Serve(ctx) })
 	g.Go(func() error { return n.Provider.Serve(ctx, n.Daemon) })
+	if n.Chain != nil {
+		g.Go(func() error { return serveChain(ctx, n.Chain) })
+	}
 	return g.Wait()
+}
+
+// serveChain finishes settlements a crash interrupted, then watches for
+// close requests on channels paying this wallet and settles before their
+// grace period ends.
+func serveChain(ctx context.Context, b *evm.Backend) error {
+	if amt, err := b.SettleAll(ctx); err != nil && ctx.Err() == nil {
+		slog.Warn("settling vouchers left from before the restart failed; retried on the next close request", "err", err)
+	} else if amt > 0 {
+		slog.Info("settled vouchers left from before the restart", "amount", amt.String())
+	}
+	return (&evm.Watcher{Backend: b}).Serve(ctx)
 }

@@ -27,6 +27,7 @@ const exitDisagree = 4
 type submitFlags struct {
 	resourceFlags
 	nf        netFlags
+	cf        chainFlags
 	image     string
 	specFile  string
 	maxPrice  string
@@ -76,6 +77,7 @@ effect); --no-daemon runs it in this process instead.`,
 	fl.IntVar(&f.replicas, "replicas", 0, "run on this many providers from distinct network origins and compare outputs (default 1)")
 	fl.DurationVar(&f.discovery, "discovery", 0, "how long to look for providers (default 20s)")
 	fl.BoolVar(&f.noDaemon, "no-daemon", false, "run the requester in this process even when a daemon runs for --data")
+	f.cf.register(fl)
 	return cmd
 }
 
@@ -180,7 +182,9 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 		stdout = cmd.ErrOrStderr() // the summary owns stdout
 	}
 	logs := newJobLogs(stdout, cmd.ErrOrStderr())
-	if !f.noDaemon {
+	// On a chain this process deposits from the wallet itself, showing
+	// each transaction; a daemon settles where its own --network says.
+	if !f.noDaemon && !f.cf.onChain() {
 		res, done, err := submitViaDaemon(ctx, g, dir, f, spec, logs, cmd.ErrOrStderr())
 		if done {
 			return reportSubmit(cmd, g, res, err)
@@ -203,6 +207,15 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	}
 	defer w.Close()
 	r := &market.Requester{Host: h, Wallet: w, Blobs: store, Trust: trust, Log: g.log}
+	chain, closeChain, err := f.cf.open(ctx, g, dir, w)
+	if err != nil {
+		return err
+	}
+	defer closeChain()
+	if chain != nil {
+		chain.Progress = progressPrinter(cmd.ErrOrStderr(), chain.Network)
+		r.Channels = chain
+	}
 	jout, jerr, notes := logs.writers()
 	res, err := r.Submit(ctx, spec, market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,
 		Stdout: jout, Stderr: jerr, Notes: notes})

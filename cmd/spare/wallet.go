@@ -16,6 +16,7 @@ import (
 
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/evm"
 )
 
 // walletKeystore tunes key encryption; tests lighten it.
@@ -23,6 +24,7 @@ var walletKeystore wallet.KeystoreOptions
 
 type walletFlags struct {
 	passphraseFile string
+	chain          chainFlags
 }
 
 func newWalletCmd(g *globals) *cobra.Command {
@@ -44,6 +46,7 @@ ledger backend records deposits and settlements as IOUs between nodes that
 trust each other; it moves no money on any chain.`,
 	}
 	cmd.PersistentFlags().StringVar(&wf.passphraseFile, "passphrase-file", "", "file holding the wallet passphrase (\"-\" reads one line from stdin); default: the generated DATA/wallet/passphrase")
+	wf.chain.register(cmd.PersistentFlags())
 	cmd.AddCommand(
 		walletAddressCmd(g, wf), walletBalanceCmd(g, wf), walletHistoryCmd(g, wf),
 		walletDepositCmd(g, wf), walletWithdrawCmd(g, wf), walletExportCmd(g, wf), walletImportCmd(g, wf),
@@ -77,6 +80,11 @@ func openWallet(cmd *cobra.Command, g *globals, wf *walletFlags) (*wallet.Wallet
 	pw, err := readPassphrase(wf.passphraseFile, cmd.InOrStdin())
 	if err != nil {
 		return nil, usageError{err}
+	}
+	if wf.chain.onChain() {
+		if _, err := evm.Choose(dir, wf.chain.network, wf.chain.rpc); err != nil {
+			return nil, fmt.Errorf("--network: %w", err)
+		}
 	}
 	return wallet.Open(wallet.Options{DataDir: dir, Passphrase: pw, Keystore: walletKeystore, Log: g.log})
 }
@@ -118,6 +126,9 @@ type balanceJSON struct {
 	Spent     string `json:"spent"`
 	Deposited string `json:"deposited"`
 	Refunded  string `json:"refunded"`
+	// With --network: the network and what the wallet holds of its token.
+	Network string `json:"network,omitempty"`
+	OnChain string `json:"on_chain,omitempty"`
 }
 
 func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
@@ -135,15 +146,30 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			j := balanceJSON{b.Address.Hex(), wallet.Unit, b.Earned.String(), b.Settled.String(), b.PaidOut.String(),
-				b.Pending.String(), b.Spent.String(), b.Deposited.String(), b.Refunded.String()}
+			j := balanceJSON{Address: b.Address.Hex(), Unit: wallet.Unit, Earned: b.Earned.String(), Settled: b.Settled.String(),
+				PaidOut: b.PaidOut.String(), Pending: b.Pending.String(), Spent: b.Spent.String(), Deposited: b.Deposited.String(),
+				Refunded: b.Refunded.String()}
+			rows := [][2]string{{"earned", j.Earned}, {"settled", j.Settled}, {"paid out", j.PaidOut}, {"pending", j.Pending},
+				{"spent", j.Spent}, {"deposited", j.Deposited}, {"refunded", j.Refunded}}
+			if wf.chain.onChain() {
+				ch, closeChain, err := openChain(cmd, g, wf, w)
+				if err != nil {
+					return err
+				}
+				defer closeChain()
+				held, err := ch.TokenBalance(cmd.Context(), b.Address)
+				if err != nil {
+					return fmt.Errorf("reading the token balance: %w", err)
+				}
+				j.Network, j.OnChain, j.Unit = ch.Network.Name, held.String(), ch.Network.Symbol
+				rows = append(rows, [2]string{"on chain (" + ch.Network.Name + ")", j.OnChain})
+			}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), j)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintf(cmd.OutOrStdout(), "wallet %s (%s)\n", j.Address, j.Unit)
-			for _, r := range [][2]string{{"earned", j.Earned}, {"settled", j.Settled}, {"paid out", j.PaidOut}, {"pending", j.Pending},
-				{"spent", j.Spent}, {"deposited", j.Deposited}, {"refunded", j.Refunded}} {
+			for _, r := range rows {
 				fmt.Fprintf(tw, "%s\t%s\t\n", r[0], r[1])
 			}
 			return tw.Flush()
@@ -250,6 +276,9 @@ func walletDepositCmd(g *globals, wf *walletFlags) *cobra.Command {
 				return err
 			}
 			defer w.Close()
+			if wf.chain.onChain() {
+				return depositOnChain(cmd, g, wf, w, payee, signer, channel, amt)
+			}
 			s, err := w.LedgerSettlement()
 			if err != nil {
 				return err
@@ -294,7 +323,7 @@ func report(cmd *cobra.Command, g *globals, m map[string]string) error {
 	if g.json {
 		return printJSON(cmd.OutOrStdout(), m)
 	}
-	keys := []string{"channel", "payee", "deposit", "topped_up", "state", "refund", "paid_out", "to", "grace_ends"}
+	keys := []string{"network", "channel", "payee", "deposit", "topped_up", "state", "refund", "paid_out", "to", "grace_ends", "tx", "explorer"}
 	var parts []string
 	for _, k := range keys {
 		if v, ok := m[k]; ok {
@@ -340,6 +369,9 @@ settled. With --amount and --to: record a payout of settled earnings to DEST.`,
 				return err
 			}
 			defer w.Close()
+			if wf.chain.onChain() {
+				return withdrawOnChain(cmd, g, wf, w, id, amt, to)
+			}
 			s, err := w.LedgerSettlement()
 			if err != nil {
 				return err

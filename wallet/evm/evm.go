@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"time"
 
 	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
@@ -50,10 +51,31 @@ type Backend struct {
 	chain        *big.Int
 	log          *slog.Logger
 
+	// Network is the preset the backend was opened with (Open); zero
+	// when built with New.
+	Network Network
 	// Mined, when set, is called after each transaction is sent; tests
 	// use it to seal a block on the simulated chain.
 	Mined func()
+	// Confirmations is how many blocks, the transaction's own included, a
+	// transaction waits for before it counts (0 means 1: mined).
+	Confirmations uint64
+	// Progress, when set, hears of each transaction sent, mined and
+	// confirmed (the command line prints it).
+	Progress func(Progress)
 }
+
+// Progress is one step of a transaction on its way to confirmed.
+type Progress struct {
+	Call          string      // "approve", "open", "settle", …
+	Tx            common.Hash // the transaction
+	Confirmations uint64      // blocks so far, its own included; 0: sent, not mined
+	Want          uint64      // blocks wanted
+}
+
+// ConfirmPoll is how often a transaction waiting for confirmations reads
+// the chain's head.
+const ConfirmPoll = 500 * time.Millisecond
 
 var _ wallet.Settlement = (*Backend)(nil)
 
@@ -101,11 +123,13 @@ func (b *Backend) send(ctx context.Context, what string, call func(*bind.Transac
 	}
 	tx, err := call(o)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, fmt.Errorf("%s: %w", what, decodeRevert(err))
 	}
 	if b.Mined != nil {
 		b.Mined()
 	}
+	want := max(b.Confirmations, 1)
+	b.progress(Progress{Call: what, Tx: tx.Hash(), Want: want})
 	rc, err := bind.WaitMined(ctx, b.client, tx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: waiting for %s: %w", what, tx.Hash().Hex(), err)
@@ -114,7 +138,54 @@ func (b *Backend) send(ctx context.Context, what string, call func(*bind.Transac
 		return rc, fmt.Errorf("%s: %w (tx %s)", what, ErrReverted, tx.Hash().Hex())
 	}
 	b.log.Info("mined", "call", what, "tx", tx.Hash().Hex(), "block", rc.BlockNumber, "gas", rc.GasUsed)
+	if rc, err = b.confirm(ctx, what, rc, want); err != nil {
+		return rc, err
+	}
 	return rc, nil
+}
+
+func (b *Backend) progress(p Progress) {
+	if b.Progress != nil {
+		b.Progress(p)
+	}
+}
+
+// confirm waits until want blocks, rc's own included, are on the chain,
+// and reads the receipt again: a reorg meanwhile may have moved it.
+func (b *Backend) confirm(ctx context.Context, what string, rc *types.Receipt, want uint64) (*types.Receipt, error) {
+	t := time.NewTicker(ConfirmPoll)
+	defer t.Stop()
+	last := uint64(0)
+	for {
+		head, err := b.client.BlockNumber(ctx)
+		if err != nil {
+			return rc, fmt.Errorf("%s: reading the chain head: %w", what, err)
+		}
+		have := uint64(0)
+		if n := rc.BlockNumber.Uint64(); head >= n {
+			have = head - n + 1
+		}
+		if have != last {
+			b.progress(Progress{Call: what, Tx: rc.TxHash, Confirmations: min(have, want), Want: want})
+			last = have
+		}
+		if have >= want {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return rc, fmt.Errorf("%s: waiting for %d confirmations of %s: %w", what, want, rc.TxHash.Hex(), ctx.Err())
+		case <-t.C:
+		}
+	}
+	if want == 1 {
+		return rc, nil
+	}
+	again, err := b.client.TransactionReceipt(ctx, rc.TxHash)
+	if err != nil {
+		return rc, fmt.Errorf("%s: %s left the chain while confirming: %w", what, rc.TxHash.Hex(), err)
+	}
+	return again, nil
 }
 
 // OnChain is a channel as the contract holds it.

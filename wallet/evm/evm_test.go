@@ -65,6 +65,9 @@ func newChain(t *testing.T, opts ...func(*node.Config, *ethconfig.Config)) *chai
 		t.Fatal(err)
 	}
 	e.commit()
+	// The third transaction of the payer's key: the pool may not have
+	// caught up with the block yet and hand out a stale pending nonce.
+	o.Nonce = big.NewInt(2)
 	if _, err := e.tok.Mint(o, e.payerKey.Address(), big.NewInt(int64(100*deposit))); err != nil {
 		t.Fatal(err)
 	}
@@ -361,6 +364,40 @@ func TestAutoSettleOnCloseRequest(t *testing.T) {
 	}
 	if got, err := w.Poll(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("second poll settled again: %v, %v", got, err)
+	}
+}
+
+// TestWatcherSettlesVouchersFromTheGracePeriod: a voucher that arrives
+// after the automatic settlement of a close request, inside the grace
+// period, is settled too (it used to be settled once per close request,
+// and the payer's withdraw refunded the rest).
+func TestWatcherSettlesVouchersFromTheGracePeriod(t *testing.T) {
+	e := newChain(t)
+	ctx := context.Background()
+	ch := e.open(t)
+	w := &Watcher{Backend: e.payee}
+	for i, cum := range []wallet.Amount{4_000_000, 6_500_000} {
+		v := e.voucher(t, e.payer.Domain(), ch.ID, cum, e.payerKey)
+		if _, err := e.payeeL.RecordVoucher(ctx, &v, common.Hash{}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if err := e.payer.RequestClose(ctx, ch.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := w.Poll(ctx); err != nil || len(got) != 1 {
+			t.Fatalf("poll after voucher %s: %v, %v", cum, got, err)
+		}
+		if s, _ := e.payee.Settled(ctx, ch.ID); s != cum {
+			t.Fatalf("settled on chain %s, want %s", s, cum)
+		}
+	}
+	if got, err := w.Poll(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("a poll with nothing new settled %v, %v", got, err)
+	}
+	if got := e.balanceOf(t, e.payeeKey.Address()); got != 6_500_000 {
+		t.Fatalf("payee holds %d, want 6500000", got)
 	}
 }
 

@@ -6,20 +6,22 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/sparegpu/spare/wallet"
 )
 
-// Watcher is a provider's auto-settler: when a payer asks to close a
-// channel that pays this wallet, it settles the best voucher held in the
-// ledger well before the grace period ends. It also reconciles recorded
-// settlements against reorgs.
+// Watcher is a provider's auto-settler: on every channel paying this
+// wallet whose payer asked to close, it settles each voucher better than
+// what the contract has settled, poll after poll, until the channel
+// closes — so a voucher received during the grace period is settled too.
+// It also reconciles recorded settlements against reorgs. It reads only
+// the channels the ledger holds unsettled value on (one call each), never
+// the chain's logs: public RPC providers refuse log queries over a whole
+// chain.
 type Watcher struct {
 	Backend  *Backend
 	Interval time.Duration // between polls; 0 means 15 s
-	next     uint64        // first block not yet scanned
 }
 
 // Serve polls until ctx ends.
@@ -42,58 +44,68 @@ func (w *Watcher) Serve(ctx context.Context) error {
 	}
 }
 
-// Poll scans new blocks for CloseRequested on channels paying this wallet
-// and settles each; it returns the channels settled.
+// Poll settles the best voucher of every closing channel paying this
+// wallet that holds more than is settled; it returns the channels settled.
 func (w *Watcher) Poll(ctx context.Context) ([]common.Hash, error) {
 	b := w.Backend
 	if _, err := b.Reconcile(ctx); err != nil {
 		return nil, err
 	}
-	head, err := b.client.BlockNumber(ctx)
+	ids, err := b.unsettled(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if w.next > head {
-		return nil, nil
-	}
-	it, err := b.escrow.FilterCloseRequested(&bind.FilterOpts{Start: w.next, End: &head, Context: ctx}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("reading CloseRequested: %w", err)
-	}
-	defer it.Close()
 	var settled []common.Hash
-	for it.Next() {
-		id := common.Hash(it.Event.Id)
-		ch, err := b.ledger.Channel(ctx, id)
-		if errors.Is(err, wallet.ErrNotFound) || (err == nil && ch.Payee != b.key.Address()) {
-			continue // not ours
+	for _, id := range ids {
+		ch, err := b.Channel(ctx, id)
+		if errors.Is(err, wallet.ErrNotFound) {
+			continue // recorded, but not on this chain (a reorg dropped the open)
 		}
 		if err != nil {
 			return settled, err
 		}
-		v, err := b.ledger.BestVoucher(ctx, id)
+		if ch.Closed || ch.CloseRequestedAt == 0 {
+			continue
+		}
+		amt, err := b.SettleBest(ctx, id)
+		if err != nil {
+			return settled, fmt.Errorf("auto-settling %s: %w", id.Hex(), err)
+		}
+		if amt > 0 {
+			b.log.Info("auto-settled a closing channel", "channel", id.Hex(), "amount", amt.String())
+			settled = append(settled, id)
+		}
+	}
+	return settled, nil
+}
+
+// unsettled lists this domain's channels paying this wallet on which the
+// ledger holds a voucher above what it records as settled.
+func (b *Backend) unsettled(ctx context.Context) ([]common.Hash, error) {
+	me := b.key.Address()
+	chs, err := b.ledger.Channels(ctx, me)
+	if err != nil {
+		return nil, err
+	}
+	var out []common.Hash
+	for _, ch := range chs {
+		if ch.Backend != BackendName || ch.Payee != me || ch.Domain != b.domain || ch.State == "closed" {
+			continue
+		}
+		v, err := b.ledger.BestVoucher(ctx, ch.ID)
 		if errors.Is(err, wallet.ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return settled, err
+			return nil, err
 		}
-		onchain, err := b.Settled(ctx, id)
+		s, err := b.ledger.Settled(ctx, ch.ID)
 		if err != nil {
-			return settled, err
+			return nil, err
 		}
-		if v.Cumulative <= onchain {
-			continue
+		if v.Cumulative > s {
+			out = append(out, ch.ID)
 		}
-		if _, err := b.Settle(ctx, &v); err != nil {
-			return settled, fmt.Errorf("auto-settling %s: %w", id.Hex(), err)
-		}
-		b.log.Info("auto-settled on close request", "channel", id.Hex(), "cumulative", v.Cumulative.String())
-		settled = append(settled, id)
 	}
-	if err := it.Error(); err != nil {
-		return settled, err
-	}
-	w.next = head + 1
-	return settled, nil
+	return out, nil
 }
