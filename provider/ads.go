@@ -69,8 +69,8 @@ func (p *Provider) ad(now time.Time) (p2p.Ad, bool) {
 	}
 	pr := p.policy().Price
 	per := max(pr.PerGPUSecond, pr.PerCPUSecond)
-	if p.adPrice != nil {
-		per = p.adPrice(per)
+	if p.faults.AdPrice != nil {
+		per = p.faults.AdPrice(per)
 	} else {
 		p.promise(per, now.Add(AdLifetime))
 	}

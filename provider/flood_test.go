@@ -4,21 +4,14 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
-	"encoding/hex"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
-	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/protocol"
-
+	"github.com/sparegpu/spare/internal/hostile"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/market"
-	"github.com/sparegpu/spare/p2p/wire"
 	"github.com/sparegpu/spare/wallet"
 )
 
@@ -45,140 +38,10 @@ const (
 	// tolerated after the flood (libp2p's background work comes and goes).
 	floodGoroutineSlack = 8
 	floodWorkers        = 8
+	// floodGuard is how long a hostile stream waits before giving up on
+	// its own: the provider's deadlines must come first.
+	floodGuard = 4 * floodStreamBound
 )
-
-// The hostile behaviours, one per stream, in turn: malformed streams from
-// one host, valid-looking proposals from another (a host holding idle
-// streams fills its own per-peer quota, so its proposals would rarely be
-// read).
-var (
-	junkKinds     = []string{"idle", "partial", "junk", "oversized", "bad-proposal", "out-of-order"}
-	proposalKinds = []string{"proposal", "proposal-hold"}
-)
-
-// streamLog is what the hostile side saw of its streams.
-type streamLog struct {
-	mu       sync.Mutex
-	opened   int
-	failed   int // NewStream itself failed (reset by a limit)
-	quotes   int
-	refusals int
-	longest  map[string]time.Duration
-}
-
-func (l *streamLog) add(kind string, d time.Duration, got market.Message, openErr error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if openErr != nil {
-		l.failed++
-		return
-	}
-	l.opened++
-	l.longest[kind] = max(l.longest[kind], d)
-	switch got.(type) {
-	case *market.QuoteMsg:
-		l.quotes++
-	case *market.RefusalMsg:
-		l.refusals++
-	}
-}
-
-func hostileHost(t *testing.T, prov *testProvider) host.Host {
-	t.Helper()
-	h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := h.Connect(ctx, prov.host.AddrInfo()); err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// floodProposal is a valid-looking proposal for an image nobody serves.
-func floodProposal() *market.Proposal {
-	spec := market.JobSpec{Image: market.Image{Digest: market.Digest("sha256:" + randomHex(32)), Size: 1 << 20, Blob: true},
-		Command:   []string{"sleep", "1h"},
-		Resources: market.Resources{CPUs: 1000, Memory: 64 << 20}, MaxDuration: market.Duration(time.Minute), MaxPrice: 1000}
-	var req market.Address
-	_, _ = rand.Read(req[:])
-	return &market.Proposal{JobID: market.JobID(randomHex(16)), Spec: spec, Requester: req}
-}
-
-// hostileStream opens one job stream and misbehaves as kind says, then
-// reads until the provider answers, closes or resets it. It returns how
-// long the stream lived and the first message the provider sent.
-func hostileStream(ctx context.Context, h host.Host, prov *testProvider, kind string) (time.Duration, market.Message, error) {
-	s, err := h.NewStream(ctx, prov.host.ID(), protocol.ID(market.ProtocolID))
-	if err != nil {
-		return 0, nil, err
-	}
-	start := time.Now()
-	defer s.Reset()
-	_ = s.SetDeadline(start.Add(4 * floodStreamBound)) // a guard: the provider's deadlines must come first
-	var first market.Message
-	readAll := func() {
-		for {
-			m, err := market.ReadMessage(s)
-			if err != nil {
-				return
-			}
-			if first == nil {
-				first = m
-			}
-		}
-	}
-	switch kind {
-	case "idle":
-	case "partial": // a frame length that promises bytes never sent
-		_, _ = s.Write(binary.AppendUvarint(nil, 4096))
-		_, _ = s.Write([]byte{1, 1, '{'})
-	case "junk":
-		b := make([]byte, 512)
-		_, _ = rand.Read(b)
-		_, _ = s.Write(b)
-	case "oversized":
-		_, _ = s.Write(binary.AppendUvarint(nil, 1<<30))
-		_, _ = s.Write(make([]byte, 4096))
-	case "proposal":
-		_ = market.WriteMessage(s, floodProposal())
-		first, _ = market.ReadMessage(s)
-		return time.Since(start), first, nil // and reset at once
-	case "proposal-hold": // quoted, never agrees, never leaves
-		_ = market.WriteMessage(s, floodProposal())
-	case "bad-proposal":
-		_ = wire.WriteFrame(s, market.MaxFrame, wire.Envelope{Type: uint64(market.TypeProposal), Version: market.Version1,
-			Payload: []byte(`{"job_id":"` + randomHex(16) + `","spec":{"image":{"digest":"sha256:00"},"resources":{"cpu_millis":0}},"requester":"0x00"}`)})
-	case "out-of-order":
-		_ = market.WriteMessage(s, &market.Voucher{JobID: market.JobID(randomHex(16)), ChannelID: market.Hash{1}, Cumulative: 1 << 40})
-	}
-	readAll()
-	return time.Since(start), first, nil
-}
-
-// flood runs floodWorkers loops of hostile streams until ctx ends.
-func flood(ctx context.Context, h host.Host, prov *testProvider, log *streamLog, kinds []string) {
-	var wg sync.WaitGroup
-	for w := range floodWorkers {
-		wg.Go(func() {
-			for i := w; ctx.Err() == nil; i++ {
-				kind := kinds[i%len(kinds)]
-				d, first, err := hostileStream(context.WithoutCancel(ctx), h, prov, kind)
-				log.add(kind, d, first, err)
-			}
-		})
-	}
-	wg.Wait()
-}
 
 // heapSampler records the highest heap in use until stop is closed.
 func heapSampler(stop <-chan struct{}) <-chan uint64 {
@@ -236,8 +99,9 @@ func TestProposalFlood(t *testing.T) {
 	baseGoroutines, baseHeap := runtime.NumGoroutine(), heapInUse()
 	t.Logf("baseline: %d goroutines, heap in use %d KiB", baseGoroutines, baseHeap>>10)
 
-	junk, proposer := hostileHost(t, prov), hostileHost(t, prov)
-	log := &streamLog{longest: map[string]time.Duration{}}
+	junk := hostile.NewFlooder(t, prov.host.AddrInfo(), floodGuard)
+	proposer := hostile.NewFlooder(t, prov.host.AddrInfo(), floodGuard)
+	log := &hostile.StreamLog{}
 	stopHeap := make(chan struct{})
 	peakHeap := heapSampler(stopHeap)
 	floodCtx, stopFlood := context.WithCancel(context.Background())
@@ -245,8 +109,8 @@ func TestProposalFlood(t *testing.T) {
 	go func() {
 		defer close(flooded)
 		var wg sync.WaitGroup
-		wg.Go(func() { flood(floodCtx, junk, prov, log, junkKinds) })
-		wg.Go(func() { flood(floodCtx, proposer, prov, log, proposalKinds) })
+		wg.Go(func() { junk.Flood(floodCtx, floodWorkers, log, hostile.Malformed...) })
+		wg.Go(func() { proposer.Flood(floodCtx, floodWorkers, log, hostile.Proposals...) })
 		wg.Wait()
 	}()
 	// The flood is under way before the legitimate proposal goes out.
@@ -272,32 +136,32 @@ func TestProposalFlood(t *testing.T) {
 
 	st := prov.prov.Streams()
 	t.Logf("flood: %d streams opened (%d more failed to open), %d quotes, %d refusals; provider admitted %d, refused %d, peak %d (%d for one peer); longest %v",
-		log.opened, log.failed, log.quotes, log.refusals, st.Admitted, st.Refused, st.Peak, st.PeakPerPeer, log.longest)
+		log.Opened, log.Failed, log.Quotes, log.Refusals, st.Admitted, st.Refused, st.Peak, st.PeakPerPeer, log.Longest)
 	if st.PeakPerPeer > MaxSessionsPerPeer || st.Peak > 2*MaxSessionsPerPeer+1 {
 		t.Fatalf("peak %d streams, %d for one peer: the per-peer limit is %d", st.Peak, st.PeakPerPeer, MaxSessionsPerPeer)
 	}
-	if st.Refused < uint64(floodWorkers) || log.quotes == 0 {
-		t.Fatalf("the flood did not reach the limits (%d refused) or no proposal was quoted (%d)", st.Refused, log.quotes)
+	if st.Refused < uint64(floodWorkers) || log.Quotes == 0 {
+		t.Fatalf("the flood did not reach the limits (%d refused) or no proposal was quoted (%d)", st.Refused, log.Quotes)
 	}
-	for kind, d := range log.longest {
+	for kind, d := range log.Longest {
 		if d > floodStreamBound {
 			t.Errorf("a %s stream stayed open %v, past the provider's deadlines (%v)", kind, d, floodStreamBound)
 		}
 	}
 	// Which stalling streams win the junk host's two slots depends on
 	// timing; one of them must have been held until the proposal deadline.
-	if d := max(log.longest["idle"], log.longest["partial"]); d < floodProposalTimeout-time.Second {
+	if d := max(log.Longest[hostile.Idle], log.Longest[hostile.Partial]); d < floodProposalTimeout-time.Second {
 		t.Errorf("no idle or partial stream was held to the proposal deadline (longest %v of %v): were any admitted?", d, floodProposalTimeout)
 	}
-	if d := log.longest["proposal-hold"]; d < floodQuoteTTL {
+	if d := log.Longest[hostile.ProposeAndHold]; d < floodQuoteTTL {
 		t.Errorf("no quoted stream was held to the quote's expiry (longest %v)", d)
 	}
 	if grew := int64(peak) - int64(baseHeap); grew > floodHeapBound {
 		t.Errorf("heap in use grew by %d MiB during the flood, bound %d MiB", grew>>20, floodHeapBound>>20)
 	}
 
-	junk.Close()
-	proposer.Close()
+	junk.Host.Close()
+	proposer.Host.Close()
 	testenv.WaitFor(t, "the provider to drop the hostile streams", floodStreamBound, func() bool { return prov.prov.Streams().Open == 0 })
 	testenv.WaitFor(t, "goroutines back to the baseline", 30*time.Second, func() bool {
 		return runtime.NumGoroutine() <= baseGoroutines+floodGoroutineSlack
@@ -321,9 +185,9 @@ func TestProposalFlood(t *testing.T) {
 func sybilFlood(t *testing.T, prov *testProvider, req *market.Requester, spec *market.JobSpec) {
 	n := MaxSessions/MaxSessionsPerPeer + 1
 	per := MaxSessionsPerPeer + 1
-	hosts := make([]host.Host, n)
+	hosts := make([]*hostile.Flooder, n)
 	for i := range hosts {
-		hosts[i] = hostileHost(t, prov)
+		hosts[i] = hostile.NewFlooder(t, prov.host.AddrInfo(), floodGuard)
 	}
 	before := prov.prov.Streams()
 	var wg sync.WaitGroup
@@ -335,7 +199,7 @@ func sybilFlood(t *testing.T, prov *testProvider, req *market.Requester, spec *m
 		for range per {
 			wg.Go(func() {
 				<-start
-				d, _, err := hostileStream(context.Background(), h, prov, "idle")
+				d, _, err := h.Stream(context.Background(), hostile.Idle)
 				mu.Lock()
 				defer mu.Unlock()
 				if err == nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparegpu/spare/internal/hostile"
 	"github.com/sparegpu/spare/market"
 )
 
@@ -30,18 +31,7 @@ var hostilePaths = []string{
 // The requester must write them only under OUTPUT/<job-id>, replace
 // nothing and follow no link.
 func TestHostileOutputPaths(t *testing.T) {
-	prov := startProvider(t, 100, market.WalletCredit{}, providerOption{provider: func(p *Provider) {
-		p.nameOutputs(func(outs []market.Output) []market.Output {
-			if len(outs) == 0 {
-				return outs
-			}
-			var forged []market.Output
-			for _, p := range hostilePaths {
-				forged = append(forged, market.Output{Path: p, Digest: outs[0].Digest, Size: outs[0].Size})
-			}
-			return forged
-		})
-	}})
+	prov := startProvider(t, 100, market.WalletCredit{}, dishonest(hostile.PlantOutputs(hostilePaths...)))
 	req := testRequester(t)
 	connect(t, req, prov)
 

@@ -2,44 +2,14 @@ package provider
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sparegpu/spare/internal/hostile"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/market"
-	"github.com/sparegpu/spare/p2p"
 )
-
-// dripSource serves blobs the way a requester that wants to hold a
-// provider unpaid would: a little at a time, each piece after a pause,
-// so that a data frame still arrives within the blob protocol's idle
-// timeout.
-type dripSource struct {
-	p2p.FileStore
-	piece int
-	every time.Duration
-}
-
-func (d dripSource) OpenBlob(dg p2p.Digest) (io.ReadSeekCloser, int64, error) {
-	f, n, err := d.FileStore.OpenBlob(dg)
-	if err != nil {
-		return f, n, err
-	}
-	return &dripReader{ReadSeekCloser: f, piece: d.piece, every: d.every}, n, nil
-}
-
-type dripReader struct {
-	io.ReadSeekCloser
-	piece int
-	every time.Duration
-}
-
-func (r *dripReader) Read(b []byte) (int, error) {
-	time.Sleep(r.every) // the attacker's pace, not synchronisation
-	return r.ReadSeekCloser.Read(b[:min(len(b), r.piece)])
-}
 
 // reservedNow reports whether a job holds the provider.
 func (p *Provider) reservedNow() bool {
@@ -53,17 +23,15 @@ func (p *Provider) reservedNow() bool {
 // protocol's 30 s idle timeout) holds the provider, unpaid, no longer
 // than the fetch bound; and going away releases it at once.
 func TestDripFedImage(t *testing.T) {
-	drip := func(req *market.Requester) {
-		req.Serve = dripSource{FileStore: req.Blobs, piece: 16 << 10, every: time.Second}
-	}
+	// 16 KiB a second: a 256 KiB frame every 16 s.
+	drip := hostile.DripImage(16<<10, time.Second)
 
 	t.Run("held no longer than the bound", func(t *testing.T) {
 		const slack = 2 * time.Second
 		prov := startProvider(t, 100, market.WalletCredit{}, providerOption{provider: func(p *Provider) { p.setFetchBound(1<<20, slack) }})
-		req := testRequester(t)
-		drip(req)
-		connect(t, req, prov)
-		spec := imageSpec(t, req, "probe", "true")
+		req := hostile.NewRequester(t, drip)
+		connect(t, req.Requester, prov)
+		spec := imageSpec(t, req.Requester, "probe", "true")
 		bound := prov.prov.fetchBound(spec)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
@@ -93,10 +61,9 @@ func TestDripFedImage(t *testing.T) {
 
 	t.Run("released when the requester goes", func(t *testing.T) {
 		prov := startProvider(t, 100, market.WalletCredit{}) // the default bound: 30 s and more
-		req := testRequester(t)
-		drip(req)
-		connect(t, req, prov)
-		spec := imageSpec(t, req, "probe", "true")
+		req := hostile.NewRequester(t, drip)
+		connect(t, req.Requester, prov)
+		spec := imageSpec(t, req.Requester, "probe", "true")
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		submitted := make(chan struct{})
@@ -129,9 +96,7 @@ var errShouldFail error = shouldFail{}
 // An honest provider whose owner raises the price keeps the price its
 // ads still promise.
 func TestBaitAndSwitch(t *testing.T) {
-	bait := startProvider(t, 100, market.WalletCredit{}, providerOption{provider: func(p *Provider) {
-		p.baitWith(func(uint64) uint64 { return 1 })
-	}})
+	bait := startProvider(t, 100, market.WalletCredit{}, dishonest(hostile.Advertise(1)))
 	honest := startProvider(t, 50, market.WalletCredit{})
 	req := testRequester(t)
 	req.Trust = market.NewMemTrust()
@@ -180,14 +145,14 @@ func TestBaitAndSwitch(t *testing.T) {
 func TestNeverPayingRequester(t *testing.T) {
 	const price = 100 // a second, for the job's one core
 	prov := startProvider(t, price, market.WalletCredit{Timeout: 2 * time.Second})
-	req := testRequester(t)
-	connect(t, req, prov)
-	spec := imageSpec(t, req, "probe", "sleep", "5m")
+	req := hostile.NewRequester(t, hostile.NeverPay())
+	connect(t, req.Requester, prov)
+	spec := imageSpec(t, req.Requester, "probe", "sleep", "5m")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var ran, refused int
 	for end := time.Now().Add(time.Minute); time.Now().Before(end); {
-		res, err := req.Submit(ctx, spec, market.SubmitOptions{StopPayingAfter: -1, Discovery: 10 * time.Second, MaxAttempts: 1})
+		res, err := req.Submit(ctx, spec, market.SubmitOptions{Discovery: 10 * time.Second, MaxAttempts: 1})
 		switch {
 		case err == nil && res.Error == market.ResultCreditLimit:
 			ran++

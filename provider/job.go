@@ -153,8 +153,8 @@ func (r *providerRun) exited(ctx context.Context, res node.JobResult) error {
 		ex.Error = market.ResultOutputFull
 	}
 	for _, o := range res.Outputs {
-		if r.p.tamper != nil {
-			if err := r.p.tamper(filepath.Join(r.outDir(), filepath.FromSlash(o.Path))); err != nil {
+		if r.p.faults.Tamper != nil {
+			if err := r.p.faults.Tamper(filepath.Join(r.outDir(), filepath.FromSlash(o.Path))); err != nil {
 				return err
 			}
 		}
@@ -167,8 +167,8 @@ func (r *providerRun) exited(ctx context.Context, res node.JobResult) error {
 		}
 		ex.Outputs = append(ex.Outputs, out)
 	}
-	if r.p.renameOutputs != nil {
-		ex.Outputs = r.p.renameOutputs(ex.Outputs)
+	if r.p.faults.RenameOutputs != nil {
+		ex.Outputs = r.p.faults.RenameOutputs(ex.Outputs)
 	}
 	u, _ := r.usage(true)
 	ex.Final = u

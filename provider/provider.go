@@ -17,6 +17,7 @@ import (
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/provider/faults"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
 )
@@ -98,6 +99,10 @@ type Config struct {
 	// voucher is settled when a job ends. Nil: the embedded ledger.
 	Chain Chain
 	Log   *slog.Logger
+	// Faults makes the provider dishonest: it exists so that tests
+	// (internal/hostile) can play a hostile provider against the real
+	// requester. Nil is honest behaviour; the daemon never sets it.
+	Faults *faults.Provider
 }
 
 // Chain is the on-chain side of a provider's money.
@@ -136,13 +141,7 @@ type Provider struct {
 	store  p2p.FileStore
 	stand  *standings // each requester's unpaid work and paid jobs
 
-	// tamper, when set (tests only, through export_test.go), rewrites a
-	// job's output files before they are hashed and served: a provider
-	// that lies about its results.
-	tamper func(path string) error
-	// renameOutputs, when set (tests only), rewrites the output list of a
-	// job's Result before it is sent: a provider naming hostile paths.
-	renameOutputs func([]market.Output) []market.Output
+	faults faults.Provider // cfg.Faults, or the zero (honest) value
 
 	fetchRate  int64         // FetchMinRate (tests lower the bound)
 	fetchSlack time.Duration // FetchSlack
@@ -158,13 +157,10 @@ type Provider struct {
 	kinds     []market.Kind      // the owner's allowed kinds (nil: cfg.Policy's)
 	jobMeta   map[string]jobMeta // running jobs' market side, by sandbox job ID
 	promised  []promise          // prices of ads still valid, oldest first
-	// adPrice, when set (tests only, through export_test.go), is what ads
-	// say instead of the price quoted: a provider baiting requesters.
-	adPrice func(quoted uint64) uint64
-	images  imageCache // archives already imported
-	ret     *retainer  // what is kept between jobs (set by Serve)
-	wg      sync.WaitGroup
-	ctx     context.Context
+	images    imageCache         // archives already imported
+	ret       *retainer          // what is kept between jobs (set by Serve)
+	wg        sync.WaitGroup
+	ctx       context.Context
 }
 
 var _ node.Market = (*Provider)(nil)
@@ -201,10 +197,14 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Chain != nil {
 		domain = cfg.Chain.Domain()
 	}
-	return &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: domain, stand: stand,
+	p := &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: domain, stand: stand,
 		adm:     newAdmissions(streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout, evictAfter: PendingEvictAfter}),
 		notices: map[string]chan governor.Notice{}, adWake: make(chan struct{}, 1),
-		fetchRate: FetchMinRate, fetchSlack: FetchSlack}, nil
+		fetchRate: FetchMinRate, fetchSlack: FetchSlack}
+	if cfg.Faults != nil {
+		p.faults = *cfg.Faults
+	}
+	return p, nil
 }
 
 // Payee is the address vouchers pay.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sparegpu/spare/governor"
+	"github.com/sparegpu/spare/internal/hostile"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/internal/testpeer"
 	"github.com/sparegpu/spare/localapi"
@@ -98,6 +99,11 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 	t.Cleanup(func() { cancel(); <-tp.done })
 	testenv.WaitFor(t, "Available", 15*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
 	return tp
+}
+
+// dishonest makes a test provider play the hostile one opts describe.
+func dishonest(opts ...hostile.ProviderOption) providerOption {
+	return providerOption{config: func(c *Config) { c.Faults = hostile.Faults(opts...) }}
 }
 
 func testRequester(t *testing.T) *market.Requester {
@@ -216,13 +222,13 @@ func TestPaidJobEndToEnd(t *testing.T) {
 // limit and ends it when payment stays away.
 func TestRequesterStopsPaying(t *testing.T) {
 	prov := startProvider(t, 100, market.WalletCredit{Timeout: 2 * time.Second})
-	req := testRequester(t)
-	connect(t, req, prov)
-	spec := imageSpec(t, req, "probe", "sleep", "5m")
+	req := hostile.NewRequester(t, hostile.StopPayingAfter(1))
+	connect(t, req.Requester, prov)
+	spec := imageSpec(t, req.Requester, "probe", "sleep", "5m")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	start := time.Now()
-	res, err := req.Submit(ctx, spec, market.SubmitOptions{StopPayingAfter: 1, Discovery: 10 * time.Second})
+	res, err := req.Submit(ctx, spec, market.SubmitOptions{Discovery: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("Submit: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sparegpu/spare/internal/hostile"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/wallet"
@@ -23,10 +24,8 @@ import (
 const probeAnswer = "written by probe\n"
 
 // liar makes a provider overwrite every output of its jobs before hashing
-// and serving it.
-var liar = providerOption{provider: func(p *Provider) {
-	p.lieAboutOutputs(func(path string) error { return os.WriteFile(path, []byte("forged by the provider\n"), 0o644) })
-}}
+// and serving it; liars agree with each other.
+var liar = dishonest(hostile.Forge("forged by the provider\n"))
 
 // TestReplicasCatchWrongOutput: three providers on three /24s, one of
 // which rewrites its outputs. With three replicas the two honest ones,

@@ -60,3 +60,28 @@ func TestFyneOnlyInTheApp(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileOnlyInTests: the hostile peers are for tests alone, and the
+// seam that makes a provider dishonest is set by them alone. No package's
+// own files import internal/hostile (go list's Imports leave out
+// _test.go files); only provider, which reads the seam, and
+// internal/hostile, which sets it, import provider/faults.
+func TestHostileOnlyInTests(t *testing.T) {
+	faultsUsers := map[string]bool{module + "provider": true, module + "internal/hostile": true}
+	seen := false
+	for _, p := range listPackages(t) {
+		for _, imp := range p.Imports {
+			switch {
+			case imp == module+"internal/hostile":
+				t.Errorf("%s imports internal/hostile: only tests may play hostile peers", p.ImportPath)
+			case imp == module+"provider/faults" && !faultsUsers[p.ImportPath]:
+				t.Errorf("%s imports provider/faults: only provider reads it and internal/hostile sets it", p.ImportPath)
+			case imp == module+"provider/faults":
+				seen = true
+			}
+		}
+	}
+	if !seen {
+		t.Error("nobody imports provider/faults: is the guard looking at the right package?")
+	}
+}

@@ -21,10 +21,12 @@ var layers = map[string]int{
 	// What is built on one part: the market on the network and money, the
 	// governor on the sensors, the chain backend, the checks.
 	"market": 2, "governor": 2, "wallet/evm": 2, "doctor": 2, "internal/testpeer": 2, "wallet/wallettest": 2, "presence/logindtest": 2,
-	// The owner's settings: the governor's rules and the market's terms.
-	"settings": 3,
+	// The owner's settings: the governor's rules and the market's terms;
+	// the seam through which tests make a provider dishonest.
+	"settings": 3, "provider/faults": 3,
 	// The daemon, then the market's provider side that works for it.
-	"node":     4,
+	// The hostile peers tests play (test-only: see TestHostileOnlyInTests).
+	"node": 4, "internal/hostile": 4,
 	"provider": 5,
 	// The desktop app speaks to the daemon only through localapi.
 	"app": 6,
