@@ -164,6 +164,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		// real mesh (see sampledDiscovery for why only a few).
 		pubsub.WithDiscovery(sampledDiscovery{
 			Discovery: drouting.NewRoutingDiscovery(n.kad), self: h.ID(), want: AdsTopicPeers,
+			ready: n.waitDHTQuietly, log: log,
 			connected: func(p peer.ID) bool { return h.Network().Connectedness(p) == network.Connected },
 		}),
 	)
@@ -186,9 +187,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err := n.kad.Bootstrap(hctx); err != nil {
 		return fail(fmt.Errorf("joining the DHT: %w", err))
 	}
-	if len(boot) > 0 {
-		// Joining the ads topic advertises it in the DHT: wait (briefly)
-		// for a DHT peer first so that the advertisement lands.
+	if n.bootstrapServesDHT() {
+		// Joining the ads topic advertises it and looks for its peers in
+		// the DHT: wait (briefly) for the DHT peer first, so that both land.
+		// Not when no bootstrap peer is a DHT server (a provider at home
+		// given as --bootstrap): there is nothing to wait for, and a
+		// requester asks that provider for its ad at once. The topic's
+		// advertisement then waits by itself (sampledDiscovery.Advertise).
 		wctx, cancel := context.WithTimeout(ctx, BootstrapTimeout)
 		if err := n.waitRoutingTable(wctx); err != nil {
 			log.Warn("no DHT peer yet; ads topic peers will be found later", "err", err)
@@ -259,6 +264,24 @@ func (n *Host) dialBootstrap(ctx context.Context) {
 	}
 	wg.Wait()
 }
+
+// bootstrapServesDHT reports whether a connected bootstrap peer said (in
+// identify, which a dial waits for) that it serves Spare's DHT.
+func (n *Host) bootstrapServesDHT() bool {
+	for _, b := range n.boot {
+		if n.h.Network().Connectedness(b.ID) != network.Connected {
+			continue
+		}
+		if ps, err := n.h.Peerstore().SupportsProtocols(b.ID, dhtProtocol); err == nil && len(ps) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// dhtProtocol is the protocol of Spare's DHT (kad-dht's, under DHTPrefix),
+// spoken only by DHT servers.
+const dhtProtocol = protocol.ID(DHTPrefix + "/kad/1.0.0")
 
 // keepBootstrap redials the bootstrap peers while none is connected, and
 // has the DHT re-check its connected peers while its routing table is empty.

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -179,12 +181,28 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	if g.json {
 		stdout = cmd.ErrOrStderr() // the summary owns stdout
 	}
-	logs := newJobLogs(stdout, cmd.ErrOrStderr())
+	// On a terminal, a progress line (nil otherwise); the logs clear it.
+	prog := newSubmitProgress(cmd.ErrOrStderr(), g.json, spec, f.image, f.inputs)
+	logs := newJobLogs(prog.around(stdout), prog.around(cmd.ErrOrStderr()))
 	if !f.noDaemon {
 		res, done, err := submitViaDaemon(ctx, g, dir, f, spec, logs, cmd.ErrOrStderr())
 		if done {
 			return reportSubmit(cmd, g, res, err)
 		}
+	}
+	if prog != nil {
+		if g.logLevel == "warn" {
+			// The libraries' warnings as readable lines around the
+			// progress line; --log-level other than the default keeps
+			// the raw records.
+			g.log = slog.New(noteHandler{p: prog, min: slog.LevelWarn})
+			slog.SetDefault(g.log)
+		}
+		prog.report(market.Progress{Stage: market.StageDiscovering})
+		tctx, stop := context.WithCancel(ctx)
+		ticked := make(chan struct{})
+		go func() { defer close(ticked); prog.tick(tctx) }()
+		defer func() { stop(); <-ticked }()
 	}
 	trust, err := market.OpenFileTrust(filepath.Join(dir, "trust.json"))
 	if err != nil {
@@ -204,9 +222,14 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	defer w.Close()
 	r := &market.Requester{Host: h, Wallet: w, Blobs: store, Trust: trust, Log: g.log}
 	jout, jerr, notes := logs.writers()
-	res, err := r.Submit(ctx, spec, market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,
-		Stdout: jout, Stderr: jerr, Notes: notes})
+	opt := market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,
+		Stdout: jout, Stderr: jerr, Notes: notes}
+	if prog != nil {
+		opt.Progress = prog.report
+	}
+	res, err := r.Submit(ctx, spec, opt)
 	logs.flush()
+	prog.done()
 	return reportSubmit(cmd, g, res, err)
 }
 
