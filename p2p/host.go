@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -43,6 +45,7 @@ type Host struct {
 	log      *slog.Logger
 	cfg      Config
 	boot     []peer.AddrInfo
+	book     *addrBook
 	instance string
 	blobs    blobServer
 
@@ -75,6 +78,14 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	self, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	book, err := loadBook(cfg.DataDir, self)
+	if err != nil {
+		log.Warn("address book ignored", "err", err)
+	}
 	rm, err := newResourceManager()
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)
@@ -94,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	var inst [8]byte
 	_, _ = rand.Read(inst[:])
 	hctx, cancel := context.WithCancel(context.Background())
-	n := &Host{log: log, cfg: cfg, boot: boot, instance: hex.EncodeToString(inst[:]), ctx: hctx, cancel: cancel, trace: newGossipTracer()}
+	n := &Host{log: log, cfg: cfg, boot: boot, book: book, instance: hex.EncodeToString(inst[:]), ctx: hctx, cancel: cancel, trace: newGossipTracer()}
 
 	mode := dht.ModeAuto
 	if cfg.BootstrapNode || cfg.DHTServer {
@@ -117,7 +128,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 				dht.ProtocolPrefix(DHTPrefix),
 				dht.Mode(mode),
 				dht.DisableValues(),
-				dht.BootstrapPeers(boot...),
+				dht.BootstrapPeers(append(slices.Clone(boot), book.list()...)...),
 			)
 			n.kad = d
 			return d, err
@@ -183,7 +194,18 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	for _, b := range boot {
 		h.ConnManager().Protect(b.ID, "bootstrap")
 	}
+	idents, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		return fail(fmt.Errorf("watching identify: %w", err))
+	}
+	n.goLoop(func(ctx context.Context) { n.keepBook(ctx, idents) })
+	// The peers of the address book are dialled beside the bootstrap
+	// peers: a restart finds its Spare peers without them.
+	var dials sync.WaitGroup
+	dials.Add(1)
+	go func() { defer dials.Done(); n.dialBook(ctx) }()
 	n.dialBootstrap(ctx)
+	dials.Wait()
 	if err := n.kad.Bootstrap(hctx); err != nil {
 		return fail(fmt.Errorf("joining the DHT: %w", err))
 	}
@@ -203,7 +225,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if n.ads, err = newAdBoard(n); err != nil {
 		return fail(err)
 	}
-	if len(boot) > 0 {
+	if len(boot) > 0 || len(book.list()) > 0 {
 		n.goLoop(n.keepBootstrap)
 	}
 	log.Info("p2p host started", "peer_id", h.ID(), "addrs", n.Addrs(), "bootstrap_node", cfg.BootstrapNode)
@@ -265,14 +287,12 @@ func (n *Host) dialBootstrap(ctx context.Context) {
 	wg.Wait()
 }
 
-// bootstrapServesDHT reports whether a connected bootstrap peer said (in
-// identify, which a dial waits for) that it serves Spare's DHT.
+// bootstrapServesDHT reports whether a connected peer (a bootstrap peer,
+// one from the address book) said in identify, which a dial waits for,
+// that it serves Spare's DHT.
 func (n *Host) bootstrapServesDHT() bool {
-	for _, b := range n.boot {
-		if n.h.Network().Connectedness(b.ID) != network.Connected {
-			continue
-		}
-		if ps, err := n.h.Peerstore().SupportsProtocols(b.ID, dhtProtocol); err == nil && len(ps) > 0 {
+	for _, p := range n.h.Network().Peers() {
+		if ps, err := n.h.Peerstore().SupportsProtocols(p, dhtProtocol); err == nil && len(ps) > 0 {
 			return true
 		}
 	}
@@ -302,6 +322,9 @@ func (n *Host) keepBootstrap(ctx context.Context) {
 		}
 		if !connected {
 			n.dialBootstrap(ctx)
+		}
+		if len(n.h.Network().Peers()) == 0 {
+			n.dialBook(ctx)
 		}
 		if !connected || n.kad.RoutingTable().Size() == 0 {
 			// Also when connected: a timed-out query drops a peer from the
