@@ -242,8 +242,13 @@ func (n *Host) keepBook(ctx context.Context, sub event.Subscription) {
 				return
 			}
 			ev, ok := e.(event.EvtPeerIdentificationCompleted)
-			if !ok || ev.Conn == nil || ev.Conn.Stat().Limited {
-				continue // relayed: its address is the relay's
+			if !ok || ev.Conn == nil {
+				continue
+			}
+			if keep, why := n.poolVerdict(ev.Peer, ev.Protocols); !keep {
+				n.log.Debug("peer cut off", "peer", ev.Peer, "why", why)
+				_ = n.h.Network().ClosePeer(ev.Peer)
+				continue
 			}
 			protos := make([]string, len(ev.Protocols))
 			for i, p := range ev.Protocols {
@@ -251,6 +256,9 @@ func (n *Host) keepBook(ctx context.Context, sub event.Subscription) {
 			}
 			if !isSparePeer(protos) {
 				continue
+			}
+			if ev.Conn.Stat().Limited {
+				continue // relayed: its address is the relay's
 			}
 			var addrs []multiaddr.Multiaddr
 			if ev.Conn.Stat().Direction == network.DirOutbound {

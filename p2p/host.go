@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -35,19 +36,24 @@ import (
 // discovery, capacity ads and the blob protocol. Make one with New; it runs
 // until Close or until Serve's context ends.
 type Host struct {
-	h        host.Host
-	kad      *dht.IpfsDHT
-	ps       *pubsub.PubSub
-	ads      *adBoard
-	dup      *dupDetector
-	trace    *gossipTracer
-	mdns     mdns.Service
-	log      *slog.Logger
-	cfg      Config
-	boot     []peer.AddrInfo
-	book     *addrBook
-	instance string
-	blobs    blobServer
+	h     host.Host
+	kad   *dht.IpfsDHT
+	ps    *pubsub.PubSub
+	ads   *adBoard
+	dup   *dupDetector
+	trace *gossipTracer
+	mdns  mdns.Service
+	log   *slog.Logger
+	cfg   Config
+	boot  []peer.AddrInfo
+	book  *addrBook
+	names netNames
+	amino *dht.IpfsDHT // the public DHT (Config.Public); nil: not joined
+	// rendezvousPublished: this host's rendezvous record was published
+	// once (tests wait on it).
+	rendezvousPublished atomic.Bool
+	instance            string
+	blobs               blobServer
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -78,6 +84,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	names, err := networkNames(cfg.Pool)
+	if err != nil {
+		return nil, err
+	}
 	self, err := peer.IDFromPrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
@@ -105,7 +115,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	var inst [8]byte
 	_, _ = rand.Read(inst[:])
 	hctx, cancel := context.WithCancel(context.Background())
-	n := &Host{log: log, cfg: cfg, boot: boot, book: book, instance: hex.EncodeToString(inst[:]), ctx: hctx, cancel: cancel, trace: newGossipTracer()}
+	n := &Host{log: log, cfg: cfg, boot: boot, book: book, names: names, instance: hex.EncodeToString(inst[:]), ctx: hctx, cancel: cancel, trace: newGossipTracer(names.adsTopic)}
 
 	mode := dht.ModeAuto
 	if cfg.BootstrapNode || cfg.DHTServer {
@@ -125,7 +135,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		libp2p.EnableRelay(),
 		libp2p.Routing(func(h host.Host) (routing.PeerRouting, error) {
 			d, err := dht.New(h,
-				dht.ProtocolPrefix(DHTPrefix),
+				dht.ProtocolPrefix(protocol.ID(names.dhtPrefix)),
 				dht.Mode(mode),
 				dht.DisableValues(),
 				dht.BootstrapPeers(append(slices.Clone(boot), book.list()...)...),
@@ -133,6 +143,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			n.kad = d
 			return d, err
 		}),
+	}
+	if len(cfg.AllowPeers) > 0 {
+		opts = append(opts, libp2p.ConnectionGater(allowGater{allow: cfg.AllowPeers}))
 	}
 	if cfg.Metrics != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))
@@ -161,6 +174,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		n.Close()
 		return nil, err
 	}
+	// The network's marker: peers judge by it whether this host is of
+	// their network (poolVerdict). The stream itself carries nothing.
+	h.SetStreamHandler(names.marker, func(s network.Stream) { _ = s.Reset() })
 	n.ps, err = pubsub.NewGossipSub(hctx, h,
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithLogger(slog.New(libp2pLogs(log.With("sub", "pubsub").Handler(), "pubsub"))),
@@ -186,7 +202,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return fail(err)
 	}
 	if !cfg.NoMDNS && !cfg.LoopbackOnly {
-		n.mdns = mdns.NewMdnsService(h, MDNSService, mdnsNotifee{n})
+		n.mdns = mdns.NewMdnsService(h, names.mdns, mdnsNotifee{n})
 		if err := n.mdns.Start(); err != nil {
 			return fail(fmt.Errorf("starting mDNS: %w", err))
 		}
@@ -224,6 +240,11 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	if n.ads, err = newAdBoard(n); err != nil {
 		return fail(err)
+	}
+	if cfg.Public {
+		if err := n.joinPublic(); err != nil {
+			return fail(err)
+		}
 	}
 	if len(boot) > 0 || len(book.list()) > 0 {
 		n.goLoop(n.keepBootstrap)
@@ -288,20 +309,20 @@ func (n *Host) dialBootstrap(ctx context.Context) {
 }
 
 // bootstrapServesDHT reports whether a connected peer (a bootstrap peer,
-// one from the address book) said in identify, which a dial waits for,
-// that it serves Spare's DHT.
+// one from the address book) serves Spare's DHT, or may: one whose
+// identify has not completed yet (a loaded peer) counts, so only peers
+// known to be DHT clients (a provider at home given as --bootstrap) are
+// not waited for.
 func (n *Host) bootstrapServesDHT() bool {
+	kad := protocol.ID(n.names.dhtPrefix + "/kad/1.0.0")
 	for _, p := range n.h.Network().Peers() {
-		if ps, err := n.h.Peerstore().SupportsProtocols(p, dhtProtocol); err == nil && len(ps) > 0 {
+		protos, err := n.h.Peerstore().GetProtocols(p)
+		if err != nil || len(protos) == 0 || slices.Contains(protos, kad) {
 			return true
 		}
 	}
 	return false
 }
-
-// dhtProtocol is the protocol of Spare's DHT (kad-dht's, under DHTPrefix),
-// spoken only by DHT servers.
-const dhtProtocol = protocol.ID(DHTPrefix + "/kad/1.0.0")
 
 // keepBootstrap redials the bootstrap peers while none is connected, and
 // has the DHT re-check its connected peers while its routing table is empty.
@@ -359,6 +380,9 @@ func (n *Host) Close() error {
 		}
 		if n.kad != nil {
 			errs = append(errs, n.kad.Close())
+		}
+		if n.amino != nil {
+			errs = append(errs, n.amino.Close())
 		}
 		if n.h != nil {
 			errs = append(errs, n.h.Close())
