@@ -103,6 +103,12 @@ var ErrReplicasDisagree = errors.New("replicas disagree")
 // requester accepts: the provider went away, was preempted, or failed.
 var ErrProviderLost = errors.New("provider lost the job")
 
+// ErrRelayOnly reports a provider reached only through a relay: hole
+// punching gave no direct connection (it may be behind a symmetric NAT),
+// and a job's streams never go through a relay. The next provider is
+// tried.
+var ErrRelayOnly = errors.New("only a relayed connection to the provider (hole punching failed; it may be behind a symmetric NAT), and a job needs a direct one")
+
 // ErrOutputBudget reports a result whose outputs are larger than the
 // job's max_output: nothing is fetched and the provider is marked in the
 // trust record; it keeps only what was receipted.

@@ -47,6 +47,7 @@ type Host struct {
 	cfg   Config
 	boot  []peer.AddrInfo
 	book  *addrBook
+	reach reachWatch
 	names netNames
 	amino *dht.IpfsDHT // the public DHT (Config.Public); nil: not joined
 	// rendezvousPublished: this host's rendezvous record was published
@@ -132,6 +133,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(cfg.userAgent() + " (instance " + n.instance + ")"),
 		libp2p.EnableHolePunching(),
+		libp2p.EnableAutoNATv2(),
 		libp2p.EnableRelay(),
 		libp2p.Routing(func(h host.Host) (routing.PeerRouting, error) {
 			d, err := dht.New(h,
@@ -210,6 +212,11 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	for _, b := range boot {
 		h.ConnManager().Protect(b.ID, "bootstrap")
 	}
+	reach, err := h.EventBus().Subscribe([]any{new(event.EvtLocalReachabilityChanged), new(event.EvtNATDeviceTypeChanged)})
+	if err != nil {
+		return fail(fmt.Errorf("watching reachability: %w", err))
+	}
+	n.goLoop(func(ctx context.Context) { n.watchReach(ctx, reach) })
 	idents, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
 		return fail(fmt.Errorf("watching identify: %w", err))
