@@ -45,8 +45,8 @@ func reachabilityOf(r network.Reachability, tcp, udp network.NATDeviceType) Reac
 		return Reachability{Reach: ReachDirect}
 	case r == network.ReachabilityUnknown:
 		return Reachability{Reach: ReachUnknown, Hint: "still checking with other nodes"}
-	case tcp == network.NATDeviceTypeSymmetric && udp != network.NATDeviceTypeEndpointIndependent ||
-		udp == network.NATDeviceTypeSymmetric && tcp != network.NATDeviceTypeEndpointIndependent:
+	case tcp == network.NATDeviceTypeEndpointDependent && udp != network.NATDeviceTypeEndpointIndependent ||
+		udp == network.NATDeviceTypeEndpointDependent && tcp != network.NATDeviceTypeEndpointIndependent:
 		return Reachability{Reach: ReachRelayOnly, Hint: "the router gives every connection a new port (a symmetric NAT), so hole punching fails and requesters cannot run jobs here: " + forward}
 	default:
 		return Reachability{Reach: ReachHolePunch, Hint: "behind a NAT: requesters reach this node by hole punching; to be reached directly, " + forward}

@@ -13,7 +13,7 @@ import (
 func TestReachabilityOf(t *testing.T) {
 	const (
 		cone = network.NATDeviceTypeEndpointIndependent
-		sym  = network.NATDeviceTypeSymmetric
+		sym  = network.NATDeviceTypeEndpointDependent
 		unk  = network.NATDeviceTypeUnknown
 	)
 	cases := []struct {
