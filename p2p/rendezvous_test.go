@@ -17,7 +17,7 @@ import (
 // Amino DHT (kad-dht's default protocol, server mode), connected to each
 // other, and points PublicBootstrapEnv at them: the public libp2p network
 // a fresh Spare node joins, without the real internet.
-func fakePublicNetwork(t *testing.T, k int) {
+func fakePublicNetwork(t testing.TB, k int) {
 	t.Helper()
 	var addrs []string
 	var infos []peer.AddrInfo

@@ -19,6 +19,10 @@ run "market: submit round trip on loopback (through the daemon, in process) vs s
 # ranked match (the first proposal), ADDR a provider without a DHT vs a
 # bootstrap node with the provider in its DHT. Goal: no-dht ms <= 1000.
 run "market: first contact, submit start -> match, with and without a DHT (goal no-dht ms <= 1000)" -bench FirstContact -benchtime 5x ./market
+# Time-to-discoverable with no Spare server: a fresh provider's start until a
+# fresh requester is connected to it through the public rendezvous record,
+# on a fake public DHT of 3 kad-dht servers on loopback (no NAT, no latency).
+run "p2p: time-to-discoverable through the public rendezvous (loopback)" -bench Rendezvous -benchtime 5x ./p2p
 # Scale: a bootstrap node and 200 provider hosts in one process on loopback
 # (TCP only, see benchListen in market/discovery_bench_test.go); new
 # requesters discover them and match a job; one ad round is measured.
