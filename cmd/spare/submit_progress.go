@@ -36,6 +36,7 @@ type submitProgress struct {
 	stage   market.Stage
 	last    market.Progress
 	running time.Time // when the job started running; zero before
+	active  bool      // a report came and done has not been called
 }
 
 // progressTick is how often the running job's elapsed time is redrawn.
@@ -68,7 +69,7 @@ func (p *submitProgress) report(ev market.Progress) {
 	if ev.Stage == market.StageRunning && p.running.IsZero() {
 		p.running = p.now()
 	}
-	p.stage, p.last = ev.Stage, ev
+	p.stage, p.last, p.active = ev.Stage, ev, true
 	p.drawLocked()
 }
 
@@ -82,7 +83,7 @@ func (p *submitProgress) tick(ctx context.Context) {
 			return
 		case <-t.C:
 			p.mu.Lock()
-			if p.stage == market.StageRunning {
+			if p.active && p.stage == market.StageRunning {
 				p.drawLocked()
 			}
 			p.mu.Unlock()
@@ -150,6 +151,9 @@ func (p *submitProgress) around(w io.Writer) io.Writer {
 	return streamFunc(func(b []byte) (int, error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		if !p.active { // nothing drawn (the job went to the daemon)
+			return w.Write(b)
+		}
 		fmt.Fprint(p.w, "\r\x1b[K")
 		n, err := w.Write(b)
 		if len(b) > 0 && b[len(b)-1] == '\n' && p.bar == nil {
@@ -166,8 +170,10 @@ func (p *submitProgress) done() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.clearLocked()
-	p.last = market.Progress{Stage: -1}
+	if p.active {
+		p.clearLocked()
+	}
+	p.active = false
 }
 
 func shortID(id string) string {

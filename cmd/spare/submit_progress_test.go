@@ -23,6 +23,12 @@ func TestSubmitProgress(t *testing.T) {
 	clock := time.Unix(1000, 0)
 	p.now = func() time.Time { return clock }
 	logs := p.around(&buf)
+	// Before any report (a job that went to the daemon): logs pass as
+	// they are.
+	_, _ = logs.Write([]byte("│ early\n"))
+	if got := buf.String(); got != "│ early\n" {
+		t.Errorf("a log line before any report: %q, want it untouched", got)
+	}
 
 	step := func(ev market.Progress, want string) {
 		t.Helper()
@@ -49,6 +55,11 @@ func TestSubmitProgress(t *testing.T) {
 	p.done()
 	if got := buf.String(); strings.Contains(got, "spare:") {
 		t.Errorf("done drew %q, want only the line erased", got)
+	}
+	buf.Reset()
+	_, _ = logs.Write([]byte("│ late\n"))
+	if got := buf.String(); got != "│ late\n" {
+		t.Errorf("a log line after done: %q, want it untouched", got)
 	}
 
 	if newSubmitProgress(os.Stderr, true, spec, "", nil) != nil {
