@@ -56,6 +56,16 @@ func SocketPath(dataDir string) string { return filepath.Join(dataDir, SocketNam
 type Status struct {
 	PeerID string   `json:"peer_id"`
 	Addrs  []string `json:"addrs"`
+	// Network is the Spare network the node is on: "public" or a
+	// private pool's name ("" before the node's p2p host runs).
+	Network string `json:"network,omitempty"`
+	// SparePeers is how many Spare nodes of that network are connected.
+	SparePeers int `json:"spare_peers"`
+	// Reach says how others reach this node: "direct", "hole-punching",
+	// "relay-only" (jobs cannot run here) or "unknown"; ReachHint what
+	// the owner can do about it.
+	Reach     string `json:"reach,omitempty"`
+	ReachHint string `json:"reach_hint,omitempty"`
 	// State is the governor's state: Off, Paused, Waiting, Available,
 	// Running, Frozen or Draining.
 	State State `json:"state"`

@@ -77,6 +77,11 @@ type SubmitOptions struct {
 	// Capability is the DHT key providers are looked up under; empty:
 	// "gpu:nvidia" for GPU jobs, else "cpu".
 	Capability string
+	// Progress, when set, receives reports of what Submit is doing, for
+	// a person watching (providers heard from, uploads, the job running,
+	// downloads); it is called from several goroutines and must not
+	// block. Nil: none.
+	Progress func(Progress)
 	// StopPayingAfter makes the requester stop answering receipts after
 	// this many (zero: pay every one; negative: pay none). For tests and
 	// demonstrations of the provider's credit limit.
@@ -107,6 +112,12 @@ var ErrReplicasDisagree = errors.New("replicas disagree")
 // ErrProviderLost reports an attempt that ended without a result the
 // requester accepts: the provider went away, was preempted, or failed.
 var ErrProviderLost = errors.New("provider lost the job")
+
+// ErrRelayOnly reports a provider reached only through a relay: hole
+// punching gave no direct connection (it may be behind a symmetric NAT),
+// and a job's streams never go through a relay. The next provider is
+// tried.
+var ErrRelayOnly = errors.New("only a relayed connection to the provider (hole punching failed; it may be behind a symmetric NAT), and a job needs a direct one")
 
 // ErrOutputBudget reports a result whose outputs are larger than the
 // job's max_output: nothing is fetched and the provider is marked in the
@@ -204,11 +215,18 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	if opt.Notes == nil {
 		opt.Notes = opt.Stderr
 	}
+	var src p2p.BlobSource = r.Blobs
 	if r.Serve != nil {
-		r.Host.ServeBlobs(r.Serve)
-	} else {
-		r.Host.ServeBlobs(r.Blobs)
+		src = r.Serve
 	}
+	if opt.Progress != nil {
+		// A source of its own, so that this job's uploads are reported;
+		// removed when Submit returns.
+		ps := &progressSource{BlobSource: src, report: opt.Progress}
+		defer r.Host.StopServing(ps)
+		src = ps
+	}
+	r.Host.ServeBlobs(src)
 	me, err := r.Wallet.Address()
 	if err != nil {
 		return SubmitResult{}, err
@@ -322,7 +340,7 @@ func (r *Requester) Submit(ctx context.Context, spec *JobSpec, opt SubmitOptions
 	for _, o := range same {
 		var outputs []SubmitOutput
 		var jobDir string
-		if outputs, jobDir, fetchErr = r.outputs(ctx, o, opt.OutputDir, opt.OutputOwner, spec.OutputBudget()); fetchErr == nil {
+		if outputs, jobDir, fetchErr = r.outputs(ctx, o, opt.OutputDir, opt.OutputOwner, spec.OutputBudget(), opt.Progress); fetchErr == nil {
 			pick, out.Outputs, out.OutputDir = o, outputs, jobDir
 			break
 		}
@@ -417,7 +435,10 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 		if len(ranked) >= k && settleMax == nil {
 			settle, settleMax = time.After(settleDiscover), time.After(maxSettleDiscover)
 		}
-		if settled && pending == 0 && found == nil {
+		// A host with no DHT peer has no lookup to wait for: the peers
+		// it was given (and met on the LAN) are the whole field for now.
+		lookupDone := found == nil || r.Host.DHTPeers() == 0
+		if settled && pending == 0 && lookupDone {
 			return ads, ranked, nil
 		}
 		select {
@@ -427,6 +448,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 				continue
 			}
 			ads[a.Peer.String()] = a
+			progressFunc(opt.Progress).report(Progress{Stage: StageDiscovering, Providers: len(ads)})
 		case pi, ok := <-found:
 			if !ok {
 				found = nil
@@ -445,6 +467,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 			}
 			r.Log.Debug("ad by direct query", "peer", a.Peer, "fits", len(Rank(spec, offersOf(map[string]p2p.Ad{"": a}), nil, time.Now())))
 			ads[a.Peer.String()] = a
+			progressFunc(opt.Progress).report(Progress{Stage: StageDiscovering, Providers: len(ads)})
 		case <-settle:
 			settled, settle = true, nil
 		case <-settleMax:

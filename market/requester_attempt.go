@@ -45,6 +45,11 @@ func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
 	x := a.x
 	a.s, err = x.r.Host.LibP2P().NewStream(ctx, a.peerID, ProtocolID)
 	if err != nil {
+		if x.r.Host.LibP2P().Network().Connectedness(a.peerID) == network.Limited {
+			// libp2p waited for hole punching to give a direct
+			// connection; a job is never run through a relay.
+			return nil, fmt.Errorf("%w: %w", ErrProviderLost, ErrRelayOnly)
+		}
 		return nil, fmt.Errorf("%w: %w", ErrProviderLost, err)
 	}
 	defer func() {
@@ -85,6 +90,7 @@ func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
 	if err := a.agree(ctx); err != nil {
 		return nil, err
 	}
+	progressFunc(x.opt.Progress).report(Progress{Stage: StageRunning, Provider: a.peerID.String()})
 	_ = a.s.SetDeadline(time.Now().Add(time.Duration(a.sess.Terms.MaxDurationSeconds)*time.Second + requestSlack))
 	for a.sess.State != RDone {
 		m, err := a.recv(0)
@@ -209,6 +215,7 @@ func (a *attempt) step(in any, ctx context.Context) error {
 			}
 			m.Sig = sv.Sig
 			a.paid = m.Cumulative
+			progressFunc(x.opt.Progress).report(Progress{Stage: StageRunning, Provider: a.peerID.String(), Paid: a.paid})
 		}
 		if err := a.send(out); err != nil {
 			return fmt.Errorf("%w: %w", ErrProviderLost, err)

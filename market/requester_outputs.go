@@ -64,7 +64,7 @@ func outputRel(p string) (string, error) {
 // on that directory, so nothing is written outside it, nothing existing
 // is replaced and no symbolic link is followed. On an error the job's
 // directory is removed.
-func (r *Requester) outputs(ctx context.Context, o replicaOutcome, dir string, owner *Owner, budget ByteSize) (_ []SubmitOutput, jobDir string, err error) {
+func (r *Requester) outputs(ctx context.Context, o replicaOutcome, dir string, owner *Owner, budget ByteSize, report progressFunc) (_ []SubmitOutput, jobDir string, err error) {
 	out := []SubmitOutput{}
 	if dir == "" {
 		for _, f := range o.result.Outputs {
@@ -113,7 +113,7 @@ func (r *Requester) outputs(ctx context.Context, o replicaOutcome, dir string, o
 		if err := mkdirs(root, path.Dir(rel), owner); err != nil {
 			return out, "", fmt.Errorf("output %s: %w", f.Path, err)
 		}
-		if err := r.fetchOutput(ctx, o, root, rel, d, int64(f.Size), owner); err != nil {
+		if err := r.fetchOutput(ctx, o, root, rel, d, int64(f.Size), owner, report); err != nil {
 			return out, "", fmt.Errorf("fetching output %s: %w", f.Path, err)
 		}
 		out = append(out, SubmitOutput{Path: rel, SHA256: digestHex(f.Digest), File: filepath.Join(jobDir, filepath.FromSlash(rel))})
@@ -148,7 +148,7 @@ func (r *Requester) withinBudget(o replicaOutcome, budget ByteSize) error {
 // fetchOutput creates rel in root exclusively (O_EXCL: an existing file
 // or link there is an error, never replaced or followed) and downloads d
 // into it.
-func (r *Requester) fetchOutput(ctx context.Context, o replicaOutcome, root *os.Root, rel string, d p2p.Digest, size int64, owner *Owner) (err error) {
+func (r *Requester) fetchOutput(ctx context.Context, o replicaOutcome, root *os.Root, rel string, d p2p.Digest, size int64, owner *Owner, report progressFunc) (err error) {
 	f, err := root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func (r *Requester) fetchOutput(ctx context.Context, o replicaOutcome, root *os.
 			return err
 		}
 	}
-	if err := r.Host.FetchBlobTo(ctx, o.peerID, d, f, p2p.FetchOptions{MaxSize: max(size, 1)}); err != nil {
+	if err := r.Host.FetchBlobTo(ctx, o.peerID, d, downloading(f, report, o.peerID, rel, size), p2p.FetchOptions{MaxSize: max(size, 1)}); err != nil {
 		return err
 	}
 	return f.Sync()

@@ -27,7 +27,7 @@ func TestOutputsOwner(t *testing.T) {
 	o := replicaOutcome{peer: prov.ID().String(), peerID: prov.ID(), job: res.JobID, result: res}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	got, jobDir, err := req.outputs(ctx, o, t.TempDir(), &Owner{UID: 1234, GID: 5678}, DefaultMaxOutput)
+	got, jobDir, err := req.outputs(ctx, o, t.TempDir(), &Owner{UID: 1234, GID: 5678}, DefaultMaxOutput, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,12 +129,12 @@ func TestOutputsFreshJobDir(t *testing.T) {
 		defer func() { req.Trust = nil }()
 		base := t.TempDir()
 		three := out("/output/a", "/output/b", "/output/c")
-		if _, _, err := req.outputs(ctx, three, base, nil, 3*ByteSize(n)-1); !errors.Is(err, ErrOutputBudget) {
+		if _, _, err := req.outputs(ctx, three, base, nil, 3*ByteSize(n)-1, nil); !errors.Is(err, ErrOutputBudget) {
 			t.Fatalf("three outputs of %d bytes under a budget of %d: %v, want ErrOutputBudget", n, 3*n-1, err)
 		}
 		huge := out("/output/a")
 		huge.result.Outputs[0].Size = 2 << 30 // declared; the fetch would stop at it
-		if _, _, err := req.outputs(ctx, huge, base, nil, DefaultMaxOutput); !errors.Is(err, ErrOutputBudget) {
+		if _, _, err := req.outputs(ctx, huge, base, nil, DefaultMaxOutput, nil); !errors.Is(err, ErrOutputBudget) {
 			t.Fatalf("a declared 2 GiB output under the default budget: %v, want ErrOutputBudget", err)
 		}
 		if ents, _ := os.ReadDir(base); len(ents) != 0 {
@@ -143,7 +143,7 @@ func TestOutputsFreshJobDir(t *testing.T) {
 		if tr := req.Trust.Trust(prov.ID().String()); tr.Invalid != 2 {
 			t.Errorf("trust record %+v: want both refusals marked", tr)
 		}
-		if _, _, err := req.outputs(ctx, out("/output/a", "/output/b", "/output/c"), base, nil, 3*ByteSize(n)); err != nil {
+		if _, _, err := req.outputs(ctx, out("/output/a", "/output/b", "/output/c"), base, nil, 3*ByteSize(n), nil); err != nil {
 			t.Fatalf("three outputs exactly at the budget: %v", err)
 		}
 	})
@@ -151,7 +151,7 @@ func TestOutputsFreshJobDir(t *testing.T) {
 	t.Run("fresh directory", func(t *testing.T) {
 		base := t.TempDir()
 		o := out("/output/.bashrc", "/output/a/b/c")
-		got, jobDir, err := req.outputs(ctx, o, base, nil, DefaultMaxOutput)
+		got, jobDir, err := req.outputs(ctx, o, base, nil, DefaultMaxOutput, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func TestOutputsFreshJobDir(t *testing.T) {
 		if err := os.Symlink(t.TempDir(), planted); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := req.outputs(ctx, o, base, nil, DefaultMaxOutput); !errors.Is(err, ErrOutputDirExists) {
+		if _, _, err := req.outputs(ctx, o, base, nil, DefaultMaxOutput, nil); !errors.Is(err, ErrOutputDirExists) {
 			t.Fatalf("err %v, want ErrOutputDirExists", err)
 		}
 		if ents, _ := os.ReadDir(planted); len(ents) != 0 {
@@ -194,7 +194,7 @@ func TestOutputsFreshJobDir(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			base := t.TempDir()
-			_, jobDir, err := req.outputs(ctx, out(c.paths...), base, nil, DefaultMaxOutput)
+			_, jobDir, err := req.outputs(ctx, out(c.paths...), base, nil, DefaultMaxOutput, nil)
 			if err == nil || (c.want != nil && !errors.Is(err, c.want)) {
 				t.Fatalf("err %v, want %v", err, c.want)
 			}

@@ -39,16 +39,16 @@ type adPeer struct {
 
 func newAdBoard(n *Host) (*adBoard, error) {
 	b := &adBoard{n: n, now: time.Now, peers: map[peer.ID]*adPeer{}, listeners: map[chan Ad]struct{}{}}
-	if err := n.ps.RegisterTopicValidator(AdsTopic, b.validate, pubsub.WithValidatorInline(true)); err != nil {
+	if err := n.ps.RegisterTopicValidator(n.names.adsTopic, b.validate, pubsub.WithValidatorInline(true)); err != nil {
 		return nil, fmt.Errorf("ads validator: %w", err)
 	}
-	t, err := n.ps.Join(AdsTopic)
+	t, err := n.ps.Join(n.names.adsTopic)
 	if err != nil {
-		return nil, fmt.Errorf("joining %s: %w", AdsTopic, err)
+		return nil, fmt.Errorf("joining %s: %w", n.names.adsTopic, err)
 	}
 	s, err := t.Subscribe()
 	if err != nil {
-		return nil, fmt.Errorf("subscribing to %s: %w", AdsTopic, err)
+		return nil, fmt.Errorf("subscribing to %s: %w", n.names.adsTopic, err)
 	}
 	b.topic, b.sub = t, s
 	n.goLoop(b.receive)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,6 +58,14 @@ func (n *Host) ServeBlobs(src BlobSource) {
 		b.serving = true
 		n.h.SetStreamHandler(BlobProtocol, func(s network.Stream) { n.serveBlob(s) })
 	}
+}
+
+// StopServing removes src, added by ServeBlobs, from what this host serves.
+func (n *Host) StopServing(src BlobSource) {
+	b := &n.blobs
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sources = slices.DeleteFunc(b.sources, func(s BlobSource) bool { return sameSource(s, src) })
 }
 
 // sameSource compares sources whose type allows it (a FileStore by its

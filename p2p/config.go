@@ -87,6 +87,29 @@ type Config struct {
 	// or in tests where AutoNAT cannot prove reachability). False: automatic.
 	DHTServer bool
 
+	// Pool names a private pool (lower-case letters, digits, '-' and '.',
+	// at most MaxPoolName bytes): its hosts keep a DHT, ads topic, mDNS
+	// service and public rendezvous of their own, never see the public
+	// network's ads and are never seen by it; Spare peers of another
+	// network are disconnected once they identify. Empty: the public Spare
+	// network.
+	Pool string
+
+	// AllowPeers, when non-empty, are the only Spare peers this host keeps:
+	// inbound connections from others are refused and outbound ones to a
+	// Spare node not listed are closed once it identifies (peers that are
+	// not Spare nodes, such as public DHT servers, are dialled as usual).
+	// Empty: any Spare peer of the network.
+	AllowPeers []peer.ID
+
+	// Public joins the public libp2p network (the Amino DHT, as a client)
+	// through its well-known bootstrap peers (dht.DefaultBootstrapPeers;
+	// tests replace them with PublicBootstrapEnv) to meet the other Spare
+	// nodes of this network by rendezvous (see rendezvous.go), with no
+	// server of Spare's own. False: only Bootstrap, the address book and
+	// mDNS.
+	Public bool
+
 	// NoMDNS turns LAN discovery by mDNS off.
 	NoMDNS bool
 

@@ -28,13 +28,28 @@ const (
 // happens shortly after the first DHT peer is connected and identified
 // (kad-dht has no event for it, so this polls every routingTablePoll).
 func (n *Host) waitRoutingTable(ctx context.Context) error {
+	return n.waitDHT(ctx, routingTablePoll, true)
+}
+
+// waitDHTQuietly is waitRoutingTable for a wait that may last the host's
+// life (the ads topic's advertisement on a LAN-only host): it polls every
+// quietPoll and leaves re-checking the DHT to keepBootstrap.
+func (n *Host) waitDHTQuietly(ctx context.Context) error {
+	return n.waitDHT(ctx, quietPoll, false)
+}
+
+func (n *Host) waitDHT(ctx context.Context, poll time.Duration, nudging bool) error {
 	if n.kad.RoutingTable().Size() > 0 {
 		return nil
 	}
-	t := time.NewTicker(routingTablePoll)
+	t := time.NewTicker(poll)
 	defer t.Stop()
-	nudge := time.NewTicker(routingTableNudge)
-	defer nudge.Stop()
+	var nudge <-chan time.Time
+	if nudging {
+		nt := time.NewTicker(routingTableNudge)
+		defer nt.Stop()
+		nudge = nt.C
+	}
 	for n.kad.RoutingTable().Size() == 0 {
 		select {
 		case <-ctx.Done():
@@ -42,7 +57,7 @@ func (n *Host) waitRoutingTable(ctx context.Context) error {
 		case <-n.ctx.Done():
 			return ErrClosed
 		case <-t.C:
-		case <-nudge.C:
+		case <-nudge:
 			// A DHT query that timed out (a busy bootstrap node) drops its
 			// peer from the table even though it stays connected, and the
 			// DHT itself looks again only every few minutes: ask it to
@@ -53,9 +68,15 @@ func (n *Host) waitRoutingTable(ctx context.Context) error {
 	return nil
 }
 
+// DHTPeers is how many peers Spare's DHT routing table holds: zero while
+// the host knows no DHT server (only mDNS peers, or a bootstrap peer that
+// is itself a DHT client).
+func (n *Host) DHTPeers() int { return n.kad.RoutingTable().Size() }
+
 const (
 	routingTablePoll  = 25 * time.Millisecond
 	routingTableNudge = 2 * time.Second
+	quietPoll         = 500 * time.Millisecond
 )
 
 // CapabilityCID is the DHT key under which providers of a capability are

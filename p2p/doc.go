@@ -25,6 +25,25 @@
 // A provider record is published a second time AdvertiseRetry after the
 // first, and retried every AdvertiseRetry while publishing fails.
 //
+// # Meeting the network without a server of Spare's
+//
+// A host meets Spare nodes through its bootstrap peers, its address book
+// (BookFile: the Spare peers it met, dialled at every start), mDNS and,
+// with Config.Public, the public libp2p network: it joins the Amino DHT
+// (kad-dht's default protocol) as a client through dht.DefaultBootstrapPeers
+// (PublicBootstrapEnv replaces them in tests), publishes a provider record
+// under RendezvousCID(name) = CIDv1(raw, sha256("spare/rendezvous/v1/" +
+// name)), name "spare/public" or "spare/pool/<id>", and dials the Spare
+// nodes a lookup names (at most 32 a lookup, every RendezvousLookup while
+// fewer than RendezvousWant are connected). A private pool (Config.Pool,
+// id = hex of the first 8 bytes of sha256("spare/pool/v1/" + name)) uses
+// DHTPrefix + "/pool/<id>", AdsTopic + "/pool/<id>", mDNS service
+// "_sp-<id[:10]>._udp" and the marker protocol "/spare/pool/<id>/1.0.0"
+// (the public network's: "/spare/pool/public/1.0.0"); a peer that speaks
+// a /spare/ protocol but not this network's marker is disconnected once it
+// identifies (poolVerdict), and Config.AllowPeers narrows a pool to the
+// listed peers.
+//
 // GossipSub finds other ads-topic subscribers through the same DHT, but
 // each discovery round hands it only a random sample of them, dialling
 // new ones only while fewer than AdsTopicPeers are connected, so N hosts

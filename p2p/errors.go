@@ -24,6 +24,8 @@ var (
 	ErrBlobNotFound = errors.New("blob not found")
 	// ErrBlobTooLarge: a blob is larger than the caller's cap.
 	ErrBlobTooLarge = errors.New("blob too large")
+	// ErrBadConfig: a Config field is out of its bounds; the message names it.
+	ErrBadConfig = errors.New("bad p2p configuration")
 	// ErrBadDigest: a string is not a sha256 digest.
 	ErrBadDigest = errors.New("bad digest")
 )

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -33,18 +36,25 @@ import (
 // discovery, capacity ads and the blob protocol. Make one with New; it runs
 // until Close or until Serve's context ends.
 type Host struct {
-	h        host.Host
-	kad      *dht.IpfsDHT
-	ps       *pubsub.PubSub
-	ads      *adBoard
-	dup      *dupDetector
-	trace    *gossipTracer
-	mdns     mdns.Service
-	log      *slog.Logger
-	cfg      Config
-	boot     []peer.AddrInfo
-	instance string
-	blobs    blobServer
+	h     host.Host
+	kad   *dht.IpfsDHT
+	ps    *pubsub.PubSub
+	ads   *adBoard
+	dup   *dupDetector
+	trace *gossipTracer
+	mdns  mdns.Service
+	log   *slog.Logger
+	cfg   Config
+	boot  []peer.AddrInfo
+	book  *addrBook
+	reach reachWatch
+	names netNames
+	amino *dht.IpfsDHT // the public DHT (Config.Public); nil: not joined
+	// rendezvousPublished: this host's rendezvous record was published
+	// once (tests wait on it).
+	rendezvousPublished atomic.Bool
+	instance            string
+	blobs               blobServer
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -75,6 +85,18 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	names, err := networkNames(cfg.Pool)
+	if err != nil {
+		return nil, err
+	}
+	self, err := peer.IDFromPrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	book, err := loadBook(cfg.DataDir, self)
+	if err != nil {
+		log.Warn("address book ignored", "err", err)
+	}
 	rm, err := newResourceManager()
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)
@@ -94,7 +116,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	var inst [8]byte
 	_, _ = rand.Read(inst[:])
 	hctx, cancel := context.WithCancel(context.Background())
-	n := &Host{log: log, cfg: cfg, boot: boot, instance: hex.EncodeToString(inst[:]), ctx: hctx, cancel: cancel, trace: newGossipTracer()}
+	n := &Host{log: log, cfg: cfg, boot: boot, book: book, names: names, instance: hex.EncodeToString(inst[:]), ctx: hctx, cancel: cancel, trace: newGossipTracer(names.adsTopic)}
 
 	mode := dht.ModeAuto
 	if cfg.BootstrapNode || cfg.DHTServer {
@@ -111,17 +133,21 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(cfg.userAgent() + " (instance " + n.instance + ")"),
 		libp2p.EnableHolePunching(),
+		libp2p.EnableAutoNATv2(),
 		libp2p.EnableRelay(),
 		libp2p.Routing(func(h host.Host) (routing.PeerRouting, error) {
 			d, err := dht.New(h,
-				dht.ProtocolPrefix(DHTPrefix),
+				dht.ProtocolPrefix(protocol.ID(names.dhtPrefix)),
 				dht.Mode(mode),
 				dht.DisableValues(),
-				dht.BootstrapPeers(boot...),
+				dht.BootstrapPeers(append(slices.Clone(boot), book.list()...)...),
 			)
 			n.kad = d
 			return d, err
 		}),
+	}
+	if len(cfg.AllowPeers) > 0 {
+		opts = append(opts, libp2p.ConnectionGater(allowGater{allow: cfg.AllowPeers}))
 	}
 	if cfg.Metrics != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))
@@ -150,6 +176,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		n.Close()
 		return nil, err
 	}
+	// The network's marker: peers judge by it whether this host is of
+	// their network (poolVerdict). The stream itself carries nothing.
+	h.SetStreamHandler(names.marker, func(s network.Stream) { _ = s.Reset() })
 	n.ps, err = pubsub.NewGossipSub(hctx, h,
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithLogger(slog.New(libp2pLogs(log.With("sub", "pubsub").Handler(), "pubsub"))),
@@ -164,6 +193,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		// real mesh (see sampledDiscovery for why only a few).
 		pubsub.WithDiscovery(sampledDiscovery{
 			Discovery: drouting.NewRoutingDiscovery(n.kad), self: h.ID(), want: AdsTopicPeers,
+			ready: n.waitDHTQuietly, log: log,
 			connected: func(p peer.ID) bool { return h.Network().Connectedness(p) == network.Connected },
 		}),
 	)
@@ -174,7 +204,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return fail(err)
 	}
 	if !cfg.NoMDNS && !cfg.LoopbackOnly {
-		n.mdns = mdns.NewMdnsService(h, MDNSService, mdnsNotifee{n})
+		n.mdns = mdns.NewMdnsService(h, names.mdns, mdnsNotifee{n})
 		if err := n.mdns.Start(); err != nil {
 			return fail(fmt.Errorf("starting mDNS: %w", err))
 		}
@@ -182,13 +212,33 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	for _, b := range boot {
 		h.ConnManager().Protect(b.ID, "bootstrap")
 	}
+	reach, err := h.EventBus().Subscribe([]any{new(event.EvtLocalReachabilityChanged), new(event.EvtNATDeviceTypeChanged)})
+	if err != nil {
+		return fail(fmt.Errorf("watching reachability: %w", err))
+	}
+	n.goLoop(func(ctx context.Context) { n.watchReach(ctx, reach) })
+	idents, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		return fail(fmt.Errorf("watching identify: %w", err))
+	}
+	n.goLoop(func(ctx context.Context) { n.keepBook(ctx, idents) })
+	// The peers of the address book are dialled beside the bootstrap
+	// peers: a restart finds its Spare peers without them.
+	var dials sync.WaitGroup
+	dials.Add(1)
+	go func() { defer dials.Done(); n.dialBook(ctx) }()
 	n.dialBootstrap(ctx)
+	dials.Wait()
 	if err := n.kad.Bootstrap(hctx); err != nil {
 		return fail(fmt.Errorf("joining the DHT: %w", err))
 	}
-	if len(boot) > 0 {
-		// Joining the ads topic advertises it in the DHT: wait (briefly)
-		// for a DHT peer first so that the advertisement lands.
+	if n.bootstrapServesDHT() {
+		// Joining the ads topic advertises it and looks for its peers in
+		// the DHT: wait (briefly) for the DHT peer first, so that both land.
+		// Not when no bootstrap peer is a DHT server (a provider at home
+		// given as --bootstrap): there is nothing to wait for, and a
+		// requester asks that provider for its ad at once. The topic's
+		// advertisement then waits by itself (sampledDiscovery.Advertise).
 		wctx, cancel := context.WithTimeout(ctx, BootstrapTimeout)
 		if err := n.waitRoutingTable(wctx); err != nil {
 			log.Warn("no DHT peer yet; ads topic peers will be found later", "err", err)
@@ -198,7 +248,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if n.ads, err = newAdBoard(n); err != nil {
 		return fail(err)
 	}
-	if len(boot) > 0 {
+	if cfg.Public {
+		if err := n.joinPublic(); err != nil {
+			return fail(err)
+		}
+	}
+	if len(boot) > 0 || len(book.list()) > 0 {
 		n.goLoop(n.keepBootstrap)
 	}
 	log.Info("p2p host started", "peer_id", h.ID(), "addrs", n.Addrs(), "bootstrap_node", cfg.BootstrapNode)
@@ -260,6 +315,22 @@ func (n *Host) dialBootstrap(ctx context.Context) {
 	wg.Wait()
 }
 
+// bootstrapServesDHT reports whether a connected peer (a bootstrap peer,
+// one from the address book) serves Spare's DHT, or may: one whose
+// identify has not completed yet (a loaded peer) counts, so only peers
+// known to be DHT clients (a provider at home given as --bootstrap) are
+// not waited for.
+func (n *Host) bootstrapServesDHT() bool {
+	kad := protocol.ID(n.names.dhtPrefix + "/kad/1.0.0")
+	for _, p := range n.h.Network().Peers() {
+		protos, err := n.h.Peerstore().GetProtocols(p)
+		if err != nil || len(protos) == 0 || slices.Contains(protos, kad) {
+			return true
+		}
+	}
+	return false
+}
+
 // keepBootstrap redials the bootstrap peers while none is connected, and
 // has the DHT re-check its connected peers while its routing table is empty.
 func (n *Host) keepBootstrap(ctx context.Context) {
@@ -279,6 +350,9 @@ func (n *Host) keepBootstrap(ctx context.Context) {
 		}
 		if !connected {
 			n.dialBootstrap(ctx)
+		}
+		if len(n.h.Network().Peers()) == 0 {
+			n.dialBook(ctx)
 		}
 		if !connected || n.kad.RoutingTable().Size() == 0 {
 			// Also when connected: a timed-out query drops a peer from the
@@ -313,6 +387,9 @@ func (n *Host) Close() error {
 		}
 		if n.kad != nil {
 			errs = append(errs, n.kad.Close())
+		}
+		if n.amino != nil {
+			errs = append(errs, n.amino.Close())
 		}
 		if n.h != nil {
 			errs = append(errs, n.h.Close())

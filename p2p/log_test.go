@@ -126,15 +126,16 @@ func TestLibP2PLogsBelowWarnDropped(t *testing.T) {
 }
 
 // A lone host (a network of one, as each playground host starts) warns
-// about nothing: pubsub's failed rendezvous arrives at DEBUG.
+// about nothing: its ads topic waits for a DHT peer before pubsub's
+// rendezvous (said at DEBUG), and a failed rendezvous would be at DEBUG.
 func TestLoneHostQuiet(t *testing.T) {
 	logs := newCapture(slog.LevelDebug)
 	newTestHost(t, Config{DataDir: t.TempDir(), NoMDNS: true, Logger: slog.New(logs)})
 	var got []captured
-	testenv.WaitFor(t, "pubsub's rendezvous attempt", testTimeout, func() bool {
+	testenv.WaitFor(t, "the ads topic's rendezvous waiting", testTimeout, func() bool {
 		got = logs.records()
 		for _, r := range got {
-			if r.msg == "bootstrap: error providing rendezvous for topic" {
+			if r.msg == "ads topic: advertising once a DHT peer is known" {
 				return true
 			}
 		}

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -36,6 +37,22 @@ type sampledDiscovery struct {
 	self      peer.ID
 	want      int
 	connected func(peer.ID) bool
+	// ready waits until the DHT has a peer (or ctx ends).
+	ready func(context.Context) error
+	log   *slog.Logger
+}
+
+// Advertise waits for a DHT peer before advertising the topic: GossipSub
+// advertises once when the topic is joined and, after a failure, only
+// minutes later, while a host's first DHT peer may take seconds to come.
+func (d sampledDiscovery) Advertise(ctx context.Context, ns string, opts ...discovery.Option) (time.Duration, error) {
+	if d.log != nil {
+		d.log.Debug("ads topic: advertising once a DHT peer is known")
+	}
+	if err := d.ready(ctx); err != nil {
+		return 0, err
+	}
+	return d.Discovery.Advertise(ctx, ns, opts...)
 }
 
 func (d sampledDiscovery) FindPeers(ctx context.Context, ns string, opts ...discovery.Option) (<-chan peer.AddrInfo, error) {

@@ -22,6 +22,7 @@ type gossipTracer struct {
 	dropped    atomic.Uint64 // RPCs dropped: the peer's outbound queue was full
 
 	mu      sync.Mutex
+	topic   string // the ads topic followed
 	mesh    map[peer.ID]bool
 	judged  int           // messages received and validated (any outcome)
 	changed chan struct{} // closed and replaced on every change above
@@ -29,12 +30,12 @@ type gossipTracer struct {
 
 var _ pubsub.RawTracer = (*gossipTracer)(nil)
 
-func newGossipTracer() *gossipTracer {
-	return &gossipTracer{mesh: map[peer.ID]bool{}, changed: make(chan struct{})}
+func newGossipTracer(topic string) *gossipTracer {
+	return &gossipTracer{topic: topic, mesh: map[peer.ID]bool{}, changed: make(chan struct{})}
 }
 
 func (g *gossipTracer) setMesh(p peer.ID, topic string, in bool) {
-	if topic != AdsTopic {
+	if topic != g.topic {
 		return
 	}
 	g.mu.Lock()
@@ -49,7 +50,7 @@ func (g *gossipTracer) setMesh(p peer.ID, topic string, in bool) {
 }
 
 func (g *gossipTracer) judge(m *pubsub.Message) {
-	if m.GetTopic() != AdsTopic || m.Local || m.ReceivedFrom == "" {
+	if m.GetTopic() != g.topic || m.Local || m.ReceivedFrom == "" {
 		return
 	}
 	g.mu.Lock()
@@ -73,7 +74,7 @@ func (g *gossipTracer) state() (map[peer.ID]bool, int, <-chan struct{}) {
 
 func (g *gossipTracer) Graft(p peer.ID, topic string)                        { g.setMesh(p, topic, true) }
 func (g *gossipTracer) Prune(p peer.ID, topic string)                        { g.setMesh(p, topic, false) }
-func (g *gossipTracer) RemovePeer(p peer.ID)                                 { g.setMesh(p, AdsTopic, false) }
+func (g *gossipTracer) RemovePeer(p peer.ID)                                 { g.setMesh(p, g.topic, false) }
 func (g *gossipTracer) RecvRPC(rpc *pubsub.RPC)                              { g.recv.Add(uint64(proto.Size(&rpc.RPC))) }
 func (g *gossipTracer) SendRPC(rpc *pubsub.RPC, _ peer.ID)                   { g.count(rpc) }
 func (g *gossipTracer) AddPeer(peer.ID, protocol.ID)                         {}

@@ -214,6 +214,9 @@ func (p *Provider) Payee() common.Address { return p.me }
 func (p *Provider) Describe(s *localapi.Status) {
 	s.PeerID = p.cfg.Host.ID().String()
 	s.Addrs = append(s.Addrs, p.cfg.Host.ListenAddrs()...)
+	s.Network, s.SparePeers = p.cfg.Host.Network(), p.cfg.Host.SparePeers()
+	r := p.cfg.Host.Reachability()
+	s.Reach, s.ReachHint = string(r.Reach), r.Hint
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	y, m, day := time.Now().UTC().Date()

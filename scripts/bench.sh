@@ -15,6 +15,14 @@ run "wallet: EIP-712 voucher sign+verify, durable writes (one core; goals >= 500
 echo; echo "## escrow gas (settle, close)"
 go test -count=1 -run TestGasUsed -v ./wallet/evm 2>&1 | grep -i 'gas'
 run "market: submit round trip on loopback (through the daemon, in process) vs spare run vs ctr run; goal daemon/ctr <= 1.5" -bench SubmitRoundTrip -benchtime 10x ./cmd/spare
+# First contact: `spare submit --bootstrap ADDR` from its host's start to a
+# ranked match (the first proposal), ADDR a provider without a DHT vs a
+# bootstrap node with the provider in its DHT. Goal: no-dht ms <= 1000.
+run "market: first contact, submit start -> match, with and without a DHT (goal no-dht ms <= 1000)" -bench FirstContact -benchtime 5x ./market
+# Time-to-discoverable with no Spare server: a fresh provider's start until a
+# fresh requester is connected to it through the public rendezvous record,
+# on a fake public DHT of 3 kad-dht servers on loopback (no NAT, no latency).
+run "p2p: time-to-discoverable through the public rendezvous (loopback)" -bench Rendezvous -benchtime 5x ./p2p
 # Scale: a bootstrap node and 200 provider hosts in one process on loopback
 # (TCP only, see benchListen in market/discovery_bench_test.go); new
 # requesters discover them and match a job; one ad round is measured.

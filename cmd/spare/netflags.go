@@ -15,6 +15,8 @@ type netFlags struct {
 	listen    []string
 	bootstrap []string
 	noMDNS    bool
+	noPublic  bool
+	pool      string
 }
 
 func (n *netFlags) register(cmd *cobra.Command, listen bool) {
@@ -24,6 +26,8 @@ func (n *netFlags) register(cmd *cobra.Command, listen bool) {
 	}
 	f.StringArrayVar(&n.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID (repeatable)")
 	f.BoolVar(&n.noMDNS, "no-mdns", false, "do not look for peers on the local network")
+	f.BoolVar(&n.noPublic, "no-public", false, "do not meet Spare nodes through the public libp2p network (only --bootstrap, known peers and the LAN)")
+	f.StringVar(&n.pool, "pool", "", "join the private pool of this name instead of the public Spare network")
 }
 
 // openHost starts the p2p host of the data directory.
@@ -37,7 +41,7 @@ func (n *netFlags) openHost(ctx context.Context, g *globals, dir string, bootstr
 		return nil, usageError{fmt.Errorf("--bootstrap: %w", err)}
 	}
 	return p2p.New(ctx, p2p.Config{DataDir: dir, Listen: ls, Bootstrap: bs, BootstrapNode: bootstrapNode,
-		NoMDNS: n.noMDNS, UserAgent: "spare/" + version, Logger: g.log})
+		NoMDNS: n.noMDNS, Public: !n.noPublic, Pool: n.pool, UserAgent: "spare/" + version, Logger: g.log})
 }
 
 func blobDir(dir string) string { return filepath.Join(dir, "blobs") }

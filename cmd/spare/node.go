@@ -269,6 +269,12 @@ func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
 	if s.PeerID != "" {
 		fmt.Fprintf(out, "peer:   %s\n", s.PeerID)
 	}
+	if s.Network != "" {
+		fmt.Fprintf(out, "network: %s, %d Spare peer(s) connected; reached %s\n", s.Network, s.SparePeers, s.Reach)
+		if s.ReachHint != "" {
+			fmt.Fprintf(out, "         %s\n", s.ReachHint)
+		}
+	}
 	fmt.Fprintf(out, "earned today: %s\n", s.EarnedToday)
 	return nil
 }

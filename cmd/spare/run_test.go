@@ -21,6 +21,9 @@ import (
 var spareBin string
 
 func TestMain(m *testing.M) {
+	// No test reaches the real internet: the nodes it starts get an empty
+	// list of public bootstrap peers (p2p.PublicBootstrapEnv).
+	os.Setenv("SPARE_P2P_PUBLIC_BOOTSTRAP", "")
 	dir, err := os.MkdirTemp("", "spare-bin")
 	if err != nil {
 		panic(err)

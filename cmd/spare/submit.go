@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -181,7 +183,9 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	if g.json {
 		stdout = cmd.ErrOrStderr() // the summary owns stdout
 	}
-	logs := newJobLogs(stdout, cmd.ErrOrStderr())
+	// On a terminal, a progress line (nil otherwise); the logs clear it.
+	prog := newSubmitProgress(cmd.ErrOrStderr(), g.json, spec, f.image, f.inputs)
+	logs := newJobLogs(prog.around(stdout), prog.around(cmd.ErrOrStderr()))
 	// On a chain this process deposits from the wallet itself, showing
 	// each transaction; a daemon settles where its own --network says.
 	if !f.noDaemon && !f.cf.onChain() {
@@ -189,6 +193,20 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 		if done {
 			return reportSubmit(cmd, g, res, err)
 		}
+	}
+	if prog != nil {
+		if g.logLevel == "warn" {
+			// The libraries' warnings as readable lines around the
+			// progress line; --log-level other than the default keeps
+			// the raw records.
+			g.log = slog.New(noteHandler{p: prog, min: slog.LevelWarn})
+			slog.SetDefault(g.log)
+		}
+		prog.report(market.Progress{Stage: market.StageDiscovering})
+		tctx, stop := context.WithCancel(ctx)
+		ticked := make(chan struct{})
+		go func() { defer close(ticked); prog.tick(tctx) }()
+		defer func() { stop(); <-ticked }()
 	}
 	trust, err := market.OpenFileTrust(filepath.Join(dir, "trust.json"))
 	if err != nil {
@@ -217,9 +235,14 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 		r.Channels = chain
 	}
 	jout, jerr, notes := logs.writers()
-	res, err := r.Submit(ctx, spec, market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,
-		Stdout: jout, Stderr: jerr, Notes: notes})
+	opt := market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,
+		Stdout: jout, Stderr: jerr, Notes: notes}
+	if prog != nil {
+		opt.Progress = prog.report
+	}
+	res, err := r.Submit(ctx, spec, opt)
 	logs.flush()
+	prog.done()
 	return reportSubmit(cmd, g, res, err)
 }
 
