@@ -231,7 +231,7 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	}
 	defer closeChain()
 	if chain != nil {
-		chain.Progress = progressPrinter(cmd.ErrOrStderr(), chain.Network)
+		chain.Progress = progressPrinter(prog.around(cmd.ErrOrStderr()), chain.Network)
 		r.Channels = chain
 	}
 	jout, jerr, notes := logs.writers()
