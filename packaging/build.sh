@@ -87,10 +87,16 @@ strip --strip-unneeded --remove-section=.comment --remove-section=.note "$stage/
 # nfpm takes them as lists in its configuration: each "- @DEPENDS@"
 # line there becomes one line per dependency.
 "$here/linux/depends.sh" "$stage/spare" "$stage/depends"
-awk -v deb="$stage/depends/deb-depends" -v rpm="$stage/depends/rpm-requires" '
+awk -v deb="$stage/depends/deb-depends" -v rpm="$stage/depends/rpm-requires" -v stage="$stage" '
 	function list(file, indent,   l) { while ((getline l < file) > 0) print indent "- \"" l "\"" }
 	/- "@DEB_DEPENDS@"/ { sub(/-.*/, ""); list(deb, $0); next }
 	/- "@RPM_REQUIRES@"/ { sub(/-.*/, ""); list(rpm, $0); next }
+	/# @RPM_MAN_PAGES@/ {
+		cmd = "cd " stage "/man && ls *.1.gz"
+		while ((cmd | getline m) > 0)
+			printf "  - src: man/%s\n    dst: /usr/share/man/man1/%s\n    type: doc\n    packager: rpm\n    file_info:\n      mode: 0644\n", m, m
+		next
+	}
 	{ print }' "$here/nfpm.yaml" >"$stage/nfpm.yaml"
 # nfpm would write the chglog changelog into the .deb too, under the name
 # of a non-native package's: only the .rpm's configuration names it.

@@ -203,10 +203,25 @@ func TestDebInCleanDebian(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// An image build's set-up: a policy-rc.d that forbids starting
+	// services, and (a stand-in, since no systemd runs in a chroot) the
+	// directory by which scripts tell that systemd runs. postinst must
+	// leave the starting to deb-systemd-invoke, which asks policy-rc.d.
+	policy := filepath.Join(root, "usr/sbin/policy-rc.d")
+	marker := filepath.Join(root, "run/systemd/system")
+	if err := os.WriteFile(policy, []byte("#!/bin/sh\nexit 101\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(marker, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// apt installs the .deb with what its Depends name and nothing else.
 	out := aptInstall(t, root, "/tmp/spare.deb")
-	if !strings.Contains(out, "systemd is not running here") {
-		t.Errorf("postinst in a chroot should say the unit starts at the next boot:\n%s", out)
+	if !strings.Contains(out, "policy-rc.d returned 101, not running 'start spare-node.service'") {
+		t.Errorf("postinst did not start the unit through deb-systemd-invoke, or it ignored policy-rc.d:\n%s", out)
+	}
+	if err := errors.Join(os.Remove(policy), os.Remove(marker)); err != nil {
+		t.Fatal(err)
 	}
 	for _, f := range append(installed, debOnly...) {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {

@@ -16,7 +16,7 @@ entry() {
 	local v=$1 range=$2 date
 	date=$(git -C "$root" log -1 --format=%ct "${range##*..}")
 	if [ "$format" = chglog ]; then
-		echo "- semver: \"$v\""
+		echo "- semver: \"$v-1\"" # version-release, as the .rpm's header has it
 		echo "  date: $(date -u -d "@$date" +%Y-%m-%dT%H:%M:%SZ)"
 		echo "  packager: \"$maint\""
 		echo "  changes:"
@@ -34,7 +34,7 @@ entry() {
 
 if ! git -C "$root" rev-parse --verify -q HEAD >/dev/null; then
 	if [ "$format" = chglog ]; then
-		printf -- '- semver: "%s"\n  date: %s\n  packager: "%s"\n  changes:\n    - note: "Built from a source tree without its git history."\n' \
+		printf -- '- semver: "%s-1"\n  date: %s\n  packager: "%s"\n  changes:\n    - note: "Built from a source tree without its git history."\n' \
 			"$version" "$(date -u -d "@${SOURCE_DATE_EPOCH:-0}" +%Y-%m-%dT%H:%M:%SZ)" "$maint"
 		exit 0
 	fi
