@@ -29,11 +29,14 @@ all: build
 build: $(NOTICES)
 	$(GO) build -trimpath $(BUILDMODE) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/spare
 
-# go-licenses takes minutes; notices.sh caches its result by go.sum.
-$(NOTICES): go.mod go.sum LICENSE $(wildcard packaging/licenses/*)
+# go-licenses takes minutes; notices.sh caches its result by the modules
+# cmd/spare uses, so it runs every time (a second when cached) and the
+# file changes only when the list does.
+$(NOTICES): FORCE
 	@mkdir -p bin/licenses
-	packaging/licenses/notices.sh bin/licenses
-	gzip -9n <bin/licenses/NOTICES >$@.tmp && mv $@.tmp $@
+	@packaging/licenses/notices.sh bin/licenses
+	@gzip -9n <bin/licenses/NOTICES >$@.tmp && { cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@; }
+FORCE:
 
 deps:
 	@scripts/deps.sh run

@@ -12,8 +12,8 @@
 #
 # go-licenses takes minutes (it loads every package and looks up each
 # library's source host), so the result is cached under
-# $XDG_CACHE_HOME/spare/notices, keyed on go.mod, go.sum and this
-# directory. It fails, naming the library, when a licence is unknown or
+# $XDG_CACHE_HOME/spare/notices, keyed on the modules cmd/spare uses,
+# go.sum and this directory. It fails, naming the library, when a licence is unknown or
 # would bind the whole program (GPL, AGPL): add a line to `overrides`
 # only after reading the library's licence.
 set -euo pipefail
@@ -24,7 +24,11 @@ root=$(cd "$here/../.." && pwd)
 out=${1:?usage: notices.sh OUTDIR}
 mkdir -p "$out"
 
-key=$(cat "$root/go.mod" "$root/go.sum" "$here"/* "$root/LICENSE" | sha256sum | cut -c1-16)
+# The key: the modules cmd/spare's packages come from (an import added
+# without a go.mod change, of a module already required, changes it),
+# go.sum, this directory and Spare's licence.
+key=$( (cd "$root" && GOOS=linux CGO_ENABLED=1 go list -deps -f '{{with .Module}}{{.Path}} {{.Version}}{{end}}' ./cmd/spare | sort -u
+	cat "$root/go.sum" "$here"/* "$root/LICENSE") | sha256sum | cut -c1-16)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/spare/notices/$key
 if [ -s "$cache/NOTICES" ] && [ -s "$cache/copyright" ]; then
 	cp "$cache/NOTICES" "$cache/copyright" "$out/"
