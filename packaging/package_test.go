@@ -110,6 +110,11 @@ func buildPackages(t *testing.T) packages {
 		if built.deb == "" || built.rpm == "" {
 			built.err = errors.New("build.sh did not print a .deb and an .rpm: " + string(out))
 		}
+		for _, p := range []string{built.deb, built.rpm} {
+			if fi, err := os.Stat(p); err == nil {
+				t.Logf("%s: %.1f MiB", filepath.Base(p), float64(fi.Size())/(1<<20))
+			}
+		}
 	})
 	if built.err != nil {
 		t.Fatal(built.err)
