@@ -4,6 +4,11 @@ GO        ?= go
 BIN       := bin/spare
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.version=$(VERSION)
+# Position-independent, as distributions require (start-up cost measured
+# in packaging/README.md).
+BUILDMODE := -buildmode=pie
+# The licence and notices of every library in the binary, embedded in it.
+NOTICES   := cmd/spare/licenses/NOTICES.gz
 WORKLOADS ?= workloads/out
 # Packages without the desktop UI: they must build for every OS. (The
 # workloads are Linux job images; internal/screentext is cmd/spare's
@@ -21,8 +26,17 @@ export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 .PHONY: all build deps deps-test run test cross bench lint workloads contracts package clean
 all: build
 
-build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/spare
+build: $(NOTICES)
+	$(GO) build -trimpath $(BUILDMODE) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/spare
+
+# go-licenses takes minutes; notices.sh caches its result by the modules
+# cmd/spare uses, so it runs every time (a second when cached) and the
+# file changes only when the list does.
+$(NOTICES): FORCE
+	@mkdir -p bin/licenses
+	@packaging/licenses/notices.sh bin/licenses
+	@gzip -9n <bin/licenses/NOTICES >$@.tmp && { cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@; }
+FORCE:
 
 deps:
 	@scripts/deps.sh run
@@ -71,4 +85,4 @@ package: build
 	packaging/build.sh bin
 
 clean:
-	rm -rf bin $(WORKLOADS)
+	rm -rf bin $(WORKLOADS) $(NOTICES)

@@ -78,6 +78,8 @@ type Config struct {
 	// Login turns start at login on and off (cmd/spare: the system's
 	// autostart mechanism). Nil: the setting is not offered.
 	Login LoginItem
+	// About is the About page's version, licence and notices.
+	About About
 }
 
 // LoginItem is the system's start-at-login switch for the app.

@@ -31,6 +31,7 @@ type UI struct {
 	wal                        *walletPage
 	form                       *settingsForm
 	onboard                    *onboarding
+	about                      *aboutPage
 }
 
 // Window size on first show.
@@ -68,6 +69,7 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 	u.earn = newEarningsPage()
 	u.wal = newWalletPage(u)
 	u.form = newSettingsForm(u)
+	u.about = newAboutPage(a.cfg.About)
 
 	u.tabs = container.NewAppTabs(
 		container.NewTabItem("Status", container.NewPadded(status)),
@@ -76,7 +78,13 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 		container.NewTabItem("Earnings", container.NewVScroll(container.NewPadded(u.earn.box))),
 		container.NewTabItem("Wallet", container.NewVScroll(container.NewPadded(u.wal.box))),
 		container.NewTabItem("Settings", container.NewVScroll(container.NewPadded(u.form.box))),
+		container.NewTabItem("About", container.NewPadded(u.about.box)),
 	)
+	u.tabs.OnSelected = func(it *container.TabItem) {
+		if it.Text == "About" {
+			u.about.load()
+		}
+	}
 	if a.cfg.Doctor != nil && !s.Onboarded {
 		u.onboard = newOnboarding(u)
 		u.w.SetContent(u.onboard.box)

@@ -6,8 +6,10 @@ set -euo pipefail
 what=${1:-run}
 
 run_pkgs=(containerd runc gcc pkg-config libgl1-mesa-dev libxcursor-dev libxrandr-dev
-  libxinerama-dev libxi-dev libxxf86vm-dev mmdebstrap debian-archive-keyring ca-certificates)
-test_pkgs=(xvfb libgl1-mesa-dri fonts-dejavu-core xdotool dbus dbus-x11 iproute2 iptables desktop-file-utils rpm osslsigncode systemd util-linux)
+  libxinerama-dev libxi-dev libxxf86vm-dev mmdebstrap debian-archive-keyring ca-certificates
+  dpkg-dev binutils)
+test_pkgs=(xvfb libgl1-mesa-dri fonts-dejavu-core xdotool dbus dbus-x11 iproute2 iptables desktop-file-utils rpm osslsigncode systemd util-linux
+  lintian rpmlint)
 pkgs=("${run_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 

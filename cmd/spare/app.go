@@ -59,6 +59,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		DaemonCommand: daemonArgv(exe, dir, g.containerd),
 		Presence:      true,
 		Login:         autostart.System(),
+		About:         app.About{Version: version, Licence: licence, Notices: notices},
 		Log:           g.log,
 		OnFirstWindow: func() { g.log.Info("first window shown", "after", time.Since(start)) },
 	})

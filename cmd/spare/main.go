@@ -117,6 +117,7 @@ you for every second of work. The same binary submits jobs.`,
 		newBootstrapCmd(g),
 		newChainCmd(g),
 	)
+	root.AddCommand(newManCmd(root))
 	return root
 }
 
