@@ -79,7 +79,8 @@ func (b bundledFaces) missing(s string, faces ...string) []rune {
 // terminalOnly are files whose strings only a terminal shows (in the
 // terminal's font, not the app's).
 var terminalOnly = map[string]string{
-	"cmd/spare/submit_logs.go": "the provider's log lines of `spare submit`",
+	"cmd/spare/submit_logs.go":     "the provider's log lines of `spare submit`",
+	"cmd/spare/submit_progress.go": "the progress line `spare submit` draws on a terminal",
 }
 
 // TestSourceStringsHaveGlyphs reads every string literal of Spare's

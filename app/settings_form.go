@@ -107,7 +107,7 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 // Start at login stays this user's to change. Called inside fyne.Do.
 func (f *settingsForm) setReadOnly(why string) {
 	f.readOnly = why != ""
-	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.workloads} {
+	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.power, f.currency, f.rate, f.workloads} {
 		if f.readOnly {
 			w.Disable()
 		} else {
