@@ -147,6 +147,11 @@ func TestChainPaidJobSettles(t *testing.T) {
 	cost := wallet.Amount(res.Units)
 	testenv.WaitFor(t, "the provider's settlement", 60*time.Second, func() bool { return d.tokens(t, prov)-before == cost })
 	t.Logf("a %s job settled on chain: provider +%s %s", cost, cost, d.net.Symbol)
+	// The wallet records the settlement once its confirmations are in,
+	// which may be a block after the tokens show.
+	testenv.WaitFor(t, "the provider's wallet to record the settlement", 60*time.Second, func() bool {
+		return chainBalance(t, provData).Settled == cost.String()
+	})
 	if b := chainBalance(t, provData); b.Settled != cost.String() || b.OnChain != cost.String() || b.Earned != cost.String() {
 		t.Errorf("the provider's wallet says earned %s, settled %s, on chain %s; the chain says %s", b.Earned, b.Settled, b.OnChain, cost)
 	}
