@@ -115,6 +115,7 @@ you for every second of work. The same binary submits jobs.`,
 		newWalletCmd(g),
 		newSubmitCmd(g),
 		newBootstrapCmd(g),
+		newBridgeCmd(g),
 	)
 	return root
 }
