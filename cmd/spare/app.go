@@ -16,7 +16,6 @@ import (
 	"github.com/sparegpu/spare/app"
 	"github.com/sparegpu/spare/autostart"
 	"github.com/sparegpu/spare/doctor"
-	"github.com/sparegpu/spare/localapi"
 )
 
 // appID is the desktop app's identity (preferences, notifications).
@@ -49,11 +48,15 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	}
 	fy := fyneapp.NewWithID(appID)
 	fy.SetIcon(app.AppIcon())
+	if !hostReady(cmd.Context(), fy) {
+		return nil
+	}
+	client, daemon, checks := daemonLink(g, exe, dir)
 	a := app.New(fy, app.Config{
 		DataDir:       dir,
-		Client:        localapi.NewClient(dir),
-		Doctor:        doctorChecks(g.containerd, dir),
-		DaemonCommand: daemonArgv(exe, dir, g.containerd),
+		Client:        client,
+		Doctor:        checks,
+		DaemonCommand: daemon,
 		Presence:      true,
 		Login:         autostart.System(),
 		Log:           g.log,
