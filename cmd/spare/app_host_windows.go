@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/config"
 	"github.com/sparegpu/spare/localapi"
 )
 
@@ -45,4 +46,13 @@ func daemonLink(_ *globals, _, _ string) (app.Client, []string, func(context.Con
 	}
 	wsl := filepath.Join(sys, "wsl.exe")
 	return localapi.NewBridgeClient(bridgeArgv(wsl, wslDataDir), os.Stderr), wslDaemonArgv(wsl, wslDataDir), nil
+}
+
+// wslDataDir is the daemon's data directory inside the distribution.
+const wslDataDir = "/var/lib/spare"
+
+// wslDaemonArgv starts the daemon inside the distribution when none runs;
+// jobs use the distribution's own containerd.
+func wslDaemonArgv(wsl, dataDir string) []string {
+	return []string{wsl, "-d", wslDistro, "--", "spare", "node", "--data", dataDir, "--containerd", config.DefaultContainerdSocket}
 }
