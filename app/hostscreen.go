@@ -23,9 +23,8 @@ func ShowHostProblems(fy fyne.App, problems []HostProblem, check func() []HostPr
 			list.Add(wrapped("This PC is ready. Open Spare again to start."))
 		}
 		for _, p := range ps {
-			l := wrapped("✗ " + p.Problem)
+			l := wrapped(p.Problem) // red says it is a problem: no mark glyph the bundled fonts may lack
 			l.Importance = widget.DangerImportance
-			l.TextStyle.Bold = true
 			list.Add(l)
 			list.Add(wrapped(p.Fix))
 		}
