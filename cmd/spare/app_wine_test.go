@@ -160,6 +160,7 @@ func TestWindowsAppWithoutWSL(t *testing.T) {
 	}
 	select {
 	case err := <-done:
+		done <- err // for the clean-up, which waits on it too
 		if err != nil {
 			t.Fatalf("spare.exe ended with %v after its window closed, want status 0", err)
 		}
