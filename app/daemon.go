@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -74,12 +73,14 @@ func (d *ownedDaemon) running() bool {
 	}
 }
 
-// stop asks the daemon to drain (SIGTERM) and kills it after timeout.
+// stop asks the daemon to drain (SIGTERM; on Windows, where the daemon
+// is wsl.exe running it in the distribution, the end of wsl.exe) and
+// kills it after timeout.
 func (d *ownedDaemon) stop(timeout time.Duration) error {
 	if !d.running() {
 		return nil
 	}
-	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := askToStop(d.cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
 	select {

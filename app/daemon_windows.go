@@ -2,6 +2,19 @@
 
 package app
 
-import "syscall"
+import (
+	"os"
+	"syscall"
 
-func daemonProcAttr() *syscall.SysProcAttr { return nil }
+	"golang.org/x/sys/windows"
+)
+
+// daemonProcAttr: the daemon's wsl.exe opens no console window.
+func daemonProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{HideWindow: true, CreationFlags: windows.CREATE_NO_WINDOW}
+}
+
+// askToStop ends wsl.exe, the daemon's link into the distribution:
+// Windows has no SIGTERM to send it. WSL then hangs up the daemon's
+// session in the distribution.
+func askToStop(p *os.Process) error { return p.Kill() }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // Default paths and names shared by the daemon and the CLI.
@@ -59,7 +60,9 @@ func EnsureDir(dir string) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("data directory %s is not a directory", dir)
 	}
-	if fi.Mode().Perm()&0o002 != 0 {
+	// Windows reports every directory as 0777: access is its ACLs' (the
+	// user's profile is the user's own), not the mode bits.
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o002 != 0 {
 		return errors.New("data directory " + dir + " is world-writable: run chmod o-w " + dir)
 	}
 	return nil

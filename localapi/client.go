@@ -19,16 +19,17 @@ var ErrNoDaemon = errors.New("no Spare daemon running")
 // maxResponse caps a response body the client reads.
 const maxResponse = 1 << 20
 
-// Client talks to a daemon over its socket.
+// Client talks to a daemon over its socket, or through a bridge.
 type Client struct {
-	socket string
+	where  string // the socket, or the bridge's command line
+	bridge bool
 	http   *http.Client
 }
 
 // NewClient returns a client for the daemon of dataDir.
 func NewClient(dataDir string) *Client {
 	sock := SocketPath(dataDir)
-	return &Client{socket: sock, http: &http.Client{Transport: &http.Transport{
+	return &Client{where: sock, http: &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", sock)
@@ -59,13 +60,16 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 }
 
 func (c *Client) dialError(err error) error {
-	if _, serr := os.Stat(c.socket); errors.Is(serr, os.ErrNotExist) || errors.Is(err, os.ErrNotExist) || isRefused(err) {
-		return fmt.Errorf("%w at %s — start one with `spare node` (or open the Spare app)", ErrNoDaemon, c.socket)
+	if c.bridge { // the bridge's greeting said what happened
+		return fmt.Errorf("talking to the daemon through `%s`: %w", c.where, err)
+	}
+	if _, serr := os.Stat(c.where); errors.Is(serr, os.ErrNotExist) || errors.Is(err, os.ErrNotExist) || isRefused(err) {
+		return fmt.Errorf("%w at %s — start one with `spare node` (or open the Spare app)", ErrNoDaemon, c.where)
 	}
 	if errors.Is(err, os.ErrPermission) {
-		return fmt.Errorf("talking to the daemon at %s: %w — join the spare group or use sudo", c.socket, err)
+		return fmt.Errorf("talking to the daemon at %s: %w — join the spare group or use sudo", c.where, err)
 	}
-	return fmt.Errorf("talking to the daemon at %s: %w", c.socket, err)
+	return fmt.Errorf("talking to the daemon at %s: %w", c.where, err)
 }
 
 func isRefused(err error) bool {

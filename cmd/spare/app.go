@@ -19,7 +19,6 @@ import (
 	"github.com/sparegpu/spare/app"
 	"github.com/sparegpu/spare/autostart"
 	"github.com/sparegpu/spare/doctor"
-	"github.com/sparegpu/spare/localapi"
 )
 
 // appID is the desktop app's identity (preferences, notifications).
@@ -52,11 +51,15 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	}
 	fy := fyneapp.NewWithID(appID)
 	fy.SetIcon(app.AppIcon())
+	if !hostReady(cmd.Context(), fy) {
+		return nil
+	}
+	client, daemon, checks := daemonLink(g, exe, dir)
 	a := app.New(fy, app.Config{
 		DataDir:       dir,
-		Client:        localapi.NewClient(dir),
-		Doctor:        doctorChecks(g.containerd, dir),
-		DaemonCommand: daemonArgv(exe, dir, g.containerd),
+		Client:        client,
+		Doctor:        checks,
+		DaemonCommand: daemon,
 		Presence:      true,
 		Login:         autostart.System(),
 		About:         app.About{Version: version, Licence: licence, Notices: notices},

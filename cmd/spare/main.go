@@ -116,6 +116,7 @@ you for every second of work. The same binary submits jobs.`,
 		newSubmitCmd(g),
 		newBootstrapCmd(g),
 		newChainCmd(g),
+		newBridgeCmd(g),
 	)
 	root.AddCommand(newManCmd(root))
 	return root

@@ -1,0 +1,22 @@
+//go:build !windows && cgo
+
+package main
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/localapi"
+)
+
+// hostReady: on Linux the onboarding checks (doctor) say what is
+// missing; the app always opens.
+func hostReady(context.Context, fyne.App) bool { return true }
+
+// daemonLink reaches the daemon of dir over its socket and starts `spare
+// node` there when none runs.
+func daemonLink(g *globals, exe, dir string) (app.Client, []string, func(context.Context) []app.Check) {
+	return localapi.NewClient(dir), daemonArgv(exe, dir, g.containerd), doctorChecks(g.containerd, dir)
+}

@@ -1,0 +1,58 @@
+//go:build windows && cgo
+
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"golang.org/x/sys/windows"
+
+	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/config"
+	"github.com/sparegpu/spare/localapi"
+)
+
+// hostReady shows what this PC lacks (WSL2, virtualisation, an NVIDIA
+// driver), each with its fix, and runs that window until it closes; it
+// returns false then. It returns true, showing nothing, on a PC that can
+// run Spare and has Spare's WSL distribution (imported here on first run).
+func hostReady(ctx context.Context, fy fyne.App) bool {
+	problems := app.CheckHost(ctx)
+	if len(problems) == 0 {
+		// First run: import the distribution from the installed image
+		// (before any window: it takes some seconds, once).
+		err := app.EnsureDistribution(ctx, wslDistro)
+		if err == nil {
+			return true
+		}
+		problems = []app.HostProblem{{Problem: "Spare could not set up its Linux distribution: " + err.Error(),
+			Fix: "Run wsl --update in PowerShell as administrator, then open Spare again; if it fails again, reinstall Spare."}}
+	}
+	app.ShowHostProblems(fy, problems, func() []app.HostProblem { return app.CheckHost(ctx) })
+	fy.Run()
+	return false
+}
+
+// daemonLink reaches the daemon in Spare's WSL distribution through the
+// bridge, and starts it there when none runs. The onboarding checks are
+// the distribution's (`spare doctor` inside it); the host's are above.
+func daemonLink(_ *globals, _, _ string) (app.Client, []string, func(context.Context) []app.Check) {
+	sys, err := windows.GetSystemDirectory()
+	if err != nil {
+		sys = filepath.Join(os.Getenv("SystemRoot"), "System32")
+	}
+	wsl := filepath.Join(sys, "wsl.exe")
+	return localapi.NewBridgeClient(bridgeArgv(wsl, wslDataDir), os.Stderr), wslDaemonArgv(wsl, wslDataDir), nil
+}
+
+// wslDataDir is the daemon's data directory inside the distribution.
+const wslDataDir = "/var/lib/spare"
+
+// wslDaemonArgv starts the daemon inside the distribution when none runs;
+// jobs use the distribution's own containerd.
+func wslDaemonArgv(wsl, dataDir string) []string {
+	return []string{wsl, "-d", wslDistro, "--", "spare", "node", "--data", dataDir, "--containerd", config.DefaultContainerdSocket}
+}

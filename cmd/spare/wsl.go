@@ -1,0 +1,13 @@
+package main
+
+// On Windows the daemon runs in a WSL distribution of Spare's own and the
+// app reaches it through `spare bridge` (localapi/bridge.go).
+
+// wslDistro is the distribution's name (`wsl.exe -d Spare`).
+const wslDistro = "Spare"
+
+// bridgeArgv is the command the app starts for each connection to the
+// daemon: wsl runs `spare bridge` inside the distribution.
+func bridgeArgv(wsl, dataDir string) []string {
+	return []string{wsl, "-d", wslDistro, "--", "spare", "bridge", "--data", dataDir}
+}

@@ -1,0 +1,87 @@
+# Spare on a real Windows 10/11 PC with an NVIDIA GPU: the checks that
+# cannot run on Linux. Run in PowerShell as the user who will use Spare
+# (not elevated), from the folder holding spare-setup.exe:
+#
+#   powershell -ExecutionPolicy Bypass -File smoke.ps1 [-Setup .\spare-setup.exe] [-KeepInstalled]
+#
+# Each step prints PASS, FAIL or SKIP with what it saw; the script goes on
+# after a failure where later steps still mean something, and exits with
+# the number of failures.
+param(
+  [string]$Setup = ".\spare-setup.exe",
+  [switch]$KeepInstalled
+)
+$ErrorActionPreference = "Continue"
+$fails = 0
+function Step($name, [scriptblock]$check) {
+  try {
+    $r = & $check
+    if ($r -is [string] -and $r.StartsWith("SKIP")) { Write-Host "SKIP  $name - $r"; return }
+    if ($r) { Write-Host "PASS  $name - $r" } else { Write-Host "FAIL  $name"; $script:fails++ }
+  } catch {
+    Write-Host "FAIL  $name - $($_.Exception.Message)"; $script:fails++
+  }
+}
+$wsl = Join-Path $env:SystemRoot "System32\wsl.exe"
+$inst = Join-Path $env:LOCALAPPDATA "Programs\Spare"
+$spare = Join-Path $inst "spare.exe"
+$env:WSL_UTF8 = "1"
+
+Step "host: WSL2 installed (wsl --status)" {
+  & $wsl --status | Out-Null; if ($LASTEXITCODE -ne 0) { throw "wsl --status exit $LASTEXITCODE: run 'wsl --install --no-distribution' as administrator and restart" }; "ok"
+}
+Step "host: NVIDIA driver with WSL2 CUDA (System32\lxss\lib\libcuda.so)" {
+  $p = Join-Path $env:SystemRoot "System32\lxss\lib\libcuda.so"; if (-not (Test-Path $p)) { throw "missing $p: install the current NVIDIA driver" }; $p
+}
+Step "install: $Setup /S" {
+  $p = Start-Process -FilePath $Setup -ArgumentList "/S" -Wait -PassThru
+  if ($p.ExitCode -ne 0) { throw "exit $($p.ExitCode)" }; "exit 0"
+}
+Step "install: files in $inst" { (Test-Path $spare) -and (Test-Path (Join-Path $inst "distro\spare-wsl.tar")) }
+Step "install: start at login (HKCU Run value Spare)" {
+  (Get-ItemProperty "HKCU:\Software\Microsoft\Windows\CurrentVersion\Run").Spare
+}
+Step "first run: the app opens and imports the distribution 'Spare'" {
+  Start-Process -FilePath $spare | Out-Null
+  $deadline = (Get-Date).AddMinutes(5)
+  while ((Get-Date) -lt $deadline) {
+    $d = (& $wsl --list --quiet) -join " "
+    if ($d -match "\bSpare\b") { return "distribution listed after $([int]((Get-Date) - $deadline.AddMinutes(-5)).TotalSeconds) s" }
+    Start-Sleep -Seconds 2
+  }
+  throw "no distribution 'Spare' within 5 minutes (wsl --list: $d)"
+}
+Step "bridge: the daemon answers through 'wsl -d Spare -- spare bridge'" {
+  $req = "GET /v1/status HTTP/1.1`r`nHost: spare`r`nConnection: close`r`n`r`n"
+  $out = $req | & $wsl -d Spare -- spare bridge --data /var/lib/spare
+  if (-not ($out -join "`n").Contains("SPARE-BRIDGE/1 ok")) { throw "bridge said: $out" }
+  ($out | Select-String '"state"').Line
+}
+Step "GPU: the distribution sees the GPU (nvidia-smi in WSL)" {
+  $o = & $wsl -d Spare -- /usr/lib/wsl/lib/nvidia-smi -L; if ($LASTEXITCODE -ne 0) { throw "nvidia-smi: $o" }; $o -join "; "
+}
+Step "job: a reference job runs on the GPU (spare run probe)" {
+  $o = & $wsl -d Spare -- spare run --json probe; if ($LASTEXITCODE -ne 0) { throw "spare run: $o" }; ($o -join " ").Substring(0, [Math]::Min(200, ($o -join " ").Length))
+}
+Step "give-back: moving the mouse freezes work (Frozen or Waiting within 2 s)" {
+  Add-Type -AssemblyName System.Windows.Forms
+  $pos = [System.Windows.Forms.Cursor]::Position
+  [System.Windows.Forms.Cursor]::Position = New-Object System.Drawing.Point(($pos.X + 40), ($pos.Y + 40))
+  Start-Sleep -Seconds 2
+  $s = & $wsl -d Spare -- spare --data /var/lib/spare status --json | ConvertFrom-Json
+  if ($s.state -notin @("Frozen", "Waiting", "Paused")) { throw "state $($s.state) after input" }; "state $($s.state): $($s.sentence)"
+}
+if ($KeepInstalled) { Write-Host "SKIP  uninstall - -KeepInstalled" } else {
+  Step "uninstall: uninstall.exe /S" {
+    Get-Process spare -ErrorAction SilentlyContinue | Stop-Process -Force
+    $p = Start-Process -FilePath (Join-Path $inst "uninstall.exe") -ArgumentList "/S", "_?=$inst" -Wait -PassThru
+    if ($p.ExitCode -ne 0) { throw "exit $($p.ExitCode)" }; "exit 0"
+  }
+  Step "uninstall: the distribution is gone" { -not ((& $wsl --list --quiet) -join " " -match "\bSpare\b") }
+  Step "uninstall: the wallet is kept in %LOCALAPPDATA%\Spare\wallet" {
+    $k = Join-Path $env:LOCALAPPDATA "Spare\wallet\keystore"; if (-not (Test-Path $k)) { throw "no $k" }; $k
+  }
+  Step "uninstall: no Run value" { -not (Get-ItemProperty "HKCU:\Software\Microsoft\Windows\CurrentVersion\Run").Spare }
+}
+Write-Host "$fails failed"
+exit $fails
