@@ -145,6 +145,7 @@ func (r *providerRun) exited(ctx context.Context, res node.JobResult) error {
 		ex.Error = market.ResultCancelled
 	case res.Result.Reason == sandbox.ReasonStopped && r.preempted != "":
 		ex.Error = market.ResultPreempted
+		r.ownerEnded = true
 	case res.Result.Reason == sandbox.ReasonTimeout:
 		ex.Error = market.ResultTimeout
 	case res.Result.Reason == sandbox.ReasonMemory:

@@ -43,14 +43,15 @@ type providerRun struct {
 	tasks   sync.WaitGroup
 	stop    context.CancelFunc // ends what the session started
 
-	rj        *node.RunningJob
-	blobPins  []string             // the job's blobs, kept from sweeps while the session runs
-	imagePins []string             // its image (set by start; read after tasks.Wait)
-	jobID     string               // the sandbox's
-	meterFrom uint64               // unix seconds metering runs from; 0: not metering
-	gone      bool                 // the requester is unreachable
-	cancelled bool                 // the requester cancelled
-	preempted market.PreemptReason // a Preemption reason the governor gave, if it ended the job
+	rj         *node.RunningJob
+	blobPins   []string             // the job's blobs, kept from sweeps while the session runs
+	imagePins  []string             // its image (set by start; read after tasks.Wait)
+	jobID      string               // the sandbox's
+	meterFrom  uint64               // unix seconds metering runs from; 0: not metering
+	gone       bool                 // the requester is unreachable
+	cancelled  bool                 // the requester cancelled
+	preempted  market.PreemptReason // a Preemption reason the governor gave, if it ended the job
+	ownerEnded bool                 // the governor ended the job (the owner came back, a freeze failed)
 }
 
 type startResult struct {
@@ -201,7 +202,7 @@ func (r *providerRun) loop(ctx context.Context) {
 		r.retire(ctx)
 		r.log.Info("job session closed", "state", r.sess.State, "reason", r.sess.Reason,
 			"billed", r.sess.Billed, "paid", r.sess.Paid)
-		if err := r.p.stand.ended(r.peer.String(), r.sess.Billed, r.sess.Paid, time.Now()); err != nil {
+		if err := r.p.stand.ended(r.peer.String(), r.sess.Billed, r.sess.Paid, r.ownerEnded, time.Now()); err != nil {
 			r.log.Error("recording the requester's standing", "err", err)
 		}
 	}()

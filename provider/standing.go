@@ -93,13 +93,18 @@ func (s *standings) get(peer string) standing {
 }
 
 // ended records a job of peer's that ended with billed and paid, and
-// saves the record before returning.
-func (s *standings) ended(peer string, billed, paid uint64, now time.Time) error {
+// saves the record before returning. A job this machine's owner ended
+// (ownerEnded: the owner came back, a freeze failed) leaves its last
+// receipts unpaid through no fault of the requester's, which is then not
+// refused for them (the ledger still shows them unpaid); it does not
+// count as a job paid in full either.
+func (s *standings) ended(peer string, billed, paid uint64, ownerEnded bool, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.m[peer]
 	st.Seen = now
 	switch {
+	case billed > paid && ownerEnded:
 	case billed > paid:
 		st.Unpaid += billed - paid
 		st.UnpaidAt = now
