@@ -6,28 +6,18 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p"
-	"github.com/sparegpu/spare/sandbox"
 )
 
 // TestImageCache: an archive is imported once; the next job with the
 // same archive does not read it again, unless containerd lost the image.
 func TestImageCache(t *testing.T) {
-	testenv.NeedRoot(t)
-	sock := testenv.ContainerdSocket(t)
 	dir := t.TempDir()
-	ns := "spare-test-imgcache-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	sb, err := sandbox.New(context.Background(), sandbox.Config{Socket: sock, WorkDir: filepath.Join(dir, "jobs"), Namespace: ns, Log: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := testSandbox(t, dir, "imgcache")
 	store := p2p.FileStore{Dir: filepath.Join(dir, "blobs")}
 	d, _, err := market.PutFile(store, testenv.Workload(t, "probe"))
 	if err != nil {

@@ -53,15 +53,8 @@ type providerOption struct {
 // adjust the provider before it serves.
 func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts ...providerOption) *testProvider {
 	t.Helper()
-	testenv.NeedRoot(t)
-	sock := testenv.ContainerdSocket(t)
 	dir := t.TempDir()
-	ns := "spare-test-market-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	sb, err := sandbox.New(context.Background(), sandbox.Config{Socket: sock, WorkDir: filepath.Join(dir, "jobs"), Namespace: ns, Log: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	sb := testSandbox(t, dir, "market")
 	tp := &testProvider{wallet: wallettest.Open(t, dir), done: make(chan struct{})}
 	for _, o := range opts {
 		if o.ip != "" {
@@ -78,6 +71,7 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 			o.config(&cfg)
 		}
 	}
+	var err error
 	tp.prov, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -321,6 +315,22 @@ func TestAgreementDepositRecorded(t *testing.T) {
 			t.Fatalf("%s's ledger: channels %+v, want the last with deposit %s", side, chans, deposit)
 		}
 	}
+}
+
+// testSandbox opens a sandbox on the tests' containerd in a namespace of
+// its own (named after what), with its work directory under dir; it is
+// closed when the test ends. Needs root.
+func testSandbox(t *testing.T, dir, what string) *sandbox.Sandbox {
+	t.Helper()
+	testenv.NeedRoot(t)
+	ns := "spare-test-" + what + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	sb, err := sandbox.New(context.Background(), sandbox.Config{Socket: testenv.ContainerdSocket(t),
+		WorkDir: filepath.Join(dir, "jobs"), Namespace: ns, Log: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	return sb
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

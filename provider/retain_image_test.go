@@ -7,7 +7,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +22,8 @@ import (
 // owner's own images (spare image import). A blob pinned by a session
 // and a blob owed to a requester stay as well.
 func TestImageInUseNeverRemoved(t *testing.T) {
-	testenv.NeedRoot(t)
-	sock := testenv.ContainerdSocket(t)
 	dir := t.TempDir()
-	ns := "spare-test-retain-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	sb, err := sandbox.New(context.Background(), sandbox.Config{Socket: sock, WorkDir: filepath.Join(dir, "jobs"), Namespace: ns, Log: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
+	sb := testSandbox(t, dir, "retain")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +22,6 @@ import (
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
-	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
 	"github.com/sparegpu/spare/wallet/wallettest"
 )
@@ -39,15 +37,8 @@ type requesterNode struct {
 
 func startRequesterNode(t *testing.T, price uint64) *requesterNode {
 	t.Helper()
-	testenv.NeedRoot(t)
-	sock := testenv.ContainerdSocket(t)
 	dir := t.TempDir()
-	ns := "spare-test-submit-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	sb, err := sandbox.New(context.Background(), sandbox.Config{Socket: sock, WorkDir: filepath.Join(dir, "jobs"), Namespace: ns, Log: quietLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
+	sb := testSandbox(t, dir, "submit")
 	h, w := testpeer.Host(t, dir), wallettest.Open(t, dir)
 	prov, err := New(Config{Host: h, Wallet: w, Sandbox: sb, DataDir: dir, Log: quietLogger(),
 		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}})
