@@ -31,10 +31,11 @@ build: $(NOTICES)
 
 # go-licenses takes minutes; notices.sh caches its result by the modules
 # cmd/spare uses, so it runs every time (a second when cached) and the
-# file changes only when the list does.
+# file changes only when the list does. LC_ALL=C: its sort order is part
+# of the binary (reproducible builds, packaging/README.md).
 $(NOTICES): FORCE
 	@mkdir -p bin/licenses
-	@packaging/licenses/notices.sh bin/licenses
+	@LC_ALL=C packaging/licenses/notices.sh bin/licenses
 	@gzip -9n <bin/licenses/NOTICES >$@.tmp && { cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@; }
 FORCE:
 

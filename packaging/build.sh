@@ -16,6 +16,12 @@
 set -euo pipefail
 NFPM=github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.0 # v2.46+ needs go.digitalxero.dev, which the Go proxy does not serve
 
+# Reproducible: the same commit gives byte-identical packages whoever
+# builds them, where and when (packaging/README.md, TestReproducible). So
+# no locale's sort order, time zone or umask reaches them.
+export LC_ALL=C TZ=UTC
+umask 022
+
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 out=${1:-$root/bin}
@@ -40,7 +46,15 @@ export SPARE_ARCH=${SPARE_ARCH:-$(go env GOARCH)}
 
 # Dates inside the packages (changelog, manual pages, file times) are
 # the commit's, so that one commit gives the same packages.
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)}
+# nfpm takes it for every file's and directory's time, the archives'
+# members and the .rpm's build time.
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	if ! SOURCE_DATE_EPOCH=$(git -C "$root" log -1 --format=%ct 2>/dev/null); then
+		SOURCE_DATE_EPOCH=$(date +%s)
+		echo "build.sh: no git history here: the packages carry today's date and are not reproducible (set SOURCE_DATE_EPOCH)" >&2
+	fi
+fi
+export SOURCE_DATE_EPOCH
 
 # The app icon comes from the assets package once it exists.
 icon=$root/assets/app.svg
@@ -51,6 +65,14 @@ trap 'rm -rf "$stage"' EXIT
 install -m 0755 "$bin" "$stage/spare"
 cp "$here/linux/spare-node.service" "$here/linux/spare.desktop" "$here/linux/spare-autostart.desktop" "$here/README.md" "$root/LICENSE" "$stage/"
 cp "$icon" "$stage/spare.svg"
+# AppStream metadata for the software centres: this version, the commit's
+# date, the packages' licence, and the commit whose goldens are the
+# screenshots.
+ref=$(git -C "$root" rev-parse HEAD 2>/dev/null || echo main)
+license=$(sed -n 's/^license: //p' "$here/nfpm.yaml")
+sed -e "s|@VERSION@|$SPARE_VERSION|" -e "s|@DATE@|$(date -u -d "@$SOURCE_DATE_EPOCH" +%F)|" \
+	-e "s|@REF@|$ref|g" -e "s|@LICENSE@|$license|" \
+	"$here/linux/io.sparegpu.spare.metainfo.xml" >"$stage/io.sparegpu.spare.metainfo.xml"
 # Each maintainer script gets scripts/common.sh in place of its #COMMON# line.
 for f in deb/postinst deb/prerm deb/postrm rpm/post rpm/preun rpm/postun; do
 	mkdir -p "$stage/scripts/$(dirname "$f")"

@@ -32,6 +32,7 @@ var installed = []string{
 	"/usr/share/applications/spare.desktop",
 	"/etc/xdg/autostart/spare.desktop",
 	"/usr/share/icons/hicolor/scalable/apps/spare.svg",
+	metainfoPath,
 	"/usr/share/doc/spare/README.md",
 	"/usr/share/man/man1/spare.1.gz",
 	"/usr/share/man/man1/spare-submit.1.gz",

@@ -9,7 +9,7 @@ run_pkgs=(containerd runc gcc pkg-config libgl1-mesa-dev libxcursor-dev libxrand
   libxinerama-dev libxi-dev libxxf86vm-dev mmdebstrap debian-archive-keyring ca-certificates
   dpkg-dev binutils)
 test_pkgs=(xvfb libgl1-mesa-dri fonts-dejavu-core xdotool dbus dbus-x11 iproute2 iptables desktop-file-utils rpm osslsigncode systemd util-linux
-  lintian rpmlint)
+  lintian rpmlint appstream)
 # The Windows app: cross compiler, Wine to run it, NSIS for its installer.
 test_pkgs+=(gcc-mingw-w64-x86-64 wine64 nsis)
 pkgs=("${run_pkgs[@]}")
