@@ -88,6 +88,8 @@ func TestReproducible(t *testing.T) {
 		t.Fatalf("the second build.sh did not print a .deb and an .rpm: %q", printed)
 	}
 
+	logSizes(t, a)
+	noBuildPaths(t, a.bin)
 	if sa, sb := sum(t, a.bin), sum(t, bin); sa != sb {
 		t.Errorf("the two `make build` binaries differ (%s, %s): the packages cannot match", sa[:12], sb[:12])
 	}
@@ -100,6 +102,90 @@ func TestReproducible(t *testing.T) {
 		t.Errorf("the .rpm differs between the builds: %s and %s\n%s", sa, sb, rpmDiff(t, a.rpm, b.rpm))
 	} else {
 		t.Logf("%s: sha256 %s in both builds", filepath.Base(a.rpm), sa)
+	}
+}
+
+// knownPathLeaks are the build machine's paths Go's -trimpath does not
+// remove, each with its reason; the two builds agree on them only when
+// the module cache is at the same place (packaging/README.md).
+var knownPathLeaks = []string{
+	// gnark-crypto's field arithmetic #includes assembly from another
+	// directory; the assembler records that file by its absolute path
+	// (cmd/go rewrites only the package's own directory). Overriding it
+	// with -asmflags=…=-trimpath would record the flag, with the same
+	// path, in the build information instead.
+	"github.com/consensys/gnark-crypto@",
+}
+
+// noBuildPaths fails when the binary names the repository's directory,
+// GOROOT, GOPATH or the module cache, other than knownPathLeaks: a
+// second build elsewhere could not match it.
+func noBuildPaths(t *testing.T, bin string) {
+	t.Helper()
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{repo + "/"}
+	for _, v := range []string{"GOROOT", "GOPATH", "GOMODCACHE"} {
+		out, err := exec.Command("go", "env", v).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", v, err)
+		}
+		for _, p := range filepath.SplitList(strings.TrimSpace(string(out))) {
+			if p != "" {
+				paths = append(paths, p+"/")
+			}
+		}
+	}
+	modcache := paths[len(paths)-1]
+	reported := map[string]bool{}
+	for _, p := range paths {
+		for rest := data; ; {
+			i := bytes.Index(rest, []byte(p))
+			if i < 0 {
+				break
+			}
+			end := i + len(p)
+			for end < len(rest) && rest[end] > ' ' && rest[end] < 0x7f {
+				end++
+			}
+			found := string(rest[i:end])
+			rest = rest[end:]
+			if !reported[found] && !slices.ContainsFunc(knownPathLeaks, func(k string) bool { return strings.HasPrefix(found, modcache+k) }) {
+				reported[found] = true
+				t.Errorf("the binary names a path of the build machine: %s", found)
+			}
+		}
+	}
+}
+
+// logSizes logs each package's size and the size of what it installs
+// (dpkg's Installed-Size, in KiB; rpm's SIZE, in bytes).
+func logSizes(t *testing.T, p packages) {
+	t.Helper()
+	for _, q := range []struct{ pkg, what string }{
+		{p.deb, "Installed-Size (KiB)"},
+		{p.rpm, "SIZE (bytes)"},
+	} {
+		fi, err := os.Stat(q.pkg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []byte
+		if filepath.Ext(q.pkg) == ".deb" {
+			out, err = exec.Command("dpkg-deb", "-f", q.pkg, "Installed-Size").Output()
+		} else {
+			out, err = exec.Command("rpm", "-qp", "--qf", "%{SIZE}", q.pkg).Output()
+		}
+		if err != nil {
+			t.Fatalf("the installed size of %s: %v", q.pkg, err)
+		}
+		t.Logf("%s: %d bytes; installs %s %s", filepath.Base(q.pkg), fi.Size(), strings.TrimSpace(string(out)), q.what)
 	}
 }
 
