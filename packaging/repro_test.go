@@ -235,9 +235,14 @@ func copyTree(t *testing.T, root, dst string) {
 	if err := unpack.Wait(); err != nil {
 		t.Fatalf("tar -x: %v\n%s", err, unpackErr.String())
 	}
-	// The index from HEAD, so that git (describe --dirty, the Go
-	// toolchain's VCS stamp) sees the same changes as in root.
-	reset := exec.Command("git", "reset", "-q")
+	// HEAD and the index at root's commit (root may be on a detached
+	// HEAD), so that git (describe --dirty, the Go toolchain's VCS
+	// stamp) sees the same commit and changes as in root.
+	head, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse HEAD: %v", err)
+	}
+	reset := exec.Command("git", "reset", "-q", strings.TrimSpace(string(head)))
 	reset.Dir = dst
 	if out, err := reset.CombinedOutput(); err != nil {
 		t.Fatalf("git reset: %v\n%s", err, out)
