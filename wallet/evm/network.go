@@ -42,15 +42,23 @@ const (
 
 // Preset field names, as in the networks file; errors name them.
 const (
-	FieldName          = "name"
-	FieldChainID       = "chain_id"
-	FieldRPC           = "rpc"
-	FieldEscrow        = "escrow"
-	FieldToken         = "token"
-	FieldSymbol        = "symbol"
-	FieldDecimals      = "decimals"
-	FieldConfirmations = "confirmations"
-	FieldExplorer      = "explorer"
+	FieldName            = "name"
+	FieldChainID         = "chain_id"
+	FieldRPC             = "rpc"
+	FieldEscrow          = "escrow"
+	FieldToken           = "token"
+	FieldSymbol          = "symbol"
+	FieldDecimals        = "decimals"
+	FieldConfirmations   = "confirmations"
+	FieldExplorer        = "explorer"
+	FieldSettleThreshold = "settle_threshold"
+	FieldTokenPerNative  = "token_per_native"
+)
+
+// Bounds on the settlement fields of a preset.
+const (
+	maxSettleThreshold = 1_000_000_000_000 // a million tokens
+	maxTokenPerNative  = 1 << 50
 )
 
 // Network is a named preset: where money settles.
@@ -64,6 +72,13 @@ type Network struct {
 	Decimals      uint8          `json:"decimals"`      // must be 6
 	Confirmations uint64         `json:"confirmations"` // blocks on top of a transaction's before it counts; 0 means 1
 	Explorer      string         `json:"explorer"`      // URL template with {tx}; empty: no links
+	// TokenPerNative is what one native coin (1e18 wei) is worth in token
+	// units, for weighing a settlement's gas against what it pays
+	// (SettlePolicy.GasFactor); 0: unknown, the threshold alone applies.
+	TokenPerNative uint64 `json:"token_per_native,omitempty"`
+	// SettleThreshold is the unsettled value, in token units, at which a
+	// provider settles a channel; 0: DefaultSettleThreshold.
+	SettleThreshold uint64 `json:"settle_threshold,omitempty"`
 }
 
 // Local is the built-in development preset: geth --dev on its default
@@ -130,6 +145,10 @@ func (n Network) Validate() error {
 		return bad(FieldDecimals, "%d: Spare counts money in millionths, so the token must have %d decimals", n.Decimals, TokenDecimals)
 	case n.Confirmations > maxConfirmations:
 		return bad(FieldConfirmations, "%d: at most %d", n.Confirmations, maxConfirmations)
+	case n.SettleThreshold > maxSettleThreshold:
+		return bad(FieldSettleThreshold, "%d: at most %d token units (a provider would hardly ever settle)", n.SettleThreshold, maxSettleThreshold)
+	case n.TokenPerNative > maxTokenPerNative:
+		return bad(FieldTokenPerNative, "%d: at most %d token units per native coin", n.TokenPerNative, maxTokenPerNative)
 	}
 	if n.Explorer != "" {
 		if err := checkExplorer(n.Explorer); err != nil {
