@@ -56,17 +56,20 @@ func newChain(t *testing.T, opts ...func(*node.Config, *ethconfig.Config)) *chai
 	e.client = e.sim.Client()
 	o := e.txOpts(t, e.payerKey.PrivateKey())
 	var err error
+	// Nonces are given: the pool may not have caught up with its own last
+	// transaction, or with the block, and hand out a stale pending nonce
+	// ("replacement transaction underpriced").
+	o.Nonce = big.NewInt(0)
 	e.token, _, e.tok, err = contracts.DeployTestToken(o, e.client)
 	if err != nil {
 		t.Fatal(err)
 	}
+	o.Nonce = big.NewInt(1)
 	e.escrow, _, e.esc, err = contracts.DeploySpareEscrow(o, e.client)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.commit()
-	// The third transaction of the payer's key: the pool may not have
-	// caught up with the block yet and hand out a stale pending nonce.
 	o.Nonce = big.NewInt(2)
 	if _, err := e.tok.Mint(o, e.payerKey.Address(), big.NewInt(int64(100*deposit))); err != nil {
 		t.Fatal(err)
