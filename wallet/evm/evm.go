@@ -394,6 +394,13 @@ func (b *Backend) claim(ctx context.Context, v *wallet.SignedVoucher, kind strin
 	if err := b.finish(ctx, p, tx); err != nil {
 		return 0, err
 	}
+	if kind == "close" {
+		ch, err := b.Channel(ctx, v.ChannelID)
+		if err != nil {
+			return amount, err
+		}
+		return amount, b.markClosed(ctx, ch)
+	}
 	return amount, nil
 }
 

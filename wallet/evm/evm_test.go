@@ -341,6 +341,9 @@ func TestEscrowTopUpCancelsCloseAndPayeeCloses(t *testing.T) {
 	if e.balanceOf(t, e.payeeKey.Address()) != int64(deposit+1_000_000) || e.balanceOf(t, e.payerKey.Address()) != before {
 		t.Fatal("close moved the wrong amounts")
 	}
+	if rec, _ := e.payeeL.Channel(ctx, ch.ID); rec.State != "closed" {
+		t.Fatalf("the payee's ledger holds the closed channel as %s", rec.State)
+	}
 }
 
 // TestAutoSettleOnCloseRequest: the watcher leaves a voucher below the
