@@ -218,6 +218,9 @@ type presetJSON struct {
 	Decimals      uint8    `json:"decimals"`
 	Confirmations uint64   `json:"confirmations"`
 	Explorer      string   `json:"explorer,omitempty"`
+	// Settlement policy (see Network): omitted when zero.
+	SettleThreshold uint64 `json:"settle_threshold,omitempty"`
+	TokenPerNative  uint64 `json:"token_per_native,omitempty"`
 }
 
 func parseAddress(network, field, s string) (common.Address, error) {
@@ -249,10 +252,11 @@ func DecodeNetworks(r io.Reader) (map[string]Network, error) {
 		d.DisallowUnknownFields()
 		var p presetJSON
 		if err := d.Decode(&p); err != nil {
-			return nil, &FieldError{name, "(preset)", fmt.Sprintf("%v (fields: chain_id, rpc, escrow, token, symbol, decimals, confirmations, explorer)", err)}
+			return nil, &FieldError{name, "(preset)", fmt.Sprintf("%v (fields: chain_id, rpc, escrow, token, symbol, decimals, confirmations, explorer, settle_threshold, token_per_native)", err)}
 		}
 		n := Network{Name: name, ChainID: p.ChainID, RPC: p.RPC, Symbol: p.Symbol,
-			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer}
+			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer,
+			SettleThreshold: p.SettleThreshold, TokenPerNative: p.TokenPerNative}
 		if !nameRE.MatchString(name) {
 			return nil, n.Validate()
 		}
@@ -328,7 +332,8 @@ func SaveNetwork(dataDir string, n Network) error {
 	raw := make(map[string]presetJSON, len(all))
 	for name, p := range all {
 		raw[name] = presetJSON{ChainID: p.ChainID, RPC: p.RPC, Escrow: p.Escrow.Hex(), Token: p.Token.Hex(), Symbol: p.Symbol,
-			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer}
+			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer,
+			SettleThreshold: p.SettleThreshold, TokenPerNative: p.TokenPerNative}
 	}
 	b, err := json.MarshalIndent(raw, "", "  ")
 	if err != nil {
