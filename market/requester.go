@@ -50,6 +50,18 @@ type ChannelOpener interface {
 	Open(ctx context.Context, payee, signer common.Address, deposit wallet.Amount) (wallet.ChannelInfo, error)
 }
 
+// LockingOpener is a ChannelOpener that can lock a deposit for a time
+// (package wallet/evm): a requester locks each channel for its job's
+// maximum duration plus LockSlack, so that its own close request cannot
+// cut the provider's time to settle, and a provider can check that.
+type LockingOpener interface {
+	OpenFor(ctx context.Context, payee, signer common.Address, deposit wallet.Amount, lock time.Duration) (wallet.ChannelInfo, error)
+}
+
+// LockSlack is added to a job's maximum duration when locking its
+// deposit: the agreement's start comes after the channel is opened.
+const LockSlack = 15 * time.Minute
+
 // SubmitOptions tune Submit. The zero value works.
 type SubmitOptions struct {
 	// Deposit is put in each provider's payment channel; zero: the

@@ -126,7 +126,14 @@ func (a *attempt) agree(ctx context.Context) error {
 		return fmt.Errorf("deposit %s does not cover the quoted maximum cost %s: raise --deposit or leave it out",
 			deposit, wallet.Amount(a.sess.Quote.MaxCost))
 	}
-	ch, err := x.ls.Open(ctx, a.payee, x.me, deposit)
+	var ch wallet.ChannelInfo
+	var err error
+	if lo, ok := x.ls.(LockingOpener); ok {
+		lock := time.Duration(a.sess.Quote.MaxDurationSeconds)*time.Second + LockSlack
+		ch, err = lo.OpenFor(ctx, a.payee, x.me, deposit, lock)
+	} else {
+		ch, err = x.ls.Open(ctx, a.payee, x.me, deposit)
+	}
 	if err != nil {
 		return fmt.Errorf("opening a payment channel: %w", err)
 	}

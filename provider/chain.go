@@ -35,10 +35,12 @@ func (r *providerRun) checkChannel(ctx context.Context, ag *market.AgreementMsg)
 	return nil
 }
 
-// settleOnChain settles the job's channel once the job has ended: the
-// best voucher held is sent to the escrow. A failure is logged; the
-// voucher stays in the ledger and is settled at the next start or on
-// the payer's close request.
+// settleOnChain settles the job's channel once the job has ended, when
+// the settlement is due: a chain that weighs unsettled value against the
+// gas (wallet/evm's SettleDue: a threshold, a close request, the grace
+// period's end) settles only then, so many short jobs, or a long one, do
+// not pay a settlement each; the watcher settles the rest. A failure is
+// logged; the voucher stays in the ledger and is settled later.
 func (r *providerRun) settleOnChain(ctx context.Context) {
 	c := r.p.cfg.Chain
 	if c == nil || r.sa.ChannelID == (common.Hash{}) {
@@ -46,10 +48,18 @@ func (r *providerRun) settleOnChain(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ChainSettleTimeout)
 	defer cancel()
-	amt, err := c.SettleBest(ctx, r.sa.ChannelID)
+	settle := c.SettleBest
+	if d, ok := c.(interface {
+		SettleDue(context.Context, common.Hash) (wallet.Amount, error)
+	}); ok {
+		settle = d.SettleDue
+	}
+	amt, err := settle(ctx, r.sa.ChannelID)
 	if err != nil {
 		r.log.Warn("settling on chain failed; the voucher is kept and settled later", "channel", r.sa.ChannelID.Hex(), "err", err)
 		return
 	}
-	r.log.Info("settled on chain", "channel", r.sa.ChannelID.Hex(), "amount", amt.String())
+	if amt > 0 {
+		r.log.Info("settled on chain", "channel", r.sa.ChannelID.Hex(), "amount", amt.String())
+	}
 }

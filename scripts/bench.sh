@@ -12,8 +12,14 @@ run "spare run vs ctr run --rm (trivial job; goal ratio <= 1.3)" -bench RunVsCtr
 run "pause latency, call -> frozen, 50 cycles (goal p99 <= 50 ms)" -bench PauseLatency -benchtime 1x ./sandbox
 run "workloads: import and run time" -bench Workloads -benchtime 5x ./cmd/spare
 run "wallet: EIP-712 voucher sign+verify, durable writes (one core; goals >= 5000/s, >= 1000/s)" -bench . -benchtime 3s -cpu 1 ./wallet
-echo; echo "## escrow gas (settle, close)"
+echo; echo "## escrow gas (settle, close) on the simulated chain, today's forks"
 go test -count=1 -run TestGasUsed -v ./wallet/evm 2>&1 | grep -i 'gas'
+# On geth --dev (SPARE_TEST_RPC, all forks, a block a second): gas per
+# approve, open and settle; transactions per job (both wallets, deposit to
+# the last settlement after a close request) for a one-minute and a
+# one-hour job at 3 tokens an hour under the default settle policy; median
+# time from a voucher to its settlement confirmed.
+run "escrow on geth --dev: gas, transactions per job, voucher -> confirmed settlement" -bench SettlementOnGeth -benchtime 1x -timeout 10m ./wallet/evm
 run "market: submit round trip on loopback (through the daemon, in process) vs spare run vs ctr run; goal daemon/ctr <= 1.5" -bench SubmitRoundTrip -benchtime 10x ./cmd/spare
 # First contact: `spare submit --bootstrap ADDR` from its host's start to a
 # ranked match (the first proposal), ADDR a provider without a DHT vs a

@@ -123,6 +123,22 @@ var migrations = []string{
 	);
 	CREATE INDEX vouchers_time ON vouchers(recorded_at);
 	CREATE INDEX settlements_channel ON settlements(channel_id, status);`,
+	// Settlement transactions signed and recorded before they are sent, so
+	// a restart sends the same transaction (same nonce) again, or records
+	// it once mined, and never settles twice.
+	`CREATE TABLE pending_txs (
+		hash       TEXT PRIMARY KEY,
+		chain_id   INTEGER NOT NULL,
+		channel_id TEXT NOT NULL REFERENCES channels(id),
+		cumulative INTEGER NOT NULL CHECK (cumulative > 0),
+		amount     INTEGER NOT NULL CHECK (amount >= 0),
+		kind       TEXT NOT NULL CHECK (kind IN ('settle','close')),
+		nonce      INTEGER NOT NULL,
+		raw        BLOB NOT NULL,
+		status     TEXT NOT NULL CHECK (status IN ('pending','mined','failed')),
+		at         INTEGER NOT NULL
+	);
+	CREATE INDEX pending_txs_status ON pending_txs(status, chain_id);`,
 }
 
 // OpenLedger opens (creating and migrating) the ledger in dataDir.

@@ -26,15 +26,17 @@ type SettlementRecord struct {
 
 // RecordSettlement stores a confirmed settlement.
 func (l *Ledger) RecordSettlement(ctx context.Context, s SettlementRecord) error {
-	return l.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settlements (channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number, status, at)
-			VALUES (?,?,?,?,?,?,?,'confirmed',?)`, s.ChannelID.Hex(), int64(s.Cumulative), int64(s.Amount), s.Kind,
-			hashOrEmpty(s.TxHash), hashOrEmpty(s.BlockHash), s.BlockNumber, ledgerNow().Unix())
-		if err != nil {
-			return fmt.Errorf("recording settlement: %w", err)
-		}
-		return nil
-	})
+	return l.tx(ctx, func(tx *sql.Tx) error { return insertSettlement(ctx, tx, s) })
+}
+
+func insertSettlement(ctx context.Context, tx *sql.Tx, s SettlementRecord) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO settlements (channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number, status, at)
+		VALUES (?,?,?,?,?,?,?,'confirmed',?)`, s.ChannelID.Hex(), int64(s.Cumulative), int64(s.Amount), s.Kind,
+		hashOrEmpty(s.TxHash), hashOrEmpty(s.BlockHash), s.BlockNumber, ledgerNow().Unix())
+	if err != nil {
+		return fmt.Errorf("recording settlement: %w", err)
+	}
+	return nil
 }
 
 func hashOrEmpty(h common.Hash) string {
@@ -45,10 +47,15 @@ func hashOrEmpty(h common.Hash) string {
 }
 
 // DropSettlement marks an on-chain settlement as no longer in the chain
-// (a reorg dropped it): its amount counts as pending again.
+// (a reorg dropped it): its amount counts as pending again, and its
+// transaction, when the ledger holds it signed, is pending again so that
+// the same transaction is sent again.
 func (l *Ledger) DropSettlement(ctx context.Context, txHash common.Hash) error {
 	return l.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE settlements SET status = 'dropped' WHERE tx_hash = ?`, txHash.Hex())
+		if _, err := tx.ExecContext(ctx, `UPDATE settlements SET status = 'dropped' WHERE tx_hash = ?`, txHash.Hex()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE pending_txs SET status = 'pending' WHERE hash = ? AND status = 'mined'`, txHash.Hex())
 		return err
 	})
 }
@@ -108,7 +115,8 @@ type Balance struct {
 	Earned    Amount // best voucher per channel paying me
 	Settled   Amount // of that, confirmed settled
 	PaidOut   Amount // sent out of the wallet
-	Pending   Amount // earned − settled
+	Pending   Amount // earned − settled − lost
+	Lost      Amount // held beyond what was settled on channels now closed
 	Spent     Amount // best voucher per channel I pay from
 	Deposited Amount // total deposited into channels I pay from
 	Refunded  Amount // returned to me from closed channels
@@ -129,12 +137,15 @@ func balance(ctx context.Context, q querier, me common.Address) (Balance, error)
 		COALESCE((SELECT SUM(amount) FROM payouts), 0),
 		COALESCE((SELECT SUM(best) FROM (SELECT MAX(v.cumulative) AS best FROM vouchers v JOIN channels c ON c.id = v.channel_id WHERE c.payer = ?1 GROUP BY v.channel_id)), 0),
 		COALESCE((SELECT SUM(d.amount) FROM deposits d JOIN channels c ON c.id = d.channel_id WHERE c.payer = ?1), 0),
-		COALESCE((SELECT SUM(refunded) FROM channels WHERE payer = ?1), 0)`, m).
-		Scan(&b.Earned, &b.Settled, &b.PaidOut, &b.Spent, &b.Deposited, &b.Refunded)
+		COALESCE((SELECT SUM(refunded) FROM channels WHERE payer = ?1), 0),
+		COALESCE((SELECT SUM(MAX(0, best - COALESCE(s, 0))) FROM (SELECT c.id, MAX(v.cumulative) AS best,
+			(SELECT MAX(st.cumulative) FROM settlements st WHERE st.channel_id = c.id AND st.status = 'confirmed') AS s
+			FROM vouchers v JOIN channels c ON c.id = v.channel_id WHERE c.payee = ?1 AND c.state = 'closed' GROUP BY c.id)), 0)`, m).
+		Scan(&b.Earned, &b.Settled, &b.PaidOut, &b.Spent, &b.Deposited, &b.Refunded, &b.Lost)
 	if err != nil {
 		return b, fmt.Errorf("computing balance: %w", err)
 	}
-	b.Pending = b.Earned - b.Settled
+	b.Pending = b.Earned - b.Settled - b.Lost
 	if b.Pending < 0 { // settled by a voucher this ledger never saw
 		b.Pending = 0
 	}

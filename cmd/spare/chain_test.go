@@ -254,7 +254,8 @@ func chainBalance(t *testing.T, data string) balanceJSON {
 // TestChainProviderKilledSettlesOnce: the provider is killed with SIGKILL
 // while a job runs, between its vouchers and their settlement; restarted,
 // it settles the best voucher it holds, exactly once (a second restart
-// sends nothing more).
+// sends nothing more). wallet/evm.TestSettleKilledAtEachPoint kills a
+// settlement between its recording, its sending and its receipt.
 func TestChainProviderKilledSettlesOnce(t *testing.T) {
 	d := newDevChain(t)
 	boot, _ := startNetwork(t, 0)
@@ -277,8 +278,13 @@ func TestChainProviderKilledSettlesOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = nd.cmd.Wait()
-	if got := d.tokens(t, prov); got != 0 {
-		t.Fatalf("the provider holds %s before any settlement", got)
+	// On the development preset (settle threshold 1 unit) the watcher may
+	// have settled part mid-job (it polls every 15 s); the kill leaves the
+	// vouchers received since unsettled, as the wallet shows.
+	if b := chainBalance(t, provData); b.OnChain == b.Earned {
+		t.Logf("the watcher had settled all %s earned just before the kill; the restarts must send nothing", b.Earned)
+	} else {
+		t.Logf("killed holding %s on chain of %s earned", b.OnChain, b.Earned)
 	}
 	_ = sub.Process.Kill()
 	for i := range 2 {

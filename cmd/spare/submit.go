@@ -15,6 +15,7 @@ import (
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/evm"
 )
 
 // exitNoProvider is `spare submit`'s code when no provider could run the
@@ -232,7 +233,7 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	defer closeChain()
 	if chain != nil {
 		chain.Progress = progressPrinter(prog.around(cmd.ErrOrStderr()), chain.Network)
-		r.Channels = chain
+		r.Channels = chain // a market.LockingOpener: each deposit is locked for its job
 	}
 	jout, jerr, notes := logs.writers()
 	opt := market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,
@@ -291,3 +292,6 @@ func reportSubmit(cmd *cobra.Command, g *globals, res market.SubmitResult, err e
 	}
 	return nil
 }
+
+// The requester locks each on-chain deposit for its job's maximum duration.
+var _ market.LockingOpener = (*evm.Backend)(nil)

@@ -123,6 +123,7 @@ type balanceJSON struct {
 	Settled   string `json:"settled"`
 	PaidOut   string `json:"paid_out"`
 	Pending   string `json:"pending"`
+	Lost      string `json:"lost"` // unsettled on channels the payer closed
 	Spent     string `json:"spent"`
 	Deposited string `json:"deposited"`
 	Refunded  string `json:"refunded"`
@@ -134,7 +135,7 @@ type balanceJSON struct {
 func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "balance",
-		Short: "Print earned (signed vouchers), settled, paid out, pending, spent and deposited",
+		Short: "Print earned (signed vouchers), settled, paid out, pending, lost (unsettled on closed channels), spent and deposited",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w, err := openWallet(cmd, g, wf)
@@ -147,9 +148,9 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 				return err
 			}
 			j := balanceJSON{Address: b.Address.Hex(), Unit: wallet.Unit, Earned: b.Earned.String(), Settled: b.Settled.String(),
-				PaidOut: b.PaidOut.String(), Pending: b.Pending.String(), Spent: b.Spent.String(), Deposited: b.Deposited.String(),
+				PaidOut: b.PaidOut.String(), Pending: b.Pending.String(), Lost: b.Lost.String(), Spent: b.Spent.String(), Deposited: b.Deposited.String(),
 				Refunded: b.Refunded.String()}
-			rows := [][2]string{{"earned", j.Earned}, {"settled", j.Settled}, {"paid out", j.PaidOut}, {"pending", j.Pending},
+			rows := [][2]string{{"earned", j.Earned}, {"settled", j.Settled}, {"paid out", j.PaidOut}, {"pending", j.Pending}, {"lost", j.Lost},
 				{"spent", j.Spent}, {"deposited", j.Deposited}, {"refunded", j.Refunded}}
 			if wf.chain.onChain() {
 				ch, closeChain, err := openChain(cmd, g, wf, w)

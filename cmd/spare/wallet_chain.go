@@ -103,7 +103,7 @@ func withdrawOnChain(cmd *cobra.Command, g *globals, wf *walletFlags, w *wallet.
 		if ch, err = b.Channel(ctx, id); err != nil {
 			return err
 		}
-		ends := time.Unix(int64(ch.CloseRequestedAt), 0).Add(wallet.CloseGrace).UTC().Format(time.RFC3339)
+		ends := ch.WithdrawableAt().UTC().Format(time.RFC3339)
 		return report(cmd, g, map[string]string{"network": b.Network.Name, "channel": id.Hex(), "state": "closing", "grace_ends": ends})
 	}
 	if err := b.Withdraw(ctx, id); err != nil {

@@ -4,10 +4,15 @@ const fs = require('fs');
 const path = require('path');
 const solc = require(process.env.SOLC_MODULE || 'solc');
 const dir = __dirname;
-const names = ['SpareEscrow', 'TestToken'];
+// [source file, contract] pairs; QuirkyTokens.sol holds tokens for tests.
+const contracts = [
+  ['SpareEscrow', 'SpareEscrow'], ['TestToken', 'TestToken'],
+  ['QuirkyTokens', 'NoReturnToken'], ['QuirkyTokens', 'FeeToken'], ['QuirkyTokens', 'FalseToken'],
+];
+const files = [...new Set(contracts.map(c => c[0]))];
 const input = {
   language: 'Solidity',
-  sources: Object.fromEntries(names.map(n => [n + '.sol', { content: fs.readFileSync(path.join(dir, n + '.sol'), 'utf8') }])),
+  sources: Object.fromEntries(files.map(f => [f + '.sol', { content: fs.readFileSync(path.join(dir, f + '.sol'), 'utf8') }])),
   settings: {
     optimizer: { enabled: true, runs: 200 },
     evmVersion: 'cancun',
@@ -21,8 +26,8 @@ for (const e of out.errors || []) {
   if (e.severity === 'error') failed = true;
 }
 if (failed) process.exit(1);
-for (const n of names) {
-  const c = out.contracts[n + '.sol'][n];
+for (const [f, n] of contracts) {
+  const c = out.contracts[f + '.sol'][n];
   fs.writeFileSync(path.join(dir, n + '.abi'), JSON.stringify(c.abi, null, 1) + '\n');
   fs.writeFileSync(path.join(dir, n + '.bin'), c.evm.bytecode.object + '\n');
 }

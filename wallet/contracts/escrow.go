@@ -35,8 +35,8 @@ var (
 
 // SpareEscrowMetaData contains all meta data concerning the SpareEscrow contract.
 var SpareEscrowMetaData = &bind.MetaData{
-	ABI: "[{\"inputs\":[],\"name\":\"AboveDeposit\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"BadSignature\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"ChannelClosed\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"ChannelExists\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"endsAt\",\"type\":\"uint256\"}],\"name\":\"GracePeriod\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"HighS\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NoCloseRequest\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NotIncreasing\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NotPayee\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NotPayer\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"TransferFailed\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"UnknownChannel\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"ZeroAmount\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"graceEnds\",\"type\":\"uint256\"}],\"name\":\"CloseRequested\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"settled\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"refund\",\"type\":\"uint256\"}],\"name\":\"Closed\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"payer\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"payee\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"signer\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"token\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"deposit\",\"type\":\"uint256\"}],\"name\":\"Opened\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"cumulative\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"}],\"name\":\"Settled\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"deposit\",\"type\":\"uint256\"}],\"name\":\"ToppedUp\",\"type\":\"event\"},{\"inputs\":[],\"name\":\"GRACE_PERIOD\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"VOUCHER_TYPEHASH\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"payer\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"payee\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"salt\",\"type\":\"bytes32\"}],\"name\":\"channelId\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"name\":\"channels\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"payer\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"payee\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"signer\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"token\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"deposit\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"settled\",\"type\":\"uint256\"},{\"internalType\":\"uint64\",\"name\":\"closeRequestedAt\",\"type\":\"uint64\"},{\"internalType\":\"bool\",\"name\":\"closed\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"cumulative\",\"type\":\"uint256\"},{\"internalType\":\"bytes\",\"name\":\"sig\",\"type\":\"bytes\"}],\"name\":\"close\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"domainSeparator\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"payee\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"signer\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"token\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"},{\"internalType\":\"bytes32\",\"name\":\"salt\",\"type\":\"bytes32\"}],\"name\":\"open\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"}],\"name\":\"requestClose\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"cumulative\",\"type\":\"uint256\"},{\"internalType\":\"bytes\",\"name\":\"sig\",\"type\":\"bytes\"}],\"name\":\"settle\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"}],\"name\":\"topUp\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"cumulative\",\"type\":\"uint256\"}],\"name\":\"voucherDigest\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"}],\"name\":\"withdraw\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"}]",
-	Bin: "0x6080604052348015600e575f5ffd5b50610f418061001c5f395ff3fe608060405234801561000f575f5ffd5b50600436106100b1575f3560e01c806394739e871161006e57806394739e87146101f1578063acdee66a14610218578063b67644b91461022b578063c1a287e21461023e578063e55aee2614610248578063f698da251461025b575f5ffd5b806322cccfc7146100b557806352f58734146100db5780636bf5fe6f146100ee5780637a7ebd7b146101035780638e19899e146101cb57806393deddf2146101de575b5f5ffd5b6100c86100c3366004610d15565b610263565b6040519081526020015b60405180910390f35b6100c86100e9366004610d66565b610426565b6101016100fc366004610da0565b610475565b005b610173610111366004610da0565b5f6020819052908152604090208054600182015460028301546003840154600485015460058601546006909601546001600160a01b039586169694861695938416949390921692909167ffffffffffffffff811690600160401b900460ff1688565b604080516001600160a01b03998a168152978916602089015295881695870195909552959092166060850152608084015260a083015267ffffffffffffffff90921660c082015290151560e0820152610100016100d2565b6101016101d9366004610da0565b610517565b6101016101ec366004610db7565b6105d4565b6100c87fd43a6b6bf0a15ec043877638b81c759b4ebbdfc2f4c0e8145bea6779aeead05981565b610101610226366004610db7565b610622565b610101610239366004610e33565b61068a565b6100c86201518081565b6100c8610256366004610e33565b610771565b6100c8610810565b5f825f0361028457604051631f2a200560e01b815260040160405180910390fd5b61028f338784610426565b5f818152602081905260409020549091506001600160a01b0316156102c75760405163346000cf60e21b815260040160405180910390fd5b6040805161010081018252338082526001600160a01b0389811660208085019182528a83168587019081528a841660608701908152608087018b81525f60a0890181815260c08a0182815260e08b018381528d8452968390529a909120985189549088166001600160a01b0319918216178a55955160018a0180549189169188169190911790559251600289018054918816918716919091179055905160038801805491909616941693909317909355905160048501559051600584015592516006909201805493511515600160401b0268ffffffffffffffffff1990941667ffffffffffffffff93909316929092179290921790556103c9908590856108b4565b604080516001600160a01b038781168252868116602083015291810185905290871690339083907f9395321faf0e61565f20ecd5abda9efea028ace859612d52a26220273a5fbf479060600160405180910390a495945050505050565b604080514660208083019190915230828401526001600160a01b03958616606083015293909416608085015260a0808501929092528051808503909201825260c0909301909252815191012090565b5f61047f82610948565b80549091506001600160a01b031633146104ac57604051631435e35760e01b815260040160405180910390fd5b60068101805467ffffffffffffffff19164267ffffffffffffffff81169190911790915582907fb5da4f2aea39e4c2ab4be6ce80f5f0c303eb4f7fb88ffb2e87a48a2ce25637b990610502906201518090610e67565b60405190815260200160405180910390a25050565b5f61052182610948565b80549091506001600160a01b0316331461054e57604051631435e35760e01b815260040160405180910390fd5b600681015467ffffffffffffffff165f0361057c5760405163084e749760e01b815260040160405180910390fd5b60068101545f9061059b90620151809067ffffffffffffffff16610e67565b9050804210156105c55760405163a099a04f60e01b81526004810182905260240160405180910390fd5b6105cf83836109af565b505050565b5f6105de85610948565b60018101549091506001600160a01b0316331461060e576040516356cab67b60e01b815260040160405180910390fd5b61061b8582868686610a41565b5050505050565b5f61062c85610948565b60018101549091506001600160a01b0316331461065c576040516356cab67b60e01b815260040160405180910390fd5b811580159061066e5750806005015484115b15610680576106808582868686610a41565b61061b85826109af565b5f61069483610948565b80549091506001600160a01b031633146106c157604051631435e35760e01b815260040160405180910390fd5b815f036106e157604051631f2a200560e01b815260040160405180910390fd5b81816004015f8282546106f49190610e67565b909155505060068101805467ffffffffffffffff191690556003810154610725906001600160a01b031633846108b4565b827f2dec156b5ea8eee5b7a582c2e87253d7d59df096556b3ec99aa5d6cec4480524838360040154604051610764929190918252602082015260400190565b60405180910390a2505050565b5f61077a610810565b604080517fd43a6b6bf0a15ec043877638b81c759b4ebbdfc2f4c0e8145bea6779aeead059602082015290810185905260608101849052608001604051602081830303815290604052805190602001206040516020016107f192919061190160f01b81526002810192909252602282015260420190565b6040516020818303038152906040528051906020012090505b92915050565b604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f60208201527fffc7623720c834caf0c157da235252b6585c147e6ed4d0496ffbd76c4b6802b9918101919091527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc660608201524660808201523060a08201525f9060c00160405160208183030381529060405280519060200120905090565b6040516323b872dd60e01b81526001600160a01b038381166004830152306024830152604482018390528416906323b872dd906064015b6020604051808303815f875af1158015610907573d5f5f3e3d5ffd5b505050506040513d601f19601f8201168201806040525081019061092b9190610e7a565b6105cf576040516312171d8360e31b815260040160405180910390fd5b5f81815260208190526040902080546001600160a01b031661097d57604051633e8c79ed60e11b815260040160405180910390fd5b6006810154600160401b900460ff16156109aa57604051636821b7df60e01b815260040160405180910390fd5b919050565b5f816005015482600401546109c49190610ea0565b60068301805468ff00000000000000001916600160401b17905590508015610a045760038201548254610a04916001600160a01b03908116911683610b51565b6005820154604080519182526020820183905284917fae5dc4312c3d3381e38e7d66fc4d59f0a2678332c229c3e61ef1ad527aa34af19101610764565b83600501548311610a645760405162a25d4760e71b815260040160405180910390fd5b8360040154831115610a895760405163056330c160e41b815260040160405180910390fd5b60028401546001600160a01b0316610aab610aa48786610771565b8484610b86565b6001600160a01b031614610ad257604051635cd5d23360e01b815260040160405180910390fd5b5f846005015484610ae39190610ea0565b6005860185905560038601546001870154919250610b0e916001600160a01b03918216911683610b51565b604080518581526020810183905287917f2a20f8d2d0f487a3016d77037b3c5768216a3dc76401d33abf5dc381af7171cb910160405180910390a2505050505050565b60405163a9059cbb60e01b81526001600160a01b0383811660048301526024820183905284169063a9059cbb906044016108eb565b5f60418214610ba857604051635cd5d23360e01b815260040160405180910390fd5b5f610bb66020828587610eb3565b610bbf91610eda565b90505f610bd0604060208688610eb3565b610bd991610eda565b90505f85856040818110610bef57610bef610ef7565b919091013560f81c9150507f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0821115610c3b576040516363376d6d60e01b815260040160405180910390fd5b8060ff16601b14158015610c5357508060ff16601c14155b15610c7157604051635cd5d23360e01b815260040160405180910390fd5b604080515f81526020810180835289905260ff831691810191909152606081018490526080810183905260019060a0016020604051602081039080840390855afa158015610cc1573d5f5f3e3d5ffd5b5050604051601f1901519450506001600160a01b038416610cf557604051635cd5d23360e01b815260040160405180910390fd5b5050509392505050565b80356001600160a01b03811681146109aa575f5ffd5b5f5f5f5f5f60a08688031215610d29575f5ffd5b610d3286610cff565b9450610d4060208701610cff565b9350610d4e60408701610cff565b94979396509394606081013594506080013592915050565b5f5f5f60608486031215610d78575f5ffd5b610d8184610cff565b9250610d8f60208501610cff565b929592945050506040919091013590565b5f60208284031215610db0575f5ffd5b5035919050565b5f5f5f5f60608587031215610dca575f5ffd5b8435935060208501359250604085013567ffffffffffffffff811115610dee575f5ffd5b8501601f81018713610dfe575f5ffd5b803567ffffffffffffffff811115610e14575f5ffd5b876020828401011115610e25575f5ffd5b949793965060200194505050565b5f5f60408385031215610e44575f5ffd5b50508035926020909101359150565b634e487b7160e01b5f52601160045260245ffd5b8082018082111561080a5761080a610e53565b5f60208284031215610e8a575f5ffd5b81518015158114610e99575f5ffd5b9392505050565b8181038181111561080a5761080a610e53565b5f5f85851115610ec1575f5ffd5b83861115610ecd575f5ffd5b5050820193919092039150565b8035602083101561080a575f19602084900360031b1b1692915050565b634e487b7160e01b5f52603260045260245ffdfea264697066735822122002a75bd9f0d0120ec558a5130d94ad8af233d3598f154fc0d4be6494bde3bd8064736f6c634300081c0033",
+	ABI: "[{\"inputs\":[],\"name\":\"AboveDeposit\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"BadSignature\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"ChannelClosed\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"ChannelExists\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"endsAt\",\"type\":\"uint256\"}],\"name\":\"GracePeriod\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"HighS\",\"type\":\"error\"},{\"inputs\":[{\"internalType\":\"uint256\",\"name\":\"latest\",\"type\":\"uint256\"}],\"name\":\"LockTooLong\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NoCloseRequest\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NotIncreasing\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NotPayee\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"NotPayer\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"Reentered\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"TransferFailed\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"UnknownChannel\",\"type\":\"error\"},{\"inputs\":[],\"name\":\"ZeroAmount\",\"type\":\"error\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"graceEnds\",\"type\":\"uint256\"}],\"name\":\"CloseRequested\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"settled\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"refund\",\"type\":\"uint256\"}],\"name\":\"Closed\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"payer\",\"type\":\"address\"},{\"indexed\":true,\"internalType\":\"address\",\"name\":\"payee\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"signer\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"address\",\"name\":\"token\",\"type\":\"address\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"deposit\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"unlockAt\",\"type\":\"uint64\"}],\"name\":\"Opened\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"cumulative\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"}],\"name\":\"Settled\",\"type\":\"event\"},{\"anonymous\":false,\"inputs\":[{\"indexed\":true,\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"uint256\",\"name\":\"deposit\",\"type\":\"uint256\"},{\"indexed\":false,\"internalType\":\"uint64\",\"name\":\"unlockAt\",\"type\":\"uint64\"}],\"name\":\"ToppedUp\",\"type\":\"event\"},{\"inputs\":[],\"name\":\"GRACE_PERIOD\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"MAX_LOCK\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"VOUCHER_TYPEHASH\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"payer\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"payee\",\"type\":\"address\"},{\"internalType\":\"bytes32\",\"name\":\"salt\",\"type\":\"bytes32\"}],\"name\":\"channelId\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"name\":\"channels\",\"outputs\":[{\"internalType\":\"address\",\"name\":\"payer\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"payee\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"signer\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"token\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"deposit\",\"type\":\"uint256\"},{\"internalType\":\"uint256\",\"name\":\"settled\",\"type\":\"uint256\"},{\"internalType\":\"uint64\",\"name\":\"closeRequestedAt\",\"type\":\"uint64\"},{\"internalType\":\"uint64\",\"name\":\"unlockAt\",\"type\":\"uint64\"},{\"internalType\":\"bool\",\"name\":\"closed\",\"type\":\"bool\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"cumulative\",\"type\":\"uint256\"},{\"internalType\":\"bytes\",\"name\":\"sig\",\"type\":\"bytes\"}],\"name\":\"close\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[],\"name\":\"domainSeparator\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"address\",\"name\":\"payee\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"signer\",\"type\":\"address\"},{\"internalType\":\"address\",\"name\":\"token\",\"type\":\"address\"},{\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"},{\"internalType\":\"bytes32\",\"name\":\"salt\",\"type\":\"bytes32\"},{\"internalType\":\"uint64\",\"name\":\"unlockAt\",\"type\":\"uint64\"}],\"name\":\"open\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"}],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"}],\"name\":\"requestClose\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"cumulative\",\"type\":\"uint256\"},{\"internalType\":\"bytes\",\"name\":\"sig\",\"type\":\"bytes\"}],\"name\":\"settle\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"amount\",\"type\":\"uint256\"},{\"internalType\":\"uint64\",\"name\":\"unlockAt\",\"type\":\"uint64\"}],\"name\":\"topUp\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"},{\"internalType\":\"uint256\",\"name\":\"cumulative\",\"type\":\"uint256\"}],\"name\":\"voucherDigest\",\"outputs\":[{\"internalType\":\"bytes32\",\"name\":\"\",\"type\":\"bytes32\"}],\"stateMutability\":\"view\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"}],\"name\":\"withdraw\",\"outputs\":[],\"stateMutability\":\"nonpayable\",\"type\":\"function\"},{\"inputs\":[{\"internalType\":\"bytes32\",\"name\":\"id\",\"type\":\"bytes32\"}],\"name\":\"withdrawableAt\",\"outputs\":[{\"internalType\":\"uint256\",\"name\":\"\",\"type\":\"uint256\"}],\"stateMutability\":\"view\",\"type\":\"function\"}]",
+	Bin: "0x6080604052348015600e575f5ffd5b5061147b8061001c5f395ff3fe608060405234801561000f575f5ffd5b50600436106100e5575f3560e01c806394739e8711610088578063d99b7c9011610063578063d99b7c9014610289578063e55aee261461029c578063e960dbb0146102af578063f698da25146102c2575f5ffd5b806394739e8714610245578063acdee66a1461026c578063c1a287e21461027f575f5ffd5b80636bf5fe6f116100c35780636bf5fe6f1461012c5780637a7ebd7b146101415780638e19899e1461021f57806393deddf214610232575f5ffd5b806352f58734146100e9578063620194ec1461010f57806365a5d5f014610122575b5f5ffd5b6100fc6100f73660046111f1565b6102ca565b6040519081526020015b60405180910390f35b6100fc61011d36600461122b565b610319565b6100fc6228de8081565b61013f61013a36600461122b565b6103aa565b005b6101bc61014f36600461122b565b5f6020819052908152604090208054600182015460028301546003840154600485015460058601546006909601546001600160a01b03958616969486169593841694939092169290916001600160401b0380821691600160401b810490911690600160801b900460ff1689565b604080516001600160a01b039a8b168152988a1660208a015296891696880196909652969093166060860152608085019190915260a08401526001600160401b0390811660c084015290921660e082015290151561010082015261012001610106565b61013f61022d36600461122b565b61043f565b61013f610240366004611242565b610523565b6100fc7fd43a6b6bf0a15ec043877638b81c759b4ebbdfc2f4c0e8145bea6779aeead05981565b61013f61027a366004611242565b6105ac565b6100fc6201518081565b61013f6102973660046112d2565b610645565b6100fc6102aa366004611304565b6107da565b6100fc6102bd366004611324565b610879565b6100fc610ad1565b604080514660208083019190915230828401526001600160a01b03958616606083015293909416608085015260a0808501929092528051808503909201825260c0909301909252815191012090565b5f81815260208190526040812060068101546001600160401b0316820361034257505f92915050565b60068101545f906001600160401b03600160401b8204811691161161037b576006820154600160401b90046001600160401b031661038a565b60068201546001600160401b03165b6001600160401b031690506103a2620151808261139a565b949350505050565b5f6103b482610b75565b80549091506001600160a01b031633146103e157604051631435e35760e01b815260040160405180910390fd5b60068101805467ffffffffffffffff1916426001600160401b0316179055817fb5da4f2aea39e4c2ab4be6ce80f5f0c303eb4f7fb88ffb2e87a48a2ce25637b961042a82610319565b60405190815260200160405180910390a25050565b60ff5f5c16156104625760405163b5dfd9e560e01b815260040160405180910390fd5b60015f805c60ff19168217905d505f61047a82610b75565b80549091506001600160a01b031633146104a757604051631435e35760e01b815260040160405180910390fd5b60068101546001600160401b03165f036104d45760405163084e749760e01b815260040160405180910390fd5b5f6104de83610319565b9050804210156105095760405163a099a04f60e01b8152600481018290526024015b60405180910390fd5b6105138383610bdc565b505f905060ff19815c16815d5050565b60ff5f5c16156105465760405163b5dfd9e560e01b815260040160405180910390fd5b60015f805c60ff19168217905d505f61055e85610b75565b60018101549091506001600160a01b0316331461058e576040516356cab67b60e01b815260040160405180910390fd5b61059b8582868686610c71565b505f60ff19815c16815d5050505050565b60ff5f5c16156105cf5760405163b5dfd9e560e01b815260040160405180910390fd5b60015f805c60ff19168217905d505f6105e785610b75565b60018101549091506001600160a01b03163314610617576040516356cab67b60e01b815260040160405180910390fd5b81158015906106295750806005015484115b1561063b5761063b8582868686610c71565b61059b8582610bdc565b60ff5f5c16156106685760405163b5dfd9e560e01b815260040160405180910390fd5b60015f805c60ff19168217905d505f61068084610b75565b80549091506001600160a01b031633146106ad57604051631435e35760e01b815260040160405180910390fd5b825f036106cd57604051631f2a200560e01b815260040160405180910390fd5b6106d682610d81565b60068101546001600160401b03600160401b90910481169083161115610723576006810180546fffffffffffffffff00000000000000001916600160401b6001600160401b038516021790555b60068101805467ffffffffffffffff1916905560038101545f90610751906001600160a01b03163386610dca565b905080826004015f828254610766919061139a565b909155505060048201546006830154604080518481526020810193909352600160401b9091046001600160401b03169082015285907f588c573baf66564efa8eff322b51fe25b38febdc230a79e5d079ca6de1790e1a9060600160405180910390a2505f905060ff19815c16815d50505050565b5f6107e3610ad1565b604080517fd43a6b6bf0a15ec043877638b81c759b4ebbdfc2f4c0e8145bea6779aeead0596020820152908101859052606081018490526080016040516020818303038152906040528051906020012060405160200161085a92919061190160f01b81526002810192909252602282015260420190565b6040516020818303038152906040528051906020012090505b92915050565b5f60ff815c161561089d5760405163b5dfd9e560e01b815260040160405180910390fd5b60015f805c60ff19168217905d50835f036108cb57604051631f2a200560e01b815260040160405180910390fd5b6108d482610d81565b6108df3388856102ca565b5f818152602081905260409020549091506001600160a01b0316156109175760405163346000cf60e21b815260040160405180910390fd5b6040805161012081018252338082526001600160a01b038a811660208085019182528b83168587019081528b8416606087019081525f6080880181815260a0890182815260c08a018381526001600160401b038e811660e08d019081526101008d018681528f8752988690529c85209b518c54908b166001600160a01b0319918216178d55985160018d018054918c16918b16919091179055955160028c018054918b16918a16919091179055935160038b018054919099169716969096179096559451600488015592516005870155915160069095018054965191511515600160801b0260ff60801b19928416600160401b026fffffffffffffffffffffffffffffffff199098169690931695909517959095179490941693909317909155610a4390879087610dca565b5f838152602081815260409182902060040183905581516001600160a01b038b811682528a8116928201929092528083018490526001600160401b038716606082015291519293508a1691339185917f9b4a615898fcc4595e26cbc88f8cd163b702b12a8895efabb66dc3cd128aaf8e9181900360800190a4505f60ff19815c16815d509695505050505050565b604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f60208201527fffc7623720c834caf0c157da235252b6585c147e6ed4d0496ffbd76c4b6802b9918101919091527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc660608201524660808201523060a08201525f9060c00160405160208183030381529060405280519060200120905090565b5f81815260208190526040902080546001600160a01b0316610baa57604051633e8c79ed60e11b815260040160405180910390fd5b6006810154600160801b900460ff1615610bd757604051636821b7df60e01b815260040160405180910390fd5b919050565b5f81600501548260040154610bf191906113ad565b60068301805460ff60801b1916600160801b17905590508015610c2c5760038201548254610c2c916001600160a01b03908116911683610f2a565b6005820154604080519182526020820183905284917fae5dc4312c3d3381e38e7d66fc4d59f0a2678332c229c3e61ef1ad527aa34af1910160405180910390a2505050565b83600501548311610c945760405162a25d4760e71b815260040160405180910390fd5b8360040154831115610cb95760405163056330c160e41b815260040160405180910390fd5b60028401546001600160a01b0316610cdb610cd487866107da565b8484610f80565b6001600160a01b031614610d0257604051635cd5d23360e01b815260040160405180910390fd5b5f846005015484610d1391906113ad565b6005860185905560038601546001870154919250610d3e916001600160a01b03918216911683610f2a565b604080518581526020810183905287917f2a20f8d2d0f487a3016d77037b3c5768216a3dc76401d33abf5dc381af7171cb910160405180910390a2505050505050565b610d8e6228de804261139a565b816001600160401b03161115610dc757610dab6228de804261139a565b604051630e2cf44d60e41b815260040161050091815260200190565b50565b6040516370a0823160e01b81523060048201525f9081906001600160a01b038616906370a0823190602401602060405180830381865afa158015610e10573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610e3491906113c0565b6040516001600160a01b038616602482015230604482015260648101859052909150610e8e90869060840160408051601f198184030181529190526020810180516001600160e01b03166323b872dd60e01b1790526110f9565b6040516370a0823160e01b815230600482015281906001600160a01b038716906370a0823190602401602060405180830381865afa158015610ed2573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610ef691906113c0565b610f0091906113ad565b9150815f03610f2257604051631f2a200560e01b815260040160405180910390fd5b509392505050565b6040516001600160a01b038316602482015260448101829052610f7b90849060640160408051601f198184030181529190526020810180516001600160e01b031663a9059cbb60e01b1790526110f9565b505050565b5f60418214610fa257604051635cd5d23360e01b815260040160405180910390fd5b5f610fb060208285876113d7565b610fb9916113fe565b90505f610fca6040602086886113d7565b610fd3916113fe565b90505f85856040818110610fe957610fe961141b565b919091013560f81c9150507f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0821115611035576040516363376d6d60e01b815260040160405180910390fd5b8060ff16601b1415801561104d57508060ff16601c14155b1561106b57604051635cd5d23360e01b815260040160405180910390fd5b604080515f81526020810180835289905260ff831691810191909152606081018490526080810183905260019060a0016020604051602081039080840390855afa1580156110bb573d5f5f3e3d5ffd5b5050604051601f1901519450506001600160a01b0384166110ef57604051635cd5d23360e01b815260040160405180910390fd5b5050509392505050565b816001600160a01b03163b5f03611123576040516312171d8360e31b815260040160405180910390fd5b5f5f836001600160a01b03168360405161113d919061142f565b5f604051808303815f865af19150503d805f8114611176576040519150601f19603f3d011682016040523d82523d5f602084013e61117b565b606091505b50915091508115806111b757508051158015906111b757506020815110806111b75750808060200190518101906111b291906113c0565b600114155b156111d5576040516312171d8360e31b815260040160405180910390fd5b50505050565b80356001600160a01b0381168114610bd7575f5ffd5b5f5f5f60608486031215611203575f5ffd5b61120c846111db565b925061121a602085016111db565b929592945050506040919091013590565b5f6020828403121561123b575f5ffd5b5035919050565b5f5f5f5f60608587031215611255575f5ffd5b843593506020850135925060408501356001600160401b03811115611278575f5ffd5b8501601f81018713611288575f5ffd5b80356001600160401b0381111561129d575f5ffd5b8760208284010111156112ae575f5ffd5b949793965060200194505050565b80356001600160401b0381168114610bd7575f5ffd5b5f5f5f606084860312156112e4575f5ffd5b83359250602084013591506112fb604085016112bc565b90509250925092565b5f5f60408385031215611315575f5ffd5b50508035926020909101359150565b5f5f5f5f5f5f60c08789031215611339575f5ffd5b611342876111db565b9550611350602088016111db565b945061135e604088016111db565b9350606087013592506080870135915061137a60a088016112bc565b90509295509295509295565b634e487b7160e01b5f52601160045260245ffd5b8082018082111561087357610873611386565b8181038181111561087357610873611386565b5f602082840312156113d0575f5ffd5b5051919050565b5f5f858511156113e5575f5ffd5b838611156113f1575f5ffd5b5050820193919092039150565b80356020831015610873575f19602084900360031b1b1692915050565b634e487b7160e01b5f52603260045260245ffd5b5f82518060208501845e5f92019182525091905056fea2646970667358221220c428e14e7ce478f58f4401cf35ec4cf3e77e124324d8c886ab06f6d9d9293c3564736f6c634300081c0033",
 }
 
 // SpareEscrowABI is the input ABI used to generate the binding from.
@@ -237,6 +237,37 @@ func (_SpareEscrow *SpareEscrowCallerSession) GRACEPERIOD() (*big.Int, error) {
 	return _SpareEscrow.Contract.GRACEPERIOD(&_SpareEscrow.CallOpts)
 }
 
+// MAXLOCK is a free data retrieval call binding the contract method 0x65a5d5f0.
+//
+// Solidity: function MAX_LOCK() view returns(uint256)
+func (_SpareEscrow *SpareEscrowCaller) MAXLOCK(opts *bind.CallOpts) (*big.Int, error) {
+	var out []interface{}
+	err := _SpareEscrow.contract.Call(opts, &out, "MAX_LOCK")
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// MAXLOCK is a free data retrieval call binding the contract method 0x65a5d5f0.
+//
+// Solidity: function MAX_LOCK() view returns(uint256)
+func (_SpareEscrow *SpareEscrowSession) MAXLOCK() (*big.Int, error) {
+	return _SpareEscrow.Contract.MAXLOCK(&_SpareEscrow.CallOpts)
+}
+
+// MAXLOCK is a free data retrieval call binding the contract method 0x65a5d5f0.
+//
+// Solidity: function MAX_LOCK() view returns(uint256)
+func (_SpareEscrow *SpareEscrowCallerSession) MAXLOCK() (*big.Int, error) {
+	return _SpareEscrow.Contract.MAXLOCK(&_SpareEscrow.CallOpts)
+}
+
 // VOUCHERTYPEHASH is a free data retrieval call binding the contract method 0x94739e87.
 //
 // Solidity: function VOUCHER_TYPEHASH() view returns(bytes32)
@@ -301,7 +332,7 @@ func (_SpareEscrow *SpareEscrowCallerSession) ChannelId(payer common.Address, pa
 
 // Channels is a free data retrieval call binding the contract method 0x7a7ebd7b.
 //
-// Solidity: function channels(bytes32 ) view returns(address payer, address payee, address signer, address token, uint256 deposit, uint256 settled, uint64 closeRequestedAt, bool closed)
+// Solidity: function channels(bytes32 ) view returns(address payer, address payee, address signer, address token, uint256 deposit, uint256 settled, uint64 closeRequestedAt, uint64 unlockAt, bool closed)
 func (_SpareEscrow *SpareEscrowCaller) Channels(opts *bind.CallOpts, arg0 [32]byte) (struct {
 	Payer            common.Address
 	Payee            common.Address
@@ -310,6 +341,7 @@ func (_SpareEscrow *SpareEscrowCaller) Channels(opts *bind.CallOpts, arg0 [32]by
 	Deposit          *big.Int
 	Settled          *big.Int
 	CloseRequestedAt uint64
+	UnlockAt         uint64
 	Closed           bool
 }, error) {
 	var out []interface{}
@@ -323,6 +355,7 @@ func (_SpareEscrow *SpareEscrowCaller) Channels(opts *bind.CallOpts, arg0 [32]by
 		Deposit          *big.Int
 		Settled          *big.Int
 		CloseRequestedAt uint64
+		UnlockAt         uint64
 		Closed           bool
 	})
 	if err != nil {
@@ -336,7 +369,8 @@ func (_SpareEscrow *SpareEscrowCaller) Channels(opts *bind.CallOpts, arg0 [32]by
 	outstruct.Deposit = *abi.ConvertType(out[4], new(*big.Int)).(**big.Int)
 	outstruct.Settled = *abi.ConvertType(out[5], new(*big.Int)).(**big.Int)
 	outstruct.CloseRequestedAt = *abi.ConvertType(out[6], new(uint64)).(*uint64)
-	outstruct.Closed = *abi.ConvertType(out[7], new(bool)).(*bool)
+	outstruct.UnlockAt = *abi.ConvertType(out[7], new(uint64)).(*uint64)
+	outstruct.Closed = *abi.ConvertType(out[8], new(bool)).(*bool)
 
 	return *outstruct, err
 
@@ -344,7 +378,7 @@ func (_SpareEscrow *SpareEscrowCaller) Channels(opts *bind.CallOpts, arg0 [32]by
 
 // Channels is a free data retrieval call binding the contract method 0x7a7ebd7b.
 //
-// Solidity: function channels(bytes32 ) view returns(address payer, address payee, address signer, address token, uint256 deposit, uint256 settled, uint64 closeRequestedAt, bool closed)
+// Solidity: function channels(bytes32 ) view returns(address payer, address payee, address signer, address token, uint256 deposit, uint256 settled, uint64 closeRequestedAt, uint64 unlockAt, bool closed)
 func (_SpareEscrow *SpareEscrowSession) Channels(arg0 [32]byte) (struct {
 	Payer            common.Address
 	Payee            common.Address
@@ -353,6 +387,7 @@ func (_SpareEscrow *SpareEscrowSession) Channels(arg0 [32]byte) (struct {
 	Deposit          *big.Int
 	Settled          *big.Int
 	CloseRequestedAt uint64
+	UnlockAt         uint64
 	Closed           bool
 }, error) {
 	return _SpareEscrow.Contract.Channels(&_SpareEscrow.CallOpts, arg0)
@@ -360,7 +395,7 @@ func (_SpareEscrow *SpareEscrowSession) Channels(arg0 [32]byte) (struct {
 
 // Channels is a free data retrieval call binding the contract method 0x7a7ebd7b.
 //
-// Solidity: function channels(bytes32 ) view returns(address payer, address payee, address signer, address token, uint256 deposit, uint256 settled, uint64 closeRequestedAt, bool closed)
+// Solidity: function channels(bytes32 ) view returns(address payer, address payee, address signer, address token, uint256 deposit, uint256 settled, uint64 closeRequestedAt, uint64 unlockAt, bool closed)
 func (_SpareEscrow *SpareEscrowCallerSession) Channels(arg0 [32]byte) (struct {
 	Payer            common.Address
 	Payee            common.Address
@@ -369,6 +404,7 @@ func (_SpareEscrow *SpareEscrowCallerSession) Channels(arg0 [32]byte) (struct {
 	Deposit          *big.Int
 	Settled          *big.Int
 	CloseRequestedAt uint64
+	UnlockAt         uint64
 	Closed           bool
 }, error) {
 	return _SpareEscrow.Contract.Channels(&_SpareEscrow.CallOpts, arg0)
@@ -436,6 +472,37 @@ func (_SpareEscrow *SpareEscrowCallerSession) VoucherDigest(id [32]byte, cumulat
 	return _SpareEscrow.Contract.VoucherDigest(&_SpareEscrow.CallOpts, id, cumulative)
 }
 
+// WithdrawableAt is a free data retrieval call binding the contract method 0x620194ec.
+//
+// Solidity: function withdrawableAt(bytes32 id) view returns(uint256)
+func (_SpareEscrow *SpareEscrowCaller) WithdrawableAt(opts *bind.CallOpts, id [32]byte) (*big.Int, error) {
+	var out []interface{}
+	err := _SpareEscrow.contract.Call(opts, &out, "withdrawableAt", id)
+
+	if err != nil {
+		return *new(*big.Int), err
+	}
+
+	out0 := *abi.ConvertType(out[0], new(*big.Int)).(**big.Int)
+
+	return out0, err
+
+}
+
+// WithdrawableAt is a free data retrieval call binding the contract method 0x620194ec.
+//
+// Solidity: function withdrawableAt(bytes32 id) view returns(uint256)
+func (_SpareEscrow *SpareEscrowSession) WithdrawableAt(id [32]byte) (*big.Int, error) {
+	return _SpareEscrow.Contract.WithdrawableAt(&_SpareEscrow.CallOpts, id)
+}
+
+// WithdrawableAt is a free data retrieval call binding the contract method 0x620194ec.
+//
+// Solidity: function withdrawableAt(bytes32 id) view returns(uint256)
+func (_SpareEscrow *SpareEscrowCallerSession) WithdrawableAt(id [32]byte) (*big.Int, error) {
+	return _SpareEscrow.Contract.WithdrawableAt(&_SpareEscrow.CallOpts, id)
+}
+
 // Close is a paid mutator transaction binding the contract method 0xacdee66a.
 //
 // Solidity: function close(bytes32 id, uint256 cumulative, bytes sig) returns()
@@ -457,25 +524,25 @@ func (_SpareEscrow *SpareEscrowTransactorSession) Close(id [32]byte, cumulative 
 	return _SpareEscrow.Contract.Close(&_SpareEscrow.TransactOpts, id, cumulative, sig)
 }
 
-// Open is a paid mutator transaction binding the contract method 0x22cccfc7.
+// Open is a paid mutator transaction binding the contract method 0xe960dbb0.
 //
-// Solidity: function open(address payee, address signer, address token, uint256 amount, bytes32 salt) returns(bytes32 id)
-func (_SpareEscrow *SpareEscrowTransactor) Open(opts *bind.TransactOpts, payee common.Address, signer common.Address, token common.Address, amount *big.Int, salt [32]byte) (*types.Transaction, error) {
-	return _SpareEscrow.contract.Transact(opts, "open", payee, signer, token, amount, salt)
+// Solidity: function open(address payee, address signer, address token, uint256 amount, bytes32 salt, uint64 unlockAt) returns(bytes32 id)
+func (_SpareEscrow *SpareEscrowTransactor) Open(opts *bind.TransactOpts, payee common.Address, signer common.Address, token common.Address, amount *big.Int, salt [32]byte, unlockAt uint64) (*types.Transaction, error) {
+	return _SpareEscrow.contract.Transact(opts, "open", payee, signer, token, amount, salt, unlockAt)
 }
 
-// Open is a paid mutator transaction binding the contract method 0x22cccfc7.
+// Open is a paid mutator transaction binding the contract method 0xe960dbb0.
 //
-// Solidity: function open(address payee, address signer, address token, uint256 amount, bytes32 salt) returns(bytes32 id)
-func (_SpareEscrow *SpareEscrowSession) Open(payee common.Address, signer common.Address, token common.Address, amount *big.Int, salt [32]byte) (*types.Transaction, error) {
-	return _SpareEscrow.Contract.Open(&_SpareEscrow.TransactOpts, payee, signer, token, amount, salt)
+// Solidity: function open(address payee, address signer, address token, uint256 amount, bytes32 salt, uint64 unlockAt) returns(bytes32 id)
+func (_SpareEscrow *SpareEscrowSession) Open(payee common.Address, signer common.Address, token common.Address, amount *big.Int, salt [32]byte, unlockAt uint64) (*types.Transaction, error) {
+	return _SpareEscrow.Contract.Open(&_SpareEscrow.TransactOpts, payee, signer, token, amount, salt, unlockAt)
 }
 
-// Open is a paid mutator transaction binding the contract method 0x22cccfc7.
+// Open is a paid mutator transaction binding the contract method 0xe960dbb0.
 //
-// Solidity: function open(address payee, address signer, address token, uint256 amount, bytes32 salt) returns(bytes32 id)
-func (_SpareEscrow *SpareEscrowTransactorSession) Open(payee common.Address, signer common.Address, token common.Address, amount *big.Int, salt [32]byte) (*types.Transaction, error) {
-	return _SpareEscrow.Contract.Open(&_SpareEscrow.TransactOpts, payee, signer, token, amount, salt)
+// Solidity: function open(address payee, address signer, address token, uint256 amount, bytes32 salt, uint64 unlockAt) returns(bytes32 id)
+func (_SpareEscrow *SpareEscrowTransactorSession) Open(payee common.Address, signer common.Address, token common.Address, amount *big.Int, salt [32]byte, unlockAt uint64) (*types.Transaction, error) {
+	return _SpareEscrow.Contract.Open(&_SpareEscrow.TransactOpts, payee, signer, token, amount, salt, unlockAt)
 }
 
 // RequestClose is a paid mutator transaction binding the contract method 0x6bf5fe6f.
@@ -520,25 +587,25 @@ func (_SpareEscrow *SpareEscrowTransactorSession) Settle(id [32]byte, cumulative
 	return _SpareEscrow.Contract.Settle(&_SpareEscrow.TransactOpts, id, cumulative, sig)
 }
 
-// TopUp is a paid mutator transaction binding the contract method 0xb67644b9.
+// TopUp is a paid mutator transaction binding the contract method 0xd99b7c90.
 //
-// Solidity: function topUp(bytes32 id, uint256 amount) returns()
-func (_SpareEscrow *SpareEscrowTransactor) TopUp(opts *bind.TransactOpts, id [32]byte, amount *big.Int) (*types.Transaction, error) {
-	return _SpareEscrow.contract.Transact(opts, "topUp", id, amount)
+// Solidity: function topUp(bytes32 id, uint256 amount, uint64 unlockAt) returns()
+func (_SpareEscrow *SpareEscrowTransactor) TopUp(opts *bind.TransactOpts, id [32]byte, amount *big.Int, unlockAt uint64) (*types.Transaction, error) {
+	return _SpareEscrow.contract.Transact(opts, "topUp", id, amount, unlockAt)
 }
 
-// TopUp is a paid mutator transaction binding the contract method 0xb67644b9.
+// TopUp is a paid mutator transaction binding the contract method 0xd99b7c90.
 //
-// Solidity: function topUp(bytes32 id, uint256 amount) returns()
-func (_SpareEscrow *SpareEscrowSession) TopUp(id [32]byte, amount *big.Int) (*types.Transaction, error) {
-	return _SpareEscrow.Contract.TopUp(&_SpareEscrow.TransactOpts, id, amount)
+// Solidity: function topUp(bytes32 id, uint256 amount, uint64 unlockAt) returns()
+func (_SpareEscrow *SpareEscrowSession) TopUp(id [32]byte, amount *big.Int, unlockAt uint64) (*types.Transaction, error) {
+	return _SpareEscrow.Contract.TopUp(&_SpareEscrow.TransactOpts, id, amount, unlockAt)
 }
 
-// TopUp is a paid mutator transaction binding the contract method 0xb67644b9.
+// TopUp is a paid mutator transaction binding the contract method 0xd99b7c90.
 //
-// Solidity: function topUp(bytes32 id, uint256 amount) returns()
-func (_SpareEscrow *SpareEscrowTransactorSession) TopUp(id [32]byte, amount *big.Int) (*types.Transaction, error) {
-	return _SpareEscrow.Contract.TopUp(&_SpareEscrow.TransactOpts, id, amount)
+// Solidity: function topUp(bytes32 id, uint256 amount, uint64 unlockAt) returns()
+func (_SpareEscrow *SpareEscrowTransactorSession) TopUp(id [32]byte, amount *big.Int, unlockAt uint64) (*types.Transaction, error) {
+	return _SpareEscrow.Contract.TopUp(&_SpareEscrow.TransactOpts, id, amount, unlockAt)
 }
 
 // Withdraw is a paid mutator transaction binding the contract method 0x8e19899e.
@@ -930,18 +997,19 @@ func (it *SpareEscrowOpenedIterator) Close() error {
 
 // SpareEscrowOpened represents a Opened event raised by the SpareEscrow contract.
 type SpareEscrowOpened struct {
-	Id      [32]byte
-	Payer   common.Address
-	Payee   common.Address
-	Signer  common.Address
-	Token   common.Address
-	Deposit *big.Int
-	Raw     types.Log // Blockchain specific contextual infos
+	Id       [32]byte
+	Payer    common.Address
+	Payee    common.Address
+	Signer   common.Address
+	Token    common.Address
+	Deposit  *big.Int
+	UnlockAt uint64
+	Raw      types.Log // Blockchain specific contextual infos
 }
 
-// FilterOpened is a free log retrieval operation binding the contract event 0x9395321faf0e61565f20ecd5abda9efea028ace859612d52a26220273a5fbf47.
+// FilterOpened is a free log retrieval operation binding the contract event 0x9b4a615898fcc4595e26cbc88f8cd163b702b12a8895efabb66dc3cd128aaf8e.
 //
-// Solidity: event Opened(bytes32 indexed id, address indexed payer, address indexed payee, address signer, address token, uint256 deposit)
+// Solidity: event Opened(bytes32 indexed id, address indexed payer, address indexed payee, address signer, address token, uint256 deposit, uint64 unlockAt)
 func (_SpareEscrow *SpareEscrowFilterer) FilterOpened(opts *bind.FilterOpts, id [][32]byte, payer []common.Address, payee []common.Address) (*SpareEscrowOpenedIterator, error) {
 
 	var idRule []interface{}
@@ -964,9 +1032,9 @@ func (_SpareEscrow *SpareEscrowFilterer) FilterOpened(opts *bind.FilterOpts, id 
 	return &SpareEscrowOpenedIterator{contract: _SpareEscrow.contract, event: "Opened", logs: logs, sub: sub}, nil
 }
 
-// WatchOpened is a free log subscription operation binding the contract event 0x9395321faf0e61565f20ecd5abda9efea028ace859612d52a26220273a5fbf47.
+// WatchOpened is a free log subscription operation binding the contract event 0x9b4a615898fcc4595e26cbc88f8cd163b702b12a8895efabb66dc3cd128aaf8e.
 //
-// Solidity: event Opened(bytes32 indexed id, address indexed payer, address indexed payee, address signer, address token, uint256 deposit)
+// Solidity: event Opened(bytes32 indexed id, address indexed payer, address indexed payee, address signer, address token, uint256 deposit, uint64 unlockAt)
 func (_SpareEscrow *SpareEscrowFilterer) WatchOpened(opts *bind.WatchOpts, sink chan<- *SpareEscrowOpened, id [][32]byte, payer []common.Address, payee []common.Address) (event.Subscription, error) {
 
 	var idRule []interface{}
@@ -1018,9 +1086,9 @@ func (_SpareEscrow *SpareEscrowFilterer) WatchOpened(opts *bind.WatchOpts, sink 
 	}), nil
 }
 
-// ParseOpened is a log parse operation binding the contract event 0x9395321faf0e61565f20ecd5abda9efea028ace859612d52a26220273a5fbf47.
+// ParseOpened is a log parse operation binding the contract event 0x9b4a615898fcc4595e26cbc88f8cd163b702b12a8895efabb66dc3cd128aaf8e.
 //
-// Solidity: event Opened(bytes32 indexed id, address indexed payer, address indexed payee, address signer, address token, uint256 deposit)
+// Solidity: event Opened(bytes32 indexed id, address indexed payer, address indexed payee, address signer, address token, uint256 deposit, uint64 unlockAt)
 func (_SpareEscrow *SpareEscrowFilterer) ParseOpened(log types.Log) (*SpareEscrowOpened, error) {
 	event := new(SpareEscrowOpened)
 	if err := _SpareEscrow.contract.UnpackLog(event, "Opened", log); err != nil {
@@ -1249,15 +1317,16 @@ func (it *SpareEscrowToppedUpIterator) Close() error {
 
 // SpareEscrowToppedUp represents a ToppedUp event raised by the SpareEscrow contract.
 type SpareEscrowToppedUp struct {
-	Id      [32]byte
-	Amount  *big.Int
-	Deposit *big.Int
-	Raw     types.Log // Blockchain specific contextual infos
+	Id       [32]byte
+	Amount   *big.Int
+	Deposit  *big.Int
+	UnlockAt uint64
+	Raw      types.Log // Blockchain specific contextual infos
 }
 
-// FilterToppedUp is a free log retrieval operation binding the contract event 0x2dec156b5ea8eee5b7a582c2e87253d7d59df096556b3ec99aa5d6cec4480524.
+// FilterToppedUp is a free log retrieval operation binding the contract event 0x588c573baf66564efa8eff322b51fe25b38febdc230a79e5d079ca6de1790e1a.
 //
-// Solidity: event ToppedUp(bytes32 indexed id, uint256 amount, uint256 deposit)
+// Solidity: event ToppedUp(bytes32 indexed id, uint256 amount, uint256 deposit, uint64 unlockAt)
 func (_SpareEscrow *SpareEscrowFilterer) FilterToppedUp(opts *bind.FilterOpts, id [][32]byte) (*SpareEscrowToppedUpIterator, error) {
 
 	var idRule []interface{}
@@ -1272,9 +1341,9 @@ func (_SpareEscrow *SpareEscrowFilterer) FilterToppedUp(opts *bind.FilterOpts, i
 	return &SpareEscrowToppedUpIterator{contract: _SpareEscrow.contract, event: "ToppedUp", logs: logs, sub: sub}, nil
 }
 
-// WatchToppedUp is a free log subscription operation binding the contract event 0x2dec156b5ea8eee5b7a582c2e87253d7d59df096556b3ec99aa5d6cec4480524.
+// WatchToppedUp is a free log subscription operation binding the contract event 0x588c573baf66564efa8eff322b51fe25b38febdc230a79e5d079ca6de1790e1a.
 //
-// Solidity: event ToppedUp(bytes32 indexed id, uint256 amount, uint256 deposit)
+// Solidity: event ToppedUp(bytes32 indexed id, uint256 amount, uint256 deposit, uint64 unlockAt)
 func (_SpareEscrow *SpareEscrowFilterer) WatchToppedUp(opts *bind.WatchOpts, sink chan<- *SpareEscrowToppedUp, id [][32]byte) (event.Subscription, error) {
 
 	var idRule []interface{}
@@ -1318,9 +1387,9 @@ func (_SpareEscrow *SpareEscrowFilterer) WatchToppedUp(opts *bind.WatchOpts, sin
 	}), nil
 }
 
-// ParseToppedUp is a log parse operation binding the contract event 0x2dec156b5ea8eee5b7a582c2e87253d7d59df096556b3ec99aa5d6cec4480524.
+// ParseToppedUp is a log parse operation binding the contract event 0x588c573baf66564efa8eff322b51fe25b38febdc230a79e5d079ca6de1790e1a.
 //
-// Solidity: event ToppedUp(bytes32 indexed id, uint256 amount, uint256 deposit)
+// Solidity: event ToppedUp(bytes32 indexed id, uint256 amount, uint256 deposit, uint64 unlockAt)
 func (_SpareEscrow *SpareEscrowFilterer) ParseToppedUp(log types.Log) (*SpareEscrowToppedUp, error) {
 	event := new(SpareEscrowToppedUp)
 	if err := _SpareEscrow.contract.UnpackLog(event, "ToppedUp", log); err != nil {

@@ -15,4 +15,7 @@ SOLC_MODULE="$CACHE/node_modules/solc" node compile.js
 abigen="go run github.com/ethereum/go-ethereum/cmd/abigen@$GETH_VERSION"
 $abigen --abi SpareEscrow.abi --bin SpareEscrow.bin --pkg contracts --type SpareEscrow --out escrow.go
 $abigen --abi TestToken.abi --bin TestToken.bin --pkg contracts --type TestToken --out token.go
+for t in NoReturnToken FeeToken FalseToken; do
+	$abigen --abi $t.abi --bin $t.bin --pkg contracts --type $t --out quirky_$(echo $t | tr '[:upper:]' '[:lower:]').go
+done
 gofmt -l . | (! grep .) || { echo "gofmt differs" >&2; exit 1; }

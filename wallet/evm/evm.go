@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"strings"
 	"time"
 
 	ethereum "github.com/ethereum/go-ethereum"
@@ -31,6 +32,7 @@ type Client interface {
 	bind.DeployBackend
 	ethereum.ChainIDReader
 	ethereum.BlockNumberReader
+	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
 }
 
 // ErrReverted reports a transaction mined with a failed status.
@@ -63,6 +65,17 @@ type Backend struct {
 	// Progress, when set, hears of each transaction sent, mined and
 	// confirmed (the command line prints it).
 	Progress func(Progress)
+	// Lock is how long Open locks a new deposit: the payer's close
+	// request cannot start the payee's grace period before it ends.
+	// Zero: not locked (OpenFor names the lock per channel).
+	Lock time.Duration
+	// Policy decides when a provider's unsettled value is worth a
+	// settlement (see ShouldSettle).
+	Policy SettlePolicy
+
+	// crash, in tests, stops a settlement at a point ("recorded": in the
+	// ledger, not sent; "sent": sent, receipt not read) as a kill would.
+	crash func(point string) error
 }
 
 // Progress is one step of a transaction on its way to confirmed.
@@ -117,19 +130,47 @@ func (b *Backend) opts(ctx context.Context) (*bind.TransactOpts, error) {
 
 // send runs one contract call as a transaction and waits until it is mined.
 func (b *Backend) send(ctx context.Context, what string, call func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Receipt, error) {
+	tx, err := b.sign(ctx, what, call)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.broadcast(ctx, what, tx); err != nil {
+		return nil, err
+	}
+	return b.await(ctx, what, tx)
+}
+
+// sign builds and signs a contract call's transaction without sending it
+// (gas is estimated, so a call the contract would refuse fails here).
+func (b *Backend) sign(ctx context.Context, what string, call func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Transaction, error) {
 	o, err := b.opts(ctx)
 	if err != nil {
 		return nil, err
 	}
+	o.NoSend = true
 	tx, err := call(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, decodeRevert(err))
 	}
+	return tx, nil
+}
+
+// broadcast sends a signed transaction; one the node holds already is
+// not an error.
+func (b *Backend) broadcast(ctx context.Context, what string, tx *types.Transaction) error {
+	if err := b.client.SendTransaction(ctx, tx); err != nil && !strings.Contains(err.Error(), "already known") {
+		return fmt.Errorf("%s: sending %s: %w", what, tx.Hash().Hex(), err)
+	}
 	if b.Mined != nil {
 		b.Mined()
 	}
+	b.progress(Progress{Call: what, Tx: tx.Hash(), Want: max(b.Confirmations, 1)})
+	return nil
+}
+
+// await waits until tx is mined and has the backend's confirmations.
+func (b *Backend) await(ctx context.Context, what string, tx *types.Transaction) (*types.Receipt, error) {
 	want := max(b.Confirmations, 1)
-	b.progress(Progress{Call: what, Tx: tx.Hash(), Want: want})
 	rc, err := bind.WaitMined(ctx, b.client, tx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: waiting for %s: %w", what, tx.Hash().Hex(), err)
@@ -138,10 +179,7 @@ func (b *Backend) send(ctx context.Context, what string, call func(*bind.Transac
 		return rc, fmt.Errorf("%s: %w (tx %s)", what, ErrReverted, tx.Hash().Hex())
 	}
 	b.log.Info("mined", "call", what, "tx", tx.Hash().Hex(), "block", rc.BlockNumber, "gas", rc.GasUsed)
-	if rc, err = b.confirm(ctx, what, rc, want); err != nil {
-		return rc, err
-	}
-	return rc, nil
+	return b.confirm(ctx, what, rc, want)
 }
 
 func (b *Backend) progress(p Progress) {
@@ -193,7 +231,18 @@ type OnChain struct {
 	wallet.ChannelInfo
 	Settled          wallet.Amount
 	CloseRequestedAt uint64
+	UnlockAt         uint64 // unix seconds the deposit is locked until; 0: not locked
 	Closed           bool
+}
+
+// WithdrawableAt is when the payer may withdraw: the grace period after
+// the later of the close request and the lock's end; zero while no close
+// is requested.
+func (c OnChain) WithdrawableAt() time.Time {
+	if c.CloseRequestedAt == 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(max(c.CloseRequestedAt, c.UnlockAt)), 0).Add(wallet.CloseGrace)
 }
 
 // Channel reads a channel from the contract.
@@ -215,15 +264,38 @@ func (b *Backend) Channel(ctx context.Context, id common.Hash) (OnChain, error) 
 	}
 	return OnChain{
 		ChannelInfo: wallet.ChannelInfo{ID: id, Domain: b.domain, Payer: c.Payer, Payee: c.Payee, Signer: c.Signer, Token: c.Token, Deposit: dep},
-		Settled:     set, CloseRequestedAt: c.CloseRequestedAt, Closed: c.Closed,
+		Settled:     set, CloseRequestedAt: c.CloseRequestedAt, UnlockAt: c.UnlockAt, Closed: c.Closed,
 	}, nil
 }
 
-// Open approves the escrow and deposits for payee; the channel is recorded
-// in the ledger once mined.
+// Open approves the escrow and deposits for payee, locked for b.Lock;
+// the channel is recorded in the ledger once mined.
 func (b *Backend) Open(ctx context.Context, payee, signer common.Address, deposit wallet.Amount) (wallet.ChannelInfo, error) {
+	return b.OpenFor(ctx, payee, signer, deposit, b.Lock)
+}
+
+// MaxLock is the longest the contract lets a deposit be locked ahead.
+const MaxLock = 31 * 24 * time.Hour
+
+// OpenFor is Open with the deposit locked for lock from the chain's
+// latest block time: a requester passes its job's maximum duration (plus
+// slack), so its own close request cannot cut the provider's time. The
+// ledger records the deposit that arrived, which a fee-charging token
+// makes less than deposit.
+func (b *Backend) OpenFor(ctx context.Context, payee, signer common.Address, deposit wallet.Amount, lock time.Duration) (wallet.ChannelInfo, error) {
 	if deposit <= 0 {
 		return wallet.ChannelInfo{}, fmt.Errorf("deposit: %w: must be positive", wallet.ErrAmount)
+	}
+	if lock < 0 || lock > MaxLock {
+		return wallet.ChannelInfo{}, fmt.Errorf("lock %s: must be between 0 and %s", lock, MaxLock)
+	}
+	unlockAt := uint64(0)
+	if lock > 0 {
+		head, err := b.client.HeaderByNumber(ctx, nil)
+		if err != nil {
+			return wallet.ChannelInfo{}, fmt.Errorf("open: reading the chain's time: %w", err)
+		}
+		unlockAt = head.Time + uint64(lock/time.Second)
 	}
 	var salt common.Hash
 	if _, err := rand.Read(salt[:]); err != nil {
@@ -235,7 +307,7 @@ func (b *Backend) Open(ctx context.Context, payee, signer common.Address, deposi
 		return wallet.ChannelInfo{}, err
 	}
 	if _, err := b.send(ctx, "open", func(o *bind.TransactOpts) (*types.Transaction, error) {
-		return b.escrow.Open(o, payee, signer, b.tokenAddr(), deposit.Big(), salt)
+		return b.escrow.Open(o, payee, signer, b.tokenAddr(), deposit.Big(), salt, unlockAt)
 	}); err != nil {
 		return wallet.ChannelInfo{}, err
 	}
@@ -248,6 +320,13 @@ func (b *Backend) Open(ctx context.Context, payee, signer common.Address, deposi
 }
 
 func (b *Backend) tokenAddr() common.Address { return b.tokenAddress }
+
+func (b *Backend) crashAt(point string) error {
+	if b.crash == nil {
+		return nil
+	}
+	return b.crash(point)
+}
 
 // Settle checks v under the contract's rules against the on-chain state,
 // then settles it and records the mined settlement.
@@ -285,22 +364,44 @@ func (b *Backend) claim(ctx context.Context, v *wallet.SignedVoucher, kind strin
 	if kind == "close" {
 		call = b.escrow.Close
 	}
-	rc, err := b.send(ctx, kind, func(o *bind.TransactOpts) (*types.Transaction, error) {
+	// The voucher, then the signed transaction, are durable before
+	// anything is sent: a crash from here on ends in Resume sending the
+	// same transaction (same nonce) or finding it mined.
+	if amount > 0 {
+		if _, err := b.ledger.RecordVoucher(ctx, v, common.Hash{}); err != nil && !errors.Is(err, wallet.ErrReplay) {
+			return 0, err
+		}
+	}
+	tx, err := b.sign(ctx, kind, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return call(o, v.ChannelID, v.Cumulative.Big(), v.Sig)
 	})
 	if err != nil {
 		return 0, err
 	}
-	if amount > 0 {
-		if _, err := b.ledger.RecordVoucher(ctx, v, common.Hash{}); err != nil && !errors.Is(err, wallet.ErrReplay) {
-			return 0, err
-		}
-		err = b.ledger.RecordSettlement(ctx, wallet.SettlementRecord{
-			ChannelID: v.ChannelID, Cumulative: v.Cumulative, Amount: amount, Kind: kind,
-			TxHash: rc.TxHash, BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(),
-		})
+	p, err := b.recordPending(ctx, tx, v, amount, kind)
+	if err != nil {
+		return 0, err
 	}
-	return amount, err
+	if err := b.crashAt("recorded"); err != nil {
+		return 0, err
+	}
+	if err := b.broadcast(ctx, kind, tx); err != nil {
+		return 0, err
+	}
+	if err := b.crashAt("sent"); err != nil {
+		return 0, err
+	}
+	if err := b.finish(ctx, p, tx); err != nil {
+		return 0, err
+	}
+	if kind == "close" {
+		ch, err := b.Channel(ctx, v.ChannelID)
+		if err != nil {
+			return amount, err
+		}
+		return amount, b.markClosed(ctx, ch)
+	}
+	return amount, nil
 }
 
 // Settled reads what the contract has settled on a channel.
@@ -312,20 +413,28 @@ func (b *Backend) Settled(ctx context.Context, id common.Hash) (wallet.Amount, e
 	return ch.Settled, nil
 }
 
-// TopUp adds to a channel's deposit (payer), cancelling a close request.
+// TopUp adds to a channel's deposit (payer), cancelling a close request;
+// the lock is kept. The ledger records what arrived.
 func (b *Backend) TopUp(ctx context.Context, id common.Hash, amount wallet.Amount) error {
+	before, err := b.Channel(ctx, id)
+	if err != nil {
+		return err
+	}
 	if _, err := b.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.token.Approve(o, b.domain.Contract, amount.Big())
 	}); err != nil {
 		return err
 	}
-	_, err := b.send(ctx, "topUp", func(o *bind.TransactOpts) (*types.Transaction, error) {
-		return b.escrow.TopUp(o, id, amount.Big())
-	})
-	if err == nil {
-		err = b.ledger.TopUp(ctx, id, amount)
+	if _, err := b.send(ctx, "topUp", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return b.escrow.TopUp(o, id, amount.Big(), 0)
+	}); err != nil {
+		return err
 	}
-	return err
+	after, err := b.Channel(ctx, id)
+	if err != nil {
+		return err
+	}
+	return b.ledger.TopUp(ctx, id, after.Deposit-before.Deposit)
 }
 
 // RequestClose starts the grace period (payer).
@@ -336,12 +445,19 @@ func (b *Backend) RequestClose(ctx context.Context, id common.Hash) error {
 	return err
 }
 
-// Withdraw refunds deposit − settled after the grace period (payer).
+// Withdraw refunds deposit − settled after the grace period (payer),
+// and records the channel closed.
 func (b *Backend) Withdraw(ctx context.Context, id common.Hash) error {
-	_, err := b.send(ctx, "withdraw", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	if _, err := b.send(ctx, "withdraw", func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.Withdraw(o, id)
-	})
-	return err
+	}); err != nil {
+		return err
+	}
+	ch, err := b.Channel(ctx, id)
+	if err != nil {
+		return err
+	}
+	return b.markClosed(ctx, ch)
 }
 
 // Reconcile re-checks every settlement the ledger holds as mined: one

@@ -56,17 +56,20 @@ func newChain(t *testing.T, opts ...func(*node.Config, *ethconfig.Config)) *chai
 	e.client = e.sim.Client()
 	o := e.txOpts(t, e.payerKey.PrivateKey())
 	var err error
+	// Nonces are given: the pool may not have caught up with its own last
+	// transaction, or with the block, and hand out a stale pending nonce
+	// ("replacement transaction underpriced").
+	o.Nonce = big.NewInt(0)
 	e.token, _, e.tok, err = contracts.DeployTestToken(o, e.client)
 	if err != nil {
 		t.Fatal(err)
 	}
+	o.Nonce = big.NewInt(1)
 	e.escrow, _, e.esc, err = contracts.DeploySpareEscrow(o, e.client)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.commit()
-	// The third transaction of the payer's key: the pool may not have
-	// caught up with the block yet and hand out a stale pending nonce.
 	o.Nonce = big.NewInt(2)
 	if _, err := e.tok.Mint(o, e.payerKey.Address(), big.NewInt(int64(100*deposit))); err != nil {
 		t.Fatal(err)
@@ -296,7 +299,7 @@ func TestEscrowRules(t *testing.T) {
 		"close": func(o *bind.TransactOpts) (*types.Transaction, error) {
 			return e.esc.Close(o, ch.ID, v3.Cumulative.Big(), v3.Sig)
 		},
-		"topUp":        func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.TopUp(o, ch.ID, big.NewInt(1)) },
+		"topUp":        func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.TopUp(o, ch.ID, big.NewInt(1), 0) },
 		"requestClose": func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.RequestClose(o, ch.ID) },
 		"withdraw":     func(o *bind.TransactOpts) (*types.Transaction, error) { return e.esc.Withdraw(o, ch.ID) },
 	} {
@@ -338,19 +341,40 @@ func TestEscrowTopUpCancelsCloseAndPayeeCloses(t *testing.T) {
 	if e.balanceOf(t, e.payeeKey.Address()) != int64(deposit+1_000_000) || e.balanceOf(t, e.payerKey.Address()) != before {
 		t.Fatal("close moved the wrong amounts")
 	}
+	if rec, _ := e.payeeL.Channel(ctx, ch.ID); rec.State != "closed" {
+		t.Fatalf("the payee's ledger holds the closed channel as %s", rec.State)
+	}
 }
 
+// TestAutoSettleOnCloseRequest: the watcher leaves a voucher below the
+// settle threshold alone (a receipt's worth is not worth the gas) until
+// the payer asks to close, then settles it; a voucher that reaches the
+// threshold is settled without a close request.
 func TestAutoSettleOnCloseRequest(t *testing.T) {
 	e := newChain(t)
 	ctx := context.Background()
 	ch := e.open(t)
-	v := e.voucher(t, e.payer.Domain(), ch.ID, 4_000_000, e.payerKey)
+	w := &Watcher{Backend: e.payee}
+	small := e.voucher(t, e.payer.Domain(), ch.ID, DefaultSettleThreshold-1, e.payerKey)
+	if _, err := e.payeeL.RecordVoucher(ctx, &small, common.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.Poll(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("poll below the threshold, no close request, settled %v, %v", got, err)
+	}
+	large := e.voucher(t, e.payer.Domain(), ch.ID, 2*DefaultSettleThreshold, e.payerKey)
+	if _, err := e.payeeL.RecordVoucher(ctx, &large, common.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.Poll(ctx); err != nil || len(got) != 1 {
+		t.Fatalf("poll at twice the threshold: %v, %v", got, err)
+	}
+	v := e.voucher(t, e.payer.Domain(), ch.ID, 2*DefaultSettleThreshold+1_000, e.payerKey)
 	if _, err := e.payeeL.RecordVoucher(ctx, &v, common.Hash{}); err != nil {
 		t.Fatal(err)
 	}
-	w := &Watcher{Backend: e.payee}
 	if got, err := w.Poll(ctx); err != nil || len(got) != 0 {
-		t.Fatalf("poll before any close request settled %v, %v", got, err)
+		t.Fatalf("poll with 0.001 unsettled, no close request, settled %v, %v", got, err)
 	}
 	if err := e.payer.RequestClose(ctx, ch.ID); err != nil {
 		t.Fatal(err)

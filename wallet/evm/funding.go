@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -58,10 +59,14 @@ func (b *Backend) CheckFunding(ctx context.Context, id common.Hash, signer commo
 }
 
 // SettleBest settles the best voucher the ledger holds for channel id when
-// it is above what the contract has settled; it returns the amount paid
-// (0 when there was nothing to settle). Calling it again after a crash is
-// safe: a voucher already settled is not sent again.
+// it is above what the contract has settled, whatever ShouldSettle says;
+// it returns the amount paid (0 when there was nothing to settle). It
+// first finishes settlements left pending, so calling it again after a
+// crash is safe: a voucher already settled is not sent again.
 func (b *Backend) SettleBest(ctx context.Context, id common.Hash) (wallet.Amount, error) {
+	if err := b.Resume(ctx); err != nil {
+		return 0, err
+	}
 	v, err := b.ledger.BestVoucher(ctx, id)
 	if errors.Is(err, wallet.ErrNotFound) {
 		return 0, nil
@@ -79,24 +84,42 @@ func (b *Backend) SettleBest(ctx context.Context, id common.Hash) (wallet.Amount
 	return b.Settle(ctx, &v)
 }
 
-// SettleAll settles every evm channel paying this wallet whose best
-// voucher is above what is settled: a provider runs it at start, so a
-// settlement a crash interrupted is finished.
+// SettleAll finishes settlements left pending and settles every evm
+// channel paying this wallet whose settlement is due (SettleDue): a
+// provider runs it at start, so a settlement a crash interrupted is
+// finished exactly once.
 func (b *Backend) SettleAll(ctx context.Context) (wallet.Amount, error) {
-	chs, err := b.ledger.Channels(ctx, b.key.Address())
+	if err := b.Resume(ctx); err != nil {
+		return 0, err
+	}
+	ids, err := b.unsettled(ctx)
 	if err != nil {
 		return 0, err
 	}
 	var total wallet.Amount
-	for _, ch := range chs {
-		if ch.Backend != BackendName || ch.Payee != b.key.Address() || ch.Domain != b.domain || ch.State == "closed" {
-			continue
-		}
-		amt, err := b.SettleBest(ctx, ch.ID)
-		if err != nil {
-			return total, fmt.Errorf("settling %s: %w", ch.ID.Hex(), err)
+	for _, id := range ids {
+		amt, err := b.SettleDue(ctx, id)
+		if err != nil && !errors.Is(err, wallet.ErrNotFound) {
+			return total, fmt.Errorf("settling %s: %w", id.Hex(), err)
 		}
 		total += amt
 	}
 	return total, nil
+}
+
+// CheckLock refuses a channel whose payer could take the deposit back
+// before the payee has had the grace period after the job's latest end
+// (until: the agreement's start plus its maximum duration): the deposit
+// must be locked at least until then, so that a close request mid-job
+// cannot cut the payee's time to settle.
+func (b *Backend) CheckLock(ctx context.Context, id common.Hash, until time.Time) error {
+	ch, err := b.Channel(ctx, id)
+	if err != nil {
+		return err
+	}
+	if int64(ch.UnlockAt) < until.Unix() {
+		return fmt.Errorf("%w: channel %s is locked until %s, before the job's latest end %s: the requester must open the channel for the job's maximum duration",
+			ErrUnfunded, id.Hex(), time.Unix(int64(ch.UnlockAt), 0).UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
+	}
+	return nil
 }

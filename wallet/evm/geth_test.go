@@ -30,7 +30,7 @@ func TestDeployAndSettleOnGeth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Name != LocalNetwork || n.ChainID != gethtest.ChainID || n.Symbol != "tUSD" || n.Decimals != 6 {
+	if n.Name != LocalNetwork || n.ChainID != gethtest.ChainID || n.Symbol != "tUSD" || n.Decimals != 6 || n.SettleThreshold != 1 {
 		t.Fatalf("deployed preset %+v", n)
 	}
 	if c, err := Dial(ctx, n); err != nil {
@@ -60,6 +60,9 @@ func TestDeployAndSettleOnGeth(t *testing.T) {
 		return b
 	}
 	pb, qb := open(payer), open(payee)
+	if qb.Policy.Threshold != 1 {
+		t.Fatalf("the backend's settle threshold %s, want the preset's 0.000001 (a development chain settles every job)", qb.Policy.Threshold)
+	}
 	sent := map[string]common.Hash{}
 	record := func(p Progress) {
 		if p.Confirmations == 0 {

@@ -42,15 +42,23 @@ const (
 
 // Preset field names, as in the networks file; errors name them.
 const (
-	FieldName          = "name"
-	FieldChainID       = "chain_id"
-	FieldRPC           = "rpc"
-	FieldEscrow        = "escrow"
-	FieldToken         = "token"
-	FieldSymbol        = "symbol"
-	FieldDecimals      = "decimals"
-	FieldConfirmations = "confirmations"
-	FieldExplorer      = "explorer"
+	FieldName            = "name"
+	FieldChainID         = "chain_id"
+	FieldRPC             = "rpc"
+	FieldEscrow          = "escrow"
+	FieldToken           = "token"
+	FieldSymbol          = "symbol"
+	FieldDecimals        = "decimals"
+	FieldConfirmations   = "confirmations"
+	FieldExplorer        = "explorer"
+	FieldSettleThreshold = "settle_threshold"
+	FieldTokenPerNative  = "token_per_native"
+)
+
+// Bounds on the settlement fields of a preset.
+const (
+	maxSettleThreshold = 1_000_000_000_000 // a million tokens
+	maxTokenPerNative  = 1 << 50
 )
 
 // Network is a named preset: where money settles.
@@ -64,6 +72,13 @@ type Network struct {
 	Decimals      uint8          `json:"decimals"`      // must be 6
 	Confirmations uint64         `json:"confirmations"` // blocks on top of a transaction's before it counts; 0 means 1
 	Explorer      string         `json:"explorer"`      // URL template with {tx}; empty: no links
+	// TokenPerNative is what one native coin (1e18 wei) is worth in token
+	// units, for weighing a settlement's gas against what it pays
+	// (SettlePolicy.GasFactor); 0: unknown, the threshold alone applies.
+	TokenPerNative uint64 `json:"token_per_native,omitempty"`
+	// SettleThreshold is the unsettled value, in token units, at which a
+	// provider settles a channel; 0: DefaultSettleThreshold.
+	SettleThreshold uint64 `json:"settle_threshold,omitempty"`
 }
 
 // Local is the built-in development preset: geth --dev on its default
@@ -130,6 +145,10 @@ func (n Network) Validate() error {
 		return bad(FieldDecimals, "%d: Spare counts money in millionths, so the token must have %d decimals", n.Decimals, TokenDecimals)
 	case n.Confirmations > maxConfirmations:
 		return bad(FieldConfirmations, "%d: at most %d", n.Confirmations, maxConfirmations)
+	case n.SettleThreshold > maxSettleThreshold:
+		return bad(FieldSettleThreshold, "%d: at most %d token units (a provider would hardly ever settle)", n.SettleThreshold, maxSettleThreshold)
+	case n.TokenPerNative > maxTokenPerNative:
+		return bad(FieldTokenPerNative, "%d: at most %d token units per native coin", n.TokenPerNative, maxTokenPerNative)
 	}
 	if n.Explorer != "" {
 		if err := checkExplorer(n.Explorer); err != nil {
@@ -199,6 +218,9 @@ type presetJSON struct {
 	Decimals      uint8    `json:"decimals"`
 	Confirmations uint64   `json:"confirmations"`
 	Explorer      string   `json:"explorer,omitempty"`
+	// Settlement policy (see Network): omitted when zero.
+	SettleThreshold uint64 `json:"settle_threshold,omitempty"`
+	TokenPerNative  uint64 `json:"token_per_native,omitempty"`
 }
 
 func parseAddress(network, field, s string) (common.Address, error) {
@@ -230,10 +252,11 @@ func DecodeNetworks(r io.Reader) (map[string]Network, error) {
 		d.DisallowUnknownFields()
 		var p presetJSON
 		if err := d.Decode(&p); err != nil {
-			return nil, &FieldError{name, "(preset)", fmt.Sprintf("%v (fields: chain_id, rpc, escrow, token, symbol, decimals, confirmations, explorer)", err)}
+			return nil, &FieldError{name, "(preset)", fmt.Sprintf("%v (fields: chain_id, rpc, escrow, token, symbol, decimals, confirmations, explorer, settle_threshold, token_per_native)", err)}
 		}
 		n := Network{Name: name, ChainID: p.ChainID, RPC: p.RPC, Symbol: p.Symbol,
-			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer}
+			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer,
+			SettleThreshold: p.SettleThreshold, TokenPerNative: p.TokenPerNative}
 		if !nameRE.MatchString(name) {
 			return nil, n.Validate()
 		}
@@ -309,7 +332,8 @@ func SaveNetwork(dataDir string, n Network) error {
 	raw := make(map[string]presetJSON, len(all))
 	for name, p := range all {
 		raw[name] = presetJSON{ChainID: p.ChainID, RPC: p.RPC, Escrow: p.Escrow.Hex(), Token: p.Token.Hex(), Symbol: p.Symbol,
-			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer}
+			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer,
+			SettleThreshold: p.SettleThreshold, TokenPerNative: p.TokenPerNative}
 	}
 	b, err := json.MarshalIndent(raw, "", "  ")
 	if err != nil {

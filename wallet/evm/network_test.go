@@ -43,6 +43,9 @@ func TestDecodeNetworksHostile(t *testing.T) {
 		{"explorer twice {tx}", edit(`https://scan.example/tx/{tx}`, `https://scan.example/{tx}/{tx}`), "explorer: "},
 		{"javascript explorer", edit(`https://scan.example/tx/{tx}`, `javascript:alert({tx})`), "explorer: "},
 		{"huge", `{"n": "` + strings.Repeat("x", maxNetworksFile) + `"}`, "larger than"},
+		{"settle threshold too high", edit(`"decimals": 6`, `"decimals": 6, "settle_threshold": 1000000000001`), "settle_threshold: 1000000000001"},
+		{"negative settle threshold", edit(`"decimals": 6`, `"decimals": 6, "settle_threshold": -1`), `(preset)`},
+		{"token per native too high", edit(`"decimals": 6`, `"decimals": 6, "token_per_native": 1125899906842625`), "token_per_native: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodeNetworks(strings.NewReader(tc.file))
@@ -81,12 +84,16 @@ func TestNetworksRoundTrip(t *testing.T) {
 	}
 	local := Local()
 	local.Escrow, local.Token = common.HexToAddress("0x1"), common.HexToAddress("0x2")
+	local.SettleThreshold, local.TokenPerNative = 1, 2_500_000_000
 	if err := SaveNetwork(dir, local); err != nil {
 		t.Fatal(err)
 	}
 	all, err := LoadNetworks(dir)
 	if err != nil || len(all) != 2 || all["local"].Token != local.Token || all["n"].Explorer == "" {
 		t.Fatalf("after saving local: %v, %+v", err, all)
+	}
+	if l := all["local"]; l.SettleThreshold != 1 || l.TokenPerNative != 2_500_000_000 {
+		t.Fatalf("the settlement policy did not survive saving: %+v", l)
 	}
 	if st, _ := os.Stat(filepath.Join(dir, NetworksFile)); st.Mode().Perm() != 0o600 {
 		t.Errorf("networks file mode %v, want 0600", st.Mode().Perm())

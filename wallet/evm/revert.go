@@ -48,6 +48,8 @@ var escrowErrors = map[string]struct {
 	"AboveDeposit":   {"the voucher is above the channel's deposit", wallet.ErrAmount},
 	"NoCloseRequest": {"no close was requested: withdraw once to request it, then again after the grace period", wallet.ErrNoCloseReq},
 	"TransferFailed": {"the token refused the transfer: check the balance and allowance", nil},
+	"LockTooLong":    {"the deposit's lock ends too far ahead: the escrow locks for at most 31 days", wallet.ErrAmount},
+	"Reentered":      {"the token called back into the escrow during a transfer: use the network's token", nil},
 }
 
 // decodeRevert turns a call's revert data into a ContractError; other

@@ -11,14 +11,17 @@ import (
 	"github.com/sparegpu/spare/wallet"
 )
 
-// Watcher is a provider's auto-settler: on every channel paying this
-// wallet whose payer asked to close, it settles each voucher better than
-// what the contract has settled, poll after poll, until the channel
-// closes — so a voucher received during the grace period is settled too.
-// It also reconciles recorded settlements against reorgs. It reads only
-// the channels the ledger holds unsettled value on (one call each), never
-// the chain's logs: public RPC providers refuse log queries over a whole
-// chain.
+// Watcher is a provider's auto-settler. Each poll it finishes settlement
+// transactions left pending (a crash, a reorg), reconciles recorded
+// settlements against reorgs, and on every channel paying this wallet
+// where it holds a voucher better than what is settled, settles when
+// ShouldSettle says so: when the unsettled value is worth the gas, as
+// soon as the payer asks to close, and so every voucher received during
+// the grace period too, poll after poll, until the channel closes. A
+// channel found closed is recorded closed: what was held beyond what was
+// settled is then lost, not pending. It reads only the channels the
+// ledger holds unsettled value on (one call each), never the chain's
+// logs: public RPC providers refuse log queries over a whole chain.
 type Watcher struct {
 	Backend  *Backend
 	Interval time.Duration // between polls; 0 means 15 s
@@ -44,11 +47,14 @@ func (w *Watcher) Serve(ctx context.Context) error {
 	}
 }
 
-// Poll settles the best voucher of every closing channel paying this
-// wallet that holds more than is settled; it returns the channels settled.
+// Poll settles every channel paying this wallet whose settlement is due;
+// it returns the channels settled.
 func (w *Watcher) Poll(ctx context.Context) ([]common.Hash, error) {
 	b := w.Backend
 	if _, err := b.Reconcile(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.Resume(ctx); err != nil {
 		return nil, err
 	}
 	ids, err := b.unsettled(ctx)
@@ -57,22 +63,15 @@ func (w *Watcher) Poll(ctx context.Context) ([]common.Hash, error) {
 	}
 	var settled []common.Hash
 	for _, id := range ids {
-		ch, err := b.Channel(ctx, id)
+		amt, err := b.SettleDue(ctx, id)
 		if errors.Is(err, wallet.ErrNotFound) {
 			continue // recorded, but not on this chain (a reorg dropped the open)
 		}
 		if err != nil {
-			return settled, err
-		}
-		if ch.Closed || ch.CloseRequestedAt == 0 {
-			continue
-		}
-		amt, err := b.SettleBest(ctx, id)
-		if err != nil {
 			return settled, fmt.Errorf("auto-settling %s: %w", id.Hex(), err)
 		}
 		if amt > 0 {
-			b.log.Info("auto-settled a closing channel", "channel", id.Hex(), "amount", amt.String())
+			b.log.Info("auto-settled", "channel", id.Hex(), "amount", amt.String())
 			settled = append(settled, id)
 		}
 	}

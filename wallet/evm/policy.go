@@ -1,0 +1,142 @@
+package evm
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/sparegpu/spare/wallet"
+)
+
+// SettlePolicy says when a provider's unsettled value on a channel is
+// worth a settlement transaction. A settlement costs gas whatever it
+// pays, so a provider does not settle per receipt: it settles when the
+// value is worth the gas, when the payer asks to close, and at the
+// latest before the payer may withdraw.
+type SettlePolicy struct {
+	// Threshold settles once a channel's unsettled value reaches it, in
+	// token units; 0: DefaultSettleThreshold.
+	Threshold wallet.Amount
+	// GasFactor raises the threshold to GasFactor times a settlement's
+	// estimated gas cost (in token units, when the network says what the
+	// native coin is worth in its token); 0: DefaultGasFactor.
+	GasFactor int64
+	// Margin is how long before the payer may withdraw a provider settles
+	// whatever it holds; 0: DefaultSettleMargin.
+	Margin time.Duration
+}
+
+// Settle policy defaults.
+const (
+	DefaultSettleThreshold = wallet.Amount(1_000_000) // 1 token
+	DefaultGasFactor       = 20
+	DefaultSettleMargin    = 6 * time.Hour
+)
+
+func (p SettlePolicy) threshold() wallet.Amount {
+	if p.Threshold > 0 {
+		return p.Threshold
+	}
+	return DefaultSettleThreshold
+}
+
+// SettleState is what ShouldSettle decides on, for one channel.
+type SettleState struct {
+	Unsettled wallet.Amount // best voucher held − settled on-chain
+	GasCost   wallet.Amount // a settlement's estimated cost in token units; 0: unknown
+	Closing   bool          // the payer asked to close
+	// WithdrawIn is how long until the payer may withdraw (meaningful
+	// when Closing; zero or less: the payer may withdraw now).
+	WithdrawIn time.Duration
+}
+
+// ShouldSettle decides whether to settle now, and says why.
+func ShouldSettle(s SettleState, p SettlePolicy) (bool, string) {
+	margin := p.Margin
+	if margin <= 0 {
+		margin = DefaultSettleMargin
+	}
+	factor := p.GasFactor
+	if factor <= 0 {
+		factor = DefaultGasFactor
+	}
+	need := p.threshold()
+	if s.GasCost > 0 {
+		if s.GasCost > (1<<62)/wallet.Amount(factor) {
+			need = 1 << 62 // a settlement worth nothing at this gas price
+		} else {
+			need = max(need, wallet.Amount(factor)*s.GasCost)
+		}
+	}
+	switch {
+	case s.Unsettled <= 0:
+		return false, "nothing unsettled"
+	case s.Closing && s.WithdrawIn <= margin:
+		return true, "the payer may withdraw soon"
+	case s.Closing:
+		return true, "the payer asked to close"
+	case s.Unsettled >= need:
+		return true, fmt.Sprintf("unsettled %s reached the threshold %s", s.Unsettled, need)
+	}
+	return false, fmt.Sprintf("unsettled %s below the threshold %s", s.Unsettled, need)
+}
+
+// settleState reads what ShouldSettle needs for channel ch, whose best
+// voucher held is best.
+func (b *Backend) settleState(ctx context.Context, ch OnChain, best wallet.Amount) SettleState {
+	s := SettleState{Unsettled: best - ch.Settled, Closing: ch.CloseRequestedAt != 0}
+	if s.Closing {
+		s.WithdrawIn = time.Until(ch.WithdrawableAt())
+		if h, err := b.client.HeaderByNumber(ctx, nil); err == nil {
+			s.WithdrawIn = ch.WithdrawableAt().Sub(time.Unix(int64(h.Time), 0))
+		}
+	}
+	s.GasCost = b.gasCost(ctx)
+	return s
+}
+
+// gasCost estimates a settlement's cost in token units from the node's
+// gas price and the network's TokenPerNative; 0 when either is unknown.
+func (b *Backend) gasCost(ctx context.Context) wallet.Amount {
+	if b.Network.TokenPerNative == 0 {
+		return 0
+	}
+	price, err := b.client.SuggestGasPrice(ctx)
+	if err != nil {
+		return 0
+	}
+	wei := new(big.Int).Mul(price, big.NewInt(SettleGas))
+	wei.Mul(wei, new(big.Int).SetUint64(b.Network.TokenPerNative))
+	wei.Quo(wei, big.NewInt(1e18))
+	if !wei.IsInt64() {
+		return wallet.Amount(1 << 62)
+	}
+	return wallet.Amount(wei.Int64())
+}
+
+// SettleDue settles channel id's best voucher when ShouldSettle says so;
+// it returns the amount paid (0: not due, or nothing to settle).
+func (b *Backend) SettleDue(ctx context.Context, id common.Hash) (wallet.Amount, error) {
+	if err := b.Resume(ctx); err != nil {
+		return 0, err
+	}
+	v, err := b.ledger.BestVoucher(ctx, id)
+	if err != nil {
+		return 0, ignoreNotFound(err)
+	}
+	ch, err := b.Channel(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if ch.Closed {
+		return 0, b.markClosed(ctx, ch)
+	}
+	if ok, why := ShouldSettle(b.settleState(ctx, ch, v.Cumulative), b.Policy); !ok {
+		b.log.Debug("not settling yet", "channel", id.Hex(), "why", why)
+		return 0, nil
+	}
+	return b.SettleBest(ctx, id)
+}
