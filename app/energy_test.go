@@ -28,3 +28,17 @@ func TestEnergyWords(t *testing.T) {
 		t.Error("an energy line before the wallet was read")
 	}
 }
+
+func TestFloorLine(t *testing.T) {
+	if got := FloorLine(localapi.Settings{}); got != "" {
+		t.Errorf("a floor line with the option off: %q", got)
+	}
+	s := localapi.Settings{NoLoss: true, CostFloor: &localapi.CostFloor{PerGPUHour: 122_400, PerCoreHour: 3_600, GPUMilliWatts: 350_000, CoreMilliWatts: 8_125}}
+	if got, want := FloorLine(s), "Never at a loss: jobs must pay at least 0.122400 USDC per GPU-hour (350 W) and 0.003600 USDC per core-hour (8.1 W)."; got != want {
+		t.Errorf("FloorLine = %q, want %q", got, want)
+	}
+	s.CostFloor = &localapi.CostFloor{PerCoreHour: 3_600, CoreMilliWatts: 16_250, Estimated: true}
+	if got, want := FloorLine(s), "Never at a loss: jobs must pay at least 0.003600 USDC per core-hour (16.2 W), estimated from rated power."; got != want {
+		t.Errorf("FloorLine = %q, want %q", got, want)
+	}
+}

@@ -48,6 +48,9 @@ type View struct {
 	MoneyErr string
 	// Notice is the daemon's line for the owner (the playground's).
 	Notice string
+	// BelowCost says jobs were refused for paying less than the
+	// electricity ("never work at a loss"); "" when none.
+	BelowCost string
 	// SensorNote and SessionNote say what the session lacks (no input
 	// sensor, no tray), "" when nothing.
 	SensorNote, SessionNote string
@@ -84,7 +87,7 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 	if v.Brief == "" { // a daemon from before the brief line
 		v.Brief = v.Sentence
 	}
-	v.Devices, v.GPUNote, v.Telemetry, v.Notice = st.Devices, st.GPU, d.Telemetry, st.Notice
+	v.Devices, v.GPUNote, v.Telemetry, v.Notice, v.BelowCost = st.Devices, st.GPU, d.Telemetry, st.Notice, st.BelowCost
 	if d.Job != nil && d.Job.ID == st.Job {
 		v.CurrentJob = d.Job
 	}

@@ -137,7 +137,7 @@ func (u *UI) render(v View) {
 	u.sentence.SetText(v.Sentence)
 	u.next.SetText(v.Next)
 	var notes []string
-	for _, n := range []string{v.Notice, v.Problem, v.SessionNote, v.SensorNote, v.GPUNote} {
+	for _, n := range []string{v.Notice, v.Problem, v.SessionNote, v.SensorNote, v.GPUNote, v.BelowCost} {
 		if n != "" {
 			notes = append(notes, n)
 		}

@@ -369,6 +369,10 @@ func (r *providerRun) step(ctx context.Context, in any) error {
 			return err
 		}
 		r.send(m)
+		if ref, ok := m.(*market.RefusalMsg); ok && ref.Code == market.RefuseBelowCost {
+			r.log.Info("refusing a job below the electricity cost", "why", ref.Message)
+			r.p.noteBelowCost(now)
+		}
 	}
 	for _, a := range st.Do {
 		r.act(ctx, a)

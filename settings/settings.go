@@ -41,6 +41,8 @@ const (
 	maxElectricityPrice = 100 * 1_000_000
 	// maxTokenRate bounds the token's worth in the owner's currency.
 	maxTokenRate = 1_000_000 * 1_000_000
+	// MaxLossMargin bounds the margin over electricity, in percent.
+	MaxLossMargin = 1000
 	// maxFile bounds DATA/settings.json.
 	maxFile = 64 << 10
 )
@@ -56,6 +58,8 @@ const (
 	FieldElectricity  = "electricity_price"
 	FieldCurrency     = "currency"
 	FieldTokenRate    = "token_rate"
+	FieldNoLoss       = "no_loss"
+	FieldLossMargin   = "loss_margin"
 )
 
 var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -108,6 +112,12 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 			bad(FieldTokenRate, "%s is not what one token is worth, between 0.000001 and 1000000 like 0.92 (empty: 1)", clipQuote(s.TokenRate))
 		}
 	}
+	if s.LossMargin < 0 || s.LossMargin > MaxLossMargin {
+		bad(FieldLossMargin, "%d %% is outside 0–%d %%", s.LossMargin, MaxLossMargin)
+	}
+	if s.NoLoss && s.ElectricityPrice == "" {
+		bad(FieldNoLoss, "never working at a loss needs the price of a kWh: set electricity_price too")
+	}
 	var kinds []string
 	for _, w := range s.Workloads {
 		if w != string(market.KindRender) && w != string(market.KindInference) {
@@ -122,7 +132,7 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 	if len(kinds) == 0 && len(errs) == 0 {
 		bad(FieldWorkloads, "allow at least one of render and inference (to take no work, pause instead)")
 	}
-	s.Workloads, s.CommandLine, s.ReadOnly = kinds, nil, ""
+	s.Workloads, s.CommandLine, s.ReadOnly, s.CostFloor = kinds, nil, "", nil
 	return s, errors.Join(errs...)
 }
 
