@@ -121,6 +121,9 @@ type Chain interface {
 type Daemon interface {
 	Status() localapi.Status
 	StartJob(ctx context.Context, spec sandbox.JobSpec, devices []string, outputDir string) (*node.RunningJob, error)
+	// TagJobEnergy names a job as the wallet's history does, so that its
+	// energy shows beside what it earned.
+	TagJobEnergy(job, walletJob string)
 }
 
 var _ Daemon = (*node.Daemon)(nil)

@@ -435,6 +435,7 @@ func (r *providerRun) act(ctx context.Context, a market.Action) {
 		r.p.ret.pin(r.blobPins...)
 		r.notices = r.p.watch(r.jobID)
 		r.p.track(r.jobID, jobMeta{kind: r.sess.Spec.WorkloadKind(), requester: r.peer, agreement: r.aid})
+		r.p.d.TagJobEnergy(r.jobID, r.aid.Hex())
 		job, spec, terms := r.sess.JobID, r.sess.Spec, *r.sess.Terms
 		r.tasks.Add(1)
 		go func() {

@@ -104,8 +104,8 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 			bad(FieldElectricity, "%s is not a price per kWh between 0.000001 and 100 like 0.32 (empty: not set)", clipQuote(s.ElectricityPrice))
 		}
 	}
-	if s.Currency != "" && !currencyRE.MatchString(s.Currency) {
-		bad(FieldCurrency, "%s is not a currency code of three capital letters like EUR (empty: the token's)", clipQuote(s.Currency))
+	if s.Currency != "" && (!currencyRE.MatchString(s.Currency) || !localapi.KnownCurrency(s.Currency)) {
+		bad(FieldCurrency, "%s is not an ISO 4217 currency code of three capital letters like EUR (empty: the token's)", clipQuote(s.Currency))
 	}
 	if s.TokenRate != "" {
 		if a, err := wallet.ParseAmount(s.TokenRate); err != nil || a <= 0 || a > maxTokenRate {
@@ -267,6 +267,26 @@ func Resolve(cmdline governor.Settings, saved localapi.Settings, found bool, pin
 		return s, honoured, cmdline
 	}
 	return s, honoured, Governor(cmdline, s, honoured)
+}
+
+// ElectricityCostLocal is the cost of mwh milliwatt-hours at the owner's
+// price, in millionths of the owner's currency, rounded up; false when no
+// price is set. Integer arithmetic throughout: mWh × price / 10⁶.
+func ElectricityCostLocal(s localapi.Settings, mwh int64) (localapi.Money, bool) {
+	if s.ElectricityPrice == "" || mwh < 0 {
+		return 0, false
+	}
+	price, err := wallet.ParseAmount(s.ElectricityPrice)
+	if err != nil || price <= 0 {
+		return 0, false
+	}
+	n := new(big.Int).Mul(big.NewInt(mwh), big.NewInt(int64(price)))
+	n.Add(n, big.NewInt(999_999))
+	n.Quo(n, big.NewInt(1_000_000))
+	if !n.IsInt64() {
+		return 0, false
+	}
+	return localapi.Money(n.Int64()), true
 }
 
 // ElectricityCost is the cost of mwh milliwatt-hours at the owner's

@@ -40,6 +40,7 @@ func TestValidate(t *testing.T) {
 		{"electricity price huge", with(func(s *localapi.Settings) { s.ElectricityPrice = "100.000001" }), []string{FieldElectricity}},
 		{"electricity price negative", with(func(s *localapi.Settings) { s.ElectricityPrice = "-1" }), []string{FieldElectricity}},
 		{"currency", with(func(s *localapi.Settings) { s.Currency = "EUR" }), nil},
+		{"currency not ISO 4217", with(func(s *localapi.Settings) { s.Currency = "ABC" }), []string{FieldCurrency}},
 		{"currency lower case", with(func(s *localapi.Settings) { s.Currency = "eur" }), []string{FieldCurrency}},
 		{"currency hostile", with(func(s *localapi.Settings) { s.Currency = "EUR\x1b[31m" + strings.Repeat("A", 1000) }), []string{FieldCurrency}},
 		{"token rate zero", with(func(s *localapi.Settings) { s.TokenRate = "0" }), []string{FieldTokenRate}},
@@ -237,5 +238,17 @@ func TestNoLossNeedsPrice(t *testing.T) {
 	got, err := Validate(s)
 	if err != nil || got.CostFloor != nil || !got.NoLoss || got.LossMargin != 15 {
 		t.Fatalf("Validate = %+v, %v", got, err)
+	}
+}
+
+func TestElectricityCostLocal(t *testing.T) {
+	s := localapi.Settings{ElectricityPrice: "0.32", TokenRate: "0.92", Currency: "EUR"}
+	for mwh, want := range map[int64]localapi.Money{0: 0, 1: 1, 1_000_000: 320_000, 1_500_000: 480_000, 83: 27} {
+		if got, ok := ElectricityCostLocal(s, mwh); !ok || got != want {
+			t.Errorf("ElectricityCostLocal(%d mWh) = %d, %v; want %d", mwh, got, ok, want)
+		}
+	}
+	if _, ok := ElectricityCostLocal(localapi.Settings{}, 1000); ok {
+		t.Error("a cost with no price set")
 	}
 }
