@@ -68,6 +68,10 @@ type DaemonConfig struct {
 	// no NVIDIA driver. Tests feed recorded telemetry here, so that what
 	// they see does not depend on the machine's GPUs.
 	Telemetry TelemetrySource
+	// Household shows and commands the household's other machines on the
+	// LAN (household.Service); nil: the household routes answer that
+	// there is none.
+	Household Household
 	// PowercapRoot is where the CPU's RAPL energy counters are read.
 	// Empty: /sys/class/powercap (tests give a fake tree).
 	PowercapRoot string
