@@ -50,7 +50,7 @@ type providerNode struct {
 	Daemon    *node.Daemon
 	Provider  *provider.Provider
 	Household *household.Service
-	Chain    *evm.Backend // nil: the embedded ledger
+	Chain     *evm.Backend // nil: the embedded ledger
 }
 
 // buildNode wires a provider node; run it with Serve.
