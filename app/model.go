@@ -17,6 +17,10 @@ type Details struct {
 	WalletErr error
 	Telemetry localapi.Telemetry
 	Job       *localapi.Job // nil: no job
+	// Household is the household's machines (nil: not read yet, or the
+	// daemon runs without one: HouseholdErr says).
+	Household    *localapi.Household
+	HouseholdErr error
 }
 
 // View is everything the screens and the tray draw, derived from the
@@ -54,6 +58,10 @@ type View struct {
 	// SensorNote and SessionNote say what the session lacks (no input
 	// sensor, no tray), "" when nothing.
 	SensorNote, SessionNote string
+	// Household is the household's machines (nil: not read yet);
+	// HouseholdNote says why there are none to show.
+	Household     *localapi.Household
+	HouseholdNote string
 	// Now is when the view was derived (running times are drawn from it).
 	Now time.Time
 }
@@ -65,7 +73,10 @@ const StateDisconnected localapi.State = "Disconnected"
 // Derive computes the view from the latest status. connErr is the error of
 // the last attempt to reach the daemon (nil when the status is live).
 func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
-	v := View{Wallet: d.Wallet, Now: now}
+	v := View{Wallet: d.Wallet, Now: now, Household: d.Household}
+	if d.HouseholdErr != nil {
+		v.HouseholdNote = "The household is not available: " + d.HouseholdErr.Error()
+	}
 	if d.WalletErr != nil {
 		v.MoneyErr = "Wallet figures unavailable: " + d.WalletErr.Error()
 	}
