@@ -51,7 +51,13 @@ type testMachine struct {
 func startMachine(t *testing.T, name string, key *wallet.Key, earned string) *testMachine {
 	t.Helper()
 	dir := t.TempDir()
-	m := &testMachine{name: name, dir: dir, host: testpeer.Host(t, dir), api: localapi.NewClient(dir)}
+	return startMachineOn(t, testpeer.Host(t, dir), dir, name, key, earned)
+}
+
+// startMachineOn is startMachine on a host of the caller's.
+func startMachineOn(t *testing.T, h *p2p.Host, dir, name string, key *wallet.Key, earned string) *testMachine {
+	t.Helper()
+	m := &testMachine{name: name, dir: dir, host: h, api: localapi.NewClient(dir)}
 	var err error
 	m.svc, err = New(Config{Host: m.host.LibP2P(), DataDir: dir, Key: key, Name: name, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
