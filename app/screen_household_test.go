@@ -144,3 +144,35 @@ func TestHouseholdScreen(t *testing.T) {
 		return found
 	})
 }
+
+// TestNoLossSettingsScreen: with "never work at a loss" on at 0.32 EUR a
+// kWh and a token worth 0.92 EUR, plus 10 %, the Settings page shows the
+// floor the daemon computed from the recorded RTX 4070's 200 W limit:
+// 22 units a GPU-second, 0.079200 USDC a GPU-hour.
+func TestNoLossSettingsScreen(t *testing.T) {
+	c, _ := realDaemon(t)
+	ctx := context.Background()
+	var s localapi.Settings
+	testenv.WaitFor(t, "the daemon's settings", 10*time.Second, func() bool {
+		var err error
+		s, err = c.Settings(ctx)
+		return err == nil
+	})
+	s.ElectricityPrice, s.Currency, s.TokenRate, s.NoLoss, s.LossMargin = "0.32", "EUR", "0.92", true, 10
+	testenv.WaitFor(t, "the GPU's power limit read", 10*time.Second, func() bool {
+		got, err := c.UpdateSettings(ctx, s)
+		return err == nil && got.CostFloor != nil && got.CostFloor.GPUMilliWatts == 200_000
+	})
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true},
+		Login: autostart.XDG{ConfigHome: t.TempDir(), ConfigDirs: []string{t.TempDir()}}})
+	waitSentence(t, a, "Available")
+	a.Inspect(func() { a.UI().SelectTab("Settings") })
+	waitMarkup(t, a, "Never at a loss: jobs must pay at least 0.079200 USDC per GPU-hour (200 W)")
+	var checked bool
+	a.Inspect(func() {
+		checked = shown(t, a, func(w *widget.Check) bool { return w.Text == "Never work at a loss" }, "the no-loss box").Checked
+	})
+	if !checked {
+		t.Fatal("Never work at a loss is not ticked")
+	}
+}
