@@ -41,12 +41,21 @@ type monitorAPI interface {
 	Job(ctx context.Context) (*localapi.Job, error)
 }
 
+// householdAPI is the household's machines.
+type householdAPI interface {
+	Household(ctx context.Context) (localapi.Household, error)
+	HouseholdCommand(ctx context.Context, c localapi.HouseholdCommand) (localapi.Machine, error)
+	PairCode(ctx context.Context) (localapi.PairCode, error)
+	Pair(ctx context.Context, code string) (localapi.Machine, error)
+}
+
 // Client is everything the app asks of the daemon: the LocalAPI client.
 type Client interface {
 	Daemon
 	walletAPI
 	settingsAPI
 	monitorAPI
+	householdAPI
 }
 
 var _ Client = (*localapi.Client)(nil)

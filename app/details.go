@@ -16,7 +16,8 @@ const (
 	fetchTelemetry
 	fetchJob
 	fetchSettings
-	fetchAll = fetchWallet | fetchTelemetry | fetchJob | fetchSettings
+	fetchHousehold
+	fetchAll = fetchWallet | fetchTelemetry | fetchJob | fetchSettings | fetchHousehold
 )
 
 // whatChanged says which details to read again after a status arrives:
@@ -71,7 +72,7 @@ func (a *App) followDetails(ctx context.Context) error {
 		case <-a.kick:
 		case <-t.C:
 			a.mu.Lock()
-			a.want |= fetchWallet | fetchTelemetry | fetchJob
+			a.want |= fetchWallet | fetchTelemetry | fetchJob | fetchHousehold
 			a.mu.Unlock()
 		}
 		a.mu.Lock()
@@ -118,6 +119,13 @@ func (a *App) readDetails(ctx context.Context, f fetch) {
 			d.Job = j
 		} else if ctx.Err() == nil {
 			a.log.Debug("reading the current job", "err", err)
+		}
+	}
+	if f&fetchHousehold != 0 {
+		if h, err := c.Household(ctx); err == nil {
+			d.Household, d.HouseholdErr = &h, nil
+		} else if ctx.Err() == nil {
+			d.HouseholdErr = err
 		}
 	}
 	if f&fetchSettings != 0 {

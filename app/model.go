@@ -17,6 +17,10 @@ type Details struct {
 	WalletErr error
 	Telemetry localapi.Telemetry
 	Job       *localapi.Job // nil: no job
+	// Household is the household's machines (nil: not read yet, or the
+	// daemon runs without one: HouseholdErr says).
+	Household    *localapi.Household
+	HouseholdErr error
 }
 
 // View is everything the screens and the tray draw, derived from the
@@ -48,9 +52,16 @@ type View struct {
 	MoneyErr string
 	// Notice is the daemon's line for the owner (the playground's).
 	Notice string
+	// BelowCost says jobs were refused for paying less than the
+	// electricity ("never work at a loss"); "" when none.
+	BelowCost string
 	// SensorNote and SessionNote say what the session lacks (no input
 	// sensor, no tray), "" when nothing.
 	SensorNote, SessionNote string
+	// Household is the household's machines (nil: not read yet);
+	// HouseholdNote says why there are none to show.
+	Household     *localapi.Household
+	HouseholdNote string
 	// Now is when the view was derived (running times are drawn from it).
 	Now time.Time
 }
@@ -62,7 +73,10 @@ const StateDisconnected localapi.State = "Disconnected"
 // Derive computes the view from the latest status. connErr is the error of
 // the last attempt to reach the daemon (nil when the status is live).
 func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
-	v := View{Wallet: d.Wallet, Now: now}
+	v := View{Wallet: d.Wallet, Now: now, Household: d.Household}
+	if d.HouseholdErr != nil {
+		v.HouseholdNote = "The household is not available: " + d.HouseholdErr.Error()
+	}
 	if d.WalletErr != nil {
 		v.MoneyErr = "Wallet figures unavailable: " + d.WalletErr.Error()
 	}
@@ -84,7 +98,7 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 	if v.Brief == "" { // a daemon from before the brief line
 		v.Brief = v.Sentence
 	}
-	v.Devices, v.GPUNote, v.Telemetry, v.Notice = st.Devices, st.GPU, d.Telemetry, st.Notice
+	v.Devices, v.GPUNote, v.Telemetry, v.Notice, v.BelowCost = st.Devices, st.GPU, d.Telemetry, st.Notice, st.BelowCost
 	if d.Job != nil && d.Job.ID == st.Job {
 		v.CurrentJob = d.Job
 	}

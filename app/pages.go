@@ -71,8 +71,13 @@ func energyLine(w *localapi.Wallet) string {
 	if e.Estimated {
 		s += " (partly estimated from rated power)"
 	}
-	if e.Priced {
+	switch {
+	case e.Priced && e.Currency != "":
+		s += fmt.Sprintf("\nIts cost: %s today, %s in 7 days, %s in 30 days", e.LocalToday.Format(e.Currency), e.LocalWeek.Format(e.Currency), e.LocalMonth.Format(e.Currency))
+	case e.Priced:
 		s += fmt.Sprintf("\nIts cost: %s today, %s in 7 days, %s in 30 days (%s)", e.CostToday, e.CostWeek, e.CostMonth, unit)
+	}
+	if e.Priced {
 		s += fmt.Sprintf("\nEarned after electricity: %s today, %s in 7 days, %s in 30 days (%s)",
 			w.Today-e.CostToday, w.Week-e.CostWeek, w.Month-e.CostMonth, unit)
 	}
@@ -149,7 +154,33 @@ func historyLine(a localapi.Activity) string {
 	if a.Job != "" {
 		job = "job " + shortAddr(a.Job)
 	}
-	return fmt.Sprintf("%s   earned for %s   +%s %s", at, job, a.Amount, unit)
+	return fmt.Sprintf("%s   earned for %s   +%s %s", at, job, a.Amount, unit) + jobEnergyLine(a)
+}
+
+// jobEnergyLine is a paid job's electricity under its history line: the
+// energy, and with the owner's price its cost (in the owner's currency
+// when set) and what the job earned after it; "" when not known.
+func jobEnergyLine(a localapi.Activity) string {
+	if a.EnergyMWh <= 0 {
+		return ""
+	}
+	s := "\n      " + wattHours(a.EnergyMWh) + " of electricity"
+	if a.Priced {
+		cost := a.Electricity.String() + " " + unit
+		if a.Currency != "" {
+			cost = a.ElectricityLocal.Format(a.Currency)
+		}
+		net := a.Amount - a.Electricity
+		sign := "+"
+		if net < 0 {
+			sign = ""
+		}
+		s = fmt.Sprintf("\n      %s, electricity %s, net %s%s %s", wattHours(a.EnergyMWh), cost, sign, net, unit)
+	}
+	if a.EnergyEstimated {
+		s += " (estimated)"
+	}
+	return s
 }
 
 // shortAddr is an address or hash as people compare them: 0x1234…abcd.

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -31,6 +32,9 @@ type settingsForm struct {
 	power     *widget.Entry // electricity price per kWh
 	currency  *widget.Entry
 	rate      *widget.Entry
+	noLoss    *widget.Check // never work at a loss
+	margin    *widget.Entry // over the electricity, in percent
+	floor     *widget.Label // the floor the daemon computed
 	workloads *widget.CheckGroup
 	login     *widget.Check
 	loginOn   bool // what the system does now
@@ -44,7 +48,9 @@ type settingsForm struct {
 func newSettingsForm(u *UI) *settingsForm {
 	f := &settingsForm{u: u, idle: widget.NewEntry(), maxTemp: widget.NewEntry(), schedule: widget.NewEntry(),
 		price: widget.NewEntry(), power: widget.NewEntry(), currency: widget.NewEntry(), rate: widget.NewEntry(),
-		result: wrapped(""), note: wrapped("")}
+		result: wrapped(""), note: wrapped(""), margin: widget.NewEntry(), floor: wrapped("")}
+	f.noLoss = widget.NewCheck("Never work at a loss", nil)
+	f.margin.SetPlaceHolder("0")
 	f.battery = widget.NewCheck("Work while on battery", nil)
 	f.workloads = widget.NewCheckGroup([]string{"render", "inference"}, nil)
 	f.workloads.Horizontal = true
@@ -67,6 +73,8 @@ func newSettingsForm(u *UI) *settingsForm {
 		widget.NewFormItem("Electricity / kWh", f.power),
 		widget.NewFormItem("Your currency", f.currency),
 		widget.NewFormItem("1 "+unit+" is worth", f.rate),
+		widget.NewFormItem("Electricity", f.noLoss),
+		widget.NewFormItem("Margin %", f.margin),
 	)
 	form.Items[0].HintText = "How long without keyboard or mouse before work may start"
 	form.Items[3].HintText = "When Spare may work, in local time"
@@ -74,11 +82,13 @@ func newSettingsForm(u *UI) *settingsForm {
 	form.Items[7].HintText = "Wallet, earnings and settings; start Spare with --data DIR to use another"
 	form.Items[8].HintText = "What a kWh costs you: the Earnings page then shows what jobs earned after electricity"
 	form.Items[10].HintText = "In your currency, as you set it: Spare never looks it up"
+	form.Items[11].HintText = "Refuse jobs that pay less than the electricity they burn"
+	form.Items[12].HintText = "Asked over the electricity cost when never working at a loss"
 	f.save = widget.NewButton("Save", f.submit)
 	f.save.Importance = widget.HighImportance
 	f.save.Disable() // until the daemon's settings are shown
 	f.note.Importance = widget.WarningImportance
-	f.box = container.NewVBox(form, container.NewHBox(f.save), f.note, f.result)
+	f.box = container.NewVBox(form, f.floor, container.NewHBox(f.save), f.note, f.result)
 	return f
 }
 
@@ -93,6 +103,12 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 	f.currency.SetText(s.Currency)
 	f.rate.SetText(s.TokenRate)
 	f.workloads.SetSelected(s.Workloads)
+	f.noLoss.SetChecked(s.NoLoss)
+	f.margin.SetText("")
+	if s.LossMargin != 0 {
+		f.margin.SetText(strconv.Itoa(s.LossMargin))
+	}
+	f.floor.SetText(FloorLine(s))
 	f.note.SetText("")
 	if len(s.CommandLine) > 0 {
 		f.note.SetText("Set on the daemon's command line for this run: " + strings.Join(s.CommandLine, ", ") + ". Saving replaces them.")
@@ -107,7 +123,7 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 // Start at login stays this user's to change. Called inside fyne.Do.
 func (f *settingsForm) setReadOnly(why string) {
 	f.readOnly = why != ""
-	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.power, f.currency, f.rate, f.workloads} {
+	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.power, f.currency, f.rate, f.noLoss, f.margin, f.workloads} {
 		if f.readOnly {
 			w.Disable()
 		} else {
@@ -134,6 +150,12 @@ func (f *settingsForm) read() (localapi.Settings, error) {
 	s.PriceFloor = f.price.Text
 	s.ElectricityPrice, s.Currency, s.TokenRate = f.power.Text, f.currency.Text, f.rate.Text
 	s.Workloads = append([]string(nil), f.workloads.Selected...)
+	s.NoLoss = f.noLoss.Checked
+	if strings.TrimSpace(f.margin.Text) != "" {
+		if s.LossMargin, err = ParseIntField("margin", f.margin.Text); err != nil {
+			return s, err
+		}
+	}
 	return s, nil
 }
 
@@ -232,4 +254,31 @@ func (f *settingsForm) show(err error) {
 		return
 	}
 	f.result.SetText(err.Error())
+}
+
+// FloorLine is the "never work at a loss" floor the daemon works to, as
+// the Settings page shows it ("" when the option is off).
+func FloorLine(s localapi.Settings) string {
+	f := s.CostFloor
+	if f == nil {
+		return ""
+	}
+	var parts []string
+	if f.GPUMilliWatts > 0 {
+		parts = append(parts, fmt.Sprintf("%s %s per GPU-hour (%s)", f.PerGPUHour, unit, watts(f.GPUMilliWatts)))
+	}
+	parts = append(parts, fmt.Sprintf("%s %s per core-hour (%s)", f.PerCoreHour, unit, watts(f.CoreMilliWatts)))
+	line := "Never at a loss: jobs must pay at least " + strings.Join(parts, " and ")
+	if f.Estimated {
+		line += ", estimated from rated power"
+	}
+	return line + "."
+}
+
+// watts writes a power in mW the way a meter reads: "350 W", "8.1 W".
+func watts(mw int64) string {
+	if mw >= 100_000 || mw%1000 == 0 {
+		return fmt.Sprintf("%d W", (mw+500)/1000)
+	}
+	return fmt.Sprintf("%.1f W", float64(mw)/1000)
 }

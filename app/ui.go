@@ -29,6 +29,7 @@ type UI struct {
 	job, jobState              *widget.Label
 	earn                       earningsPage
 	wal                        *walletPage
+	home                       *homePage
 	form                       *settingsForm
 	onboard                    *onboarding
 	about                      *aboutPage
@@ -68,6 +69,7 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 
 	u.earn = newEarningsPage()
 	u.wal = newWalletPage(u)
+	u.home = newHomePage(u)
 	u.form = newSettingsForm(u)
 	u.about = newAboutPage(a.cfg.About)
 
@@ -77,12 +79,16 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 		container.NewTabItem("Job", container.NewPadded(job)),
 		container.NewTabItem("Earnings", container.NewVScroll(container.NewPadded(u.earn.box))),
 		container.NewTabItem("Wallet", container.NewVScroll(container.NewPadded(u.wal.box))),
+		container.NewTabItem("Household", container.NewVScroll(container.NewPadded(u.home.box))),
 		container.NewTabItem("Settings", container.NewVScroll(container.NewPadded(u.form.box))),
 		container.NewTabItem("About", container.NewPadded(u.about.box)),
 	)
 	u.tabs.OnSelected = func(it *container.TabItem) {
-		if it.Text == "About" {
+		switch it.Text {
+		case "About":
 			u.about.load()
+		case "Household":
+			a.refetch(fetchHousehold)
 		}
 	}
 	if a.cfg.Doctor != nil && !s.Onboarded {
@@ -137,7 +143,7 @@ func (u *UI) render(v View) {
 	u.sentence.SetText(v.Sentence)
 	u.next.SetText(v.Next)
 	var notes []string
-	for _, n := range []string{v.Notice, v.Problem, v.SessionNote, v.SensorNote, v.GPUNote} {
+	for _, n := range []string{v.Notice, v.Problem, v.SessionNote, v.SensorNote, v.GPUNote, v.BelowCost} {
 		if n != "" {
 			notes = append(notes, n)
 		}
@@ -152,6 +158,7 @@ func (u *UI) render(v View) {
 	u.renderJob(v)
 	u.earn.render(v)
 	u.wal.render(v)
+	u.home.render(v)
 }
 
 func setEnabled(b *widget.Button, on bool) {

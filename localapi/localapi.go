@@ -92,6 +92,10 @@ type Status struct {
 	// Notice is a line from whoever started the daemon for the owner to
 	// read (the playground says its idle time is shortened); "" for none.
 	Notice string `json:"notice,omitempty"`
+	// BelowCost says how many jobs the last hour were refused because
+	// they paid less than the electricity ("never work at a loss"), with
+	// the floor; "" when none.
+	BelowCost string `json:"below_cost,omitempty"`
 	// Event says what this copy of the status announces on the event
 	// stream ("" for the governor's state; see the Event constants).
 	Event Event `json:"event,omitempty"`

@@ -35,6 +35,17 @@ type Settings struct {
 	// TokenRate is what one unit of the token is worth in Currency
 	// ("0.92"), as the owner sets it: never fetched. Empty: 1.
 	TokenRate string `json:"token_rate,omitempty"`
+	// NoLoss is "never work at a loss": jobs that would pay less than
+	// the electricity their resources burn (at ElectricityPrice, plus
+	// LossMargin) are refused, and the ads ask at least that much.
+	// Needs ElectricityPrice.
+	NoLoss bool `json:"no_loss,omitempty"`
+	// LossMargin is the margin over the electricity cost, in percent
+	// (0–1000), under NoLoss.
+	LossMargin int `json:"loss_margin,omitempty"`
+	// CostFloor, on GET, is the floor NoLoss works to now, from the
+	// devices' power (nil: NoLoss is off). Ignored on PUT.
+	CostFloor *CostFloor `json:"cost_floor,omitempty"`
 	// CommandLine lists the fields the daemon's command line set for this
 	// run, over the saved settings (read only; a PUT replaces them).
 	CommandLine []string `json:"command_line,omitempty"`
@@ -42,6 +53,21 @@ type Settings struct {
 	// not change them (not an owner, and how to become one); "" when the
 	// caller may change them. Ignored on PUT.
 	ReadOnly string `json:"read_only,omitempty"`
+}
+
+// CostFloor is the least a job pays under "never work at a loss": the
+// electricity of an hour of one GPU and of one CPU core, margin included,
+// in the token's smallest units, and the power it was computed from.
+type CostFloor struct {
+	PerGPUHour  Amount `json:"per_gpu_hour"`
+	PerCoreHour Amount `json:"per_core_hour"`
+	// GPUMilliWatts is the power counted for a GPU (0: no GPU), and
+	// CoreMilliWatts for a CPU core.
+	GPUMilliWatts  int64 `json:"gpu_mw"`
+	CoreMilliWatts int64 `json:"core_mw"`
+	// Estimated says a power figure is the device's assumed rating, not
+	// one the device reported.
+	Estimated bool `json:"estimated,omitempty"`
 }
 
 // Settings returns the settings in force.

@@ -73,6 +73,12 @@ type Energy struct {
 	CostToday Amount `json:"cost_today,omitempty"`
 	CostWeek  Amount `json:"cost_week,omitempty"`
 	CostMonth Amount `json:"cost_month,omitempty"`
+	// Currency is the owner's currency, when set with a price: the Local
+	// figures are the same costs in it, in millionths.
+	Currency   string `json:"currency,omitempty"`
+	LocalToday Money  `json:"local_today,omitempty"`
+	LocalWeek  Money  `json:"local_week,omitempty"`
+	LocalMonth Money  `json:"local_month,omitempty"`
 }
 
 // MaxHistory is how many entries Wallet.History holds at most.
@@ -97,9 +103,22 @@ type Activity struct {
 	Kind string    `json:"kind"`
 	// Job is the job's hash (ActivityJob).
 	Job string `json:"job,omitempty"`
+	// Agreement names this run of the job (its agreement's ID), when known.
+	Agreement string `json:"agreement,omitempty"`
 	// To is where a payout went (ActivityPayout).
 	To     string `json:"to,omitempty"`
 	Amount Amount `json:"amount"`
+	// EnergyMWh is the electricity the job used (0: not known), partly
+	// estimated from rated power when EnergyEstimated.
+	EnergyMWh       int64 `json:"energy_mwh,omitempty"`
+	EnergyEstimated bool  `json:"energy_estimated,omitempty"`
+	// Priced says the owner set an electricity price: Electricity is the
+	// energy's cost in the token (Amount − Electricity is the job's net),
+	// and ElectricityLocal the same in Currency when the owner set one.
+	Priced           bool   `json:"priced,omitempty"`
+	Electricity      Amount `json:"electricity,omitempty"`
+	Currency         string `json:"currency,omitempty"`
+	ElectricityLocal Money  `json:"electricity_local,omitempty"`
 }
 
 // WithdrawRequest is POST /v1/wallet/withdraw: pay settled earnings out to

@@ -31,6 +31,9 @@ const (
 	RefuseCredit        RefusalCode = "credit_limit"  // unpaid work past the limit
 	RefuseProtocol      RefusalCode = "protocol"      // out-of-order or malformed message
 	RefuseStartFailed   RefusalCode = "start_failed"  // the agreed job's sandbox did not start
+	// RefuseBelowCost: the job would pay the provider less than the
+	// electricity it burns (its owner's "never work at a loss").
+	RefuseBelowCost RefusalCode = "below_cost"
 )
 
 // Refusal is a provider's "no" with a stable code and a human message.
@@ -65,6 +68,10 @@ type Capacity struct {
 type Policy struct {
 	// Price is the provider's price floor, quoted as is.
 	Price Price
+	// CostFloor is what the resources' electricity costs the provider per
+	// second, with its owner's margin: a job that would pay less is
+	// refused (BelowCost). Zero: no such floor.
+	CostFloor Price
 	// MaxImageSize refuses larger images; zero: DefaultMaxImageSize.
 	MaxImageSize ByteSize
 	// Kinds are the workload kinds allowed; empty: any, including jobs
@@ -104,6 +111,33 @@ type Quote struct {
 	IntervalSeconds    uint32    `json:"interval_seconds"`
 	MaxDurationSeconds uint64    `json:"max_duration_seconds"`
 	ExpiresAt          time.Time `json:"expires_at"`
+}
+
+// BelowCost decides whether a job granted gpus and cpus would be worked
+// at a loss: a Refusal (RefuseBelowCost) when the most it offers per
+// second (maxPrice), or the provider's price for it, is below what the
+// resources' electricity costs under floor; nil otherwise (and always
+// with a zero floor).
+func BelowCost(price, floor Price, gpus uint32, cpus MilliCPU, maxPrice uint64) *Refusal {
+	cost, err := floor.Rate(gpus, cpus)
+	if err != nil {
+		return refuse(RefuseBelowCost, "the electricity for these resources costs more than can be counted")
+	}
+	if cost == 0 {
+		return nil
+	}
+	if maxPrice < cost {
+		return refuse(RefuseBelowCost, "the job offers at most %d per second; the electricity for these resources costs this provider %d per second and it never works at a loss", maxPrice, cost)
+	}
+	if rate, err := price.Rate(gpus, cpus); err == nil && rate < cost {
+		return refuse(RefuseBelowCost, "this provider's price of %d per second for these resources is below their electricity cost of %d per second (it never works at a loss); its newer ads ask at least that", rate, cost)
+	}
+	return nil
+}
+
+// AtLeast is p raised to floor, per resource.
+func (p Price) AtLeast(floor Price) Price {
+	return Price{PerGPUSecond: max(p.PerGPUSecond, floor.PerGPUSecond), PerCPUSecond: max(p.PerCPUSecond, floor.PerCPUSecond)}
 }
 
 // QuoteJob decides whether a provider with capacity c and policy p takes
@@ -155,6 +189,9 @@ func QuoteJob(spec *JobSpec, c Capacity, p Policy, now time.Time) (Quote, *Refus
 		return Quote{}, refuse(RefuseNoCapacity, "the job needs %s of memory; %s free", r.Memory, c.Memory)
 	case spec.DiskNeed() > c.Disk:
 		return Quote{}, refuse(RefuseNoCapacity, "the job needs %s of disk (image, inputs, output and scratch); %s free", spec.DiskNeed(), c.Disk)
+	}
+	if ref := BelowCost(p.Price, p.CostFloor, r.GPUs, r.CPUs, spec.MaxPrice); ref != nil {
+		return Quote{}, ref
 	}
 	rate, err := p.Price.Rate(r.GPUs, r.CPUs)
 	if err != nil || rate > spec.MaxPrice {

@@ -152,6 +152,9 @@ func TestQuoteJob(t *testing.T) {
 		}, want: RefuseNoCapacity, msg: "4097.0 GiB of disk"},
 		{name: "the image and output count too", spec: func(s *JobSpec) { s.Image.Size = 19<<30 + 1; s.MaxOutput = 1 << 30 }, cap: func(c *Capacity) { c.Disk = 20 << 30 }, want: RefuseNoCapacity, msg: "disk"},
 		{name: "price too low", spec: func(s *JobSpec) { s.MaxPrice = 699 }, want: RefusePriceTooLow, msg: "700"},
+		{name: "offer below the electricity cost", spec: func(s *JobSpec) { s.MaxPrice = 800 }, policy: func(p *Policy) { p.Price, p.CostFloor = Price{PerGPUSecond: 900}, Price{PerGPUSecond: 850} }, want: RefuseBelowCost, msg: "costs this provider 850 per second"},
+		{name: "price under the floor", policy: func(p *Policy) { p.CostFloor = Price{PerGPUSecond: 800} }, want: RefuseBelowCost, msg: "price of 700 per second"},
+		{name: "above the floor", spec: func(s *JobSpec) { s.MaxPrice = 700 }, policy: func(p *Policy) { p.CostFloor = Price{PerGPUSecond: 400, PerCPUSecond: 100} }},
 		{name: "cpu-only job on a GPU box", spec: func(s *JobSpec) { s.Resources.GPUs, s.Resources.VRAM, s.MaxPrice = 0, 0, 200 }},
 	}
 	for _, tc := range tests {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -42,6 +43,10 @@ func (d *Daemon) handler() http.Handler {
 	mux.HandleFunc("GET /v1/telemetry", d.serveTelemetry)
 	mux.HandleFunc("GET /v1/job", d.serveJob)
 	mux.HandleFunc("POST /v1/jobs", d.admin("Submitting jobs through the daemon", d.serveSubmit))
+	mux.HandleFunc("GET /v1/household", d.serveHousehold)
+	mux.HandleFunc("POST /v1/household/command", d.serveHouseholdCommand)
+	mux.HandleFunc("POST /v1/household/code", d.admin("Pairing another machine", d.servePairCode))
+	mux.HandleFunc("POST /v1/household/pair", d.admin("Pairing another machine", d.servePair))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics(), promhttp.HandlerOpts{}))
 	return mux
 }
@@ -81,6 +86,11 @@ func (d *Daemon) servePause(w http.ResponseWriter, r *http.Request) {
 // the state leaves `from` (when set) or reaches `to` (when set), or after
 // a second.
 func (d *Daemon) waitChange(r *http.Request, from localapi.State, to ...localapi.State) localapi.Status {
+	return d.waitState(r.Context(), from, to...)
+}
+
+// waitState is waitChange for ctx.
+func (d *Daemon) waitState(ctx context.Context, from localapi.State, to ...localapi.State) localapi.Status {
 	ch := d.subscribe()
 	defer d.unsubscribe(ch)
 	done := func(s localapi.Status) bool {
@@ -102,7 +112,7 @@ func (d *Daemon) waitChange(r *http.Request, from localapi.State, to ...localapi
 			}
 		case <-t.C:
 			return d.Status()
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return d.Status()
 		}
 	}

@@ -40,6 +40,7 @@ const changingSettings = "Changing the settings"
 // owner it says why they are read-only (Settings.ReadOnly).
 func (d *Daemon) serveSettings(w http.ResponseWriter, r *http.Request) {
 	s := d.ownerSettings()
+	s.CostFloor = d.describeCostFloor()
 	if err := d.needOwner(r.Context(), changingSettings); err != nil {
 		s.ReadOnly = err.Error()
 	}
@@ -78,8 +79,11 @@ func (d *Daemon) serveUpdateSettings(w http.ResponseWriter, r *http.Request) {
 	d.mu.Lock()
 	d.owner, d.pinned = s, nil
 	d.mu.Unlock()
+	d.applyCostFloor()
 	d.log.Info("settings changed", "idle_minutes", s.IdleMinutes, "run_on_battery", s.RunOnBattery, "max_temp_c", s.MaxTempC,
-		"schedule", s.Schedule, "price_floor", s.PriceFloor, "workloads", s.Workloads)
+		"schedule", s.Schedule, "price_floor", s.PriceFloor, "workloads", s.Workloads, "no_loss", s.NoLoss, "loss_margin", s.LossMargin)
 	d.emit(localapi.EventSettings)
-	writeJSON(w, d.ownerSettings())
+	got := d.ownerSettings()
+	got.CostFloor = d.describeCostFloor()
+	writeJSON(w, got)
 }

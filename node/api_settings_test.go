@@ -28,6 +28,19 @@ type termsRecorder struct {
 	price *market.Price
 	kinds []market.Kind
 	calls int
+	floor market.Price
+}
+
+func (r *termsRecorder) SetCostFloor(f market.Price) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.floor = f
+}
+
+func (r *termsRecorder) costFloor() market.Price {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.floor
 }
 
 func (r *termsRecorder) SetTerms(p *market.Price, k []market.Kind) {

@@ -88,6 +88,9 @@ func (d *Daemon) walletFigures(ctx context.Context, now time.Time) (localapi.Wal
 		} else if r.Job != (common.Hash{}) {
 			a.Job = r.Job.Hex()
 		}
+		if r.Agreement != (common.Hash{}) {
+			a.Agreement = r.Agreement.Hex()
+		}
 		w.History = append(w.History, a)
 	}
 	return w, nil
@@ -127,6 +130,7 @@ func (d *Daemon) serveWallet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fig.Energy = d.energyTotals(now)
+	d.jobsEnergy(now, fig.History)
 	writeJSON(w, fig)
 }
 

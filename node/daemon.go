@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/user"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -67,6 +68,10 @@ type DaemonConfig struct {
 	// no NVIDIA driver. Tests feed recorded telemetry here, so that what
 	// they see does not depend on the machine's GPUs.
 	Telemetry TelemetrySource
+	// Household shows and commands the household's other machines on the
+	// LAN (household.Service); nil: the household routes answer that
+	// there is none.
+	Household Household
 	// PowercapRoot is where the CPU's RAPL energy counters are read.
 	// Empty: /sys/class/powercap (tests give a fake tree).
 	PowercapRoot string
@@ -83,6 +88,9 @@ type Market interface {
 	// SetTerms replaces the price (nil: the configured one) and the
 	// allowed kinds (empty: any) of quotes given from now on.
 	SetTerms(price *market.Price, kinds []market.Kind)
+	// SetCostFloor replaces the "never work at a loss" floor (zero:
+	// none): quotes ask at least it and jobs paying less are refused.
+	SetCostFloor(floor market.Price)
 	// Describe adds what the daemon does not own to a status (peer ID,
 	// addresses, earnings); it is called on every read.
 	Describe(*localapi.Status)
@@ -123,6 +131,7 @@ type Daemon struct {
 	subs      map[chan localapi.Status]struct{}
 	gpuNote   string
 	owner     localapi.Settings // the owner's settings in force
+	power     settings.Power    // what the cost floor counts, from telemetry
 	pinned    []string          // of those, set by the command line
 	jobStarts map[string]time.Time
 
@@ -156,9 +165,11 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 	}
 	set := d.initialSettings()
 	d.startSettings = set
+	d.power = floorPower(cpuOnlySnapshot(time.Now()), runtime.NumCPU()) // until the first reading
 	gc := governor.Config{Settings: set, Jobs: d.jobs, Logger: cfg.Log, OnChange: d.onChange}
 	if cfg.Market != nil {
 		cfg.Market.SetTerms(settings.Terms(d.owner, d.pinned))
+		d.applyCostFloor()
 		gc.Ads, gc.Notifier = cfg.Market, cfg.Market
 	}
 	d.gov = governor.New(gc)
@@ -272,6 +283,7 @@ func (d *Daemon) pollTelemetry(ctx context.Context) error {
 		}
 		if rerr == nil {
 			d.tele.add(snap)
+			d.noteFloorPower(snap)
 			d.meterEnergy(snap)
 			if err := d.gov.SetTelemetry(snap); err != nil {
 				return nil // governor stopped

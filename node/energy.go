@@ -25,6 +25,8 @@ const (
 	// cpuRatedMW is the CPU's power assumed when no counter reads: a
 	// desktop processor's typical package power under load.
 	cpuRatedMW = 65_000
+	// maxEnergyTags bounds the wallet names of running jobs kept.
+	maxEnergyTags = 256
 	// PowercapRoot is where the kernel shows the RAPL counters.
 	PowercapRoot = "/sys/class/powercap"
 )
@@ -60,6 +62,26 @@ type energyMeter struct {
 	mu   sync.Mutex
 	prev *energyReading
 	jobs map[string]JobEnergy
+	tags map[string]string // job → the wallet's name for it
+}
+
+// tag names a job as the wallet's history does, for its energy record.
+func (m *energyMeter) tag(job, wallet string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.tags == nil || len(m.tags) >= maxEnergyTags { // jobs that never started leave theirs
+		m.tags = map[string]string{}
+	}
+	m.tags[job] = wallet
+}
+
+// takeTag is a job's wallet name, forgotten.
+func (m *energyMeter) takeTag(job string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t := m.tags[job]
+	delete(m.tags, job)
+	return t
 }
 
 func (m *energyMeter) sample(r energyReading) {
@@ -199,14 +221,20 @@ func (d *Daemon) meterEnergy(snap gpu.Snapshot) {
 	d.energy.sample(r)
 }
 
+// TagJobEnergy names a running job (its sandbox ID) as the wallet's
+// history does (its agreement's ID, 0x…), so that its energy shows
+// beside what it earned. The provider calls it as the job starts.
+func (d *Daemon) TagJobEnergy(job, walletJob string) { d.energy.tag(job, walletJob) }
+
 // recordEnergy keeps an ended job's energy in DATA/energy.jsonl.
 func (d *Daemon) recordEnergy(job string, now time.Time) {
+	tag := d.energy.takeTag(job)
 	e, ok := d.energy.energy(job)
 	if !ok {
 		return
 	}
 	d.energy.forget(job)
-	if err := d.energyLog.add(energyRecord{Job: job, Ended: now, MJ: e.MilliJoules, Estimated: e.Estimated}); err != nil {
+	if err := d.energyLog.add(energyRecord{Job: job, Ended: now, MJ: e.MilliJoules, Estimated: e.Estimated, Wallet: tag}); err != nil {
 		d.log.Warn("keeping the job's energy", "job", job, "err", err)
 	}
 }
@@ -233,5 +261,36 @@ func (d *Daemon) energyTotals(now time.Time) localapi.Energy {
 	if ok1 && ok2 && ok3 {
 		tot.Priced, tot.CostToday, tot.CostWeek, tot.CostMonth = true, today, week, month
 	}
+	if owner.Currency != "" && tot.Priced {
+		tot.Currency = owner.Currency
+		tot.LocalToday, _ = settings.ElectricityCostLocal(owner, tot.TodayMWh)
+		tot.LocalWeek, _ = settings.ElectricityCostLocal(owner, tot.WeekMWh)
+		tot.LocalMonth, _ = settings.ElectricityCostLocal(owner, tot.MonthMWh)
+	}
 	return tot
+}
+
+// jobsEnergy adds each job's energy to the wallet's history lines, and
+// its electricity cost where the owner set a price.
+func (d *Daemon) jobsEnergy(now time.Time, history []localapi.Activity) {
+	byJob, err := d.energyLog.byWalletJob(now)
+	if err != nil {
+		d.log.Warn("reading the energy log", "err", err)
+	}
+	owner := d.ownerSettings()
+	for i := range history {
+		a := &history[i]
+		e, ok := byJob[a.Agreement]
+		if a.Kind != localapi.ActivityJob || a.Agreement == "" || !ok {
+			continue
+		}
+		a.EnergyMWh, a.EnergyEstimated = e.MilliWattHours(), e.Estimated
+		if cost, ok := settings.ElectricityCost(owner, a.EnergyMWh); ok {
+			a.Priced, a.Electricity = true, cost
+			if owner.Currency != "" {
+				a.Currency = owner.Currency
+				a.ElectricityLocal, _ = settings.ElectricityCostLocal(owner, a.EnergyMWh)
+			}
+		}
+	}
 }

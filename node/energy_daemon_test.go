@@ -61,6 +61,7 @@ func TestJobEnergy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d.TagJobEnergy(rj.Job.ID(), "0xfeed") // as the provider names a paid run
 	var used int64
 	testenv.WaitFor(t, "the job's energy to show", 15*time.Second, func() error {
 		j, err := c.Job(ctx)
@@ -80,6 +81,10 @@ func TestJobEnergy(t *testing.T) {
 	fi, err := os.Stat(filepath.Join(dir, EnergyLogName))
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("energy log: %v, %v; want a 0600 file", fi, err)
+	}
+	byJob, err := d.energyLog.byWalletJob(time.Now())
+	if err != nil || byJob["0xfeed"].MilliWattHours() < used || byJob["0xfeed"].Estimated {
+		t.Fatalf("the run's energy under its wallet name: %+v, %v", byJob, err)
 	}
 	e := d.energyTotals(time.Now())
 	if e.TodayMWh < used || e.WeekMWh != e.TodayMWh || e.MonthMWh != e.TodayMWh || e.Estimated {

@@ -26,6 +26,9 @@ type energyRecord struct {
 	Ended     time.Time `json:"ended"`
 	MJ        int64     `json:"mj"`
 	Estimated bool      `json:"estimated,omitempty"`
+	// Wallet is the job as the wallet's history names it (its
+	// agreement's ID, 0x…); "" for a job the wallet does not know.
+	Wallet string `json:"wallet,omitempty"`
 }
 
 // energyLog keeps the ended jobs' energy for the owner's electricity
@@ -99,6 +102,36 @@ func (l *energyLog) totals(now time.Time, running []JobEnergy) (localapi.Energy,
 	}
 	e.TodayMWh, e.WeekMWh, e.MonthMWh = mj[0]/3600, mj[1]/3600, mj[2]/3600
 	return e, err
+}
+
+// byWalletJob is the energy of the ended jobs the wallet knows, by the
+// wallet's name for each (several runs of one job add up), of the last
+// 30 days. Lines that do not read are skipped, as in totals.
+func (l *energyLog) byWalletJob(now time.Time) (map[string]JobEnergy, error) {
+	from := now.UTC().AddDate(0, 0, -30)
+	out := map[string]JobEnergy{}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, err := os.Open(l.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(io.LimitReader(f, maxEnergyLog))
+	for sc.Scan() {
+		var r energyRecord
+		if json.Unmarshal(sc.Bytes(), &r) != nil || r.MJ < 0 || r.Wallet == "" || r.Ended.Before(from) {
+			continue
+		}
+		e := out[r.Wallet]
+		e.MilliJoules += r.MJ
+		e.Estimated = e.Estimated || r.Estimated
+		out[r.Wallet] = e
+	}
+	return out, sc.Err()
 }
 
 func newEnergyLog(dataDir string) *energyLog {

@@ -45,6 +45,7 @@ func (a *adRecorder) Notify(context.Context, string, governor.Notice) error {
 	return nil
 }
 func (a *adRecorder) SetTerms(*market.Price, []market.Kind) {}
+func (a *adRecorder) SetCostFloor(market.Price)             {}
 func (a *adRecorder) Describe(*localapi.Status)             {}
 func (a *adRecorder) DescribeJob(context.Context, string) (localapi.Job, bool) {
 	return localapi.Job{}, false

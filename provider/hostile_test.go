@@ -8,6 +8,7 @@ import (
 
 	"github.com/sparegpu/spare/internal/hostile"
 	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
 )
 
@@ -207,5 +208,36 @@ func TestAdmitRequester(t *testing.T) {
 		if (why != "") != tc.refused || n != tc.intervals {
 			t.Errorf("%s: refused %q, intervals %d; want refused %v, %d", tc.name, why, n, tc.refused, tc.intervals)
 		}
+	}
+}
+
+// TestNeverAtALoss: with "never work at a loss" on and a core's
+// electricity costing 1500 a second, a proposal offering at most 1000
+// (a requester going by an ad from before the floor, played by a raw
+// stream) is refused with below_cost saying what the electricity costs;
+// the owner's status counts the refusal and names the floor; the ads ask
+// at least the floor.
+func TestNeverAtALoss(t *testing.T) {
+	prov := startProvider(t, 100, market.WalletCredit{})
+	floor := market.Price{PerGPUSecond: 4000, PerCPUSecond: 1500}
+	prov.prov.SetCostFloor(floor)
+	f := hostile.NewFlooder(t, prov.host.AddrInfo(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, first, err := f.Stream(ctx, hostile.Propose)
+	ref, ok := first.(*market.RefusalMsg)
+	if err != nil || !ok || ref.Code != market.RefuseBelowCost || !strings.Contains(ref.Message, "offers at most 1000 per second; the electricity for these resources costs this provider 1500 per second") {
+		t.Fatalf("a proposal below the electricity cost got %#v, %v; want refused %s", first, err, market.RefuseBelowCost)
+	}
+	var st localapi.Status
+	prov.prov.Describe(&st)
+	if want := "refused 1 job in the last hour that paid less than the electricity (at least 14.400000 per GPU-hour, 5.400000 per core-hour)"; !strings.Contains(st.BelowCost, want) {
+		t.Fatalf("status line %q; want %q", st.BelowCost, want)
+	}
+	if got := prov.prov.policy().Price; got != floor {
+		t.Fatalf("ads ask %+v; want the floor %+v", got, floor)
+	}
+	if b := balance(t, prov.wallet); b.Earned != 0 {
+		t.Fatalf("earned %s from a refused job", b.Earned)
 	}
 }

@@ -121,6 +121,9 @@ type Chain interface {
 type Daemon interface {
 	Status() localapi.Status
 	StartJob(ctx context.Context, spec sandbox.JobSpec, devices []string, outputDir string) (*node.RunningJob, error)
+	// TagJobEnergy names a job as the wallet's history does, so that its
+	// energy shows beside what it earned.
+	TagJobEnergy(job, walletJob string)
 }
 
 var _ Daemon = (*node.Daemon)(nil)
@@ -155,6 +158,8 @@ type Provider struct {
 	adWake    chan struct{}
 	price     *market.Price      // the owner's price floor (nil: cfg.Policy's)
 	kinds     []market.Kind      // the owner's allowed kinds (nil: cfg.Policy's)
+	floor     market.Price       // the owner's "never work at a loss" floor (zero: none)
+	belowCost []time.Time        // when jobs were refused below it, the last hour's
 	jobMeta   map[string]jobMeta // running jobs' market side, by sandbox job ID
 	promised  []promise          // prices of ads still valid, oldest first
 	images    imageCache         // archives already imported
@@ -217,6 +222,7 @@ func (p *Provider) Describe(s *localapi.Status) {
 	s.Network, s.SparePeers = p.cfg.Host.Network(), p.cfg.Host.SparePeers()
 	r := p.cfg.Host.Reachability()
 	s.Reach, s.ReachHint = string(r.Reach), r.Hint
+	s.BelowCost = p.belowCostLine(time.Now())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	y, m, day := time.Now().UTC().Date()

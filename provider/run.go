@@ -369,6 +369,10 @@ func (r *providerRun) step(ctx context.Context, in any) error {
 			return err
 		}
 		r.send(m)
+		if ref, ok := m.(*market.RefusalMsg); ok && ref.Code == market.RefuseBelowCost {
+			r.log.Info("refusing a job below the electricity cost", "why", ref.Message)
+			r.p.noteBelowCost(now)
+		}
 	}
 	for _, a := range st.Do {
 		r.act(ctx, a)
@@ -431,6 +435,7 @@ func (r *providerRun) act(ctx context.Context, a market.Action) {
 		r.p.ret.pin(r.blobPins...)
 		r.notices = r.p.watch(r.jobID)
 		r.p.track(r.jobID, jobMeta{kind: r.sess.Spec.WorkloadKind(), requester: r.peer, agreement: r.aid})
+		r.p.d.TagJobEnergy(r.jobID, r.aid.Hex())
 		job, spec, terms := r.sess.JobID, r.sess.Spec, *r.sess.Terms
 		r.tasks.Add(1)
 		go func() {

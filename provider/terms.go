@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -22,7 +23,20 @@ func (p *Provider) SetTerms(price *market.Price, kinds []market.Kind) {
 	p.wakeAds()
 }
 
-// policy is the owner's terms now.
+// SetCostFloor applies the owner's "never work at a loss" floor (zero:
+// none): ads and quotes ask at least it, and a job that pays less is
+// refused (market.RefuseBelowCost).
+func (p *Provider) SetCostFloor(floor market.Price) {
+	p.mu.Lock()
+	changed := p.floor != floor
+	p.floor = floor
+	p.mu.Unlock()
+	if changed {
+		p.wakeAds()
+	}
+}
+
+// policy is the owner's terms now: the price is at least the cost floor.
 func (p *Provider) policy() market.Policy {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -30,6 +44,8 @@ func (p *Provider) policy() market.Policy {
 	if p.price != nil {
 		pol.Price = *p.price
 	}
+	pol.CostFloor = p.floor
+	pol.Price = pol.Price.AtLeast(p.floor)
 	if p.kinds != nil {
 		pol.Kinds = append([]market.Kind(nil), p.kinds...)
 	}
@@ -55,6 +71,50 @@ func (p *Provider) quotePolicy(now time.Time) market.Policy {
 	}
 	p.promised = kept
 	return pol
+}
+
+// belowCostWindow is how long a refusal below the cost floor is told in
+// the status; maxBelowCost bounds the times kept.
+const (
+	belowCostWindow = time.Hour
+	maxBelowCost    = 1000
+)
+
+// noteBelowCost counts a job refused below the cost floor at now.
+func (p *Provider) noteBelowCost(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.belowCost = append(p.recentBelowCost(now), now)
+	if len(p.belowCost) > maxBelowCost {
+		p.belowCost = p.belowCost[len(p.belowCost)-maxBelowCost:]
+	}
+}
+
+// recentBelowCost is the refusals of the last belowCostWindow (under mu).
+func (p *Provider) recentBelowCost(now time.Time) []time.Time {
+	i := 0
+	for i < len(p.belowCost) && now.Sub(p.belowCost[i]) > belowCostWindow {
+		i++
+	}
+	p.belowCost = p.belowCost[i:]
+	return p.belowCost
+}
+
+// belowCostLine says how many jobs the last hour were refused below the
+// cost floor, and the floor ("" when none).
+func (p *Provider) belowCostLine(now time.Time) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.recentBelowCost(now))
+	if n == 0 {
+		return ""
+	}
+	jobs := "1 job"
+	if n > 1 {
+		jobs = fmt.Sprintf("%d jobs", n)
+	}
+	return fmt.Sprintf("Never at a loss: refused %s in the last hour that paid less than the electricity (at least %s per GPU-hour, %s per core-hour).",
+		jobs, localapi.Amount(p.floor.PerGPUSecond*3600), localapi.Amount(p.floor.PerCPUSecond*3600))
 }
 
 // promise records an ad's price until the ad expires. The list stays

@@ -41,6 +41,8 @@ const (
 	maxElectricityPrice = 100 * 1_000_000
 	// maxTokenRate bounds the token's worth in the owner's currency.
 	maxTokenRate = 1_000_000 * 1_000_000
+	// MaxLossMargin bounds the margin over electricity, in percent.
+	MaxLossMargin = 1000
 	// maxFile bounds DATA/settings.json.
 	maxFile = 64 << 10
 )
@@ -56,6 +58,8 @@ const (
 	FieldElectricity  = "electricity_price"
 	FieldCurrency     = "currency"
 	FieldTokenRate    = "token_rate"
+	FieldNoLoss       = "no_loss"
+	FieldLossMargin   = "loss_margin"
 )
 
 var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -100,13 +104,19 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 			bad(FieldElectricity, "%s is not a price per kWh between 0.000001 and 100 like 0.32 (empty: not set)", clipQuote(s.ElectricityPrice))
 		}
 	}
-	if s.Currency != "" && !currencyRE.MatchString(s.Currency) {
-		bad(FieldCurrency, "%s is not a currency code of three capital letters like EUR (empty: the token's)", clipQuote(s.Currency))
+	if s.Currency != "" && (!currencyRE.MatchString(s.Currency) || !localapi.KnownCurrency(s.Currency)) {
+		bad(FieldCurrency, "%s is not an ISO 4217 currency code of three capital letters like EUR (empty: the token's)", clipQuote(s.Currency))
 	}
 	if s.TokenRate != "" {
 		if a, err := wallet.ParseAmount(s.TokenRate); err != nil || a <= 0 || a > maxTokenRate {
 			bad(FieldTokenRate, "%s is not what one token is worth, between 0.000001 and 1000000 like 0.92 (empty: 1)", clipQuote(s.TokenRate))
 		}
+	}
+	if s.LossMargin < 0 || s.LossMargin > MaxLossMargin {
+		bad(FieldLossMargin, "%d %% is outside 0–%d %%", s.LossMargin, MaxLossMargin)
+	}
+	if s.NoLoss && s.ElectricityPrice == "" {
+		bad(FieldNoLoss, "never working at a loss needs the price of a kWh: set electricity_price too")
 	}
 	var kinds []string
 	for _, w := range s.Workloads {
@@ -122,7 +132,7 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 	if len(kinds) == 0 && len(errs) == 0 {
 		bad(FieldWorkloads, "allow at least one of render and inference (to take no work, pause instead)")
 	}
-	s.Workloads, s.CommandLine, s.ReadOnly = kinds, nil, ""
+	s.Workloads, s.CommandLine, s.ReadOnly, s.CostFloor = kinds, nil, "", nil
 	return s, errors.Join(errs...)
 }
 
@@ -257,6 +267,26 @@ func Resolve(cmdline governor.Settings, saved localapi.Settings, found bool, pin
 		return s, honoured, cmdline
 	}
 	return s, honoured, Governor(cmdline, s, honoured)
+}
+
+// ElectricityCostLocal is the cost of mwh milliwatt-hours at the owner's
+// price, in millionths of the owner's currency, rounded up; false when no
+// price is set. Integer arithmetic throughout: mWh × price / 10⁶.
+func ElectricityCostLocal(s localapi.Settings, mwh int64) (localapi.Money, bool) {
+	if s.ElectricityPrice == "" || mwh < 0 {
+		return 0, false
+	}
+	price, err := wallet.ParseAmount(s.ElectricityPrice)
+	if err != nil || price <= 0 {
+		return 0, false
+	}
+	n := new(big.Int).Mul(big.NewInt(mwh), big.NewInt(int64(price)))
+	n.Add(n, big.NewInt(999_999))
+	n.Quo(n, big.NewInt(1_000_000))
+	if !n.IsInt64() {
+		return 0, false
+	}
+	return localapi.Money(n.Int64()), true
 }
 
 // ElectricityCost is the cost of mwh milliwatt-hours at the owner's

@@ -40,6 +40,7 @@ func TestValidate(t *testing.T) {
 		{"electricity price huge", with(func(s *localapi.Settings) { s.ElectricityPrice = "100.000001" }), []string{FieldElectricity}},
 		{"electricity price negative", with(func(s *localapi.Settings) { s.ElectricityPrice = "-1" }), []string{FieldElectricity}},
 		{"currency", with(func(s *localapi.Settings) { s.Currency = "EUR" }), nil},
+		{"currency not ISO 4217", with(func(s *localapi.Settings) { s.Currency = "ABC" }), []string{FieldCurrency}},
 		{"currency lower case", with(func(s *localapi.Settings) { s.Currency = "eur" }), []string{FieldCurrency}},
 		{"currency hostile", with(func(s *localapi.Settings) { s.Currency = "EUR\x1b[31m" + strings.Repeat("A", 1000) }), []string{FieldCurrency}},
 		{"token rate zero", with(func(s *localapi.Settings) { s.TokenRate = "0" }), []string{FieldTokenRate}},
@@ -173,5 +174,81 @@ func TestElectricityCost(t *testing.T) {
 				t.Fatalf("cost %v (%v), want %v (%v)", got, ok, tc.want, tc.ok)
 			}
 		})
+	}
+}
+
+// TestCostFloor is the "never work at a loss" floor: a device's power at
+// the owner's price per kWh, in the token at the owner's rate, plus the
+// margin, rounded up per second.
+func TestCostFloor(t *testing.T) {
+	on := localapi.Settings{NoLoss: true, ElectricityPrice: "0.32", TokenRate: "0.92"}
+	tests := []struct {
+		name string
+		set  func(*localapi.Settings)
+		p    Power
+		want market.Price
+		off  bool
+	}{
+		// 350 W: 0.35 kWh an hour × 0.32 = 0.112 a hour / 0.92 = 0.121739 tokens; 33.8 a second → 34.
+		{name: "a 350 W GPU", p: Power{GPUMilliWatts: 350_000}, want: market.Price{PerGPUSecond: 34}},
+		{name: "with a 20 % margin", set: func(s *localapi.Settings) { s.LossMargin = 20 }, p: Power{GPUMilliWatts: 350_000}, want: market.Price{PerGPUSecond: 41}},
+		{name: "a core of a 65 W CPU with 8 cores", p: Power{CoreMilliWatts: 65_000 / 8}, want: market.Price{PerCPUSecond: 1}},
+		{name: "both", set: func(s *localapi.Settings) { s.ElectricityPrice, s.TokenRate = "3.6", "" }, p: Power{GPUMilliWatts: 250_000, CoreMilliWatts: 10_000},
+			want: market.Price{PerGPUSecond: 250, PerCPUSecond: 10}},
+		{name: "exact needs no rounding", set: func(s *localapi.Settings) { s.ElectricityPrice, s.TokenRate = "3.6", "1" }, p: Power{GPUMilliWatts: 1_000}, want: market.Price{PerGPUSecond: 1}},
+		{name: "the token worth more", set: func(s *localapi.Settings) { s.ElectricityPrice, s.TokenRate = "0.30", "2" }, p: Power{GPUMilliWatts: 300_000}, want: market.Price{PerGPUSecond: 13}},
+		{name: "no power, no floor", p: Power{}, want: market.Price{}},
+		{name: "option off", set: func(s *localapi.Settings) { s.NoLoss = false }, p: Power{GPUMilliWatts: 350_000}, off: true},
+		{name: "no electricity price", set: func(s *localapi.Settings) { s.ElectricityPrice = "" }, p: Power{GPUMilliWatts: 350_000}, off: true},
+		{name: "margin out of range", set: func(s *localapi.Settings) { s.LossMargin = MaxLossMargin + 1 }, p: Power{GPUMilliWatts: 350_000}, off: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := on
+			if tc.set != nil {
+				tc.set(&s)
+			}
+			got, ok := CostFloor(s, tc.p)
+			if ok == tc.off {
+				t.Fatalf("CostFloor ok = %v; want %v", ok, !tc.off)
+			}
+			if got != tc.want {
+				t.Fatalf("CostFloor = %+v; want %+v", got, tc.want)
+			}
+		})
+	}
+	d := DescribeFloor(market.Price{PerGPUSecond: 34, PerCPUSecond: 1}, Power{GPUMilliWatts: 350_000, CoreMilliWatts: 8_125, Estimated: true})
+	if d.PerGPUHour.String() != "0.122400" || d.PerCoreHour.String() != "0.003600" || !d.Estimated {
+		t.Fatalf("DescribeFloor = %+v", d)
+	}
+}
+
+func TestNoLossNeedsPrice(t *testing.T) {
+	s := good()
+	s.NoLoss = true
+	if _, err := Validate(s); err == nil || !strings.Contains(err.Error(), FieldNoLoss+": ") || !strings.Contains(err.Error(), "electricity_price") {
+		t.Fatalf("no_loss without a price: %v", err)
+	}
+	s.ElectricityPrice, s.LossMargin = "0.30", -1
+	if _, err := Validate(s); err == nil || !strings.Contains(err.Error(), FieldLossMargin+": -1 %") {
+		t.Fatalf("negative margin: %v", err)
+	}
+	s.LossMargin = 15
+	s.CostFloor = &localapi.CostFloor{PerGPUHour: 1}
+	got, err := Validate(s)
+	if err != nil || got.CostFloor != nil || !got.NoLoss || got.LossMargin != 15 {
+		t.Fatalf("Validate = %+v, %v", got, err)
+	}
+}
+
+func TestElectricityCostLocal(t *testing.T) {
+	s := localapi.Settings{ElectricityPrice: "0.32", TokenRate: "0.92", Currency: "EUR"}
+	for mwh, want := range map[int64]localapi.Money{0: 0, 1: 1, 1_000_000: 320_000, 1_500_000: 480_000, 83: 27} {
+		if got, ok := ElectricityCostLocal(s, mwh); !ok || got != want {
+			t.Errorf("ElectricityCostLocal(%d mWh) = %d, %v; want %d", mwh, got, ok, want)
+		}
+	}
+	if _, ok := ElectricityCostLocal(localapi.Settings{}, 1000); ok {
+		t.Error("a cost with no price set")
 	}
 }

@@ -256,6 +256,9 @@ func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
 		return json.NewEncoder(out).Encode(s)
 	}
 	fmt.Fprintf(out, "%s — %s\n", s.State, s.Sentence)
+	if s.BelowCost != "" {
+		fmt.Fprintln(out, s.BelowCost)
+	}
 	if s.Job != "" {
 		fmt.Fprintf(out, "job:    %s\n", s.Job)
 	}

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sparegpu/spare/governor"
+	"github.com/sparegpu/spare/household"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
@@ -46,9 +47,10 @@ type nodeParts struct {
 
 // providerNode is a daemon and the market's provider side working for it.
 type providerNode struct {
-	Daemon   *node.Daemon
-	Provider *provider.Provider
-	Chain    *evm.Backend // nil: the embedded ledger
+	Daemon    *node.Daemon
+	Provider  *provider.Provider
+	Household *household.Service
+	Chain     *evm.Backend // nil: the embedded ledger
 }
 
 // buildNode wires a provider node; run it with Serve.
@@ -62,12 +64,20 @@ func buildNode(p nodeParts) (*providerNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	key, err := p.Wallet.Key()
+	if err != nil {
+		return nil, err
+	}
+	hh, err := household.New(household.Config{Host: p.Host.LibP2P(), DataDir: p.DataDir, Key: key, Log: p.Log})
+	if err != nil {
+		return nil, err
+	}
 	cfg := node.DaemonConfig{DataDir: p.DataDir, Sandbox: p.Sandbox, Settings: p.Settings, Version: version, Log: p.Log,
-		Market: prov, Wallet: p.Wallet, Pinned: p.Pinned, Notice: p.Notice}
+		Market: prov, Wallet: p.Wallet, Pinned: p.Pinned, Notice: p.Notice, Household: hh}
 	if p.Submitter != nil {
 		cfg.Submitter = p.Submitter
 	}
-	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Chain: p.Chain}, nil
+	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Household: hh, Chain: p.Chain}, nil
 }
 
 // Serve runs the daemon and the provider until ctx ends or one of them
@@ -77,6 +87,7 @@ func (n *providerNode) Serve(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return n.Daemon.Serve(ctx) })
 	g.Go(func() error { return n.Provider.Serve(ctx, n.Daemon) })
+	g.Go(func() error { return n.Household.Serve(ctx, n.Daemon) })
 	if n.Chain != nil {
 		g.Go(func() error { return serveChain(ctx, n.Chain) })
 	}

@@ -20,7 +20,7 @@ var layers = map[string]int{
 	"gpu": 1, "presence": 1, "internal/gethtest": 1, "sandbox": 1, "p2p": 1, "wallet": 1, "workloads/mkimage": 1,
 	// What is built on one part: the market on the network and money, the
 	// governor on the sensors, the chain backend, the checks.
-	"market": 2, "governor": 2, "wallet/evm": 2, "doctor": 2, "internal/testpeer": 2, "wallet/wallettest": 2, "presence/logindtest": 2,
+	"market": 2, "governor": 2, "household": 2, "wallet/evm": 2, "doctor": 2, "internal/testpeer": 2, "wallet/wallettest": 2, "presence/logindtest": 2,
 	// The owner's settings: the governor's rules and the market's terms;
 	// the seam through which tests make a provider dishonest.
 	"settings": 3, "provider/faults": 3,

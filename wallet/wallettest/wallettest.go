@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/common"
@@ -95,4 +96,50 @@ func Fund(t testing.TB, w *wallet.Wallet, f Figures) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// PaidJob records one job run that earned the open wallet w earned: a
+// requester's channel to w, an agreement both signed for a job of one
+// GPU, and a voucher paying earned under it. It returns the agreement's
+// ID, which the wallet's history names the run by.
+func PaidJob(t testing.TB, w *wallet.Wallet, job common.Hash, earned wallet.Amount) common.Hash {
+	t.Helper()
+	ctx := context.Background()
+	ls, err := w.LedgerSettlement()
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := w.Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payer, err := wallet.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := wallet.ChannelInfo{ID: wallet.ChannelID(ls.Domain, payer.Address(), ls.Me, job), Domain: ls.Domain,
+		Payer: payer.Address(), Payee: ls.Me, Signer: payer.Address(), Deposit: earned}
+	if err := w.Ledger.AddChannel(ctx, wallet.LedgerBackend, ch); err != nil {
+		t.Fatal(err)
+	}
+	sa := wallet.SignedAgreement{Domain: ls.Domain, Agreement: wallet.Agreement{JobHash: job, Requester: payer.Address(), Payee: ls.Me,
+		ChannelID: ch.ID, GPUs: 1, PricePerGPUSecond: 100, IntervalSeconds: 10, MaxDurationSeconds: 3600, StartsAt: uint64(time.Now().Unix())}}
+	if sa.RequesterSig, err = wallet.SignAgreement(sa.Domain, &sa.Agreement, payer); err != nil {
+		t.Fatal(err)
+	}
+	if sa.PayeeSig, err = wallet.SignAgreement(sa.Domain, &sa.Agreement, me); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Ledger.RecordAgreement(ctx, &sa); err != nil {
+		t.Fatal(err)
+	}
+	id := sa.ID(sa.Domain)
+	v, err := wallet.SignVoucher(ls.Domain, wallet.Voucher{ChannelID: ch.ID, Cumulative: earned}, payer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Ledger.RecordVoucher(ctx, &v, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
