@@ -2,12 +2,13 @@ package p2p
 
 import (
 	"bufio"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,6 +29,8 @@ const (
 	simRole = "SPARE_P2P_SIM_ROLE" // amino, relay, provider or requester
 	simData = "SPARE_P2P_SIM_DATA" // the child's data directory
 	simPool = "SPARE_P2P_SIM_POOL"
+	// simPeers are the Amino servers an Amino server connects to.
+	simPeers = "SPARE_P2P_SIM_PEERS"
 	// simRuns, in `make bench`, repeats the discovery of a fresh provider
 	// and reports the median time (scripts/bench.sh).
 	simRuns = "SPARE_BENCH_SIM_RUNS"
@@ -62,10 +65,11 @@ const (
 // knowing only the simulated public network's bootstrap peers
 // (PublicBootstrapEnv):
 //
-//	pub (11.n.0.1 for each site): 3 Amino DHT servers (plain kad-dht,
-//	     AutoNAT service, as public IPFS nodes run), a Spare node with a
-//	     public address whose owner allows relaying (Config.Relay), and
-//	     the pool's nodes
+//	pub: the backbone, 11.n.0.1 for each site n; hosts with public
+//	     addresses 11.n.0.2 hang off it: 3 Amino DHT servers (95-97:
+//	     plain kad-dht with AutoNAT service, as public IPFS nodes run),
+//	     a Spare node whose owner allows relaying (90, Config.Relay), a
+//	     pool's provider (91) and the pool's relay (92)
 //	site 81, full-cone NAT:       provider
 //	site 82, port-restricted NAT: provider
 //	site 83, symmetric NAT:       provider
@@ -103,10 +107,19 @@ func TestSimInternet(t *testing.T) {
 	// check a peer that shares their address.
 	relaySite := addPublicSite(t, pub, id, 90)
 
-	ctx, cancel := context.WithTimeout(context.Background(), simTimeout)
+	runs, _ := strconv.Atoi(os.Getenv(simRuns))
+	ctx, cancel := context.WithTimeout(context.Background(), simTimeout+time.Duration(max(runs, 0))*3*simJobWait*2)
 	defer cancel()
-	amino := startSim(ctx, t, pub, "amino", "amino")
-	env := []string{PublicBootstrapEnv + "=" + strings.Join(amino.want(t, "AMINO"), " ")}
+	// Three Amino DHT servers, each with an address of its own (AutoNAT
+	// v2 wants confirmations from servers at distinct addresses).
+	var aminos []*simProc
+	var aminoAddrs []string
+	for i := range 3 {
+		a := startSim(ctx, t, addPublicSite(t, pub, id, 95+i), "amino", fmt.Sprintf("amino %d", i), simPeers+"="+strings.Join(aminoAddrs, " "))
+		aminoAddrs = append(aminoAddrs, a.want(t, "AMINO")...)
+		aminos = append(aminos, a)
+	}
+	env := []string{PublicBootstrapEnv + "=" + strings.Join(aminoAddrs, " ")}
 	relay := startSim(ctx, t, relaySite, "relay", "relay", env...)
 	relayID := relay.want(t, "RELAY")[0]
 
@@ -138,6 +151,7 @@ func TestSimInternet(t *testing.T) {
 				if res[1] != "ok" || res[2] != "limited=false" {
 					t.Fatalf("the job stream did not run on a direct connection: %v", res)
 				}
+
 			case "refused":
 				if res[1] != "refused" || !strings.Contains(strings.Join(res, " "), "relay-only") {
 					t.Fatalf("want the job refused as relay-only, got %v", res)
@@ -153,8 +167,66 @@ func TestSimInternet(t *testing.T) {
 		})
 	}
 
+	t.Run("relaying is the owner's choice", func(t *testing.T) {
+		// A Spare node with a public address whose owner did not allow
+		// relaying: once AutoNAT finds it public, it still serves none.
+		other := startSim(ctx, t, relaySite, "public", "public node, relaying not allowed", env...)
+		res := other.want(t, "PUBLIC")
+		if res[0] != "relay-serving=false" {
+			t.Errorf("a node whose owner did not allow relaying serves as a relay: %v", res)
+		}
+	})
+
+	t.Run("a pool beside the public network", func(t *testing.T) {
+		// The pool's own public node (its relay and DHT server: the
+		// public network's relay is of another network, so the pool's
+		// nodes cut it off), then its provider with a public address.
+		poolEnv := append(env, simPool+"=studio")
+		startSim(ctx, t, addPublicSite(t, pub, id, 92), "relay", "pool relay", poolEnv...).want(t, "RELAY")
+		poolProv := startSim(ctx, t, addPublicSite(t, pub, id, 91), "provider", "pool provider", poolEnv...)
+		poolProvID := poolProv.want(t, "READY")[0]
+		poolReq := startSim(ctx, t, reqSite, "requester", "pool requester", append(poolEnv, simData+"="+t.TempDir())...)
+		poolReq.want(t, "STARTED")
+		poolReq.say(t, "find", poolProvID)
+		poolReq.want(t, "FOUND")
+		// An ad published before a peer joined reaches it at the next
+		// round (AdRepublish): publish one now.
+		poolProv.say(t, "publish", "-")
+		poolProv.want(t, "PUBLISHED")
+		provs[natPortRestricted].say(t, "publish", "-")
+		provs[natPortRestricted].want(t, "PUBLISHED")
+		req.say(t, "hasad", provIDs[natPortRestricted])
+		req.want(t, "HASAD")
+		for _, c := range []struct {
+			who    *simProc
+			others []string
+		}{
+			{req, []string{poolProvID}},
+			{poolReq, []string{relayID, provIDs[natFullCone], provIDs[natPortRestricted], provIDs[natSymmetric]}},
+		} {
+			for _, o := range c.others {
+				c.who.say(t, "isconn", o)
+				if res := c.who.want(t, "ISCONN"); res[1] != "false" {
+					t.Errorf("%s is connected to %s, of another network", c.who.name, o)
+				}
+			}
+			c.who.say(t, "ads", "-")
+			held := c.who.want(t, "ADS")
+			t.Logf("%s holds the ads of %v", c.who.name, held)
+			for _, o := range c.others {
+				if slices.Contains(held, o) {
+					t.Errorf("%s holds the ad of %s, of another network", c.who.name, o)
+				}
+			}
+		}
+	})
+
+	simBench(ctx, t, sites, reqSite, env)
+
 	t.Run("restart without the public bootstrap peers", func(t *testing.T) {
-		amino.stop(t)
+		for _, a := range aminos {
+			a.stop(t)
+		}
 		req.stop(t)
 		again := startSim(ctx, t, reqSite, "requester", "requester again", append(env, simData+"="+reqData)...)
 		again.want(t, "STARTED")
@@ -211,6 +283,7 @@ type simProc struct {
 	natProc
 	stdin io.WriteCloser
 	done  chan struct{}
+	cmd   *exec.Cmd
 }
 
 func startSim(ctx context.Context, t *testing.T, ns, role, name string, env ...string) *simProc {
@@ -230,7 +303,7 @@ func startSim(ctx context.Context, t *testing.T, ns, role, name string, env ...s
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &simProc{natProc: natProc{lines: make(chan []string, 64), name: name}, stdin: stdin, done: make(chan struct{})}
+	p := &simProc{natProc: natProc{lines: make(chan []string, 64), name: name}, stdin: stdin, done: make(chan struct{}), cmd: cmd}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -269,6 +342,8 @@ func (p *simProc) stop(t *testing.T) {
 	case <-p.done:
 	case <-time.After(15 * time.Second):
 		t.Errorf("%s did not exit after its input closed", p.name)
+		_ = p.cmd.Process.Kill() // our own child, by its PID
+		<-p.done
 	}
 }
 
@@ -301,6 +376,9 @@ func simChild(t *testing.T, role string) {
 		simProvide(ctx, t, h)
 	case "requester":
 		fmt.Printf("STARTED %s\n", h.ID())
+	case "public":
+		testenv.WaitFor(t, "AutoNAT found this host public", simTimeout, func() bool { return h.Reachability().Reach == ReachDirect })
+		fmt.Printf("PUBLIC relay-serving=%v\n", h.RelayServing())
 	}
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
@@ -310,6 +388,24 @@ func simChild(t *testing.T, role string) {
 		}
 		p, err := peer.Decode(f[1])
 		switch f[0] {
+		case "hasad":
+			testenv.WaitFor(t, "the ad of "+f[1], simTimeout, func() bool {
+				return slices.ContainsFunc(h.CurrentAds(), func(a Ad) bool { return a.Peer == p })
+			})
+			fmt.Printf("HASAD %s\n", p)
+		case "isconn":
+			fmt.Printf("ISCONN %s %v\n", p, h.LibP2P().Network().Connectedness(p) != network.NotConnected)
+		case "publish":
+			if err := h.PublishAd(ctx, testAd("", time.Time{}, 0)); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Println("PUBLISHED")
+		case "ads":
+			var ids []string
+			for _, a := range h.CurrentAds() {
+				ids = append(ids, a.Peer.String())
+			}
+			fmt.Printf("ADS %s\n", strings.Join(ids, " "))
 		case "find":
 			simFind(ctx, t, h, p, start)
 		case "job":
@@ -329,38 +425,45 @@ func simChild(t *testing.T, role string) {
 	}
 }
 
-// simAmino runs the simulated public network: three plain libp2p hosts
-// serving the Amino DHT with AutoNAT service, connected to each other.
+// simAmino runs one server of the simulated public network: a plain
+// libp2p host serving the Amino DHT with AutoNAT service, connected to
+// the servers before it (simPeers).
 func simAmino(ctx context.Context, t *testing.T) {
-	var addrs []string
-	var infos []peer.AddrInfo
-	for range 3 {
-		h, err := libp2p.New(libp2p.ListenAddrStrings(DefaultListen...), libp2p.DisableMetrics(),
-			libp2p.EnableNATService(), libp2p.EnableAutoNATv2(), libp2p.ForceReachabilityPublic())
+	h, err := libp2p.New(libp2p.ListenAddrStrings(DefaultListen...), libp2p.DisableMetrics(),
+		libp2p.EnableNATService(), libp2p.EnableAutoNATv2(), libp2p.ForceReachabilityPublic())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dht.New(h, dht.Mode(dht.ModeServer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { d.Close(); h.Close() }()
+	if s := os.Getenv(simPeers); s != "" {
+		as, err := ParseMultiaddrs(strings.Fields(s))
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := dht.New(h, dht.Mode(dht.ModeServer))
+		infos, err := peer.AddrInfosFromP2pAddrs(as...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer func() { d.Close(); h.Close() }()
 		for _, pi := range infos {
 			if err := h.Connect(ctx, pi); err != nil {
 				t.Fatal(err)
 			}
 		}
-		pi := peer.AddrInfo{ID: h.ID()}
-		for _, a := range h.Addrs() {
-			if !manet.IsIPLoopback(a) {
-				pi.Addrs = append(pi.Addrs, a)
-			}
+	}
+	pi := peer.AddrInfo{ID: h.ID()}
+	for _, a := range h.Addrs() {
+		if !manet.IsIPLoopback(a) {
+			pi.Addrs = append(pi.Addrs, a)
 		}
-		infos = append(infos, pi)
-		as, _ := peer.AddrInfoToP2pAddrs(&pi)
-		for _, a := range as {
-			addrs = append(addrs, a.String())
-		}
+	}
+	as, _ := peer.AddrInfoToP2pAddrs(&pi)
+	var addrs []string
+	for _, a := range as {
+		addrs = append(addrs, a.String())
 	}
 	fmt.Printf("AMINO %s\n", strings.Join(addrs, " "))
 	_, _ = io.Copy(io.Discard, os.Stdin)
@@ -378,6 +481,9 @@ func simProvide(ctx context.Context, t *testing.T, h *Host) {
 		_ = s.Close()
 	})
 	if err := h.Advertise(ctx, "gpu"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.PublishAd(ctx, testAd("", time.Time{}, 0)); err != nil {
 		t.Fatal(err)
 	}
 	fmt.Printf("READY %s %s\n", h.ID(), h.Reachability().Reach)
