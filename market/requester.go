@@ -129,7 +129,7 @@ var ErrProviderLost = errors.New("provider lost the job")
 // punching gave no direct connection (it may be behind a symmetric NAT),
 // and a job's streams never go through a relay. The next provider is
 // tried.
-var ErrRelayOnly = errors.New("only a relayed connection to the provider (hole punching failed; it may be behind a symmetric NAT), and a job needs a direct one")
+var ErrRelayOnly = p2p.ErrRelayOnly
 
 // ErrOutputBudget reports a result whose outputs are larger than the
 // job's max_output: nothing is fetched and the provider is marked in the

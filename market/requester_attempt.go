@@ -43,13 +43,10 @@ func (a *attempt) recv(d time.Duration) (Message, error) {
 
 func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
 	x := a.x
-	a.s, err = x.r.Host.LibP2P().NewStream(ctx, a.peerID, ProtocolID)
+	// A job is never run through a relay: over a relayed connection
+	// libp2p waits for hole punching, else the error is ErrRelayOnly.
+	a.s, err = x.r.Host.NewDirectStream(ctx, a.peerID, ProtocolID)
 	if err != nil {
-		if x.r.Host.LibP2P().Network().Connectedness(a.peerID) == network.Limited {
-			// libp2p waited for hole punching to give a direct
-			// connection; a job is never run through a relay.
-			return nil, fmt.Errorf("%w: %w", ErrProviderLost, ErrRelayOnly)
-		}
 		return nil, fmt.Errorf("%w: %w", ErrProviderLost, err)
 	}
 	defer func() {

@@ -27,7 +27,8 @@ import (
 // depend on its bootstrap peers (or the public network) to find them.
 //
 // Format (JSON): {"version":1,"peers":[{"id":"12D3…","addrs":["/ip4/…"],
-// "seen":UNIX}]}. Read at start, at most MaxBookFile bytes; a file that is
+// "seen":UNIX,"sessions":N}]} (sessions: in how many of this host's
+// sessions the peer was met, clamped to 0..maxBookSessions). Read at start, at most MaxBookFile bytes; a file that is
 // not valid JSON of this shape (or too big) is ignored with a WARN and
 // replaced at the next save; an entry with a bad peer ID or no valid
 // address is skipped; at most MaxBookPeers entries and MaxBookAddrs
@@ -36,9 +37,20 @@ const BookFile = "p2p/peers.json"
 
 // Address book limits.
 const (
-	// MaxBookPeers is how many peers the book keeps; past it the one seen
-	// longest ago goes.
+	// MaxBookPeers is how many peers the book keeps. Past it a newcomer
+	// (met in fewer than BookTrustedSessions sessions) seen longest ago
+	// goes, and only when there is none a trusted peer seen longest ago.
 	MaxBookPeers = 64
+	// BookTrustedSessions is in how many sessions (host starts) a peer
+	// must have been met to be trusted in the book: newcomers never evict
+	// it, so a sybil flood in one session cannot push out the peers met
+	// over several.
+	BookTrustedSessions = 2
+	// MaxBookNewcomers bounds the newcomers met in one session: past it
+	// the one of them seen longest ago goes, whatever room is left.
+	MaxBookNewcomers = MaxBookPeers / 2
+	// maxBookSessions bounds a file's session count.
+	maxBookSessions = 1 << 20
 	// MaxBookAddrs is how many addresses are kept per peer.
 	MaxBookAddrs = 8
 	// MaxBookFile bounds what is read of the book at start.
@@ -60,6 +72,9 @@ type bookEntry struct {
 	ID    string   `json:"id"`
 	Addrs []string `json:"addrs"`
 	Seen  int64    `json:"seen"`
+	// Sessions: in how many sessions the peer was met (absent in books
+	// written before it: 0).
+	Sessions int `json:"sessions,omitempty"`
 }
 
 // addrBook is the host's address book (see BookFile); a nil path keeps it
@@ -74,9 +89,13 @@ type addrBook struct {
 }
 
 type bookPeer struct {
-	addrs []multiaddr.Multiaddr
-	seen  time.Time
+	addrs    []multiaddr.Multiaddr
+	seen     time.Time
+	sessions int  // sessions the peer was met in, this one included once met
+	met      bool // met in this session (counted in sessions)
 }
+
+func (e bookPeer) trusted() bool { return e.sessions >= BookTrustedSessions }
 
 // loadBook reads the book of dataDir. It never fails the start: a bad file
 // is reported by the returned error (for a WARN) and an empty book used.
@@ -127,7 +146,7 @@ func loadBook(dataDir string, self peer.ID) (*addrBook, error) {
 		if len(addrs) == 0 {
 			continue
 		}
-		b.putLocked(id, addrs, time.Unix(e.Seen, 0))
+		b.putLocked(id, bookPeer{addrs: addrs, seen: time.Unix(e.Seen, 0), sessions: min(max(e.Sessions, 0), maxBookSessions)})
 	}
 	return b, nil
 }
@@ -139,22 +158,55 @@ func (b *addrBook) put(p peer.ID, addrs []multiaddr.Multiaddr, t time.Time) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.putLocked(p, addrs, t)
+	e := b.peers[p]
+	if !e.met {
+		e.met, e.sessions = true, min(e.sessions+1, maxBookSessions)
+	}
+	e.addrs, e.seen = addrs, t
+	b.putLocked(p, e)
 	b.dirty = true
 }
 
-func (b *addrBook) putLocked(p peer.ID, addrs []multiaddr.Multiaddr, t time.Time) {
-	if _, ok := b.peers[p]; !ok && len(b.peers) >= MaxBookPeers {
-		var oldest peer.ID
-		var at time.Time
-		for id, e := range b.peers {
-			if oldest == "" || e.seen.Before(at) {
-				oldest, at = id, e.seen
+// putLocked records e for p, first evicting (see MaxBookPeers and
+// MaxBookNewcomers) when p is new.
+func (b *addrBook) putLocked(p peer.ID, e bookPeer) {
+	e.addrs = e.addrs[:min(len(e.addrs), MaxBookAddrs)]
+	if _, ok := b.peers[p]; ok {
+		b.peers[p] = e
+		return
+	}
+	fresh, newcomers := 0, 0 // newcomers met in this session; all newcomers
+	for _, o := range b.peers {
+		if !o.trusted() {
+			newcomers++
+			if o.met {
+				fresh++
 			}
 		}
-		delete(b.peers, oldest)
 	}
-	b.peers[p] = bookPeer{addrs: addrs[:min(len(addrs), MaxBookAddrs)], seen: t}
+	isFresh := func(o bookPeer) bool { return o.met && !o.trusted() }
+	isNewcomer := func(o bookPeer) bool { return !o.trusted() }
+	switch {
+	case isFresh(e) && fresh >= MaxBookNewcomers:
+		b.evictLocked(isFresh)
+	case len(b.peers) >= MaxBookPeers && newcomers > 0:
+		b.evictLocked(isNewcomer)
+	case len(b.peers) >= MaxBookPeers:
+		b.evictLocked(func(bookPeer) bool { return true })
+	}
+	b.peers[p] = e
+}
+
+// evictLocked drops the peer seen longest ago among those of which.
+func (b *addrBook) evictLocked(which func(bookPeer) bool) {
+	var oldest peer.ID
+	var at time.Time
+	for id, e := range b.peers {
+		if which(e) && (oldest == "" || e.seen.Before(at)) {
+			oldest, at = id, e.seen
+		}
+	}
+	delete(b.peers, oldest)
 }
 
 // list is the book, most recently seen first.
@@ -186,7 +238,7 @@ func (b *addrBook) save() error {
 	}
 	bf := bookFile{Version: 1, Peers: []bookEntry{}}
 	for id, e := range b.peers {
-		ent := bookEntry{ID: id.String(), Seen: e.seen.Unix()}
+		ent := bookEntry{ID: id.String(), Seen: e.seen.Unix(), Sessions: e.sessions}
 		for _, a := range e.addrs {
 			ent.Addrs = append(ent.Addrs, a.String())
 		}

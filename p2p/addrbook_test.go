@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/sparegpu/spare/internal/testenv"
 )
@@ -152,5 +154,89 @@ func TestBookHostileFile(t *testing.T) {
 	h.Close()
 	if b, err := loadBook(dir, h.ID()); err != nil || len(b.list()) != 1 {
 		t.Errorf("rewritten book: %v, %d peers, want 1", err, len(b.list()))
+	}
+}
+
+// TestBookSybilFlood: the peers a host met in two sessions stay in its
+// address book when, in the next session, many Spare-looking strangers
+// (real libp2p hosts speaking a /spare/ protocol, as sybils would) connect
+// and identify: the newcomers take at most MaxBookNewcomers places and
+// evict one another, never the trusted peers. (Row N2 of
+// docs/threat-model.md.)
+func TestBookSybilFlood(t *testing.T) {
+	honest := []*Host{newTestHost(t, Config{}), newTestHost(t, Config{}), newTestHost(t, Config{})}
+	dir := t.TempDir()
+	inBook := func(h *Host, want func(bookPeer) bool) func() bool {
+		return func() bool {
+			h.book.mu.Lock()
+			defer h.book.mu.Unlock()
+			for _, o := range honest {
+				if e, ok := h.book.peers[o.ID()]; !ok || !want(e) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	// Two sessions: the honest peers met in the first are dialled from
+	// the book in the second and become trusted.
+	for session := 1; session <= 2; session++ {
+		a := newTestHost(t, Config{DataDir: dir})
+		if session == 1 {
+			for _, o := range honest {
+				if err := a.Connect(testCtx(t), o.AddrInfo()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		testenv.WaitFor(t, fmt.Sprintf("the honest peers met in session %d", session), testTimeout,
+			inBook(a, func(e bookPeer) bool { return e.sessions == session }))
+		if err := a.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := newTestHost(t, Config{DataDir: dir})
+	const sybils = MaxBookPeers + 16
+	for i := range sybils {
+		s, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.DisableMetrics())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		s.SetStreamHandler(protocol.ID(fmt.Sprintf("/spare/sybil/%d", i)), func(st network.Stream) { _ = st.Reset() })
+		if err := s.Connect(testCtx(t), a.AddrInfo()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newcomers := func() int {
+		a.book.mu.Lock()
+		defer a.book.mu.Unlock()
+		n := 0
+		for _, e := range a.book.peers {
+			if !e.trusted() {
+				n++
+			}
+		}
+		return n
+	}
+	testenv.WaitFor(t, "the book holding as many newcomers as it admits", testTimeout, func() bool { return newcomers() == MaxBookNewcomers })
+	if !inBook(a, func(e bookPeer) bool { return e.trusted() })() {
+		t.Fatalf("a sybil flood of %d evicted trusted peers: book %v", sybils, a.BookPeers())
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// And the file says so at the next start.
+	b, err := loadBook(dir, a.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range honest {
+		if e, ok := b.peers[o.ID()]; !ok || !e.trusted() {
+			t.Errorf("honest peer %s not kept as trusted in the file (%+v)", o.ID(), e)
+		}
+	}
+	if len(b.peers) > MaxBookPeers {
+		t.Errorf("book of %d peers, limit %d", len(b.peers), MaxBookPeers)
 	}
 }

@@ -110,6 +110,14 @@ type Config struct {
 	// mDNS.
 	Public bool
 
+	// Relay is the owner's consent to volunteer as a limited circuit v2
+	// relay (RelayMaxReservations, RelayMaxCircuits, RelayCircuitTime,
+	// RelayCircuitBytes) for Spare nodes behind NATs. libp2p runs the
+	// relay only while AutoNAT finds this host publicly reachable. The
+	// caller reads it against a metered connection (RelayWanted). False:
+	// no relay service (a bootstrap node runs its own, unlimited by these).
+	Relay bool
+
 	// NoMDNS turns LAN discovery by mDNS off.
 	NoMDNS bool
 

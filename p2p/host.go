@@ -26,6 +26,7 @@ import (
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -36,20 +37,23 @@ import (
 // discovery, capacity ads and the blob protocol. Make one with New; it runs
 // until Close or until Serve's context ends.
 type Host struct {
-	h     host.Host
-	kad   *dht.IpfsDHT
-	ps    *pubsub.PubSub
-	ads   *adBoard
-	dup   *dupDetector
-	trace *gossipTracer
-	mdns  mdns.Service
-	log   *slog.Logger
-	cfg   Config
-	boot  []peer.AddrInfo
-	book  *addrBook
-	reach reachWatch
-	names netNames
-	amino *dht.IpfsDHT // the public DHT (Config.Public); nil: not joined
+	h host.Host
+	// relayHost is h for autorelay's peer source, which may run before
+	// New has set h.
+	relayHost atomic.Value
+	kad       *dht.IpfsDHT
+	ps        *pubsub.PubSub
+	ads       *adBoard
+	dup       *dupDetector
+	trace     *gossipTracer
+	mdns      mdns.Service
+	log       *slog.Logger
+	cfg       Config
+	boot      []peer.AddrInfo
+	book      *addrBook
+	reach     reachWatch
+	names     netNames
+	amino     *dht.IpfsDHT // the public DHT (Config.Public); nil: not joined
 	// rendezvousPublished: this host's rendezvous record was published
 	// once (tests wait on it).
 	rendezvousPublished atomic.Bool
@@ -132,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(cfg.userAgent() + " (instance " + n.instance + ")"),
-		libp2p.EnableHolePunching(),
+		libp2p.EnableHolePunching(holepunch.WithTracer(punchTracer{&n.reach})),
 		libp2p.EnableAutoNATv2(),
 		libp2p.EnableRelay(),
 		libp2p.Routing(func(h host.Host) (routing.PeerRouting, error) {
@@ -159,9 +163,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	if cfg.BootstrapNode {
 		opts = append(opts, libp2p.EnableRelayService(), libp2p.EnableNATService(), libp2p.ForceReachabilityPublic())
-	} else if len(boot) > 0 {
-		opts = append(opts, libp2p.EnableAutoRelayWithStaticRelays(boot))
 	}
+	opts = append(opts, n.relayOptions(boot)...)
 	if cfg.forcePrivate {
 		opts = append(opts, libp2p.ForceReachabilityPrivate())
 	}
@@ -171,6 +174,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("starting libp2p: %w", err)
 	}
 	n.h = h
+	n.relayHost.Store(h)
 
 	fail := func(err error) (*Host, error) {
 		n.Close()

@@ -2,10 +2,12 @@ package p2p
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 )
 
 // Reach says how other nodes reach this one.
@@ -28,6 +30,9 @@ const (
 	ReachRelayOnly Reach = "relay-only"
 )
 
+// forwardHint is what an owner can do to be reached directly.
+const forwardHint = "enable UPnP on the router, or forward a port to this machine and give it with --listen /ip4/0.0.0.0/tcp/PORT"
+
 // Reachability is what Host.Reachability reports: how this node is
 // reached and, when not directly, what its owner can do.
 type Reachability struct {
@@ -39,7 +44,7 @@ type Reachability struct {
 // type identify inferred from the addresses peers observed (per transport;
 // one cone transport is enough to punch a hole).
 func reachabilityOf(r network.Reachability, tcp, udp network.NATDeviceType) Reachability {
-	forward := "enable UPnP on the router, or forward a port to this machine and give it with --listen /ip4/0.0.0.0/tcp/PORT"
+	forward := forwardHint
 	switch {
 	case r == network.ReachabilityPublic:
 		return Reachability{Reach: ReachDirect}
@@ -53,11 +58,48 @@ func reachabilityOf(r network.Reachability, tcp, udp network.NATDeviceType) Reac
 	}
 }
 
-// reachWatch keeps the latest AutoNAT verdict and NAT types.
+// PunchFailsRelayOnly is how many hole punches must have failed, with
+// none succeeding since the start, before a node behind a NAT reports
+// itself relay-only. identify's NAT type needs observations from many
+// distinct addresses, which a node that has met few peers lacks; failed
+// punches are the evidence it does have.
+const PunchFailsRelayOnly = 3
+
+// punchVerdict revises rep by this node's own hole punches: a node behind
+// a NAT whose every punch failed is reached only through relays,
+// whatever identify inferred.
+func punchVerdict(rep Reachability, r network.Reachability, ok, failed int) Reachability {
+	if r == network.ReachabilityPublic || ok > 0 || failed < PunchFailsRelayOnly || rep.Reach == ReachRelayOnly {
+		return rep
+	}
+	return Reachability{Reach: ReachRelayOnly, Hint: fmt.Sprintf("all %d hole punches with other nodes failed: the router likely gives every connection a new port (a symmetric NAT), so requesters cannot run jobs here: %s", failed, forwardHint)}
+}
+
+// reachWatch keeps the latest AutoNAT verdict, NAT types and the count of
+// hole punches that succeeded and failed.
 type reachWatch struct {
-	mu       sync.Mutex
-	reach    network.Reachability
-	tcp, udp network.NATDeviceType
+	mu         sync.Mutex
+	reach      network.Reachability
+	tcp, udp   network.NATDeviceType
+	punchOK    int
+	punchFails int
+}
+
+// punchTracer counts the hole punches' outcomes (holepunch.EventTracer).
+type punchTracer struct{ w *reachWatch }
+
+func (p punchTracer) Trace(evt *holepunch.Event) {
+	e, ok := evt.Evt.(*holepunch.EndHolePunchEvt)
+	if !ok {
+		return
+	}
+	p.w.mu.Lock()
+	defer p.w.mu.Unlock()
+	if e.Success {
+		p.w.punchOK++
+	} else {
+		p.w.punchFails++
+	}
 }
 
 func (n *Host) watchReach(ctx context.Context, sub event.Subscription) {
@@ -90,7 +132,16 @@ func (n *Host) watchReach(ctx context.Context, sub event.Subscription) {
 func (n *Host) Reachability() Reachability {
 	n.reach.mu.Lock()
 	defer n.reach.mu.Unlock()
-	return reachabilityOf(n.reach.reach, n.reach.tcp, n.reach.udp)
+	w := &n.reach
+	return punchVerdict(reachabilityOf(w.reach, w.tcp, w.udp), w.reach, w.punchOK, w.punchFails)
+}
+
+// HolePunches is how many hole punches this node took part in succeeded
+// and failed since it started.
+func (n *Host) HolePunches() (ok, failed int) {
+	n.reach.mu.Lock()
+	defer n.reach.mu.Unlock()
+	return n.reach.punchOK, n.reach.punchFails
 }
 
 // Network is the name of this host's Spare network: "public", or the

@@ -46,3 +46,33 @@ func TestReachabilityOf(t *testing.T) {
 		})
 	}
 }
+
+// TestPunchVerdict: a node behind a NAT whose hole punches all failed
+// reports itself relay-only with the reason; one success, a public
+// verdict or too few attempts leave the report as it was.
+func TestPunchVerdict(t *testing.T) {
+	private := reachabilityOf(network.ReachabilityPrivate, network.NATDeviceTypeUnknown, network.NATDeviceTypeUnknown)
+	cases := []struct {
+		name       string
+		r          network.Reachability
+		ok, failed int
+		want       Reach
+	}{
+		{"no punches yet", network.ReachabilityPrivate, 0, 0, ReachHolePunch},
+		{"fewer failures than the threshold", network.ReachabilityPrivate, 0, PunchFailsRelayOnly - 1, ReachHolePunch},
+		{"every punch failed", network.ReachabilityPrivate, 0, PunchFailsRelayOnly, ReachRelayOnly},
+		{"one success among failures", network.ReachabilityPrivate, 1, 10, ReachHolePunch},
+		{"public: punches do not matter", network.ReachabilityPublic, 0, 10, ReachDirect},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := punchVerdict(reachabilityOf(c.r, network.NATDeviceTypeUnknown, network.NATDeviceTypeUnknown), c.r, c.ok, c.failed)
+			if got.Reach != c.want {
+				t.Fatalf("got %s, want %s (from %s)", got.Reach, c.want, private.Reach)
+			}
+			if c.want == ReachRelayOnly && (!strings.Contains(got.Hint, "hole punches") || !strings.Contains(got.Hint, "forward a port")) {
+				t.Errorf("hint %q does not say why and what to do", got.Hint)
+			}
+		})
+	}
+}

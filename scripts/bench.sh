@@ -29,6 +29,14 @@ run "market: first contact, submit start -> match, with and without a DHT (goal 
 # fresh requester is connected to it through the public rendezvous record,
 # on a fake public DHT of 3 kad-dht servers on loopback (no NAT, no latency).
 run "p2p: time-to-discoverable through the public rendezvous (loopback)" -bench Rendezvous -benchtime 5x ./p2p
+# The simulated internet (TestSimInternet: network namespaces, Amino DHT
+# servers, a volunteer relay, home routers with full-cone, port-restricted
+# and symmetric NATs; needs root): per NAT type, SPARE_BENCH_SIM_RUNS fresh
+# providers, each found by a fresh requester behind its own NAT; the
+# provider's start -> the requester connected to it (median), and how many
+# job streams then ran on a direct (hole-punched) connection.
+echo; echo "## p2p: simulated internet: time-to-discoverable and hole-punch success per NAT type"
+SPARE_BENCH_SIM_RUNS=${SPARE_BENCH_SIM_RUNS:-5} go test -count=1 -run '^TestSimInternet$' -v -timeout 40m ./p2p 2>&1 | grep -E 'SIMBENCH|^(ok|FAIL|---)' | sed 's/^ *siminternet_bench_test.go:[0-9]*: //'
 # Scale: a bootstrap node and 200 provider hosts in one process on loopback
 # (TCP only, see benchListen in market/discovery_bench_test.go); new
 # requesters discover them and match a job; one ad round is measured.

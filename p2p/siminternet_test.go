@@ -1,0 +1,534 @@
+package p2p
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/host/observedaddrs"
+	manet "github.com/multiformats/go-multiaddr/net"
+
+	"github.com/sparegpu/spare/internal/testenv"
+)
+
+// Environment of TestSimInternet's helper processes.
+const (
+	simRole = "SPARE_P2P_SIM_ROLE" // amino, relay, provider or requester
+	simData = "SPARE_P2P_SIM_DATA" // the child's data directory
+	simPool = "SPARE_P2P_SIM_POOL"
+	// simPeers are the Amino servers an Amino server connects to.
+	simPeers = "SPARE_P2P_SIM_PEERS"
+	// simRuns, in `make bench`, repeats the discovery of a fresh provider
+	// and reports the median time (scripts/bench.sh).
+	simRuns = "SPARE_BENCH_SIM_RUNS"
+	// simProto stands in for the job protocol on a provider: its handler
+	// answers whether the stream came over a relayed connection.
+	simProto = JobProtocol
+	// simTimeout bounds the whole world and each wait in it.
+	simTimeout = 4 * time.Minute
+	// simJobWait bounds how long a requester waits for hole punching to
+	// give a direct connection before the job is refused.
+	simJobWait = 45 * time.Second
+)
+
+// NAT types of the simulated internet's home routers.
+const (
+	// natFullCone: one address and port per inside socket, whoever it
+	// talks to (MASQUERADE keeps the source port when it is free), and
+	// anyone may send to it: every inbound packet is forwarded to the one
+	// host inside (DNAT of the whole WAN address, a "DMZ host").
+	natFullCone = "full-cone"
+	// natPortRestricted: the same mapping, but only the address and port
+	// an inside socket sent to may answer (conntrack admits ESTABLISHED
+	// packets only). The usual home router.
+	natPortRestricted = "port-restricted"
+	// natSymmetric: a new random port for every destination
+	// (MASQUERADE --random-fully), answers only from that destination.
+	natSymmetric = "symmetric"
+)
+
+// TestSimInternet builds a small internet in network namespaces and runs
+// Spare hosts in it as separate processes of this test binary, each
+// knowing only the simulated public network's bootstrap peers
+// (PublicBootstrapEnv):
+//
+//	pub: the backbone, 11.n.0.1 for each site n; hosts with public
+//	     addresses 11.n.0.2 hang off it: 3 Amino DHT servers (95-97:
+//	     plain kad-dht with AutoNAT service, as public IPFS nodes run),
+//	     a Spare node whose owner allows relaying (90, Config.Relay), a
+//	     pool's provider (91) and the pool's relay (92)
+//	site 81, full-cone NAT:       provider
+//	site 82, port-restricted NAT: provider
+//	site 83, symmetric NAT:       provider
+//	site 84, port-restricted NAT: requester
+//
+// Each site is 192.168.n.2 behind a router 192.168.n.1 | 11.n.0.2; no
+// route leads out of these namespaces. The requester finds each provider
+// through the rendezvous and Spare's DHT and opens a job stream, which
+// must run on a direct connection (hole punched behind the NATs) or be
+// refused with ErrRelayOnly (symmetric NAT, whose provider then reports
+// itself relay-only). Then the public bootstrap peers go and a restarted
+// requester finds its peers from its address book; a pool beside the
+// public network never sees its ads.
+func TestSimInternet(t *testing.T) {
+	if role := os.Getenv(simRole); role != "" {
+		simChild(t, role)
+		return
+	}
+	testenv.NeedRoot(t)
+	testenv.NeedCommand(t, "ip", "iproute2")
+	testenv.NeedCommand(t, "iptables", "iptables")
+	id := os.Getpid() % 100000
+	pub := fmt.Sprintf("spsim%d", id)
+	addNetns(t, pub)
+	in := func(ns string, args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
+	in(pub, "ip", "link", "set", "lo", "up")
+	in(pub, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	sites := map[string]string{
+		natFullCone:       addSimSite(t, pub, id, 81, natFullCone),
+		natPortRestricted: addSimSite(t, pub, id, 82, natPortRestricted),
+		natSymmetric:      addSimSite(t, pub, id, 83, natSymmetric),
+	}
+	reqSite := addSimSite(t, pub, id, 84, natPortRestricted)
+	// The relay has a public address of its own: AutoNAT servers do not
+	// check a peer that shares their address.
+	relaySite := addPublicSite(t, pub, id, 90)
+
+	runs, _ := strconv.Atoi(os.Getenv(simRuns))
+	ctx, cancel := context.WithTimeout(context.Background(), simTimeout+time.Duration(max(runs, 0))*3*simJobWait*2)
+	defer cancel()
+	// Three Amino DHT servers, each with an address of its own (AutoNAT
+	// v2 wants confirmations from servers at distinct addresses).
+	var aminos []*simProc
+	var aminoAddrs []string
+	for i := range 3 {
+		a := startSim(ctx, t, addPublicSite(t, pub, id, 95+i), "amino", fmt.Sprintf("amino %d", i), simPeers+"="+strings.Join(aminoAddrs, " "))
+		aminoAddrs = append(aminoAddrs, a.want(t, "AMINO")...)
+		aminos = append(aminos, a)
+	}
+	env := []string{PublicBootstrapEnv + "=" + strings.Join(aminoAddrs, " ")}
+	relay := startSim(ctx, t, relaySite, "relay", "relay", env...)
+	relayID := relay.want(t, "RELAY")[0]
+
+	reqData := t.TempDir()
+	req := startSim(ctx, t, reqSite, "requester", "requester", append(env, simData+"="+reqData)...)
+	req.want(t, "STARTED")
+	provs := map[string]*simProc{}
+	provIDs := map[string]string{}
+	for _, nat := range []string{natFullCone, natPortRestricted, natSymmetric} {
+		provs[nat] = startSim(ctx, t, sites[nat], "provider", "provider "+nat, env...)
+	}
+	for nat, p := range provs {
+		provIDs[nat] = p.want(t, "READY")[0]
+	}
+
+	for _, c := range []struct{ nat, want string }{
+		{natFullCone, "direct"}, {natPortRestricted, "direct"}, {natSymmetric, "refused"},
+	} {
+		t.Run("job with a provider behind a "+c.nat+" NAT", func(t *testing.T) {
+			pid := provIDs[c.nat]
+			req.say(t, "find", pid)
+			found := req.want(t, "FOUND")
+			t.Logf("requester found the %s provider in %s ms over %s", c.nat, found[1], found[2])
+			req.say(t, "job", pid)
+			res := req.want(t, "JOB")
+			t.Logf("job stream with the %s provider: %s", c.nat, strings.Join(res, " "))
+			switch c.want {
+			case "direct":
+				if res[1] != "ok" || res[2] != "limited=false" {
+					t.Fatalf("the job stream did not run on a direct connection: %v", res)
+				}
+
+			case "refused":
+				if res[1] != "refused" || !strings.Contains(strings.Join(res, " "), "relay-only") {
+					t.Fatalf("want the job refused as relay-only, got %v", res)
+				}
+				provs[c.nat].say(t, "reach", "relay-only")
+				reach := provs[c.nat].want(t, "REACH")
+				hint := strings.Join(reach[1:], " ")
+				t.Logf("the symmetric NAT's provider says: %s: %s", reach[0], hint)
+				if !strings.Contains(hint, "symmetric NAT") || !strings.Contains(hint, "forward a port") {
+					t.Errorf("the provider's status does not say why or what to do: %q", hint)
+				}
+			}
+		})
+	}
+
+	t.Run("relaying is the owner's choice", func(t *testing.T) {
+		// A Spare node with a public address whose owner did not allow
+		// relaying: once AutoNAT finds it public, it still serves none.
+		other := startSim(ctx, t, relaySite, "public", "public node, relaying not allowed", env...)
+		res := other.want(t, "PUBLIC")
+		if res[0] != "relay-serving=false" {
+			t.Errorf("a node whose owner did not allow relaying serves as a relay: %v", res)
+		}
+	})
+
+	t.Run("a pool beside the public network", func(t *testing.T) {
+		// The pool's own public node (its relay and DHT server: the
+		// public network's relay is of another network, so the pool's
+		// nodes cut it off), then its provider with a public address.
+		poolEnv := append(env, simPool+"=studio")
+		startSim(ctx, t, addPublicSite(t, pub, id, 92), "relay", "pool relay", poolEnv...).want(t, "RELAY")
+		poolProv := startSim(ctx, t, addPublicSite(t, pub, id, 91), "provider", "pool provider", poolEnv...)
+		poolProvID := poolProv.want(t, "READY")[0]
+		poolReq := startSim(ctx, t, reqSite, "requester", "pool requester", append(poolEnv, simData+"="+t.TempDir())...)
+		poolReq.want(t, "STARTED")
+		poolReq.say(t, "find", poolProvID)
+		poolReq.want(t, "FOUND")
+		// An ad published before a peer joined reaches it at the next
+		// round (AdRepublish): publish one now.
+		poolProv.say(t, "publish", "-")
+		poolProv.want(t, "PUBLISHED")
+		provs[natPortRestricted].say(t, "publish", "-")
+		provs[natPortRestricted].want(t, "PUBLISHED")
+		req.say(t, "hasad", provIDs[natPortRestricted])
+		req.want(t, "HASAD")
+		for _, c := range []struct {
+			who    *simProc
+			others []string
+		}{
+			{req, []string{poolProvID}},
+			{poolReq, []string{relayID, provIDs[natFullCone], provIDs[natPortRestricted], provIDs[natSymmetric]}},
+		} {
+			for _, o := range c.others {
+				c.who.say(t, "isconn", o)
+				if res := c.who.want(t, "ISCONN"); res[1] != "false" {
+					t.Errorf("%s is connected to %s, of another network", c.who.name, o)
+				}
+			}
+			c.who.say(t, "ads", "-")
+			held := c.who.want(t, "ADS")
+			t.Logf("%s holds the ads of %v", c.who.name, held)
+			for _, o := range c.others {
+				if slices.Contains(held, o) {
+					t.Errorf("%s holds the ad of %s, of another network", c.who.name, o)
+				}
+			}
+		}
+	})
+
+	simBench(ctx, t, sites, reqSite, env)
+
+	t.Run("restart without the public bootstrap peers", func(t *testing.T) {
+		for _, a := range aminos {
+			a.stop(t)
+		}
+		req.stop(t)
+		again := startSim(ctx, t, reqSite, "requester", "requester again", append(env, simData+"="+reqData)...)
+		again.want(t, "STARTED")
+		for _, p := range []string{relayID, provIDs[natPortRestricted]} {
+			again.say(t, "connected", p)
+			again.want(t, "CONNECTED")
+		}
+	})
+}
+
+// addSimSite adds a home behind a router with the given NAT type to pub
+// and returns the home's namespace (see the nat* constants for how each
+// type is built).
+func addSimSite(t *testing.T, pub string, id, n int, nat string) string {
+	t.Helper()
+	priv := addNATSite(t, pub, id, n)
+	rtr := fmt.Sprintf("sprtr%d-%d", id, n)
+	in := func(args ...string) { sh(t, append([]string{"ip", "netns", "exec", rtr}, args...)...) }
+	inside := fmt.Sprintf("192.168.%d.0/24", n)
+	switch nat {
+	case natPortRestricted: // as addNATSite builds it
+	case natFullCone:
+		in("iptables", "-t", "nat", "-A", "PREROUTING", "-i", "wan", "-j", "DNAT", "--to-destination", fmt.Sprintf("192.168.%d.2", n))
+		in("iptables", "-I", "FORWARD", "1", "-i", "wan", "-o", "lan", "-j", "ACCEPT")
+	case natSymmetric:
+		in("iptables", "-t", "nat", "-R", "POSTROUTING", "1", "-s", inside, "-o", "wan", "-j", "MASQUERADE", "--random-fully")
+	default:
+		t.Fatalf("unknown NAT type %q", nat)
+	}
+	return priv
+}
+
+// addPublicSite adds a host with a public address, 11.n.0.2, routed
+// through pub (11.n.0.1) with no NAT, and returns its namespace.
+func addPublicSite(t *testing.T, pub string, id, n int) string {
+	t.Helper()
+	ns := fmt.Sprintf("sppubh%d-%d", id, n)
+	addNetns(t, ns)
+	in := func(ns string, args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
+	up := fmt.Sprintf("spu%d-%d", id, n)
+	sh(t, "ip", "link", "add", up, "netns", pub, "type", "veth", "peer", "name", "eth0", "netns", ns)
+	in(pub, "ip", "addr", "add", fmt.Sprintf("11.%d.0.1/24", n), "dev", up)
+	in(ns, "ip", "addr", "add", fmt.Sprintf("11.%d.0.2/24", n), "dev", "eth0")
+	in(pub, "ip", "link", "set", up, "up")
+	in(ns, "ip", "link", "set", "lo", "up")
+	in(ns, "ip", "link", "set", "eth0", "up")
+	in(ns, "ip", "route", "add", "default", "via", fmt.Sprintf("11.%d.0.1", n))
+	return ns
+}
+
+// simProc is a helper process of TestSimInternet: it reads commands on
+// its standard input and prints KEY lines.
+type simProc struct {
+	natProc
+	stdin io.WriteCloser
+	done  chan struct{}
+	cmd   *exec.Cmd
+}
+
+func startSim(ctx context.Context, t *testing.T, ns, role, name string, env ...string) *simProc {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestSimInternet$", "-test.v", "-test.count=1")
+	cmd.Env = append(append(os.Environ(), simRole+"="+role), env...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &simProc{natProc: natProc{lines: make(chan []string, 64), name: name}, stdin: stdin, done: make(chan struct{}), cmd: cmd}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			logs.Write([]byte(sc.Text() + "\n"))
+			if f := strings.Fields(sc.Text()); len(f) > 0 && strings.ToUpper(f[0]) == f[0] && f[0] != "---" && f[0] != "PASS" && f[0] != "FAIL" {
+				p.lines <- f
+			}
+		}
+		close(p.lines)
+	}()
+	go func() {
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, logs.String())
+		}
+	})
+	return p
+}
+
+func (p *simProc) say(t *testing.T, words ...string) {
+	t.Helper()
+	if _, err := fmt.Fprintln(p.stdin, strings.Join(words, " ")); err != nil {
+		t.Fatalf("telling %s %v: %v", p.name, words, err)
+	}
+}
+
+// stop closes the child's input (it closes its host and exits) and
+// waits for it, killing it only when it does not exit.
+func (p *simProc) stop(t *testing.T) {
+	_ = p.stdin.Close()
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		t.Errorf("%s did not exit after its input closed", p.name)
+		_ = p.cmd.Process.Kill() // our own child, by its PID
+		<-p.done
+	}
+}
+
+// simChild is one helper process of TestSimInternet.
+func simChild(t *testing.T, role string) {
+	// An observed address is believed once this many distinct observers
+	// (told apart by IP) have reported it; every public host here shares
+	// the pub namespace's addresses, so there is one observer.
+	observedaddrs.ActivationThresh = 1
+	ctx, cancel := context.WithTimeout(context.Background(), simTimeout)
+	defer cancel()
+	if role == "amino" {
+		simAmino(ctx, t)
+		return
+	}
+	listen, _ := ParseMultiaddrs(DefaultListen)
+	cfg := Config{Listen: listen, NoMDNS: true, NoPortMap: true, Public: true, Logger: testLogger,
+		DataDir: os.Getenv(simData), Pool: os.Getenv(simPool), Relay: role == "relay"}
+	start := time.Now()
+	h, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	switch role {
+	case "relay":
+		testenv.WaitFor(t, "the relay service running (AutoNAT found this host public)", simTimeout, h.RelayServing)
+		fmt.Printf("RELAY %s\n", h.ID())
+	case "provider":
+		simProvide(ctx, t, h)
+	case "requester":
+		fmt.Printf("STARTED %s\n", h.ID())
+	case "public":
+		testenv.WaitFor(t, "AutoNAT found this host public", simTimeout, func() bool { return h.Reachability().Reach == ReachDirect })
+		fmt.Printf("PUBLIC relay-serving=%v\n", h.RelayServing())
+	}
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 2 {
+			t.Fatalf("bad command %q", sc.Text())
+		}
+		p, err := peer.Decode(f[1])
+		switch f[0] {
+		case "hasad":
+			testenv.WaitFor(t, "the ad of "+f[1], simTimeout, func() bool {
+				return slices.ContainsFunc(h.CurrentAds(), func(a Ad) bool { return a.Peer == p })
+			})
+			fmt.Printf("HASAD %s\n", p)
+		case "isconn":
+			fmt.Printf("ISCONN %s %v\n", p, h.LibP2P().Network().Connectedness(p) != network.NotConnected)
+		case "publish":
+			if err := h.PublishAd(ctx, testAd("", time.Time{}, 0)); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Println("PUBLISHED")
+		case "ads":
+			var ids []string
+			for _, a := range h.CurrentAds() {
+				ids = append(ids, a.Peer.String())
+			}
+			fmt.Printf("ADS %s\n", strings.Join(ids, " "))
+		case "find":
+			simFind(ctx, t, h, p, start)
+		case "job":
+			simJob(ctx, h, p)
+		case "connected":
+			testenv.WaitFor(t, "connected to "+f[1], simTimeout, func() bool {
+				return h.LibP2P().Network().Connectedness(p) != network.NotConnected
+			})
+			fmt.Printf("CONNECTED %s\n", p)
+		case "reach":
+			testenv.WaitFor(t, "reachability "+f[1], simTimeout, func() bool { return string(h.Reachability().Reach) == f[1] })
+			r := h.Reachability()
+			fmt.Printf("REACH %s %s\n", r.Reach, r.Hint)
+		default:
+			t.Fatalf("unknown command %q (%v)", f[0], err)
+		}
+	}
+}
+
+// simAmino runs one server of the simulated public network: a plain
+// libp2p host serving the Amino DHT with AutoNAT service, connected to
+// the servers before it (simPeers).
+func simAmino(ctx context.Context, t *testing.T) {
+	h, err := libp2p.New(libp2p.ListenAddrStrings(DefaultListen...), libp2p.DisableMetrics(),
+		libp2p.EnableNATService(), libp2p.EnableAutoNATv2(), libp2p.ForceReachabilityPublic())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dht.New(h, dht.Mode(dht.ModeServer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { d.Close(); h.Close() }()
+	if s := os.Getenv(simPeers); s != "" {
+		as, err := ParseMultiaddrs(strings.Fields(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		infos, err := peer.AddrInfosFromP2pAddrs(as...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pi := range infos {
+			if err := h.Connect(ctx, pi); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	pi := peer.AddrInfo{ID: h.ID()}
+	for _, a := range h.Addrs() {
+		if !manet.IsIPLoopback(a) {
+			pi.Addrs = append(pi.Addrs, a)
+		}
+	}
+	as, _ := peer.AddrInfoToP2pAddrs(&pi)
+	var addrs []string
+	for _, a := range as {
+		addrs = append(addrs, a.String())
+	}
+	fmt.Printf("AMINO %s\n", strings.Join(addrs, " "))
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// simProvide waits until the provider can be reached (a relay
+// reservation, or a public address), then answers job streams and
+// advertises itself.
+func simProvide(ctx context.Context, t *testing.T, h *Host) {
+	testenv.WaitFor(t, "a relay reservation or a public address", simTimeout, func() bool {
+		return hasCircuit(h.LibP2P().Addrs()) || h.Reachability().Reach == ReachDirect
+	})
+	h.LibP2P().SetStreamHandler(simProto, func(s network.Stream) {
+		fmt.Fprintf(s, "limited=%v\n", s.Conn().Stat().Limited)
+		_ = s.Close()
+	})
+	if err := h.Advertise(ctx, "gpu"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.PublishAd(ctx, testAd("", time.Time{}, 0)); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("READY %s %s\n", h.ID(), h.Reachability().Reach)
+}
+
+// simFind looks for p through Spare's DHT until it connects to it and
+// prints the time since this host started.
+func simFind(ctx context.Context, t *testing.T, h *Host, p peer.ID, start time.Time) {
+	testenv.WaitFor(t, "provider "+p.String()+" found and connected", simTimeout, func() error {
+		fctx, cancel := context.WithTimeout(network.WithAllowLimitedConn(ctx, "spare-test"), 10*time.Second)
+		defer cancel()
+		for pi := range h.FindProviders(fctx, "gpu") {
+			if pi.ID == p {
+				return h.Connect(fctx, pi)
+			}
+		}
+		return fmt.Errorf("not among the providers found yet")
+	})
+	via := "direct"
+	if h.LibP2P().Network().Connectedness(p) == network.Limited {
+		via = "relay"
+	}
+	fmt.Printf("FOUND %s %d %s\n", p, time.Since(start).Milliseconds(), via)
+}
+
+// simJob opens a job stream as market.Requester does (NewDirectStream)
+// and reads whether the provider saw it come over a relay.
+func simJob(ctx context.Context, h *Host, p peer.ID) {
+	jctx, cancel := context.WithTimeout(ctx, simJobWait)
+	defer cancel()
+	s, err := h.NewDirectStream(network.WithDialPeerTimeout(jctx, simJobWait), p, simProto)
+	if err != nil {
+		why := "other"
+		if errors.Is(err, ErrRelayOnly) {
+			why = "relay-only"
+		}
+		fmt.Printf("JOB %s refused %s %s\n", p, why, strconv.Quote(err.Error()))
+		return
+	}
+	defer s.Close()
+	line, err := bufio.NewReader(s).ReadString('\n')
+	if err != nil {
+		fmt.Printf("JOB %s failed %s\n", p, strconv.Quote(err.Error()))
+		return
+	}
+	ok, failed := h.HolePunches()
+	fmt.Printf("JOB %s ok %s %s punched=%d/%d\n", p, strings.TrimSpace(line), s.Conn().RemoteMultiaddr(), ok, ok+failed)
+}
