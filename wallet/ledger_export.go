@@ -57,8 +57,9 @@ type ExportSignature struct {
 // ExportRecord is one signed record as `spare wallet records --json`
 // prints it: everything an EIP-712 implementation needs to recompute the
 // digest and recover each signer (domain, types, primaryType, message),
-// in the shape eth_signTypedData_v4 takes. Message values are strings
-// for uint and bytes32, addresses checksummed, bool as bool.
+// in the shape eth_signTypedData_v4 takes. Message values are decimal
+// strings for uint, 0x-prefixed lowercase hex for bytes32 and address,
+// and JSON booleans for bool.
 type ExportRecord struct {
 	Kind        string                  `json:"kind"`
 	Domain      ExportDomain            `json:"domain"`
