@@ -36,8 +36,10 @@ func addressOf(t *testing.T, data string) common.Address {
 // verify with ethers, each signature by the party the rules require; a
 // record changed after signing does not.
 func TestMetricsAndRecordsAfterAPaidJob(t *testing.T) {
-	boot, provs := startNetwork(t, 1)
-	prov, req := provs[0].data, t.TempDir()
+	// A small disk reserve: the machine's disk is shared with other
+	// tests, and the default (a tenth of it) can leave no room for a job.
+	boot, _ := startNetwork(t, 0)
+	prov, req := startNode(t, boot, "--reserve-disk", "2G").data, t.TempDir()
 	probe := testenv.Workload(t, "probe")
 	submit := func(args ...string) cliResult {
 		return spareAt(t, req, append([]string{"--json", "submit", "--bootstrap", boot, "--no-mdns", "--image", probe, "--max-price", "0.01", "--"}, args...)...)
