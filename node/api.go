@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sparegpu/spare/governor"
@@ -191,32 +190,6 @@ func (d *Daemon) serveEvents(w http.ResponseWriter, r *http.Request) {
 		}
 		fl.Flush()
 	}
-}
-
-func (d *Daemon) metrics() *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	for _, st := range localapi.States {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "spare_state", Help: "1 for the governor's current state.", ConstLabels: prometheus.Labels{"state": string(st)},
-		}, func() float64 {
-			if d.Status().State == st {
-				return 1
-			}
-			return 0
-		}))
-	}
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "spare_devices_usable", Help: "Devices that may take work now.",
-	}, func() float64 {
-		n := 0
-		for _, dev := range d.Status().Devices {
-			if dev.Usable {
-				n++
-			}
-		}
-		return float64(n)
-	}))
-	return reg
 }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {

@@ -27,13 +27,22 @@ const (
 type telemetryHistory struct {
 	mu      sync.Mutex
 	last    time.Time
+	latest  gpu.Snapshot // the last reading, for /metrics
 	devices []localapi.DeviceSeries
+}
+
+// latestSnapshot is the last reading (none before the first).
+func (h *telemetryHistory) latestSnapshot() gpu.Snapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.latest
 }
 
 // add records a snapshot, at most one per TelemetrySampleEvery.
 func (h *telemetryHistory) add(s gpu.Snapshot) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.latest = s
 	if !h.last.IsZero() && s.At.Sub(h.last) < TelemetrySampleEvery-telemetryEvery/2 {
 		return
 	}

@@ -136,6 +136,7 @@ type Daemon struct {
 	jobStarts map[string]time.Time
 
 	startSettings governor.Settings // what the governor started with
+	met           *jobMetrics       // GET /metrics' own counters
 
 	seats      seatReader
 	ownSeats   *presence.Seats // the one Serve closes, when the config gave none
@@ -154,7 +155,7 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 		cfg.Log = slog.Default()
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Log.With("component", "node"), jobs: newSandboxJobs(),
-		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}, energyLog: newEnergyLog(cfg.DataDir)}
+		subs: map[chan localapi.Status]struct{}{}, jobStarts: map[string]time.Time{}, energyLog: newEnergyLog(cfg.DataDir), met: newJobMetrics()}
 	d.seats = cfg.Seats
 	if d.seats == nil {
 		d.ownSeats = &presence.Seats{}
@@ -324,6 +325,7 @@ func (d *Daemon) watchPresence(ctx context.Context) error {
 func (d *Daemon) onChange(st governor.Status) {
 	s := d.render(st)
 	d.mu.Lock()
+	d.met.stateChanged(d.phase, st.Phase, time.Now())
 	d.status, d.phase = s, st.Phase
 	for ch := range d.subs {
 		select {

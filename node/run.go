@@ -33,6 +33,7 @@ func (d *Daemon) StartJob(ctx context.Context, spec sandbox.JobSpec, devices []s
 	}
 	j, err := d.cfg.Sandbox.Start(ctx, spec)
 	if err != nil {
+		d.met.failed.WithLabelValues(failStart).Inc()
 		return nil, err
 	}
 	pids, _ := j.PIDs(ctx) // best effort: they tell Spare's GPU processes from foreign ones
@@ -41,9 +42,12 @@ func (d *Daemon) StartJob(ctx context.Context, spec sandbox.JobSpec, devices []s
 		d.jobs.remove(j.ID())
 		_ = j.Stop(ctx, 0)
 		_ = j.Cleanup(context.WithoutCancel(ctx))
+		d.met.failed.WithLabelValues(failStart).Inc()
 		return nil, fmt.Errorf("starting job: %w", err)
 	}
-	d.jobStarted(j.ID(), time.Now())
+	started := time.Now()
+	d.met.started.Inc()
+	d.jobStarted(j.ID(), started)
 	done := make(chan JobResult, 1)
 	d.running.Add(1)
 	go func() {
@@ -55,6 +59,7 @@ func (d *Daemon) StartJob(ctx context.Context, spec sandbox.JobSpec, devices []s
 			r.Outputs, r.Err = j.Outputs(outputDir)
 		}
 		_ = d.gov.JobEnded(j.ID())
+		d.met.jobEnded(r, time.Since(started))
 		d.jobs.remove(j.ID())
 		d.jobEnded(j.ID())
 		done <- r // the outputs are copied: the result need not wait for the cleanup

@@ -12,6 +12,9 @@ test_pkgs=(xvfb libgl1-mesa-dri fonts-dejavu-core xdotool dbus dbus-x11 iproute2
   lintian rpmlint appstream)
 # The Windows app: cross compiler, Wine to run it, NSIS for its installer.
 test_pkgs+=(gcc-mingw-w64-x86-64 wine64 nsis)
+# promtool, which checks the daemon's /metrics: Debian ships it only in the
+# prometheus server package (19 MB download, 96 MB installed).
+test_pkgs+=(prometheus)
 pkgs=("${run_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")
 
@@ -32,7 +35,7 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   # The tests' Ethereum node: geth built from the module go.mod requires
   # (cached; scripts/with-services.sh starts it).
-  [ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null
+  [ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null && "$(dirname "$0")/ethers.sh" >/dev/null
   exit 0
 fi
 
@@ -45,5 +48,12 @@ echo "Installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-[ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null
+# The tests want promtool, not a Prometheus server scraping this machine:
+# leave the one the package enables stopped, unless it was here before.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+  $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+fi
+# The tests' Ethereum node (geth) and the EIP-712 implementation they
+# check exported records with (ethers from npm, pinned).
+[ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null && "$(dirname "$0")/ethers.sh" >/dev/null
 exit 0

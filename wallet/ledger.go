@@ -139,6 +139,25 @@ var migrations = []string{
 		at         INTEGER NOT NULL
 	);
 	CREATE INDEX pending_txs_status ON pending_txs(status, chain_id);`,
+	// 3: every signed record names the EIP-712 domain it was signed under
+	// (the ledger backend's is chain 0, contract 0x0, written out), taken
+	// for old rows from what was signed: the agreement's body, the
+	// receipt's agreement, the voucher's channel (CheckVoucher requires
+	// the channel's domain). Settlements carry the gas their transaction
+	// used (0 for the ledger backend).
+	`ALTER TABLE agreements ADD COLUMN chain_id INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE agreements ADD COLUMN contract TEXT NOT NULL DEFAULT '';
+	ALTER TABLE receipts ADD COLUMN chain_id INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE receipts ADD COLUMN contract TEXT NOT NULL DEFAULT '';
+	ALTER TABLE vouchers ADD COLUMN chain_id INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE vouchers ADD COLUMN contract TEXT NOT NULL DEFAULT '';
+	UPDATE agreements SET chain_id = COALESCE(json_extract(body, '$.domain.chain_id'), 0),
+		contract = lower(COALESCE(json_extract(body, '$.domain.contract'), '0x0000000000000000000000000000000000000000'));
+	UPDATE receipts SET chain_id = (SELECT a.chain_id FROM agreements a WHERE a.id = receipts.agreement_id),
+		contract = (SELECT a.contract FROM agreements a WHERE a.id = receipts.agreement_id);
+	UPDATE vouchers SET chain_id = (SELECT c.chain_id FROM channels c WHERE c.id = vouchers.channel_id),
+		contract = (SELECT c.contract FROM channels c WHERE c.id = vouchers.channel_id);
+	ALTER TABLE settlements ADD COLUMN gas_used INTEGER NOT NULL DEFAULT 0 CHECK (gas_used >= 0);`,
 }
 
 // OpenLedger opens (creating and migrating) the ledger in dataDir.

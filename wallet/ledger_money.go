@@ -22,6 +22,9 @@ type SettlementRecord struct {
 	TxHash      common.Hash `json:"tx_hash,omitempty"`
 	BlockHash   common.Hash `json:"block_hash,omitempty"`
 	BlockNumber uint64      `json:"block_number,omitempty"`
+	// GasUsed is what the settlement's transaction used (0: none, as in
+	// the ledger backend).
+	GasUsed uint64 `json:"gas_used,omitempty"`
 }
 
 // RecordSettlement stores a confirmed settlement.
@@ -30,9 +33,9 @@ func (l *Ledger) RecordSettlement(ctx context.Context, s SettlementRecord) error
 }
 
 func insertSettlement(ctx context.Context, tx *sql.Tx, s SettlementRecord) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO settlements (channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number, status, at)
-		VALUES (?,?,?,?,?,?,?,'confirmed',?)`, s.ChannelID.Hex(), int64(s.Cumulative), int64(s.Amount), s.Kind,
-		hashOrEmpty(s.TxHash), hashOrEmpty(s.BlockHash), s.BlockNumber, ledgerNow().Unix())
+	_, err := tx.ExecContext(ctx, `INSERT INTO settlements (channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number, status, at, gas_used)
+		VALUES (?,?,?,?,?,?,?,'confirmed',?,?)`, s.ChannelID.Hex(), int64(s.Cumulative), int64(s.Amount), s.Kind,
+		hashOrEmpty(s.TxHash), hashOrEmpty(s.BlockHash), s.BlockNumber, ledgerNow().Unix(), s.GasUsed)
 	if err != nil {
 		return fmt.Errorf("recording settlement: %w", err)
 	}

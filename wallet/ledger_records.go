@@ -133,8 +133,9 @@ func (l *Ledger) RecordAgreement(ctx context.Context, sa *SignedAgreement) error
 		return err
 	}
 	return l.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO agreements (id, channel_id, job_hash, body, created) VALUES (?,?,?,?,?)
-			ON CONFLICT(id) DO NOTHING`, sa.ID(sa.Domain).Hex(), sa.ChannelID.Hex(), sa.JobHash.Hex(), string(body), ledgerNow().Unix())
+		_, err := tx.ExecContext(ctx, `INSERT INTO agreements (id, channel_id, job_hash, body, created, chain_id, contract) VALUES (?,?,?,?,?,?,?)
+			ON CONFLICT(id) DO NOTHING`, sa.ID(sa.Domain).Hex(), sa.ChannelID.Hex(), sa.JobHash.Hex(), string(body), ledgerNow().Unix(),
+			int64(sa.Domain.ChainID), addrKey(sa.Domain.Contract))
 		return err
 	})
 }
@@ -216,9 +217,10 @@ func (l *Ledger) RecordReceipt(ctx context.Context, r *SignedReceipt, now time.T
 			final = 1
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO receipts (agreement_id, seq, hash, prev_hash, start, end, gpu_ms, cpu_ms,
-			total_gpu_ms, total_cpu_ms, cumulative, final, sig, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			total_gpu_ms, total_cpu_ms, cumulative, final, sig, recorded_at, chain_id, contract) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			r.AgreementID.Hex(), r.Seq, next.LastHash.Hex(), r.PrevHash.Hex(), r.Start, r.End, r.GPUms, r.CPUms,
-			next.GPUms, next.CPUms, int64(r.Cumulative), final, []byte(r.Sig), ledgerNow().Unix())
+			next.GPUms, next.CPUms, int64(r.Cumulative), final, []byte(r.Sig), ledgerNow().Unix(),
+			int64(sa.Domain.ChainID), addrKey(sa.Domain.Contract))
 		if err != nil {
 			return fmt.Errorf("recording receipt: %w", err)
 		}
@@ -299,8 +301,9 @@ func (l *Ledger) RecordVoucher(ctx context.Context, v *SignedVoucher, agreementI
 		if agreementID != (common.Hash{}) {
 			aid = agreementID.Hex()
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO vouchers (channel_id, cumulative, delta, agreement_id, sig, recorded_at) VALUES (?,?,?,?,?,?)`,
-			v.ChannelID.Hex(), int64(v.Cumulative), int64(delta), aid, []byte(v.Sig), ledgerNow().Unix())
+		_, err = tx.ExecContext(ctx, `INSERT INTO vouchers (channel_id, cumulative, delta, agreement_id, sig, recorded_at, chain_id, contract)
+			VALUES (?,?,?,?,?,?,?,?)`, v.ChannelID.Hex(), int64(v.Cumulative), int64(delta), aid, []byte(v.Sig), ledgerNow().Unix(),
+			int64(v.Domain.ChainID), addrKey(v.Domain.Contract))
 		if err != nil {
 			return fmt.Errorf("recording voucher: %w", err)
 		}

@@ -50,6 +50,7 @@ trust each other; it moves no money on any chain.`,
 	cmd.AddCommand(
 		walletAddressCmd(g, wf), walletBalanceCmd(g, wf), walletHistoryCmd(g, wf),
 		walletDepositCmd(g, wf), walletWithdrawCmd(g, wf), walletExportCmd(g, wf), walletImportCmd(g, wf),
+		walletRecordsCmd(g, wf),
 	)
 	return cmd
 }

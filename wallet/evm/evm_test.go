@@ -205,6 +205,10 @@ func TestEscrowRules(t *testing.T) {
 	if err != nil || amt != 1_000_000 || e.balanceOf(t, e.payeeKey.Address()) != 1_000_000 {
 		t.Fatalf("settle: %s, %v, payee holds %d", amt, err, e.balanceOf(t, e.payeeKey.Address()))
 	}
+	// The settlement's gas is recorded (it is in /metrics and the wallet).
+	if c, err := e.payeeL.Counts(ctx, e.payeeKey.Address()); err != nil || c.SettlementTxs != 1 || c.SettlementGas == 0 {
+		t.Fatalf("the payee's ledger counts %+v, %v; want one settlement with its gas", c, err)
+	}
 	other, _ := wallet.GenerateKey()
 	highS := func(v wallet.SignedVoucher) []byte {
 		s := append([]byte(nil), v.Sig...)

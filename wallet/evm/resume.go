@@ -38,7 +38,7 @@ func (b *Backend) finish(ctx context.Context, p wallet.PendingTx, tx *types.Tran
 	}
 	return b.ledger.ConfirmPendingTx(ctx, wallet.SettlementRecord{
 		ChannelID: p.ChannelID, Cumulative: p.Cumulative, Amount: p.Amount, Kind: p.Kind,
-		TxHash: rc.TxHash, BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(),
+		TxHash: rc.TxHash, BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(), GasUsed: rc.GasUsed,
 	})
 }
 
