@@ -35,6 +35,15 @@ type Settings struct {
 	// TokenRate is what one unit of the token is worth in Currency
 	// ("0.92"), as the owner sets it: never fetched. Empty: 1.
 	TokenRate string `json:"token_rate,omitempty"`
+	// IOUsFromStrangers takes jobs paid in IOUs (the embedded ledger, no
+	// chain) from anyone on the public network. A stranger's IOU is only
+	// a promise: one that never pays leaves the work unpaid, with no
+	// deposit to claim. False: IOUs only from this node's private pool and
+	// IOUPeers.
+	IOUsFromStrangers bool `json:"ious_from_strangers,omitempty"`
+	// IOUPeers are the peer IDs whose IOUs are taken on the public
+	// network (friends the owner trusts to pay).
+	IOUPeers []string `json:"iou_peers,omitempty"`
 	// CommandLine lists the fields the daemon's command line set for this
 	// run, over the saved settings (read only; a PUT replaces them).
 	CommandLine []string `json:"command_line,omitempty"`

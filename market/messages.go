@@ -199,6 +199,9 @@ const (
 	ResultCreditLimit ResultError = "credit_limit" // ended because payment stopped
 	ResultPreempted   ResultError = "preempted"    // the owner came back or the node drained
 	ResultInternal    ResultError = "internal"     // the provider failed, not the job
+	// ResultChannelClosing: the requester asked the escrow to close the
+	// job's channel, so the provider ended the job and settled.
+	ResultChannelClosing ResultError = "channel_closing"
 )
 
 // Retryable says whether the provider, not the job, failed, so that the

@@ -31,6 +31,14 @@ const (
 	RefuseCredit        RefusalCode = "credit_limit"  // unpaid work past the limit
 	RefuseProtocol      RefusalCode = "protocol"      // out-of-order or malformed message
 	RefuseStartFailed   RefusalCode = "start_failed"  // the agreed job's sandbox did not start
+	// RefuseIOUStranger: the provider is on the public network and takes
+	// IOUs (the embedded ledger's promises) only from its own pool and
+	// the peers its owner names; pay on a chain, or ask to be named.
+	RefuseIOUStranger RefusalCode = "iou_from_stranger"
+	// On a chain, the agreement's channel as the escrow holds it:
+	RefuseUnfunded   RefusalCode = "channel_unfunded" // missing, closed, closing, paying another, or too small
+	RefuseBadSigner  RefusalCode = "channel_signer"   // vouchers signed by nobody (zero) or not by the agreement's requester
+	RefuseWrongToken RefusalCode = "channel_token"    // deposited in a token other than the network preset's
 )
 
 // Refusal is a provider's "no" with a stable code and a human message.

@@ -74,12 +74,16 @@ func (d *Daemon) serveUpdateSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.cfg.Market != nil {
 		d.cfg.Market.SetTerms(settings.Terms(s, nil))
+		if m, ok := d.cfg.Market.(IOUMarket); ok {
+			m.SetIOUPolicy(settings.IOUs(s))
+		}
 	}
 	d.mu.Lock()
 	d.owner, d.pinned = s, nil
 	d.mu.Unlock()
 	d.log.Info("settings changed", "idle_minutes", s.IdleMinutes, "run_on_battery", s.RunOnBattery, "max_temp_c", s.MaxTempC,
-		"schedule", s.Schedule, "price_floor", s.PriceFloor, "workloads", s.Workloads)
+		"schedule", s.Schedule, "price_floor", s.PriceFloor, "workloads", s.Workloads,
+		"ious_from_strangers", s.IOUsFromStrangers, "iou_peers", len(s.IOUPeers))
 	d.emit(localapi.EventSettings)
 	writeJSON(w, d.ownerSettings())
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/gpu"
@@ -91,6 +92,13 @@ type Market interface {
 	DescribeJob(ctx context.Context, id string) (localapi.Job, bool)
 }
 
+// IOUMarket is a Market that takes IOUs (jobs paid without a chain) on
+// the public network only from peers the owner trusts (the provider): the
+// owner's settings say whether strangers' are taken too, and whose.
+type IOUMarket interface {
+	SetIOUPolicy(fromStrangers bool, friends []peer.ID)
+}
+
 // TelemetrySource is what the daemon reads GPU telemetry from; *gpu.NVML
 // and *gpu.Replay have it.
 type TelemetrySource interface {
@@ -159,6 +167,9 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 	gc := governor.Config{Settings: set, Jobs: d.jobs, Logger: cfg.Log, OnChange: d.onChange}
 	if cfg.Market != nil {
 		cfg.Market.SetTerms(settings.Terms(d.owner, d.pinned))
+		if m, ok := cfg.Market.(IOUMarket); ok {
+			m.SetIOUPolicy(settings.IOUs(d.owner))
+		}
 		gc.Ads, gc.Notifier = cfg.Market, cfg.Market
 	}
 	d.gov = governor.New(gc)

@@ -52,6 +52,8 @@ type providerRun struct {
 	cancelled  bool                 // the requester cancelled
 	preempted  market.PreemptReason // a Preemption reason the governor gave, if it ended the job
 	ownerEnded bool                 // the governor ended the job (the owner came back, a freeze failed)
+	closing    chan struct{}        // the channel's payer asked to close it (watchClose); nil: no chain
+	closeSeen  bool                 // … and the job was ended for it
 }
 
 type startResult struct {
@@ -91,6 +93,12 @@ func (r *providerRun) run(ctx context.Context) {
 	prop, ok := msg.(*market.Proposal)
 	if !ok {
 		r.fail(string(market.RefuseProtocol), fmt.Errorf("want a proposal, got type %d", msg.Type()))
+		return
+	}
+	if ref := r.p.iouRefusal(r.peer, time.Now()); ref != nil {
+		r.log.Info("refusing IOUs from a stranger", "peer", r.peer)
+		r.send(&market.RefusalMsg{JobID: prop.JobID, Refusal: *ref})
+		_ = r.s.Close()
 		return
 	}
 	// A requester that left work unpaid is refused; one that never paid a
@@ -238,6 +246,13 @@ func (r *providerRun) loop(ctx context.Context) {
 			err = r.exited(ctx, res)
 		case n := <-r.notices:
 			err = r.notice(ctx, n)
+		case <-r.closing:
+			r.closing = nil
+			if r.rj != nil && r.sess.State < market.PEnding {
+				r.log.Info("the requester asked to close the job's channel; ending the job and settling", "channel", r.sa.ChannelID.Hex())
+				r.closeSeen = true
+				r.kill(ctx)
+			}
 		case c := <-r.logs:
 			err = r.step(ctx, c)
 		case <-tick.C:
@@ -430,6 +445,7 @@ func (r *providerRun) act(ctx context.Context, a market.Action) {
 		r.blobPins = jobBlobs(r.sess.Spec)
 		r.p.ret.pin(r.blobPins...)
 		r.notices = r.p.watch(r.jobID)
+		r.startCloseWatch(ctx)
 		r.p.track(r.jobID, jobMeta{kind: r.sess.Spec.WorkloadKind(), requester: r.peer, agreement: r.aid})
 		job, spec, terms := r.sess.JobID, r.sess.Spec, *r.sess.Terms
 		r.tasks.Add(1)

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/internal/atomicfile"
 	"github.com/sparegpu/spare/localapi"
@@ -56,7 +58,12 @@ const (
 	FieldElectricity  = "electricity_price"
 	FieldCurrency     = "currency"
 	FieldTokenRate    = "token_rate"
+	FieldIOUStrangers = "ious_from_strangers"
+	FieldIOUPeers     = "iou_peers"
 )
+
+// MaxIOUPeers bounds the peers named for IOUs.
+const MaxIOUPeers = 64
 
 var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 
@@ -108,6 +115,22 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 			bad(FieldTokenRate, "%s is not what one token is worth, between 0.000001 and 1000000 like 0.92 (empty: 1)", clipQuote(s.TokenRate))
 		}
 	}
+	var friends []string
+	for _, id := range s.IOUPeers {
+		id = strings.TrimSpace(id)
+		if _, err := peer.Decode(id); err != nil {
+			bad(FieldIOUPeers, "%s is not a peer ID like 12D3KooW… (spare status prints a node's)", clipQuote(id))
+			continue
+		}
+		if !slices.Contains(friends, id) {
+			friends = append(friends, id)
+		}
+	}
+	if len(friends) > MaxIOUPeers {
+		bad(FieldIOUPeers, "%d peers named, at most %d", len(friends), MaxIOUPeers)
+	}
+	slices.Sort(friends)
+	s.IOUPeers = friends
 	var kinds []string
 	for _, w := range s.Workloads {
 		if w != string(market.KindRender) && w != string(market.KindInference) {
@@ -181,6 +204,17 @@ func Terms(s localapi.Settings, pinned []string) (*market.Price, []market.Kind) 
 	return price, kinds
 }
 
+// IOUs says whose IOUs the owner takes on the public network: anyone's
+// (fromStrangers), or only the named peers' (peer IDs Validate checked).
+func IOUs(s localapi.Settings) (fromStrangers bool, friends []peer.ID) {
+	for _, id := range s.IOUPeers {
+		if p, err := peer.Decode(id); err == nil {
+			friends = append(friends, p)
+		}
+	}
+	return s.IOUsFromStrangers, friends
+}
+
 // Load reads DATA/settings.json; found is false when there is none.
 func Load(dataDir string) (s localapi.Settings, found bool, err error) {
 	p := filepath.Join(dataDir, File)
@@ -248,6 +282,8 @@ func Resolve(cmdline governor.Settings, saved localapi.Settings, found bool, pin
 			s.MaxTempC = base.MaxTempC
 		case FieldPriceFloor:
 			s.PriceFloor = ""
+		case FieldIOUStrangers: // the command line only opts in
+			s.IOUsFromStrangers = true
 		default:
 			continue
 		}

@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/spf13/cobra"
 
 	"github.com/sparegpu/spare/config"
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/provider"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
@@ -125,6 +127,8 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 	}
 	n, err := buildNode(nodeParts{DataDir: provDir, Sandbox: sb, Wallet: pw, Host: hosts[0], Settings: set,
 		Pinned: []string{settings.FieldIdleMinutes}, Notice: notice, Log: g.log,
+		// The playground's requester is the owner's own: its IOUs are taken.
+		IOUs:   provider.IOUs{Friends: []peer.ID{hosts[1].ID()}},
 		Policy: market.Policy{Price: market.Price{PerGPUSecond: demoPrice, PerCPUSecond: demoPrice}, IntervalSeconds: 2}})
 	if err != nil {
 		return err

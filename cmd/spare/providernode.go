@@ -39,6 +39,9 @@ type nodeParts struct {
 	Submitter *market.Requester
 	// Notice is a line for the owner shown with the status.
 	Notice string
+	// IOUs says whose IOUs are taken on the public network beyond the
+	// owner's settings (the playground names its requester).
+	IOUs provider.IOUs
 	// Chain, when set, is where money settles; nil: the embedded ledger.
 	Chain *evm.Backend
 	Log   *slog.Logger
@@ -54,9 +57,9 @@ type providerNode struct {
 // buildNode wires a provider node; run it with Serve.
 func buildNode(p nodeParts) (*providerNode, error) {
 	pc := provider.Config{Host: p.Host, Wallet: p.Wallet, Sandbox: p.Sandbox, DataDir: p.DataDir,
-		Policy: p.Policy, Reserve: p.Reserve, Cache: p.Cache, Log: p.Log}
+		Policy: p.Policy, Reserve: p.Reserve, Cache: p.Cache, IOUs: p.IOUs, Log: p.Log}
 	if p.Chain != nil {
-		pc.Chain = p.Chain
+		pc.Chain, pc.Token = p.Chain, p.Chain.Network.Token
 	}
 	prov, err := provider.New(pc)
 	if err != nil {
