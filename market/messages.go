@@ -140,7 +140,12 @@ type AgreementMsg struct {
 	IntervalSeconds    uint32   `json:"interval_seconds"`
 	MaxDurationSeconds uint64   `json:"max_duration_seconds"`
 	StartsAt           uint64   `json:"starts_at"` // unix seconds
-	RequesterSig       []byte   `json:"requester_sig"`
+	// VoucherBase is what the channel's vouchers claimed before this job
+	// (a channel reused job after job): this job's vouchers sign
+	// VoucherBase plus its receipts' cumulative amount. Zero: a fresh
+	// channel.
+	VoucherBase  uint64 `json:"voucher_base,omitempty"`
+	RequesterSig []byte `json:"requester_sig"`
 	ProviderSig        []byte   `json:"provider_sig,omitempty"`
 }
 

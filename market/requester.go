@@ -44,6 +44,15 @@ type Requester struct {
 	known knownAds // ads heard by direct query, for the next discovery
 }
 
+// ChannelLender is a ChannelOpener that may hand back a channel opened
+// before (on a chain, a funded channel is reused job after job): Release
+// ends one job's use of it, so that no two jobs sign vouchers on one
+// channel at once.
+type ChannelLender interface {
+	ChannelOpener
+	Release(id common.Hash)
+}
+
 // ChannelOpener opens a payment channel from this wallet to payee whose
 // vouchers signer signs (wallet.Settlement's Open).
 type ChannelOpener interface {

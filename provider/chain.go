@@ -30,6 +30,9 @@ const (
 func (r *providerRun) checkChannel(ctx context.Context, ag *market.AgreementMsg) *market.Refusal {
 	c := r.p.cfg.Chain
 	if c == nil {
+		if ag.VoucherBase != 0 {
+			return &market.Refusal{Code: market.RefuseBadAgreement, Message: "voucher_base must be 0 in the embedded ledger: an IOU channel pays one job"}
+		}
 		return nil
 	}
 	signer := common.Address(ag.Requester)
@@ -52,7 +55,22 @@ func (r *providerRun) checkChannel(ctx context.Context, ag *market.AgreementMsg)
 	case r.p.cfg.Token != (common.Address{}) && ch.Token != r.p.cfg.Token:
 		return &market.Refusal{Code: market.RefuseWrongToken, Message: fmt.Sprintf("channel %s holds token %s; this provider takes the network's %s only", id.Hex(), ch.Token.Hex(), r.p.cfg.Token.Hex())}
 	}
-	if _, err := c.CheckFunding(ctx, id, signer, wallet.Amount(r.sess.Quote.MaxCost)); err != nil {
+	// A reused channel: its vouchers go on from the base the requester
+	// names, which may not fall below what is settled or held here (a
+	// voucher for less would be worthless), and what is left above it
+	// must cover the job.
+	base, maxCost := wallet.Amount(ag.VoucherBase), wallet.Amount(r.sess.Quote.MaxCost)
+	held := ch.Settled
+	if v, err := r.p.cfg.Wallet.Ledger.BestVoucher(ctx, id); err == nil && v.Cumulative > held {
+		held = v.Cumulative
+	}
+	switch {
+	case base < held:
+		return &market.Refusal{Code: market.RefuseBadAgreement, Message: fmt.Sprintf("voucher_base %s is below the %s the channel's vouchers already claim", base, held)}
+	case ch.Deposit-base < maxCost:
+		return &market.Refusal{Code: market.RefuseUnfunded, Message: fmt.Sprintf("channel %s holds %s beyond the voucher base %s; the job may cost up to %s: top up", id.Hex(), ch.Deposit-base, base, maxCost)}
+	}
+	if _, err := c.CheckFunding(ctx, id, signer, maxCost); err != nil {
 		code := market.RefuseUnfunded
 		if !errors.Is(err, evm.ErrUnfunded) {
 			code = market.RefuseBadAgreement

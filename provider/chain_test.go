@@ -190,3 +190,66 @@ func TestChainCloseRequestEndsJob(t *testing.T) {
 	}
 	t.Logf("settled %s on chain", best.Cumulative)
 }
+
+// TestChainVoucherBase plays a requester that reuses a channel and names
+// a voucher base (the agreement's voucher_base) the provider must not
+// accept: below what the channel's vouchers already claim (its new
+// vouchers would be worth nothing until they passed the old ones), or so
+// high that what is left above it cannot pay the job; and any base in
+// the embedded ledger, whose IOU channels pay one job. Each is refused
+// before work, against a channel on geth --dev.
+func TestChainVoucherBase(t *testing.T) {
+	d := newDevChain(t)
+	prov := startProvider(t, 100, market.WalletCredit{}, d.onChain(t))
+	ctx := context.Background()
+	rb := d.backend(t, d.req.Wallet, d.net, d.net.Token)
+	payee := prov.prov.Payee()
+	reqKey, err := d.req.Wallet.Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := rb.Open(ctx, payee, reqKey.Address(), 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The provider holds a voucher for 400 000 on the channel.
+	if _, err := prov.prov.cfg.Chain.CheckFunding(ctx, ch.ID, reqKey.Address(), 1); err != nil {
+		t.Fatal(err)
+	}
+	v, err := wallet.SignVoucher(rb.Domain(), wallet.Voucher{ChannelID: ch.ID, Cumulative: 400_000}, reqKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prov.wallet.Ledger.RecordVoucher(ctx, &v, common.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	run := &providerRun{p: prov.prov}
+	run.sess.Quote.MaxCost = 500_000
+	ag := func(base uint64) *market.AgreementMsg {
+		return &market.AgreementMsg{Requester: market.Address(reqKey.Address()), ChannelID: market.Hash(ch.ID), VoucherBase: base}
+	}
+	for _, tc := range []struct {
+		name string
+		base uint64
+		code market.RefusalCode // "": taken
+	}{
+		{"below what is held", 100_000, market.RefuseBadAgreement},
+		{"what is held", 400_000, ""},
+		{"too little left above it", 600_000, market.RefuseUnfunded},
+	} {
+		ref := run.checkChannel(ctx, ag(tc.base))
+		switch {
+		case tc.code == "" && ref != nil:
+			t.Errorf("%s: refused %v", tc.name, ref)
+		case tc.code != "" && (ref == nil || ref.Code != tc.code):
+			t.Errorf("%s: %v, want refused with %s", tc.name, ref, tc.code)
+		case ref != nil:
+			t.Logf("%s: %s", tc.name, ref.Message)
+		}
+	}
+	// Without a chain a base is refused outright.
+	iou := startProvider(t, 100, market.WalletCredit{})
+	if ref := (&providerRun{p: iou.prov}).checkChannel(ctx, ag(1)); ref == nil || ref.Code != market.RefuseBadAgreement {
+		t.Errorf("a voucher base in the embedded ledger: %v, want refused with %s", ref, market.RefuseBadAgreement)
+	}
+}

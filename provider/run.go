@@ -32,6 +32,7 @@ type providerRun struct {
 	sess market.ProviderSession
 	sa   wallet.SignedAgreement
 	aid  common.Hash
+	base uint64 // the agreement's VoucherBase (a reused channel)
 	rst  wallet.ReceiptState
 
 	in      chan market.Message
@@ -145,6 +146,7 @@ func (r *providerRun) run(ctx context.Context) {
 		_ = r.s.Close()
 		return
 	}
+	r.base = ag.VoucherBase
 	if ref := r.admit(ag); ref != nil {
 		r.send(&market.RefusalMsg{JobID: ag.JobID, Refusal: *ref})
 		_ = r.s.Close()
@@ -371,6 +373,7 @@ func (r *providerRun) step(ctx context.Context, in any) error {
 	}
 	if v, ok := in.(*market.Voucher); ok {
 		sv := v.WalletVoucher(r.sa.Domain)
+		sv.Cumulative += wallet.Amount(r.base) // signed over what the channel claimed before this job
 		if _, err := r.p.cfg.Wallet.Ledger.RecordVoucher(ctx, &sv, r.aid); err != nil {
 			return fmt.Errorf("voucher refused: %w", err)
 		}

@@ -117,7 +117,7 @@ Presence reports count only from the user at the screen (logind).`,
 			}
 			defer closeChain()
 			if chain != nil {
-				req.Channels = chain
+				req.Channels = newReusedChannels(chain, w.Ledger, g.log)
 				fmt.Fprintf(cmd.ErrOrStderr(), "spare node: settling on %s (chain %d, escrow %s)\n", chain.Network.Name, chain.Network.ChainID, chain.Network.Escrow.Hex())
 			}
 			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd), Chain: chain,
