@@ -146,7 +146,7 @@ type AgreementMsg struct {
 	// channel.
 	VoucherBase  uint64 `json:"voucher_base,omitempty"`
 	RequesterSig []byte `json:"requester_sig"`
-	ProviderSig        []byte   `json:"provider_sig,omitempty"`
+	ProviderSig  []byte `json:"provider_sig,omitempty"`
 }
 
 // Receipt (provider → requester) meters one interval: the wallet's
