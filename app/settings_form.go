@@ -32,6 +32,10 @@ type settingsForm struct {
 	currency  *widget.Entry
 	rate      *widget.Entry
 	workloads *widget.CheckGroup
+	network   *widget.Select // where money settles, from the next start
+	strangers *widget.Check  // IOUs from strangers
+	iouPeers  *widget.Entry  // peers whose IOUs are taken, comma-separated
+	inUse     string         // the network this run settles on ("": the ledger)
 	login     *widget.Check
 	loginOn   bool // what the system does now
 	save      *widget.Button
@@ -48,6 +52,11 @@ func newSettingsForm(u *UI) *settingsForm {
 	f.battery = widget.NewCheck("Work while on battery", nil)
 	f.workloads = widget.NewCheckGroup([]string{"render", "inference"}, nil)
 	f.workloads.Horizontal = true
+	f.network = widget.NewSelect([]string{ledgerChoice}, nil)
+	f.network.SetSelected(ledgerChoice)
+	f.strangers = widget.NewCheck("Take jobs paid in IOUs from strangers", nil)
+	f.iouPeers = widget.NewEntry()
+	f.iouPeers.SetPlaceHolder("peer IDs, separated by commas")
 	f.login = widget.NewCheck("Open Spare when I log in", nil)
 	f.readLogin()
 	f.schedule.SetPlaceHolder("always, or 22:00-07:00")
@@ -67,6 +76,9 @@ func newSettingsForm(u *UI) *settingsForm {
 		widget.NewFormItem("Electricity / kWh", f.power),
 		widget.NewFormItem("Your currency", f.currency),
 		widget.NewFormItem("1 "+unit+" is worth", f.rate),
+		widget.NewFormItem("Money settles on", f.network),
+		widget.NewFormItem("IOUs", f.strangers),
+		widget.NewFormItem("IOUs from", f.iouPeers),
 	)
 	form.Items[0].HintText = "How long without keyboard or mouse before work may start"
 	form.Items[3].HintText = "When Spare may work, in local time"
@@ -74,6 +86,9 @@ func newSettingsForm(u *UI) *settingsForm {
 	form.Items[7].HintText = "Wallet, earnings and settings; start Spare with --data DIR to use another"
 	form.Items[8].HintText = "What a kWh costs you: the Earnings page then shows what jobs earned after electricity"
 	form.Items[10].HintText = "In your currency, as you set it: Spare never looks it up"
+	form.Items[11].HintText = "From Spare's next start; the ledger is IOUs between people who trust each other"
+	form.Items[12].HintText = "A stranger's IOU is only a promise: one who never pays leaves your work unpaid"
+	form.Items[13].HintText = "Peers you trust to pay IOUs (spare status shows a node's peer ID)"
 	f.save = widget.NewButton("Save", f.submit)
 	f.save.Importance = widget.HighImportance
 	f.save.Disable() // until the daemon's settings are shown
@@ -93,6 +108,11 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 	f.currency.SetText(s.Currency)
 	f.rate.SetText(s.TokenRate)
 	f.workloads.SetSelected(s.Workloads)
+	f.network.Options = append([]string{ledgerChoice}, s.Networks...)
+	f.network.SetSelected(networkChoice(s.Network))
+	f.inUse = s.NetworkInUse
+	f.strangers.SetChecked(s.IOUsFromStrangers)
+	f.iouPeers.SetText(strings.Join(s.IOUPeers, ", "))
 	f.note.SetText("")
 	if len(s.CommandLine) > 0 {
 		f.note.SetText("Set on the daemon's command line for this run: " + strings.Join(s.CommandLine, ", ") + ". Saving replaces them.")
@@ -107,7 +127,8 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 // Start at login stays this user's to change. Called inside fyne.Do.
 func (f *settingsForm) setReadOnly(why string) {
 	f.readOnly = why != ""
-	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.power, f.currency, f.rate, f.workloads} {
+	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.power, f.currency, f.rate, f.workloads,
+		f.network, f.strangers, f.iouPeers} {
 		if f.readOnly {
 			w.Disable()
 		} else {
@@ -134,6 +155,15 @@ func (f *settingsForm) read() (localapi.Settings, error) {
 	s.PriceFloor = f.price.Text
 	s.ElectricityPrice, s.Currency, s.TokenRate = f.power.Text, f.currency.Text, f.rate.Text
 	s.Workloads = append([]string(nil), f.workloads.Selected...)
+	if f.network.Selected != ledgerChoice {
+		s.Network = f.network.Selected
+	}
+	s.IOUsFromStrangers = f.strangers.Checked
+	for _, id := range strings.Split(f.iouPeers.Text, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			s.IOUPeers = append(s.IOUPeers, id)
+		}
+	}
 	return s, nil
 }
 
@@ -177,6 +207,10 @@ func (f *settingsForm) submit() {
 				f.loadDaemon(got)
 				f.result.Importance = widget.SuccessImportance
 				f.result.SetText("Saved. Spare works by these rules from now on.")
+				if got.Network != got.NetworkInUse {
+					f.result.SetText("Saved. Spare works by these rules from now on; money settles on " +
+						networkChoice(got.Network) + " from Spare's next start (now: " + networkChoice(got.NetworkInUse) + ").")
+				}
 			}
 		})
 	}()
@@ -232,4 +266,14 @@ func (f *settingsForm) show(err error) {
 		return
 	}
 	f.result.SetText(err.Error())
+}
+
+// ledgerChoice is the network choice that means no chain.
+const ledgerChoice = "Local ledger (IOUs)"
+
+func networkChoice(name string) string {
+	if name == "" {
+		return ledgerChoice
+	}
+	return name
 }

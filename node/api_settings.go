@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,6 +31,7 @@ func (d *Daemon) ownerSettings() localapi.Settings {
 	s := d.owner
 	s.Workloads = slices.Clone(s.Workloads)
 	s.CommandLine = slices.Clone(d.pinned)
+	s.Networks, s.NetworkInUse = slices.Clone(d.cfg.Networks), d.cfg.NetworkInUse
 	return s
 }
 
@@ -59,6 +61,12 @@ func (d *Daemon) serveUpdateSettings(w http.ResponseWriter, r *http.Request) {
 			field = fe.Field
 		}
 		writeFieldError(w, http.StatusBadRequest, localapi.CodeInvalid, field, strings.ReplaceAll(err.Error(), "\n", "; "))
+		return
+	}
+	if s.Network != "" && !slices.Contains(d.cfg.Networks, s.Network) {
+		writeFieldError(w, http.StatusBadRequest, localapi.CodeInvalid, settings.FieldNetwork,
+			fmt.Sprintf("network: %q is not a preset this daemon knows (%s); `spare chain deploy` writes one to DATA/networks.json",
+				s.Network, strings.Join(d.cfg.Networks, ", ")))
 		return
 	}
 	d.settingsOp.Lock()

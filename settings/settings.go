@@ -60,7 +60,10 @@ const (
 	FieldTokenRate    = "token_rate"
 	FieldIOUStrangers = "ious_from_strangers"
 	FieldIOUPeers     = "iou_peers"
+	FieldNetwork      = "network"
 )
+
+var networkRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
 
 // MaxIOUPeers bounds the peers named for IOUs.
 const MaxIOUPeers = 64
@@ -115,6 +118,10 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 			bad(FieldTokenRate, "%s is not what one token is worth, between 0.000001 and 1000000 like 0.92 (empty: 1)", clipQuote(s.TokenRate))
 		}
 	}
+	s.Network = strings.TrimSpace(s.Network)
+	if s.Network != "" && !networkRE.MatchString(s.Network) {
+		bad(FieldNetwork, "%s is not a network preset's name (lower-case letters, digits and '-'; empty: the local ledger)", clipQuote(s.Network))
+	}
 	var friends []string
 	for _, id := range s.IOUPeers {
 		id = strings.TrimSpace(id)
@@ -145,7 +152,7 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 	if len(kinds) == 0 && len(errs) == 0 {
 		bad(FieldWorkloads, "allow at least one of render and inference (to take no work, pause instead)")
 	}
-	s.Workloads, s.CommandLine, s.ReadOnly = kinds, nil, ""
+	s.Workloads, s.CommandLine, s.ReadOnly, s.Networks, s.NetworkInUse = kinds, nil, "", nil, ""
 	return s, errors.Join(errs...)
 }
 

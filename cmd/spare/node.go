@@ -111,6 +111,10 @@ Presence reports count only from the user at the screen (logind).`,
 				return err
 			}
 			req := &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: blobDir(dir)}, Trust: trust, Log: g.log}
+			// Without --network or --rpc, the network chosen in Settings.
+			if saved, found, err := settings.Load(dir); err == nil && found && saved.Network != "" && !cf.onChain() {
+				cf.network = saved.Network
+			}
 			chain, closeChain, err := cf.open(ctx, g, dir, w)
 			if err != nil {
 				return err

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 
+	"github.com/ethereum/go-ethereum/common"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sparegpu/spare/governor"
@@ -70,6 +73,14 @@ func buildNode(p nodeParts) (*providerNode, error) {
 	if p.Submitter != nil {
 		cfg.Submitter = p.Submitter
 	}
+	if p.Chain != nil {
+		cfg.Chain, cfg.NetworkInUse = walletChain{p.Chain}, p.Chain.Network.Name
+	}
+	if nets, err := evm.LoadNetworks(p.DataDir); err != nil {
+		p.Log.Warn("reading the network presets for Settings", "err", err)
+	} else {
+		cfg.Networks = slices.Sorted(maps.Keys(nets))
+	}
 	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Chain: p.Chain}, nil
 }
 
@@ -85,6 +96,20 @@ func (n *providerNode) Serve(ctx context.Context) error {
 	}
 	return g.Wait()
 }
+
+// walletChain shows a Backend's network on the Wallet page
+// (node.WalletChain).
+type walletChain struct{ b *evm.Backend }
+
+func (w walletChain) Network() (string, uint64, string) {
+	return w.b.Network.Name, w.b.Network.ChainID, w.b.Network.Symbol
+}
+
+func (w walletChain) TokenBalance(ctx context.Context, a common.Address) (wallet.Amount, error) {
+	return w.b.TokenBalance(ctx, a)
+}
+
+func (w walletChain) TxURL(tx common.Hash) string { return w.b.Network.TxURL(tx) }
 
 // serveChain finishes settlements a crash interrupted, then watches for
 // close requests on channels paying this wallet and settles before their
