@@ -50,6 +50,10 @@ type Requester struct {
 // channel at once.
 type ChannelLender interface {
 	ChannelOpener
+	// Lend hands out a channel to payee holding at least need beyond what
+	// its vouchers claim (reused as it is), or one topped up or opened to
+	// hold deposit; free is what it holds beyond the claims.
+	Lend(ctx context.Context, payee, signer common.Address, need, deposit wallet.Amount) (ch wallet.ChannelInfo, free wallet.Amount, err error)
 	Release(id common.Hash)
 }
 

@@ -136,7 +136,13 @@ func (a *attempt) agree(ctx context.Context) error {
 		return fmt.Errorf("deposit %s does not cover the quoted maximum cost %s: raise --deposit or leave it out",
 			deposit, wallet.Amount(a.sess.Quote.MaxCost))
 	}
-	ch, err := x.ls.Open(ctx, a.payee, x.me, deposit)
+	var ch wallet.ChannelInfo
+	var err error
+	if l, ok := x.ls.(ChannelLender); ok {
+		ch, deposit, err = l.Lend(ctx, a.payee, x.me, wallet.Amount(a.sess.Quote.MaxCost), deposit)
+	} else {
+		ch, err = x.ls.Open(ctx, a.payee, x.me, deposit)
+	}
 	if err != nil {
 		return fmt.Errorf("opening a payment channel: %w", err)
 	}

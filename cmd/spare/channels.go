@@ -36,12 +36,22 @@ func newReusedChannels(b *evm.Backend, l *wallet.Ledger, log *slog.Logger) *reus
 	return &reusedChannels{b: b, ledger: l, log: log, lent: map[common.Hash]bool{}}
 }
 
-// Open lends a funded channel from signer (this wallet) to payee holding
-// at least deposit beyond what is claimed, topping one up or opening one.
+// Open lends a channel from signer (this wallet) to payee holding at
+// least deposit beyond what is claimed (market.ChannelOpener).
 func (c *reusedChannels) Open(ctx context.Context, payee, signer common.Address, deposit wallet.Amount) (wallet.ChannelInfo, error) {
+	ch, _, err := c.Lend(ctx, payee, signer, deposit, deposit)
+	return ch, err
+}
+
+// Lend lends a channel from signer (this wallet) to payee holding at least
+// need beyond what is claimed: the newest such one as it is, else one
+// topped up to hold deposit, else a new one holding deposit
+// (market.ChannelLender). free is what it holds beyond the claims.
+func (c *reusedChannels) Lend(ctx context.Context, payee, signer common.Address, need, deposit wallet.Amount) (wallet.ChannelInfo, wallet.Amount, error) {
+	deposit = max(deposit, need)
 	chs, err := c.ledger.Channels(ctx, signer)
 	if err != nil {
-		return wallet.ChannelInfo{}, err
+		return wallet.ChannelInfo{}, 0, err
 	}
 	for i := len(chs) - 1; i >= 0; i-- { // the newest first
 		ch := chs[i]
@@ -49,49 +59,52 @@ func (c *reusedChannels) Open(ctx context.Context, payee, signer common.Address,
 			ch.Domain != c.b.Domain() || ch.Token != c.b.Network.Token || ch.State != "open" || !c.lend(ch.ID) {
 			continue
 		}
-		info, err := c.reuse(ctx, ch.ID, deposit)
+		info, free, err := c.reuse(ctx, ch.ID, need, deposit)
 		if err == nil {
-			return info, nil
+			return info, free, nil
 		}
 		c.Release(ch.ID)
 		if !errors.Is(err, errNotReusable) {
-			return wallet.ChannelInfo{}, err
+			return wallet.ChannelInfo{}, 0, err
 		}
 		c.log.Info("not reusing a channel", "channel", ch.ID.Hex(), "why", err)
 	}
 	info, err := c.b.Open(ctx, payee, signer, deposit)
-	if err == nil {
-		c.lend(info.ID)
+	if err != nil {
+		return wallet.ChannelInfo{}, 0, err
 	}
-	return info, err
+	c.lend(info.ID)
+	return info, deposit, nil
 }
 
 var errNotReusable = errors.New("channel not reusable")
 
-// reuse reads channel id on-chain and tops it up when what is left above
-// what is claimed is less than deposit.
-func (c *reusedChannels) reuse(ctx context.Context, id common.Hash, deposit wallet.Amount) (wallet.ChannelInfo, error) {
+// reuse reads channel id on-chain and, when what is left above what is
+// claimed is less than need, tops it up to hold deposit.
+func (c *reusedChannels) reuse(ctx context.Context, id common.Hash, need, deposit wallet.Amount) (wallet.ChannelInfo, wallet.Amount, error) {
 	on, err := c.b.Channel(ctx, id)
 	if err != nil {
-		return wallet.ChannelInfo{}, fmt.Errorf("%w: %w", errNotReusable, err)
+		return wallet.ChannelInfo{}, 0, fmt.Errorf("%w: %w", errNotReusable, err)
 	}
 	if on.Closed || on.CloseRequestedAt != 0 {
-		return wallet.ChannelInfo{}, fmt.Errorf("%w: closing or closed", errNotReusable)
+		return wallet.ChannelInfo{}, 0, fmt.Errorf("%w: closing or closed", errNotReusable)
 	}
 	claimed := on.Settled
 	if v, err := c.ledger.BestVoucher(ctx, id); err == nil && v.Cumulative > claimed {
 		claimed = v.Cumulative
 	} else if err != nil && !errors.Is(err, wallet.ErrNotFound) {
-		return wallet.ChannelInfo{}, err
+		return wallet.ChannelInfo{}, 0, err
 	}
-	if free := on.Deposit - claimed; free < deposit {
+	free := on.Deposit - claimed
+	if free < need {
 		if err := c.b.TopUp(ctx, id, deposit-free); err != nil {
-			return wallet.ChannelInfo{}, fmt.Errorf("topping up channel %s: %w", id.Hex(), err)
+			return wallet.ChannelInfo{}, 0, fmt.Errorf("topping up channel %s: %w", id.Hex(), err)
 		}
 		on.Deposit += deposit - free
 		c.log.Info("topped up a channel for reuse", "channel", id.Hex(), "amount", (deposit - free).String())
+		free = deposit
 	}
-	return on.ChannelInfo, nil
+	return on.ChannelInfo, free, nil
 }
 
 func (c *reusedChannels) lend(id common.Hash) bool {
