@@ -36,12 +36,14 @@ type walletPage struct {
 	path, ePass, newPass *widget.Entry
 	exportBtn            *widget.Button
 	exportOut            *widget.Label
+
+	money *moneyView
 }
 
 func newWalletPage(u *UI) *walletPage {
 	p := &walletPage{u: u, address: widget.NewLabel("—"), to: widget.NewEntry(), amount: widget.NewEntry(),
 		wPass: widget.NewPasswordEntry(), withdrawOut: wrapped(""), path: widget.NewEntry(),
-		ePass: widget.NewPasswordEntry(), newPass: widget.NewPasswordEntry(), exportOut: wrapped("")}
+		ePass: widget.NewPasswordEntry(), newPass: widget.NewPasswordEntry(), exportOut: wrapped(""), money: newMoneyView()}
 	p.address.TextStyle.Monospace = true
 	p.address.Wrapping = fyne.TextWrapBreak
 	p.copyBtn = widget.NewButtonWithIcon("Copy address", theme.ContentCopyIcon(), nil)
@@ -71,6 +73,7 @@ func newWalletPage(u *UI) *walletPage {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
 	p.box = container.NewVBox(
+		bold("Where your money is"), p.money.box,
 		bold("Your wallet address"),
 		p.address, container.NewHBox(p.copyBtn), container.NewHBox(p.qr),
 		wrapped("Requesters pay this address."),
@@ -84,6 +87,9 @@ func newWalletPage(u *UI) *walletPage {
 }
 
 func (p *walletPage) render(v View) {
+	if p.money.render(v.Wallet) {
+		p.box.Refresh()
+	}
 	var addr string
 	if v.Wallet != nil {
 		addr = v.Wallet.Address

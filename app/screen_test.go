@@ -49,8 +49,9 @@ func realDaemon(t *testing.T) (*localapi.Client, string) {
 
 type testDaemon struct {
 	*node.Daemon
-	dir string
-	sb  *sandbox.Sandbox
+	dir    string
+	sb     *sandbox.Sandbox
+	wallet *wallet.Wallet
 }
 
 // startDaemon runs the daemon with cfg's settings and notice.
@@ -79,7 +80,7 @@ func startDaemon(t *testing.T, cfg node.DaemonConfig) testDaemon {
 		sb.Close()
 		w.Close()
 	})
-	return testDaemon{Daemon: d, dir: dir, sb: sb}
+	return testDaemon{Daemon: d, dir: dir, sb: sb, wallet: w}
 }
 
 // heldTelemetry serves one recorded reading, stamped with the time it is
@@ -230,7 +231,7 @@ func TestScreens(t *testing.T) {
 		"GPU":      {"Utilisation 0 %", "Utilisation, last hour"},
 		"Job":      {"No job right now."},
 		"Earnings": {"7.350000 USDC", "5.000000 USDC", "1.000000 USDC", "paid out to 0x8ba1…BA72", "earned for a job   +7.350000 USDC"},
-		"Wallet":   {"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23", "up to 4.000000 USDC"},
+		"Wallet":   {"Local ledger (IOUs)", "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23", "up to 4.000000 USDC"},
 		"Settings": {"always"},
 	}
 	for _, tab := range []string{"Status", "GPU", "Job", "Earnings", "Wallet", "Settings"} {

@@ -36,6 +36,10 @@ type settingsForm struct {
 	margin    *widget.Entry // over the electricity, in percent
 	floor     *widget.Label // the floor the daemon computed
 	workloads *widget.CheckGroup
+	network   *widget.Select // where money settles, from the next start
+	strangers *widget.Check  // IOUs from strangers
+	iouPeers  *widget.Entry  // peers whose IOUs are taken, comma-separated
+	inUse     string         // the network this run settles on ("": the ledger)
 	login     *widget.Check
 	loginOn   bool // what the system does now
 	save      *widget.Button
@@ -54,6 +58,11 @@ func newSettingsForm(u *UI) *settingsForm {
 	f.battery = widget.NewCheck("Work while on battery", nil)
 	f.workloads = widget.NewCheckGroup([]string{"render", "inference"}, nil)
 	f.workloads.Horizontal = true
+	f.network = widget.NewSelect([]string{ledgerChoice}, nil)
+	f.network.SetSelected(ledgerChoice)
+	f.strangers = widget.NewCheck("Take jobs paid in IOUs from strangers", nil)
+	f.iouPeers = widget.NewEntry()
+	f.iouPeers.SetPlaceHolder("peer IDs, separated by commas")
 	f.login = widget.NewCheck("Open Spare when I log in", nil)
 	f.readLogin()
 	f.schedule.SetPlaceHolder("always, or 22:00-07:00")
@@ -75,6 +84,9 @@ func newSettingsForm(u *UI) *settingsForm {
 		widget.NewFormItem("1 "+unit+" is worth", f.rate),
 		widget.NewFormItem("Electricity", f.noLoss),
 		widget.NewFormItem("Margin %", f.margin),
+		widget.NewFormItem("Money settles on", f.network),
+		widget.NewFormItem("IOUs", f.strangers),
+		widget.NewFormItem("IOUs from", f.iouPeers),
 	)
 	form.Items[0].HintText = "How long without keyboard or mouse before work may start"
 	form.Items[3].HintText = "When Spare may work, in local time"
@@ -84,6 +96,9 @@ func newSettingsForm(u *UI) *settingsForm {
 	form.Items[10].HintText = "In your currency, as you set it: Spare never looks it up"
 	form.Items[11].HintText = "Refuse jobs that pay less than the electricity they burn"
 	form.Items[12].HintText = "Asked over the electricity cost when never working at a loss"
+	form.Items[13].HintText = "From Spare's next start; the ledger is IOUs between people who trust each other"
+	form.Items[14].HintText = "A stranger's IOU is only a promise: one who never pays leaves your work unpaid"
+	form.Items[15].HintText = "Peers you trust to pay IOUs (spare status shows a node's peer ID)"
 	f.save = widget.NewButton("Save", f.submit)
 	f.save.Importance = widget.HighImportance
 	f.save.Disable() // until the daemon's settings are shown
@@ -109,6 +124,11 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 		f.margin.SetText(strconv.Itoa(s.LossMargin))
 	}
 	f.floor.SetText(FloorLine(s))
+	f.network.Options = append([]string{ledgerChoice}, s.Networks...)
+	f.network.SetSelected(networkChoice(s.Network))
+	f.inUse = s.NetworkInUse
+	f.strangers.SetChecked(s.IOUsFromStrangers)
+	f.iouPeers.SetText(strings.Join(s.IOUPeers, ", "))
 	f.note.SetText("")
 	if len(s.CommandLine) > 0 {
 		f.note.SetText("Set on the daemon's command line for this run: " + strings.Join(s.CommandLine, ", ") + ". Saving replaces them.")
@@ -123,7 +143,8 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 // Start at login stays this user's to change. Called inside fyne.Do.
 func (f *settingsForm) setReadOnly(why string) {
 	f.readOnly = why != ""
-	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.power, f.currency, f.rate, f.noLoss, f.margin, f.workloads} {
+	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.power, f.currency, f.rate, f.noLoss, f.margin, f.workloads,
+		f.network, f.strangers, f.iouPeers} {
 		if f.readOnly {
 			w.Disable()
 		} else {
@@ -150,6 +171,15 @@ func (f *settingsForm) read() (localapi.Settings, error) {
 	s.PriceFloor = f.price.Text
 	s.ElectricityPrice, s.Currency, s.TokenRate = f.power.Text, f.currency.Text, f.rate.Text
 	s.Workloads = append([]string(nil), f.workloads.Selected...)
+	if f.network.Selected != ledgerChoice {
+		s.Network = f.network.Selected
+	}
+	s.IOUsFromStrangers = f.strangers.Checked
+	for _, id := range strings.Split(f.iouPeers.Text, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			s.IOUPeers = append(s.IOUPeers, id)
+		}
+	}
 	s.NoLoss = f.noLoss.Checked
 	if strings.TrimSpace(f.margin.Text) != "" {
 		if s.LossMargin, err = ParseIntField("margin", f.margin.Text); err != nil {
@@ -199,6 +229,10 @@ func (f *settingsForm) submit() {
 				f.loadDaemon(got)
 				f.result.Importance = widget.SuccessImportance
 				f.result.SetText("Saved. Spare works by these rules from now on.")
+				if got.Network != got.NetworkInUse {
+					f.result.SetText("Saved. Spare works by these rules from now on; money settles on " +
+						networkChoice(got.Network) + " from Spare's next start (now: " + networkChoice(got.NetworkInUse) + ").")
+				}
 			}
 		})
 	}()
@@ -281,4 +315,14 @@ func watts(mw int64) string {
 		return fmt.Sprintf("%d W", (mw+500)/1000)
 	}
 	return fmt.Sprintf("%.1f W", float64(mw)/1000)
+}
+
+// ledgerChoice is the network choice that means no chain.
+const ledgerChoice = "Local ledger (IOUs)"
+
+func networkChoice(name string) string {
+	if name == "" {
+		return ledgerChoice
+	}
+	return name
 }

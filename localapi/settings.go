@@ -46,6 +46,24 @@ type Settings struct {
 	// CostFloor, on GET, is the floor NoLoss works to now, from the
 	// devices' power (nil: NoLoss is off). Ignored on PUT.
 	CostFloor *CostFloor `json:"cost_floor,omitempty"`
+	// IOUsFromStrangers takes jobs paid in IOUs (the embedded ledger, no
+	// chain) from anyone on the public network. A stranger's IOU is only
+	// a promise: one that never pays leaves the work unpaid, with no
+	// deposit to claim. False: IOUs only from this node's private pool and
+	// IOUPeers.
+	IOUsFromStrangers bool `json:"ious_from_strangers,omitempty"`
+	// IOUPeers are the peer IDs whose IOUs are taken on the public
+	// network (friends the owner trusts to pay).
+	IOUPeers []string `json:"iou_peers,omitempty"`
+	// Network is the chain network preset money settles on from the
+	// daemon's next start (one of Networks); empty: the embedded ledger
+	// (IOUs). `spare node --network` overrides it for a run.
+	Network string `json:"network,omitempty"`
+	// Networks are the presets this daemon knows (DATA/networks.json and
+	// the built-in local one), read only; NetworkInUse is the one this run
+	// settles on (empty: the embedded ledger), read only.
+	Networks     []string `json:"networks,omitempty"`
+	NetworkInUse string   `json:"network_in_use,omitempty"`
 	// CommandLine lists the fields the daemon's command line set for this
 	// run, over the saved settings (read only; a PUT replaces them).
 	CommandLine []string `json:"command_line,omitempty"`

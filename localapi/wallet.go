@@ -55,8 +55,50 @@ type Wallet struct {
 	History []Activity `json:"history"`
 	// Energy is the electricity the jobs used: a view beside the money,
 	// never a ledger entry.
-	Energy  Energy    `json:"energy"`
+	Energy Energy `json:"energy"`
+	// Money says where the money is: on a chain, or in the embedded
+	// ledger as IOUs.
+	Money   Funds     `json:"money"`
 	Updated time.Time `json:"updated"`
+}
+
+// Funds is where a wallet's money is.
+type Funds struct {
+	// Network is the chain preset's name; empty: the embedded ledger,
+	// whose balances are IOUs between people who trust each other.
+	Network string `json:"network,omitempty"`
+	ChainID uint64 `json:"chain_id,omitempty"`
+	Symbol  string `json:"symbol,omitempty"`
+	// OnChain is the wallet's token balance on the chain; OnChainError
+	// says why it could not be read just now.
+	OnChain      Amount `json:"on_chain"`
+	OnChainError string `json:"on_chain_error,omitempty"`
+	// Pending is what vouchers hold beyond what is settled, per channel.
+	Pending []PendingSettlement `json:"pending,omitempty"`
+	// Transactions are the latest sent on the chain, newest first, at
+	// most MaxHistory.
+	Transactions []Transaction `json:"transactions,omitempty"`
+}
+
+// PendingSettlement is one channel's unsettled vouchers.
+type PendingSettlement struct {
+	Channel string `json:"channel"`
+	Amount  Amount `json:"amount"`
+	// By is when it must be settled: its payer asked to close and the
+	// grace period ends then. Zero: it settles when its job ends (or at
+	// the daemon's next start).
+	By time.Time `json:"by,omitzero"`
+}
+
+// Transaction is one transaction the wallet sent on the chain.
+type Transaction struct {
+	At   time.Time `json:"at"`
+	Kind string    `json:"kind"` // settle, close or payout
+	Hash string    `json:"hash"`
+	// URL is the transaction on the network's explorer; empty: none.
+	URL     string `json:"url,omitempty"`
+	Amount  Amount `json:"amount"`
+	Dropped bool   `json:"dropped,omitempty"` // a reorg took it out: it is sent again
 }
 
 // Energy is the electricity jobs used today, in the last 7 and the last

@@ -140,8 +140,13 @@ type AgreementMsg struct {
 	IntervalSeconds    uint32   `json:"interval_seconds"`
 	MaxDurationSeconds uint64   `json:"max_duration_seconds"`
 	StartsAt           uint64   `json:"starts_at"` // unix seconds
-	RequesterSig       []byte   `json:"requester_sig"`
-	ProviderSig        []byte   `json:"provider_sig,omitempty"`
+	// VoucherBase is what the channel's vouchers claimed before this job
+	// (a channel reused job after job): this job's vouchers sign
+	// VoucherBase plus its receipts' cumulative amount. Zero: a fresh
+	// channel.
+	VoucherBase  uint64 `json:"voucher_base,omitempty"`
+	RequesterSig []byte `json:"requester_sig"`
+	ProviderSig  []byte `json:"provider_sig,omitempty"`
 }
 
 // Receipt (provider → requester) meters one interval: the wallet's
@@ -199,6 +204,9 @@ const (
 	ResultCreditLimit ResultError = "credit_limit" // ended because payment stopped
 	ResultPreempted   ResultError = "preempted"    // the owner came back or the node drained
 	ResultInternal    ResultError = "internal"     // the provider failed, not the job
+	// ResultChannelClosing: the requester asked the escrow to close the
+	// job's channel, so the provider ended the job and settled.
+	ResultChannelClosing ResultError = "channel_closing"
 )
 
 // Retryable says whether the provider, not the job, failed, so that the

@@ -71,6 +71,8 @@ func (m *AgreementMsg) Validate() error {
 		return badMsg(t, "max_duration_seconds: %d out of range", m.MaxDurationSeconds)
 	case m.StartsAt == 0 || m.StartsAt > 1<<40:
 		return badMsg(t, "starts_at: want unix seconds")
+	case m.VoucherBase > math.MaxInt64-m.Deposit:
+		return badMsg(t, "voucher_base: %d with deposit %d passes %d (the token's smallest unit)", m.VoucherBase, m.Deposit, uint64(math.MaxInt64))
 	}
 	if err := checkSig(t, "requester_sig", m.RequesterSig, false); err != nil {
 		return err

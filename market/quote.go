@@ -34,6 +34,15 @@ const (
 	// RefuseBelowCost: the job would pay the provider less than the
 	// electricity it burns (its owner's "never work at a loss").
 	RefuseBelowCost RefusalCode = "below_cost"
+	// RefuseIOUStranger: the provider is on the public network and takes
+	// IOUs (the embedded ledger's promises) only from its own pool and
+	// the peers its owner names; pay on a chain, or ask to be named.
+	RefuseIOUStranger RefusalCode = "iou_from_stranger"
+	// On a chain, the agreement's channel as the escrow holds it:
+	RefuseUnfunded   RefusalCode = "channel_unfunded" // missing, closed, closing, paying another, or too small
+	RefuseBadSigner  RefusalCode = "channel_signer"   // vouchers signed by nobody (zero) or not by the agreement's requester
+	RefuseWrongToken RefusalCode = "channel_token"    // deposited in a token other than the network preset's
+	RefuseShortLock  RefusalCode = "channel_lock"     // its payer may withdraw before the job's latest end
 )
 
 // Refusal is a provider's "no" with a stable code and a human message.

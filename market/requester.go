@@ -44,6 +44,20 @@ type Requester struct {
 	known knownAds // ads heard by direct query, for the next discovery
 }
 
+// ChannelLender is a ChannelOpener that may hand back a channel opened
+// before (on a chain, a funded channel is reused job after job): Release
+// ends one job's use of it, so that no two jobs sign vouchers on one
+// channel at once.
+type ChannelLender interface {
+	ChannelOpener
+	// Lend hands out a channel to payee holding at least need beyond what
+	// its vouchers claim (reused as it is), or one topped up or opened to
+	// hold deposit; free is what it holds beyond the claims. Its deposit
+	// is locked for at least lock from now (LockingOpener).
+	Lend(ctx context.Context, payee, signer common.Address, need, deposit wallet.Amount, lock time.Duration) (ch wallet.ChannelInfo, free wallet.Amount, err error)
+	Release(id common.Hash)
+}
+
 // ChannelOpener opens a payment channel from this wallet to payee whose
 // vouchers signer signs (wallet.Settlement's Open).
 type ChannelOpener interface {

@@ -25,7 +25,8 @@ type attempt struct {
 	ch     wallet.ChannelInfo
 	sa     wallet.SignedAgreement
 	aid    common.Hash
-	paid   uint64 // best voucher sent
+	paid   uint64 // best voucher sent, for this job
+	base   uint64 // what the channel's vouchers claimed before this job
 	adRate uint64 // the job's rate at the ad's price: the most a quote may ask
 }
 
@@ -84,6 +85,7 @@ func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
 		return nil, fmt.Errorf("%w: %s a second for this job, its ad %s", ErrBaitAndSwitch,
 			wallet.Amount(a.sess.Quote.Rate), wallet.Amount(a.adRate))
 	}
+	defer a.release()
 	if err := a.agree(ctx); err != nil {
 		return nil, err
 	}
@@ -111,6 +113,14 @@ func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
 	return res, nil
 }
 
+// release hands the attempt's channel back to a ChannelOpener that lends
+// channels job after job (ChannelLender).
+func (a *attempt) release() {
+	if l, ok := a.x.ls.(ChannelLender); ok && a.ch.ID != (common.Hash{}) {
+		l.Release(a.ch.ID)
+	}
+}
+
 // agree opens the payment channel, signs the agreement, and checks and
 // records the provider's countersignature.
 func (a *attempt) agree(ctx context.Context) error {
@@ -125,8 +135,10 @@ func (a *attempt) agree(ctx context.Context) error {
 	}
 	var ch wallet.ChannelInfo
 	var err error
-	if lo, ok := x.ls.(LockingOpener); ok {
-		lock := time.Duration(a.sess.Quote.MaxDurationSeconds)*time.Second + LockSlack
+	lock := time.Duration(a.sess.Quote.MaxDurationSeconds)*time.Second + LockSlack
+	if l, ok := x.ls.(ChannelLender); ok {
+		ch, deposit, err = l.Lend(ctx, a.payee, x.me, wallet.Amount(a.sess.Quote.MaxCost), deposit, lock)
+	} else if lo, ok := x.ls.(LockingOpener); ok {
 		ch, err = lo.OpenFor(ctx, a.payee, x.me, deposit, lock)
 	} else {
 		ch, err = x.ls.Open(ctx, a.payee, x.me, deposit)
@@ -135,7 +147,16 @@ func (a *attempt) agree(ctx context.Context) error {
 		return fmt.Errorf("opening a payment channel: %w", err)
 	}
 	a.ch = ch
-	if err := a.step(Accept{ChannelID: Hash(ch.ID), Deposit: uint64(deposit), Payee: Address(a.payee), StartsAt: uint64(time.Now().Unix())}, ctx); err != nil {
+	// A channel used before (on a chain, Channels may hand back a funded
+	// one) goes on from the best voucher this wallet signed on it.
+	switch best, err := x.r.Wallet.Ledger.BestVoucher(ctx, ch.ID); {
+	case err == nil:
+		a.base = uint64(best.Cumulative)
+	case !errors.Is(err, wallet.ErrNotFound):
+		return fmt.Errorf("reading the channel's vouchers: %w", err)
+	}
+	if err := a.step(Accept{ChannelID: Hash(ch.ID), Deposit: uint64(deposit), Payee: Address(a.payee), StartsAt: uint64(time.Now().Unix()),
+		VoucherBase: a.base}, ctx); err != nil {
 		return err
 	}
 	m, err := a.recv(QuoteTimeout)
@@ -210,7 +231,7 @@ func (a *attempt) step(in any, ctx context.Context) error {
 			}
 			a.sa.RequesterSig = m.RequesterSig
 		case *Voucher:
-			sv, err := wallet.SignVoucher(a.ch.Domain, wallet.Voucher{ChannelID: a.ch.ID, Cumulative: wallet.Amount(m.Cumulative)}, x.key)
+			sv, err := wallet.SignVoucher(a.ch.Domain, wallet.Voucher{ChannelID: a.ch.ID, Cumulative: wallet.Amount(a.base + m.Cumulative)}, x.key)
 			if err != nil {
 				return err
 			}

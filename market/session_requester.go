@@ -31,6 +31,9 @@ type (
 		Deposit   uint64 // what the channel holds; at least the quote's MaxCost
 		Payee     Address
 		StartsAt  uint64 // unix seconds
+		// VoucherBase is what the channel's vouchers claim already (a
+		// reused channel); zero for a fresh one.
+		VoucherBase uint64
 	}
 	// Decline turns the quote down (another provider was chosen).
 	Decline struct{}
@@ -101,7 +104,8 @@ func (s RequesterSession) Step(in any, now time.Time) (RequesterSession, Step, e
 		r := s.Spec.Resources
 		t := &AgreementMsg{JobID: s.JobID, JobHash: s.Quote.JobHash, Requester: s.Requester, Payee: m.Payee,
 			ChannelID: m.ChannelID, Deposit: m.Deposit, GPUs: r.GPUs, CPUs: r.CPUs, Price: s.Quote.Price,
-			IntervalSeconds: s.Quote.IntervalSeconds, MaxDurationSeconds: s.Quote.MaxDurationSeconds, StartsAt: m.StartsAt}
+			IntervalSeconds: s.Quote.IntervalSeconds, MaxDurationSeconds: s.Quote.MaxDurationSeconds, StartsAt: m.StartsAt,
+			VoucherBase: m.VoucherBase}
 		s.State, s.Terms, s.LastEnd = RAgreeing, t, m.StartsAt
 		out := *t
 		return s, Step{Send: []Message{&out}}, nil
@@ -220,5 +224,6 @@ func (s *RequesterSession) checkReceipt(m *Receipt) error {
 func sameTerms(a, b *AgreementMsg) bool {
 	return a.JobID == b.JobID && a.JobHash == b.JobHash && a.Requester == b.Requester && a.Payee == b.Payee &&
 		a.ChannelID == b.ChannelID && a.Deposit == b.Deposit && a.GPUs == b.GPUs && a.CPUs == b.CPUs && a.Price == b.Price &&
-		a.IntervalSeconds == b.IntervalSeconds && a.MaxDurationSeconds == b.MaxDurationSeconds && a.StartsAt == b.StartsAt
+		a.IntervalSeconds == b.IntervalSeconds && a.MaxDurationSeconds == b.MaxDurationSeconds && a.StartsAt == b.StartsAt &&
+		a.VoucherBase == b.VoucherBase
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,6 +31,7 @@ func (d *Daemon) ownerSettings() localapi.Settings {
 	s := d.owner
 	s.Workloads = slices.Clone(s.Workloads)
 	s.CommandLine = slices.Clone(d.pinned)
+	s.Networks, s.NetworkInUse = slices.Clone(d.cfg.Networks), d.cfg.NetworkInUse
 	return s
 }
 
@@ -62,6 +64,12 @@ func (d *Daemon) serveUpdateSettings(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, http.StatusBadRequest, localapi.CodeInvalid, field, strings.ReplaceAll(err.Error(), "\n", "; "))
 		return
 	}
+	if s.Network != "" && !slices.Contains(d.cfg.Networks, s.Network) {
+		writeFieldError(w, http.StatusBadRequest, localapi.CodeInvalid, settings.FieldNetwork,
+			fmt.Sprintf("network: %q is not a preset this daemon knows (%s); `spare chain deploy` writes one to DATA/networks.json",
+				s.Network, strings.Join(d.cfg.Networks, ", ")))
+		return
+	}
 	d.settingsOp.Lock()
 	defer d.settingsOp.Unlock()
 	if err := settings.Save(d.cfg.DataDir, s); err != nil {
@@ -75,13 +83,17 @@ func (d *Daemon) serveUpdateSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.cfg.Market != nil {
 		d.cfg.Market.SetTerms(settings.Terms(s, nil))
+		if m, ok := d.cfg.Market.(IOUMarket); ok {
+			m.SetIOUPolicy(settings.IOUs(s))
+		}
 	}
 	d.mu.Lock()
 	d.owner, d.pinned = s, nil
 	d.mu.Unlock()
 	d.applyCostFloor()
 	d.log.Info("settings changed", "idle_minutes", s.IdleMinutes, "run_on_battery", s.RunOnBattery, "max_temp_c", s.MaxTempC,
-		"schedule", s.Schedule, "price_floor", s.PriceFloor, "workloads", s.Workloads, "no_loss", s.NoLoss, "loss_margin", s.LossMargin)
+		"schedule", s.Schedule, "price_floor", s.PriceFloor, "workloads", s.Workloads, "no_loss", s.NoLoss, "loss_margin", s.LossMargin,
+		"ious_from_strangers", s.IOUsFromStrangers, "iou_peers", len(s.IOUPeers))
 	d.emit(localapi.EventSettings)
 	got := d.ownerSettings()
 	got.CostFloor = d.describeCostFloor()

@@ -5,6 +5,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
@@ -243,4 +245,60 @@ func TestPinnedOnFirstRun(t *testing.T) {
 	if err != nil || st.Notice != notice {
 		t.Fatalf("status notice %q, %v", st.Notice, err)
 	}
+}
+
+// TestSettingsNetworkChoice: the network chosen in Settings must be one of
+// the daemon's presets (the refusal names the field and the presets); a
+// known one is saved, shown with the one in use, and the IOU choices
+// reach the market.
+func TestSettingsNetworkChoice(t *testing.T) {
+	dir := t.TempDir()
+	ious := &iouRecorder{}
+	d, c, _ := stoppableDaemon(t, dir, DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true}, Market: ious,
+		Networks: []string{"local", "testnet"}})
+	ctx := context.Background()
+	testenv.WaitFor(t, "Available", 10*time.Second, func() bool { return d.Status().State == localapi.StateAvailable })
+	s, err := c.Settings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(s.Networks, []string{"local", "testnet"}) || s.NetworkInUse != "" {
+		t.Fatalf("settings show networks %v, in use %q", s.Networks, s.NetworkInUse)
+	}
+	s.Network = "mainnet"
+	_, err = c.UpdateSettings(ctx, s)
+	var le *localapi.Error
+	if !errors.As(err, &le) || le.Field != settings.FieldNetwork || !strings.Contains(le.Message, "local, testnet") {
+		t.Fatalf("an unknown network: %v", err)
+	}
+	s.Network, s.IOUsFromStrangers = "testnet", true
+	if s, err = c.UpdateSettings(ctx, s); err != nil || s.Network != "testnet" {
+		t.Fatalf("a known network: %+v %v", s, err)
+	}
+	saved, found, err := settings.Load(dir)
+	if err != nil || !found || saved.Network != "testnet" || saved.Networks != nil {
+		t.Fatalf("saved %+v %v %v", saved, found, err)
+	}
+	if strangers, _ := ious.get(); !strangers {
+		t.Error("the owner's opt-in to strangers' IOUs did not reach the market")
+	}
+}
+
+// iouRecorder is a termsRecorder that records the IOU policy too.
+type iouRecorder struct {
+	termsRecorder
+	strangers bool
+	friends   []peer.ID
+}
+
+func (r *iouRecorder) SetIOUPolicy(strangers bool, friends []peer.ID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.strangers, r.friends = strangers, friends
+}
+
+func (r *iouRecorder) get() (bool, []peer.ID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.strangers, r.friends
 }

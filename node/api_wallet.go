@@ -93,6 +93,9 @@ func (d *Daemon) walletFigures(ctx context.Context, now time.Time) (localapi.Wal
 		}
 		w.History = append(w.History, a)
 	}
+	if w.Money, err = d.money(ctx, me); err != nil {
+		return localapi.Wallet{}, err
+	}
 	return w, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/gpu"
@@ -47,6 +48,13 @@ type DaemonConfig struct {
 	// Wallet serves the wallet routes of the LocalAPI; nil: they answer
 	// that there is no wallet.
 	Wallet *wallet.Wallet
+	// Chain is where the wallet's money settles, for the Wallet page's
+	// figures; nil: the embedded ledger.
+	Chain WalletChain
+	// Networks are the chain presets the owner may choose in Settings;
+	// NetworkInUse is the one this run settles on (empty: the ledger).
+	Networks     []string
+	NetworkInUse string
 	// PassSchedule is how long the wallet routes make a caller wait after
 	// wrong passphrases; zero fields take the defaults (5 free, then 10 s
 	// doubling to 1 h).
@@ -97,6 +105,22 @@ type Market interface {
 	// DescribeJob gives a running job's kind, requester and earnings;
 	// false: the market does not know the job.
 	DescribeJob(ctx context.Context, id string) (localapi.Job, bool)
+}
+
+// WalletChain is the chain a daemon's money settles on, as GET /v1/wallet
+// shows it (cmd/spare adapts package wallet/evm's Backend).
+type WalletChain interface {
+	Network() (name string, chainID uint64, symbol string)
+	TokenBalance(ctx context.Context, a common.Address) (wallet.Amount, error)
+	// TxURL is tx on the network's explorer; empty: none.
+	TxURL(tx common.Hash) string
+}
+
+// IOUMarket is a Market that takes IOUs (jobs paid without a chain) on
+// the public network only from peers the owner trusts (the provider): the
+// owner's settings say whether strangers' are taken too, and whose.
+type IOUMarket interface {
+	SetIOUPolicy(fromStrangers bool, friends []peer.ID)
 }
 
 // TelemetrySource is what the daemon reads GPU telemetry from; *gpu.NVML
@@ -171,6 +195,9 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 	if cfg.Market != nil {
 		cfg.Market.SetTerms(settings.Terms(d.owner, d.pinned))
 		d.applyCostFloor()
+		if m, ok := cfg.Market.(IOUMarket); ok {
+			m.SetIOUPolicy(settings.IOUs(d.owner))
+		}
 		gc.Ads, gc.Notifier = cfg.Market, cfg.Market
 	}
 	d.gov = governor.New(gc)

@@ -97,3 +97,7 @@ func (g allowGater) InterceptUpgraded(network.Conn) (bool, control.DisconnectRea
 func (g allowGater) InterceptSecured(dir network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
 	return dir == network.DirOutbound || slices.Contains(g.allow, p)
 }
+
+// OnAllowList reports whether p is on this host's allow-list
+// (Config.AllowPeers): a peer the owner named.
+func (n *Host) OnAllowList(p peer.ID) bool { return slices.Contains(n.cfg.AllowPeers, p) }

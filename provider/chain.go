@@ -2,12 +2,15 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/evm"
 )
 
 // ChainTimeout bounds reading a channel on-chain before a job, and
@@ -18,19 +21,68 @@ const (
 )
 
 // checkChannel reads the agreement's channel on-chain before any work:
-// it must pay this provider, take vouchers from the requester, be open
-// and not closing, and cover the quoted maximum cost beyond what is
-// already claimed. Without a chain the session's check of the stated
+// it must take vouchers from the agreement's requester (never from the
+// zero address, which makes every voucher worthless), hold the network
+// preset's token, pay this provider, be open and not closing, and cover
+// the quoted maximum cost beyond what is already claimed. Each failure has
+// its own refusal code. Without a chain the session's check of the stated
 // deposit is all there is (IOUs).
 func (r *providerRun) checkChannel(ctx context.Context, ag *market.AgreementMsg) *market.Refusal {
 	c := r.p.cfg.Chain
 	if c == nil {
+		if ag.VoucherBase != 0 {
+			return &market.Refusal{Code: market.RefuseBadAgreement, Message: "voucher_base must be 0 in the embedded ledger: an IOU channel pays one job"}
+		}
 		return nil
+	}
+	signer := common.Address(ag.Requester)
+	if signer == (common.Address{}) {
+		return &market.Refusal{Code: market.RefuseBadSigner, Message: "the agreement names the zero address as the requester: no voucher it signs could be settled"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, ChainReadTimeout)
 	defer cancel()
-	if _, err := c.CheckFunding(ctx, common.Hash(ag.ChannelID), common.Address(ag.Requester), wallet.Amount(r.sess.Quote.MaxCost)); err != nil {
-		return &market.Refusal{Code: market.RefuseBadAgreement, Message: err.Error()}
+	id := common.Hash(ag.ChannelID)
+	ch, err := c.Channel(ctx, id)
+	switch {
+	case errors.Is(err, wallet.ErrNotFound):
+		return &market.Refusal{Code: market.RefuseUnfunded, Message: fmt.Sprintf("channel %s does not exist on chain %d: deposit first (spare wallet deposit)", id.Hex(), c.Domain().ChainID)}
+	case err != nil:
+		return &market.Refusal{Code: market.RefuseUnfunded, Message: "the provider could not read the channel: " + err.Error()}
+	case ch.Signer == (common.Address{}):
+		return &market.Refusal{Code: market.RefuseBadSigner, Message: fmt.Sprintf("channel %s takes vouchers from the zero address: none could be settled; open a channel whose signer is the requester %s", id.Hex(), signer.Hex())}
+	case ch.Signer != signer:
+		return &market.Refusal{Code: market.RefuseBadSigner, Message: fmt.Sprintf("channel %s takes vouchers from %s, not from the agreement's requester %s", id.Hex(), ch.Signer.Hex(), signer.Hex())}
+	case r.p.cfg.Token != (common.Address{}) && ch.Token != r.p.cfg.Token:
+		return &market.Refusal{Code: market.RefuseWrongToken, Message: fmt.Sprintf("channel %s holds token %s; this provider takes the network's %s only", id.Hex(), ch.Token.Hex(), r.p.cfg.Token.Hex())}
+	}
+	// The deposit must stay locked until the job's latest end, or its payer
+	// could withdraw what the job earns while it runs (the escrow's
+	// unlockAt; a StartsAt in the past counts from now).
+	if end := max(ag.StartsAt, uint64(time.Now().Unix())) + ag.MaxDurationSeconds; ch.UnlockAt < end {
+		return &market.Refusal{Code: market.RefuseShortLock, Message: fmt.Sprintf("channel %s is locked until %s, before the job's latest end %s: its payer could withdraw while the job runs; lock the deposit for the job's maximum duration (spare submit does)",
+			id.Hex(), time.Unix(int64(ch.UnlockAt), 0).UTC().Format(time.RFC3339), time.Unix(int64(end), 0).UTC().Format(time.RFC3339))}
+	}
+	// A reused channel: its vouchers go on from the base the requester
+	// names, which may not fall below what is settled or held here (a
+	// voucher for less would be worthless), and what is left above it
+	// must cover the job.
+	base, maxCost := wallet.Amount(ag.VoucherBase), wallet.Amount(r.sess.Quote.MaxCost)
+	held := ch.Settled
+	if v, err := r.p.cfg.Wallet.Ledger.BestVoucher(ctx, id); err == nil && v.Cumulative > held {
+		held = v.Cumulative
+	}
+	switch {
+	case base < held:
+		return &market.Refusal{Code: market.RefuseBadAgreement, Message: fmt.Sprintf("voucher_base %s is below the %s the channel's vouchers already claim", base, held)}
+	case ch.Deposit-base < maxCost:
+		return &market.Refusal{Code: market.RefuseUnfunded, Message: fmt.Sprintf("channel %s holds %s beyond the voucher base %s; the job may cost up to %s: top up", id.Hex(), ch.Deposit-base, base, maxCost)}
+	}
+	if _, err := c.CheckFunding(ctx, id, signer, maxCost); err != nil {
+		code := market.RefuseUnfunded
+		if !errors.Is(err, evm.ErrUnfunded) {
+			code = market.RefuseBadAgreement
+		}
+		return &market.Refusal{Code: code, Message: err.Error()}
 	}
 	return nil
 }

@@ -143,6 +143,8 @@ func (r *providerRun) exited(ctx context.Context, res node.JobResult) error {
 		r.log.Warn("job failed", "err", res.Err)
 	case r.cancelled:
 		ex.Error = market.ResultCancelled
+	case r.closeSeen:
+		ex.Error = market.ResultChannelClosing
 	case res.Result.Reason == sandbox.ReasonStopped && r.preempted != "":
 		ex.Error = market.ResultPreempted
 		r.ownerEnded = true

@@ -20,6 +20,7 @@ import (
 	"github.com/sparegpu/spare/provider/faults"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/evm"
 )
 
 // Limits of the provider's job protocol handler.
@@ -98,7 +99,14 @@ type Config struct {
 	// on-chain before any work and must cover the job, and the best
 	// voucher is settled when a job ends. Nil: the embedded ledger.
 	Chain Chain
-	Log   *slog.Logger
+	// Token is the network preset's token: a channel deposited in another
+	// is refused (with Chain only).
+	Token common.Address
+	// IOUs says whose IOUs are taken without a chain on the public
+	// network; the zero value: only the host's allow-list's. SetIOUs
+	// changes it.
+	IOUs IOUs
+	Log  *slog.Logger
 	// Faults makes the provider dishonest: it exists so that tests
 	// (internal/hostile) can play a hostile provider against the real
 	// requester. Nil is honest behaviour; the daemon never sets it.
@@ -112,6 +120,9 @@ type Chain interface {
 	// pay this wallet, is not signed by signer, is closing, or holds less
 	// than maxCost beyond what is claimed; it records the channel.
 	CheckFunding(ctx context.Context, id common.Hash, signer common.Address, maxCost wallet.Amount) (wallet.ChannelInfo, error)
+	// Channel reads a channel as the escrow holds it (wallet.ErrNotFound:
+	// there is none).
+	Channel(ctx context.Context, id common.Hash) (evm.OnChain, error)
 	// SettleBest settles the best voucher held for a channel.
 	SettleBest(ctx context.Context, id common.Hash) (wallet.Amount, error)
 }
@@ -148,24 +159,27 @@ type Provider struct {
 
 	fetchRate  int64         // FetchMinRate (tests lower the bound)
 	fetchSlack time.Duration // FetchSlack
+	closePoll  time.Duration // ClosePollEvery (tests shorten it)
 
-	mu        sync.Mutex
-	adm       admissions
-	reserved  bool                            // a job holds the machine (one at a time)
-	notices   map[string]chan governor.Notice // by sandbox job ID
-	available bool
-	adGPUs    []string
-	adWake    chan struct{}
-	price     *market.Price      // the owner's price floor (nil: cfg.Policy's)
-	kinds     []market.Kind      // the owner's allowed kinds (nil: cfg.Policy's)
-	floor     market.Price       // the owner's "never work at a loss" floor (zero: none)
-	belowCost []time.Time        // when jobs were refused below it, the last hour's
-	jobMeta   map[string]jobMeta // running jobs' market side, by sandbox job ID
-	promised  []promise          // prices of ads still valid, oldest first
-	images    imageCache         // archives already imported
-	ret       *retainer          // what is kept between jobs (set by Serve)
-	wg        sync.WaitGroup
-	ctx       context.Context
+	mu         sync.Mutex
+	adm        admissions
+	reserved   bool                            // a job holds the machine (one at a time)
+	notices    map[string]chan governor.Notice // by sandbox job ID
+	available  bool
+	adGPUs     []string
+	adWake     chan struct{}
+	price      *market.Price      // the owner's price floor (nil: cfg.Policy's)
+	kinds      []market.Kind      // the owner's allowed kinds (nil: cfg.Policy's)
+	floor      market.Price       // the owner's "never work at a loss" floor (zero: none)
+	belowCost  []time.Time        // when jobs were refused below it, the last hour's
+	jobMeta    map[string]jobMeta // running jobs' market side, by sandbox job ID
+	promised   []promise          // prices of ads still valid, oldest first
+	images     imageCache         // archives already imported
+	ret        *retainer          // what is kept between jobs (set by Serve)
+	ious       IOUs               // whose IOUs are taken (SetIOUs)
+	iouRefused time.Time          // when a stranger's IOUs were last refused
+	wg         sync.WaitGroup
+	ctx        context.Context
 }
 
 var _ node.Market = (*Provider)(nil)
@@ -199,16 +213,20 @@ func New(cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	domain := ls.Domain
+	if cfg.Chain != nil && cfg.Token == (common.Address{}) {
+		return nil, errors.New("provider: a Chain needs the network's Token (channels in other tokens are refused)")
+	}
 	if cfg.Chain != nil {
 		domain = cfg.Chain.Domain()
 	}
 	p := &Provider{cfg: cfg, log: cfg.Log.With("component", "provider"), key: key, me: me, domain: domain, stand: stand,
 		adm:     newAdmissions(streamLimits{perPeer: MaxSessionsPerPeer, total: MaxSessions, proposal: ProposalTimeout, evictAfter: PendingEvictAfter}),
 		notices: map[string]chan governor.Notice{}, adWake: make(chan struct{}, 1),
-		fetchRate: FetchMinRate, fetchSlack: FetchSlack}
+		fetchRate: FetchMinRate, fetchSlack: FetchSlack, closePoll: ClosePollEvery}
 	if cfg.Faults != nil {
 		p.faults = *cfg.Faults
 	}
+	p.SetIOUs(cfg.IOUs)
 	return p, nil
 }
 
@@ -223,6 +241,7 @@ func (p *Provider) Describe(s *localapi.Status) {
 	r := p.cfg.Host.Reachability()
 	s.Reach, s.ReachHint = string(r.Reach), r.Hint
 	s.BelowCost = p.belowCostLine(time.Now())
+	p.describeIOUs(s, time.Now())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	y, m, day := time.Now().UTC().Date()

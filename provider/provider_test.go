@@ -46,6 +46,7 @@ type providerOption struct {
 	config   func(*Config)
 	provider func(*Provider)
 	ip       string
+	host     func(dir string) *p2p.Host // the provider's host, in place of the default's
 }
 
 // startProvider runs a daemon on the test containerd with the market's
@@ -60,11 +61,16 @@ func startProvider(t *testing.T, price uint64, credit market.WalletCredit, opts 
 		if o.ip != "" {
 			tp.host = hostOn(t, dir, o.ip)
 		}
+		if o.host != nil {
+			tp.host = o.host(dir)
+		}
 	}
 	if tp.host == nil {
 		tp.host = testpeer.Host(t, dir)
 	}
-	cfg := Config{Host: tp.host, Wallet: tp.wallet, Sandbox: sb, DataDir: dir, Log: quietLogger(), Credit: credit,
+	// Test requesters are strangers on the public network paying in IOUs;
+	// TestIOUsOnlyFromFriends is where that is refused.
+	cfg := Config{Host: tp.host, Wallet: tp.wallet, Sandbox: sb, DataDir: dir, Log: quietLogger(), Credit: credit, IOUs: IOUs{FromStrangers: true},
 		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}}
 	for _, o := range opts {
 		if o.config != nil {

@@ -32,6 +32,7 @@ type providerRun struct {
 	sess market.ProviderSession
 	sa   wallet.SignedAgreement
 	aid  common.Hash
+	base uint64 // the agreement's VoucherBase (a reused channel)
 	rst  wallet.ReceiptState
 
 	in      chan market.Message
@@ -52,6 +53,8 @@ type providerRun struct {
 	cancelled  bool                 // the requester cancelled
 	preempted  market.PreemptReason // a Preemption reason the governor gave, if it ended the job
 	ownerEnded bool                 // the governor ended the job (the owner came back, a freeze failed)
+	closing    chan struct{}        // the channel's payer asked to close it (watchClose); nil: no chain
+	closeSeen  bool                 // … and the job was ended for it
 }
 
 type startResult struct {
@@ -91,6 +94,12 @@ func (r *providerRun) run(ctx context.Context) {
 	prop, ok := msg.(*market.Proposal)
 	if !ok {
 		r.fail(string(market.RefuseProtocol), fmt.Errorf("want a proposal, got type %d", msg.Type()))
+		return
+	}
+	if ref := r.p.iouRefusal(r.peer, time.Now()); ref != nil {
+		r.log.Info("refusing IOUs from a stranger", "peer", r.peer)
+		r.send(&market.RefusalMsg{JobID: prop.JobID, Refusal: *ref})
+		_ = r.s.Close()
 		return
 	}
 	// A requester that left work unpaid is refused; one that never paid a
@@ -137,6 +146,7 @@ func (r *providerRun) run(ctx context.Context) {
 		_ = r.s.Close()
 		return
 	}
+	r.base = ag.VoucherBase
 	if ref := r.admit(ag); ref != nil {
 		r.send(&market.RefusalMsg{JobID: ag.JobID, Refusal: *ref})
 		_ = r.s.Close()
@@ -238,6 +248,13 @@ func (r *providerRun) loop(ctx context.Context) {
 			err = r.exited(ctx, res)
 		case n := <-r.notices:
 			err = r.notice(ctx, n)
+		case <-r.closing:
+			r.closing = nil
+			if r.rj != nil && r.sess.State < market.PEnding {
+				r.log.Info("the requester asked to close the job's channel; ending the job and settling", "channel", r.sa.ChannelID.Hex())
+				r.closeSeen = true
+				r.kill(ctx)
+			}
 		case c := <-r.logs:
 			err = r.step(ctx, c)
 		case <-tick.C:
@@ -356,6 +373,7 @@ func (r *providerRun) step(ctx context.Context, in any) error {
 	}
 	if v, ok := in.(*market.Voucher); ok {
 		sv := v.WalletVoucher(r.sa.Domain)
+		sv.Cumulative += wallet.Amount(r.base) // signed over what the channel claimed before this job
 		if _, err := r.p.cfg.Wallet.Ledger.RecordVoucher(ctx, &sv, r.aid); err != nil {
 			return fmt.Errorf("voucher refused: %w", err)
 		}
@@ -434,6 +452,7 @@ func (r *providerRun) act(ctx context.Context, a market.Action) {
 		r.blobPins = jobBlobs(r.sess.Spec)
 		r.p.ret.pin(r.blobPins...)
 		r.notices = r.p.watch(r.jobID)
+		r.startCloseWatch(ctx)
 		r.p.track(r.jobID, jobMeta{kind: r.sess.Spec.WorkloadKind(), requester: r.peer, agreement: r.aid})
 		r.p.d.TagJobEnergy(r.jobID, r.aid.Hex())
 		job, spec, terms := r.sess.JobID, r.sess.Spec, *r.sess.Terms

@@ -40,7 +40,7 @@ func startRequesterNode(t *testing.T, price uint64) *requesterNode {
 	dir := t.TempDir()
 	sb := testSandbox(t, dir, "submit")
 	h, w := testpeer.Host(t, dir), wallettest.Open(t, dir)
-	prov, err := New(Config{Host: h, Wallet: w, Sandbox: sb, DataDir: dir, Log: quietLogger(),
+	prov, err := New(Config{Host: h, Wallet: w, Sandbox: sb, DataDir: dir, Log: quietLogger(), IOUs: IOUs{FromStrangers: true},
 		Policy: market.Policy{Price: market.Price{PerGPUSecond: price, PerCPUSecond: price}, IntervalSeconds: 1}})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/internal/atomicfile"
 	"github.com/sparegpu/spare/localapi"
@@ -60,7 +62,15 @@ const (
 	FieldTokenRate    = "token_rate"
 	FieldNoLoss       = "no_loss"
 	FieldLossMargin   = "loss_margin"
+	FieldIOUStrangers = "ious_from_strangers"
+	FieldIOUPeers     = "iou_peers"
+	FieldNetwork      = "network"
 )
+
+var networkRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// MaxIOUPeers bounds the peers named for IOUs.
+const MaxIOUPeers = 64
 
 var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 
@@ -118,6 +128,26 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 	if s.NoLoss && s.ElectricityPrice == "" {
 		bad(FieldNoLoss, "never working at a loss needs the price of a kWh: set electricity_price too")
 	}
+	s.Network = strings.TrimSpace(s.Network)
+	if s.Network != "" && !networkRE.MatchString(s.Network) {
+		bad(FieldNetwork, "%s is not a network preset's name (lower-case letters, digits and '-'; empty: the local ledger)", clipQuote(s.Network))
+	}
+	var friends []string
+	for _, id := range s.IOUPeers {
+		id = strings.TrimSpace(id)
+		if _, err := peer.Decode(id); err != nil {
+			bad(FieldIOUPeers, "%s is not a peer ID like 12D3KooW… (spare status prints a node's)", clipQuote(id))
+			continue
+		}
+		if !slices.Contains(friends, id) {
+			friends = append(friends, id)
+		}
+	}
+	if len(friends) > MaxIOUPeers {
+		bad(FieldIOUPeers, "%d peers named, at most %d", len(friends), MaxIOUPeers)
+	}
+	slices.Sort(friends)
+	s.IOUPeers = friends
 	var kinds []string
 	for _, w := range s.Workloads {
 		if w != string(market.KindRender) && w != string(market.KindInference) {
@@ -132,7 +162,7 @@ func Validate(s localapi.Settings) (localapi.Settings, error) {
 	if len(kinds) == 0 && len(errs) == 0 {
 		bad(FieldWorkloads, "allow at least one of render and inference (to take no work, pause instead)")
 	}
-	s.Workloads, s.CommandLine, s.ReadOnly, s.CostFloor = kinds, nil, "", nil
+	s.Workloads, s.CommandLine, s.ReadOnly, s.CostFloor, s.Networks, s.NetworkInUse = kinds, nil, "", nil, nil, ""
 	return s, errors.Join(errs...)
 }
 
@@ -189,6 +219,17 @@ func Terms(s localapi.Settings, pinned []string) (*market.Price, []market.Kind) 
 		kinds = []market.Kind{market.Kind(s.Workloads[0])}
 	}
 	return price, kinds
+}
+
+// IOUs says whose IOUs the owner takes on the public network: anyone's
+// (fromStrangers), or only the named peers' (peer IDs Validate checked).
+func IOUs(s localapi.Settings) (fromStrangers bool, friends []peer.ID) {
+	for _, id := range s.IOUPeers {
+		if p, err := peer.Decode(id); err == nil {
+			friends = append(friends, p)
+		}
+	}
+	return s.IOUsFromStrangers, friends
 }
 
 // Load reads DATA/settings.json; found is false when there is none.
@@ -258,6 +299,8 @@ func Resolve(cmdline governor.Settings, saved localapi.Settings, found bool, pin
 			s.MaxTempC = base.MaxTempC
 		case FieldPriceFloor:
 			s.PriceFloor = ""
+		case FieldIOUStrangers: // the command line only opts in
+			s.IOUsFromStrangers = true
 		default:
 			continue
 		}

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
@@ -16,6 +19,15 @@ import (
 
 func good() localapi.Settings {
 	return localapi.Settings{IdleMinutes: 5, MaxTempC: 80, Schedule: "always", Workloads: []string{"render", "inference"}}
+}
+
+// mustKey is a fresh libp2p public key.
+func mustKey(t *testing.T) crypto.PubKey {
+	_, pub, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
 }
 
 func TestValidate(t *testing.T) {
@@ -47,6 +59,16 @@ func TestValidate(t *testing.T) {
 		{"token rate huge", with(func(s *localapi.Settings) { s.TokenRate = "1000000000000" }), []string{FieldTokenRate}},
 		{"unknown kind", with(func(s *localapi.Settings) { s.Workloads = []string{"render", "mining"} }), []string{FieldWorkloads}},
 		{"no kind", with(func(s *localapi.Settings) { s.Workloads = nil }), []string{FieldWorkloads}},
+		{"iou peer", with(func(s *localapi.Settings) {
+			s.IOUPeers = []string{"12D3KooWKZqpRQwiRYsUgNh3Mr91cGtkgpUjRKMUXc9BErg4kCRw"}
+		}), nil},
+		{"iou peer hostile", with(func(s *localapi.Settings) { s.IOUPeers = []string{"12D3\x1b[31m" + strings.Repeat("K", 1000)} }), []string{FieldIOUPeers}},
+		{"iou peers too many", with(func(s *localapi.Settings) {
+			for range MaxIOUPeers + 1 {
+				id, _ := peer.IDFromPublicKey(mustKey(t))
+				s.IOUPeers = append(s.IOUPeers, id.String())
+			}
+		}), []string{FieldIOUPeers}},
 		{"several", with(func(s *localapi.Settings) { s.IdleMinutes, s.Schedule = -1, "x" }), []string{FieldIdleMinutes, FieldSchedule}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -170,7 +170,7 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 // so that its sentence stays the same, until the benchmark ends.
 func startBenchDaemon(b *testing.B, data, sock string) *exec.Cmd {
 	b.Helper()
-	cmd := exec.Command(spareBin, "node", "--data", data, "--containerd", sock, "--always-available", "--no-mdns")
+	cmd := exec.Command(spareBin, "node", "--data", data, "--containerd", sock, "--always-available", "--no-mdns", "--ious-from-strangers")
 	log := filepath.Join(b.TempDir(), "daemon.log")
 	f, err := os.Create(log)
 	if err != nil {

@@ -45,7 +45,7 @@ func TestBridgeToRealDaemon(t *testing.T) {
 	if _, err := c.Status(ctx); !errors.Is(err, localapi.ErrNoDaemon) {
 		t.Fatalf("status before the daemon starts: %v, want ErrNoDaemon (the app then starts one)", err)
 	}
-	nd := &spareNode{data: data, args: []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+	nd := &spareNode{data: data, args: []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns", "--ious-from-strangers",
 		"--listen", "/ip4/127.0.0.1/tcp/0"}}
 	nd.start(t) // waits until the daemon is Available on its socket
 

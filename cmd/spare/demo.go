@@ -9,12 +9,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/spf13/cobra"
 
 	"github.com/sparegpu/spare/config"
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/provider"
 	"github.com/sparegpu/spare/sandbox"
 	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
@@ -29,6 +31,7 @@ const demoDiscovery = 3 * time.Second
 const demoPrice = 100
 
 type demoFlags struct {
+	cf        chainFlags
 	jobs      int
 	workloads string
 	idle      time.Duration
@@ -48,7 +51,14 @@ With a display, the desktop app opens on the provider: a job starts when
 you stop touching the mouse (after --idle, shortened for the playground)
 and freezes when you move it. Without one (or with --headless) the
 provider is always available, --jobs jobs run and a report of jobs run and
-money moved is printed.`,
+money moved is printed.
+
+With --network local (and --rpc URL when the node is not on
+127.0.0.1:8545) the money is real transactions on a local development chain
+(geth --dev): the playground deploys the escrow and a test token there when
+they are missing, the requester deposits into a channel it reuses job after
+job, the provider settles when each job ends, and the report lists every
+transaction.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, g, f) },
 	}
@@ -57,6 +67,7 @@ money moved is printed.`,
 	fl.StringVar(&f.workloads, "workloads", envOr("SPARE_WORKLOADS", "workloads/out"), "directory with render.tar and ocr.tar (make workloads)")
 	fl.DurationVar(&f.idle, "idle", 20*time.Second, "with the app: how long without input before work starts")
 	fl.BoolVar(&f.headless, "headless", false, "no desktop app even when a display is available")
+	f.cf.register(fl)
 	return cmd
 }
 
@@ -109,6 +120,13 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 		return err
 	}
 	defer rw.Close()
+	var dc *demoChain
+	if f.cf.onChain() {
+		if dc, err = openDemoChain(ctx, &f.cf, provDir, reqDir, pw, rw, cmd.ErrOrStderr(), g.log); err != nil {
+			return err
+		}
+		defer dc.Close()
+	}
 	hosts := [2]*p2p.Host{}
 	for i, dir := range []string{provDir, reqDir} {
 		if hosts[i], err = p2p.New(ctx, p2p.Config{DataDir: dir, LoopbackOnly: true, NoMDNS: true, UserAgent: "spare/" + version, Logger: g.log}); err != nil {
@@ -125,7 +143,10 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 	}
 	n, err := buildNode(nodeParts{DataDir: provDir, Sandbox: sb, Wallet: pw, Host: hosts[0], Settings: set,
 		Pinned: []string{settings.FieldIdleMinutes}, Notice: notice, Log: g.log,
-		Policy: market.Policy{Price: market.Price{PerGPUSecond: demoPrice, PerCPUSecond: demoPrice}, IntervalSeconds: 2}})
+		// The playground's requester is the owner's own: its IOUs are taken.
+		IOUs:   provider.IOUs{Friends: []peer.ID{hosts[1].ID()}},
+		Policy: market.Policy{Price: market.Price{PerGPUSecond: demoPrice, PerCPUSecond: demoPrice}, IntervalSeconds: 2},
+		Chain:  dc.backend()})
 	if err != nil {
 		return err
 	}
@@ -159,8 +180,19 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 		fmt.Fprintf(out, "spare demo: %s Move the mouse to freeze a job.\n", notice)
 	}
 	req := &market.Requester{Host: hosts[1], Wallet: rw, Blobs: p2p.FileStore{Dir: blobDir(reqDir)}, Log: g.log}
+	var provTokens0 wallet.Amount
+	if dc != nil {
+		req.Channels = newReusedChannels(dc.req, rw.Ledger, g.log)
+		if provTokens0, err = dc.prov.TokenBalance(ctx, dc.provAddr); err != nil {
+			return err
+		}
+	}
 	jobsDone := make(chan demoReport, 1)
-	go func() { jobsDone <- submitDemoJobs(ctx, req, images, reqDir, f.jobs, out) }()
+	var deposit wallet.Amount // zero: each job's maximum cost (IOUs)
+	if dc != nil {
+		deposit = demoDeposit
+	}
+	go func() { jobsDone <- submitDemoJobs(ctx, req, images, reqDir, f.jobs, deposit, out) }()
 
 	if withApp {
 		g.dataDir = provDir
@@ -172,6 +204,9 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 	rep := <-jobsDone
 	if rep.err != nil && ctx.Err() == nil {
 		return rep.err
+	}
+	if dc != nil {
+		dc.settled(ctx, pw)
 	}
 	pb, err := pw.Balance(context.WithoutCancel(ctx))
 	if err != nil {
@@ -192,6 +227,9 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 	if rb0.Spent > 0 {
 		fmt.Fprintf(cmd.OutOrStdout(), "Since the playground's first run: %s %s.\n", rb.Spent, wallet.Unit)
 	}
+	if dc != nil {
+		dc.report(context.WithoutCancel(ctx), cmd.OutOrStdout(), provTokens0)
+	}
 	return nil
 }
 
@@ -204,7 +242,7 @@ type demoReport struct {
 // submitDemoJobs alternates render and OCR jobs until n have run (0: until
 // ctx ends). While the provider is not available (the owner is at the
 // machine) Submit finds no provider and the loop tries again.
-func submitDemoJobs(ctx context.Context, req *market.Requester, images map[string]string, dir string, n int, out io.Writer) demoReport {
+func submitDemoJobs(ctx context.Context, req *market.Requester, images map[string]string, dir string, n int, deposit wallet.Amount, out io.Writer) demoReport {
 	var rep demoReport
 	lines := []string{"Spare reads this line", "Idle GPUs earn money", "The quick brown fox"}
 	// i numbers the jobs submitted; a round that found no provider
@@ -220,7 +258,11 @@ func submitDemoJobs(ctx context.Context, req *market.Requester, images map[strin
 			return rep
 		}
 		outDir := filepath.Join(dir, "out", fmt.Sprintf("%03d-%s", i, kind))
-		res, err := req.Submit(ctx, spec, market.SubmitOptions{OutputDir: outDir, Discovery: demoDiscovery})
+		if err := os.MkdirAll(outDir, 0o755); err != nil { // Submit makes only the job's directory in it
+			rep.err = err
+			return rep
+		}
+		res, err := req.Submit(ctx, spec, market.SubmitOptions{OutputDir: outDir, Discovery: demoDiscovery, Deposit: deposit})
 		if errors.Is(err, market.ErrNoProvider) {
 			fmt.Fprintln(out, "spare demo: no provider is taking work yet (the machine is in use); trying again")
 			continue

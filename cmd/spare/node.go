@@ -111,13 +111,17 @@ Presence reports count only from the user at the screen (logind).`,
 				return err
 			}
 			req := &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: blobDir(dir)}, Trust: trust, Log: g.log}
+			// Without --network or --rpc, the network chosen in Settings.
+			if saved, found, err := settings.Load(dir); err == nil && found && saved.Network != "" && !cf.onChain() {
+				cf.network = saved.Network
+			}
 			chain, closeChain, err := cf.open(ctx, g, dir, w)
 			if err != nil {
 				return err
 			}
 			defer closeChain()
 			if chain != nil {
-				req.Channels = chain
+				req.Channels = newReusedChannels(chain, w.Ledger, g.log)
 				fmt.Fprintf(cmd.ErrOrStderr(), "spare node: settling on %s (chain %d, escrow %s)\n", chain.Network.Name, chain.Network.ChainID, chain.Network.Escrow.Hex())
 			}
 			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd), Chain: chain,
@@ -151,6 +155,7 @@ Presence reports count only from the user at the screen (logind).`,
 	f.StringVar(&reserveCPUs, "reserve-cpus", "", "CPU cores this machine keeps for itself, never offered (default 1)")
 	f.StringVar(&reserveDisk, "reserve-disk", "", "free disk space jobs never take (default: the larger of 5G and a tenth of the disk)")
 	f.StringVar(&cacheDisk, "cache-disk", "", "disk kept between jobs for their images, inputs and outputs, least recently used first out (default: the larger of 1G and a twentieth of the disk)")
+	f.Bool("ious-from-strangers", false, "take jobs paid in IOUs (no chain) from anyone on the public network, for this run: a stranger's IOU is only a promise, and one that never pays leaves the work unpaid (default: only from the pool and the peers named in Settings)")
 	f.StringArrayVar(&owners, "owner", nil, "record this user (name or ID) in DATA/owners: may change the settings, withdraw, export and submit jobs through the socket (repeatable)")
 	nf.register(cmd, true)
 	cf.register(f)
@@ -162,8 +167,11 @@ Presence reports count only from the user at the screen (logind).`,
 func pinnedSettings(cmd *cobra.Command) []string {
 	var out []string
 	for flag, field := range map[string]string{"idle": settings.FieldIdleMinutes, "work-on-battery": settings.FieldRunOnBattery,
-		"max-temp": settings.FieldMaxTempC, "price": settings.FieldPriceFloor} {
+		"max-temp": settings.FieldMaxTempC, "price": settings.FieldPriceFloor, "ious-from-strangers": settings.FieldIOUStrangers} {
 		if cmd.Flags().Changed(flag) {
+			if b, err := cmd.Flags().GetBool(flag); err == nil && !b {
+				continue // --ious-from-strangers=false leaves the saved setting
+			}
 			out = append(out, field)
 		}
 	}

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 
+	"github.com/ethereum/go-ethereum/common"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sparegpu/spare/governor"
@@ -40,6 +43,9 @@ type nodeParts struct {
 	Submitter *market.Requester
 	// Notice is a line for the owner shown with the status.
 	Notice string
+	// IOUs says whose IOUs are taken on the public network beyond the
+	// owner's settings (the playground names its requester).
+	IOUs provider.IOUs
 	// Chain, when set, is where money settles; nil: the embedded ledger.
 	Chain *evm.Backend
 	Log   *slog.Logger
@@ -56,9 +62,9 @@ type providerNode struct {
 // buildNode wires a provider node; run it with Serve.
 func buildNode(p nodeParts) (*providerNode, error) {
 	pc := provider.Config{Host: p.Host, Wallet: p.Wallet, Sandbox: p.Sandbox, DataDir: p.DataDir,
-		Policy: p.Policy, Reserve: p.Reserve, Cache: p.Cache, Log: p.Log}
+		Policy: p.Policy, Reserve: p.Reserve, Cache: p.Cache, IOUs: p.IOUs, Log: p.Log}
 	if p.Chain != nil {
-		pc.Chain = p.Chain
+		pc.Chain, pc.Token = p.Chain, p.Chain.Network.Token
 	}
 	prov, err := provider.New(pc)
 	if err != nil {
@@ -77,6 +83,14 @@ func buildNode(p nodeParts) (*providerNode, error) {
 	if p.Submitter != nil {
 		cfg.Submitter = p.Submitter
 	}
+	if p.Chain != nil {
+		cfg.Chain, cfg.NetworkInUse = walletChain{p.Chain}, p.Chain.Network.Name
+	}
+	if nets, err := evm.LoadNetworks(p.DataDir); err != nil {
+		p.Log.Warn("reading the network presets for Settings", "err", err)
+	} else {
+		cfg.Networks = slices.Sorted(maps.Keys(nets))
+	}
 	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Household: hh, Chain: p.Chain}, nil
 }
 
@@ -93,6 +107,20 @@ func (n *providerNode) Serve(ctx context.Context) error {
 	}
 	return g.Wait()
 }
+
+// walletChain shows a Backend's network on the Wallet page
+// (node.WalletChain).
+type walletChain struct{ b *evm.Backend }
+
+func (w walletChain) Network() (string, uint64, string) {
+	return w.b.Network.Name, w.b.Network.ChainID, w.b.Network.Symbol
+}
+
+func (w walletChain) TokenBalance(ctx context.Context, a common.Address) (wallet.Amount, error) {
+	return w.b.TokenBalance(ctx, a)
+}
+
+func (w walletChain) TxURL(tx common.Hash) string { return w.b.Network.TxURL(tx) }
 
 // serveChain finishes settlements a crash interrupted, then watches for
 // close requests on channels paying this wallet and settles before their

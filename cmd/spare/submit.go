@@ -233,7 +233,7 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	defer closeChain()
 	if chain != nil {
 		chain.Progress = progressPrinter(prog.around(cmd.ErrOrStderr()), chain.Network)
-		r.Channels = chain // a market.LockingOpener: each deposit is locked for its job
+		r.Channels = newReusedChannels(chain, w.Ledger, g.log)
 	}
 	jout, jerr, notes := logs.writers()
 	opt := market.SubmitOptions{Deposit: deposit, OutputDir: f.output, Discovery: f.discovery,

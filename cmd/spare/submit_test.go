@@ -80,7 +80,7 @@ func startNode(t testing.TB, boot string, extra ...string) *spareNode {
 	t.Helper()
 	sock := testenv.ContainerdSocket(t)
 	data := t.TempDir()
-	nd := &spareNode{data: data, args: append([]string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+	nd := &spareNode{data: data, args: append([]string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns", "--ious-from-strangers",
 		"--listen", "/ip4/127.0.0.1/tcp/0", "--bootstrap", boot, "--interval", "1s", "--price", "0.0001"}, extra...)}
 	nd.start(t)
 	return nd

@@ -110,15 +110,17 @@ contract SpareEscrow {
     }
 
     /// @notice Adds what arrives of amount to the deposit, extends the lock
-    /// to unlockAt when later, and cancels a pending close request.
+    /// to unlockAt when later, and cancels a pending close request. With a
+    /// zero amount it only extends the lock, which must then be later.
     function topUp(bytes32 id, uint256 amount, uint64 unlockAt) external guarded {
         Channel storage c = _live(id);
         if (msg.sender != c.payer) revert NotPayer();
-        if (amount == 0) revert ZeroAmount();
+        // A zero amount only extends the lock (a reused channel's next job).
+        if (amount == 0 && unlockAt <= c.unlockAt) revert ZeroAmount();
         _checkLock(unlockAt);
         if (unlockAt > c.unlockAt) c.unlockAt = unlockAt;
         c.closeRequestedAt = 0;
-        uint256 got = _pull(c.token, msg.sender, amount);
+        uint256 got = amount == 0 ? 0 : _pull(c.token, msg.sender, amount);
         c.deposit += got;
         emit ToppedUp(id, got, c.deposit, c.unlockAt);
     }

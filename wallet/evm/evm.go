@@ -286,16 +286,9 @@ func (b *Backend) OpenFor(ctx context.Context, payee, signer common.Address, dep
 	if deposit <= 0 {
 		return wallet.ChannelInfo{}, fmt.Errorf("deposit: %w: must be positive", wallet.ErrAmount)
 	}
-	if lock < 0 || lock > MaxLock {
-		return wallet.ChannelInfo{}, fmt.Errorf("lock %s: must be between 0 and %s", lock, MaxLock)
-	}
-	unlockAt := uint64(0)
-	if lock > 0 {
-		head, err := b.client.HeaderByNumber(ctx, nil)
-		if err != nil {
-			return wallet.ChannelInfo{}, fmt.Errorf("open: reading the chain's time: %w", err)
-		}
-		unlockAt = head.Time + uint64(lock/time.Second)
+	unlockAt, err := b.unlockAt(ctx, lock)
+	if err != nil {
+		return wallet.ChannelInfo{}, fmt.Errorf("open: %w", err)
 	}
 	var salt common.Hash
 	if _, err := rand.Read(salt[:]); err != nil {
@@ -416,25 +409,59 @@ func (b *Backend) Settled(ctx context.Context, id common.Hash) (wallet.Amount, e
 // TopUp adds to a channel's deposit (payer), cancelling a close request;
 // the lock is kept. The ledger records what arrived.
 func (b *Backend) TopUp(ctx context.Context, id common.Hash, amount wallet.Amount) error {
+	return b.TopUpFor(ctx, id, amount, 0)
+}
+
+// TopUpFor adds amount to a channel's deposit and extends its lock to
+// lock from now (the chain's time) when that is later; a zero amount only
+// extends the lock (a reused channel's next job).
+func (b *Backend) TopUpFor(ctx context.Context, id common.Hash, amount wallet.Amount, lock time.Duration) error {
+	if amount < 0 || (amount == 0 && lock <= 0) {
+		return fmt.Errorf("top-up: %w: must be positive, or extend the lock", wallet.ErrAmount)
+	}
+	unlockAt, err := b.unlockAt(ctx, lock)
+	if err != nil {
+		return err
+	}
 	before, err := b.Channel(ctx, id)
 	if err != nil {
 		return err
 	}
-	if _, err := b.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
-		return b.token.Approve(o, b.domain.Contract, amount.Big())
+	if amount > 0 {
+		if _, err := b.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
+			return b.token.Approve(o, b.domain.Contract, amount.Big())
+		}); err != nil {
+			return err
+		}
+	}
+	if _, err := b.send(ctx, "topUp", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		return b.escrow.TopUp(o, id, amount.Big(), unlockAt)
 	}); err != nil {
 		return err
 	}
-	if _, err := b.send(ctx, "topUp", func(o *bind.TransactOpts) (*types.Transaction, error) {
-		return b.escrow.TopUp(o, id, amount.Big(), 0)
-	}); err != nil {
-		return err
+	if amount == 0 {
+		return nil
 	}
 	after, err := b.Channel(ctx, id)
 	if err != nil {
 		return err
 	}
 	return b.ledger.TopUp(ctx, id, after.Deposit-before.Deposit)
+}
+
+// unlockAt is lock from the chain's latest block time (0: no lock).
+func (b *Backend) unlockAt(ctx context.Context, lock time.Duration) (uint64, error) {
+	if lock < 0 || lock > MaxLock {
+		return 0, fmt.Errorf("lock %s: must be between 0 and %s", lock, MaxLock)
+	}
+	if lock == 0 {
+		return 0, nil
+	}
+	head, err := b.client.HeaderByNumber(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("reading the chain's time: %w", err)
+	}
+	return head.Time + uint64(lock/time.Second), nil
 }
 
 // RequestClose starts the grace period (payer).

@@ -1,0 +1,135 @@
+package app
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/sparegpu/spare/localapi"
+)
+
+// maxShownTx is how many transactions the Wallet page lists.
+const maxShownTx = 8
+
+// ledgerWords says what the embedded ledger's figures are.
+const ledgerWords = "Local ledger (IOUs): these figures are promises between people who trust each other, " +
+	"not money on a chain. To be paid by strangers, choose a network in Settings."
+
+// moneyView is the Wallet page's "where the money is" section: the
+// network (a chain, or the local ledger), the balance on the chain, what
+// is pending settlement and when it settles, and the transactions sent,
+// each linked to the network's explorer.
+type moneyView struct {
+	box      *fyne.Container
+	where    *widget.Label
+	onChain  *widget.Label
+	pending  *widget.Label
+	txTitle  *widget.Label
+	txs      *fyne.Container
+	lastKeys string // the transactions shown, to redraw only on change
+}
+
+func newMoneyView() *moneyView {
+	m := &moneyView{where: wrapped("—"), onChain: wrapped(""), pending: wrapped(""),
+		txTitle: widget.NewLabelWithStyle("Transactions", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		txs:     container.NewVBox()}
+	m.where.TextStyle.Bold = true
+	m.box = container.NewVBox(m.where, m.onChain, m.pending, m.txTitle, m.txs)
+	return m
+}
+
+// render shows w's money; it reports whether the section changed size
+// (the page then lays itself out again).
+func (m *moneyView) render(w *localapi.Wallet) (resized bool) {
+	if w == nil {
+		m.where.SetText("—")
+		return false
+	}
+	mo := w.Money
+	onChain := mo.Network != ""
+	for _, o := range []fyne.CanvasObject{m.onChain, m.pending, m.txTitle, m.txs} {
+		if onChain {
+			o.Show()
+		} else {
+			o.Hide()
+		}
+	}
+	if !onChain {
+		m.where.SetText(ledgerWords)
+		return false
+	}
+	m.where.SetText(fmt.Sprintf("On chain: %s (chain ID %d), in %s", mo.Network, mo.ChainID, mo.Symbol))
+	if mo.OnChainError != "" {
+		m.onChain.SetText("Balance on the chain: unknown (" + mo.OnChainError + ")")
+	} else {
+		m.onChain.SetText("Balance on the chain: " + mo.OnChain.String() + " " + mo.Symbol)
+	}
+	m.pending.SetText(pendingWords(mo, time.Now()))
+	keys := ""
+	for i, t := range mo.Transactions {
+		if i == maxShownTx {
+			break
+		}
+		keys += t.Hash + fmt.Sprint(t.Dropped) + ";"
+	}
+	if keys == m.lastKeys {
+		return false
+	}
+	m.lastKeys = keys
+	m.txs.RemoveAll()
+	if len(mo.Transactions) == 0 {
+		m.txs.Add(wrapped("None sent yet."))
+	}
+	for i, t := range mo.Transactions {
+		if i == maxShownTx {
+			break
+		}
+		m.txs.Add(txRow(t, mo.Symbol))
+	}
+	m.txs.Refresh()
+	return true
+}
+
+// pendingWords says what is pending settlement and when it settles.
+func pendingWords(mo localapi.Funds, now time.Time) string {
+	if len(mo.Pending) == 0 {
+		return "Pending settlement: nothing; every voucher is settled."
+	}
+	var total localapi.Amount
+	lines := []string{}
+	for _, p := range mo.Pending {
+		total += p.Amount
+		when := "settles when its job ends (or at the next start)"
+		if !p.By.IsZero() {
+			when = "its payer asked to close: settles before " + p.By.Local().Format("2 Jan 15:04")
+			if p.By.Before(now) {
+				when = "the grace period ended " + p.By.Local().Format("2 Jan 15:04") + ": what was not settled is lost"
+			}
+		}
+		lines = append(lines, fmt.Sprintf("  %s %s on channel %s: %s", p.Amount, mo.Symbol, shortAddr(p.Channel), when))
+	}
+	return fmt.Sprintf("Pending settlement: %s %s\n", total, mo.Symbol) + strings.Join(lines, "\n")
+}
+
+// txRow is one transaction: what, how much, when, and its hash linked
+// to the explorer when the network has one.
+func txRow(t localapi.Transaction, symbol string) fyne.CanvasObject {
+	what := map[string]string{"settle": "Settled", "close": "Settled at close", "payout": "Paid out"}[t.Kind]
+	if what == "" {
+		what = t.Kind
+	}
+	text := fmt.Sprintf("%s %s %s, %s", what, t.Amount, symbol, t.At.Local().Format("2 Jan 15:04"))
+	if t.Dropped {
+		text += " (dropped by a reorg; sent again)"
+	}
+	var hash fyne.CanvasObject = widget.NewLabel(shortAddr(t.Hash))
+	if u, err := url.Parse(t.URL); err == nil && t.URL != "" && (u.Scheme == "https" || u.Scheme == "http") {
+		hash = widget.NewHyperlink(shortAddr(t.Hash), u)
+	}
+	return container.NewHBox(widget.NewLabel(text), hash)
+}

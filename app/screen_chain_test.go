@@ -1,0 +1,167 @@
+//go:build linux
+
+package app_test
+
+import (
+	"context"
+	"image/png"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/governor"
+	"github.com/sparegpu/spare/internal/gethtest"
+	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/node"
+	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/evm"
+)
+
+// chainOf shows a backend to the daemon (node.WalletChain), once set.
+type chainOf struct{ b atomic.Pointer[evm.Backend] }
+
+func (c *chainOf) Network() (string, uint64, string) {
+	if b := c.b.Load(); b != nil {
+		return b.Network.Name, b.Network.ChainID, b.Network.Symbol
+	}
+	return "", 0, ""
+}
+
+func (c *chainOf) TokenBalance(ctx context.Context, a common.Address) (wallet.Amount, error) {
+	if b := c.b.Load(); b != nil {
+		return b.TokenBalance(ctx, a)
+	}
+	return 0, context.Canceled
+}
+
+func (c *chainOf) TxURL(tx common.Hash) string {
+	if b := c.b.Load(); b != nil {
+		return b.Network.TxURL(tx)
+	}
+	return ""
+}
+
+// TestWalletChainScreen: a daemon whose money is on a chain (geth --dev):
+// the Wallet page says which chain, the wallet's token balance on it,
+// what is pending settlement and when it settles, and the payout the
+// wallet sent, linked to the network's explorer. SPARE_APP_SHOTS=DIR
+// keeps a picture of the page for a person to look at (hashes and
+// balances differ run to run, so there is no golden image).
+func TestWalletChainScreen(t *testing.T) {
+	node0 := gethtest.Start(t)
+	chain := &chainOf{}
+	d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true}, Chain: chain})
+	ctx := context.Background()
+	key, err := d.wallet.Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := evm.Deploy(ctx, node0.Client, key, evm.DeployOptions{RPC: node0.URL, Faucet: 100_000_000,
+		Explorer: "https://explorer.example/tx/{tx}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := evm.Open(ctx, node0.Client, n, key, d.wallet.Ledger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain.b.Store(b)
+	// A real payout from the wallet, recorded as `spare wallet withdraw`
+	// records it.
+	tx, err := b.Transfer(ctx, common.HexToAddress(payoutTo), 1_500_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.wallet.Ledger.RecordPayout(ctx, key.Address(), 1_500_000, payoutTo, tx.Hex()); err != nil {
+		t.Fatal(err)
+	}
+
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: localapi.NewClient(d.dir), Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	waitSentence(t, a, "Available")
+	a.Inspect(func() { a.UI().SelectTab("Wallet") })
+	for _, text := range []string{"On chain: local (chain ID 1337), in tUSD", "Balance on the chain: 98.500000 tUSD",
+		"Pending settlement: 2.350000 tUSD", "settles when its job ends", "Paid out 1.500000 tUSD"} {
+		waitMarkup(t, a, text)
+	}
+	want, _ := url.Parse(n.TxURL(tx))
+	var link *widget.Hyperlink
+	a.Inspect(func() {
+		link = shown(t, a, func(h *widget.Hyperlink) bool { return h.URL != nil && h.URL.String() == want.String() }, "the payout's explorer link")
+	})
+	if link.Text != tx.Hex()[:6]+"…"+tx.Hex()[len(tx.Hex())-4:] {
+		t.Errorf("the payout's link reads %q", link.Text)
+	}
+	if dir := os.Getenv("SPARE_APP_SHOTS"); dir != "" {
+		a.Inspect(func() {
+			w := a.UI().Window()
+			w.Resize(fyne.NewSize(720, 520))
+			f, err := os.Create(filepath.Join(dir, "wallet_chain.png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := png.Encode(f, w.Canvas().Capture()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestSettingsNetworkAndIOUs: Settings chooses the network money settles
+// on (from the daemon's presets; it takes effect at the next start, and
+// the page says so) and whose IOUs are taken: a bad peer ID comes back
+// from the daemon by its field; the choices are in force in the daemon.
+func TestSettingsNetworkAndIOUs(t *testing.T) {
+	d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true}, Networks: []string{"local", "testnet"}})
+	c := localapi.NewClient(d.dir)
+	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+	waitSentence(t, a, "Available")
+	a.Inspect(func() { a.UI().SelectTab("Settings") })
+	waitMarkup(t, a, "Local ledger (IOUs)")
+	testenv.WaitFor(t, "the daemon's settings in the form", 10*time.Second, func() bool {
+		var on bool
+		a.Inspect(func() { on = !button(t, a, "Save").Disabled() })
+		return on
+	})
+	const friend = "12D3KooWKZqpRQwiRYsUgNh3Mr91cGtkgpUjRKMUXc9BErg4kCRw"
+	save := func(peers string) {
+		a.Inspect(func() {
+			shown(t, a, func(s *widget.Select) bool { return true }, "the network choice").SetSelected("testnet")
+			check(t, a, "Take jobs paid in IOUs from strangers").SetChecked(true)
+			setText(byPlaceholder(t, entries(a, false), "peer IDs"), peers)
+			test.Tap(button(t, a, "Save"))
+		})
+	}
+	save("not-a-peer")
+	waitMarkup(t, a, `iou_peers: "not-a-peer" is not a peer ID`)
+	save(friend)
+	waitMarkup(t, a, "money settles on testnet from Spare's next start")
+	s, err := c.Settings(context.Background())
+	if err != nil || s.Network != "testnet" || !s.IOUsFromStrangers || len(s.IOUPeers) != 1 || s.IOUPeers[0] != friend {
+		t.Fatalf("daemon's settings %+v %v", s, err)
+	}
+	if dir := os.Getenv("SPARE_APP_SHOTS"); dir != "" {
+		a.Inspect(func() {
+			w := a.UI().Window()
+			w.Resize(fyne.NewSize(720, 1100))
+			f, err := os.Create(filepath.Join(dir, "settings_network.png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := png.Encode(f, w.Canvas().Capture()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sparegpu/spare/internal/gethtest"
+	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/wallet"
+)
+
+// TestDemoOnChain: `spare demo --headless --network local` on a geth --dev
+// node deploys the contracts, runs the jobs paid through the escrow with
+// real transactions (one channel opened and reused, a settlement after
+// each job), and the report lists them; the provider's tokens on chain
+// rose by exactly what the jobs cost.
+func TestDemoOnChain(t *testing.T) {
+	testenv.Workload(t, "render")
+	testenv.Workload(t, "ocr")
+	node := gethtest.Start(t)
+	r := spare(t, "demo", "--headless", "--jobs", "2", "--workloads", os.Getenv("SPARE_WORKLOADS"), "--network", "local", "--rpc", node.URL)
+	if r.code != 0 {
+		t.Fatalf("demo on chain exited %d: %s", r.code, r.stderr)
+	}
+	t.Logf("report:\n%s", r.stdout)
+	for _, want := range []string{"deploying the escrow", "requester: open: sent 0x", "provider: settle: sent 0x"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the demo's progress lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	for _, want := range []string{"2 job(s) run, 0 failed", "every unit accounted for", "transaction(s) on local (chain 1337):"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if n := len(regexp.MustCompile(`(?m)^  requester open `).FindAllString(r.stdout, -1)); n != 1 {
+		t.Errorf("the report lists %d channel opens for two jobs with one provider, want 1", n)
+	}
+	if n := len(regexp.MustCompile(`(?m)^  provider +settle +0x[0-9a-f]{64}`).FindAllString(r.stdout, -1)); n < 1 {
+		t.Errorf("the report lists no settlement transaction")
+	}
+	if strings.Contains(r.stdout, "topUp") {
+		t.Errorf("the playground's channel was topped up; its deposit covers several jobs:\n%s", r.stdout)
+	}
+	m := regexp.MustCompile(`costing ([0-9.]+) `).FindStringSubmatch(r.stdout)
+	g := regexp.MustCompile(`provider's tokens on chain: [0-9.]+ tUSD \(\+([0-9.]+) this run\)`).FindStringSubmatch(r.stdout)
+	if m == nil || g == nil {
+		t.Fatalf("no cost or token line in the report:\n%s", r.stdout)
+	}
+	cost, err1 := wallet.ParseAmount(m[1])
+	got, err2 := wallet.ParseAmount(g[1])
+	if err1 != nil || err2 != nil || cost <= 0 || got != cost {
+		t.Errorf("the provider's tokens rose by %s; the jobs cost %s", g[1], m[1])
+	}
+}

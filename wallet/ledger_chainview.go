@@ -1,0 +1,86 @@
+package wallet
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// TxRow is one transaction the wallet sent on a chain and recorded: a
+// settlement (kind settle or close) or a payout.
+type TxRow struct {
+	At      time.Time
+	Kind    string // settle, close or payout
+	Tx      common.Hash
+	Amount  Amount
+	Dropped bool // a reorg took it out of the chain (settlements)
+}
+
+// Transactions lists the latest on-chain transactions, newest first, at
+// most limit. Ledger-backend settlements and payouts carry no transaction
+// and are not listed.
+func (l *Ledger) Transactions(ctx context.Context, limit int) ([]TxRow, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := l.db.QueryContext(ctx, `SELECT at, kind, tx, amount, dropped FROM (
+		SELECT at, kind, tx_hash AS tx, amount, status = 'dropped' AS dropped FROM settlements WHERE tx_hash != ''
+		UNION ALL
+		SELECT at, 'payout', reference, amount, 0 FROM payouts WHERE reference LIKE '0x%' AND length(reference) = 66
+	) ORDER BY at DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading transactions: %w", err)
+	}
+	defer rows.Close()
+	var out []TxRow
+	for rows.Next() {
+		var r TxRow
+		var at int64
+		var tx string
+		if err := rows.Scan(&at, &r.Kind, &tx, &r.Amount, &r.Dropped); err != nil {
+			return nil, fmt.Errorf("reading transactions: %w", err)
+		}
+		r.At, r.Tx = time.Unix(at, 0).UTC(), common.HexToHash(tx)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// PendingRow is what one channel paying me holds in vouchers beyond what
+// is settled.
+type PendingRow struct {
+	Channel          common.Hash
+	Backend          string
+	Amount           Amount
+	State            string // open, closing or closed
+	CloseRequestedAt int64  // unix seconds; 0: none
+}
+
+// Pending lists the channels paying me with unsettled vouchers, oldest
+// first.
+func (l *Ledger) Pending(ctx context.Context, me common.Address) ([]PendingRow, error) {
+	chs, err := l.Channels(ctx, me)
+	if err != nil {
+		return nil, err
+	}
+	var out []PendingRow
+	for _, ch := range chs {
+		if ch.Payee != me {
+			continue
+		}
+		best, err := bestCumulative(ctx, l.db, ch.ID)
+		if err != nil {
+			return nil, err
+		}
+		set, err := l.Settled(ctx, ch.ID)
+		if err != nil {
+			return nil, err
+		}
+		if best > set {
+			out = append(out, PendingRow{Channel: ch.ID, Backend: ch.Backend, Amount: best - set, State: ch.State, CloseRequestedAt: ch.CloseRequestedAt})
+		}
+	}
+	return out, nil
+}
