@@ -23,7 +23,7 @@ export GOFLAGS ?= -tags=no_emoji
 # go-nvml's header warns about deprecated declarations it still uses.
 export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 
-.PHONY: all build deps deps-test run test cross windows bench lint workloads contracts package clean
+.PHONY: all build deps deps-test run test cross windows wsl-image windows-installer bench lint workloads contracts package clean
 all: build
 
 build: $(NOTICES)
@@ -73,8 +73,23 @@ cross:
 # compiles the GL bindings' C (minutes); Go's build cache keeps it.
 WINDOWS_APP := bin/spare.exe
 export SPARE_WINDOWS_APP := $(abspath $(WINDOWS_APP))
-windows:
-	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc $(GO) build -trimpath -ldflags "$(LDFLAGS) -H windowsgui" -o $(WINDOWS_APP) ./cmd/spare
+# Stripped (-s -w: no symbol table, no DWARF); panics still name their
+# functions. Size before and after: packaging/README.md, "Windows".
+windows: $(NOTICES)
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc $(GO) build -trimpath -ldflags "$(LDFLAGS) -s -w -H windowsgui" -o $(WINDOWS_APP) ./cmd/spare
+
+# The root filesystem of Spare's WSL distribution (Debian with containerd,
+# runc and the .deb of bin/spare; see packaging/README.md, "Windows"),
+# which the installer bundles and the app imports. Needs root; cached by
+# its inputs.
+WSL_IMAGE := bin/spare-wsl.tar.gz
+wsl-image: build
+	deb=$$(SPARE_FORMATS=deb packaging/build.sh bin) && packaging/windows/build-rootfs.sh "$$deb" $(WSL_IMAGE)
+
+# The Windows installer (NSIS): the app, the distribution's image, the
+# licence and the notices. Sign it with packaging/windows/sign.sh.
+windows-installer: windows wsl-image
+	VERSION=$(VERSION) packaging/windows/build-installer.sh $(WINDOWS_APP) bin/spare-setup.exe $(WSL_IMAGE)
 
 bench: deps-test workloads
 	scripts/with-services.sh scripts/bench.sh

@@ -53,7 +53,7 @@ func TestInstallerUnderWine(t *testing.T) {
 		t.Fatalf("no install directory under %s/drive_c/users/*/AppData/Local/Programs/Spare", prefix)
 	}
 	inst := users[0]
-	for _, f := range []string{"spare.exe", "uninstall.exe", filepath.Join("distro", "spare-wsl.tar")} {
+	for _, f := range []string{"spare.exe", "uninstall.exe", "LICENSE.txt", "NOTICES.txt", filepath.Join("distro", "spare-wsl.tar")} {
 		if _, err := os.Stat(filepath.Join(inst, f)); err != nil {
 			t.Errorf("installed files: %v", err)
 		}

@@ -89,6 +89,7 @@ Presence reports count only from the user at the screen (logind).`,
 					return usageError{err}
 				}
 			}
+			wslGPUSpec(ctx, g.log)
 			sb, err := g.openSandbox(ctx)
 			if err != nil {
 				return err

@@ -37,7 +37,7 @@ Step "install: $Setup /S" {
   $p = Start-Process -FilePath $Setup -ArgumentList "/S" -Wait -PassThru
   if ($p.ExitCode -ne 0) { throw "exit $($p.ExitCode)" }; "exit 0"
 }
-Step "install: files in $inst" { (Test-Path $spare) -and (Test-Path (Join-Path $inst "distro\spare-wsl.tar")) }
+Step "install: files in $inst" { (Test-Path $spare) -and (Test-Path (Join-Path $inst "distro\spare-wsl.tar")) -and (Test-Path (Join-Path $inst "LICENSE.txt")) -and (Test-Path (Join-Path $inst "NOTICES.txt")) }
 Step "install: start at login (HKCU Run value Spare)" {
   (Get-ItemProperty "HKCU:\Software\Microsoft\Windows\CurrentVersion\Run").Spare
 }
@@ -59,6 +59,13 @@ Step "bridge: the daemon answers through 'wsl -d Spare -- spare bridge'" {
 }
 Step "GPU: the distribution sees the GPU (nvidia-smi in WSL)" {
   $o = & $wsl -d Spare -- /usr/lib/wsl/lib/nvidia-smi -L; if ($LASTEXITCODE -ne 0) { throw "nvidia-smi: $o" }; $o -join "; "
+}
+Step "GPU: the daemon wrote the WSL CDI spec (/var/run/cdi/spare-wsl-nvidia.yaml names the GPU)" {
+  $o = & $wsl -d Spare -- cat /var/run/cdi/spare-wsl-nvidia.yaml; if (-not (($o -join "`n") -match "name: GPU-")) { throw "spec: $o" }; ($o | Select-String "name: GPU-").Line.Trim()
+}
+Step "isolation: no Windows interop inside the distribution (cmd.exe does not run there)" {
+  $o = & $wsl -d Spare -- sh -c '/mnt/c/Windows/System32/cmd.exe /c ver >/dev/null 2>&1 && echo ran || echo refused'
+  if (($o -join "") -ne "refused") { throw "cmd.exe $o inside the distribution" }; "interop off"
 }
 Step "job: a reference job runs on the GPU (spare run probe)" {
   $o = & $wsl -d Spare -- spare run --json probe; if ($LASTEXITCODE -ne 0) { throw "spare run: $o" }; ($o -join " ").Substring(0, [Math]::Min(200, ($o -join " ").Length))

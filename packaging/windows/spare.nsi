@@ -1,5 +1,10 @@
 ; Spare's Windows installer (NSIS), built on Linux by build-installer.sh:
-;   makensis -DVERSION=1.2.3 -DAPP=spare.exe -DDISTRO=spare-wsl.tar -DOUT=spare-setup.exe spare.nsi
+;   makensis -DVERSION=1.2.3 -DAPP=spare.exe -DDISTRO=spare-wsl.tar -DOUT=spare-setup.exe \
+;     -DLICENSE=LICENSE.txt -DNOTICES=NOTICES.txt spare.nsi
+; The licence page shows Spare's licence (Apache-2.0); LICENSE.txt and
+; NOTICES.txt (the licences of the libraries in spare.exe) are installed
+; beside the app. The distribution's Debian packages carry theirs in its
+; /usr/share/doc/*/copyright.
 ; Per user, no administrator rights: the app goes to
 ; %LOCALAPPDATA%\Programs\Spare with the WSL distribution's image beside
 ; it (the app imports it as the distribution "Spare" on first run), and
@@ -16,6 +21,9 @@ Unicode true
 Target amd64-unicode
 !ifndef VERSION
   !define VERSION "0.0.0"
+!endif
+!ifndef LICENSE | NOTICES
+  !error "build with build-installer.sh: it passes LICENSE and NOTICES"
 !endif
 !ifndef OUT
   !define OUT "spare-setup.exe"
@@ -36,6 +44,10 @@ ShowUninstDetails show
 !include "LogicLib.nsh"
 !include "FileFunc.nsh"
 
+LicenseData "${LICENSE}"
+LicenseText "Spare is free software under the Apache License 2.0. The licences of the libraries it includes are installed beside it, in NOTICES.txt." "Next >"
+
+Page license
 Page directory
 Page instfiles
 UninstPage uninstConfirm
@@ -49,6 +61,8 @@ FunctionEnd
 Section "Spare"
   SetOutPath "$INSTDIR"
   File "/oname=spare.exe" "${APP}"
+  File "/oname=LICENSE.txt" "${LICENSE}"
+  File "/oname=NOTICES.txt" "${NOTICES}"
   !ifdef DISTRO
     SetOutPath "$INSTDIR\distro"
     File "/oname=spare-wsl.tar" "${DISTRO}"
@@ -124,6 +138,8 @@ Section "Uninstall"
   DeleteRegKey HKCU "${UNINSTKEY}"
   Delete "$SMPROGRAMS\Spare.lnk"
   Delete "$INSTDIR\spare.exe"
+  Delete "$INSTDIR\LICENSE.txt"
+  Delete "$INSTDIR\NOTICES.txt"
   Delete "$INSTDIR\distro\spare-wsl.tar"
   RMDir "$INSTDIR\distro"
   Delete "$INSTDIR\uninstall.exe"
