@@ -208,7 +208,7 @@ func TestChainVoucherBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := rb.Open(ctx, payee, reqKey.Address(), 1_000_000)
+	ch, err := rb.OpenFor(ctx, payee, reqKey.Address(), 1_000_000, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,8 @@ func TestChainVoucherBase(t *testing.T) {
 	run := &providerRun{p: prov.prov}
 	run.sess.Quote.MaxCost = 500_000
 	ag := func(base uint64) *market.AgreementMsg {
-		return &market.AgreementMsg{Requester: market.Address(reqKey.Address()), ChannelID: market.Hash(ch.ID), VoucherBase: base}
+		return &market.AgreementMsg{Requester: market.Address(reqKey.Address()), ChannelID: market.Hash(ch.ID), VoucherBase: base,
+			StartsAt: uint64(time.Now().Unix()), MaxDurationSeconds: 600}
 	}
 	for _, tc := range []struct {
 		name string
@@ -246,6 +247,21 @@ func TestChainVoucherBase(t *testing.T) {
 		case ref != nil:
 			t.Logf("%s: %s", tc.name, ref.Message)
 		}
+	}
+	// A deposit locked for less than the job may run: its payer could
+	// withdraw what the job earns while it runs (the lock is an hour).
+	long := ag(400_000)
+	long.MaxDurationSeconds = 2 * 3600
+	if ref := run.checkChannel(ctx, long); ref == nil || ref.Code != market.RefuseShortLock {
+		t.Errorf("a job outlasting the channel's lock: %v, want refused with %s", ref, market.RefuseShortLock)
+	}
+	unlocked, err := rb.Open(ctx, payee, reqKey.Address(), 1_000_000) // the backend's lock: none
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref := run.checkChannel(ctx, &market.AgreementMsg{Requester: market.Address(reqKey.Address()), ChannelID: market.Hash(unlocked.ID),
+		StartsAt: uint64(time.Now().Unix()), MaxDurationSeconds: 600}); ref == nil || ref.Code != market.RefuseShortLock {
+		t.Errorf("an unlocked channel: %v, want refused with %s", ref, market.RefuseShortLock)
 	}
 	// Without a chain a base is refused outright.
 	iou := startProvider(t, 100, market.WalletCredit{})

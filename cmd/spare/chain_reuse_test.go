@@ -12,12 +12,13 @@ import (
 	"github.com/sparegpu/spare/wallet"
 )
 
-// TestChainSubmitReusesChannel: two `spare submit --network local` to the
-// same provider on a real node (geth --dev) open one channel: the second
-// job reuses the first's, funded beyond what the first claimed, with no
-// transaction of its own, and its vouchers go on from the first's. The
-// provider settles both jobs on that channel: its token balance rises by
-// exactly their two costs.
+// TestChainSubmitReusesChannel: three `spare submit --network local` to
+// the same provider on a real node (geth --dev) open one channel: the
+// second job reuses the first's, funded beyond what the first claimed,
+// with no transaction of its own, and its vouchers go on from the first's;
+// the third, longer than the channel stays locked, extends the lock
+// first. The provider settles every job on that channel: its token
+// balance rises by exactly their costs.
 func TestChainSubmitReusesChannel(t *testing.T) {
 	d := newDevChain(t)
 	boot, _ := startNetwork(t, 0)
@@ -58,6 +59,15 @@ func TestChainSubmitReusesChannel(t *testing.T) {
 	}
 	c2 := wallet.Amount(second.Units)
 	testenv.WaitFor(t, "the second job's settlement", 60*time.Second, func() bool { return d.tokens(t, prov)-before == c1+c2 })
+	// A third job may run longer than the channel stays locked: the
+	// requester extends the lock (a top-up of nothing, no approve), or the
+	// provider would refuse the channel (channel_lock).
+	third, log3 := submit("--timeout", "45m")
+	if !strings.Contains(log3, "topUp: sent") || strings.Contains(log3, "approve: sent") || strings.Contains(log3, "open: sent") {
+		t.Errorf("the third submit, 45 min on a channel locked for 16, did not only extend the lock:\n%s", log3)
+	}
+	c3 := wallet.Amount(third.Units)
+	testenv.WaitFor(t, "the third job's settlement", 60*time.Second, func() bool { return d.tokens(t, prov)-before == c1+c2+c3 })
 	payer := walletAddress(t, d.payer)
 	l, err := wallet.OpenLedger(d.payer, nil) // the submits have exited
 	if err != nil {
@@ -69,7 +79,7 @@ func TestChainSubmitReusesChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(chans) != 1 {
-		t.Errorf("the requester holds %d channels after two jobs, want 1: %+v", len(chans), chans)
+		t.Errorf("the requester holds %d channels after three jobs, want 1: %+v", len(chans), chans)
 	}
-	t.Logf("two jobs (%s + %s) on one channel, settled on chain: provider +%s %s", c1, c2, c1+c2, d.net.Symbol)
+	t.Logf("three jobs (%s + %s + %s) on one channel, settled on chain: provider +%s %s", c1, c2, c3, c1+c2+c3, d.net.Symbol)
 }
