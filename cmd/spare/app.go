@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	fyneapp "fyne.io/fyne/v2/app"
@@ -46,6 +48,18 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		debug.SetGCPercent(25)
 	}
 	app.PrepareSessionBus()
+	if trayProcess(g.appMode) {
+		client, daemon, _ := daemonLink(g, exe, dir)
+		return app.RunTray(cmd.Context(), app.TrayConfig{
+			DataDir:       dir,
+			Client:        client,
+			DaemonCommand: daemon,
+			WindowCommand: windowArgv(exe, dir, g),
+			OpenAtStart:   true,
+			Presence:      true,
+			Log:           g.log,
+		})
+	}
 	if app.SkipSystemFonts() {
 		g.log.Debug("drawing with the bundled fonts only: they cover the session's language")
 	}
@@ -55,7 +69,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		return nil
 	}
 	client, daemon, checks := daemonLink(g, exe, dir)
-	a := app.New(fy, app.Config{
+	cfg := app.Config{
 		DataDir:       dir,
 		Client:        client,
 		Doctor:        checks,
@@ -65,8 +79,46 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		About:         app.About{Version: version, Licence: licence, Notices: notices},
 		Log:           g.log,
 		OnFirstWindow: func() { g.log.Info("first window shown", "after", time.Since(start)) },
-	})
+	}
+	if g.appMode.window {
+		// Beside the tray process: it owns the daemon, the presence
+		// sensor and the notifications.
+		cfg.WindowOnly, cfg.DaemonCommand, cfg.Presence = true, nil, false
+	}
+	a := app.New(fy, cfg)
+	if g.appMode.window {
+		raise := make(chan os.Signal, 1)
+		signal.Notify(raise, syscall.SIGUSR1)
+		defer signal.Stop(raise)
+		ctx, cancel := context.WithCancel(cmd.Context())
+		defer cancel()
+		go func() { // owned by runApp: ends with it
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-raise:
+					a.Raise()
+				}
+			}
+		}()
+	}
 	return a.Run(cmd.Context())
+}
+
+// trayProcess reports whether `spare` runs as the tray process: on Linux
+// with a tray host, unless told to be the window or one process.
+func trayProcess(m appMode) bool {
+	if runtime.GOOS != "linux" || m.window || m.oneProcess {
+		return false
+	}
+	return app.ProbeSession().TrayOK()
+}
+
+// windowArgv is the window process the tray process starts: the same
+// data directory, containerd socket and log level.
+func windowArgv(exe, dir string, g *globals) []string {
+	return []string{exe, "--window", "--data", dir, "--containerd", g.containerd, "--log-level", g.logLevel}
 }
 
 // daemonArgv is the `spare node` the app starts when none runs. The
