@@ -184,8 +184,7 @@ func (t *trayProc) command(f func(context.Context) error) {
 	}()
 }
 
-// openWindow starts the window process, or raises it when it runs
-// (SIGUSR1: the window process shows and focuses its window).
+// openWindow starts the window process, or raises it when it runs.
 func (t *trayProc) openWindow() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -193,13 +192,16 @@ func (t *trayProc) openWindow() {
 		select {
 		case <-t.winDone:
 		default:
-			_ = t.window.Process.Signal(syscall.SIGUSR1)
+			if err := raiseWindow(t.window.Process); err != nil {
+				t.log.Warn("raising the window", "err", err)
+			}
 			return
 		}
 	}
 	argv := t.cfg.WindowCommand
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.SysProcAttr = windowProcAttr()
 	if err := cmd.Start(); err != nil {
 		t.log.Error("opening the window", "err", err)
 		notify("Spare could not open its window", err.Error(), t.log)

@@ -28,14 +28,15 @@ func (t *trayProc) followDaemon(ctx context.Context) error {
 		if err == nil {
 			err = errors.New("the daemon closed the event stream")
 		}
+		shown := err
 		t.mu.Lock()
 		if t.owned != nil {
 			if ferr := t.owned.failed(); ferr != nil && errors.Is(err, localapi.ErrNoDaemon) {
-				err = ferr // its own words say more than "none runs"
+				shown = ferr // its own words say more than "none runs"
 			}
 		}
 		t.mu.Unlock()
-		t.show(Derive(localapi.Status{}, err, Details{}, time.Now()))
+		t.show(Derive(localapi.Status{}, shown, Details{}, time.Now()))
 		if errors.Is(err, localapi.ErrNoDaemon) && len(t.cfg.DaemonCommand) > 0 {
 			if serr := t.startDaemon(); serr != nil {
 				t.log.Error("starting a daemon", "err", serr)

@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	fyneapp "fyne.io/fyne/v2/app"
@@ -87,21 +85,8 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	}
 	a := app.New(fy, cfg)
 	if g.appMode.window {
-		raise := make(chan os.Signal, 1)
-		signal.Notify(raise, syscall.SIGUSR1)
-		defer signal.Stop(raise)
-		ctx, cancel := context.WithCancel(cmd.Context())
-		defer cancel()
-		go func() { // owned by runApp: ends with it
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-raise:
-					a.Raise()
-				}
-			}
-		}()
+		stop := onRaise(a.Raise)
+		defer stop()
 	}
 	return a.Run(cmd.Context())
 }

@@ -364,6 +364,7 @@ func TestDesktopAppTray(t *testing.T) {
 	test.NewTempApp(t) // the software painter the expected text is drawn with
 	bus := sessionBus(t)
 	conn, w := runWatcher(t, bus)
+	notes := runNotifier(t, bus)
 	data := t.TempDir() // a first run: no wallet, no settings but onboarding done
 	started := time.Now()
 	a := startDesktopApp(t, data, sock, appEnv(t, bus, display))
@@ -578,6 +579,31 @@ func TestDesktopAppTray(t *testing.T) {
 		}
 		return err
 	}, "Resume")
+	// The daemon the app started stops (killed, or it crashed): the tray
+	// process tells the owner with a notification and starts another.
+	gone := childDaemon(a.cmd.Process.Pid)
+	if gone == 0 {
+		t.Fatal("the app started no daemon of its own")
+	}
+	if err := syscall.Kill(gone, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-notes.got:
+		if n.title != "Spare stopped earning" || n.app != "Spare" {
+			t.Errorf("notification %+v, want Spare's \"Spare stopped earning\"", n)
+		}
+		t.Logf("notified: %q: %q", n.title, n.body)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no notification within 30 s of the daemon's end")
+	}
+	testenv.WaitFor(t, "the tray starts another daemon", 60*time.Second, func() error {
+		if pid := childDaemon(a.cmd.Process.Pid); pid == 0 || pid == gone {
+			return errors.New("no new daemon")
+		}
+		_, err := c.Status(ctx)
+		return err
+	})
 	choose("the window shows again", func() error {
 		_, err := windowShot(display, "Spare")
 		return err

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	"github.com/sparegpu/spare/app"
 	"github.com/sparegpu/spare/internal/testenv"
 )
@@ -136,10 +137,10 @@ func benchTrayOnly(b *testing.B, data, sock, display string, env []string, n int
 	}
 	var one, two []float64
 	for i := range n {
-		r, gl := trayOnlyRSS(b, data, display, env, "--one-process", "--data", data, "--containerd", sock)
+		r, gl := trayOnlyRSS(b, data, display, env, "--one-process", "--log-level", "info", "--data", data, "--containerd", sock)
 		one = append(one, r.total)
 		b.Logf("tray-only run %d, one process: %.1f MB (anon %.1f, files %.1f); GL driver files mapped: %d", i+1, r.total, r.anon, r.file, len(gl))
-		r, gl = trayOnlyRSS(b, data, display, env, "--data", data, "--containerd", sock)
+		r, gl = trayOnlyRSS(b, data, display, env, "--log-level", "info", "--data", data, "--containerd", sock)
 		two = append(two, r.total)
 		b.Logf("tray-only run %d, tray process: %.1f MB (anon %.1f, files %.1f); GL driver files mapped: %d", i+1, r.total, r.anon, r.file, len(gl))
 		if len(gl) > 0 {
@@ -176,4 +177,53 @@ func countWindowProcesses(trayPID int) int {
 		}
 	}
 	return n
+}
+
+// notice is a desktop notification as the notification server got it.
+type notice struct{ app, title, body string }
+
+// notifier plays the desktop's notification server
+// (org.freedesktop.Notifications): it keeps what it is sent.
+type notifier struct{ got chan notice }
+
+func (n *notifier) Notify(app string, _ uint32, _, title, body string, _ []string, _ map[string]dbus.Variant, _ int32) (uint32, *dbus.Error) {
+	select {
+	case n.got <- notice{app, title, body}:
+	default:
+	}
+	return 1, nil
+}
+
+// runNotifier owns org.freedesktop.Notifications on the bus at addr.
+func runNotifier(t testing.TB, addr string) *notifier {
+	t.Helper()
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	n := &notifier{got: make(chan notice, 16)}
+	if err := conn.Export(n, "/org/freedesktop/Notifications", "org.freedesktop.Notifications"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := conn.RequestName("org.freedesktop.Notifications", dbus.NameFlagDoNotQueue); err != nil || r != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("owning org.freedesktop.Notifications: %v %v", r, err)
+	}
+	return n
+}
+
+// childDaemon finds the `spare node` the process pid started; 0: none.
+func childDaemon(pid int) int {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, dir := range procs {
+		if parentPID(dir) != pid {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if args := strings.Split(string(b), "\x00"); err == nil && len(args) > 1 && args[0] == spareBin && args[1] == "node" {
+			child, _ := strconv.Atoi(filepath.Base(dir))
+			return child
+		}
+	}
+	return 0
 }
