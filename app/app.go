@@ -89,6 +89,11 @@ type Config struct {
 	Login LoginItem
 	// About is the About page's version, licence and notices.
 	About About
+	// WindowOnly makes this process the window alone, beside a tray
+	// process (RunTray) that holds the tray icon, sends the notifications
+	// and senses presence: no tray here, no notifications, and closing
+	// the window ends the process (the tray stays).
+	WindowOnly bool
 }
 
 // LoginItem is the system's start-at-login switch for the app.
@@ -150,7 +155,10 @@ func New(fy fyne.App, cfg Config) *App {
 	if a.cfg.SettleAfter <= 0 {
 		a.cfg.SettleAfter = DefaultSettleAfter
 	}
-	if cfg.Session == nil {
+	if cfg.WindowOnly {
+		// The tray is the tray process's: closing the window ends this one.
+		a.cfg.Session = &SessionInfo{Bus: true}
+	} else if cfg.Session == nil {
 		s := ProbeSession()
 		a.cfg.Session = &s
 	}
@@ -311,6 +319,7 @@ func (a *App) publish() {
 	v.SensorNote, v.SessionNote = a.sensorNote, a.cfg.Session.Why
 	var notes []Notification
 	switch {
+	case a.cfg.WindowOnly: // the tray process tells
 	case a.noticeOK:
 		notes = Notices(a.prev, v, !a.seenPay)
 	case v.Connected && !a.seenPay && !isZeroAmount(v.EarnedToday):

@@ -52,5 +52,8 @@ go test -count=1 -run '^$' -bench SensorCPU -benchtime 1x -timeout 20m ./node 2>
 # The desktop app under Xvfb with a tray host: launch to the status sentence
 # drawn (goal <= 1 s warm) and resident memory after SPARE_BENCH_APP_IDLE
 # open and idle (default 1m; the closing figure uses 5m; goals app <= 150 MB,
-# daemon <= 60 MB). Built with make's GOFLAGS (no_emoji), as shipped.
+# daemon <= 60 MB), and closed to the tray (goal <= 100 MB), the tray
+# process alone beside the one-process app (--one-process, as before):
+# medians of SPARE_BENCH_APP_TRAY_RUNS (3) interleaved runs each, on the
+# "bench: tray-only RSS" line. Built with make's GOFLAGS (no_emoji), as shipped.
 SPARE_BENCH_APP_IDLE=${SPARE_BENCH_APP_IDLE:-1m} run "desktop app: launch and idle memory (idle ${SPARE_BENCH_APP_IDLE:-1m})" -bench DesktopApp -benchtime 1x -timeout 30m ./cmd/spare

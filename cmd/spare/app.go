@@ -46,6 +46,18 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		debug.SetGCPercent(25)
 	}
 	app.PrepareSessionBus()
+	if trayProcess(g.appMode) {
+		client, daemon, _ := daemonLink(g, exe, dir)
+		return app.RunTray(cmd.Context(), app.TrayConfig{
+			DataDir:       dir,
+			Client:        client,
+			DaemonCommand: daemon,
+			WindowCommand: windowArgv(exe, dir, g),
+			OpenAtStart:   true,
+			Presence:      true,
+			Log:           g.log,
+		})
+	}
 	if app.SkipSystemFonts() {
 		g.log.Debug("drawing with the bundled fonts only: they cover the session's language")
 	}
@@ -55,7 +67,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		return nil
 	}
 	client, daemon, checks := daemonLink(g, exe, dir)
-	a := app.New(fy, app.Config{
+	cfg := app.Config{
 		DataDir:       dir,
 		Client:        client,
 		Doctor:        checks,
@@ -65,8 +77,33 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		About:         app.About{Version: version, Licence: licence, Notices: notices},
 		Log:           g.log,
 		OnFirstWindow: func() { g.log.Info("first window shown", "after", time.Since(start)) },
-	})
+	}
+	if g.appMode.window {
+		// Beside the tray process: it owns the daemon, the presence
+		// sensor and the notifications.
+		cfg.WindowOnly, cfg.DaemonCommand, cfg.Presence = true, nil, false
+	}
+	a := app.New(fy, cfg)
+	if g.appMode.window {
+		stop := onRaise(a.Raise)
+		defer stop()
+	}
 	return a.Run(cmd.Context())
+}
+
+// trayProcess reports whether `spare` runs as the tray process: on Linux
+// with a tray host, unless told to be the window or one process.
+func trayProcess(m appMode) bool {
+	if runtime.GOOS != "linux" || m.window || m.oneProcess {
+		return false
+	}
+	return app.ProbeSession().TrayOK()
+}
+
+// windowArgv is the window process the tray process starts: the same
+// data directory, containerd socket and log level.
+func windowArgv(exe, dir string, g *globals) []string {
+	return []string{exe, "--window", "--data", dir, "--containerd", g.containerd, "--log-level", g.logLevel}
 }
 
 // daemonArgv is the `spare node` the app starts when none runs. The

@@ -19,7 +19,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"golang.org/x/sys/unix"
 
-	"github.com/sparegpu/spare/app"
 	"github.com/sparegpu/spare/internal/screentext"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
@@ -39,8 +38,16 @@ import (
 //     figure is taken with 5m), split into anonymous memory and mapped
 //     files, with the app's proportional share (PSS) and its live Go heap
 //     after the last collection (from GODEBUG=gctrace=1);
+//     The app is two processes while its window is open (the tray
+//     process and the window process): app-rss-MB and its parts are
+//     their sums, app-window-rss-MB the window's alone; the live heap is
+//     the last collection's of either (both write gctrace to one log);
 //   - app-tray-rss-MB: the app's resident memory once its window has
-//     closed to the tray and the app has settled.
+//     closed to the tray (the window process has ended) and the app has
+//     settled, and beside it app-tray-rss-1proc-MB, the same with the
+//     window and the tray in one process (--one-process, as before):
+//     medians of SPARE_BENCH_APP_TRAY_RUNS runs each (default 3),
+//     interleaved.
 //
 // Each iteration takes the whole measurement, so run it once:
 //
@@ -65,12 +72,20 @@ func BenchmarkDesktopApp(b *testing.B) {
 		}
 		launchN = n
 	}
+	trayRuns := 3
+	if v := os.Getenv("SPARE_BENCH_APP_TRAY_RUNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("SPARE_BENCH_APP_TRAY_RUNS=%q: want a count of at least 1", v)
+		}
+		trayRuns = n
+	}
 	for range b.N {
-		benchDesktopApp(b, display, idle, launchN)
+		benchDesktopApp(b, display, idle, launchN, trayRuns)
 	}
 }
 
-func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN int) {
+func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN, trayRuns int) {
 	sock := testenv.ContainerdSocket(b)
 	test.NewTempApp(b)
 	bus := sessionBus(b)
@@ -122,14 +137,21 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 	b.ReportMetric(ms(median(drawn)), "launch-ms")
 
 	a := startDesktopApp(b, data, sock, append(env, "GODEBUG=gctrace=1"))
+	win := waitWindowProcess(b, a)
 	time.Sleep(idle)
 	if a.exited() {
 		b.Fatalf("the app exited while idle: %v", a.err)
 	}
-	opened, err := readRSS(a.cmd.Process.Pid)
+	trayProc, err := readRSS(a.cmd.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
 	}
+	window, err := readRSS(win)
+	if err != nil {
+		b.Fatalf("the window process: %v", err)
+	}
+	opened := rss{total: trayProc.total + window.total, anon: trayProc.anon + window.anon,
+		file: trayProc.file + window.file, pss: trayProc.pss + window.pss}
 	dm, err := readRSS(daemon.Process.Pid)
 	if err != nil {
 		b.Fatal(err)
@@ -138,9 +160,11 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("app's largest mappings:\n%s", topMappings(a.cmd.Process.Pid, 8))
+	b.Logf("window process's largest mappings:\n%s", topMappings(win, 8))
+	b.Logf("tray process's largest mappings:\n%s", topMappings(a.cmd.Process.Pid, 5))
 	b.Logf("daemon's largest mappings:\n%s", topMappings(daemon.Process.Pid, 5))
 	b.ReportMetric(opened.total, "app-rss-MB")
+	b.ReportMetric(window.total, "app-window-rss-MB")
 	b.ReportMetric(opened.anon, "app-anon-MB")
 	b.ReportMetric(opened.file, "app-file-MB")
 	b.ReportMetric(opened.pss, "app-pss-MB")
@@ -148,22 +172,12 @@ func benchDesktopApp(b *testing.B, display string, idle time.Duration, launchN i
 	b.ReportMetric(dm.total, "daemon-rss-MB")
 	b.ReportMetric(dm.anon, "daemon-anon-MB")
 	b.ReportMetric(idle.Seconds(), "idle-s")
+	a.stop(b)
 
 	// Closed to the tray (the window's close button), once the app has
-	// settled again: what it holds while the owner is away.
-	if err := closeWindow(display, "Spare"); err != nil {
-		b.Fatal(err)
-	}
-	time.Sleep(app.DefaultSettleAfter + 5*time.Second)
-	if a.exited() {
-		b.Fatalf("the app exited when its window closed to the tray: %v", a.err)
-	}
-	tray, err := readRSS(a.cmd.Process.Pid)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(tray.total, "app-tray-rss-MB")
-	a.stop(b)
+	// settled again: what it holds while the owner is away; as one
+	// process (before) and as the tray process alone (now).
+	benchTrayOnly(b, data, sock, display, env, trayRuns)
 }
 
 // startBenchDaemon runs `spare node` for the benchmark, always available

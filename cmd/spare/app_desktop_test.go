@@ -364,6 +364,7 @@ func TestDesktopAppTray(t *testing.T) {
 	test.NewTempApp(t) // the software painter the expected text is drawn with
 	bus := sessionBus(t)
 	conn, w := runWatcher(t, bus)
+	notes := runNotifier(t, bus)
 	data := t.TempDir() // a first run: no wallet, no settings but onboarding done
 	started := time.Now()
 	a := startDesktopApp(t, data, sock, appEnv(t, bus, display))
@@ -529,14 +530,28 @@ func TestDesktopAppTray(t *testing.T) {
 		return err
 	})
 
-	// The window's close button, with a tray: the window goes, the app
-	// and its daemon stay, and Open Spare brings the window back.
+	// The window is a process of its own, the tray process's child, and
+	// it alone maps the GL driver it draws with.
+	win := waitWindowProcess(t, a)
+	if gl, err := glMappings(win); err != nil || len(gl) == 0 {
+		t.Fatalf("the window process maps no GL driver (%v): the check below could not fail", err)
+	}
+	if gl, err := glMappings(a.cmd.Process.Pid); err != nil || len(gl) > 0 {
+		t.Errorf("the tray process maps GL driver files %q (%v)", gl, err)
+	}
+
+	// The window's close button, with a tray: the window and its process
+	// go, the tray process and its daemon stay, with no GL driver
+	// resident, and Open Spare brings the window back.
 	if err := closeWindow(display, "Spare"); err != nil {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, "the window closes to the tray", 10*time.Second, func() error {
 		if _, err := windowShot(display, "Spare"); err == nil {
 			return errors.New("the window is still shown")
+		}
+		if pid := windowProcess(a.cmd.Process.Pid); pid != 0 {
+			return fmt.Errorf("the window process %d still runs", pid)
 		}
 		return nil
 	})
@@ -546,10 +561,67 @@ func TestDesktopAppTray(t *testing.T) {
 	if _, err := c.Status(ctx); err != nil {
 		t.Fatalf("the daemon stopped with the window: %v", err)
 	}
+	if gl, err := glMappings(a.cmd.Process.Pid); err != nil || len(gl) > 0 {
+		t.Errorf("closed to the tray, the app maps GL driver files %q (%v)", gl, err)
+	}
+	// The menu still answers: a pause and a resume reach the daemon.
+	choose("the daemon pauses from the tray alone", func() error {
+		s, err := c.Status(ctx)
+		if err == nil && s.State != localapi.StatePaused {
+			err = fmt.Errorf("state %s", s.State)
+		}
+		return err
+	}, "Pause", "Until I resume")
+	choose("the daemon resumes from the tray alone", func() error {
+		s, err := c.Status(ctx)
+		if err == nil && s.State == localapi.StatePaused {
+			err = fmt.Errorf("state %s", s.State)
+		}
+		return err
+	}, "Resume")
+	// The daemon the app started stops (killed, or it crashed): the tray
+	// process tells the owner with a notification and starts another.
+	gone := childDaemon(a.cmd.Process.Pid)
+	if gone == 0 {
+		t.Fatal("the app started no daemon of its own")
+	}
+	if err := syscall.Kill(gone, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-notes.got:
+		if n.title != "Spare stopped earning" || n.app != "Spare" {
+			t.Errorf("notification %+v, want Spare's \"Spare stopped earning\"", n)
+		}
+		t.Logf("notified: %q: %q", n.title, n.body)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no notification within 30 s of the daemon's end")
+	}
+	testenv.WaitFor(t, "the tray starts another daemon", 60*time.Second, func() error {
+		if pid := childDaemon(a.cmd.Process.Pid); pid == 0 || pid == gone {
+			return errors.New("no new daemon")
+		}
+		_, err := c.Status(ctx)
+		return err
+	})
 	choose("the window shows again", func() error {
 		_, err := windowShot(display, "Spare")
 		return err
 	}, "Open Spare")
+	// Open Spare again while the window is open raises it: no second window.
+	first := windowProcess(a.cmd.Process.Pid)
+	m, obj, err := readMenu(conn, item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := m.find("Open Spare")
+	if err := click(obj, open.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // a second process, if one were started, would be a child by now
+	if again := windowProcess(a.cmd.Process.Pid); again != first || countWindowProcesses(a.cmd.Process.Pid) != 1 {
+		t.Errorf("Open Spare with the window open: window processes %d, first %d now %d", countWindowProcesses(a.cmd.Process.Pid), first, again)
+	}
 
 	// Quit ends the app and the daemon it started.
 	choose("the app ends", func() error {

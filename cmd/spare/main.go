@@ -35,6 +35,8 @@ type globals struct {
 	json       bool
 	logLevel   string
 	log        *slog.Logger
+	// appMode is how `spare` with no verb runs the desktop app (app.go).
+	appMode appMode
 }
 
 // exitError carries an exit code through cobra without printing anything
@@ -95,6 +97,7 @@ you for every second of work. The same binary submits jobs.`,
 		},
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return runApp(cmd, g) }
+	addAppModeFlags(root, g)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.dataDir, "data", "", "data directory (default $XDG_DATA_HOME/spare)")
