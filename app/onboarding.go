@@ -77,12 +77,14 @@ func newOnboarding(u *UI) *onboarding {
 	o.toggle = widget.NewButton("Show details", o.toggleDetails)
 	o.done = widget.NewButton("Continue", o.finish)
 	// Only the title and Continue stay put: the rest scrolls, so a small
-	// window shows it whole, a part at a time.
-	o.box = container.NewBorder(title, container.NewHBox(o.done), nil, nil,
-		container.NewVScroll(container.NewVBox(
-			wrapped("Spare lends your GPU to other people's jobs while you are away and pays you for each second."),
-			o.headline, o.status, o.problems, o.note, container.NewHBox(o.toggle), o.details)),
-	)
+	// window shows it whole, a part at a time; at its smallest, the window
+	// still shows the welcome sentence and the verdict in full (as wide as
+	// the tabs' smallest).
+	scroll := container.NewVScroll(container.NewVBox(
+		wrapped("Spare lends your GPU to other people's jobs while you are away and pays you for each second."),
+		o.headline, o.status, o.problems, o.note, container.NewHBox(o.toggle), o.details))
+	scroll.SetMinSize(fyne.NewSize(600, 160))
+	o.box = container.NewBorder(title, container.NewHBox(o.done), nil, nil, scroll)
 	return o
 }
 

@@ -4,10 +4,7 @@ package app_test
 
 import (
 	"context"
-	"image/png"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,20 +98,11 @@ func TestWalletChainScreen(t *testing.T) {
 	if link.Text != tx.Hex()[:6]+"…"+tx.Hex()[len(tx.Hex())-4:] {
 		t.Errorf("the payout's link reads %q", link.Text)
 	}
-	if dir := os.Getenv("SPARE_APP_SHOTS"); dir != "" {
-		a.Inspect(func() {
-			w := a.UI().Window()
-			w.Resize(fyne.NewSize(720, 520))
-			f, err := os.Create(filepath.Join(dir, "wallet_chain.png"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if err := png.Encode(f, w.Canvas().Capture()); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+	a.Inspect(func() {
+		w := a.UI().Window()
+		w.Resize(fyne.NewSize(720, 520))
+		saveShot(t, "wallet_chain.png", w.Canvas().Capture())
+	})
 }
 
 // TestSettingsNetworkAndIOUs: Settings chooses the network money settles
@@ -150,18 +138,9 @@ func TestSettingsNetworkAndIOUs(t *testing.T) {
 	if err != nil || s.Network != "testnet" || !s.IOUsFromStrangers || len(s.IOUPeers) != 1 || s.IOUPeers[0] != friend {
 		t.Fatalf("daemon's settings %+v %v", s, err)
 	}
-	if dir := os.Getenv("SPARE_APP_SHOTS"); dir != "" {
-		a.Inspect(func() {
-			w := a.UI().Window()
-			w.Resize(fyne.NewSize(720, 1100))
-			f, err := os.Create(filepath.Join(dir, "settings_network.png"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if err := png.Encode(f, w.Canvas().Capture()); err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+	a.Inspect(func() {
+		w := a.UI().Window()
+		w.Resize(fyne.NewSize(720, 1100))
+		saveShot(t, "settings_network.png", w.Canvas().Capture())
+	})
 }

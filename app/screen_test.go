@@ -5,7 +5,9 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"image"
 	"image/color"
+	"image/png"
 	"io"
 	"log/slog"
 	"os"
@@ -397,7 +399,42 @@ func shootThemes(t *testing.T, a *app.App, name string) {
 			w := a.UI().Window()
 			w.Resize(fyne.NewSize(720, 520))
 			test.AssertImageMatches(t, name+"_"+v.name+".png", w.Canvas().Capture())
+			// Every page must fit a small laptop's screen at its smallest.
+			min := w.Content().MinSize()
+			if min.Width > smallScreen.Width || min.Height > smallScreen.Height {
+				t.Errorf("%s (%s) needs a window of at least %.0f×%.0f, more than a %.0f×%.0f screen", name, v.name, min.Width, min.Height, smallScreen.Width, smallScreen.Height)
+			}
+			// For checking by eye: the page at 1280×800 and at its smallest.
+			for _, sz := range []struct {
+				suffix string
+				size   fyne.Size
+			}{{"1280x800", fyne.NewSize(1280, 800)}, {"min", min}} {
+				w.Resize(sz.size)
+				saveShot(t, fmt.Sprintf("%s_%s_%s.png", name, v.name, sz.suffix), w.Canvas().Capture())
+			}
+			w.Resize(fyne.NewSize(720, 520))
 		})
+	}
+}
+
+// smallScreen is the smallest screen the window must fit, less a taskbar.
+var smallScreen = fyne.NewSize(1024, 560)
+
+// saveShot writes img as name into $SPARE_APP_SHOTS, when set: captures
+// to look at (screens checked by eye at other sizes), never compared.
+func saveShot(t *testing.T, name string, img image.Image) {
+	t.Helper()
+	dir := os.Getenv("SPARE_APP_SHOTS")
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
 	}
 }
 
