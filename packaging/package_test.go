@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -313,7 +314,9 @@ func TestDebInCleanDebian(t *testing.T) {
 	aptInstall(t, root, "systemd", "man-db")
 	t.Run("man spare", func(t *testing.T) {
 		out := mustChroot(t, root, "man", "-P", "cat", "spare")
-		if !strings.Contains(out, "spare-submit(1)") || !strings.Contains(out, "Rent out your idle GPU") {
+		// man breaks lines after a hyphen ("spare-" / "submit(1)").
+		joined := regexp.MustCompile(`-\n\s*`).ReplaceAllString(out, "-")
+		if !strings.Contains(joined, "spare-submit(1)") || !strings.Contains(joined, "Rent out your idle GPU") {
 			t.Errorf("man spare:\n%s", out)
 		}
 	})

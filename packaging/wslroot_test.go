@@ -91,10 +91,11 @@ func TestWSLRootBoots(t *testing.T) {
 	// The daemon as the app starts it (wslDaemonArgv), on loopback only,
 	// always available (no presence here), advertising every second, and
 	// keeping back 1 GiB of disk rather than a tenth of this shared
-	// machine's (which its free space may be below).
+	// machine's (which its free space may be below), and taking the test
+	// requester's IOUs (a stranger's, on the public network, are refused).
 	node := []string{"/usr/bin/spare", "node", "--data", wslData, "--containerd", "/run/containerd/containerd.sock",
 		"--no-mdns", "--always-available", "--listen", fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port),
-		"--interval", "1s", "--price", "0.0001", "--reserve-disk", "1G"}
+		"--interval", "1s", "--price", "0.0001", "--reserve-disk", "1G", "--ious-from-strangers"}
 	boot := bootWSLRoot(t, unshare, root, containerd, node)
 
 	c := localapi.NewBridgeClient([]string{wslStandIn(t, root, conf["user.default"]), "-d", wslDistro, "--",

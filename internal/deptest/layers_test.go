@@ -28,8 +28,9 @@ var layers = map[string]int{
 	// The hostile peers tests play (test-only: see TestHostileOnlyInTests).
 	"node": 4, "internal/hostile": 4,
 	"provider": 5,
-	// The desktop app speaks to the daemon only through localapi.
-	"app": 6,
+	// The desktop app speaks to the daemon only through localapi; its
+	// .wslconfig editing is plain text work the app uses.
+	"app": 6, "app/wslconfig": 5,
 	// The binaries that wire everything.
 	"cmd/spare": 7, "internal/cmd/textpng": 7,
 }
