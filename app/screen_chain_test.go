@@ -79,7 +79,7 @@ func TestWalletChainScreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.wallet.Ledger.RecordPayout(ctx, key.Address(), 1_500_000, payoutTo, tx.Hex()); err != nil {
+	if err := d.wallet.Ledger.RecordChainPayout(ctx, key.Address(), 1_500_000, payoutTo, tx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -90,12 +90,12 @@ func TestWalletChainScreen(t *testing.T) {
 		"Pending settlement: 2.350000 tUSD", "settles when its job ends", "Paid out 1.500000 tUSD"} {
 		waitMarkup(t, a, text)
 	}
-	want, _ := url.Parse(n.TxURL(tx))
+	want, _ := url.Parse(n.TxURL(tx.Hash))
 	var link *widget.Hyperlink
 	a.Inspect(func() {
 		link = shown(t, a, func(h *widget.Hyperlink) bool { return h.URL != nil && h.URL.String() == want.String() }, "the payout's explorer link")
 	})
-	if link.Text != tx.Hex()[:6]+"…"+tx.Hex()[len(tx.Hex())-4:] {
+	if h := tx.Hash.Hex(); link.Text != h[:6]+"…"+h[len(h)-4:] {
 		t.Errorf("the payout's link reads %q", link.Text)
 	}
 	a.Inspect(func() {
