@@ -41,6 +41,13 @@ func (c *chainOf) TokenBalance(ctx context.Context, a common.Address) (wallet.Am
 	return 0, context.Canceled
 }
 
+func (c *chainOf) TokenPerNative() uint64 {
+	if b := c.b.Load(); b != nil {
+		return b.Network.TokenPerNative
+	}
+	return 0
+}
+
 func (c *chainOf) TxURL(tx common.Hash) string {
 	if b := c.b.Load(); b != nil {
 		return b.Network.TxURL(tx)
