@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -129,9 +130,10 @@ type balanceJSON struct {
 	Deposited string `json:"deposited"`
 	Refunded  string `json:"refunded"`
 	// Gas the recorded on-chain transactions (settlements, payouts) used,
-	// and its cost in wei (a decimal integer).
-	GasTxs  int    `json:"gas_txs"`
-	GasUsed uint64 `json:"gas_used"`
+	// and its cost in wei: decimal integers, as strings like every value
+	// here.
+	GasTxs  string `json:"gas_txs"`
+	GasUsed string `json:"gas_used"`
 	GasWei  string `json:"gas_wei"`
 	// With --network and a preset that gives token_per_native: the gas
 	// in the token, and settled minus it.
@@ -167,7 +169,7 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			j.GasTxs, j.GasUsed, j.GasWei = gas.Txs, gas.Used, gas.Wei.String()
+			j.GasTxs, j.GasUsed, j.GasWei = strconv.Itoa(gas.Txs), strconv.FormatUint(gas.Used, 10), gas.Wei.String()
 			rows := [][2]string{{"earned", j.Earned}, {"settled", j.Settled}, {"paid out", j.PaidOut}, {"pending", j.Pending}, {"lost", j.Lost},
 				{"spent", j.Spent}, {"deposited", j.Deposited}, {"refunded", j.Refunded},
 				{fmt.Sprintf("gas spent (%d txs, %d gas)", gas.Txs, gas.Used), j.GasWei + " wei"}}
