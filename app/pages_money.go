@@ -29,17 +29,20 @@ type moneyView struct {
 	where    *widget.Label
 	onChain  *widget.Label
 	pending  *widget.Label
+	gas      *widget.Label // what the transactions' gas cost, and the net
+	lost     *widget.Label // unsettled on channels their payer closed; hidden when none
 	txTitle  *widget.Label
 	txs      *fyne.Container
 	lastKeys string // the transactions shown, to redraw only on change
 }
 
 func newMoneyView() *moneyView {
-	m := &moneyView{where: wrapped("—"), onChain: wrapped(""), pending: wrapped(""),
+	m := &moneyView{where: wrapped("—"), onChain: wrapped(""), pending: wrapped(""), gas: wrapped(""), lost: wrapped(""),
 		txTitle: widget.NewLabelWithStyle("Transactions", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		txs:     container.NewVBox()}
 	m.where.TextStyle.Bold = true
-	m.box = container.NewVBox(m.where, m.onChain, m.pending, m.txTitle, m.txs)
+	m.lost.Hide()
+	m.box = container.NewVBox(m.where, m.onChain, m.pending, m.gas, m.lost, m.txTitle, m.txs)
 	return m
 }
 
@@ -52,7 +55,19 @@ func (m *moneyView) render(w *localapi.Wallet) (resized bool) {
 	}
 	mo := w.Money
 	onChain := mo.Network != ""
-	for _, o := range []fyne.CanvasObject{m.onChain, m.pending, m.txTitle, m.txs} {
+	lostShown := m.lost.Visible()
+	if w.Lost > 0 {
+		unit := mo.Symbol
+		if unit == "" {
+			unit = w.Unit
+		}
+		m.lost.SetText(fmt.Sprintf("Lost: %s %s that vouchers held was not settled before their payer closed the channel; it will not be paid.", w.Lost, unit))
+		m.lost.Show()
+	} else {
+		m.lost.Hide()
+	}
+	resized = lostShown != m.lost.Visible()
+	for _, o := range []fyne.CanvasObject{m.onChain, m.pending, m.gas, m.txTitle, m.txs} {
 		if onChain {
 			o.Show()
 		} else {
@@ -61,7 +76,7 @@ func (m *moneyView) render(w *localapi.Wallet) (resized bool) {
 	}
 	if !onChain {
 		m.where.SetText(ledgerWords)
-		return false
+		return resized
 	}
 	m.where.SetText(fmt.Sprintf("On chain: %s (chain ID %d), in %s", mo.Network, mo.ChainID, mo.Symbol))
 	if mo.OnChainError != "" {
@@ -70,6 +85,7 @@ func (m *moneyView) render(w *localapi.Wallet) (resized bool) {
 		m.onChain.SetText("Balance on the chain: " + mo.OnChain.String() + " " + mo.Symbol)
 	}
 	m.pending.SetText(pendingWords(mo, time.Now()))
+	m.gas.SetText(gasWords(mo))
 	keys := ""
 	for i, t := range mo.Transactions {
 		if i == maxShownTx {
@@ -78,7 +94,7 @@ func (m *moneyView) render(w *localapi.Wallet) (resized bool) {
 		keys += t.Hash + fmt.Sprint(t.Dropped) + ";"
 	}
 	if keys == m.lastKeys {
-		return false
+		return resized
 	}
 	m.lastKeys = keys
 	m.txs.RemoveAll()
@@ -116,6 +132,28 @@ func pendingWords(mo localapi.Funds, now time.Time) string {
 	return fmt.Sprintf("Pending settlement: %s %s\n", total, mo.Symbol) + strings.Join(lines, "\n")
 }
 
+// gasWords says what the wallet's transactions cost in gas (in wei, and
+// in the token when the network gives its rate) and what settled comes
+// to after it.
+func gasWords(mo localapi.Funds) string {
+	g := mo.Gas
+	if g.Txs == 0 {
+		return "Gas spent: none yet."
+	}
+	s := fmt.Sprintf("Gas spent: %d gas on %d transaction", g.Used, g.Txs)
+	if g.Txs != 1 {
+		s += "s"
+	}
+	s += ", " + g.Wei + " wei"
+	if g.Priced {
+		s += fmt.Sprintf(" (%s %s); settled after gas: %s %s", g.Token, mo.Symbol, g.Net, mo.Symbol)
+	}
+	if g.Unpriced > 0 {
+		s += fmt.Sprintf(" (%d sent before gas prices were kept count no wei)", g.Unpriced)
+	}
+	return s + "."
+}
+
 // txRow is one transaction: what, how much, when, and its hash linked
 // to the explorer when the network has one.
 func txRow(t localapi.Transaction, symbol string) fyne.CanvasObject {
@@ -124,6 +162,14 @@ func txRow(t localapi.Transaction, symbol string) fyne.CanvasObject {
 		what = t.Kind
 	}
 	text := fmt.Sprintf("%s %s %s, %s", what, t.Amount, symbol, t.At.Local().Format("2 Jan 15:04"))
+	if t.GasUsed > 0 {
+		text += fmt.Sprintf(", gas %d", t.GasUsed)
+		if t.GasToken > 0 {
+			text += fmt.Sprintf(" (%s %s)", t.GasToken, symbol)
+		} else if t.GasWei != "" {
+			text += " (" + t.GasWei + " wei)"
+		}
+	}
 	if t.Dropped {
 		text += " (dropped by a reorg; sent again)"
 	}

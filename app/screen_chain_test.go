@@ -4,7 +4,9 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,6 +43,13 @@ func (c *chainOf) TokenBalance(ctx context.Context, a common.Address) (wallet.Am
 	return 0, context.Canceled
 }
 
+func (c *chainOf) TokenPerNative() uint64 {
+	if b := c.b.Load(); b != nil {
+		return b.Network.TokenPerNative
+	}
+	return 0
+}
+
 func (c *chainOf) TxURL(tx common.Hash) string {
 	if b := c.b.Load(); b != nil {
 		return b.Network.TxURL(tx)
@@ -68,6 +77,8 @@ func TestWalletChainScreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const rate = 3_000_000_000 // tUSD units per native coin: 3000 tUSD
+	n.TokenPerNative = rate
 	b, err := evm.Open(ctx, node0.Client, n, key, d.wallet.Ledger, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +90,7 @@ func TestWalletChainScreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.wallet.Ledger.RecordPayout(ctx, key.Address(), 1_500_000, payoutTo, tx.Hex()); err != nil {
+	if err := d.wallet.Ledger.RecordChainPayout(ctx, key.Address(), 1_500_000, payoutTo, tx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -90,18 +101,58 @@ func TestWalletChainScreen(t *testing.T) {
 		"Pending settlement: 2.350000 tUSD", "settles when its job ends", "Paid out 1.500000 tUSD"} {
 		waitMarkup(t, a, text)
 	}
-	want, _ := url.Parse(n.TxURL(tx))
+	want, _ := url.Parse(n.TxURL(tx.Hash))
 	var link *widget.Hyperlink
 	a.Inspect(func() {
 		link = shown(t, a, func(h *widget.Hyperlink) bool { return h.URL != nil && h.URL.String() == want.String() }, "the payout's explorer link")
 	})
-	if link.Text != tx.Hex()[:6]+"…"+tx.Hex()[len(tx.Hex())-4:] {
+	if h := tx.Hash.Hex(); link.Text != h[:6]+"…"+h[len(h)-4:] {
 		t.Errorf("the payout's link reads %q", link.Text)
 	}
+	// The payout's gas, on its row and in the sum with the net (5.00
+	// settled in the ledger backend, less the gas at the network's rate).
+	if tx.GasUsed == 0 || tx.GasPrice == 0 {
+		t.Fatalf("the payout's transaction carries no gas: %+v", tx)
+	}
+	gasTok, _ := wallet.WeiInToken(wallet.GasWei(tx.GasUsed, tx.GasPrice), rate)
+	row := fmt.Sprintf(", gas %d (%s tUSD)", tx.GasUsed, gasTok)
+	waitLabel(t, a, func(s string) bool {
+		return strings.HasPrefix(s, "Paid out 1.500000 tUSD") && strings.HasSuffix(s, row)
+	}, "the payout's row with"+row)
+	sum := fmt.Sprintf("Gas spent: %d gas on 1 transaction, %s wei (%s tUSD); settled after gas: %s tUSD.",
+		tx.GasUsed, wallet.GasWei(tx.GasUsed, tx.GasPrice), gasTok, wallet.Amount(5_000_000)-gasTok)
+	waitLabel(t, a, func(s string) bool { return s == sum }, sum)
 	a.Inspect(func() {
 		w := a.UI().Window()
 		w.Resize(fyne.NewSize(720, 520))
 		saveShot(t, "wallet_chain.png", w.Canvas().Capture())
+	})
+
+	// The payer closes the channel with 2.35 unsettled: the page shows it
+	// lost, no longer pending.
+	chs, err := d.wallet.Ledger.Channels(ctx, key.Address())
+	if err != nil || len(chs) != 1 {
+		t.Fatalf("channels %v, %v", chs, err)
+	}
+	if err := d.wallet.Ledger.MarkClosed(ctx, chs[0].ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitLabel(t, a, func(s string) bool { return strings.HasPrefix(s, "Lost: 2.350000 tUSD ") }, "the lost figure")
+}
+
+// waitLabel waits until a shown label's text satisfies ok.
+func waitLabel(t *testing.T, a *app.App, ok func(string) bool, what string) {
+	t.Helper()
+	testenv.WaitFor(t, what, 10*time.Second, func() bool {
+		found := false
+		a.Inspect(func() {
+			for _, o := range visible(a.UI().Window().Canvas().Content(), nil) {
+				if l, is := o.(*widget.Label); is && ok(l.Text) {
+					found = true
+				}
+			}
+		})
+		return found
 	})
 }
 

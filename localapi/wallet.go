@@ -40,6 +40,9 @@ type Wallet struct {
 	Pending Amount `json:"pending"`
 	// Available is Settled − PaidOut: what may be withdrawn now.
 	Available Amount `json:"available"`
+	// Lost is what vouchers held beyond what was settled on channels
+	// their payer closed: it will never be paid (not part of Pending).
+	Lost Amount `json:"lost"`
 	// Today, Week and Month are earnings since the start of today, of the
 	// last 7 and of the last 30 days (UTC, today included).
 	Today Amount `json:"today"`
@@ -78,6 +81,26 @@ type Funds struct {
 	// Transactions are the latest sent on the chain, newest first, at
 	// most MaxHistory.
 	Transactions []Transaction `json:"transactions,omitempty"`
+	// Gas is what every recorded transaction (settlements, payouts) cost.
+	Gas GasSpent `json:"gas"`
+}
+
+// GasSpent is what the wallet's transactions on the chain cost in gas.
+type GasSpent struct {
+	Txs  int    `json:"txs"`
+	Used uint64 `json:"used"` // gas units
+	// Wei is the cost in the chain's native unit, a decimal integer in a
+	// string (it outgrows what a JSON number carries exactly).
+	Wei string `json:"wei"`
+	// Unpriced counts transactions whose gas price was not recorded
+	// (sent by an older spare): their cost is missing from Wei.
+	Unpriced int `json:"unpriced,omitempty"`
+	// Priced says the network gives what its native coin is worth in its
+	// token (token_per_native): Token is Wei in the token's smallest unit
+	// (rounded up) and Net is Settled − Token.
+	Priced bool   `json:"priced,omitempty"`
+	Token  Amount `json:"token,omitempty"`
+	Net    Amount `json:"net,omitempty"`
 }
 
 // PendingSettlement is one channel's unsettled vouchers.
@@ -99,6 +122,12 @@ type Transaction struct {
 	URL     string `json:"url,omitempty"`
 	Amount  Amount `json:"amount"`
 	Dropped bool   `json:"dropped,omitempty"` // a reorg took it out: it is sent again
+	// GasUsed is the gas units it used; GasWei their cost in wei (a
+	// decimal integer; empty: its gas price was not recorded); GasToken
+	// that cost in the token when Funds.Gas.Priced.
+	GasUsed  uint64 `json:"gas_used,omitempty"`
+	GasWei   string `json:"gas_wei,omitempty"`
+	GasToken Amount `json:"gas_token,omitempty"`
 }
 
 // Energy is the electricity jobs used today, in the last 7 and the last

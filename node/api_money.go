@@ -17,8 +17,10 @@ const chainReadTimeout = 3 * time.Second
 
 // money says where the wallet's money is: with a chain, its name, the
 // token balance on it, what is pending settlement and when it settles,
-// and the transactions sent; without one, the embedded ledger (IOUs).
-func (d *Daemon) money(ctx context.Context, me common.Address) (localapi.Funds, error) {
+// the transactions sent, and what their gas cost (with the network's
+// rate, in the token too, and settled minus it as the net); without one,
+// the embedded ledger (IOUs).
+func (d *Daemon) money(ctx context.Context, me common.Address, settled wallet.Amount) (localapi.Funds, error) {
 	c := d.cfg.Chain
 	if c == nil {
 		return localapi.Funds{}, nil
@@ -49,9 +51,26 @@ func (d *Daemon) money(ctx context.Context, me common.Address) (localapi.Funds, 
 	if err != nil {
 		return m, err
 	}
+	rate := c.TokenPerNative()
 	for _, t := range txs {
-		m.Transactions = append(m.Transactions, localapi.Transaction{At: t.At, Kind: t.Kind, Hash: t.Tx.Hex(),
-			URL: c.TxURL(t.Tx), Amount: localapi.Amount(t.Amount), Dropped: t.Dropped})
+		tx := localapi.Transaction{At: t.At, Kind: t.Kind, Hash: t.Tx.Hex(),
+			URL: c.TxURL(t.Tx), Amount: localapi.Amount(t.Amount), Dropped: t.Dropped, GasUsed: t.GasUsed}
+		if t.GasPrice != 0 {
+			wei := wallet.GasWei(t.GasUsed, t.GasPrice)
+			tx.GasWei = wei.String()
+			if tok, ok := wallet.WeiInToken(wei, rate); ok {
+				tx.GasToken = localapi.Amount(tok)
+			}
+		}
+		m.Transactions = append(m.Transactions, tx)
+	}
+	g, err := l.GasSpent(ctx)
+	if err != nil {
+		return m, err
+	}
+	m.Gas = localapi.GasSpent{Txs: g.Txs, Used: g.Used, Wei: g.Wei.String(), Unpriced: g.Unpriced}
+	if tok, ok := wallet.WeiInToken(g.Wei, rate); ok {
+		m.Gas.Priced, m.Gas.Token, m.Gas.Net = true, localapi.Amount(tok), localapi.Amount(settled-tok)
 	}
 	return m, nil
 }

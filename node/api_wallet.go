@@ -69,7 +69,7 @@ func (d *Daemon) walletFigures(ctx context.Context, now time.Time) (localapi.Wal
 	}
 	w := localapi.Wallet{Address: me.Hex(), Unit: wallet.Unit, Earned: localapi.Amount(b.Earned),
 		Settled: localapi.Amount(b.Settled), PaidOut: localapi.Amount(b.PaidOut), Pending: localapi.Amount(b.Pending),
-		Available: localapi.Amount(max(b.Settled-b.PaidOut, 0)), Updated: now,
+		Available: localapi.Amount(max(b.Settled-b.PaidOut, 0)), Lost: localapi.Amount(b.Lost), Updated: now,
 		Days: buckets(days, firstDay, 30, 24*time.Hour), Hours: buckets(hours, firstHour, 24, time.Hour),
 		History: make([]localapi.Activity, 0, len(act))}
 	for i, p := range w.Days {
@@ -93,7 +93,7 @@ func (d *Daemon) walletFigures(ctx context.Context, now time.Time) (localapi.Wal
 		}
 		w.History = append(w.History, a)
 	}
-	if w.Money, err = d.money(ctx, me); err != nil {
+	if w.Money, err = d.money(ctx, me, b.Settled); err != nil {
 		return localapi.Wallet{}, err
 	}
 	return w, nil

@@ -114,6 +114,9 @@ type WalletChain interface {
 	TokenBalance(ctx context.Context, a common.Address) (wallet.Amount, error)
 	// TxURL is tx on the network's explorer; empty: none.
 	TxURL(tx common.Hash) string
+	// TokenPerNative is what one native coin (1e18 wei) is worth in the
+	// token's smallest unit; 0: not known (gas is then shown in wei only).
+	TokenPerNative() uint64
 }
 
 // IOUMarket is a Market that takes IOUs (jobs paid without a chain) on

@@ -158,6 +158,12 @@ var migrations = []string{
 	UPDATE vouchers SET chain_id = (SELECT c.chain_id FROM channels c WHERE c.id = vouchers.channel_id),
 		contract = (SELECT c.contract FROM channels c WHERE c.id = vouchers.channel_id);
 	ALTER TABLE settlements ADD COLUMN gas_used INTEGER NOT NULL DEFAULT 0 CHECK (gas_used >= 0);`,
+	// 4: what a transaction's gas cost: the price paid per unit of gas
+	// (wei; 0: not known, as for rows before this version), on
+	// settlements, and the gas of payouts sent on a chain.
+	`ALTER TABLE settlements ADD COLUMN gas_price INTEGER NOT NULL DEFAULT 0 CHECK (gas_price >= 0);
+	ALTER TABLE payouts ADD COLUMN gas_used INTEGER NOT NULL DEFAULT 0 CHECK (gas_used >= 0);
+	ALTER TABLE payouts ADD COLUMN gas_price INTEGER NOT NULL DEFAULT 0 CHECK (gas_price >= 0);`,
 }
 
 // OpenLedger opens (creating and migrating) the ledger in dataDir.

@@ -16,6 +16,10 @@ type TxRow struct {
 	Tx      common.Hash
 	Amount  Amount
 	Dropped bool // a reorg took it out of the chain (settlements)
+	// GasUsed and GasPrice (wei per unit; 0: not known) are what the
+	// transaction's gas cost.
+	GasUsed  uint64
+	GasPrice uint64
 }
 
 // Transactions lists the latest on-chain transactions, newest first, at
@@ -25,10 +29,10 @@ func (l *Ledger) Transactions(ctx context.Context, limit int) ([]TxRow, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := l.db.QueryContext(ctx, `SELECT at, kind, tx, amount, dropped FROM (
-		SELECT at, kind, tx_hash AS tx, amount, status = 'dropped' AS dropped FROM settlements WHERE tx_hash != ''
+	rows, err := l.db.QueryContext(ctx, `SELECT at, kind, tx, amount, dropped, gas_used, gas_price FROM (
+		SELECT at, kind, tx_hash AS tx, amount, status = 'dropped' AS dropped, gas_used, gas_price FROM settlements WHERE tx_hash != ''
 		UNION ALL
-		SELECT at, 'payout', reference, amount, 0 FROM payouts WHERE reference LIKE '0x%' AND length(reference) = 66
+		SELECT at, 'payout', reference, amount, 0, gas_used, gas_price FROM payouts WHERE reference LIKE '0x%' AND length(reference) = 66
 	) ORDER BY at DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading transactions: %w", err)
@@ -39,10 +43,11 @@ func (l *Ledger) Transactions(ctx context.Context, limit int) ([]TxRow, error) {
 		var r TxRow
 		var at int64
 		var tx string
-		if err := rows.Scan(&at, &r.Kind, &tx, &r.Amount, &r.Dropped); err != nil {
+		var used, price int64
+		if err := rows.Scan(&at, &r.Kind, &tx, &r.Amount, &r.Dropped, &used, &price); err != nil {
 			return nil, fmt.Errorf("reading transactions: %w", err)
 		}
-		r.At, r.Tx = time.Unix(at, 0).UTC(), common.HexToHash(tx)
+		r.At, r.Tx, r.GasUsed, r.GasPrice = time.Unix(at, 0).UTC(), common.HexToHash(tx), uint64(used), uint64(price)
 		out = append(out, r)
 	}
 	return out, rows.Err()

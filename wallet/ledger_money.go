@@ -25,7 +25,15 @@ type SettlementRecord struct {
 	// GasUsed is what the settlement's transaction used (0: none, as in
 	// the ledger backend).
 	GasUsed uint64 `json:"gas_used,omitempty"`
+	// GasPrice is what each unit of that gas cost, in wei (the receipt's
+	// effective gas price; 0: not known). At most MaxGasPrice.
+	GasPrice uint64 `json:"gas_price,omitempty"`
 }
+
+// MaxGasPrice bounds a recorded gas price (wei per unit of gas): the
+// ledger stores it as a signed 64-bit integer. No chain has come near it
+// (9.2 billion gwei).
+const MaxGasPrice = 1<<63 - 1
 
 // RecordSettlement stores a confirmed settlement.
 func (l *Ledger) RecordSettlement(ctx context.Context, s SettlementRecord) error {
@@ -33,9 +41,12 @@ func (l *Ledger) RecordSettlement(ctx context.Context, s SettlementRecord) error
 }
 
 func insertSettlement(ctx context.Context, tx *sql.Tx, s SettlementRecord) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO settlements (channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number, status, at, gas_used)
-		VALUES (?,?,?,?,?,?,?,'confirmed',?,?)`, s.ChannelID.Hex(), int64(s.Cumulative), int64(s.Amount), s.Kind,
-		hashOrEmpty(s.TxHash), hashOrEmpty(s.BlockHash), s.BlockNumber, ledgerNow().Unix(), s.GasUsed)
+	if s.GasPrice > MaxGasPrice {
+		return fmt.Errorf("recording settlement: gas_price %d: above %d wei per gas", s.GasPrice, uint64(MaxGasPrice))
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO settlements (channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number, status, at, gas_used, gas_price)
+		VALUES (?,?,?,?,?,?,?,'confirmed',?,?,?)`, s.ChannelID.Hex(), int64(s.Cumulative), int64(s.Amount), s.Kind,
+		hashOrEmpty(s.TxHash), hashOrEmpty(s.BlockHash), s.BlockNumber, ledgerNow().Unix(), s.GasUsed, int64(s.GasPrice))
 	if err != nil {
 		return fmt.Errorf("recording settlement: %w", err)
 	}
@@ -95,6 +106,30 @@ func (l *Ledger) Settled(ctx context.Context, id common.Hash) (Amount, error) {
 // RecordPayout records money sent out of the wallet; it may not exceed
 // what is settled and not yet paid out to me.
 func (l *Ledger) RecordPayout(ctx context.Context, me common.Address, amount Amount, destination, reference string) error {
+	return l.recordPayout(ctx, me, amount, destination, reference, ChainTx{})
+}
+
+// ChainTx is a transaction mined on a chain and what its gas cost.
+type ChainTx struct {
+	Hash     common.Hash
+	GasUsed  uint64
+	GasPrice uint64 // wei per unit of gas (the effective price); at most MaxGasPrice
+}
+
+// RecordChainPayout records a payout sent on a chain by transaction tx,
+// with its gas; like RecordPayout, it may not exceed what is settled and
+// not yet paid out.
+func (l *Ledger) RecordChainPayout(ctx context.Context, me common.Address, amount Amount, destination string, tx ChainTx) error {
+	if tx.Hash == (common.Hash{}) {
+		return fmt.Errorf("payout: transaction hash: required for a payout on a chain")
+	}
+	if tx.GasPrice > MaxGasPrice {
+		return fmt.Errorf("payout: gas price %d: above %d wei per gas", tx.GasPrice, uint64(MaxGasPrice))
+	}
+	return l.recordPayout(ctx, me, amount, destination, tx.Hash.Hex(), tx)
+}
+
+func (l *Ledger) recordPayout(ctx context.Context, me common.Address, amount Amount, destination, reference string, gas ChainTx) error {
 	if amount <= 0 {
 		return fmt.Errorf("payout: %w: must be positive", ErrAmount)
 	}
@@ -106,8 +141,8 @@ func (l *Ledger) RecordPayout(ctx context.Context, me common.Address, amount Amo
 		if avail := b.Settled - b.PaidOut; amount > avail {
 			return fmt.Errorf("payout of %s: %w: %s settled and not paid out (hint: settle pending vouchers first)", amount, ErrInsufficient, avail)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO payouts (amount, destination, reference, at) VALUES (?,?,?,?)`,
-			int64(amount), destination, reference, ledgerNow().Unix())
+		_, err = tx.ExecContext(ctx, `INSERT INTO payouts (amount, destination, reference, at, gas_used, gas_price) VALUES (?,?,?,?,?,?)`,
+			int64(amount), destination, reference, ledgerNow().Unix(), gas.GasUsed, int64(gas.GasPrice))
 		return err
 	})
 }

@@ -70,8 +70,8 @@ func (l *Ledger) ConfirmPendingTx(ctx context.Context, s SettlementRecord) error
 		if _, err := tx.ExecContext(ctx, `UPDATE pending_txs SET status = 'mined' WHERE hash = ?`, s.TxHash.Hex()); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE settlements SET status = 'confirmed', block_hash = ?, block_number = ?, gas_used = ? WHERE tx_hash = ?`,
-			s.BlockHash.Hex(), s.BlockNumber, s.GasUsed, s.TxHash.Hex())
+		res, err := tx.ExecContext(ctx, `UPDATE settlements SET status = 'confirmed', block_hash = ?, block_number = ?, gas_used = ?, gas_price = ? WHERE tx_hash = ?`,
+			s.BlockHash.Hex(), s.BlockNumber, s.GasUsed, int64(s.GasPrice), s.TxHash.Hex())
 		if err != nil {
 			return err
 		}

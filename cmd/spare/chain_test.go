@@ -155,6 +155,15 @@ func TestChainPaidJobSettles(t *testing.T) {
 	if b := chainBalance(t, provData); b.Settled != cost.String() || b.OnChain != cost.String() || b.Earned != cost.String() {
 		t.Errorf("the provider's wallet says earned %s, settled %s, on chain %s; the chain says %s", b.Earned, b.Settled, b.OnChain, cost)
 	}
+	// The settlement's gas is recorded and shown: in wei always, and in
+	// the token with the net when the preset gives a rate.
+	if b := chainBalance(t, provData); !positiveInt(b.GasTxs) || !positiveInt(b.GasUsed) || !positiveInt(b.GasWei) {
+		t.Errorf("the provider's wallet shows gas %q txs, %q gas, %q wei after settling on chain; want some", b.GasTxs, b.GasUsed, b.GasWei)
+	} else if d.net.TokenPerNative == 0 && (b.GasToken != "" || b.Net != "") {
+		t.Errorf("gas in the token %q and net %q without a token_per_native rate", b.GasToken, b.Net)
+	} else {
+		t.Logf("the provider's settlement used %s gas costing %s wei (%s txs)", b.GasUsed, b.GasWei, b.GasTxs)
+	}
 
 	// A requester on the embedded ledger names a channel the chain does
 	// not hold: refused before anything runs.
@@ -304,4 +313,10 @@ func TestChainProviderKilledSettlesOnce(t *testing.T) {
 	if b := chainBalance(t, provData); b.Settled != b.Earned || b.OnChain != b.Earned {
 		t.Fatalf("after two restarts: earned %s, settled %s, on chain %s", b.Earned, b.Settled, b.OnChain)
 	}
+}
+
+// positiveInt says s is a decimal integer above zero.
+func positiveInt(s string) bool {
+	n, ok := new(big.Int).SetString(s, 10)
+	return ok && n.Sign() > 0
 }

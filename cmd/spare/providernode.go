@@ -122,6 +122,8 @@ func (w walletChain) TokenBalance(ctx context.Context, a common.Address) (wallet
 
 func (w walletChain) TxURL(tx common.Hash) string { return w.b.Network.TxURL(tx) }
 
+func (w walletChain) TokenPerNative() uint64 { return w.b.Network.TokenPerNative }
+
 // serveChain finishes settlements a crash interrupted, then watches for
 // close requests on channels paying this wallet and settles before their
 // grace period ends.

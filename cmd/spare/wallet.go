@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -128,6 +129,16 @@ type balanceJSON struct {
 	Spent     string `json:"spent"`
 	Deposited string `json:"deposited"`
 	Refunded  string `json:"refunded"`
+	// Gas the recorded on-chain transactions (settlements, payouts) used,
+	// and its cost in wei: decimal integers, as strings like every value
+	// here.
+	GasTxs  string `json:"gas_txs"`
+	GasUsed string `json:"gas_used"`
+	GasWei  string `json:"gas_wei"`
+	// With --network and a preset that gives token_per_native: the gas
+	// in the token, and settled minus it.
+	GasToken string `json:"gas_token,omitempty"`
+	Net      string `json:"net,omitempty"`
 	// With --network: the network and what the wallet holds of its token.
 	Network string `json:"network,omitempty"`
 	OnChain string `json:"on_chain,omitempty"`
@@ -136,8 +147,11 @@ type balanceJSON struct {
 func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "balance",
-		Short: "Print earned (signed vouchers), settled, paid out, pending, lost (unsettled on closed channels), spent and deposited",
-		Args:  cobra.NoArgs,
+		Short: "Print earned (signed vouchers), settled, paid out, pending, lost (unsettled on closed channels), spent, deposited and gas spent",
+		Long: "Print earned (signed vouchers), settled, paid out, pending, lost (unsettled on closed channels), spent, deposited, " +
+			"and the gas the wallet's recorded transactions used (in wei). With --network on a preset that sets token_per_native, " +
+			"also the gas in the token and the net: settled minus gas.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w, err := openWallet(cmd, g, wf)
 			if err != nil {
@@ -151,8 +165,14 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 			j := balanceJSON{Address: b.Address.Hex(), Unit: wallet.Unit, Earned: b.Earned.String(), Settled: b.Settled.String(),
 				PaidOut: b.PaidOut.String(), Pending: b.Pending.String(), Lost: b.Lost.String(), Spent: b.Spent.String(), Deposited: b.Deposited.String(),
 				Refunded: b.Refunded.String()}
+			gas, err := w.Ledger.GasSpent(cmd.Context())
+			if err != nil {
+				return err
+			}
+			j.GasTxs, j.GasUsed, j.GasWei = strconv.Itoa(gas.Txs), strconv.FormatUint(gas.Used, 10), gas.Wei.String()
 			rows := [][2]string{{"earned", j.Earned}, {"settled", j.Settled}, {"paid out", j.PaidOut}, {"pending", j.Pending}, {"lost", j.Lost},
-				{"spent", j.Spent}, {"deposited", j.Deposited}, {"refunded", j.Refunded}}
+				{"spent", j.Spent}, {"deposited", j.Deposited}, {"refunded", j.Refunded},
+				{fmt.Sprintf("gas spent (%d txs, %d gas)", gas.Txs, gas.Used), j.GasWei + " wei"}}
 			if wf.chain.onChain() {
 				ch, closeChain, err := openChain(cmd, g, wf, w)
 				if err != nil {
@@ -165,6 +185,10 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 				}
 				j.Network, j.OnChain, j.Unit = ch.Network.Name, held.String(), ch.Network.Symbol
 				rows = append(rows, [2]string{"on chain (" + ch.Network.Name + ")", j.OnChain})
+				if tok, ok := wallet.WeiInToken(gas.Wei, ch.Network.TokenPerNative); ok {
+					j.GasToken, j.Net = tok.String(), (b.Settled - tok).String()
+					rows = append(rows, [2]string{"gas spent", j.GasToken}, [2]string{"net (settled − gas)", j.Net})
+				}
 			}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), j)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,11 +87,12 @@ func withdrawOnChain(cmd *cobra.Command, g *globals, wf *walletFlags, w *wallet.
 		if err != nil {
 			return err
 		}
-		if err := w.Ledger.RecordPayout(ctx, me, amt, dest.Hex(), tx.Hex()); err != nil {
+		if err := w.Ledger.RecordChainPayout(ctx, me, amt, dest.Hex(), tx); err != nil {
 			return err
 		}
 		return report(cmd, g, map[string]string{"network": b.Network.Name, "paid_out": amt.String(), "to": dest.Hex(),
-			"tx": tx.Hex(), "explorer": b.Network.TxURL(tx), "unit": b.Network.Symbol})
+			"tx": tx.Hash.Hex(), "explorer": b.Network.TxURL(tx.Hash), "unit": b.Network.Symbol,
+			"gas_used": strconv.FormatUint(tx.GasUsed, 10), "gas_wei": wallet.GasWei(tx.GasUsed, tx.GasPrice).String()})
 	}
 	ch, err := b.Channel(ctx, id)
 	if err != nil {

@@ -75,15 +75,16 @@ func TestWalletCLI(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &bal) != nil {
 		t.Fatalf("balance: %q, exit %d", out, code)
 	}
-	for _, k := range []string{"address", "unit", "earned", "settled", "paid_out", "pending", "spent", "deposited"} {
+	for _, k := range []string{"address", "unit", "earned", "settled", "paid_out", "pending", "lost", "spent", "deposited", "gas_txs", "gas_used", "gas_wei"} {
 		if _, ok := bal[k]; !ok {
 			t.Fatalf("balance --json lacks %q: %s", k, out)
 		}
 	}
-	if bal["deposited"] != "3.000000" || bal["earned"] != "0.000000" || bal["address"] != addr.Address {
+	if bal["deposited"] != "3.000000" || bal["earned"] != "0.000000" || bal["address"] != addr.Address || bal["gas_wei"] != "0" || bal["gas_txs"] != "0" {
 		t.Fatalf("balance %v", bal)
 	}
-	if out, code := spareInProcess(t, "wallet", "balance", "--data", dir); code != 0 || !strings.Contains(out, "3.000000") {
+	if out, code := spareInProcess(t, "wallet", "balance", "--data", dir); code != 0 || !strings.Contains(out, "3.000000") ||
+		!strings.Contains(out, "gas spent (0 txs, 0 gas)") || !strings.Contains(out, "0 wei") || !strings.Contains(out, "lost") {
 		t.Fatalf("balance text: %q", out)
 	}
 

@@ -39,6 +39,7 @@ func (b *Backend) finish(ctx context.Context, p wallet.PendingTx, tx *types.Tran
 	return b.ledger.ConfirmPendingTx(ctx, wallet.SettlementRecord{
 		ChannelID: p.ChannelID, Cumulative: p.Cumulative, Amount: p.Amount, Kind: p.Kind,
 		TxHash: rc.TxHash, BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(), GasUsed: rc.GasUsed,
+		GasPrice: gasPrice(rc),
 	})
 }
 
@@ -106,4 +107,13 @@ func ignoreNotFound(err error) error {
 		return nil
 	}
 	return err
+}
+
+// gasPrice is what a mined transaction paid per unit of gas, in wei (0:
+// the node did not say, or beyond what the ledger keeps).
+func gasPrice(rc *types.Receipt) uint64 {
+	if rc.EffectiveGasPrice == nil || !rc.EffectiveGasPrice.IsUint64() || rc.EffectiveGasPrice.Uint64() > wallet.MaxGasPrice {
+		return 0
+	}
+	return rc.EffectiveGasPrice.Uint64()
 }

@@ -97,17 +97,17 @@ func decodeRevert(err error) error {
 
 // Transfer sends amount of the network's token from this wallet to to
 // (a provider paying out what was settled to it).
-func (b *Backend) Transfer(ctx context.Context, to common.Address, amount wallet.Amount) (common.Hash, error) {
+func (b *Backend) Transfer(ctx context.Context, to common.Address, amount wallet.Amount) (wallet.ChainTx, error) {
 	if amount <= 0 {
-		return common.Hash{}, fmt.Errorf("amount: %w: must be positive", wallet.ErrAmount)
+		return wallet.ChainTx{}, fmt.Errorf("amount: %w: must be positive", wallet.ErrAmount)
 	}
 	rc, err := b.send(ctx, "transfer", func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.token.Transfer(o, to, amount.Big())
 	})
 	if err != nil {
-		return common.Hash{}, err
+		return wallet.ChainTx{}, err
 	}
-	return rc.TxHash, nil
+	return wallet.ChainTx{Hash: rc.TxHash, GasUsed: rc.GasUsed, GasPrice: gasPrice(rc)}, nil
 }
 
 // TokenBalance is what address a holds of the network's token.
