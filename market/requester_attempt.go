@@ -45,7 +45,9 @@ func (a *attempt) recv(d time.Duration) (Message, error) {
 func (a *attempt) run(ctx context.Context) (_ *Result, err error) {
 	x := a.x
 	// A job is never run through a relay: over a relayed connection
-	// libp2p waits for hole punching, else the error is ErrRelayOnly.
+	// this waits for hole punching, and once the punches have all failed
+	// (or at once, when the provider's ad says relay-only) the error is
+	// ErrRelayOnly.
 	a.s, err = x.r.Host.NewDirectStream(ctx, a.peerID, ProtocolID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrProviderLost, err)

@@ -57,6 +57,10 @@ type Ad struct {
 	IssuedAt       time.Time `json:"issued_at"`
 	ExpiresAt      time.Time `json:"expires_at"`
 	Seq            uint64    `json:"seq"` // grows with every ad from Peer
+	// Reach is how the provider says it is reached (Host.Reachability,
+	// stamped by PublishAd); a requester refuses at once a relay-only one
+	// it cannot reach directly either (NewDirectStream).
+	Reach Reach `json:"reach,omitempty"`
 }
 
 // EncodeAd is the wire form of an ad.
@@ -120,6 +124,8 @@ func (a Ad) Validate(now time.Time) error {
 		return bad("expires_at is not after issued_at")
 	case a.ExpiresAt.Sub(a.IssuedAt) > MaxAdLifetime:
 		return bad("lifetime %s exceeds %s", a.ExpiresAt.Sub(a.IssuedAt), MaxAdLifetime)
+	case !a.Reach.valid():
+		return bad("reach: %.32q is not one of %q, %q, %q, %q or empty", a.Reach, ReachUnknown, ReachDirect, ReachHolePunch, ReachRelayOnly)
 	}
 	return nil
 }

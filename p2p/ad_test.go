@@ -78,6 +78,11 @@ func TestAdValidator(t *testing.T) {
 			a.ExpiresAt = now.Add(24 * time.Hour)
 			return a
 		}, pubsub.ValidationReject},
+		{"unknown reach", alice, func() Ad {
+			a := testAd(alice, now, next())
+			a.Reach = "teleport"
+			return a
+		}, pubsub.ValidationReject},
 		{"issued in the future", alice, func() Ad { return testAd(alice, now.Add(time.Hour), next()) }, pubsub.ValidationReject},
 		{"oversized", alice, func() Ad { return huge }, pubsub.ValidationReject},
 		{"replayed seq", alice, func() Ad { return testAd(alice, now, 1) }, pubsub.ValidationIgnore},

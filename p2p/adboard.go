@@ -147,6 +147,9 @@ func (n *Host) PublishAd(ctx context.Context, ad Ad) error {
 		return fmt.Errorf("%w: peer %s is not this host", ErrBadAd, ad.Peer)
 	}
 	ad.Peer = n.h.ID()
+	if ad.Reach == "" {
+		ad.Reach = n.Reachability().Reach
+	}
 	if ad.IssuedAt.IsZero() {
 		ad.IssuedAt = now
 	}

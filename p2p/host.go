@@ -216,6 +216,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	for _, b := range boot {
 		h.ConnManager().Protect(b.ID, "bootstrap")
 	}
+	h.Network().Notify(n.reach.peers.notifiee())
 	reach, err := h.EventBus().Subscribe([]any{new(event.EvtLocalReachabilityChanged), new(event.EvtNATDeviceTypeChanged)})
 	if err != nil {
 		return fail(fmt.Errorf("watching reachability: %w", err))

@@ -30,6 +30,16 @@ const (
 	ReachRelayOnly Reach = "relay-only"
 )
 
+// valid says whether r is one of the values above, or empty (an ad
+// from a node that does not say).
+func (r Reach) valid() bool {
+	switch r {
+	case "", ReachUnknown, ReachDirect, ReachHolePunch, ReachRelayOnly:
+		return true
+	}
+	return false
+}
+
 // forwardHint is what an owner can do to be reached directly.
 const forwardHint = "enable UPnP on the router, or forward a port to this machine and give it with --listen /ip4/0.0.0.0/tcp/PORT"
 
@@ -83,22 +93,26 @@ type reachWatch struct {
 	tcp, udp   network.NATDeviceType
 	punchOK    int
 	punchFails int
+	peers      punchPeers
 }
 
 // punchTracer counts the hole punches' outcomes (holepunch.EventTracer).
 type punchTracer struct{ w *reachWatch }
 
 func (p punchTracer) Trace(evt *holepunch.Event) {
-	e, ok := evt.Evt.(*holepunch.EndHolePunchEvt)
-	if !ok {
-		return
-	}
-	p.w.mu.Lock()
-	defer p.w.mu.Unlock()
-	if e.Success {
-		p.w.punchOK++
-	} else {
-		p.w.punchFails++
+	switch e := evt.Evt.(type) {
+	case *holepunch.EndHolePunchEvt:
+		p.w.mu.Lock()
+		if e.Success {
+			p.w.punchOK++
+		} else {
+			p.w.punchFails++
+		}
+		p.w.mu.Unlock()
+		p.w.peers.ended(evt.Remote, e.Success, false)
+	case *holepunch.ProtocolErrorEvt:
+		// The punch's coordination failed: libp2p tries no more.
+		p.w.peers.ended(evt.Remote, false, true)
 	}
 }
 

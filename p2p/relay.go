@@ -3,12 +3,10 @@ package p2p
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
@@ -95,18 +93,4 @@ func (n *Host) RelayServing() bool {
 		}
 	}
 	return false
-}
-
-// NewDirectStream opens a stream of proto to p over a direct connection:
-// over a relayed one libp2p first waits for hole punching, and when that
-// gives none the error wraps ErrRelayOnly.
-func (n *Host) NewDirectStream(ctx context.Context, p peer.ID, proto protocol.ID) (network.Stream, error) {
-	s, err := n.h.NewStream(ctx, p, proto)
-	if err != nil {
-		if n.h.Network().Connectedness(p) == network.Limited {
-			return nil, fmt.Errorf("%w: %w", ErrRelayOnly, err)
-		}
-		return nil, err
-	}
-	return s, nil
 }

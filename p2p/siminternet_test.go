@@ -153,9 +153,16 @@ func TestSimInternet(t *testing.T) {
 				}
 
 			case "refused":
-				if res[1] != "refused" || !strings.Contains(strings.Join(res, " "), "relay-only") {
+				if res[1] != "refused" || res[2] != "relay-only" {
 					t.Fatalf("want the job refused as relay-only, got %v", res)
 				}
+				// Refused as soon as the hole punches failed (their end
+				// events), not when the dial timeout (simJobWait) ran out.
+				fails, err := strconv.Atoi(strings.TrimPrefix(res[3], "punch-fails="))
+				if err != nil || fails < PunchAttempts || res[4] != "timeout=false" {
+					t.Fatalf("want the job refused after %d failed hole punches, before the dial timeout: %v", PunchAttempts, res)
+				}
+				t.Logf("refused %s into a dial timeout of %s", strings.TrimPrefix(res[5], "after="), simJobWait)
 				provs[c.nat].say(t, "reach", "relay-only")
 				reach := provs[c.nat].want(t, "REACH")
 				hint := strings.Join(reach[1:], " ")
@@ -514,13 +521,18 @@ func simFind(ctx context.Context, t *testing.T, h *Host, p peer.ID, start time.T
 func simJob(ctx context.Context, h *Host, p peer.ID) {
 	jctx, cancel := context.WithTimeout(ctx, simJobWait)
 	defer cancel()
+	start := time.Now()
 	s, err := h.NewDirectStream(network.WithDialPeerTimeout(jctx, simJobWait), p, simProto)
 	if err != nil {
 		why := "other"
 		if errors.Is(err, ErrRelayOnly) {
 			why = "relay-only"
 		}
-		fmt.Printf("JOB %s refused %s %s\n", p, why, strconv.Quote(err.Error()))
+		// What ended the wait: the failed punches with p seen when it
+		// ended, or the dial timeout.
+		fails, _ := h.reach.peers.state(p)
+		fmt.Printf("JOB %s refused %s punch-fails=%d timeout=%v after=%dms %s\n", p, why, fails,
+			errors.Is(err, context.DeadlineExceeded), time.Since(start).Milliseconds(), strconv.Quote(err.Error()))
 		return
 	}
 	defer s.Close()

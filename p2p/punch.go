@@ -1,0 +1,175 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// PunchAttempts is how many hole punches a round makes before libp2p
+// gives up on a direct connection: the peer that took a relayed
+// connection inbound punches this many times (go-libp2p's holepunch,
+// the last try with roles switched), and each try ends with an
+// EndHolePunch event on both sides.
+const PunchAttempts = 3
+
+// punchPeers follows the hole punches with each peer this host is
+// connected to only through a relay: how many of the current round
+// failed. A round starts with each new relayed connection; a peer's
+// count goes when it is disconnected or a punch with it succeeds.
+type punchPeers struct {
+	mu    sync.Mutex
+	fails map[peer.ID]int
+	// wake is closed, and replaced, whenever a count changes.
+	wake chan struct{}
+}
+
+// ended records the end of a punch with p; terminal says the round is
+// over whatever its tries (its coordination failed).
+func (w *punchPeers) ended(p peer.ID, ok, terminal bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fails == nil {
+		w.fails = map[peer.ID]int{}
+	}
+	switch {
+	case ok:
+		delete(w.fails, p)
+	case terminal:
+		w.fails[p] = max(w.fails[p], PunchAttempts)
+	default:
+		w.fails[p]++
+	}
+	w.changed()
+}
+
+// reset forgets p's punches (a new round starts, or p is gone) and
+// wakes the waiters, whose peer's connections changed.
+func (w *punchPeers) reset(p peer.ID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.fails, p)
+	w.changed()
+}
+
+// changed wakes the waiters; w.mu is held.
+func (w *punchPeers) changed() {
+	if w.wake != nil {
+		close(w.wake)
+	}
+	w.wake = make(chan struct{})
+}
+
+// state is p's failed punches in this round and a channel closed at the
+// next change.
+func (w *punchPeers) state(p peer.ID) (int, <-chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.wake == nil {
+		w.wake = make(chan struct{})
+	}
+	return w.fails[p], w.wake
+}
+
+// notifiee keeps the rounds: a new relayed connection to p starts one
+// (the side that took it inbound punches again), and p disconnected
+// ends it.
+func (w *punchPeers) notifiee() network.Notifiee {
+	return &network.NotifyBundle{
+		ConnectedF: func(_ network.Network, c network.Conn) {
+			if c.Stat().Limited || isCircuit(c.RemoteMultiaddr()) {
+				w.reset(c.RemotePeer())
+			}
+		},
+		DisconnectedF: func(nw network.Network, c network.Conn) {
+			if nw.Connectedness(c.RemotePeer()) == network.NotConnected {
+				w.reset(c.RemotePeer())
+			}
+		},
+	}
+}
+
+// isCircuit says whether a is a relayed (circuit) address.
+func isCircuit(a ma.Multiaddr) bool {
+	_, err := a.ValueForProtocol(ma.P_CIRCUIT)
+	return err == nil
+}
+
+// relayOnlyWhy decides, for a peer this host reaches only through a
+// relay (or not yet at all), whether a stream that needs a direct
+// connection is refused now: the reason, or "" to go on waiting.
+// fails is the current round's failed punches with the peer, adReach
+// what the peer's own latest ad says of its reachability ("" when none),
+// self this host's reachability: a peer behind a symmetric NAT can still
+// dial a host that is reached directly (connection reversal).
+func relayOnlyWhy(fails int, adReach, self Reach) string {
+	switch {
+	case fails >= PunchAttempts:
+		return fmt.Sprintf("all %d hole punches with it failed", fails)
+	case adReach == ReachRelayOnly && self != ReachDirect:
+		return "its ad says it is reached only through a relay, and this node is not reached directly either"
+	}
+	return ""
+}
+
+// adReachOf is what p's latest ad held here says of its reachability.
+func (n *Host) adReachOf(p peer.ID) Reach {
+	for _, a := range n.CurrentAds() {
+		if a.Peer == p {
+			return a.Reach
+		}
+	}
+	return ""
+}
+
+// NewDirectStream opens a stream of proto to p over a direct connection.
+// Over a relayed one libp2p waits for hole punching to give a direct
+// connection, until ctx's dial timeout; this ends the wait as soon as
+// the punches with p have all failed, or refuses at once, without
+// dialling, a peer whose ad says it is reached only through a relay
+// (relayOnlyWhy). Either error wraps ErrRelayOnly, as does a timeout
+// while only a relayed connection was there.
+func (n *Host) NewDirectStream(ctx context.Context, p peer.ID, proto protocol.ID) (network.Stream, error) {
+	nw := n.h.Network()
+	if nw.Connectedness(p) != network.Connected {
+		if why := relayOnlyWhy(0, n.adReachOf(p), n.Reachability().Reach); why != "" {
+			return nil, fmt.Errorf("%w: %s", ErrRelayOnly, why)
+		}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		s   network.Stream
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := n.h.NewStream(sctx, p, proto)
+		done <- result{s, err}
+	}()
+	for {
+		fails, wake := n.reach.peers.state(p)
+		if nw.Connectedness(p) == network.Limited {
+			if why := relayOnlyWhy(fails, n.adReachOf(p), n.Reachability().Reach); why != "" {
+				cancel()
+				if r := <-done; r.err == nil {
+					return r.s, nil // the direct connection came as the punches ended
+				}
+				return nil, fmt.Errorf("%w: %s", ErrRelayOnly, why)
+			}
+		}
+		select {
+		case r := <-done:
+			if r.err != nil && nw.Connectedness(p) == network.Limited {
+				return nil, fmt.Errorf("%w: %w", ErrRelayOnly, r.err)
+			}
+			return r.s, r.err
+		case <-wake:
+		}
+	}
+}
