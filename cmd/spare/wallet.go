@@ -187,7 +187,7 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 				rows = append(rows, [2]string{"on chain (" + ch.Network.Name + ")", j.OnChain})
 				if tok, ok := wallet.WeiInToken(gas.Wei, ch.Network.TokenPerNative); ok {
 					j.GasToken, j.Net = tok.String(), (b.Settled - tok).String()
-					rows = append(rows, [2]string{"gas spent", j.GasToken}, [2]string{"net (settled − gas)", j.Net})
+					rows = append(rows, [2]string{"gas spent", j.GasToken}, [2]string{"net (settled minus gas)", j.Net})
 				}
 			}
 			if g.json {
