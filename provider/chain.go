@@ -58,9 +58,9 @@ func (r *providerRun) checkChannel(ctx context.Context, ag *market.AgreementMsg)
 	// The deposit must stay locked until the job's latest end, or its payer
 	// could withdraw what the job earns while it runs (the escrow's
 	// unlockAt; a StartsAt in the past counts from now).
-	if end := max(ag.StartsAt, uint64(time.Now().Unix())) + ag.MaxDurationSeconds; ch.UnlockAt < end {
-		return &market.Refusal{Code: market.RefuseShortLock, Message: fmt.Sprintf("channel %s is locked until %s, before the job's latest end %s: its payer could withdraw while the job runs; lock the deposit for the job's maximum duration (spare submit does)",
-			id.Hex(), time.Unix(int64(ch.UnlockAt), 0).UTC().Format(time.RFC3339), time.Unix(int64(end), 0).UTC().Format(time.RFC3339))}
+	end := max(ag.StartsAt, uint64(time.Now().Unix())) + ag.MaxDurationSeconds
+	if err := ch.CheckLock(time.Unix(int64(end), 0)); err != nil {
+		return &market.Refusal{Code: market.RefuseShortLock, Message: err.Error()}
 	}
 	// A reused channel: its vouchers go on from the base the requester
 	// names, which may not fall below what is settled or held here (a

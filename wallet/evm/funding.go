@@ -117,9 +117,14 @@ func (b *Backend) CheckLock(ctx context.Context, id common.Hash, until time.Time
 	if err != nil {
 		return err
 	}
-	if int64(ch.UnlockAt) < until.Unix() {
-		return fmt.Errorf("%w: channel %s is locked until %s, before the job's latest end %s: the requester must open the channel for the job's maximum duration",
-			ErrUnfunded, id.Hex(), time.Unix(int64(ch.UnlockAt), 0).UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
+	return ch.CheckLock(until)
+}
+
+// CheckLock is Backend.CheckLock on a channel already read.
+func (c OnChain) CheckLock(until time.Time) error {
+	if int64(c.UnlockAt) < until.Unix() {
+		return fmt.Errorf("%w: channel %s is locked until %s, before the job's latest end %s: the requester must open the channel for the job's maximum duration (spare submit does)",
+			ErrUnfunded, c.ID.Hex(), time.Unix(int64(c.UnlockAt), 0).UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
