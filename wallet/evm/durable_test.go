@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/big"
 	"reflect"
 	"testing"
 	"time"
@@ -232,5 +233,53 @@ func TestClosedChannelRemainderIsLost(t *testing.T) {
 	}
 	if got, err := w.Poll(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("a later poll: %v, %v", got, err)
+	}
+}
+
+// TestPendingBehindANonceGapIsSettledAnew: the ledger holds a pending
+// settlement whose nonce lies beyond anything the account has used or the
+// node holds (signed for another chain with this ID: a development chain
+// started afresh under a kept data dir). Resending it would leave it in
+// the node's pool for ever and every later settlement waiting behind it;
+// instead it is recorded failed and its voucher settled anew, once.
+func TestPendingBehindANonceGapIsSettledAnew(t *testing.T) {
+	e := newChain(t)
+	ctx := context.Background()
+	ch := e.open(t)
+	v := e.voucher(t, e.payer.Domain(), ch.ID, 1_500_000, e.payerKey)
+	if _, err := e.payeeL.RecordVoucher(ctx, &v, common.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	next, err := e.client.PendingNonceAt(ctx, e.payeeKey.Address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := e.payee.opts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.NoSend, o.Nonce, o.GasLimit = true, new(big.Int).SetUint64(next+2), 200_000
+	stale, err := e.payee.escrow.Settle(o, v.ChannelID, v.Cumulative.Big(), v.Sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.payee.recordPending(ctx, stale, &v, v.Cumulative, "settle"); err != nil {
+		t.Fatal(err)
+	}
+	b := e.restart(t)
+	if amt, err := b.SettleAll(ctx); err != nil || amt != v.Cumulative {
+		t.Fatalf("settling after the stale transaction: %s, %v; want %s", amt, err, v.Cumulative)
+	}
+	if s, _ := b.Settled(ctx, ch.ID); s != v.Cumulative {
+		t.Fatalf("settled on chain %s, want %s", s, v.Cumulative)
+	}
+	if rec, onchain := e.settlements(t, ch.ID); rec != 1 || onchain != 1 {
+		t.Fatalf("%d settlements recorded, %d on chain; want one each", rec, onchain)
+	}
+	if p, _ := e.payeeL.PendingTxs(ctx, b.Domain().ChainID); len(p) != 0 {
+		t.Fatalf("%d transactions still pending", len(p))
+	}
+	if n := e.poolSize(t); n != 0 {
+		t.Fatalf("the node's pool holds %d transactions; the stale one was sent", n)
 	}
 }

@@ -46,9 +46,10 @@ func (b *Backend) finish(ctx context.Context, p wallet.PendingTx, tx *types.Tran
 // Resume finishes every settlement transaction the ledger holds as
 // pending on this chain, in nonce order: one already mined is recorded,
 // one the node lacks is sent again as it was signed (same nonce, so it
-// cannot be mined twice), one whose nonce another transaction took is
-// recorded failed (its voucher is then settled anew). A provider runs it
-// at start and before every settlement.
+// cannot be mined twice), one whose nonce another transaction took, or
+// that a gap of unused nonces keeps from ever being mined, is recorded
+// failed (its voucher is then settled anew). A provider runs it at start
+// and before every settlement.
 func (b *Backend) Resume(ctx context.Context) error {
 	list, err := b.ledger.PendingTxs(ctx, b.domain.ChainID)
 	if err != nil {
@@ -62,6 +63,23 @@ func (b *Backend) Resume(ctx context.Context) error {
 		_, err := b.client.TransactionReceipt(ctx, p.Hash)
 		switch {
 		case errors.Is(err, ethereum.NotFound):
+			next, nerr := b.client.PendingNonceAt(ctx, b.key.Address())
+			if nerr != nil {
+				return fmt.Errorf("resuming %s: reading the account's next nonce: %w", p.Hash.Hex(), nerr)
+			}
+			if p.Nonce > next {
+				// Nothing the node holds, nor anything before it in the
+				// ledger, fills the nonces below this one: it can never be
+				// mined here. It was signed for another chain with the same
+				// ID (a development chain started afresh), or what came
+				// before it was lost with a node's pool.
+				b.log.Warn("a pending settlement can never be mined on this chain (the nonces before it are unused); its voucher is settled anew",
+					"tx", p.Hash.Hex(), "nonce", p.Nonce, "next", next)
+				if err := b.ledger.FailPendingTx(ctx, p.Hash); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := b.broadcast(ctx, p.Kind, tx); err != nil {
 				if !strings.Contains(err.Error(), "nonce too low") {
 					return err
