@@ -128,3 +128,48 @@ func TestWeiInToken(t *testing.T) {
 		}
 	}
 }
+
+// TestUnfinalSettlements: a watcher re-checks against reorgs only the
+// settlements that could still move: mined at or above the window's
+// bottom, on its own chain's channels, and not on a channel the ledger
+// holds closed (a development chain started afresh under a kept data dir
+// must not be sent the old chain's transactions again).
+func TestUnfinalSettlements(t *testing.T) {
+	p := newPair(t)
+	ctx := context.Background()
+	l := p.prov
+	other, closed := p.ch, p.ch
+	other.ID, other.Domain.ChainID = common.HexToHash("0xc2"), p.ch.Domain.ChainID+1
+	closed.ID = common.HexToHash("0xc3")
+	for _, ch := range []ChannelInfo{other, closed} {
+		if err := l.AddChannel(ctx, "evm", ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.MarkClosed(ctx, closed.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []struct {
+		ch    common.Hash
+		block uint64
+	}{{p.ch.ID, 99}, {p.ch.ID, 100}, {p.ch.ID, 140}, {other.ID, 120}, {closed.ID, 130}} {
+		if err := l.RecordSettlement(ctx, SettlementRecord{ChannelID: s.ch, Cumulative: Amount(10 * (i + 1)), Amount: 10, Kind: "settle",
+			TxHash: common.BigToHash(big.NewInt(int64(i + 1))), BlockHash: common.HexToHash("0xb1"), BlockNumber: s.block}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := l.UnfinalSettlements(ctx, p.ch.Domain, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks []uint64
+	for _, s := range got {
+		blocks = append(blocks, s.BlockNumber)
+	}
+	if len(blocks) != 2 || blocks[0] != 100 || blocks[1] != 140 {
+		t.Fatalf("unfinal settlements at blocks %v, want [100 140]", blocks)
+	}
+	if all, _ := l.OnChainSettlements(ctx); len(all) != 5 {
+		t.Fatalf("all on-chain settlements: %d, want 5", len(all))
+	}
+}

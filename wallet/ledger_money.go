@@ -77,8 +77,25 @@ func (l *Ledger) DropSettlement(ctx context.Context, txHash common.Hash) error {
 // OnChainSettlements lists confirmed settlements that carry a transaction,
 // for a watcher to re-check against the chain.
 func (l *Ledger) OnChainSettlements(ctx context.Context) ([]SettlementRecord, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number
+	return l.settlements(ctx, `SELECT channel_id, cumulative, amount, kind, tx_hash, block_hash, block_number
 		FROM settlements WHERE status = 'confirmed' AND tx_hash != '' ORDER BY id`)
+}
+
+// UnfinalSettlements lists the confirmed settlements a reorg could still
+// take back: mined at or above block from, on dom's channels that the
+// ledger does not hold closed (a closed channel is done: what it held is
+// settled or lost, and a chain that no longer has it, a development
+// chain started afresh, must not be sent its old transactions again).
+func (l *Ledger) UnfinalSettlements(ctx context.Context, dom Domain, from uint64) ([]SettlementRecord, error) {
+	return l.settlements(ctx, `SELECT s.channel_id, s.cumulative, s.amount, s.kind, s.tx_hash, s.block_hash, s.block_number
+		FROM settlements s JOIN channels c ON c.id = s.channel_id
+		WHERE s.status = 'confirmed' AND s.tx_hash != '' AND s.block_number >= ?
+		AND c.chain_id = ? AND c.contract = ? AND c.state != 'closed' ORDER BY s.id`,
+		int64(from), int64(dom.ChainID), addrKey(dom.Contract))
+}
+
+func (l *Ledger) settlements(ctx context.Context, query string, args ...any) ([]SettlementRecord, error) {
+	rows, err := l.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,10 +69,20 @@ func openDemoChain(ctx context.Context, cf *chainFlags, provDir, reqDir string, 
 	}
 	var cl *ethclient.Client
 	n, err := evm.Choose(reqDir, cf.network, cf.rpc)
+	old := n
 	if err == nil {
 		cl, err = evm.Dial(ctx, n)
 	}
 	if err != nil {
+		if gone(err) {
+			// The preset's chain ID answers with no contracts: a
+			// development chain started afresh. Its channels went with it.
+			for _, w := range []*wallet.Wallet{pw, rw} {
+				if rerr := retireChannels(ctx, w, old); rerr != nil {
+					return nil, rerr
+				}
+			}
+		}
 		// No usable preset yet (the playground's first run, or a fresh dev
 		// node): deploy one under the name asked for.
 		log.Info("deploying the playground's contracts", "why", err)
@@ -150,6 +161,37 @@ func redeploy(ctx context.Context, n evm.Network, reqDir string, key *wallet.Key
 	return cl, nil
 }
 
+// gone reports a preset whose chain answers with its chain ID but without
+// its contracts.
+func gone(err error) bool {
+	var fe *evm.FieldError
+	return errors.As(err, &fe) && (fe.Field == evm.FieldEscrow || fe.Field == evm.FieldToken)
+}
+
+// retireChannels records closed, with nothing refunded, every channel of
+// w's on the preset's escrow: the chain that held them is gone, and what
+// they held with it (the wallet shows it lost, not pending for ever).
+func retireChannels(ctx context.Context, w *wallet.Wallet, n evm.Network) error {
+	key, err := w.Key()
+	if err != nil {
+		return err
+	}
+	chs, err := w.Ledger.Channels(ctx, key.Address())
+	if err != nil {
+		return err
+	}
+	dom := wallet.Domain{ChainID: n.ChainID, Contract: n.Escrow}
+	for _, ch := range chs {
+		if ch.Backend != evm.BackendName || ch.Domain != dom || ch.State == "closed" {
+			continue
+		}
+		if err := w.Ledger.MarkClosed(ctx, ch.ID, 0); err != nil {
+			return fmt.Errorf("retiring channel %s of the earlier development chain: %w", ch.ID.Hex(), err)
+		}
+	}
+	return nil
+}
+
 // devGas gives a wallet gas from the development chain's unlocked account
 // when it holds less than half of evm.DevGas.
 func devGas(ctx context.Context, cl *ethclient.Client, to common.Address) error {
@@ -191,14 +233,14 @@ func (d *demoChain) printer(who string, out io.Writer) func(evm.Progress) {
 }
 
 // settled waits (bounded) until the provider's ledger holds no voucher
-// beyond what is settled on chain.
+// beyond what is settled on chain, on a channel still open.
 func (d *demoChain) settled(ctx context.Context, pw *wallet.Wallet) {
 	ctx, cancel := context.WithTimeout(ctx, demoSettleWait)
 	defer cancel()
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
-		if p, err := pw.Ledger.Pending(ctx, d.provAddr); err == nil && len(p) == 0 {
+		if p, err := pw.Ledger.Pending(ctx, d.provAddr); err == nil && !slices.ContainsFunc(p, stillOpen) {
 			return
 		}
 		select {
@@ -208,6 +250,8 @@ func (d *demoChain) settled(ctx context.Context, pw *wallet.Wallet) {
 		}
 	}
 }
+
+func stillOpen(p wallet.PendingRow) bool { return p.State != "closed" }
 
 // report prints the transactions this run sent and the provider's token
 // balance on chain.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,10 +18,52 @@ import (
 // real transactions (one channel opened and reused, a settlement after
 // each job), and the report lists them; the provider's tokens on chain
 // rose by exactly what the jobs cost.
+//
+// The playground's data dir is kept: a second run on a development chain
+// started afresh (the same chain ID, nothing deployed, the provider's
+// settlements of the first run pending in its ledger) deploys again and
+// is paid the same way, and the first chain's channels are retired, not
+// left pending.
 func TestDemoOnChain(t *testing.T) {
 	testenv.Workload(t, "render")
 	testenv.Workload(t, "ocr")
-	node := gethtest.Start(t)
+	var reports []string
+	for i, node := range []*gethtest.Node{gethtest.Start(t), gethtest.StartFresh(t)} {
+		reports = append(reports, demoOnChain(t, node))
+		if t.Failed() {
+			t.Fatalf("run %d failed", i+1)
+		}
+	}
+	for _, tx := range regexp.MustCompile(`0x[0-9a-f]{64}`).FindAllString(reports[0], -1) {
+		if strings.Contains(reports[1], tx) {
+			t.Errorf("the second run sent the first chain's transaction %s to the new chain", tx)
+		}
+	}
+	l, err := wallet.OpenLedger(filepath.Join(dataDir(t), "demo", "provider"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accts, err := l.Accounts(context.Background())
+	if err != nil || len(accts) == 0 {
+		t.Fatalf("the provider's accounts: %v, %v", accts, err)
+	}
+	for _, a := range accts {
+		rows, err := l.Pending(context.Background(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range rows {
+			if p.State != "closed" {
+				t.Errorf("after two runs the provider still waits on %s on channel %s (%s)", p.Amount, p.Channel.Hex(), p.State)
+			}
+		}
+	}
+}
+
+// demoOnChain runs the playground on node's chain and returns its report.
+func demoOnChain(t *testing.T, node *gethtest.Node) string {
+	t.Helper()
 	r := spare(t, "demo", "--headless", "--jobs", "2", "--workloads", os.Getenv("SPARE_WORKLOADS"), "--network", "local", "--rpc", node.URL)
 	if r.code != 0 {
 		t.Fatalf("demo on chain exited %d: %s", r.code, r.stderr)
@@ -54,4 +98,5 @@ func TestDemoOnChain(t *testing.T) {
 	if err1 != nil || err2 != nil || cost <= 0 || got != cost {
 		t.Errorf("the provider's tokens rose by %s; the jobs cost %s", g[1], m[1])
 	}
+	return r.stdout
 }

@@ -88,6 +88,19 @@ func Start(t testing.TB) *Node {
 	if url == "" {
 		url = startPrivate(t)
 	}
+	return dial(t, url)
+}
+
+// StartFresh starts a private node even under with-services.sh: a chain
+// of its own from its genesis, as a developer's `geth --dev` is after a
+// restart (the same chain ID, nothing deployed).
+func StartFresh(t testing.TB) *Node {
+	t.Helper()
+	return dial(t, startPrivate(t))
+}
+
+func dial(t testing.TB, url string) *Node {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := ethclient.DialContext(ctx, url)

@@ -487,12 +487,24 @@ func (b *Backend) Withdraw(ctx context.Context, id common.Hash) error {
 	return b.markClosed(ctx, ch)
 }
 
-// Reconcile re-checks every settlement the ledger holds as mined: one
-// whose transaction is no longer in the canonical chain (a reorg dropped
-// it) is marked dropped, so its amount counts as pending again. It
-// returns how many were dropped.
+// ReorgDepth is how many blocks below the head a settlement is re-checked
+// against reorgs; deeper ones are final (Ethereum finalises within about
+// 64 blocks; the deepest reorgs seen on other EVM chains were shallower
+// than this). A poll so costs one receipt read per recent settlement, not
+// one per settlement ever made.
+const ReorgDepth = 256
+
+// Reconcile re-checks the settlements the ledger holds as mined in the
+// last ReorgDepth blocks, on this chain's channels still open: one whose
+// transaction is no longer in the canonical chain (a reorg dropped it) is
+// marked dropped, so its amount counts as pending again. It returns how
+// many were dropped.
 func (b *Backend) Reconcile(ctx context.Context) (int, error) {
-	list, err := b.ledger.OnChainSettlements(ctx)
+	head, err := b.client.BlockNumber(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reconciling: reading the chain head: %w", err)
+	}
+	list, err := b.ledger.UnfinalSettlements(ctx, b.domain, head-min(head, ReorgDepth))
 	if err != nil {
 		return 0, err
 	}
