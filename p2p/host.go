@@ -57,6 +57,9 @@ type Host struct {
 	// rendezvousPublished: this host's rendezvous record was published
 	// once (tests wait on it).
 	rendezvousPublished atomic.Bool
+	// notSpare: peers the rendezvous named that are not Spare nodes of
+	// this network (rendezvous_pick.go).
+	notSpare notSpare
 	instance            string
 	blobs               blobServer
 

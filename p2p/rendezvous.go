@@ -10,6 +10,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multihash"
 )
@@ -33,7 +34,8 @@ const (
 	// RendezvousWant is the count of connected Spare peers that makes
 	// further lookups idle.
 	RendezvousWant = 8
-	// maxRendezvousPeers bounds one lookup's answers.
+	// maxRendezvousPeers bounds one lookup's dials (see also
+	// rendezvous_pick.go).
 	maxRendezvousPeers = 32
 	// rendezvousDial bounds one dial to a found node.
 	rendezvousDial = 10 * time.Second
@@ -140,12 +142,40 @@ func (n *Host) findRendezvous(ctx context.Context, key cid.Cid) {
 	lctx, cancel := context.WithTimeout(ctx, ProvideTimeout)
 	defer cancel()
 	var found []peer.AddrInfo
-	for pi := range n.amino.FindProvidersAsync(lctx, key, maxRendezvousPeers) {
-		if pi.ID != n.h.ID() && len(pi.Addrs) > 0 {
-			found = append(found, pi)
+	for pi := range n.amino.FindProvidersAsync(lctx, key, maxRendezvousRecords) {
+		found = append(found, pi)
+	}
+	now := time.Now()
+	pick := pickRendezvous(found, func(p peer.ID) bool {
+		return p == n.h.ID() || n.h.Network().Connectedness(p) == network.Connected || n.notSpare.has(p, now)
+	}, rendezvousPerGroup, maxRendezvousPeers)
+	n.dialAll(ctx, pick, rendezvousDial)
+	for _, pi := range pick {
+		if n.h.Network().Connectedness(pi.ID) != network.Connected {
+			continue
+		}
+		if keep, why := n.rendezvousVerdict(pi.ID); !keep {
+			n.log.Debug("a rendezvous answer is no Spare node of this network; not dialled again for a while", "peer", pi.ID, "why", why)
+			n.notSpare.add(pi.ID, now)
+			_ = n.h.Network().ClosePeer(pi.ID)
 		}
 	}
-	n.dialAll(ctx, found, rendezvousDial)
+}
+
+// rendezvousVerdict judges a peer found through the rendezvous once it
+// has identified: it must speak this network's marker (or, on the public
+// network, some /spare/ protocol: nodes that predate markers).
+func (n *Host) rendezvousVerdict(p peer.ID) (keep bool, why string) {
+	protos, err := n.h.Peerstore().GetProtocols(p)
+	if err != nil {
+		return false, err.Error()
+	}
+	for _, pr := range protos {
+		if pr == n.names.marker || (n.names.pool == "" && strings.HasPrefix(string(pr), "/spare/")) {
+			return n.poolVerdict(p, protos)
+		}
+	}
+	return false, "it speaks no Spare protocol"
 }
 
 // dialAll dials peers in parallel, each for at most d; failures are
