@@ -60,8 +60,8 @@ type Host struct {
 	// notSpare: peers the rendezvous named that are not Spare nodes of
 	// this network (rendezvous_pick.go).
 	notSpare notSpare
-	instance            string
-	blobs               blobServer
+	instance string
+	blobs    blobServer
 
 	ctx       context.Context
 	cancel    context.CancelFunc
