@@ -39,6 +39,9 @@ type adPeer struct {
 
 func newAdBoard(n *Host) (*adBoard, error) {
 	b := &adBoard{n: n, now: time.Now, peers: map[peer.ID]*adPeer{}, listeners: map[chan Ad]struct{}{}}
+	if n.cfg.PullAds {
+		return b, nil // off the topic: no ads heard, own ads only checked
+	}
 	if err := n.ps.RegisterTopicValidator(n.names.adsTopic, b.validate, pubsub.WithValidatorInline(true)); err != nil {
 		return nil, fmt.Errorf("ads validator: %w", err)
 	}
@@ -131,11 +134,15 @@ func (b *adBoard) receive(ctx context.Context) {
 }
 
 func (b *adBoard) close() {
+	if b.topic == nil {
+		return
+	}
 	b.sub.Cancel()
 	_ = b.topic.Close()
 }
 
-// PublishAd signs and publishes a capacity ad. Peer is set to this host;
+// PublishAd signs and publishes a capacity ad (with Config.PullAds it is
+// only checked: requesters query it). Peer is set to this host;
 // zero IssuedAt, ExpiresAt and Seq get now, now+DefaultAdLifetime and the
 // next sequence number. The ad goes through the same validator as received
 // ones, so an invalid or too frequent ad returns an error wrapping ErrBadAd
@@ -169,6 +176,9 @@ func (n *Host) PublishAd(ctx context.Context, ad Ad) error {
 	data, err := EncodeAd(ad)
 	if err != nil {
 		return err
+	}
+	if b.topic == nil {
+		return nil // Config.PullAds: found by DHT lookup and query only
 	}
 	n.waitAdsMesh(ctx)
 	if err := b.topic.Publish(ctx, data); err != nil {

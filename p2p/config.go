@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -117,6 +118,18 @@ type Config struct {
 	// caller reads it against a metered connection (RelayWanted). False:
 	// no relay service (a bootstrap node runs its own, unlimited by these).
 	Relay bool
+
+	// PullAds keeps this host off the ads topic: it neither carries nor
+	// hears the other hosts' ads, so its traffic no longer grows with the
+	// size of the network (docs/scale-model.md). Its own ads are found by
+	// a DHT lookup of its capabilities (Advertise) and a direct query
+	// (market.AdProtocol); a requester finds providers the same way.
+	// False: the ads topic, as on a pool of a few dozen nodes.
+	PullAds bool
+
+	// Bandwidth, when non-nil, counts the bytes of every stream this host
+	// opens or accepts (measurements; make bench).
+	Bandwidth metrics.Reporter
 
 	// NoMDNS turns LAN discovery by mDNS off.
 	NoMDNS bool

@@ -161,6 +161,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	} else {
 		opts = append(opts, libp2p.DisableMetrics())
 	}
+	if cfg.Bandwidth != nil {
+		opts = append(opts, libp2p.BandwidthReporter(cfg.Bandwidth))
+	}
 	if !cfg.NoPortMap && !cfg.LoopbackOnly {
 		opts = append(opts, libp2p.NATPortMap())
 	}

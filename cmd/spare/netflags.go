@@ -18,6 +18,20 @@ type netFlags struct {
 	noPublic  bool
 	pool      string
 	relay     bool
+	ads       adsMode
+}
+
+// adsMode is --ads: checked as it is parsed, before anything starts.
+type adsMode string
+
+func (m *adsMode) String() string { return string(*m) }
+func (m *adsMode) Type() string   { return "gossip|pull" }
+func (m *adsMode) Set(s string) error {
+	if s != "gossip" && s != "pull" {
+		return fmt.Errorf("want gossip or pull")
+	}
+	*m = adsMode(s)
+	return nil
 }
 
 func (n *netFlags) register(cmd *cobra.Command, listen bool) {
@@ -30,6 +44,8 @@ func (n *netFlags) register(cmd *cobra.Command, listen bool) {
 	f.BoolVar(&n.noMDNS, "no-mdns", false, "do not look for peers on the local network")
 	f.BoolVar(&n.noPublic, "no-public", false, "do not meet Spare nodes through the public libp2p network (only --bootstrap, known peers and the LAN)")
 	f.StringVar(&n.pool, "pool", "", "join the private pool of this name instead of the public Spare network")
+	n.ads = "gossip"
+	f.Var(&n.ads, "ads", "how capacity ads travel: gossip (this node carries every ad of its network: fine for a pool of a few dozen) or pull (ads are found by DHT lookup and asked for: this node's traffic does not grow with the network)")
 }
 
 // openHost starts the p2p host of the data directory.
@@ -53,7 +69,7 @@ func (n *netFlags) openHost(ctx context.Context, g *globals, dir string, bootstr
 		}
 	}
 	return p2p.New(ctx, p2p.Config{DataDir: dir, Listen: ls, Bootstrap: bs, BootstrapNode: bootstrapNode,
-		NoMDNS: n.noMDNS, Public: !n.noPublic, Pool: n.pool, Relay: relay, UserAgent: "spare/" + version, Logger: g.log})
+		NoMDNS: n.noMDNS, Public: !n.noPublic, Pool: n.pool, Relay: relay, PullAds: n.ads == "pull", UserAgent: "spare/" + version, Logger: g.log})
 }
 
 func blobDir(dir string) string { return filepath.Join(dir, "blobs") }
