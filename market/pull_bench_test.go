@@ -24,11 +24,14 @@ import (
 //     (DHT and connection upkeep; no ads travel), from a quiet window of
 //     SPARE_BENCH_QUIET (default 30s; the DHT refreshes its routing table
 //     every 10 minutes, which a shorter window does not see);
+//
 //   - provideB/provider: bytes of one DHT provider record publication,
 //     repeated every p2p.ReprovideInterval;
+//
 //   - queryB/provider: bytes one provider spends per requester that asks
 //     it (a discovery of all providers by a fresh requester, divided by
 //     the providers it heard from);
+//
 //   - homeB/h@100req: the three at 100 requesters an hour asking each
 //     provider.
 //
