@@ -109,6 +109,13 @@ func TestNATRelay(t *testing.T) {
 			if c.via != "" && !strings.Contains(res[1], ","+c.via+",") {
 				t.Errorf("direct connection %s, want it %s", res[1], c.via)
 			}
+			// The relayed connection's upgrade counts as a hole punch on
+			// the requester's side too, which dialled through the relay:
+			// by DCUtR's end event when both punched, by the direct
+			// connection's arrival when the provider dialled it back.
+			if ok, _, err := punchCounts(res[3]); err != nil || ok < 1 {
+				t.Errorf("want at least 1 successful hole punch counted, got %s (%v)", res[3], err)
+			}
 		})
 	}
 }
@@ -399,5 +406,16 @@ wait:
 			direct += ",fetch-ok"
 		}
 	}
-	fmt.Printf("RESULT %s %s dht-had-circuit-addr=%v\n", relayRes, direct, dhtCircuit)
+	ok, failed := h.HolePunches()
+	fmt.Printf("RESULT %s %s dht-had-circuit-addr=%v punched=%d/%d\n", relayRes, direct, dhtCircuit, ok, ok+failed)
+}
+
+// punchCounts reads "punched=OK/TOTAL" (Host.HolePunches as a child
+// prints it) into its successes and failures.
+func punchCounts(field string) (ok, failed int, err error) {
+	var total int
+	if _, err := fmt.Sscanf(field, "punched=%d/%d", &ok, &total); err != nil {
+		return 0, 0, fmt.Errorf("%q: %w", field, err)
+	}
+	return ok, total - ok, nil
 }
