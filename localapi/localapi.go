@@ -66,6 +66,12 @@ type Status struct {
 	// the owner can do about it.
 	Reach     string `json:"reach,omitempty"`
 	ReachHint string `json:"reach_hint,omitempty"`
+	// Relay says whether this node relays for others (empty: no p2p
+	// host); RelayNodes are the nodes behind NATs holding a reservation
+	// with it, RelayCircuits the connections it carries now.
+	Relay         RelayState `json:"relay,omitempty"`
+	RelayNodes    int        `json:"relay_nodes,omitempty"`
+	RelayCircuits int        `json:"relay_circuits,omitempty"`
 	// State is the governor's state: Off, Paused, Waiting, Available,
 	// Running, Frozen or Draining.
 	State State `json:"state"`

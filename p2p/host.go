@@ -51,6 +51,7 @@ type Host struct {
 	boot      []peer.AddrInfo
 	book      *addrBook
 	reach     reachWatch
+	relay     volunteer
 	names     netNames
 	amino     *dht.IpfsDHT // the public DHT (Config.Public); nil: not joined
 	// rendezvousPublished: this host's rendezvous record was published
@@ -167,6 +168,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.forcePrivate {
 		opts = append(opts, libp2p.ForceReachabilityPrivate())
 	}
+	if cfg.forcePublic {
+		opts = append(opts, libp2p.ForceReachabilityPublic())
+	}
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		cancel()
@@ -174,6 +178,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	n.h = h
 	n.relayHost.Store(h)
+	n.SetRelay(cfg.Relay)
 
 	fail := func(err error) (*Host, error) {
 		n.Close()
@@ -382,6 +387,7 @@ func (n *Host) Close() error {
 		n.closed = true
 		n.loopMu.Unlock()
 		n.cancel()
+		n.closeRelay()
 		var errs []error
 		if n.mdns != nil {
 			errs = append(errs, n.mdns.Close())
