@@ -287,6 +287,9 @@ func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
 		if s.ReachHint != "" {
 			fmt.Fprintf(out, "         %s\n", s.ReachHint)
 		}
+		if s.HolePunches+s.HolePunchFails > 0 {
+			fmt.Fprintf(out, "         hole punches: %d succeeded, %d failed\n", s.HolePunches, s.HolePunchFails)
+		}
 	}
 	if line := s.RelayLine(); line != "" {
 		fmt.Fprintf(out, "relay:  %s\n", line)
