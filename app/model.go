@@ -55,6 +55,9 @@ type View struct {
 	// BelowCost says jobs were refused for paying less than the
 	// electricity ("never work at a loss"); "" when none.
 	BelowCost string
+	// Relay says whether this node relays for other nodes, in a sentence
+	// ("" when the daemon does not say: no p2p host).
+	Relay string
 	// SensorNote and SessionNote say what the session lacks (no input
 	// sensor, no tray), "" when nothing.
 	SensorNote, SessionNote string
@@ -99,6 +102,7 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 		v.Brief = v.Sentence
 	}
 	v.Devices, v.GPUNote, v.Telemetry, v.Notice, v.BelowCost = st.Devices, st.GPU, d.Telemetry, st.Notice, st.BelowCost
+	v.Relay = st.RelayLine()
 	if d.Job != nil && d.Job.ID == st.Job {
 		v.CurrentJob = d.Job
 	}

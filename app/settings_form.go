@@ -39,6 +39,7 @@ type settingsForm struct {
 	network   *widget.Select // where money settles, from the next start
 	strangers *widget.Check  // IOUs from strangers
 	iouPeers  *widget.Entry  // peers whose IOUs are taken, comma-separated
+	relay     *widget.Check  // volunteer as a relay for nodes behind NATs
 	inUse     string         // the network this run settles on ("": the ledger)
 	login     *widget.Check
 	loginOn   bool // what the system does now
@@ -63,6 +64,7 @@ func newSettingsForm(u *UI) *settingsForm {
 	f.strangers = widget.NewCheck("Take jobs paid in IOUs from strangers", nil)
 	f.iouPeers = widget.NewEntry()
 	f.iouPeers.SetPlaceHolder("peer IDs, separated by commas")
+	f.relay = widget.NewCheck("Relay for Spare nodes behind home routers", nil)
 	f.login = widget.NewCheck("Open Spare when I log in", nil)
 	f.readLogin()
 	f.schedule.SetPlaceHolder("always, or 22:00-07:00")
@@ -87,6 +89,7 @@ func newSettingsForm(u *UI) *settingsForm {
 		widget.NewFormItem("Money settles on", f.network),
 		widget.NewFormItem("IOUs", f.strangers),
 		widget.NewFormItem("IOUs from", f.iouPeers),
+		widget.NewFormItem("Relaying", f.relay),
 	)
 	form.Items[0].HintText = "How long without keyboard or mouse before work may start"
 	form.Items[3].HintText = "When Spare may work, in local time"
@@ -99,6 +102,7 @@ func newSettingsForm(u *UI) *settingsForm {
 	form.Items[13].HintText = "From Spare's next start; the ledger is IOUs between people who trust each other"
 	form.Items[14].HintText = "A stranger's IOU is only a promise: one who never pays leaves your work unpaid"
 	form.Items[15].HintText = "Peers you trust to pay IOUs (spare status shows a node's peer ID)"
+	form.Items[16].HintText = "Lets them meet requesters; uses some upload bandwidth; off on metered connections"
 	f.save = widget.NewButton("Save", f.submit)
 	f.save.Importance = widget.HighImportance
 	f.save.Disable() // until the daemon's settings are shown
@@ -129,6 +133,7 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 	f.inUse = s.NetworkInUse
 	f.strangers.SetChecked(s.IOUsFromStrangers)
 	f.iouPeers.SetText(strings.Join(s.IOUPeers, ", "))
+	f.relay.SetChecked(s.Relay)
 	f.note.SetText("")
 	if len(s.CommandLine) > 0 {
 		f.note.SetText("Set on the daemon's command line for this run: " + strings.Join(s.CommandLine, ", ") + ". Saving replaces them.")
@@ -144,7 +149,7 @@ func (f *settingsForm) loadDaemon(s localapi.Settings) {
 func (f *settingsForm) setReadOnly(why string) {
 	f.readOnly = why != ""
 	for _, w := range []fyne.Disableable{f.idle, f.battery, f.maxTemp, f.schedule, f.price, f.power, f.currency, f.rate, f.noLoss, f.margin, f.workloads,
-		f.network, f.strangers, f.iouPeers} {
+		f.network, f.strangers, f.iouPeers, f.relay} {
 		if f.readOnly {
 			w.Disable()
 		} else {
@@ -175,6 +180,7 @@ func (f *settingsForm) read() (localapi.Settings, error) {
 		s.Network = f.network.Selected
 	}
 	s.IOUsFromStrangers = f.strangers.Checked
+	s.Relay = f.relay.Checked
 	for _, id := range strings.Split(f.iouPeers.Text, ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			s.IOUPeers = append(s.IOUPeers, id)

@@ -24,6 +24,7 @@ type UI struct {
 
 	tabs                       *container.AppTabs
 	sentence, next, notes, err *widget.Label
+	relay                      *widget.Label // whether this node relays for others
 	pauseBtn, resumeBtn        *widget.Button
 	gpus                       *fyne.Container
 	job, jobState              *widget.Label
@@ -58,9 +59,11 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 	u.notes.Importance = widget.WarningImportance
 	u.err = wrapped("")
 	u.err.Importance = widget.DangerImportance
+	u.relay = wrapped("")
+	u.relay.Hide()
 	u.pauseBtn = widget.NewButtonWithIcon("Pause for 1 hour", theme.MediaPauseIcon(), func() { a.pause(pauseFor1h) })
 	u.resumeBtn = widget.NewButtonWithIcon(labelResume, theme.MediaPlayIcon(), a.resume)
-	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.pauseBtn, u.resumeBtn), u.notes, u.err)
+	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.pauseBtn, u.resumeBtn), u.relay, u.notes, u.err)
 
 	u.gpus = container.NewVBox()
 	u.job = wrapped("")
@@ -149,6 +152,12 @@ func (u *UI) render(v View) {
 		}
 	}
 	u.notes.SetText(strings.Join(notes, "\n"))
+	u.relay.SetText(v.Relay)
+	if v.Relay == "" {
+		u.relay.Hide()
+	} else {
+		u.relay.Show()
+	}
 	setEnabled(u.pauseBtn, v.CanPause)
 	setEnabled(u.resumeBtn, v.CanResume)
 	if v.Connected {

@@ -66,6 +66,17 @@ type Status struct {
 	// the owner can do about it.
 	Reach     string `json:"reach,omitempty"`
 	ReachHint string `json:"reach_hint,omitempty"`
+	// HolePunches are the connections through a relay that hole punching
+	// (DCUtR) turned into direct ones since the node started;
+	// HolePunchFails the hole punches that failed.
+	HolePunches    int `json:"hole_punches,omitempty"`
+	HolePunchFails int `json:"hole_punch_fails,omitempty"`
+	// Relay says whether this node relays for others (empty: no p2p
+	// host); RelayNodes are the nodes behind NATs holding a reservation
+	// with it, RelayCircuits the connections it carries now.
+	Relay         RelayState `json:"relay,omitempty"`
+	RelayNodes    int        `json:"relay_nodes,omitempty"`
+	RelayCircuits int        `json:"relay_circuits,omitempty"`
 	// State is the governor's state: Off, Paused, Waiting, Available,
 	// Running, Frozen or Draining.
 	State State `json:"state"`

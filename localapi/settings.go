@@ -55,6 +55,12 @@ type Settings struct {
 	// IOUPeers are the peer IDs whose IOUs are taken on the public
 	// network (friends the owner trusts to pay).
 	IOUPeers []string `json:"iou_peers,omitempty"`
+	// Relay volunteers this node as a limited relay for Spare nodes
+	// behind home routers, so that requesters can meet them: only while
+	// this machine is reached directly, never on a metered connection. It
+	// costs upload bandwidth (each connection is short and small, and a
+	// job's data never goes through it). Applied at once.
+	Relay bool `json:"relay,omitempty"`
 	// Network is the chain network preset money settles on from the
 	// daemon's next start (one of Networks); empty: the embedded ledger
 	// (IOUs). `spare node --network` overrides it for a run.

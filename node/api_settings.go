@@ -87,13 +87,14 @@ func (d *Daemon) serveUpdateSettings(w http.ResponseWriter, r *http.Request) {
 			m.SetIOUPolicy(settings.IOUs(s))
 		}
 	}
+	d.applyRelay(s)
 	d.mu.Lock()
 	d.owner, d.pinned = s, nil
 	d.mu.Unlock()
 	d.applyCostFloor()
 	d.log.Info("settings changed", "idle_minutes", s.IdleMinutes, "run_on_battery", s.RunOnBattery, "max_temp_c", s.MaxTempC,
 		"schedule", s.Schedule, "price_floor", s.PriceFloor, "workloads", s.Workloads, "no_loss", s.NoLoss, "loss_margin", s.LossMargin,
-		"ious_from_strangers", s.IOUsFromStrangers, "iou_peers", len(s.IOUPeers))
+		"ious_from_strangers", s.IOUsFromStrangers, "iou_peers", len(s.IOUPeers), "relay", s.Relay)
 	d.emit(localapi.EventSettings)
 	got := d.ownerSettings()
 	got.CostFloor = d.describeCostFloor()

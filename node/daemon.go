@@ -80,6 +80,9 @@ type DaemonConfig struct {
 	// LAN (household.Service); nil: the household routes answer that
 	// there is none.
 	Household Household
+	// Relay is the p2p host's volunteer relay, switched by the owner's
+	// relay setting; nil: no p2p host (the setting is kept, not applied).
+	Relay Relay
 	// PowercapRoot is where the CPU's RAPL energy counters are read.
 	// Empty: /sys/class/powercap (tests give a fake tree).
 	PowercapRoot string
@@ -203,6 +206,7 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 		}
 		gc.Ads, gc.Notifier = cfg.Market, cfg.Market
 	}
+	d.applyRelay(d.owner)
 	d.gov = governor.New(gc)
 	d.status, d.phase = d.render(d.gov.Status()), d.gov.Status().Phase
 	return d
@@ -375,6 +379,9 @@ func (d *Daemon) Status() localapi.Status {
 		if s.Addrs == nil {
 			s.Addrs = []string{}
 		}
+	}
+	if d.cfg.Relay != nil {
+		d.cfg.Relay.DescribeRelay(&s)
 	}
 	return s
 }

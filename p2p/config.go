@@ -117,6 +117,7 @@ type Config struct {
 	// relay only while AutoNAT finds this host publicly reachable. The
 	// caller reads it against a metered connection (RelayWanted). False:
 	// no relay service (a bootstrap node runs its own, unlimited by these).
+	// Host.SetRelay changes it while the host runs.
 	Relay bool
 
 	// PullAds keeps this host off the ads topic: it neither carries nor
@@ -160,8 +161,9 @@ type Config struct {
 	OnIdentityCopy func(IdentityCopy)
 
 	// forcePrivate makes the host take itself to be behind a NAT at once
-	// instead of waiting for AutoNAT's verdict (tests only).
-	forcePrivate bool
+	// instead of waiting for AutoNAT's verdict (tests only); forcePublic
+	// makes it take itself to be publicly reachable.
+	forcePrivate, forcePublic bool
 
 	// Metrics, when non-nil, receives libp2p's Prometheus metrics. Nil: off.
 	Metrics prometheus.Registerer

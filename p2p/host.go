@@ -26,7 +26,6 @@ import (
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
-	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -52,6 +51,7 @@ type Host struct {
 	boot      []peer.AddrInfo
 	book      *addrBook
 	reach     reachWatch
+	relay     volunteer
 	names     netNames
 	amino     *dht.IpfsDHT // the public DHT (Config.Public); nil: not joined
 	// rendezvousPublished: this host's rendezvous record was published
@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent(cfg.userAgent() + " (instance " + n.instance + ")"),
-		libp2p.EnableHolePunching(holepunch.WithTracer(punchTracer{&n.reach})),
+		libp2p.EnableHolePunching(punchTracing(&n.reach.peers, cfg.Metrics)),
 		libp2p.EnableAutoNATv2(),
 		libp2p.EnableRelay(),
 		libp2p.Routing(func(h host.Host) (routing.PeerRouting, error) {
@@ -174,6 +174,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.forcePrivate {
 		opts = append(opts, libp2p.ForceReachabilityPrivate())
 	}
+	if cfg.forcePublic {
+		opts = append(opts, libp2p.ForceReachabilityPublic())
+	}
 	h, err := libp2p.New(opts...)
 	if err != nil {
 		cancel()
@@ -181,6 +184,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	n.h = h
 	n.relayHost.Store(h)
+	n.SetRelay(cfg.Relay)
 
 	fail := func(err error) (*Host, error) {
 		n.Close()
@@ -389,6 +393,7 @@ func (n *Host) Close() error {
 		n.closed = true
 		n.loopMu.Unlock()
 		n.cancel()
+		n.closeRelay()
 		var errs []error
 		if n.mdns != nil {
 			errs = append(errs, n.mdns.Close())

@@ -75,9 +75,15 @@ func TestNATRelay(t *testing.T) {
 	defer cancel()
 	relay := startNATChild(ctx, t, pub, "relay", nil)
 	boot := relay.want(t, "ADDR")[0]
-	cases := []struct{ name, ns, via, data string }{
-		{"public requester", pub, "inbound", ""}, // the provider dials back
-		{"both behind NAT", site2, "", ""},
+	cases := []struct {
+		name, ns, via, data string
+		// punched: the requester must count a successful hole punch
+		// even when its first connection to the provider was direct
+		// (two port-restricted NATs: only a punch connects them).
+		punched bool
+	}{
+		{"public requester", pub, "inbound", "", false}, // the provider dials back
+		{"both behind NAT", site2, "", "", true},
 	}
 	var grant []string // the requesters' identities, made here so the provider can grant them its blob
 	for i := range cases {
@@ -108,6 +114,15 @@ func TestNATRelay(t *testing.T) {
 			}
 			if c.via != "" && !strings.Contains(res[1], ","+c.via+",") {
 				t.Errorf("direct connection %s, want it %s", res[1], c.via)
+			}
+			// The relayed connection's upgrade counts as a hole punch on
+			// the requester's side too, which dialled through the relay:
+			// by DCUtR's end event when both punched, by the direct
+			// connection's arrival when the provider dialled it back.
+			// (A public requester's first connection may be direct
+			// already: the provider dialled it for the DHT before.)
+			if ok, _, err := punchCounts(res[3]); err != nil || (c.punched || res[4] == "first=relay") && ok < 1 {
+				t.Errorf("want at least 1 successful hole punch counted after a relayed first connection, got %s %s (%v)", res[3], res[4], err)
 			}
 		})
 	}
@@ -359,6 +374,12 @@ func natRequest(ctx context.Context, t *testing.T, h *Host) {
 	if err := h.Connect(ctx, info); err != nil {
 		t.Fatal(err)
 	}
+	// How the first connection came: through the relay, or directly
+	// (the provider had dialled this requester before, for the DHT).
+	first := "relay"
+	if h.LibP2P().Network().Connectedness(prov) == network.Connected {
+		first = "direct"
+	}
 	dir := t.TempDir()
 	relayRes := "relay=ok"
 	if err := h.FetchBlob(network.WithAllowLimitedConn(ctx, "spare-test"), prov, d, filepath.Join(dir, "1"), FetchOptions{}); err != nil {
@@ -399,5 +420,16 @@ wait:
 			direct += ",fetch-ok"
 		}
 	}
-	fmt.Printf("RESULT %s %s dht-had-circuit-addr=%v\n", relayRes, direct, dhtCircuit)
+	ok, failed := h.HolePunches()
+	fmt.Printf("RESULT %s %s dht-had-circuit-addr=%v punched=%d/%d first=%s\n", relayRes, direct, dhtCircuit, ok, ok+failed, first)
+}
+
+// punchCounts reads "punched=OK/TOTAL" (Host.HolePunches as a child
+// prints it) into its successes and failures.
+func punchCounts(field string) (ok, failed int, err error) {
+	var total int
+	if _, err := fmt.Sscanf(field, "punched=%d/%d", &ok, &total); err != nil {
+		return 0, 0, fmt.Errorf("%q: %w", field, err)
+	}
+	return ok, total - ok, nil
 }

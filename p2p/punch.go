@@ -19,12 +19,24 @@ import (
 const PunchAttempts = 3
 
 // punchPeers follows the hole punches with each peer this host is
-// connected to only through a relay: how many of the current round
-// failed. A round starts with each new relayed connection; a peer's
-// count goes when it is disconnected or a punch with it succeeds.
+// connected to only through a relay, round by round, and counts their
+// outcomes. A round starts with each new relayed connection to a peer
+// this host has no direct connection to; it ends in success when a
+// direct connection to the peer comes (DCUtR's punch, or the direct
+// dial it tries first: the peer dialled back), and it is forgotten when
+// the peer disconnects.
+//
+// A success is counted by the side that saw it first: the punch's end
+// event, or the direct connection's arrival, which is all the side that
+// dialled through the relay sees when the other side's direct dial
+// reached it (DCUtR sends it no event then).
 type punchPeers struct {
-	mu    sync.Mutex
+	mu sync.Mutex
+	// fails holds a failed-punch count for each peer in a round.
 	fails map[peer.ID]int
+	// ok counts the rounds that ended in a direct connection, failed
+	// the punches that failed, since the host started.
+	ok, failed int
 	// wake is closed, and replaced, whenever a count changes.
 	wake chan struct{}
 }
@@ -39,17 +51,51 @@ func (w *punchPeers) ended(p peer.ID, ok, terminal bool) {
 	}
 	switch {
 	case ok:
-		delete(w.fails, p)
+		w.upgradedLocked(p)
 	case terminal:
 		w.fails[p] = max(w.fails[p], PunchAttempts)
 	default:
 		w.fails[p]++
+		w.failed++
 	}
 	w.changed()
 }
 
-// reset forgets p's punches (a new round starts, or p is gone) and
-// wakes the waiters, whose peer's connections changed.
+// direct records a direct connection to p: p's round, if one is open,
+// ended in success.
+func (w *punchPeers) direct(p peer.ID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.upgradedLocked(p) {
+		w.changed()
+	}
+}
+
+// upgradedLocked ends p's round in success and counts it once; false
+// when no round was open. w.mu is held.
+func (w *punchPeers) upgradedLocked(p peer.ID) bool {
+	if _, open := w.fails[p]; !open {
+		return false
+	}
+	delete(w.fails, p)
+	w.ok++
+	return true
+}
+
+// relayed starts a round with p: a relayed connection came, and no
+// direct one is there.
+func (w *punchPeers) relayed(p peer.ID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fails == nil {
+		w.fails = map[peer.ID]int{}
+	}
+	w.fails[p] = 0
+	w.changed()
+}
+
+// reset forgets p's round (p is gone) and wakes the waiters, whose
+// peer's connections changed.
 func (w *punchPeers) reset(p peer.ID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -76,15 +122,32 @@ func (w *punchPeers) state(p peer.ID) (int, <-chan struct{}) {
 	return w.fails[p], w.wake
 }
 
+// counts are the rounds that ended in a direct connection and the
+// punches that failed, since the start.
+func (w *punchPeers) counts() (ok, failed int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ok, w.failed
+}
+
 // notifiee keeps the rounds: a new relayed connection to p starts one
-// (the side that took it inbound punches again), and p disconnected
-// ends it.
+// unless a direct connection is there (the side that took it inbound
+// punches again), a direct connection ends it in success, and p
+// disconnected forgets it.
 func (w *punchPeers) notifiee() network.Notifiee {
 	return &network.NotifyBundle{
-		ConnectedF: func(_ network.Network, c network.Conn) {
-			if c.Stat().Limited || isCircuit(c.RemoteMultiaddr()) {
-				w.reset(c.RemotePeer())
+		ConnectedF: func(nw network.Network, c network.Conn) {
+			p := c.RemotePeer()
+			if !relayedConn(c) {
+				w.direct(p)
+				return
 			}
+			for _, o := range nw.ConnsToPeer(p) {
+				if !relayedConn(o) {
+					return
+				}
+			}
+			w.relayed(p)
 		},
 		DisconnectedF: func(nw network.Network, c network.Conn) {
 			if nw.Connectedness(c.RemotePeer()) == network.NotConnected {
@@ -92,6 +155,11 @@ func (w *punchPeers) notifiee() network.Notifiee {
 			}
 		},
 	}
+}
+
+// relayedConn says whether c goes through a relay.
+func relayedConn(c network.Conn) bool {
+	return c.Stat().Limited || isCircuit(c.RemoteMultiaddr())
 }
 
 // isCircuit says whether a is a relayed (circuit) address.

@@ -138,3 +138,33 @@ func TestNewDirectStreamAdRelayOnly(t *testing.T) {
 		t.Fatal("the stream to B runs on a limited connection")
 	}
 }
+
+// TestPunchPeersCounts: a round through a relay that ends in a direct
+// connection counts one success, whichever side saw it first (the punch's
+// end event or the direct connection's arrival); a direct connection with
+// no round open is no hole punch; each failed punch counts.
+func TestPunchPeersCounts(t *testing.T) {
+	var w punchPeers
+	a, b, c := newPeerID(t), newPeerID(t), newPeerID(t)
+	w.relayed(a)
+	w.direct(a)             // the dialled-back connection arrives first…
+	w.ended(a, true, false) // …then DCUtR's event of the same round
+	if ok, failed := w.counts(); ok != 1 || failed != 0 {
+		t.Fatalf("one upgraded round counted %d/%d, want 1 success", ok, failed)
+	}
+	w.direct(c) // dialled directly, no relay: no hole punch
+	w.relayed(b)
+	w.ended(b, false, false)
+	w.ended(b, false, false)
+	w.ended(b, true, false) // the third punch worked
+	w.direct(b)
+	if ok, failed := w.counts(); ok != 2 || failed != 2 {
+		t.Fatalf("counted %d successes and %d failures, want 2 and 2", ok, failed)
+	}
+	w.relayed(b) // a new relayed connection while none direct: a new round
+	w.reset(b)   // b went away
+	w.direct(b)  // and came back directly
+	if ok, _ := w.counts(); ok != 2 {
+		t.Fatalf("a forgotten round counted a success: %d", ok)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Reach says how other nodes reach this one.
@@ -85,34 +86,31 @@ func punchVerdict(rep Reachability, r network.Reachability, ok, failed int) Reac
 	return Reachability{Reach: ReachRelayOnly, Hint: fmt.Sprintf("all %d hole punches with other nodes failed: the router likely gives every connection a new port (a symmetric NAT), so requesters cannot run jobs here: %s", failed, forwardHint)}
 }
 
-// reachWatch keeps the latest AutoNAT verdict, NAT types and the count of
-// hole punches that succeeded and failed.
+// reachWatch keeps the latest AutoNAT verdict, NAT types and the hole
+// punches' rounds and outcomes.
 type reachWatch struct {
-	mu         sync.Mutex
-	reach      network.Reachability
-	tcp, udp   network.NATDeviceType
-	punchOK    int
-	punchFails int
-	peers      punchPeers
+	mu       sync.Mutex
+	reach    network.Reachability
+	tcp, udp network.NATDeviceType
+	peers    punchPeers
 }
 
-// punchTracer counts the hole punches' outcomes (holepunch.EventTracer).
-type punchTracer struct{ w *reachWatch }
+// punchTracer follows DCUtR's rounds (holepunch.EventTracer): each
+// punch's end, and the direct dial DCUtR tries before punching, which
+// ends the round when the peer could be dialled back.
+type punchTracer struct{ w *punchPeers }
 
 func (p punchTracer) Trace(evt *holepunch.Event) {
 	switch e := evt.Evt.(type) {
 	case *holepunch.EndHolePunchEvt:
-		p.w.mu.Lock()
+		p.w.ended(evt.Remote, e.Success, false)
+	case *holepunch.DirectDialEvt:
 		if e.Success {
-			p.w.punchOK++
-		} else {
-			p.w.punchFails++
+			p.w.ended(evt.Remote, true, false)
 		}
-		p.w.mu.Unlock()
-		p.w.peers.ended(evt.Remote, e.Success, false)
 	case *holepunch.ProtocolErrorEvt:
 		// The punch's coordination failed: libp2p tries no more.
-		p.w.peers.ended(evt.Remote, false, true)
+		p.w.ended(evt.Remote, false, true)
 	}
 }
 
@@ -147,16 +145,15 @@ func (n *Host) Reachability() Reachability {
 	n.reach.mu.Lock()
 	defer n.reach.mu.Unlock()
 	w := &n.reach
-	return punchVerdict(reachabilityOf(w.reach, w.tcp, w.udp), w.reach, w.punchOK, w.punchFails)
+	ok, failed := w.peers.counts()
+	return punchVerdict(reachabilityOf(w.reach, w.tcp, w.udp), w.reach, ok, failed)
 }
 
-// HolePunches is how many hole punches this node took part in succeeded
-// and failed since it started.
-func (n *Host) HolePunches() (ok, failed int) {
-	n.reach.mu.Lock()
-	defer n.reach.mu.Unlock()
-	return n.reach.punchOK, n.reach.punchFails
-}
+// HolePunches counts, since the start, the connections through a relay
+// that DCUtR upgraded to direct ones (ok: by a hole punch, or by the
+// direct dial it tries first, on whichever side) and the hole punches
+// that failed.
+func (n *Host) HolePunches() (ok, failed int) { return n.reach.peers.counts() }
 
 // Network is the name of this host's Spare network: "public", or the
 // private pool's name.
@@ -165,4 +162,16 @@ func (n *Host) Network() string {
 		return "public"
 	}
 	return n.names.pool
+}
+
+// punchTracing is DCUtR's tracing: punchTracer, and libp2p's own hole
+// punch metrics into reg when it is set. libp2p adds its metrics tracer
+// before the caller's options, and a later tracer option replaces an
+// earlier one: given alone, punchTracer would leave libp2p's
+// libp2p_holepunch_* metrics registered but never counted.
+func punchTracing(w *punchPeers, reg prometheus.Registerer) holepunch.Option {
+	if reg == nil {
+		return holepunch.WithTracer(punchTracer{w})
+	}
+	return holepunch.WithMetricsAndEventTracer(holepunch.NewMetricsTracer(holepunch.WithRegisterer(reg)), punchTracer{w})
 }

@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -10,6 +11,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
+	"github.com/libp2p/go-libp2p/p2p/host/relaysvc"
+	pbv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/pb"
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 )
 
@@ -40,19 +43,11 @@ var ErrRelayOnly = errors.New("only a relayed connection to the peer (hole punch
 // connection is not metered (a metered connection's bytes cost money).
 func RelayWanted(allowed, metered bool) bool { return allowed && !metered }
 
-// relayOptions are the libp2p options for relaying: the volunteer relay
-// service when Config.Relay is set and not a bootstrap node's full one
-// (libp2p runs it only while AutoNAT finds this host publicly
-// reachable), and the autorelay client: the bootstrap peers as static
-// relays, else the connected peers that volunteer.
+// relayOptions are the libp2p options for relaying: the autorelay
+// client, with the bootstrap peers as static relays, else the connected
+// peers that volunteer. (The volunteer relay service is SetRelay's.)
 func (n *Host) relayOptions(boot []peer.AddrInfo) []libp2p.Option {
 	var opts []libp2p.Option
-	if n.cfg.Relay && !n.cfg.BootstrapNode {
-		res := relayv2.DefaultResources()
-		res.MaxReservations, res.MaxCircuits = RelayMaxReservations, RelayMaxCircuits
-		res.Limit = &relayv2.RelayLimit{Duration: RelayCircuitTime, Data: RelayCircuitBytes}
-		opts = append(opts, libp2p.EnableRelayService(relayv2.WithResources(res)))
-	}
 	if n.cfg.BootstrapNode {
 		return opts
 	}
@@ -82,6 +77,158 @@ func (n *Host) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInf
 		out <- peer.AddrInfo{ID: p, Addrs: h.Peerstore().Addrs(p)}
 	}
 	return out
+}
+
+// volunteer is the volunteer relay service as the owner's setting
+// switches it while the host runs (Host.SetRelay): libp2p's relay
+// manager, which runs the relay (limited to RelayMaxReservations,
+// RelayMaxCircuits, RelayCircuitTime and RelayCircuitBytes) only while
+// AutoNAT finds this host publicly reachable, and what the relay does.
+type volunteer struct {
+	mu    sync.Mutex
+	mgr   *relaysvc.RelayManager // nil: not volunteering
+	count *relayCounter
+}
+
+// SetRelay starts (allowed) or stops the volunteer relay service at once;
+// stopping it ends the circuits it carries and the reservations it
+// holds. The caller reads the owner's consent against a metered
+// connection (RelayWanted). A bootstrap node runs its own full relay,
+// which this leaves alone.
+func (n *Host) SetRelay(allowed bool) {
+	if n.cfg.BootstrapNode {
+		return
+	}
+	v := &n.relay
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	switch {
+	case allowed && v.mgr == nil:
+		res := relayv2.DefaultResources()
+		res.MaxReservations, res.MaxCircuits = RelayMaxReservations, RelayMaxCircuits
+		res.Limit = &relayv2.RelayLimit{Duration: RelayCircuitTime, Data: RelayCircuitBytes}
+		v.count = &relayCounter{}
+		if n.cfg.Metrics != nil {
+			v.count.next = relayv2.NewMetricsTracer(relayv2.WithRegisterer(n.cfg.Metrics))
+		}
+		v.mgr = relaysvc.NewRelayManager(n.h, relayv2.WithResources(res), relayv2.WithMetricsTracer(v.count))
+		n.log.Info("volunteering as a relay for nodes behind NATs (while this node is reached directly)")
+	case !allowed && v.mgr != nil:
+		_ = v.mgr.Close() // closes the relay: its reservations and circuits end
+		v.mgr = nil
+		n.log.Info("no longer relaying for other nodes")
+	}
+}
+
+// RelayStatus is what the volunteer relay does now.
+type RelayStatus struct {
+	// Allowed: the service is on (SetRelay(true)); Serving: the relay
+	// runs, AutoNAT having found this host publicly reachable.
+	Allowed, Serving bool
+	// Reservations are the nodes behind NATs holding a reservation with
+	// this relay; Circuits the relayed connections open through it.
+	Reservations, Circuits int
+}
+
+// Relay says what the volunteer relay does now.
+func (n *Host) Relay() RelayStatus {
+	v := &n.relay
+	v.mu.Lock()
+	allowed, c := v.mgr != nil, v.count
+	v.mu.Unlock()
+	st := RelayStatus{Allowed: allowed, Serving: allowed && n.RelayServing()}
+	if st.Serving && c != nil {
+		st.Reservations, st.Circuits = c.now()
+	}
+	return st
+}
+
+// closeRelay stops the volunteer relay service (Host.Close).
+func (n *Host) closeRelay() {
+	n.relay.mu.Lock()
+	defer n.relay.mu.Unlock()
+	if n.relay.mgr != nil {
+		_ = n.relay.mgr.Close()
+		n.relay.mgr = nil
+	}
+}
+
+// relayCounter counts a relay's reservations and circuits
+// (relayv2.MetricsTracer), and passes each call on to libp2p's metrics
+// when next is set.
+type relayCounter struct {
+	mu                     sync.Mutex
+	reservations, circuits int
+	next                   relayv2.MetricsTracer
+}
+
+var _ relayv2.MetricsTracer = (*relayCounter)(nil)
+
+func (c *relayCounter) now() (reservations, circuits int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reservations, c.circuits
+}
+
+func (c *relayCounter) add(reservations, circuits int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reservations = max(c.reservations+reservations, 0)
+	c.circuits = max(c.circuits+circuits, 0)
+}
+
+func (c *relayCounter) RelayStatus(enabled bool) {
+	if c.next != nil {
+		c.next.RelayStatus(enabled)
+	}
+}
+
+func (c *relayCounter) ConnectionOpened() {
+	c.add(0, 1)
+	if c.next != nil {
+		c.next.ConnectionOpened()
+	}
+}
+
+func (c *relayCounter) ConnectionClosed(d time.Duration) {
+	c.add(0, -1)
+	if c.next != nil {
+		c.next.ConnectionClosed(d)
+	}
+}
+
+func (c *relayCounter) ConnectionRequestHandled(st pbv2.Status) {
+	if c.next != nil {
+		c.next.ConnectionRequestHandled(st)
+	}
+}
+
+func (c *relayCounter) ReservationAllowed(renewal bool) {
+	if !renewal {
+		c.add(1, 0)
+	}
+	if c.next != nil {
+		c.next.ReservationAllowed(renewal)
+	}
+}
+
+func (c *relayCounter) ReservationClosed(n int) {
+	c.add(-n, 0)
+	if c.next != nil {
+		c.next.ReservationClosed(n)
+	}
+}
+
+func (c *relayCounter) ReservationRequestHandled(st pbv2.Status) {
+	if c.next != nil {
+		c.next.ReservationRequestHandled(st)
+	}
+}
+
+func (c *relayCounter) BytesTransferred(n int) {
+	if c.next != nil {
+		c.next.BytesTransferred(n)
+	}
 }
 
 // RelayServing says whether this host now serves as a relay: the hop

@@ -151,6 +151,15 @@ func TestSimInternet(t *testing.T) {
 				if res[1] != "ok" || res[2] != "limited=false" {
 					t.Fatalf("the job stream did not run on a direct connection: %v", res)
 				}
+				// Found through a relay, the direct connection is DCUtR's
+				// upgrade, which the requester counts. (Found directly, as
+				// is usual here, no punch ran: a full-cone NAT forwards
+				// anything, and behind port-restricted NATs the two nodes'
+				// dials to each other's observed addresses, from their
+				// listening ports, crossed and opened both.)
+				if ok, _, err := punchCounts(res[4]); err != nil || found[2] == "relay" && ok < 1 {
+					t.Errorf("found through a relay and then direct, but no hole punch counted: %s (%v)", res[4], err)
+				}
 
 			case "refused":
 				if res[1] != "refused" || res[2] != "relay-only" {
@@ -163,6 +172,10 @@ func TestSimInternet(t *testing.T) {
 					t.Fatalf("want the job refused after %d failed hole punches, before the dial timeout: %v", PunchAttempts, res)
 				}
 				t.Logf("refused %s into a dial timeout of %s", strings.TrimPrefix(res[5], "after="), simJobWait)
+				// The requester's hole punch count has the failures.
+				if _, failed, err := punchCounts(res[6]); err != nil || failed < 1 {
+					t.Errorf("want the failed hole punches counted, got %s (%v)", res[6], err)
+				}
 				provs[c.nat].say(t, "reach", "relay-only")
 				reach := provs[c.nat].want(t, "REACH")
 				hint := strings.Join(reach[1:], " ")
@@ -531,8 +544,9 @@ func simJob(ctx context.Context, h *Host, p peer.ID) {
 		// What ended the wait: the failed punches with p seen when it
 		// ended, or the dial timeout.
 		fails, _ := h.reach.peers.state(p)
-		fmt.Printf("JOB %s refused %s punch-fails=%d timeout=%v after=%dms %s\n", p, why, fails,
-			errors.Is(err, context.DeadlineExceeded), time.Since(start).Milliseconds(), strconv.Quote(err.Error()))
+		ok, failed := h.HolePunches()
+		fmt.Printf("JOB %s refused %s punch-fails=%d timeout=%v after=%dms punched=%d/%d %s\n", p, why, fails,
+			errors.Is(err, context.DeadlineExceeded), time.Since(start).Milliseconds(), ok, ok+failed, strconv.Quote(err.Error()))
 		return
 	}
 	defer s.Close()

@@ -240,6 +240,7 @@ func (p *Provider) Describe(s *localapi.Status) {
 	s.Network, s.SparePeers = p.cfg.Host.Network(), p.cfg.Host.SparePeers()
 	r := p.cfg.Host.Reachability()
 	s.Reach, s.ReachHint = string(r.Reach), r.Hint
+	s.HolePunches, s.HolePunchFails = p.cfg.Host.HolePunches()
 	s.BelowCost = p.belowCostLine(time.Now())
 	p.describeIOUs(s, time.Now())
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -65,6 +65,7 @@ const (
 	FieldIOUStrangers = "ious_from_strangers"
 	FieldIOUPeers     = "iou_peers"
 	FieldNetwork      = "network"
+	FieldRelay        = "relay"
 )
 
 var networkRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
@@ -301,6 +302,8 @@ func Resolve(cmdline governor.Settings, saved localapi.Settings, found bool, pin
 			s.PriceFloor = ""
 		case FieldIOUStrangers: // the command line only opts in
 			s.IOUsFromStrangers = true
+		case FieldRelay: // --relay only opts in
+			s.Relay = true
 		default:
 			continue
 		}

@@ -17,7 +17,6 @@ type netFlags struct {
 	noMDNS    bool
 	noPublic  bool
 	pool      string
-	relay     bool
 	ads       adsMode
 }
 
@@ -38,7 +37,6 @@ func (n *netFlags) register(cmd *cobra.Command, listen bool) {
 	f := cmd.Flags()
 	if listen {
 		f.StringArrayVar(&n.listen, "listen", nil, "multiaddr to listen on, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable; default: any port, TCP and QUIC)")
-		f.BoolVar(&n.relay, "relay", false, "volunteer as a limited relay for Spare nodes behind NATs while this machine is publicly reachable (never on a metered connection)")
 	}
 	f.StringArrayVar(&n.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID (repeatable)")
 	f.BoolVar(&n.noMDNS, "no-mdns", false, "do not look for peers on the local network")
@@ -58,18 +56,9 @@ func (n *netFlags) openHost(ctx context.Context, g *globals, dir string, bootstr
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--bootstrap: %w", err)}
 	}
-	relay := false
-	if n.relay && !bootstrapNode {
-		metered, err := meteredConnection(ctx)
-		if err != nil {
-			g.log.Debug("metered connection unknown; relaying as allowed", "err", err)
-		}
-		if relay = p2p.RelayWanted(true, metered); !relay {
-			g.log.Info("not relaying for other nodes: the connection is metered")
-		}
-	}
+	// A node's volunteer relay follows its owner's setting (ownerRelay).
 	return p2p.New(ctx, p2p.Config{DataDir: dir, Listen: ls, Bootstrap: bs, BootstrapNode: bootstrapNode,
-		NoMDNS: n.noMDNS, Public: !n.noPublic, Pool: n.pool, Relay: relay, PullAds: n.ads == "pull", UserAgent: "spare/" + version, Logger: g.log})
+		NoMDNS: n.noMDNS, Public: !n.noPublic, Pool: n.pool, PullAds: n.ads == "pull", UserAgent: "spare/" + version, Logger: g.log})
 }
 
 func blobDir(dir string) string { return filepath.Join(dir, "blobs") }

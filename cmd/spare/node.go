@@ -158,6 +158,7 @@ Presence reports count only from the user at the screen (logind).`,
 	f.StringVar(&cacheDisk, "cache-disk", "", "disk kept between jobs for their images, inputs and outputs, least recently used first out (default: the larger of 1G and a twentieth of the disk)")
 	f.Bool("ious-from-strangers", false, "take jobs paid in IOUs (no chain) from anyone on the public network, for this run: a stranger's IOU is only a promise, and one that never pays leaves the work unpaid (default: only from the pool and the peers named in Settings)")
 	f.StringArrayVar(&owners, "owner", nil, "record this user (name or ID) in DATA/owners: may change the settings, withdraw, export and submit jobs through the socket (repeatable)")
+	f.Bool("relay", false, "volunteer as a limited relay for Spare nodes behind NATs, for this run, while this machine is reached directly (never on a metered connection; default: the relay setting in Settings)")
 	nf.register(cmd, true)
 	cf.register(f)
 	return cmd
@@ -168,10 +169,10 @@ Presence reports count only from the user at the screen (logind).`,
 func pinnedSettings(cmd *cobra.Command) []string {
 	var out []string
 	for flag, field := range map[string]string{"idle": settings.FieldIdleMinutes, "work-on-battery": settings.FieldRunOnBattery,
-		"max-temp": settings.FieldMaxTempC, "price": settings.FieldPriceFloor, "ious-from-strangers": settings.FieldIOUStrangers} {
+		"max-temp": settings.FieldMaxTempC, "price": settings.FieldPriceFloor, "ious-from-strangers": settings.FieldIOUStrangers, "relay": settings.FieldRelay} {
 		if cmd.Flags().Changed(flag) {
 			if b, err := cmd.Flags().GetBool(flag); err == nil && !b {
-				continue // --ious-from-strangers=false leaves the saved setting
+				continue // --ious-from-strangers=false or --relay=false leaves the saved setting
 			}
 			out = append(out, field)
 		}
@@ -286,6 +287,12 @@ func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
 		if s.ReachHint != "" {
 			fmt.Fprintf(out, "         %s\n", s.ReachHint)
 		}
+		if s.HolePunches+s.HolePunchFails > 0 {
+			fmt.Fprintf(out, "         hole punches: %d succeeded, %d failed\n", s.HolePunches, s.HolePunchFails)
+		}
+	}
+	if line := s.RelayLine(); line != "" {
+		fmt.Fprintf(out, "relay:  %s\n", line)
 	}
 	fmt.Fprintf(out, "earned today: %s\n", s.EarnedToday)
 	return nil

@@ -79,7 +79,8 @@ func buildNode(p nodeParts) (*providerNode, error) {
 		return nil, err
 	}
 	cfg := node.DaemonConfig{DataDir: p.DataDir, Sandbox: p.Sandbox, Settings: p.Settings, Version: version, Log: p.Log,
-		Market: prov, Wallet: p.Wallet, Pinned: p.Pinned, Notice: p.Notice, Household: hh}
+		Market: prov, Wallet: p.Wallet, Pinned: p.Pinned, Notice: p.Notice, Household: hh,
+		Relay: &ownerRelay{h: p.Host, metered: meteredConnection, log: p.Log}}
 	if p.Submitter != nil {
 		cfg.Submitter = p.Submitter
 	}
