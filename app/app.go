@@ -343,6 +343,9 @@ func (a *App) publish() {
 	}
 	a.prev = v
 	a.mu.Unlock()
+	if told {
+		notes = tellFirstEarningsOnce(a.cfg.DataDir, notes, a.log)
+	}
 	a.draw(func() {
 		a.ui.render(v)
 		a.tray.render(v)
@@ -351,9 +354,6 @@ func (a *App) publish() {
 		}
 		if told {
 			a.ui.settings.FirstEarningsShown = true
-			if err := SaveSettings(a.cfg.DataDir, a.ui.settings); err != nil {
-				a.log.Warn("saving settings", "err", err)
-			}
 		}
 	})
 }
