@@ -74,6 +74,10 @@ type Config struct {
 	DaemonCommand []string
 	// Presence makes the app the session's presence sensor.
 	Presence bool
+	// ProbePresence, where another process (the tray process) is the
+	// sensor, checks once whether this session's input can be seen and
+	// shows the sensor's warning when it cannot.
+	ProbePresence bool
 	// Session says whether a D-Bus session bus and a tray host exist.
 	// Nil: probed.
 	Session *SessionInfo
@@ -187,6 +191,8 @@ func (a *App) Start(ctx context.Context) {
 	a.goRun(ctx, "release", a.releaseWhenSettled)
 	if a.cfg.Presence {
 		a.goRun(ctx, "presence", a.sensePresence)
+	} else if a.cfg.ProbePresence {
+		a.goRun(ctx, "presence", a.probePresence)
 	}
 	if a.cfg.Doctor != nil && !a.ui.settings.Onboarded {
 		a.goRun(ctx, "doctor", a.runDoctor)
@@ -337,6 +343,9 @@ func (a *App) publish() {
 	}
 	a.prev = v
 	a.mu.Unlock()
+	if told {
+		notes = tellFirstEarningsOnce(a.cfg.DataDir, notes, a.log)
+	}
 	a.draw(func() {
 		a.ui.render(v)
 		a.tray.render(v)
@@ -345,9 +354,6 @@ func (a *App) publish() {
 		}
 		if told {
 			a.ui.settings.FirstEarningsShown = true
-			if err := SaveSettings(a.cfg.DataDir, a.ui.settings); err != nil {
-				a.log.Warn("saving settings", "err", err)
-			}
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -113,9 +114,9 @@ func TestSettings(t *testing.T) {
 	if err != nil || s != (Settings{}) {
 		t.Fatalf("defaults %+v, %v", s, err)
 	}
-	s.Onboarded = true
-	if err := SaveSettings(dir, s); err != nil {
-		t.Fatal(err)
+	s, err = UpdateSettings(dir, func(s *Settings) { s.Onboarded = true })
+	if err != nil || !s.Onboarded {
+		t.Fatalf("updated %+v, %v", s, err)
 	}
 	back, err := LoadSettings(dir)
 	if err != nil || back != s {
@@ -134,6 +135,24 @@ func TestSettings(t *testing.T) {
 	}
 	if s, err := LoadSettings(dir); err == nil || s != (Settings{}) {
 		t.Errorf("a broken file: %+v, %v; want the zero value and an error", s, err)
+	}
+	// An update replaces a broken file, and keeps the keys it does not know.
+	if s, err := UpdateSettings(dir, func(s *Settings) { s.FirstEarningsShown = true }); err != nil || s != (Settings{FirstEarningsShown: true}) {
+		t.Errorf("updating a broken file: %+v, %v", s, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, SettingsFile), []byte(`{"onboarded": "yes", "newer": [1]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := UpdateSettings(dir, func(s *Settings) { s.FirstEarningsShown = true }); err != nil || s != (Settings{FirstEarningsShown: true}) {
+		t.Errorf("updating a file with a broken key: %+v, %v", s, err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, SettingsFile))
+	var raw map[string]any
+	if err == nil {
+		err = json.Unmarshal(b, &raw)
+	}
+	if err != nil || raw["onboarded"] != false || raw["first_earnings_shown"] != true || raw["newer"] == nil {
+		t.Errorf("after the update the file reads %s (%v): want onboarded false, first_earnings_shown true, newer kept", b, err)
 	}
 }
 

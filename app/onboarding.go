@@ -199,8 +199,11 @@ func (o *onboarding) fix(b *widget.Button, act *FixAction) {
 
 func (o *onboarding) finish() {
 	o.u.settings.Onboarded = true
-	if err := SaveSettings(o.u.a.cfg.DataDir, o.u.settings); err != nil {
+	s, err := UpdateSettings(o.u.a.cfg.DataDir, func(s *Settings) { s.Onboarded = true })
+	if err != nil {
 		o.u.a.log.Error("saving settings", "err", err)
+	} else {
+		o.u.settings = s // with what the tray process saved meanwhile
 	}
 	o.u.w.SetContent(o.u.tabs)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/presence"
@@ -14,12 +15,26 @@ import (
 // daemon. A push that fails (daemon restarting) is dropped; the next
 // reading follows within a heartbeat.
 func (a *App) sensePresence(ctx context.Context) error {
-	return sensePresence(ctx, a.cfg.Client, a.cfg.Log, func(note string) {
-		a.mu.Lock()
-		a.sensorNote = note
-		a.mu.Unlock()
-		a.publish()
-	})
+	return sensePresence(ctx, a.cfg.Client, a.cfg.Log, a.setSensorNote)
+}
+
+// probePresence is the window beside a tray process: the tray process
+// senses presence, and the window says what the sensor would say when it
+// cannot see this session's input (the same session, the same reasons).
+func (a *App) probePresence(ctx context.Context) error {
+	err := presence.Probe(ctx, presence.Options{Logger: a.cfg.Log})
+	if errors.Is(err, presence.ErrUnsupported) {
+		a.setSensorNote(sensorNote(err))
+		return nil
+	}
+	return err
+}
+
+func (a *App) setSensorNote(note string) {
+	a.mu.Lock()
+	a.sensorNote = note
+	a.mu.Unlock()
+	a.publish()
 }
 
 // sensePresence pushes this session's presence to the daemon until ctx
@@ -35,8 +50,16 @@ func sensePresence(ctx context.Context, d Daemon, log *slog.Logger, unsupported 
 	})
 	if errors.Is(err, presence.ErrUnsupported) {
 		log.Warn("the app cannot see this session's input", "why", err)
-		unsupported("Spare cannot see your keyboard and mouse in this session (" + err.Error() + "), so it cannot tell when you are away.")
+		unsupported(sensorNote(err))
 		return nil
 	}
 	return err
+}
+
+// sensorNote is the warning for a session whose input the sensor cannot
+// see (err wraps presence.ErrUnsupported), on one line: each backend's
+// reason follows the last.
+func sensorNote(err error) string {
+	why := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+	return "Spare cannot see your keyboard and mouse in this session (" + why + "), so it cannot tell when you are away."
 }

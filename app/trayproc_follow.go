@@ -87,20 +87,12 @@ func (t *trayProc) show(v View) {
 	t.noticed = t.noticed || v.Connected
 	t.prev = v
 	t.mu.Unlock()
+	if told {
+		notes = tellFirstEarningsOnce(t.cfg.DataDir, notes, t.log)
+	}
 	t.render(v)
 	for _, n := range notes {
 		notify(n.Title, n.Body, t.log)
-	}
-	if told {
-		// Read again: the window process may have saved other settings.
-		s, err := LoadSettings(t.cfg.DataDir)
-		if err == nil {
-			s.FirstEarningsShown = true
-			err = SaveSettings(t.cfg.DataDir, s)
-		}
-		if err != nil {
-			t.log.Warn("saving settings", "err", err)
-		}
 	}
 }
 

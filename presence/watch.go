@@ -72,6 +72,19 @@ type inputNotifier interface {
 // its grace, not every event.
 const rearm = time.Second
 
+// Probe opens the sensor Watch would open and closes it again: nil when
+// this session's presence can be watched, ErrUnsupported (wrapped, with
+// the reasons) when Watch would return it. A process that shows the
+// session's state beside the one that watches (the app's window beside
+// its tray process) tells the owner the same thing with it.
+func Probe(ctx context.Context, opts Options) error {
+	s, err := newSensor(ctx, opts)
+	if err != nil {
+		return err
+	}
+	return s.close()
+}
+
 // Watch follows the system's presence backend until ctx ends and calls
 // emit with each report: at once when input comes a quiet second after
 // the last input reported, at most once a second while input continues

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/uuid"
 	"github.com/sparegpu/spare/internal/atomicfile"
+	"github.com/sparegpu/spare/internal/filelock"
 )
 
 // Limits on keystore KDF parameters. A keystore file is untrusted input
@@ -124,7 +125,7 @@ func (ks *Keystore) Unlock(passphrase string) (*Key, error) {
 	if errors.Is(err, ErrNoKey) {
 		// Two processes starting on a new data dir (a daemon and a CLI)
 		// must not make a key each: the first makes it, the other uses it.
-		unlock, lerr := lockFile(filepath.Join(filepath.Dir(ks.dir), ".keystore.lock"))
+		unlock, lerr := filelock.Lock(filepath.Join(filepath.Dir(ks.dir), ".keystore.lock"))
 		if lerr != nil {
 			return nil, lerr
 		}
@@ -306,7 +307,7 @@ func DaemonPassphrase(walletDir string) (string, error) {
 		return "", fmt.Errorf("creating wallet directory: %w", err)
 	}
 	// One passphrase for every process that starts on this data dir at once.
-	unlock, err := lockFile(filepath.Join(walletDir, ".passphrase.lock"))
+	unlock, err := filelock.Lock(filepath.Join(walletDir, ".passphrase.lock"))
 	if err != nil {
 		return "", err
 	}

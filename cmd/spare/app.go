@@ -80,8 +80,9 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	}
 	if g.appMode.window {
 		// Beside the tray process: it owns the daemon, the presence
-		// sensor and the notifications.
-		cfg.WindowOnly, cfg.DaemonCommand, cfg.Presence = true, nil, false
+		// sensor and the notifications; the window says, as the sensor
+		// would, when this session's input cannot be seen.
+		cfg.WindowOnly, cfg.DaemonCommand, cfg.Presence, cfg.ProbePresence = true, nil, false, true
 	}
 	a := app.New(fy, cfg)
 	if g.appMode.window {

@@ -61,6 +61,34 @@ func FindSentence(t testing.TB, scr image.Image, s string) (bool, float64) {
 	return false, best
 }
 
+// NoteTolerance is FindNote's: the share of a note's ink pixels that may
+// differ at all. Body text's strokes are a pixel or two wide, so every
+// pixel counts: the same note on the screen differs by none, one a
+// letter longer by 2 %, one with a word changed by 5 %.
+const NoteTolerance = 0.01
+
+// FindNote looks for s as the window draws a warning note (the status
+// page's notes): body text, regular weight, in the theme's warning
+// colour, on one line. It returns what FindSentence does.
+func FindNote(t testing.TB, scr image.Image, s string) (bool, float64) {
+	t.Helper()
+	bg := mostCommon(scr)
+	v := theme.VariantLight
+	if lum(bg) < 128 {
+		v = theme.VariantDark
+	}
+	ink := lum(theme.DefaultTheme().Color(theme.ColorNameWarning, v))
+	_, f, ok := findNear(inkMaskToward(scr, bg, ink), renderMask(t, noteText(s, color.Black)), NoteTolerance, false)
+	return ok, f
+}
+
+// noteText is s as a warning note is drawn: body size, regular weight.
+func noteText(s string, c color.Color) *canvas.Text {
+	txt := canvas.NewText(s, c)
+	txt.TextSize = theme.DefaultTheme().Size(theme.SizeNameText)
+	return txt
+}
+
 // SentenceMatcher is FindSentence for one line, with the sentence
 // rendered once (a benchmark polls with it).
 func SentenceMatcher(t testing.TB, s string) func(image.Image) bool {
@@ -88,17 +116,26 @@ func lum(c color.Color) int {
 // from bg's towards the far end (white on a dark background, black on a
 // light one): glyph cores, not their anti-aliased fringe.
 func inkMask(img image.Image, bg color.Color) mask {
+	if lum(bg) < 128 {
+		return inkMaskToward(img, bg, 255)
+	}
+	return inkMaskToward(img, bg, 0)
+}
+
+// inkMaskToward marks the pixels of img whose brightness is more than
+// halfway from bg's towards ink's (the text's brightness).
+func inkMaskToward(img image.Image, bg color.Color, ink int) mask {
 	b := img.Bounds()
 	m := mask{w: b.Dx(), h: b.Dy(), ink: make([]bool, b.Dx()*b.Dy())}
 	bl := lum(bg)
-	dark := bl < 128
+	mid := (bl + ink) / 2
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			l := lum(img.At(x, y))
-			if dark {
-				m.ink[(y-b.Min.Y)*m.w+x-b.Min.X] = l > (bl+255)/2
+			if ink > bl {
+				m.ink[(y-b.Min.Y)*m.w+x-b.Min.X] = l > mid
 			} else {
-				m.ink[(y-b.Min.Y)*m.w+x-b.Min.X] = l < bl/2
+				m.ink[(y-b.Min.Y)*m.w+x-b.Min.X] = l < mid
 			}
 		}
 	}
@@ -155,7 +192,12 @@ func sentenceText(s string, c color.Color) *canvas.Text {
 // Fyne's software painter.
 func textMask(t testing.TB, s string) mask {
 	t.Helper()
-	txt := sentenceText(s, color.Black)
+	return renderMask(t, sentenceText(s, color.Black))
+}
+
+// renderMask is txt's ink, black on white, drawn by Fyne's software painter.
+func renderMask(t testing.TB, txt *canvas.Text) mask {
+	t.Helper()
 	bg := canvas.NewRectangle(color.White)
 	w := test.NewWindow(container.NewStack(bg, container.NewPadded(txt)))
 	defer w.Close()
@@ -167,6 +209,12 @@ func textMask(t testing.TB, s string) mask {
 // find returns where tmpl's ink lies in scr with at most a fraction tol
 // of tmpl's pixels disagreeing, and the best fraction seen.
 func find(scr, tmpl mask, tol float64) (image.Point, float64, bool) {
+	return findNear(scr, tmpl, tol, true)
+}
+
+// findNear is find; with near false, a pixel one off is a difference
+// too (thin strokes, whose every pixel is next to ink and to none).
+func findNear(scr, tmpl mask, tol float64, near bool) (image.Point, float64, bool) {
 	ax, ay := -1, -1 // the template's first ink pixel anchors the search
 	inkN := 0
 	for i, v := range tmpl.ink {
@@ -191,7 +239,7 @@ func find(scr, tmpl mask, tol float64) (image.Point, float64, bool) {
 			bad := 0
 			for y := 0; y < tmpl.h && bad <= limit; y++ {
 				for x := range tmpl.w {
-					if tmpl.at(x, y) != scr.at(ox+x, oy+y) && !tmpl.near(x, y, scr.at(ox+x, oy+y)) && !scr.near(ox+x, oy+y, tmpl.at(x, y)) {
+					if tmpl.at(x, y) != scr.at(ox+x, oy+y) && (!near || !tmpl.near(x, y, scr.at(ox+x, oy+y)) && !scr.near(ox+x, oy+y, tmpl.at(x, y))) {
 						bad++
 					}
 				}

@@ -150,3 +150,33 @@ func TestFindTolerance(t *testing.T) {
 		t.Errorf("a template without ink: found %v, %v", ok, f)
 	}
 }
+
+func TestFindNote(t *testing.T) {
+	test.NewTempApp(t)
+	const note = "Spare cannot see your keyboard and mouse in this session"
+	for _, b := range []struct {
+		name string
+		bg   color.Color
+		v    fyne.ThemeVariant
+	}{
+		{"light", color.White, theme.VariantLight},
+		{"dark", color.NRGBA{0x17, 0x17, 0x17, 0xff}, theme.VariantDark},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			warn := theme.DefaultTheme().Color(theme.ColorNameWarning, b.v)
+			w := test.NewTempWindow(t, container.NewStack(canvas.NewRectangle(b.bg), container.NewPadded(container.NewVBox(
+				sentenceText("Not connected to the Spare daemon", warn), noteText(note+" (no X server), so it cannot tell", warn)))))
+			w.SetPadded(false)
+			w.Resize(w.Content().MinSize().Add(fyne.NewSize(40, 30)))
+			scr := w.Canvas().Capture()
+			if ok, f := FindNote(t, scr, note); !ok {
+				t.Errorf("the note is not found (%.2f%% of the pixels differ)", 100*f)
+			}
+			for _, other := range []string{"Spare cannot see your screen or mouse in this session", note + "s", "Not connected to the Spare daemon"} {
+				if ok, f := FindNote(t, scr, other); ok {
+					t.Errorf("%q is found (%.2f%% of the pixels differ) where it is not a note", other, 100*f)
+				}
+			}
+		})
+	}
+}

@@ -17,13 +17,20 @@ import (
 // see that input nor disturb it.
 func PrivateDisplay(t testing.TB) string {
 	t.Helper()
+	return PrivateDisplayWith(t)
+}
+
+// PrivateDisplayWith is PrivateDisplay with more Xvfb arguments (an
+// extension turned off: "-extension", "MIT-SCREEN-SAVER").
+func PrivateDisplayWith(t testing.TB, args ...string) string {
+	t.Helper()
 	bin := NeedCommand(t, "Xvfb", "xvfb")
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	// -displayfd: Xvfb picks a free display and writes its number.
-	cmd := exec.Command(bin, "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
+	cmd := exec.Command(bin, append([]string{"-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset"}, args...)...)
 	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting Xvfb: %v", err)

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package wallet
+package filelock
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive lock on path (created 0600), waiting while
+// Lock takes an exclusive lock on path (created 0600), waiting while
 // another process (or another open of the file) holds it. The kernel
 // drops the lock when its holder dies, so a crash leaves nothing stuck.
-func lockFile(path string) (unlock func(), err error) {
+func Lock(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening lock %s: %w", path, err)

@@ -1,4 +1,4 @@
-package wallet
+package filelock
 
 import (
 	"fmt"
@@ -7,9 +7,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// lockFile takes an exclusive lock on path (created 0600), waiting while
+// Lock takes an exclusive lock on path (created 0600), waiting while
 // another process holds it; Windows drops it when its holder dies.
-func lockFile(path string) (unlock func(), err error) {
+func Lock(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening lock %s: %w", path, err)
