@@ -82,5 +82,6 @@ func QueryAd(ctx context.Context, h *p2p.Host, p peer.ID) (p2p.Ad, error) {
 	if ad.Peer != p {
 		return p2p.Ad{}, fmt.Errorf("%w: ad names %s but came from %s", p2p.ErrBadAd, ad.Peer, p)
 	}
+	h.NoteAd(ad)
 	return ad, nil
 }

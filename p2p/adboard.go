@@ -270,6 +270,36 @@ func (n *Host) Ads(ctx context.Context) <-chan Ad {
 	return ch
 }
 
+// NoteAd keeps an ad its author gave this host directly (an ad query,
+// whose stream is the author's: the caller checked that ad.Peer is that
+// peer) beside those heard on the ads topic, so that what it says, its
+// reachability above all (NewDirectStream), is known to a host that hears
+// no topic (Config.PullAds). An invalid, expired or older ad is ignored;
+// a newcomer beyond MaxAdPeers too.
+func (n *Host) NoteAd(ad Ad) {
+	b := n.ads
+	now := b.now()
+	if ad.Peer == n.h.ID() || ad.Validate(now) != nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.peers[ad.Peer]
+	if p == nil {
+		if len(b.peers) >= MaxAdPeers {
+			b.pruneLocked(now)
+		}
+		if len(b.peers) >= MaxAdPeers {
+			return
+		}
+		p = &adPeer{touched: now}
+		b.peers[ad.Peer] = p
+	}
+	if ad.Seq > p.ad.Seq {
+		p.ad, p.seq = ad, max(p.seq, ad.Seq)
+	}
+}
+
 // CurrentAds is the latest unexpired ad of every peer heard from.
 func (n *Host) CurrentAds() []Ad {
 	b := n.ads
