@@ -43,9 +43,21 @@ func (d *Daemon) money(ctx context.Context, me common.Address, settled wallet.Am
 	for _, p := range pend {
 		ps := localapi.PendingSettlement{Channel: p.Channel.Hex(), Amount: localapi.Amount(p.Amount)}
 		if p.CloseRequestedAt != 0 {
+			// The ledger's close request, until the chain says when the
+			// payer may withdraw (a locked deposit: later).
 			ps.By = time.Unix(p.CloseRequestedAt, 0).Add(wallet.CloseGrace).UTC()
+			rctx, cancel := context.WithTimeout(ctx, chainReadTimeout)
+			if at, err := c.WithdrawableAt(rctx, p.Channel); err == nil && !at.IsZero() {
+				ps.By = at.UTC()
+			}
+			cancel()
 		}
 		m.Pending = append(m.Pending, ps)
+	}
+	if len(m.Pending) > 0 {
+		rctx, cancel := context.WithTimeout(ctx, chainReadTimeout)
+		m.Settle = c.SettleRule(rctx)
+		cancel()
 	}
 	txs, err := l.Transactions(ctx, localapi.MaxHistory)
 	if err != nil {
