@@ -44,7 +44,12 @@ passphrase instead and pass it with --passphrase-file.
 
 Amounts are in ` + wallet.Unit + ` with up to six decimals ("1.50"). The embedded
 ledger backend records deposits and settlements as IOUs between nodes that
-trust each other; it moves no money on any chain.`,
+trust each other; it moves no money on any chain.
+
+balance, deposit and withdraw settle on the chain --network (or --rpc)
+names; without either, on the network chosen in Settings (the app's
+Settings page, DATA/settings.json), else in the embedded ledger.
+--network ledger is the embedded ledger whatever Settings say.`,
 	}
 	cmd.PersistentFlags().StringVar(&wf.passphraseFile, "passphrase-file", "", "file holding the wallet passphrase (\"-\" reads one line from stdin); default: the generated DATA/wallet/passphrase")
 	wf.chain.register(cmd.PersistentFlags())
@@ -74,6 +79,17 @@ func readPassphrase(path string, stdin io.Reader) (string, error) {
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
+// resolveChain chooses the network of a wallet verb that may settle on a
+// chain (balance, deposit, withdraw): a flag, else the one chosen in
+// Settings.
+func (wf *walletFlags) resolveChain(g *globals) error {
+	dir, err := g.resolveDataDir()
+	if err != nil {
+		return err
+	}
+	return wf.chain.resolve(dir)
+}
+
 func openWallet(cmd *cobra.Command, g *globals, wf *walletFlags) (*wallet.Wallet, error) {
 	dir, err := g.resolveDataDir()
 	if err != nil {
@@ -84,8 +100,8 @@ func openWallet(cmd *cobra.Command, g *globals, wf *walletFlags) (*wallet.Wallet
 		return nil, usageError{err}
 	}
 	if wf.chain.onChain() {
-		if _, err := evm.Choose(dir, wf.chain.network, wf.chain.rpc); err != nil {
-			return nil, fmt.Errorf("--network: %w", err)
+		if _, err := wf.chain.choose(dir); err != nil {
+			return nil, err
 		}
 	}
 	return wallet.Open(wallet.Options{DataDir: dir, Passphrase: pw, Keystore: walletKeystore, Log: g.log})
@@ -153,6 +169,9 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 			"also the gas in the token and the net: settled minus gas.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := wf.resolveChain(g); err != nil {
+				return err
+			}
 			w, err := openWallet(cmd, g, wf)
 			if err != nil {
 				return err
@@ -300,16 +319,19 @@ func walletDepositCmd(g *globals, wf *walletFlags) *cobra.Command {
 		Long: `Deposit into a new payment channel for a payee (--payee), or top one up
 (--channel; this cancels a pending close request).
 
-On a chain (--network or --rpc) the deposit is locked in the escrow for
---lock from now (default 24h, at most 744h: the escrow's 31 days): a
-provider takes only jobs that end before the deposit unlocks, and the payer
-can take back what was not settled only after it unlocks and a 24 h grace
-period after a close request has passed. The output says until when it is
-locked (locked_until). A top-up keeps the channel's lock unless --lock is
-given, which extends it to --lock from now when that is later. The embedded
-ledger's IOUs have no lock.`,
+On a chain (--network or --rpc, else the network chosen in Settings) the
+deposit is locked in the escrow for --lock from now (default 24h, at most
+744h: the escrow's 31 days): a provider takes only jobs that end before the
+deposit unlocks, and the payer can take back what was not settled only
+after it unlocks and a 24 h grace period after a close request has passed.
+The output says until when it is locked (locked_until). A top-up keeps the
+channel's lock unless --lock is given, which extends it to --lock from now
+when that is later. The embedded ledger's IOUs have no lock.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := wf.resolveChain(g); err != nil {
+				return err
+			}
 			if err := checkDepositLock(lock); err != nil {
 				return usageError{err}
 			}
@@ -407,6 +429,9 @@ func walletWithdrawCmd(g *globals, wf *walletFlags) *cobra.Command {
 settled. With --amount and --to: record a payout of settled earnings to DEST.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := wf.resolveChain(g); err != nil {
+				return err
+			}
 			if (channel == "") == (amount == "") {
 				return usageError{errors.New("give either --channel, or --amount with --to")}
 			}
