@@ -5,6 +5,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -177,6 +178,56 @@ func TestWalletChainScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLabel(t, a, func(s string) bool { return strings.HasPrefix(s, "Lost: 2.350000 tUSD ") }, "the lost figure")
+
+	// A requester opens a real channel to this wallet, locked for two
+	// days, pays a voucher and asks to close: the page says it settles
+	// now, before the date the escrow lets the payer withdraw (the lock's
+	// end plus the grace period, not the close request's).
+	payer, err := wallet.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	node0.Fund(t, payer.Address(), big.NewInt(1e18))
+	if _, err := b.Transfer(ctx, payer.Address(), 3_000_000); err != nil {
+		t.Fatal(err)
+	}
+	pl, err := wallet.OpenLedger(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pl.Close() })
+	pb, err := evm.Open(ctx, node0.Client, n, payer, pl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := pb.OpenFor(ctx, key.Address(), payer.Address(), 3_000_000, 48*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CheckFunding(ctx, ch.ID, payer.Address(), 1_000_000); err != nil {
+		t.Fatal(err)
+	}
+	v, err := wallet.SignVoucher(pb.Domain(), wallet.Voucher{ChannelID: ch.ID, Cumulative: 400_000}, payer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.wallet.Ledger.RecordVoucher(ctx, &v, common.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.RequestClose(ctx, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	on, err := b.Channel(ctx, ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := on.WithdrawableAt()
+	if lock := time.Unix(int64(on.UnlockAt), 0); by.Sub(lock) != wallet.CloseGrace || time.Until(lock) < 47*time.Hour {
+		t.Fatalf("the escrow lets the payer withdraw at %s, its lock ends %s: want the lock's end, two days away, plus the grace period", by, lock)
+	}
+	closing := "0.400000 tUSD unsettled; its payer asked to close: settles at the daemon's next check (every 15s), before " +
+		by.Local().Format("2 Jan 15:04") + ", when the payer may withdraw"
+	waitLabel(t, a, func(s string) bool { return strings.Contains(s, closing) }, closing)
 }
 
 // waitLabel waits until a shown label's text satisfies ok.

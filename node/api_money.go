@@ -40,17 +40,21 @@ func (d *Daemon) money(ctx context.Context, me common.Address, settled wallet.Am
 	if err != nil {
 		return m, err
 	}
+	// When each channel's payer may withdraw: a chain channel's close
+	// request is on the chain (the ledger does not hear of it), and its
+	// lock may put the date later than request + grace; the embedded
+	// ledger's is in the ledger.
+	rctx, cancel = context.WithTimeout(ctx, chainReadTimeout)
+	defer cancel()
 	for _, p := range pend {
 		ps := localapi.PendingSettlement{Channel: p.Channel.Hex(), Amount: localapi.Amount(p.Amount)}
 		if p.CloseRequestedAt != 0 {
-			// The ledger's close request, until the chain says when the
-			// payer may withdraw (a locked deposit: later).
 			ps.By = time.Unix(p.CloseRequestedAt, 0).Add(wallet.CloseGrace).UTC()
-			rctx, cancel := context.WithTimeout(ctx, chainReadTimeout)
+		}
+		if p.Backend != wallet.LedgerBackend {
 			if at, err := c.WithdrawableAt(rctx, p.Channel); err == nil && !at.IsZero() {
 				ps.By = at.UTC()
 			}
-			cancel()
 		}
 		m.Pending = append(m.Pending, ps)
 	}
