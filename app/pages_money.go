@@ -111,7 +111,8 @@ func (m *moneyView) render(w *localapi.Wallet) (resized bool) {
 	return true
 }
 
-// pendingWords says what is pending settlement and when it settles.
+// pendingWords says what is pending settlement and, per channel, when
+// it settles (settleWhen).
 func pendingWords(mo localapi.Funds, now time.Time) string {
 	if len(mo.Pending) == 0 {
 		return "Pending settlement: nothing; every voucher is settled."
@@ -120,16 +121,44 @@ func pendingWords(mo localapi.Funds, now time.Time) string {
 	lines := []string{}
 	for _, p := range mo.Pending {
 		total += p.Amount
-		when := "settles when its job ends (or at the next start)"
-		if !p.By.IsZero() {
-			when = "its payer asked to close: settles before " + p.By.Local().Format("2 Jan 15:04")
-			if p.By.Before(now) {
-				when = "the grace period ended " + p.By.Local().Format("2 Jan 15:04") + ": what was not settled is lost"
-			}
-		}
-		lines = append(lines, fmt.Sprintf("  %s %s on channel %s: %s", p.Amount, mo.Symbol, shortAddr(p.Channel), when))
+		lines = append(lines, fmt.Sprintf("  channel %s: %s", shortAddr(p.Channel), settleWhen(p, mo.Settle, mo.Symbol, now)))
 	}
 	return fmt.Sprintf("Pending settlement: %s %s\n", total, mo.Symbol) + strings.Join(lines, "\n")
+}
+
+// settleWhen says when channel p's unsettled earnings settle under the
+// daemon's policy r (package wallet/evm's ShouldSettle): a settlement
+// costs gas whatever it pays, so at the threshold, as soon as the payer
+// asks to close, and before the payer may withdraw, whichever comes
+// first.
+func settleWhen(p localapi.PendingSettlement, r localapi.SettleRule, symbol string, now time.Time) string {
+	amount := fmt.Sprintf("%s %s unsettled", p.Amount, symbol)
+	next := "settles at the daemon's next check"
+	if r.CheckSeconds > 0 {
+		next += fmt.Sprintf(" (every %s)", time.Duration(r.CheckSeconds)*time.Second)
+	}
+	if !p.By.IsZero() {
+		by := p.By.Local().Format("2 Jan 15:04")
+		if !p.By.After(now) {
+			return fmt.Sprintf("%s; the grace period ended %s: %s unless the payer withdraws first, and then it is lost", amount, by, next)
+		}
+		return fmt.Sprintf("%s; its payer asked to close: %s, before %s, when the payer may withdraw", amount, next, by)
+	}
+	const orClose = "or as soon as its payer asks to close, whichever comes first"
+	switch {
+	case r.Threshold <= 0:
+		return fmt.Sprintf("%s; settles when that is worth a settlement's gas, %s", amount, orClose)
+	case r.Threshold >= localapi.SettleNever:
+		return fmt.Sprintf("%s; a settlement's gas (%s %s) costs more than any amount it could pay: settles only once its payer asks to close",
+			amount, r.GasCost, symbol)
+	case p.Amount >= r.Threshold:
+		return fmt.Sprintf("%s, at or above the threshold of %s %s: %s", amount, r.Threshold, symbol, next)
+	}
+	why := ""
+	if r.Threshold > r.Base && r.GasCost > 0 {
+		why = fmt.Sprintf("; %d times a settlement's gas of %s", r.GasFactor, r.GasCost)
+	}
+	return fmt.Sprintf("settles when its unsettled earnings reach %s %s (now %s%s), %s", r.Threshold, symbol, p.Amount, why, orClose)
 }
 
 // gasWords says what the wallet's transactions cost in gas (in wei, and

@@ -5,6 +5,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -50,6 +51,25 @@ func (c *chainOf) TokenPerNative() uint64 {
 	return 0
 }
 
+func (c *chainOf) SettleRule(ctx context.Context) localapi.SettleRule {
+	b := c.b.Load()
+	if b == nil {
+		return localapi.SettleRule{}
+	}
+	need, gas := b.SettleNeed(ctx)
+	return localapi.SettleRule{Threshold: localapi.Amount(need), Base: localapi.Amount(b.Policy.Need(0)), GasFactor: b.Policy.Factor(),
+		GasCost: localapi.Amount(gas), CheckSeconds: int64(evm.DefaultWatchInterval / time.Second)}
+}
+
+func (c *chainOf) WithdrawableAt(ctx context.Context, id common.Hash) (time.Time, error) {
+	b := c.b.Load()
+	if b == nil {
+		return time.Time{}, context.Canceled
+	}
+	ch, err := b.Channel(ctx, id)
+	return ch.WithdrawableAt(), err
+}
+
 func (c *chainOf) TxURL(tx common.Hash) string {
 	if b := c.b.Load(); b != nil {
 		return b.Network.TxURL(tx)
@@ -79,6 +99,7 @@ func TestWalletChainScreen(t *testing.T) {
 	}
 	const rate = 3_000_000_000 // tUSD units per native coin: 3000 tUSD
 	n.TokenPerNative = rate
+	n.SettleThreshold = 10_000_000
 	b, err := evm.Open(ctx, node0.Client, n, key, d.wallet.Ledger, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -98,9 +119,29 @@ func TestWalletChainScreen(t *testing.T) {
 	waitSentence(t, a, "Available")
 	a.Inspect(func() { a.UI().SelectTab("Wallet") })
 	for _, text := range []string{"On chain: local (chain ID 1337), in tUSD", "Balance on the chain: 98.500000 tUSD",
-		"Pending settlement: 2.350000 tUSD", "settles when its job ends", "Paid out 1.500000 tUSD"} {
+		"Pending settlement: 2.350000 tUSD", "settles when its unsettled earnings reach", "Paid out 1.500000 tUSD"} {
 		waitMarkup(t, a, text)
 	}
+	// When it settles follows the daemon's policy: the network's
+	// threshold (10 tUSD here), raised to 20 times a settlement's gas at
+	// the node's price and the network's rate (on a dev chain whose base
+	// fee has fallen, less than a token unit: 0), or a close request.
+	w, err := localapi.NewClient(d.dir).Wallet(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := w.Money.Settle
+	if r.Base != 10_000_000 || r.GasFactor != evm.DefaultGasFactor || r.GasCost < 0 || r.CheckSeconds != 15 ||
+		r.Threshold != max(r.Base, localapi.Amount(r.GasFactor)*r.GasCost) {
+		t.Fatalf("the daemon's settle rule %+v: want the preset's 10 tUSD raised to %d times the gas", r, evm.DefaultGasFactor)
+	}
+	why := ""
+	if r.Threshold > r.Base {
+		why = fmt.Sprintf("; %d times a settlement's gas of %s", r.GasFactor, r.GasCost)
+	}
+	pend := fmt.Sprintf("settles when its unsettled earnings reach %s tUSD (now 2.350000%s), or as soon as its payer asks to close, whichever comes first",
+		r.Threshold, why)
+	waitLabel(t, a, func(s string) bool { return strings.Contains(s, pend) }, pend)
 	want, _ := url.Parse(n.TxURL(tx.Hash))
 	var link *widget.Hyperlink
 	a.Inspect(func() {
@@ -138,6 +179,56 @@ func TestWalletChainScreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLabel(t, a, func(s string) bool { return strings.HasPrefix(s, "Lost: 2.350000 tUSD ") }, "the lost figure")
+
+	// A requester opens a real channel to this wallet, locked for two
+	// days, pays a voucher and asks to close: the page says it settles
+	// now, before the date the escrow lets the payer withdraw (the lock's
+	// end plus the grace period, not the close request's).
+	payer, err := wallet.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	node0.Fund(t, payer.Address(), big.NewInt(1e18))
+	if _, err := b.Transfer(ctx, payer.Address(), 3_000_000); err != nil {
+		t.Fatal(err)
+	}
+	pl, err := wallet.OpenLedger(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pl.Close() })
+	pb, err := evm.Open(ctx, node0.Client, n, payer, pl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := pb.OpenFor(ctx, key.Address(), payer.Address(), 3_000_000, 48*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CheckFunding(ctx, ch.ID, payer.Address(), 1_000_000); err != nil {
+		t.Fatal(err)
+	}
+	v, err := wallet.SignVoucher(pb.Domain(), wallet.Voucher{ChannelID: ch.ID, Cumulative: 400_000}, payer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.wallet.Ledger.RecordVoucher(ctx, &v, common.Hash{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pb.RequestClose(ctx, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	on, err := b.Channel(ctx, ch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := on.WithdrawableAt()
+	if lock := time.Unix(int64(on.UnlockAt), 0); by.Sub(lock) != wallet.CloseGrace || time.Until(lock) < 47*time.Hour {
+		t.Fatalf("the escrow lets the payer withdraw at %s, its lock ends %s: want the lock's end, two days away, plus the grace period", by, lock)
+	}
+	closing := "0.400000 tUSD unsettled; its payer asked to close: settles at the daemon's next check (every 15s), before " +
+		by.Local().Format("2 Jan 15:04") + ", when the payer may withdraw"
+	waitLabel(t, a, func(s string) bool { return strings.Contains(s, closing) }, closing)
 }
 
 // waitLabel waits until a shown label's text satisfies ok.

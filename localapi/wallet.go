@@ -78,6 +78,8 @@ type Funds struct {
 	OnChainError string `json:"on_chain_error,omitempty"`
 	// Pending is what vouchers hold beyond what is settled, per channel.
 	Pending []PendingSettlement `json:"pending,omitempty"`
+	// Settle is when the daemon settles what is pending.
+	Settle SettleRule `json:"settle"`
 	// Transactions are the latest sent on the chain, newest first, at
 	// most MaxHistory.
 	Transactions []Transaction `json:"transactions,omitempty"`
@@ -103,13 +105,37 @@ type GasSpent struct {
 	Net    Amount `json:"net,omitempty"`
 }
 
+// SettleRule is the daemon's settlement policy (package wallet/evm's
+// SettlePolicy) as it stands: a settlement costs gas whatever it pays, so
+// a channel settles when its unsettled value reaches Threshold, as soon
+// as its payer asks to close, and in any case before the payer may
+// withdraw.
+type SettleRule struct {
+	// Threshold is the unsettled value per channel that settles it, at
+	// the gas price now: the network's settle_threshold (Base), raised to
+	// GasFactor times a settlement's gas (GasCost, in the token; 0:
+	// unknown, the network gives no token_per_native). Zero: not known
+	// (a daemon without a chain); at or above SettleNever: no amount is worth
+	// the gas, it settles only on a close request.
+	Threshold Amount `json:"threshold"`
+	Base      Amount `json:"base"`
+	GasFactor int64  `json:"gas_factor"`
+	GasCost   Amount `json:"gas_cost,omitempty"`
+	// CheckSeconds is how often the daemon looks for settlements due.
+	CheckSeconds int64 `json:"check_s"`
+}
+
+// SettleNever is SettleRule.Threshold when no amount is worth a settlement's gas.
+const SettleNever Amount = 1 << 62
+
 // PendingSettlement is one channel's unsettled vouchers.
 type PendingSettlement struct {
 	Channel string `json:"channel"`
 	Amount  Amount `json:"amount"`
-	// By is when it must be settled: its payer asked to close and the
-	// grace period ends then. Zero: it settles when its job ends (or at
-	// the daemon's next start).
+	// By is when the channel's payer may withdraw what is not settled:
+	// the payer asked to close, and the grace period after the close
+	// request (or after the deposit's lock, whichever is later) ends
+	// then. Zero: no close requested.
 	By time.Time `json:"by,omitzero"`
 }
 

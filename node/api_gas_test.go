@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -25,6 +26,12 @@ func (c rateChain) TokenBalance(context.Context, common.Address) (wallet.Amount,
 }
 func (c rateChain) TxURL(tx common.Hash) string { return "https://explorer.example/tx/" + tx.Hex() }
 func (c rateChain) TokenPerNative() uint64      { return c.rate }
+func (c rateChain) SettleRule(context.Context) localapi.SettleRule {
+	return localapi.SettleRule{Threshold: 1_000_000, Base: 1_000_000, GasFactor: 20, CheckSeconds: 15}
+}
+func (c rateChain) WithdrawableAt(context.Context, common.Hash) (time.Time, error) {
+	return time.Time{}, errors.New("no node in this test")
+}
 
 // TestWalletAPIGasAndLost: a settlement and a payout recorded on a chain
 // with their gas (as the evm backend and `spare wallet withdraw` record

@@ -40,12 +40,28 @@ func (d *Daemon) money(ctx context.Context, me common.Address, settled wallet.Am
 	if err != nil {
 		return m, err
 	}
+	// When each channel's payer may withdraw: a chain channel's close
+	// request is on the chain (the ledger does not hear of it), and its
+	// lock may put the date later than request + grace; the embedded
+	// ledger's is in the ledger.
+	rctx, cancel = context.WithTimeout(ctx, chainReadTimeout)
+	defer cancel()
 	for _, p := range pend {
 		ps := localapi.PendingSettlement{Channel: p.Channel.Hex(), Amount: localapi.Amount(p.Amount)}
 		if p.CloseRequestedAt != 0 {
 			ps.By = time.Unix(p.CloseRequestedAt, 0).Add(wallet.CloseGrace).UTC()
 		}
+		if p.Backend != wallet.LedgerBackend {
+			if at, err := c.WithdrawableAt(rctx, p.Channel); err == nil && !at.IsZero() {
+				ps.By = at.UTC()
+			}
+		}
 		m.Pending = append(m.Pending, ps)
+	}
+	if len(m.Pending) > 0 {
+		rctx, cancel := context.WithTimeout(ctx, chainReadTimeout)
+		m.Settle = c.SettleRule(rctx)
+		cancel()
 	}
 	txs, err := l.Transactions(ctx, localapi.MaxHistory)
 	if err != nil {

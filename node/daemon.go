@@ -120,6 +120,12 @@ type WalletChain interface {
 	// TokenPerNative is what one native coin (1e18 wei) is worth in the
 	// token's smallest unit; 0: not known (gas is then shown in wei only).
 	TokenPerNative() uint64
+	// SettleRule is when pending earnings settle: the threshold at the
+	// gas price now, and how often settlements due are looked for.
+	SettleRule(ctx context.Context) localapi.SettleRule
+	// WithdrawableAt is when channel id's payer may withdraw what is not
+	// settled (read on the chain); zero: no close requested.
+	WithdrawableAt(ctx context.Context, id common.Hash) (time.Time, error)
 }
 
 // IOUMarket is a Market that takes IOUs (jobs paid without a chain) on

@@ -14,9 +14,11 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/internal/gethtest"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
 	"github.com/sparegpu/spare/wallet/contracts"
 	"github.com/sparegpu/spare/wallet/evm"
@@ -89,11 +91,13 @@ func walletAddress(t *testing.T, data string) common.Address {
 }
 
 // TestChainPaidJobSettles: two daemons' worth of Spare on loopback with
-// money on a real Ethereum node. The requester's `spare submit --network
-// local` deposits into the escrow; the provider reads the channel
+// money on a real Ethereum node. The requester's `spare submit
+// --no-daemon`, with no --network but the local network chosen in its
+// Settings, deposits into the escrow; the provider reads the channel
 // on-chain, runs the job, and settles when it ends: its token balance
 // rises by exactly the metered cost and the channel's settled amount is
-// the same. A requester paying in IOUs is refused before anything runs.
+// the same. A requester paying in IOUs (no network in its Settings, or
+// --network ledger over them) is refused before anything runs.
 func TestChainPaidJobSettles(t *testing.T) {
 	d := newDevChain(t)
 	boot, _ := startNetwork(t, 0)
@@ -130,7 +134,8 @@ func TestChainPaidJobSettles(t *testing.T) {
 
 	before := d.tokens(t, prov)
 	probe := testenv.Workload(t, "probe")
-	r := spareAt(t, d.payer, "submit", "--no-daemon", "--network", "local", "--bootstrap", boot, "--no-mdns",
+	chooseNetwork(t, d.payer, evm.LocalNetwork) // as the Settings page saves it
+	r := spareAt(t, d.payer, "submit", "--no-daemon", "--bootstrap", boot, "--no-mdns",
 		"--image", probe, "--json", "--max-price", "0.01", "--timeout", "1m", "--", "sleep", "3s")
 	if r.code != 0 {
 		t.Fatalf("submit on chain exited %d: %s", r.code, r.stderr)
@@ -172,6 +177,23 @@ func TestChainPaidJobSettles(t *testing.T) {
 		"--image", probe, "--", "exit", "0")
 	if r.code != exitNoProvider || !strings.Contains(r.stderr, "does not exist on chain") {
 		t.Fatalf("an IOU requester against a provider on chain: exit %d, %s", r.code, r.stderr)
+	}
+	// --network ledger wins over the network chosen in Settings.
+	r = spareAt(t, d.payer, "submit", "--no-daemon", "--network", "ledger", "--bootstrap", boot, "--no-mdns", "--discovery", "5s",
+		"--image", probe, "--", "exit", "0")
+	if r.code != exitNoProvider || !strings.Contains(r.stderr, "does not exist on chain") || strings.Contains(r.stderr, "open: sent") {
+		t.Fatalf("--network ledger over Settings' chain: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// chooseNetwork saves name as the network money settles on in data's
+// settings, as the app's Settings page does.
+func chooseNetwork(t *testing.T, data, name string) {
+	t.Helper()
+	s := settings.FromGovernor(governor.Settings{})
+	s.Network = name
+	if err := settings.Save(data, s); err != nil {
+		t.Fatal(err)
 	}
 }
 

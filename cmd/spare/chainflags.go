@@ -7,41 +7,96 @@ import (
 
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
 	"github.com/sparegpu/spare/wallet/evm"
 )
 
 // chainFlags pick where money settles: --network NAME (a preset from
 // DATA/networks.json or the built-in local shape) and --rpc URL (in place
-// of the preset's URLs). Neither: the embedded ledger.
+// of the preset's URLs). Neither: the network chosen in Settings
+// (resolve), else the embedded ledger; --network ledger: the embedded
+// ledger whatever Settings say.
 type chainFlags struct {
 	network string
 	rpc     string
+	saved   bool // network is the one chosen in Settings: no flag named one
 }
+
+// ledgerNetwork on --network is the embedded ledger (IOUs).
+const ledgerNetwork = "ledger"
 
 func (c *chainFlags) register(f interface {
 	StringVar(p *string, name, value, usage string)
 }) {
-	f.StringVar(&c.network, "network", "", "settle on this chain network preset (DATA/"+evm.NetworksFile+", or the built-in "+evm.LocalNetwork+"); default: the embedded ledger")
+	f.StringVar(&c.network, "network", "", "settle on this chain network preset (DATA/"+evm.NetworksFile+", or the built-in "+evm.LocalNetwork+
+		"), or "+ledgerNetwork+" for the embedded ledger; default: the network chosen in Settings, else the embedded ledger")
 	f.StringVar(&c.rpc, "rpc", "", "JSON-RPC URL of the chain's node, in place of the preset's (alone: the "+evm.LocalNetwork+" preset)")
 }
 
-// onChain reports whether a chain was asked for.
-func (c *chainFlags) onChain() bool { return c.network != "" || c.rpc != "" }
+// onChain reports whether a chain was asked for (by a flag, or by
+// Settings once resolved).
+func (c *chainFlags) onChain() bool {
+	return c.network != ledgerNetwork && (c.network != "" || c.rpc != "")
+}
+
+// given reports whether a flag chose where money settles (--network
+// ledger included).
+func (c *chainFlags) given() bool { return !c.saved && (c.network != "" || c.rpc != "") }
+
+// resolve takes the network chosen in Settings (DATA/settings.json) when
+// no flag chose one; a flag wins. An unreadable settings file is an
+// error, never a silent fallback to the ledger.
+func (c *chainFlags) resolve(dir string) error {
+	if c.network == ledgerNetwork && c.rpc != "" {
+		return usageError{fmt.Errorf("--rpc %s with --network %s: the embedded ledger has no node; drop one of them", c.rpc, ledgerNetwork)}
+	}
+	if c.given() || c.saved {
+		return nil
+	}
+	saved, found, err := settings.Load(dir)
+	if err != nil {
+		return fmt.Errorf("the network chosen in Settings: %w; or choose one with --network (%s: the embedded ledger)", err, ledgerNetwork)
+	}
+	if found && saved.Network != "" {
+		c.network, c.saved = saved.Network, true
+	}
+	return nil
+}
+
+// origin names what chose the network, for errors.
+func (c *chainFlags) origin() string {
+	if c.saved {
+		return "the network chosen in Settings (" + c.network + ")"
+	}
+	return "--network"
+}
 
 // connect resolves the preset and dials it, checking the chain ID and the
 // contracts; any mismatch is an error naming the field, never a fallback
 // to the ledger.
 func (c *chainFlags) connect(ctx context.Context, dir string) (evm.Network, *ethclient.Client, error) {
-	n, err := evm.Choose(dir, c.network, c.rpc)
+	n, err := c.choose(dir)
 	if err != nil {
-		return n, nil, fmt.Errorf("--network: %w", err)
+		return n, nil, err
 	}
 	cl, err := evm.Dial(ctx, n)
 	if err != nil {
+		if c.saved {
+			return n, nil, fmt.Errorf("%s: %w", c.origin(), err)
+		}
 		return n, nil, fmt.Errorf("--network %s: %w", n.Name, err)
 	}
 	return n, cl, nil
+}
+
+// choose is the chosen preset (evm.Choose), its error naming what chose it.
+func (c *chainFlags) choose(dir string) (evm.Network, error) {
+	n, err := evm.Choose(dir, c.network, c.rpc)
+	if err != nil {
+		return n, fmt.Errorf("%s: %w", c.origin(), err)
+	}
+	return n, nil
 }
 
 // open connects to the chosen network and opens the wallet's backend on

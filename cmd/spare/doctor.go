@@ -18,9 +18,10 @@ func newDoctorCmd(g *globals) *cobra.Command {
 		Short: "Check that this machine can run jobs, and say how to fix what is missing",
 		Long: `Check containerd, runc, cgroups and the freezer, GPU devices and the data
 directory. Each problem comes with the command that fixes it. Exits 1 when
-something required is missing. With --network (or --rpc), also check the
-chain: the node answers, its chain ID and contracts are the preset's, and
-the wallet holds gas for settlements.`,
+something required is missing. On a chain (--network or --rpc, or the
+network chosen in Settings), also check the chain: the node answers, its
+chain ID and contracts are the preset's, and the wallet holds gas for
+settlements.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dir, err := config.DataDir(g.dataDir)
@@ -28,6 +29,9 @@ the wallet holds gas for settlements.`,
 				return err
 			}
 			checks := allChecks(g.containerd, dir)
+			if err := cf.resolve(dir); err != nil {
+				return err
+			}
 			if cf.onChain() {
 				cc, closeProbe, err := chainChecks(cmd, g, &cf, dir)
 				if err != nil {
@@ -73,9 +77,9 @@ the wallet holds gas for settlements.`,
 // chainChecks are the doctor's checks of the --network preset for this
 // data directory's wallet.
 func chainChecks(cmd *cobra.Command, g *globals, cf *chainFlags, dir string) ([]doctor.Check, func(), error) {
-	n, err := evm.Choose(dir, cf.network, cf.rpc)
+	n, err := cf.choose(dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--network: %w", err)
+		return nil, nil, err
 	}
 	if err := config.EnsureDir(dir); err != nil {
 		return nil, nil, err

@@ -113,8 +113,14 @@ Presence reports count only from the user at the screen (logind).`,
 			}
 			req := &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: blobDir(dir)}, Trust: trust, Log: g.log}
 			// Without --network or --rpc, the network chosen in Settings.
-			if saved, found, err := settings.Load(dir); err == nil && found && saved.Network != "" && !cf.onChain() {
-				cf.network = saved.Network
+			// An unreadable settings file is ignored, as the daemon
+			// ignores it, and said so: a flag still chooses.
+			if err := cf.resolve(dir); err != nil {
+				var ue usageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				g.log.Error("money settles in the embedded ledger: the network chosen in Settings could not be read; fix the file, or choose with --network", "err", err)
 			}
 			chain, closeChain, err := cf.open(ctx, g, dir, w)
 			if err != nil {

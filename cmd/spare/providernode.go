@@ -5,12 +5,14 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/household"
+	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
@@ -124,6 +126,26 @@ func (w walletChain) TokenBalance(ctx context.Context, a common.Address) (wallet
 func (w walletChain) TxURL(tx common.Hash) string { return w.b.Network.TxURL(tx) }
 
 func (w walletChain) TokenPerNative() uint64 { return w.b.Network.TokenPerNative }
+
+func (w walletChain) SettleRule(ctx context.Context) localapi.SettleRule {
+	return settleRule(ctx, w.b)
+}
+
+func (w walletChain) WithdrawableAt(ctx context.Context, id common.Hash) (time.Time, error) {
+	ch, err := w.b.Channel(ctx, id)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return ch.WithdrawableAt(), nil
+}
+
+// settleRule is b's settlement policy as it stands, as GET /v1/wallet
+// gives it.
+func settleRule(ctx context.Context, b *evm.Backend) localapi.SettleRule {
+	need, gas := b.SettleNeed(ctx)
+	return localapi.SettleRule{Threshold: localapi.Amount(need), Base: localapi.Amount(b.Policy.Need(0)), GasFactor: b.Policy.Factor(),
+		GasCost: localapi.Amount(gas), CheckSeconds: int64(evm.DefaultWatchInterval / time.Second)}
+}
 
 // serveChain finishes settlements a crash interrupted, then watches for
 // close requests on channels paying this wallet and settles before their

@@ -64,7 +64,11 @@ established record: nothing is accepted).
 When a daemon (spare node) runs for --data, the job goes to it over the
 LocalAPI and runs with its unlocked wallet, its network connections and
 the providers it already knows (--bootstrap and --no-mdns then have no
-effect); --no-daemon runs it in this process instead.`,
+effect), and pays on the network the daemon settles on; --no-daemon, or
+--network or --rpc, runs it in this process instead. In this process money
+settles on the chain --network (or --rpc) names; without either, on the
+network chosen in Settings, else in the embedded ledger (--network ledger:
+the embedded ledger whatever Settings say).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return submit(cmd, g, &f, args)
 		},
@@ -187,9 +191,10 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	// On a terminal, a progress line (nil otherwise); the logs clear it.
 	prog := newSubmitProgress(cmd.ErrOrStderr(), g.json, spec, f.image, f.inputs)
 	logs := newJobLogs(prog.around(stdout), prog.around(cmd.ErrOrStderr()))
-	// On a chain this process deposits from the wallet itself, showing
-	// each transaction; a daemon settles where its own --network says.
-	if !f.noDaemon && !f.cf.onChain() {
+	// With --network or --rpc this process deposits from the wallet
+	// itself, showing each transaction; otherwise a running daemon
+	// settles where it does (its flag, else Settings at its start).
+	if !f.noDaemon && !f.cf.given() {
 		res, done, err := submitViaDaemon(ctx, g, dir, f, spec, logs, cmd.ErrOrStderr())
 		if done {
 			return reportSubmit(cmd, g, res, err)
@@ -226,6 +231,10 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	}
 	defer w.Close()
 	r := &market.Requester{Host: h, Wallet: w, Blobs: store, Trust: trust, Log: g.log}
+	// Without --network or --rpc, the network chosen in Settings.
+	if err := f.cf.resolve(dir); err != nil {
+		return err
+	}
 	chain, closeChain, err := f.cf.open(ctx, g, dir, w)
 	if err != nil {
 		return err

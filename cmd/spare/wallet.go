@@ -44,7 +44,12 @@ passphrase instead and pass it with --passphrase-file.
 
 Amounts are in ` + wallet.Unit + ` with up to six decimals ("1.50"). The embedded
 ledger backend records deposits and settlements as IOUs between nodes that
-trust each other; it moves no money on any chain.`,
+trust each other; it moves no money on any chain.
+
+balance, deposit and withdraw settle on the chain --network (or --rpc)
+names; without either, on the network chosen in Settings (the app's
+Settings page, DATA/settings.json), else in the embedded ledger.
+--network ledger is the embedded ledger whatever Settings say.`,
 	}
 	cmd.PersistentFlags().StringVar(&wf.passphraseFile, "passphrase-file", "", "file holding the wallet passphrase (\"-\" reads one line from stdin); default: the generated DATA/wallet/passphrase")
 	wf.chain.register(cmd.PersistentFlags())
@@ -74,6 +79,17 @@ func readPassphrase(path string, stdin io.Reader) (string, error) {
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
+// resolveChain chooses the network of a wallet verb that may settle on a
+// chain (balance, deposit, withdraw): a flag, else the one chosen in
+// Settings.
+func (wf *walletFlags) resolveChain(g *globals) error {
+	dir, err := g.resolveDataDir()
+	if err != nil {
+		return err
+	}
+	return wf.chain.resolve(dir)
+}
+
 func openWallet(cmd *cobra.Command, g *globals, wf *walletFlags) (*wallet.Wallet, error) {
 	dir, err := g.resolveDataDir()
 	if err != nil {
@@ -84,8 +100,8 @@ func openWallet(cmd *cobra.Command, g *globals, wf *walletFlags) (*wallet.Wallet
 		return nil, usageError{err}
 	}
 	if wf.chain.onChain() {
-		if _, err := evm.Choose(dir, wf.chain.network, wf.chain.rpc); err != nil {
-			return nil, fmt.Errorf("--network: %w", err)
+		if _, err := wf.chain.choose(dir); err != nil {
+			return nil, err
 		}
 	}
 	return wallet.Open(wallet.Options{DataDir: dir, Passphrase: pw, Keystore: walletKeystore, Log: g.log})
@@ -153,6 +169,9 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 			"also the gas in the token and the net: settled minus gas.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := wf.resolveChain(g); err != nil {
+				return err
+			}
 			w, err := openWallet(cmd, g, wf)
 			if err != nil {
 				return err
@@ -274,13 +293,48 @@ func walletHistoryCmd(g *globals, wf *walletFlags) *cobra.Command {
 	return c
 }
 
+// defaultDepositLock is how long `spare wallet deposit` locks a deposit
+// on a chain: a provider takes a job only from a channel whose deposit
+// stays locked until the job's latest end, so an unlocked one pays for
+// nothing; a day covers the jobs of a day and keeps the money from the
+// payer no longer than that (plus the grace period after a close request).
+const defaultDepositLock = 24 * time.Hour
+
+// checkDepositLock bounds --lock: at least a minute, at most the escrow's
+// MAX_LOCK.
+func checkDepositLock(lock time.Duration) error {
+	if lock < time.Minute || lock > evm.MaxLock {
+		return fmt.Errorf("--lock %s: must be from 1m to %s (31 days, the escrow's MAX_LOCK); "+
+			"providers take jobs only from a deposit locked until the job's latest end", lock, evm.MaxLock)
+	}
+	return nil
+}
+
 func walletDepositCmd(g *globals, wf *walletFlags) *cobra.Command {
 	var payee, signer, amount, channel string
+	var lock time.Duration
 	c := &cobra.Command{
-		Use:   "deposit --payee ADDR --amount AMOUNT | --channel ID --amount AMOUNT",
-		Short: "Deposit into a new payment channel for a payee, or top one up (embedded ledger backend)",
-		Args:  cobra.NoArgs,
+		Use:   "deposit --payee ADDR --amount AMOUNT [--lock DURATION] | --channel ID --amount AMOUNT [--lock DURATION]",
+		Short: "Deposit into a new payment channel for a payee, or top one up; on a chain, the deposit is locked for --lock",
+		Long: `Deposit into a new payment channel for a payee (--payee), or top one up
+(--channel; this cancels a pending close request).
+
+On a chain (--network or --rpc, else the network chosen in Settings) the
+deposit is locked in the escrow for --lock from now (default 24h, at most
+744h: the escrow's 31 days): a provider takes only jobs that end before the
+deposit unlocks, and the payer can take back what was not settled only
+after it unlocks and a 24 h grace period after a close request has passed.
+The output says until when it is locked (locked_until). A top-up keeps the
+channel's lock unless --lock is given, which extends it to --lock from now
+when that is later. The embedded ledger's IOUs have no lock.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := wf.resolveChain(g); err != nil {
+				return err
+			}
+			if err := checkDepositLock(lock); err != nil {
+				return usageError{err}
+			}
 			amt, err := wallet.ParseAmount(amount)
 			if err != nil {
 				return usageError{fmt.Errorf("--amount: %w", err)}
@@ -302,8 +356,12 @@ func walletDepositCmd(g *globals, wf *walletFlags) *cobra.Command {
 				return err
 			}
 			defer w.Close()
+			lockSet := cmd.Flags().Changed("lock")
 			if wf.chain.onChain() {
-				return depositOnChain(cmd, g, wf, w, payee, signer, channel, amt)
+				return depositOnChain(cmd, g, wf, w, depositArgs{payee: payee, signer: signer, channel: channel, amount: amt, lock: lock, extend: lockSet})
+			}
+			if lockSet {
+				return usageError{errors.New("--lock: only a deposit on a chain (--network or --rpc) is locked; the embedded ledger's IOUs are not")}
 			}
 			s, err := w.LedgerSettlement()
 			if err != nil {
@@ -334,6 +392,7 @@ func walletDepositCmd(g *globals, wf *walletFlags) *cobra.Command {
 	c.Flags().StringVar(&signer, "signer", "", "address that signs vouchers (default: this wallet)")
 	c.Flags().StringVar(&channel, "channel", "", "existing channel to top up (cancels a pending close)")
 	c.Flags().StringVar(&amount, "amount", "", "amount in "+wallet.Unit+", e.g. 5.00")
+	c.Flags().DurationVar(&lock, "lock", defaultDepositLock, "on a chain: keep the deposit locked for DURATION from now (1m to 744h); providers take only jobs that end before it unlocks")
 	return c
 }
 
@@ -349,7 +408,7 @@ func report(cmd *cobra.Command, g *globals, m map[string]string) error {
 	if g.json {
 		return printJSON(cmd.OutOrStdout(), m)
 	}
-	keys := []string{"network", "channel", "payee", "deposit", "topped_up", "state", "refund", "paid_out", "to", "grace_ends", "tx", "explorer"}
+	keys := []string{"network", "channel", "payee", "deposit", "topped_up", "locked_until", "state", "refund", "paid_out", "to", "grace_ends", "tx", "explorer"}
 	var parts []string
 	for _, k := range keys {
 		if v, ok := m[k]; ok {
@@ -370,6 +429,9 @@ func walletWithdrawCmd(g *globals, wf *walletFlags) *cobra.Command {
 settled. With --amount and --to: record a payout of settled earnings to DEST.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := wf.resolveChain(g); err != nil {
+				return err
+			}
 			if (channel == "") == (amount == "") {
 				return usageError{errors.New("give either --channel, or --amount with --to")}
 			}

@@ -29,39 +29,66 @@ func openChain(cmd *cobra.Command, g *globals, wf *walletFlags, w *wallet.Wallet
 	return b, closeChain, nil
 }
 
+// depositArgs is what `spare wallet deposit` deposits: into a new
+// channel for payee (vouchers signed by signer; empty: this wallet), or a
+// top-up of channel; locked for lock from now (a top-up: only when extend).
+type depositArgs struct {
+	payee, signer, channel string
+	amount                 wallet.Amount
+	lock                   time.Duration
+	extend                 bool
+}
+
 // depositOnChain approves the escrow and deposits into a new channel for
-// payee, or tops one up, waiting for the network's confirmations.
-func depositOnChain(cmd *cobra.Command, g *globals, wf *walletFlags, w *wallet.Wallet, payee, signer, channel string, amt wallet.Amount) error {
+// payee, or tops one up, waiting for the network's confirmations; it
+// reports until when the deposit is locked, as the chain says.
+func depositOnChain(cmd *cobra.Command, g *globals, wf *walletFlags, w *wallet.Wallet, a depositArgs) error {
 	b, closeChain, err := openChain(cmd, g, wf, w)
 	if err != nil {
 		return err
 	}
 	defer closeChain()
 	ctx := cmd.Context()
-	if channel != "" {
-		id, err := parseChannel(channel)
+	out := map[string]string{"network": b.Network.Name, "unit": b.Network.Symbol}
+	var id common.Hash
+	if a.channel != "" {
+		if id, err = parseChannel(a.channel); err != nil {
+			return err
+		}
+		lock := time.Duration(0)
+		if a.extend {
+			lock = a.lock
+		}
+		if err := b.TopUpFor(ctx, id, a.amount, lock); err != nil {
+			return err
+		}
+		out["topped_up"] = a.amount.String()
+	} else {
+		key, err := w.Key()
 		if err != nil {
 			return err
 		}
-		if err := b.TopUp(ctx, id, amt); err != nil {
+		sig := key.Address()
+		if a.signer != "" {
+			sig = common.HexToAddress(a.signer)
+		}
+		ch, err := b.OpenFor(ctx, common.HexToAddress(a.payee), sig, a.amount, a.lock)
+		if err != nil {
 			return err
 		}
-		return report(cmd, g, map[string]string{"network": b.Network.Name, "channel": id.Hex(), "topped_up": amt.String(), "unit": b.Network.Symbol})
+		id = ch.ID
+		out["payee"], out["deposit"] = ch.Payee.Hex(), ch.Deposit.String()
 	}
-	key, err := w.Key()
+	out["channel"] = id.Hex()
+	on, err := b.Channel(ctx, id)
 	if err != nil {
-		return err
+		return fmt.Errorf("deposited; reading the channel's lock: %w", err)
 	}
-	sig := key.Address()
-	if signer != "" {
-		sig = common.HexToAddress(signer)
+	out["locked_until"] = "not locked (providers refuse the channel: top up with --lock)"
+	if on.UnlockAt != 0 {
+		out["locked_until"] = time.Unix(int64(on.UnlockAt), 0).UTC().Format(time.RFC3339)
 	}
-	ch, err := b.Open(ctx, common.HexToAddress(payee), sig, amt)
-	if err != nil {
-		return err
-	}
-	return report(cmd, g, map[string]string{"network": b.Network.Name, "channel": ch.ID.Hex(), "payee": ch.Payee.Hex(),
-		"deposit": ch.Deposit.String(), "unit": b.Network.Symbol})
+	return report(cmd, g, out)
 }
 
 // withdrawOnChain asks to close a channel, or withdraws what it holds

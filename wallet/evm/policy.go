@@ -53,28 +53,50 @@ type SettleState struct {
 	WithdrawIn time.Duration
 }
 
+// Never is the threshold when a settlement's gas is worth more than any
+// amount a channel could hold: it then settles only on a close request.
+const Never = wallet.Amount(1 << 62)
+
+// Need is the unsettled value at which a channel settles while its payer
+// has not asked to close, when a settlement's gas costs gasCost token
+// units (0: unknown): the threshold, raised to GasFactor times the gas;
+// Never when that is beyond any amount.
+func (p SettlePolicy) Need(gasCost wallet.Amount) wallet.Amount {
+	factor := p.Factor()
+	need := p.threshold()
+	if gasCost > 0 {
+		if gasCost > Never/wallet.Amount(factor) {
+			return Never
+		}
+		need = max(need, wallet.Amount(factor)*gasCost)
+	}
+	return need
+}
+
+// Factor is GasFactor, or DefaultGasFactor when unset.
+func (p SettlePolicy) Factor() int64 {
+	if p.GasFactor > 0 {
+		return p.GasFactor
+	}
+	return DefaultGasFactor
+}
+
+// MarginOrDefault is how long before the payer may withdraw a provider
+// settles whatever it holds.
+func (p SettlePolicy) MarginOrDefault() time.Duration {
+	if p.Margin > 0 {
+		return p.Margin
+	}
+	return DefaultSettleMargin
+}
+
 // ShouldSettle decides whether to settle now, and says why.
 func ShouldSettle(s SettleState, p SettlePolicy) (bool, string) {
-	margin := p.Margin
-	if margin <= 0 {
-		margin = DefaultSettleMargin
-	}
-	factor := p.GasFactor
-	if factor <= 0 {
-		factor = DefaultGasFactor
-	}
-	need := p.threshold()
-	if s.GasCost > 0 {
-		if s.GasCost > (1<<62)/wallet.Amount(factor) {
-			need = 1 << 62 // a settlement worth nothing at this gas price
-		} else {
-			need = max(need, wallet.Amount(factor)*s.GasCost)
-		}
-	}
+	need := p.Need(s.GasCost)
 	switch {
 	case s.Unsettled <= 0:
 		return false, "nothing unsettled"
-	case s.Closing && s.WithdrawIn <= margin:
+	case s.Closing && s.WithdrawIn <= p.MarginOrDefault():
 		return true, "the payer may withdraw soon"
 	case s.Closing:
 		return true, "the payer asked to close"
@@ -82,6 +104,14 @@ func ShouldSettle(s SettleState, p SettlePolicy) (bool, string) {
 		return true, fmt.Sprintf("unsettled %s reached the threshold %s", s.Unsettled, need)
 	}
 	return false, fmt.Sprintf("unsettled %s below the threshold %s", s.Unsettled, need)
+}
+
+// SettleNeed is the unsettled value at which a channel settles now, at
+// the node's gas price, and a settlement's gas in token units (0:
+// unknown: the network gives no token_per_native, or the node no price).
+func (b *Backend) SettleNeed(ctx context.Context) (need, gasCost wallet.Amount) {
+	gasCost = b.gasCost(ctx)
+	return b.Policy.Need(gasCost), gasCost
 }
 
 // settleState reads what ShouldSettle needs for channel ch, whose best
@@ -112,7 +142,7 @@ func (b *Backend) gasCost(ctx context.Context) wallet.Amount {
 	wei.Mul(wei, new(big.Int).SetUint64(b.Network.TokenPerNative))
 	wei.Quo(wei, big.NewInt(1e18))
 	if !wei.IsInt64() {
-		return wallet.Amount(1 << 62)
+		return Never
 	}
 	return wallet.Amount(wei.Int64())
 }

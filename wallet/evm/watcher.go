@@ -24,14 +24,17 @@ import (
 // logs: public RPC providers refuse log queries over a whole chain.
 type Watcher struct {
 	Backend  *Backend
-	Interval time.Duration // between polls; 0 means 15 s
+	Interval time.Duration // between polls; 0: DefaultWatchInterval
 }
+
+// DefaultWatchInterval is how often a Watcher looks for settlements due.
+const DefaultWatchInterval = 15 * time.Second
 
 // Serve polls until ctx ends.
 func (w *Watcher) Serve(ctx context.Context) error {
 	iv := w.Interval
 	if iv <= 0 {
-		iv = 15 * time.Second
+		iv = DefaultWatchInterval
 	}
 	t := time.NewTicker(iv)
 	defer t.Stop()
