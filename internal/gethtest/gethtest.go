@@ -88,7 +88,8 @@ func Start(t testing.TB) *Node {
 	if url == "" {
 		url = startPrivate(t)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The shared node may be busy mining for every package's tests.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := ethclient.DialContext(ctx, url)
 	if err != nil {
