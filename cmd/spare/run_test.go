@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -64,16 +65,37 @@ func spare(t *testing.T, args ...string) cliResult {
 	return cliResult{code, out.String(), errb.String()}
 }
 
-// dataDir is one data directory per top-level test.
+// dataDir is one data directory per top-level test, under a fixed path
+// (short enough for the daemon's socket; left behind for a look after a
+// failure). It starts empty: the first use in a run of the top-level test
+// removes what an earlier run left (a wallet, jobs or a chain preset of a
+// geth node long gone broke tests that read them). A test that needs
+// state from before makes it itself.
 func dataDir(t *testing.T) string {
 	t.Helper()
 	name := strings.SplitN(t.Name(), "/", 2)[0]
 	dir := filepath.Join(os.TempDir(), "spare-cli-test", name)
+	v, _ := dataDirFresh.LoadOrStore(name, new(sync.Once))
+	var err error
+	v.(*sync.Once).Do(func() {
+		err = os.RemoveAll(dir)
+		if name == t.Name() {
+			// The next run of this test (-count) starts empty too.
+			t.Cleanup(func() { dataDirFresh.Delete(name) })
+		}
+	})
+	if err != nil {
+		t.Fatalf("emptying the test's data dir: %v (remove %s by hand; a mount left below it by a killed run: umount it first)", err, dir)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	return dir
 }
+
+// dataDirFresh holds, per top-level test name, the sync.Once that empties
+// its data dir.
+var dataDirFresh sync.Map
 
 func summary(t *testing.T, r cliResult) runSummary {
 	t.Helper()
