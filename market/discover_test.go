@@ -114,6 +114,43 @@ func TestDiscoverDropsWithdrawnAd(t *testing.T) {
 	}
 }
 
+// TestFreshRequesterAsksBeforeMatching: a requester that has heard one
+// provider's ad by gossip since it connected, but not yet asked its
+// peers, does not match on that ad alone: the cheaper provider it is
+// connected to, whose ad gossip has not brought, is asked and ranked
+// first. (It matched at once on the gossip ad, and so a bait provider
+// was sometimes never tried in provider.TestBaitAndSwitch.)
+func TestFreshRequesterAsksBeforeMatching(t *testing.T) {
+	r := &Requester{Host: discoverHost(t), Trust: NewMemTrust(), Log: benchLog}
+	cheap, dear := discoverHost(t), discoverHost(t)
+	serveAd(cheap, 0, 0, nil)
+	serveAd(dear, 50, 0, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, p := range []*p2p.Host{cheap, dear} {
+		if err := r.Host.Connect(ctx, p.AddrInfo()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := dear.PublishAd(ctx, benchAd(50)); err != nil {
+		t.Fatal(err)
+	}
+	for len(r.Host.CurrentAds()) == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the gossip ad never arrived")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	ads, ranked, err := r.discover(ctx, discoverSpec(t), 1, SubmitOptions{Discovery: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ads) != 2 || ranked[0].Peer != cheap.ID().String() {
+		t.Fatalf("%d ads, ranked %v; want both ads and %s first", len(ads), peers(ranked), cheap.ID())
+	}
+}
+
 // TestDiscoverRemembersAskedAds: a long-running requester keeps the ads
 // it heard by asking, so its next discovery matches at once instead of
 // asking again (the provider answers slowly here: a new question would

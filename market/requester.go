@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -42,6 +43,10 @@ type Requester struct {
 	Log      *slog.Logger
 
 	known knownAds // ads heard by direct query, for the next discovery
+	// warm is set once a discovery has asked its peers and heard them
+	// out: from then on the ads it keeps are the field, and a match may be
+	// made from them at once.
+	warm atomic.Bool
 }
 
 // ChannelLender is a ChannelOpener that may hand back a channel opened
@@ -452,10 +457,12 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 	settled := false
 	for first := true; ; first = false {
 		ranked := Rank(spec, offersOf(ads), r.Trust.Trust, time.Now())
-		if first && len(ranked) >= k {
+		if first && len(ranked) >= k && r.warm.Load() {
 			// A long-running requester (the daemon's) keeps every live
 			// ad it heard, by gossip or by asking: waiting would only
-			// hear them again.
+			// hear them again. A requester that has not yet asked its
+			// peers knows only the ads gossip happened to bring since it
+			// connected (one provider's, not a cheaper one's): it asks.
 			return ads, ranked, nil
 		}
 		if len(ranked) >= k && settleMax == nil {
@@ -465,6 +472,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 		// it was given (and met on the LAN) are the whole field for now.
 		lookupDone := found == nil || r.Host.DHTPeers() == 0
 		if settled && pending == 0 && lookupDone {
+			r.warm.Store(true)
 			return ads, ranked, nil
 		}
 		select {
@@ -497,6 +505,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 		case <-settle:
 			settled, settle = true, nil
 		case <-settleMax:
+			r.warm.Store(true)
 			return ads, ranked, nil
 		case <-ctx.Done():
 			if len(ranked) > 0 && (len(ranked) >= k || ctx.Err() == context.DeadlineExceeded) {

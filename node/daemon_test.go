@@ -152,13 +152,13 @@ func TestDaemonJobAndDrain(t *testing.T) {
 	if r.Err != nil || r.Result.ExitCode != 0 || len(r.Outputs) != 1 || r.Outputs[0].Path != "done" {
 		t.Fatalf("job result %+v", r)
 	}
-	testenv.WaitFor(t, "Available after the job", 5*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == localapi.StateAvailable })
+	testenv.WaitFor(t, "Available after the job", 30*time.Second, func() bool { s, _ := c.Status(ctx); return s.State == localapi.StateAvailable })
 	// A job still running when the daemon stops is ended (drain).
 	rj, err = d.StartJob(ctx, sandbox.JobSpec{Image: img.Digest, Args: []string{"sleep", "5m"}}, []string{CPUDeviceUUID}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	testenv.WaitFor(t, "Running", 5*time.Second, func() bool { return d.Status().State == localapi.StateRunning && d.Status().Job == rj.Job.ID() })
+	testenv.WaitFor(t, "Running", 30*time.Second, func() bool { return d.Status().State == localapi.StateRunning && d.Status().Job == rj.Job.ID() })
 	_ = rj // the test's cleanup stops the daemon, which must end this job and return
 }
 
@@ -198,7 +198,7 @@ func TestX11GiveBackRealJob(t *testing.T) {
 			return err == nil && !f && d.Status().State == localapi.StateRunning
 		})
 		before := count()
-		testenv.WaitFor(t, "the counter to advance", 5*time.Second, func() bool { return count() > before })
+		testenv.WaitFor(t, "the counter to advance", 30*time.Second, func() bool { return count() > before })
 		// Every nudge must freeze the job: a report the sensor held back
 		// or dropped is a bug (see presence.TestWatchNeverDropsInput).
 		start := time.Now()
@@ -226,7 +226,7 @@ func TestX11GiveBackRealJob(t *testing.T) {
 		return err == nil && !f
 	})
 	before := count()
-	testenv.WaitFor(t, "the counter to advance after the resume", 5*time.Second, func() bool { return count() > before })
+	testenv.WaitFor(t, "the counter to advance after the resume", 30*time.Second, func() bool { return count() > before })
 	slices.Sort(lat)
 	med, p99 := lat[len(lat)/2], lat[(len(lat)*99+99)/100-1]
 	t.Logf("give-back with a real sandbox job over %d trials (xdotool input → task frozen): median %v, p99 %v, max %v",

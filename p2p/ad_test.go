@@ -117,6 +117,11 @@ func TestAdsPropagate(t *testing.T) {
 	connect(t, b, a)
 	connect(t, c, b)
 	adsAtC := c.Ads(ctx)
+	// Every link of the line in both directions: an ad travels over the
+	// mesh only, so one A publishes before A has grafted B reaches nobody
+	// (PublishAd waits only AdMeshWait for that; under load the graft
+	// came later and the ad never arrived).
+	waitMesh(t, a, b.ID())
 	waitMesh(t, b, a.ID(), c.ID())
 	waitMesh(t, c, b.ID())
 
@@ -256,7 +261,10 @@ func waitJudged(t testing.TB, h *Host, n int) {
 func recvAd(t testing.TB, ch <-chan Ad) Ad {
 	t.Helper()
 	select {
-	case ad := <-ch:
+	case ad, ok := <-ch:
+		if !ok {
+			t.Fatal("the ads channel closed (its context ended) before an ad arrived")
+		}
 		return ad
 	case <-time.After(testTimeout):
 		t.Fatal("no ad arrived")

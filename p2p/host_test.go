@@ -20,6 +20,9 @@ var testLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Le
 // testTimeout bounds every wait in these tests.
 const testTimeout = 20 * time.Second
 
+// testCtxTimeout bounds a whole test (testCtx).
+const testCtxTimeout = 2 * time.Minute
+
 func newTestHost(t testing.TB, cfg Config) *Host {
 	t.Helper()
 	cfg.LoopbackOnly = true
@@ -36,8 +39,11 @@ func newTestHost(t testing.TB, cfg Config) *Host {
 	return h
 }
 
+// testCtx bounds a whole test, several waits of up to testTimeout each:
+// on a loaded machine their sum passed one testTimeout and the ads
+// channel of TestAdsPropagate closed before its ad came.
 func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), testCtxTimeout)
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -56,8 +56,8 @@ func TestWatchX11InputEvents(t *testing.T) {
 				t.Fatalf("report after input: idle %v (known %v); want under %v", r.Idle, r.IdleKnown, inputQuiet)
 			}
 			t.Logf("input %d reported %v after xdotool started", i, time.Since(start).Round(time.Millisecond/10))
-		case <-time.After(3 * time.Second):
-			t.Fatalf("input %d: no report within 3 s", i)
+		case <-time.After(30 * time.Second): // an event wait; the latency is logged above
+			t.Fatalf("input %d: no report within 30 s", i)
 		}
 	}
 }

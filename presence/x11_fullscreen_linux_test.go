@@ -115,8 +115,8 @@ func TestX11Fullscreen(t *testing.T) {
 		select {
 		case r := <-reports:
 			return r
-		case <-time.After(5 * time.Second):
-			t.Fatal("no report within 5 s")
+		case <-time.After(30 * time.Second):
+			t.Fatal("no report within 30 s")
 		}
 		return Report{}
 	}

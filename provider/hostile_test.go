@@ -124,7 +124,7 @@ func TestBaitAndSwitch(t *testing.T) {
 	// keep the advertised one while that ad is valid.
 	p := honest.prov
 	var now time.Time
-	testenv.WaitFor(t, "the honest provider to advertise again", 20*time.Second, func() bool {
+	testenv.WaitFor(t, "the honest provider to advertise again", time.Minute, func() bool {
 		now = time.Now()
 		_, ok := p.ad(now)
 		return ok

@@ -137,8 +137,10 @@ func connect(t *testing.T, r *market.Requester, ps ...*testProvider) {
 			t.Fatal(err)
 		}
 	}
+	// A provider answers with its ad only while free: after a job, once
+	// its container is cleaned up (seconds on a loaded machine).
 	for _, p := range ps {
-		testenv.WaitFor(t, "the provider's ad", 20*time.Second, func() bool { return hasAd(r.Host, p.host) })
+		testenv.WaitFor(t, "the provider's ad", time.Minute, func() bool { return hasAd(r.Host, p.host) })
 	}
 }
 

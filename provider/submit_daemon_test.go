@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -136,7 +137,12 @@ func TestSubmitThroughDaemonJob(t *testing.T) {
 		t.Fatalf("the in-process requester spent %s, its result says %d", s, resP.Units)
 	}
 
-	// Cancelled: the client goes away while the job runs.
+	// Cancelled: the client goes away while the job runs. The result of
+	// the job before came ahead of its container's cleanup, which holds
+	// the provider until it is done: a proposal before then is refused
+	// busy, and the daemon has no other provider to try (on a loaded
+	// machine the submit failed so, and no receipt ever came).
+	testenv.WaitFor(t, "the provider to take work again", time.Minute, func() bool { return hasAd(rn.req.Host, prov.host) })
 	probe := imageSpec(t, rn.req, "probe", "sleep", "2m")
 	raw, err = json.Marshal(probe)
 	if err != nil {
@@ -147,10 +153,20 @@ func TestSubmitThroughDaemonJob(t *testing.T) {
 	defer ccancel()
 	gone := make(chan error, 1)
 	go func() {
-		_, err := rn.c.Submit(cctx, localapi.SubmitRequest{Spec: raw, Discovery: "10s"}, nil)
+		ev, err := rn.c.Submit(cctx, localapi.SubmitRequest{Spec: raw, Discovery: "10s"}, nil)
+		if err == nil && ev.Error != nil {
+			err = fmt.Errorf("%s: %s", ev.Error.Code, ev.Error.Message)
+		}
 		gone <- err
 	}()
-	testenv.WaitFor(t, "a paid receipt", 60*time.Second, func() bool { return balance(t, prov.wallet).Earned > earnedBefore })
+	testenv.WaitFor(t, "a paid receipt", 2*time.Minute, func() bool {
+		select {
+		case err := <-gone:
+			t.Fatalf("the submit ended before a receipt was paid: %v", err)
+		default:
+		}
+		return balance(t, prov.wallet).Earned > earnedBefore
+	})
 	ccancel()
 	if err := <-gone; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled submit returned %v", err)

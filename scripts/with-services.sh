@@ -51,8 +51,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 CONF
   containerd --config "$tmp/config.toml" >"$tmp/containerd.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 100); do
+  # Up to a minute: a loaded CI machine starts it in seconds, not tenths.
+  for _ in $(seq 600); do
     [ -S "$tmp/containerd.sock" ] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || break
     sleep 0.1
   done
   [ -S "$tmp/containerd.sock" ] || { echo "with-services: containerd did not start:" >&2; cat "$tmp/containerd.log" >&2; exit 1; }
@@ -66,9 +68,10 @@ if [ -z "${SPARE_TEST_RPC:-}" ]; then
       --authrpc.port 0 --http --http.addr 127.0.0.1 --http.port 0 --http.api eth,net,web3 >"$tmp/geth.log" 2>&1 &
     pids+=($!)
     endpoint=""
-    for _ in $(seq 300); do
+    for _ in $(seq 600); do
       endpoint=$(sed -n 's/.*HTTP server started.*endpoint=\([^ ]*\).*/\1/p' "$tmp/geth.log" | head -n1)
       [ -n "$endpoint" ] && break
+      kill -0 "${pids[-1]}" 2>/dev/null || break
       sleep 0.1
     done
     [ -n "$endpoint" ] || { echo "with-services: geth did not start:" >&2; tail -n 30 "$tmp/geth.log" >&2; exit 1; }

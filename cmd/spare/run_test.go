@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +35,7 @@ func TestMain(m *testing.M) {
 		os.Stderr.Write(out)
 		panic(err)
 	}
+	removeDeadRoots()
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -64,15 +67,67 @@ func spare(t *testing.T, args ...string) cliResult {
 	return cliResult{code, out.String(), errb.String()}
 }
 
-// dataDir is one data directory per top-level test.
+// dataDir is one data directory per top-level test, under this test
+// process's own root (cliTestRoot; short enough for the daemon's socket,
+// left behind for a look after a failure until a later run removes it).
+// It starts empty: the first use in a run of the top-level test (each
+// -count repetition too) removes what was there. It used to be one fixed
+// directory per test name kept across runs, and a test read what an
+// earlier run left: a wallet, job directories, the chain preset of a geth
+// node long gone (TestDemoOnChain broke so). A test that needs state from
+// before makes it itself.
 func dataDir(t *testing.T) string {
 	t.Helper()
 	name := strings.SplitN(t.Name(), "/", 2)[0]
-	dir := filepath.Join(os.TempDir(), "spare-cli-test", name)
+	dir := filepath.Join(cliTestRoot, name)
+	v, _ := dataDirFresh.LoadOrStore(name, new(sync.Once))
+	var err error
+	v.(*sync.Once).Do(func() {
+		err = os.RemoveAll(dir)
+		if name == t.Name() {
+			t.Cleanup(func() { dataDirFresh.Delete(name) })
+		}
+	})
+	if err != nil {
+		t.Fatalf("emptying the test's data dir: %v (remove %s by hand; a mount left below it by a killed run: umount it first)", err, dir)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// dataDirFresh holds, per top-level test name, the sync.Once that empties
+// its data dir.
+var dataDirFresh sync.Map
+
+// cliTestRoot holds this test process's data dirs: two test processes
+// (two checkouts tested at once on one machine) neither share nor remove
+// each other's.
+var cliTestRoot = filepath.Join(os.TempDir(), "spare-cli-test", strconv.Itoa(os.Getpid()))
+
+// removeDeadRoots removes the data dirs of earlier test processes that no
+// longer run.
+func removeDeadRoots() {
+	base := filepath.Dir(cliTestRoot)
+	entries, _ := os.ReadDir(base)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() || processRuns(pid) {
+			continue
+		}
+		_ = os.RemoveAll(filepath.Join(base, e.Name()))
+	}
+}
+
+// processRuns reports whether a process with this pid runs.
+func processRuns(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM) // another user's
 }
 
 func summary(t *testing.T, r cliResult) runSummary {

@@ -101,7 +101,8 @@ func StartFresh(t testing.TB) *Node {
 
 func dial(t testing.TB, url string) *Node {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The shared node may be busy mining for every package's tests.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := ethclient.DialContext(ctx, url)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // Containerd is a containerd of the test's own, which the test may kill
@@ -65,7 +64,7 @@ func (c *Containerd) Start() {
 	if err := c.cmd.Start(); err != nil {
 		c.t.Fatalf("starting containerd: %v", err)
 	}
-	WaitFor(c.t, "the private containerd's socket", 10*time.Second, func() bool {
+	WaitFor(c.t, "the private containerd's socket", startupWait, func() bool {
 		_, err := os.Stat(c.Socket)
 		return err == nil
 	})

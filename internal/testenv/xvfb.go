@@ -48,9 +48,14 @@ func killAtEnd(t testing.TB, cmd *exec.Cmd) {
 	})
 }
 
+// startupWait bounds a service's start-up (Xvfb, containerd): seconds
+// on an idle machine, more on a loaded CI machine running every package's
+// tests at once. Passing runs never wait it out.
+const startupWait = time.Minute
+
 // firstLine reads the first line a service just started writes to r (an
 // address, a display) and closes r; it fails the test when the service
-// ends or stays silent for 10 s instead.
+// ends or stays silent for startupWait instead.
 func firstLine(t testing.TB, r io.ReadCloser, service, what string) string {
 	t.Helper()
 	line := make(chan string, 1)
@@ -65,8 +70,8 @@ func firstLine(t testing.TB, r io.ReadCloser, service, what string) string {
 			t.Fatalf("%s exited without naming %s", service, what)
 		}
 		return s
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s did not name %s within 10 s", service, what)
+	case <-time.After(startupWait):
+		t.Fatalf("%s did not name %s within %s", service, what, startupWait)
 	}
 	return ""
 }
