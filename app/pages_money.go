@@ -127,6 +127,9 @@ func pendingWords(mo localapi.Funds, now time.Time) string {
 				when = "the grace period ended " + p.By.Local().Format("2 Jan 15:04") + ": what was not settled is lost"
 			}
 		}
+		if p.Waiting != "" {
+			when = "its settlement is sent and waits: " + p.Waiting
+		}
 		lines = append(lines, fmt.Sprintf("  %s %s on channel %s: %s", p.Amount, mo.Symbol, shortAddr(p.Channel), when))
 	}
 	return fmt.Sprintf("Pending settlement: %s %s\n", total, mo.Symbol) + strings.Join(lines, "\n")

@@ -111,6 +111,10 @@ type PendingSettlement struct {
 	// grace period ends then. Zero: it settles when its job ends (or at
 	// the daemon's next start).
 	By time.Time `json:"by,omitzero"`
+	// Waiting says why its settlement, sent, is not mined yet: its fee is
+	// held at the cap on what a settlement may spend on gas, and it waits
+	// for the chain's fees to fall. Empty: nothing waits.
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // Transaction is one transaction the wallet sent on the chain.

@@ -41,7 +41,7 @@ func (d *Daemon) money(ctx context.Context, me common.Address, settled wallet.Am
 		return m, err
 	}
 	for _, p := range pend {
-		ps := localapi.PendingSettlement{Channel: p.Channel.Hex(), Amount: localapi.Amount(p.Amount)}
+		ps := localapi.PendingSettlement{Channel: p.Channel.Hex(), Amount: localapi.Amount(p.Amount), Waiting: p.Waiting}
 		if p.CloseRequestedAt != 0 {
 			ps.By = time.Unix(p.CloseRequestedAt, 0).Add(wallet.CloseGrace).UTC()
 		}

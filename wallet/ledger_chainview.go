@@ -2,6 +2,8 @@ package wallet
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -61,6 +63,9 @@ type PendingRow struct {
 	Amount           Amount
 	State            string // open, closing or closed
 	CloseRequestedAt int64  // unix seconds; 0: none
+	// Waiting says why a settlement sent for it is not mined yet (its fee
+	// is at the cap); empty: none waits, or for no stated reason.
+	Waiting string
 }
 
 // Pending lists the channels paying me with unsettled vouchers, oldest
@@ -83,9 +88,16 @@ func (l *Ledger) Pending(ctx context.Context, me common.Address) ([]PendingRow, 
 		if err != nil {
 			return nil, err
 		}
-		if best > set {
-			out = append(out, PendingRow{Channel: ch.ID, Backend: ch.Backend, Amount: best - set, State: ch.State, CloseRequestedAt: ch.CloseRequestedAt})
+		if best <= set {
+			continue
 		}
+		row := PendingRow{Channel: ch.ID, Backend: ch.Backend, Amount: best - set, State: ch.State, CloseRequestedAt: ch.CloseRequestedAt}
+		err = l.db.QueryRowContext(ctx, `SELECT note FROM pending_txs WHERE channel_id = ? AND status = 'pending' AND note != '' ORDER BY rowid DESC LIMIT 1`,
+			ch.ID.Hex()).Scan(&row.Waiting)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("reading why %s waits: %w", ch.ID.Hex(), err)
+		}
+		out = append(out, row)
 	}
 	return out, nil
 }

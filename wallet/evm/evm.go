@@ -74,8 +74,16 @@ type Backend struct {
 	Policy SettlePolicy
 
 	// crash, in tests, stops a settlement at a point ("recorded": in the
-	// ledger, not sent; "sent": sent, receipt not read) as a kill would.
+	// ledger, not sent; "sent": sent, receipt not read; "bump recorded",
+	// "bump sent": the same for a replacement at a higher fee) as a kill
+	// would.
 	crash func(point string) error
+	// fees, in tests, sets a settlement's first transaction's fees (a
+	// fee the node will not mine).
+	fees func(*bind.TransactOpts)
+	// poll is how often a settlement waiting to be mined reads the chain;
+	// 0: ConfirmPoll.
+	poll time.Duration
 }
 
 // Progress is one step of a transaction on its way to confirmed.
@@ -148,6 +156,9 @@ func (b *Backend) sign(ctx context.Context, what string, call func(*bind.Transac
 		return nil, err
 	}
 	o.NoSend = true
+	if b.fees != nil {
+		b.fees(o)
+	}
 	tx, err := call(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, decodeRevert(err))
@@ -371,20 +382,31 @@ func (b *Backend) claim(ctx context.Context, v *wallet.SignedVoucher, kind strin
 	if err != nil {
 		return 0, err
 	}
+	tx, note, err := b.capFirst(tx, amount)
+	if err != nil {
+		return 0, err
+	}
 	p, err := b.recordPending(ctx, tx, v, amount, kind)
 	if err != nil {
 		return 0, err
 	}
+	if note != "" {
+		b.log.Warn("a settlement's fee is capped", "tx", p.Hash.Hex(), "why", note)
+		if err := b.ledger.NotePendingTx(ctx, p.Hash, note); err != nil {
+			return 0, err
+		}
+		p.Note = note
+	}
 	if err := b.crashAt("recorded"); err != nil {
 		return 0, err
 	}
-	if err := b.broadcast(ctx, kind, tx); err != nil {
+	if err := b.broadcast(ctx, kind, tx); err != nil && !strings.Contains(err.Error(), "underpriced") {
 		return 0, err
 	}
 	if err := b.crashAt("sent"); err != nil {
 		return 0, err
 	}
-	if err := b.finish(ctx, p, tx); err != nil {
+	if err := b.finish(ctx, []wallet.PendingTx{p}); err != nil {
 		return 0, err
 	}
 	if kind == "close" {
