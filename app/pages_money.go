@@ -160,7 +160,8 @@ func gasWords(mo localapi.Funds) string {
 // txRow is one transaction: what, how much, when, and its hash linked
 // to the explorer when the network has one.
 func txRow(t localapi.Transaction, symbol string) fyne.CanvasObject {
-	what := map[string]string{"settle": "Settled", "close": "Settled at close", "payout": "Paid out"}[t.Kind]
+	what := map[string]string{"settle": "Settled", "close": "Settled at close", "payout": "Paid out", "approve": "Approved for deposit",
+		"open": "Deposited", "topUp": "Topped up", "requestClose": "Asked to close", "withdraw": "Withdrew the rest"}[t.Kind]
 	if what == "" {
 		what = t.Kind
 	}
@@ -175,6 +176,9 @@ func txRow(t localapi.Transaction, symbol string) fyne.CanvasObject {
 	}
 	if t.Dropped {
 		text += " (dropped by a reorg; sent again)"
+	}
+	if t.Reverted {
+		text += " (reverted: it cost its gas and did nothing)"
 	}
 	var hash fyne.CanvasObject = widget.NewLabel(shortAddr(t.Hash))
 	if u, err := url.Parse(t.URL); err == nil && t.URL != "" && (u.Scheme == "https" || u.Scheme == "http") {

@@ -54,7 +54,7 @@ func (d *Daemon) money(ctx context.Context, me common.Address, settled wallet.Am
 	rate := c.TokenPerNative()
 	for _, t := range txs {
 		tx := localapi.Transaction{At: t.At, Kind: t.Kind, Hash: t.Tx.Hex(),
-			URL: c.TxURL(t.Tx), Amount: localapi.Amount(t.Amount), Dropped: t.Dropped, GasUsed: t.GasUsed}
+			URL: c.TxURL(t.Tx), Amount: localapi.Amount(t.Amount), Dropped: t.Dropped, Reverted: t.Reverted, GasUsed: t.GasUsed}
 		if t.GasPrice != 0 {
 			wei := wallet.GasWei(t.GasUsed, t.GasPrice)
 			tx.GasWei = wei.String()

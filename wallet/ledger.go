@@ -192,6 +192,23 @@ var migrations = []string{
 	ALTER TABLE pending_txs_v5 RENAME TO pending_txs;
 	CREATE INDEX pending_txs_status ON pending_txs(status, chain_id);
 	CREATE INDEX pending_txs_original ON pending_txs(original);`,
+	// 6: the other transactions the wallet sends (approve, open, topUp,
+	// requestClose, withdraw, deploy…) and those that reverted (a
+	// settlement, a payout), with the gas they cost: every transaction
+	// sent costs gas, not only the settlements and payouts mined.
+	`CREATE TABLE chain_txs (
+		hash         TEXT PRIMARY KEY,
+		chain_id     INTEGER NOT NULL,
+		kind         TEXT NOT NULL,
+		channel_id   TEXT NOT NULL DEFAULT '',
+		amount       INTEGER NOT NULL DEFAULT 0 CHECK (amount >= 0),
+		block_hash   TEXT NOT NULL DEFAULT '',
+		block_number INTEGER NOT NULL DEFAULT 0,
+		gas_used     INTEGER NOT NULL CHECK (gas_used >= 0),
+		gas_price    INTEGER NOT NULL CHECK (gas_price >= 0),
+		reverted     INTEGER NOT NULL DEFAULT 0,
+		at           INTEGER NOT NULL
+	);`,
 }
 
 // OpenLedger opens (creating and migrating) the ledger in dataDir.

@@ -155,11 +155,29 @@ func (l *Ledger) ConfirmPendingTx(ctx context.Context, s SettlementRecord) error
 // reverted, or its nonce went to another transaction): hash and every
 // other pending transaction of the same settlement.
 func (l *Ledger) FailPendingTx(ctx context.Context, hash common.Hash) error {
-	return l.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE pending_txs SET status = 'failed', note = '' WHERE hash = ?1
-			OR (status = 'pending' AND original = (SELECT original FROM pending_txs WHERE hash = ?1))`, hash.Hex())
+	return l.tx(ctx, func(tx *sql.Tx) error { return failPending(ctx, tx, hash) })
+}
+
+// RevertPendingTx records a pending settlement whose transaction r was
+// mined and reverted: failed, as FailPendingTx, and r with the gas it
+// cost, in one transaction.
+func (l *Ledger) RevertPendingTx(ctx context.Context, r ChainTxRecord) error {
+	r.Reverted = true
+	if err := r.validate(); err != nil {
 		return err
+	}
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		if err := failPending(ctx, tx, r.Hash); err != nil {
+			return err
+		}
+		return insertChainTx(ctx, tx, r)
 	})
+}
+
+func failPending(ctx context.Context, tx *sql.Tx, hash common.Hash) error {
+	_, err := tx.ExecContext(ctx, `UPDATE pending_txs SET status = 'failed', note = '' WHERE hash = ?1
+		OR (status = 'pending' AND original = (SELECT original FROM pending_txs WHERE hash = ?1))`, hash.Hex())
+	return err
 }
 
 // NotePendingTx sets why the settlement whose first transaction is

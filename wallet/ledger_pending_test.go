@@ -123,3 +123,42 @@ func TestPendingReplacements(t *testing.T) {
 		t.Fatalf("pending after the failure: %+v", list)
 	}
 }
+
+// TestRecordChainTx: a transaction other than a settlement or payout is
+// refused without a hash, with a kind that is not a word, or with a gas
+// price beyond what the ledger keeps; recorded again (mined again after a
+// reorg) it counts once, at its new receipt's gas.
+func TestRecordChainTx(t *testing.T) {
+	p := newPair(t)
+	ctx := context.Background()
+	l := p.req
+	ok := ChainTxRecord{Hash: common.HexToHash("0xd1"), ChainID: 1337, Kind: "open", ChannelID: p.ch.ID, Amount: 5, GasUsed: 100, GasPrice: 3}
+	for name, mut := range map[string]func(*ChainTxRecord){
+		"no hash":          func(r *ChainTxRecord) { r.Hash = common.Hash{} },
+		"a hostile kind":   func(r *ChainTxRecord) { r.Kind = "open'); DROP TABLE chain_txs; --" },
+		"an empty kind":    func(r *ChainTxRecord) { r.Kind = "" },
+		"a negative sum":   func(r *ChainTxRecord) { r.Amount = -1 },
+		"a huge gas price": func(r *ChainTxRecord) { r.GasPrice = MaxGasPrice + 1 },
+	} {
+		r := ok
+		mut(&r)
+		if err := l.RecordChainTx(ctx, r); err == nil {
+			t.Errorf("a chain transaction with %s was recorded", name)
+		}
+	}
+	if err := l.RecordChainTx(ctx, ok); err != nil {
+		t.Fatal(err)
+	}
+	ok.GasUsed, ok.Reverted = 120, true
+	if err := l.RecordChainTx(ctx, ok); err != nil {
+		t.Fatal(err)
+	}
+	g, err := l.GasSpent(ctx)
+	if err != nil || g.Txs != 1 || g.Used != 120 || g.Wei.Int64() != 360 {
+		t.Fatalf("gas spent %+v, %v; want one transaction, 120 gas, 360 wei", g, err)
+	}
+	txs, err := l.Transactions(ctx, 5)
+	if err != nil || len(txs) != 1 || txs[0].Kind != "open" || !txs[0].Reverted || txs[0].Amount != 5 {
+		t.Fatalf("transactions %+v, %v", txs, err)
+	}
+}

@@ -129,7 +129,8 @@ type balanceJSON struct {
 	Spent     string `json:"spent"`
 	Deposited string `json:"deposited"`
 	Refunded  string `json:"refunded"`
-	// Gas the recorded on-chain transactions (settlements, payouts) used,
+	// Gas the recorded on-chain transactions (settlements, payouts,
+	// deposits, close requests, withdrawals, reverted ones) used,
 	// and its cost in wei: decimal integers, as strings like every value
 	// here.
 	GasTxs  string `json:"gas_txs"`

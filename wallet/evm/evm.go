@@ -136,8 +136,20 @@ func (b *Backend) opts(ctx context.Context) (*bind.TransactOpts, error) {
 	return o, nil
 }
 
-// send runs one contract call as a transaction and waits until it is mined.
-func (b *Backend) send(ctx context.Context, what string, call func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Receipt, error) {
+// txFor says what a transaction sent with send is for, for the ledger's
+// record of it (wallet.ChainTxRecord).
+type txFor struct {
+	channel common.Hash   // zero: none
+	amount  wallet.Amount // the token amount it moves; 0: none
+	// payout: a mined transaction is recorded by the caller as a payout,
+	// with its gas; only a reverted one is recorded here.
+	payout bool
+}
+
+// send runs one contract call as a transaction and waits until it is
+// mined; the mined transaction (reverted or not) is recorded in the
+// ledger with the gas it cost.
+func (b *Backend) send(ctx context.Context, what string, f txFor, call func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Receipt, error) {
 	tx, err := b.sign(ctx, what, call)
 	if err != nil {
 		return nil, err
@@ -145,7 +157,20 @@ func (b *Backend) send(ctx context.Context, what string, call func(*bind.Transac
 	if err := b.broadcast(ctx, what, tx); err != nil {
 		return nil, err
 	}
-	return b.await(ctx, what, tx)
+	rc, err := b.await(ctx, what, tx)
+	reverted := errors.Is(err, ErrReverted)
+	if rc == nil || (err != nil && !reverted) || (f.payout && !reverted) || b.ledger == nil {
+		return rc, err
+	}
+	r := wallet.ChainTxRecord{Hash: rc.TxHash, ChainID: b.chain.Uint64(), Kind: what, ChannelID: f.channel, Amount: f.amount,
+		BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(), GasUsed: rc.GasUsed, GasPrice: gasPrice(rc), Reverted: reverted}
+	if reverted {
+		r.Amount = 0
+	}
+	if rerr := b.ledger.RecordChainTx(ctx, r); rerr != nil {
+		return rc, errors.Join(err, fmt.Errorf("%s: recording %s's gas: %w", what, rc.TxHash.Hex(), rerr))
+	}
+	return rc, err
 }
 
 // sign builds and signs a contract call's transaction without sending it
@@ -305,17 +330,17 @@ func (b *Backend) OpenFor(ctx context.Context, payee, signer common.Address, dep
 	if _, err := rand.Read(salt[:]); err != nil {
 		return wallet.ChannelInfo{}, err
 	}
-	if _, err := b.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	id := wallet.ChannelID(b.domain, b.key.Address(), payee, salt)
+	if _, err := b.send(ctx, "approve", txFor{channel: id, amount: deposit}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.token.Approve(o, b.domain.Contract, deposit.Big())
 	}); err != nil {
 		return wallet.ChannelInfo{}, err
 	}
-	if _, err := b.send(ctx, "open", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	if _, err := b.send(ctx, "open", txFor{channel: id, amount: deposit}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.Open(o, payee, signer, b.tokenAddr(), deposit.Big(), salt, unlockAt)
 	}); err != nil {
 		return wallet.ChannelInfo{}, err
 	}
-	id := wallet.ChannelID(b.domain, b.key.Address(), payee, salt)
 	ch, err := b.Channel(ctx, id)
 	if err != nil {
 		return wallet.ChannelInfo{}, err
@@ -450,13 +475,13 @@ func (b *Backend) TopUpFor(ctx context.Context, id common.Hash, amount wallet.Am
 		return err
 	}
 	if amount > 0 {
-		if _, err := b.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		if _, err := b.send(ctx, "approve", txFor{channel: id, amount: amount}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 			return b.token.Approve(o, b.domain.Contract, amount.Big())
 		}); err != nil {
 			return err
 		}
 	}
-	if _, err := b.send(ctx, "topUp", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	if _, err := b.send(ctx, "topUp", txFor{channel: id, amount: amount}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.TopUp(o, id, amount.Big(), unlockAt)
 	}); err != nil {
 		return err
@@ -488,7 +513,7 @@ func (b *Backend) unlockAt(ctx context.Context, lock time.Duration) (uint64, err
 
 // RequestClose starts the grace period (payer).
 func (b *Backend) RequestClose(ctx context.Context, id common.Hash) error {
-	_, err := b.send(ctx, "requestClose", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	_, err := b.send(ctx, "requestClose", txFor{channel: id}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.RequestClose(o, id)
 	})
 	return err
@@ -497,7 +522,7 @@ func (b *Backend) RequestClose(ctx context.Context, id common.Hash) error {
 // Withdraw refunds deposit − settled after the grace period (payer),
 // and records the channel closed.
 func (b *Backend) Withdraw(ctx context.Context, id common.Hash) error {
-	if _, err := b.send(ctx, "withdraw", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	if _, err := b.send(ctx, "withdraw", txFor{channel: id}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.Withdraw(o, id)
 	}); err != nil {
 		return err

@@ -117,7 +117,9 @@ func (b *Backend) recordMined(ctx context.Context, p wallet.PendingTx, rc *types
 		return err // still pending: Resume finishes it
 	}
 	if rc.Status != types.ReceiptStatusSuccessful {
-		if err := b.ledger.FailPendingTx(ctx, p.Hash); err != nil {
+		// It cost its gas and settled nothing.
+		if err := b.ledger.RevertPendingTx(ctx, wallet.ChainTxRecord{Hash: p.Hash, ChainID: p.ChainID, Kind: p.Kind, ChannelID: p.ChannelID,
+			BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(), GasUsed: rc.GasUsed, GasPrice: gasPrice(rc)}); err != nil {
 			return err
 		}
 		return fmt.Errorf("%s: %w (tx %s)", p.Kind, ErrReverted, p.Hash.Hex())
