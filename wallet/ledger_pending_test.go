@@ -2,7 +2,9 @@ package wallet
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -160,5 +162,41 @@ func TestRecordChainTx(t *testing.T) {
 	txs, err := l.Transactions(ctx, 5)
 	if err != nil || len(txs) != 1 || txs[0].Kind != "open" || !txs[0].Reverted || txs[0].Amount != 5 {
 		t.Fatalf("transactions %+v, %v", txs, err)
+	}
+}
+
+// TestMigrationKeepsPendingTxs: a ledger written before fee bumping
+// (schema 4) holding a settlement sent and not yet mined opens with it
+// still pending, as its own original, so a restart resumes it.
+func TestMigrationKeepsPendingTxs(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, LedgerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := append([]string{`CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (4)`}, migrations[:4]...)
+	stmts = append(stmts,
+		`INSERT INTO channels (id, backend, chain_id, contract, payer, payee, signer, token, deposit, created)
+			VALUES ('0x01', 'evm', 1337, '0xc', '0xa', '0xb', '0xa', '0xt', 10, 1)`,
+		`INSERT INTO pending_txs (hash, chain_id, channel_id, cumulative, amount, kind, nonce, raw, status, at)
+			VALUES ('`+common.HexToHash("0xe1").Hex()+`', 1337, '0x01', 5, 5, 'settle', 3, x'01', 'pending', 1)`)
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			t.Fatalf("building a schema 4 ledger: %v", err)
+		}
+	}
+	db.Close()
+	l, err := OpenLedger(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	list, err := l.PendingTxs(ctx, 1337)
+	if err != nil || len(list) != 1 || list[0].Hash != common.HexToHash("0xe1") || list[0].Original != list[0].Hash || list[0].Nonce != 3 || list[0].Amount != 5 {
+		t.Fatalf("pending after the migration: %+v, %v", list, err)
+	}
+	if g, err := l.GasSpent(ctx); err != nil || g.Txs != 0 {
+		t.Fatalf("gas after the migration: %+v, %v", g, err)
 	}
 }
