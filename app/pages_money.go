@@ -133,6 +133,9 @@ func pendingWords(mo localapi.Funds, now time.Time) string {
 // first.
 func settleWhen(p localapi.PendingSettlement, r localapi.SettleRule, symbol string, now time.Time) string {
 	amount := fmt.Sprintf("%s %s unsettled", p.Amount, symbol)
+	if p.Waiting != "" {
+		return fmt.Sprintf("%s; its settlement is sent and waits: %s", amount, p.Waiting)
+	}
 	next := "settles at the daemon's next check"
 	if r.CheckSeconds > 0 {
 		next += fmt.Sprintf(" (every %s)", time.Duration(r.CheckSeconds)*time.Second)
@@ -186,7 +189,8 @@ func gasWords(mo localapi.Funds) string {
 // txRow is one transaction: what, how much, when, and its hash linked
 // to the explorer when the network has one.
 func txRow(t localapi.Transaction, symbol string) fyne.CanvasObject {
-	what := map[string]string{"settle": "Settled", "close": "Settled at close", "payout": "Paid out"}[t.Kind]
+	what := map[string]string{"settle": "Settled", "close": "Settled at close", "payout": "Paid out", "approve": "Approved for deposit",
+		"open": "Deposited", "topUp": "Topped up", "requestClose": "Asked to close", "withdraw": "Withdrew the rest"}[t.Kind]
 	if what == "" {
 		what = t.Kind
 	}
@@ -201,6 +205,9 @@ func txRow(t localapi.Transaction, symbol string) fyne.CanvasObject {
 	}
 	if t.Dropped {
 		text += " (dropped by a reorg; sent again)"
+	}
+	if t.Reverted {
+		text += " (reverted: it cost its gas and did nothing)"
 	}
 	var hash fyne.CanvasObject = widget.NewLabel(shortAddr(t.Hash))
 	if u, err := url.Parse(t.URL); err == nil && t.URL != "" && (u.Scheme == "https" || u.Scheme == "http") {

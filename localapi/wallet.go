@@ -83,7 +83,8 @@ type Funds struct {
 	// Transactions are the latest sent on the chain, newest first, at
 	// most MaxHistory.
 	Transactions []Transaction `json:"transactions,omitempty"`
-	// Gas is what every recorded transaction (settlements, payouts) cost.
+	// Gas is what every recorded transaction (settlements, payouts, the
+	// requester's deposits and withdrawals, reverted ones) cost.
 	Gas GasSpent `json:"gas"`
 }
 
@@ -137,17 +138,25 @@ type PendingSettlement struct {
 	// request (or after the deposit's lock, whichever is later) ends
 	// then. Zero: no close requested.
 	By time.Time `json:"by,omitzero"`
+	// Waiting says why its settlement, sent, is not mined yet: its fee is
+	// held at the cap on what a settlement may spend on gas, and it waits
+	// for the chain's fees to fall. Empty: nothing waits.
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // Transaction is one transaction the wallet sent on the chain.
 type Transaction struct {
-	At   time.Time `json:"at"`
-	Kind string    `json:"kind"` // settle, close or payout
-	Hash string    `json:"hash"`
+	At time.Time `json:"at"`
+	// Kind is settle, close or payout, or the call for the wallet's other
+	// transactions: approve, open, topUp, requestClose, withdraw, …
+	Kind string `json:"kind"`
+	Hash string `json:"hash"`
 	// URL is the transaction on the network's explorer; empty: none.
 	URL     string `json:"url,omitempty"`
 	Amount  Amount `json:"amount"`
 	Dropped bool   `json:"dropped,omitempty"` // a reorg took it out: it is sent again
+	// Reverted: mined and failed; it cost its gas and did nothing.
+	Reverted bool `json:"reverted,omitempty"`
 	// GasUsed is the gas units it used; GasWei their cost in wei (a
 	// decimal integer; empty: its gas price was not recorded); GasToken
 	// that cost in the token when Funds.Gas.Priced.

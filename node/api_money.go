@@ -47,7 +47,7 @@ func (d *Daemon) money(ctx context.Context, me common.Address, settled wallet.Am
 	rctx, cancel = context.WithTimeout(ctx, chainReadTimeout)
 	defer cancel()
 	for _, p := range pend {
-		ps := localapi.PendingSettlement{Channel: p.Channel.Hex(), Amount: localapi.Amount(p.Amount)}
+		ps := localapi.PendingSettlement{Channel: p.Channel.Hex(), Amount: localapi.Amount(p.Amount), Waiting: p.Waiting}
 		if p.CloseRequestedAt != 0 {
 			ps.By = time.Unix(p.CloseRequestedAt, 0).Add(wallet.CloseGrace).UTC()
 		}
@@ -70,7 +70,7 @@ func (d *Daemon) money(ctx context.Context, me common.Address, settled wallet.Am
 	rate := c.TokenPerNative()
 	for _, t := range txs {
 		tx := localapi.Transaction{At: t.At, Kind: t.Kind, Hash: t.Tx.Hex(),
-			URL: c.TxURL(t.Tx), Amount: localapi.Amount(t.Amount), Dropped: t.Dropped, GasUsed: t.GasUsed}
+			URL: c.TxURL(t.Tx), Amount: localapi.Amount(t.Amount), Dropped: t.Dropped, Reverted: t.Reverted, GasUsed: t.GasUsed}
 		if t.GasPrice != 0 {
 			wei := wallet.GasWei(t.GasUsed, t.GasPrice)
 			tx.GasWei = wei.String()

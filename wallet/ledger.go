@@ -164,6 +164,51 @@ var migrations = []string{
 	`ALTER TABLE settlements ADD COLUMN gas_price INTEGER NOT NULL DEFAULT 0 CHECK (gas_price >= 0);
 	ALTER TABLE payouts ADD COLUMN gas_used INTEGER NOT NULL DEFAULT 0 CHECK (gas_used >= 0);
 	ALTER TABLE payouts ADD COLUMN gas_price INTEGER NOT NULL DEFAULT 0 CHECK (gas_price >= 0);`,
+	// 5: fee bumping. A settlement's transaction left unmined is replaced
+	// by one with the same nonce and a higher fee, recorded before it is
+	// sent: the rows of one settlement share original (the first
+	// transaction's hash), so whichever is mined is recorded and the
+	// others become 'replaced'. sent_block is the chain's head when a
+	// transaction was recorded (the wait before a bump counts from it);
+	// note says why a settlement waits (its fee is at the cap).
+	`CREATE TABLE pending_txs_v5 (
+		hash       TEXT PRIMARY KEY,
+		chain_id   INTEGER NOT NULL,
+		channel_id TEXT NOT NULL REFERENCES channels(id),
+		cumulative INTEGER NOT NULL CHECK (cumulative > 0),
+		amount     INTEGER NOT NULL CHECK (amount >= 0),
+		kind       TEXT NOT NULL CHECK (kind IN ('settle','close')),
+		nonce      INTEGER NOT NULL,
+		raw        BLOB NOT NULL,
+		status     TEXT NOT NULL CHECK (status IN ('pending','mined','failed','replaced')),
+		at         INTEGER NOT NULL,
+		original   TEXT NOT NULL,
+		sent_block INTEGER NOT NULL DEFAULT 0 CHECK (sent_block >= 0),
+		note       TEXT NOT NULL DEFAULT ''
+	);
+	INSERT INTO pending_txs_v5 (hash, chain_id, channel_id, cumulative, amount, kind, nonce, raw, status, at, original)
+		SELECT hash, chain_id, channel_id, cumulative, amount, kind, nonce, raw, status, at, hash FROM pending_txs ORDER BY rowid;
+	DROP TABLE pending_txs;
+	ALTER TABLE pending_txs_v5 RENAME TO pending_txs;
+	CREATE INDEX pending_txs_status ON pending_txs(status, chain_id);
+	CREATE INDEX pending_txs_original ON pending_txs(original);`,
+	// 6: the other transactions the wallet sends (approve, open, topUp,
+	// requestClose, withdraw, deploy…) and those that reverted (a
+	// settlement, a payout), with the gas they cost: every transaction
+	// sent costs gas, not only the settlements and payouts mined.
+	`CREATE TABLE chain_txs (
+		hash         TEXT PRIMARY KEY,
+		chain_id     INTEGER NOT NULL,
+		kind         TEXT NOT NULL,
+		channel_id   TEXT NOT NULL DEFAULT '',
+		amount       INTEGER NOT NULL DEFAULT 0 CHECK (amount >= 0),
+		block_hash   TEXT NOT NULL DEFAULT '',
+		block_number INTEGER NOT NULL DEFAULT 0,
+		gas_used     INTEGER NOT NULL CHECK (gas_used >= 0),
+		gas_price    INTEGER NOT NULL CHECK (gas_price >= 0),
+		reverted     INTEGER NOT NULL DEFAULT 0,
+		at           INTEGER NOT NULL
+	);`,
 }
 
 // OpenLedger opens (creating and migrating) the ledger in dataDir.

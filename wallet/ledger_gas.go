@@ -8,8 +8,10 @@ import (
 
 // Gas is what the wallet's transactions on a chain cost in gas: those
 // the ledger records as confirmed settlements (a settlement a reorg
-// dropped costs nothing until it is mined again) and payouts sent on a
-// chain. A transaction that reverted is not recorded, nor its gas.
+// dropped costs nothing until it is mined again), payouts sent on a
+// chain, and every other transaction it sent and saw mined (a
+// requester's approve, open, topUp, requestClose and withdraw; a deploy;
+// any transaction that reverted, which cost gas and did nothing).
 type Gas struct {
 	Txs  int      // transactions counted
 	Used uint64   // gas units they used
@@ -23,7 +25,8 @@ type Gas struct {
 func (l *Ledger) GasSpent(ctx context.Context) (Gas, error) {
 	g := Gas{Wei: new(big.Int)}
 	rows, err := l.db.QueryContext(ctx, `SELECT gas_used, gas_price FROM settlements WHERE status = 'confirmed' AND tx_hash != ''
-		UNION ALL SELECT gas_used, gas_price FROM payouts WHERE reference LIKE '0x%' AND length(reference) = 66`)
+		UNION ALL SELECT gas_used, gas_price FROM payouts WHERE reference LIKE '0x%' AND length(reference) = 66
+		UNION ALL SELECT gas_used, gas_price FROM chain_txs`)
 	if err != nil {
 		return g, fmt.Errorf("reading gas spent: %w", err)
 	}

@@ -69,7 +69,10 @@ func (l *Ledger) DropSettlement(ctx context.Context, txHash common.Hash) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE settlements SET status = 'dropped' WHERE tx_hash = ?`, txHash.Hex()); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE pending_txs SET status = 'pending' WHERE hash = ? AND status = 'mined'`, txHash.Hex())
+		// The transaction and those it replaced, or that replaced it:
+		// whichever the chain mines now is recorded.
+		_, err := tx.ExecContext(ctx, `UPDATE pending_txs SET status = 'pending' WHERE status IN ('mined','replaced')
+			AND original = (SELECT original FROM pending_txs WHERE hash = ? AND status = 'mined')`, txHash.Hex())
 		return err
 	})
 }

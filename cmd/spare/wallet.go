@@ -145,7 +145,8 @@ type balanceJSON struct {
 	Spent     string `json:"spent"`
 	Deposited string `json:"deposited"`
 	Refunded  string `json:"refunded"`
-	// Gas the recorded on-chain transactions (settlements, payouts) used,
+	// Gas the recorded on-chain transactions (settlements, payouts,
+	// deposits, close requests, withdrawals, reverted ones) used,
 	// and its cost in wei: decimal integers, as strings like every value
 	// here.
 	GasTxs  string `json:"gas_txs"`
@@ -158,6 +159,15 @@ type balanceJSON struct {
 	// With --network: the network and what the wallet holds of its token.
 	Network string `json:"network,omitempty"`
 	OnChain string `json:"on_chain,omitempty"`
+	// Waiting: settlements sent and not mined, and why (their fee is held
+	// at the cap on what a settlement may spend on gas).
+	Waiting []waitingJSON `json:"waiting,omitempty"`
+}
+
+type waitingJSON struct {
+	Channel string `json:"channel"`
+	Amount  string `json:"amount"`
+	Why     string `json:"why"`
 }
 
 func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
@@ -189,6 +199,15 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 				return err
 			}
 			j.GasTxs, j.GasUsed, j.GasWei = strconv.Itoa(gas.Txs), strconv.FormatUint(gas.Used, 10), gas.Wei.String()
+			pend, err := w.Ledger.Pending(cmd.Context(), b.Address)
+			if err != nil {
+				return err
+			}
+			for _, p := range pend {
+				if p.Waiting != "" {
+					j.Waiting = append(j.Waiting, waitingJSON{Channel: p.Channel.Hex(), Amount: p.Amount.String(), Why: p.Waiting})
+				}
+			}
 			rows := [][2]string{{"earned", j.Earned}, {"settled", j.Settled}, {"paid out", j.PaidOut}, {"pending", j.Pending}, {"lost", j.Lost},
 				{"spent", j.Spent}, {"deposited", j.Deposited}, {"refunded", j.Refunded},
 				{fmt.Sprintf("gas spent (%d txs, %d gas)", gas.Txs, gas.Used), j.GasWei + " wei"}}
@@ -217,7 +236,13 @@ func walletBalanceCmd(g *globals, wf *walletFlags) *cobra.Command {
 			for _, r := range rows {
 				fmt.Fprintf(tw, "%s\t%s\t\n", r[0], r[1])
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			for _, wt := range j.Waiting {
+				fmt.Fprintf(cmd.OutOrStdout(), "settlement of %s on channel %s waits: %s\n", wt.Amount, wt.Channel, wt.Why)
+			}
+			return nil
 		},
 	}
 }

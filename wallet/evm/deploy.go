@@ -113,7 +113,7 @@ func Deploy(ctx context.Context, c *ethclient.Client, key *wallet.Key, o DeployO
 		return Network{}, fmt.Errorf("token %s: reading decimals(): %w", n.Token.Hex(), err)
 	}
 	if o.Faucet > 0 {
-		if _, err := b.send(ctx, "faucet", func(op *bind.TransactOpts) (*types.Transaction, error) {
+		if _, err := b.send(ctx, "faucet", txFor{amount: o.Faucet}, func(op *bind.TransactOpts) (*types.Transaction, error) {
 			return tok.Mint(op, key.Address(), o.Faucet.Big())
 		}); err != nil {
 			return Network{}, err
@@ -128,7 +128,7 @@ func Deploy(ctx context.Context, c *ethclient.Client, key *wallet.Key, o DeployO
 func deployContract[T any](ctx context.Context, b *Backend, what string,
 	deploy func(*bind.TransactOpts, bind.ContractBackend) (common.Address, *types.Transaction, T, error)) (common.Address, error) {
 	var addr common.Address
-	_, err := b.send(ctx, what, func(o *bind.TransactOpts) (*types.Transaction, error) {
+	_, err := b.send(ctx, what, txFor{}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		a, tx, _, err := deploy(o, b.client)
 		addr = a
 		return tx, err

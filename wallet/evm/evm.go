@@ -74,8 +74,16 @@ type Backend struct {
 	Policy SettlePolicy
 
 	// crash, in tests, stops a settlement at a point ("recorded": in the
-	// ledger, not sent; "sent": sent, receipt not read) as a kill would.
+	// ledger, not sent; "sent": sent, receipt not read; "bump recorded",
+	// "bump sent": the same for a replacement at a higher fee) as a kill
+	// would.
 	crash func(point string) error
+	// fees, in tests, sets a settlement's first transaction's fees (a
+	// fee the node will not mine).
+	fees func(*bind.TransactOpts)
+	// poll is how often a settlement waiting to be mined reads the chain;
+	// 0: ConfirmPoll.
+	poll time.Duration
 }
 
 // Progress is one step of a transaction on its way to confirmed.
@@ -128,8 +136,20 @@ func (b *Backend) opts(ctx context.Context) (*bind.TransactOpts, error) {
 	return o, nil
 }
 
-// send runs one contract call as a transaction and waits until it is mined.
-func (b *Backend) send(ctx context.Context, what string, call func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Receipt, error) {
+// txFor says what a transaction sent with send is for, for the ledger's
+// record of it (wallet.ChainTxRecord).
+type txFor struct {
+	channel common.Hash   // zero: none
+	amount  wallet.Amount // the token amount it moves; 0: none
+	// payout: a mined transaction is recorded by the caller as a payout,
+	// with its gas; only a reverted one is recorded here.
+	payout bool
+}
+
+// send runs one contract call as a transaction and waits until it is
+// mined; the mined transaction (reverted or not) is recorded in the
+// ledger with the gas it cost.
+func (b *Backend) send(ctx context.Context, what string, f txFor, call func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Receipt, error) {
 	tx, err := b.sign(ctx, what, call)
 	if err != nil {
 		return nil, err
@@ -137,7 +157,20 @@ func (b *Backend) send(ctx context.Context, what string, call func(*bind.Transac
 	if err := b.broadcast(ctx, what, tx); err != nil {
 		return nil, err
 	}
-	return b.await(ctx, what, tx)
+	rc, err := b.await(ctx, what, tx)
+	reverted := errors.Is(err, ErrReverted)
+	if rc == nil || (err != nil && !reverted) || (f.payout && !reverted) || b.ledger == nil {
+		return rc, err
+	}
+	r := wallet.ChainTxRecord{Hash: rc.TxHash, ChainID: b.chain.Uint64(), Kind: what, ChannelID: f.channel, Amount: f.amount,
+		BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(), GasUsed: rc.GasUsed, GasPrice: gasPrice(rc), Reverted: reverted}
+	if reverted {
+		r.Amount = 0
+	}
+	if rerr := b.ledger.RecordChainTx(ctx, r); rerr != nil {
+		return rc, errors.Join(err, fmt.Errorf("%s: recording %s's gas: %w", what, rc.TxHash.Hex(), rerr))
+	}
+	return rc, err
 }
 
 // sign builds and signs a contract call's transaction without sending it
@@ -148,6 +181,9 @@ func (b *Backend) sign(ctx context.Context, what string, call func(*bind.Transac
 		return nil, err
 	}
 	o.NoSend = true
+	if b.fees != nil {
+		b.fees(o)
+	}
 	tx, err := call(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, decodeRevert(err))
@@ -294,17 +330,17 @@ func (b *Backend) OpenFor(ctx context.Context, payee, signer common.Address, dep
 	if _, err := rand.Read(salt[:]); err != nil {
 		return wallet.ChannelInfo{}, err
 	}
-	if _, err := b.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	id := wallet.ChannelID(b.domain, b.key.Address(), payee, salt)
+	if _, err := b.send(ctx, "approve", txFor{channel: id, amount: deposit}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.token.Approve(o, b.domain.Contract, deposit.Big())
 	}); err != nil {
 		return wallet.ChannelInfo{}, err
 	}
-	if _, err := b.send(ctx, "open", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	if _, err := b.send(ctx, "open", txFor{channel: id, amount: deposit}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.Open(o, payee, signer, b.tokenAddr(), deposit.Big(), salt, unlockAt)
 	}); err != nil {
 		return wallet.ChannelInfo{}, err
 	}
-	id := wallet.ChannelID(b.domain, b.key.Address(), payee, salt)
 	ch, err := b.Channel(ctx, id)
 	if err != nil {
 		return wallet.ChannelInfo{}, err
@@ -371,20 +407,31 @@ func (b *Backend) claim(ctx context.Context, v *wallet.SignedVoucher, kind strin
 	if err != nil {
 		return 0, err
 	}
+	tx, note, err := b.capFirst(tx, amount)
+	if err != nil {
+		return 0, err
+	}
 	p, err := b.recordPending(ctx, tx, v, amount, kind)
 	if err != nil {
 		return 0, err
 	}
+	if note != "" {
+		b.log.Warn("a settlement's fee is capped", "tx", p.Hash.Hex(), "why", note)
+		if err := b.ledger.NotePendingTx(ctx, p.Hash, note); err != nil {
+			return 0, err
+		}
+		p.Note = note
+	}
 	if err := b.crashAt("recorded"); err != nil {
 		return 0, err
 	}
-	if err := b.broadcast(ctx, kind, tx); err != nil {
+	if err := b.broadcast(ctx, kind, tx); err != nil && !strings.Contains(err.Error(), "underpriced") {
 		return 0, err
 	}
 	if err := b.crashAt("sent"); err != nil {
 		return 0, err
 	}
-	if err := b.finish(ctx, p, tx); err != nil {
+	if err := b.finish(ctx, []wallet.PendingTx{p}); err != nil {
 		return 0, err
 	}
 	if kind == "close" {
@@ -428,13 +475,13 @@ func (b *Backend) TopUpFor(ctx context.Context, id common.Hash, amount wallet.Am
 		return err
 	}
 	if amount > 0 {
-		if _, err := b.send(ctx, "approve", func(o *bind.TransactOpts) (*types.Transaction, error) {
+		if _, err := b.send(ctx, "approve", txFor{channel: id, amount: amount}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 			return b.token.Approve(o, b.domain.Contract, amount.Big())
 		}); err != nil {
 			return err
 		}
 	}
-	if _, err := b.send(ctx, "topUp", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	if _, err := b.send(ctx, "topUp", txFor{channel: id, amount: amount}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.TopUp(o, id, amount.Big(), unlockAt)
 	}); err != nil {
 		return err
@@ -466,7 +513,7 @@ func (b *Backend) unlockAt(ctx context.Context, lock time.Duration) (uint64, err
 
 // RequestClose starts the grace period (payer).
 func (b *Backend) RequestClose(ctx context.Context, id common.Hash) error {
-	_, err := b.send(ctx, "requestClose", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	_, err := b.send(ctx, "requestClose", txFor{channel: id}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.RequestClose(o, id)
 	})
 	return err
@@ -475,7 +522,7 @@ func (b *Backend) RequestClose(ctx context.Context, id common.Hash) error {
 // Withdraw refunds deposit − settled after the grace period (payer),
 // and records the channel closed.
 func (b *Backend) Withdraw(ctx context.Context, id common.Hash) error {
-	if _, err := b.send(ctx, "withdraw", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	if _, err := b.send(ctx, "withdraw", txFor{channel: id}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.Withdraw(o, id)
 	}); err != nil {
 		return err

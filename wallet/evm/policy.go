@@ -27,6 +27,14 @@ type SettlePolicy struct {
 	// Margin is how long before the payer may withdraw a provider settles
 	// whatever it holds; 0: DefaultSettleMargin.
 	Margin time.Duration
+	// BumpAfter is how many blocks a settlement's transaction may sit
+	// unmined before it is replaced with a higher fee; 0: DefaultBumpAfter.
+	BumpAfter uint64
+	// MaxFeePercent caps what a settlement may spend on gas, in percent of
+	// what it settles (weighed with the network's TokenPerNative): its
+	// fee cap times its gas limit never exceeds it, and above it the
+	// settlement waits for fees to fall; 0 (or above 100): DefaultMaxFeePercent.
+	MaxFeePercent int64
 }
 
 // Settle policy defaults.
@@ -34,7 +42,28 @@ const (
 	DefaultSettleThreshold = wallet.Amount(1_000_000) // 1 token
 	DefaultGasFactor       = 20
 	DefaultSettleMargin    = 6 * time.Hour
+	DefaultBumpAfter       = 3
+	DefaultMaxFeePercent   = 10
+	// MaxFeeGrowth bounds a settlement's fee when the network gives no
+	// TokenPerNative (nothing to weigh gas against what it settles): a
+	// replacement's fee cap is at most this many times the market's (twice
+	// the base fee plus the node's suggested tip).
+	MaxFeeGrowth = 4
 )
+
+func (p SettlePolicy) bumpAfter() uint64 {
+	if p.BumpAfter > 0 {
+		return p.BumpAfter
+	}
+	return DefaultBumpAfter
+}
+
+func (p SettlePolicy) maxFeePercent() int64 {
+	if p.MaxFeePercent > 0 && p.MaxFeePercent <= 100 {
+		return p.MaxFeePercent
+	}
+	return DefaultMaxFeePercent
+}
 
 func (p SettlePolicy) threshold() wallet.Amount {
 	if p.Threshold > 0 {

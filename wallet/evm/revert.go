@@ -101,7 +101,7 @@ func (b *Backend) Transfer(ctx context.Context, to common.Address, amount wallet
 	if amount <= 0 {
 		return wallet.ChainTx{}, fmt.Errorf("amount: %w: must be positive", wallet.ErrAmount)
 	}
-	rc, err := b.send(ctx, "transfer", func(o *bind.TransactOpts) (*types.Transaction, error) {
+	rc, err := b.send(ctx, "transfer", txFor{amount: amount, payout: true}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.token.Transfer(o, to, amount.Big())
 	})
 	if err != nil {
