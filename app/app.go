@@ -94,6 +94,10 @@ type Config struct {
 	// and senses presence: no tray here, no notifications, and closing
 	// the window ends the process (the tray stays).
 	WindowOnly bool
+	// WSL is the user's .wslconfig and the PC's size where jobs run in
+	// WSL 2 (Windows): the app asks to set its limits (wslscreen.go).
+	// Nil elsewhere.
+	WSL *WSLConfig
 }
 
 // LoginItem is the system's start-at-login switch for the app.
@@ -182,6 +186,7 @@ func (a *App) Start(ctx context.Context) {
 	a.ctx = ctx
 	a.publish() // first frame: connecting
 	a.ui.show(a.cfg.OnFirstWindow)
+	a.ui.askWSLLimits()
 	a.goRun(ctx, "daemon", a.followDaemon)
 	a.goRun(ctx, "details", a.followDetails)
 	a.goRun(ctx, "release", a.releaseWhenSettled)

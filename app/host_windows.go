@@ -4,12 +4,18 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/sparegpu/spare/app/wslconfig"
 )
 
 // windowsHost reads the facts from Windows itself.
@@ -61,4 +67,38 @@ func EnsureDistribution(ctx context.Context, name string) error {
 		return err
 	}
 	return ensureDistribution(ctx, windowsHost{}, filepath.Join(sys, "wsl.exe"), name, dir, image)
+}
+
+// memoryStatusEx is MEMORYSTATUSEX (sysinfoapi.h).
+type memoryStatusEx struct {
+	Length               uint32
+	MemoryLoad           uint32
+	TotalPhys            uint64
+	AvailPhys            uint64
+	TotalPageFile        uint64
+	AvailPageFile        uint64
+	TotalVirtual         uint64
+	AvailVirtual         uint64
+	AvailExtendedVirtual uint64
+}
+
+var globalMemoryStatusEx = windows.NewLazySystemDLL("kernel32.dll").NewProc("GlobalMemoryStatusEx")
+
+// UserWSLConfig is this user's .wslconfig and this PC's memory and
+// logical processors, for the window that asks to set WSL 2's limits.
+func UserWSLConfig() (*WSLConfig, error) {
+	home, err := windows.KnownFolderPath(windows.FOLDERID_Profile, 0)
+	if err != nil || home == "" {
+		home = os.Getenv("USERPROFILE")
+	}
+	if home == "" {
+		return nil, errors.New("no user folder (USERPROFILE is empty)")
+	}
+	m := memoryStatusEx{}
+	m.Length = uint32(unsafe.Sizeof(m))
+	if ok, _, err := globalMemoryStatusEx.Call(uintptr(unsafe.Pointer(&m))); ok == 0 {
+		return nil, fmt.Errorf("reading the PC's memory (GlobalMemoryStatusEx): %w", err)
+	}
+	return &WSLConfig{Path: filepath.Join(home, ".wslconfig"),
+		Host: wslconfig.Host{MemoryMB: int64(m.TotalPhys >> 20), Processors: runtime.NumCPU()}}, nil
 }

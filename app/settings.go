@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/sparegpu/spare/app/wslconfig"
 )
 
 // SettingsFile is where the app keeps its own choices in the data
@@ -24,6 +26,11 @@ type Settings struct {
 	// FirstEarningsShown is set once "Your first earnings" was notified:
 	// it is said once, not once a session.
 	FirstEarningsShown bool `json:"first_earnings_shown,omitempty"`
+	// WSL is the owner's choice of memory and processors for jobs in
+	// WSL 2 (Windows; zero fields: the defaults), and WSLDeclined the
+	// limits they said "Not now" to, not asked again at start.
+	WSL         wslconfig.Choice `json:"wsl,omitempty"`
+	WSLDeclined string           `json:"wsl_declined,omitempty"`
 }
 
 // ParseIntField reads a number typed into a settings field.

@@ -20,3 +20,6 @@ func hostReady(context.Context, fyne.App) bool { return true }
 func daemonLink(g *globals, exe, dir string) (app.Client, []string, func(context.Context) []app.Check) {
 	return localapi.NewClient(dir), daemonArgv(exe, dir, g.containerd), doctorChecks(g.containerd, dir)
 }
+
+// wslLimits: jobs run in WSL only on Windows.
+func wslLimits(*globals) *app.WSLConfig { return nil }

@@ -48,6 +48,17 @@ func daemonLink(_ *globals, _, _ string) (app.Client, []string, func(context.Con
 	return localapi.NewBridgeClient(bridgeArgv(wsl, wslDataDir), os.Stderr), wslDaemonArgv(wsl, wslDataDir), nil
 }
 
+// wslLimits is the user's .wslconfig and the PC's size: the app asks to
+// set WSL 2's memory and processors there (app/wslscreen.go).
+func wslLimits(g *globals) *app.WSLConfig {
+	c, err := app.UserWSLConfig()
+	if err != nil {
+		g.log.Warn("WSL limits are not offered", "err", err)
+		return nil
+	}
+	return c
+}
+
 // wslDataDir is the daemon's data directory inside the distribution.
 const wslDataDir = "/var/lib/spare"
 
