@@ -98,6 +98,9 @@ type Config struct {
 	// WSL 2 (Windows): the app asks to set its limits (wslscreen.go).
 	// Nil elsewhere.
 	WSL *WSLConfig
+	// Setup runs once before the daemon is reached (Windows: importing
+	// Spare's WSL distribution on first run). Nil: none.
+	Setup *Setup
 }
 
 // LoginItem is the system's start-at-login switch for the app.
@@ -386,6 +389,9 @@ func onlyWords(prev, next localapi.Status) bool {
 // followDaemon keeps the event stream open, reconnecting (and starting a
 // daemon when configured and none answers).
 func (a *App) followDaemon(ctx context.Context) error {
+	if !a.runSetup(ctx) {
+		return nil // the window says why; nothing to reach
+	}
 	backoff := 500 * time.Millisecond
 	for {
 		first := true

@@ -48,25 +48,35 @@ func CheckHost(ctx context.Context) []HostProblem {
 	return HostProblems(readHost(ctx, windowsHost{}, sys))
 }
 
-// EnsureDistribution imports Spare's WSL distribution, named name, from
-// the image the installer put beside spare.exe (distro\spare-wsl.tar)
-// into %LOCALAPPDATA%\Spare\wsl, unless it exists. Import takes a while
-// (the image is unpacked into a new virtual disk): run it off the UI.
-func EnsureDistribution(ctx context.Context, name string) error {
+// DistributionSetup imports Spare's WSL distribution, named name, on
+// first run (Config.Setup): from the image the installer put beside
+// spare.exe (distro\spare-wsl.tar) into %LOCALAPPDATA%\Spare\wsl. The
+// app shows its progress; it takes a minute or two, once.
+func DistributionSetup(name string) *Setup {
 	sys, err := windows.GetSystemDirectory()
 	if err != nil {
 		sys = filepath.Join(os.Getenv("SystemRoot"), "System32")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
+	wsl := filepath.Join(sys, "wsl.exe")
+	return &Setup{
+		Needed: func(ctx context.Context) (bool, error) {
+			return distributionMissing(ctx, windowsHost{}, wsl, name), nil
+		},
+		Doing: ImportDoing,
+		Run: func(ctx context.Context) error {
+			exe, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			image := filepath.Join(filepath.Dir(exe), "distro", "spare-wsl.tar")
+			dir := filepath.Join(os.Getenv("LOCALAPPDATA"), "Spare", "wsl")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return HostProblem{Problem: "Spare could not make the folder for its Linux environment: " + err.Error(),
+					Fix: "Check that your user may write to " + filepath.Dir(dir) + ", then open Spare again."}
+			}
+			return importDistribution(ctx, windowsHost{}, wsl, name, dir, image)
+		},
 	}
-	image := filepath.Join(filepath.Dir(exe), "distro", "spare-wsl.tar")
-	dir := filepath.Join(os.Getenv("LOCALAPPDATA"), "Spare", "wsl")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	return ensureDistribution(ctx, windowsHost{}, filepath.Join(sys, "wsl.exe"), name, dir, image)
 }
 
 // memoryStatusEx is MEMORYSTATUSEX (sysinfoapi.h).

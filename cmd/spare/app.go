@@ -78,6 +78,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		Log:           g.log,
 		OnFirstWindow: func() { g.log.Info("first window shown", "after", time.Since(start)) },
 		WSL:           wslLimits(g),
+		Setup:         firstRun(),
 	}
 	if g.appMode.window {
 		// Beside the tray process: it owns the daemon, the presence

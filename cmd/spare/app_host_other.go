@@ -23,3 +23,6 @@ func daemonLink(g *globals, exe, dir string) (app.Client, []string, func(context
 
 // wslLimits: jobs run in WSL only on Windows.
 func wslLimits(*globals) *app.WSLConfig { return nil }
+
+// firstRun: nothing to set up before the daemon outside Windows.
+func firstRun() *app.Setup { return nil }

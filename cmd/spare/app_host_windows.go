@@ -18,18 +18,12 @@ import (
 // hostReady shows what this PC lacks (WSL2, virtualisation, an NVIDIA
 // driver), each with its fix, and runs that window until it closes; it
 // returns false then. It returns true, showing nothing, on a PC that can
-// run Spare and has Spare's WSL distribution (imported here on first run).
+// run Spare; the app then imports Spare's WSL distribution on first run
+// (firstRun), showing its progress.
 func hostReady(ctx context.Context, fy fyne.App) bool {
 	problems := app.CheckHost(ctx)
 	if len(problems) == 0 {
-		// First run: import the distribution from the installed image
-		// (before any window: it takes some seconds, once).
-		err := app.EnsureDistribution(ctx, wslDistro)
-		if err == nil {
-			return true
-		}
-		problems = []app.HostProblem{{Problem: "Spare could not set up its Linux distribution: " + err.Error(),
-			Fix: "Run wsl --update in PowerShell as administrator, then open Spare again; if it fails again, reinstall Spare."}}
+		return true
 	}
 	app.ShowHostProblems(fy, problems, func() []app.HostProblem { return app.CheckHost(ctx) })
 	fy.Run()
@@ -47,6 +41,10 @@ func daemonLink(_ *globals, _, _ string) (app.Client, []string, func(context.Con
 	wsl := filepath.Join(sys, "wsl.exe")
 	return localapi.NewBridgeClient(bridgeArgv(wsl, wslDataDir), os.Stderr), wslDaemonArgv(wsl, wslDataDir), nil
 }
+
+// firstRun imports Spare's WSL distribution when it is missing, before
+// the app reaches the daemon (app.Setup).
+func firstRun() *app.Setup { return app.DistributionSetup(wslDistro) }
 
 // wslLimits is the user's .wslconfig and the PC's size: the app asks to
 // set WSL 2's memory and processors there (app/wslscreen.go).
