@@ -149,6 +149,9 @@ type App struct {
 	cancel context.CancelFunc
 	owned  *ownedDaemon
 	quit   sync.Once
+	// setUp is closed once Config.Setup has succeeded (at once without
+	// one): nothing reaches the daemon before.
+	setUp chan struct{}
 }
 
 // New builds the app on a Fyne app (app.NewWithID in cmd/spare,
@@ -158,7 +161,7 @@ func New(fy fyne.App, cfg Config) *App {
 		cfg.Log = slog.Default()
 	}
 	a := &App{cfg: cfg, log: cfg.Log.With("component", "app"), fy: fy, connErr: errors.New("connecting…"),
-		kick: make(chan struct{}, 1), settle: make(chan struct{}, 1)}
+		kick: make(chan struct{}, 1), settle: make(chan struct{}, 1), setUp: make(chan struct{})}
 	if a.cfg.SettleAfter <= 0 {
 		a.cfg.SettleAfter = DefaultSettleAfter
 	}
@@ -392,6 +395,7 @@ func (a *App) followDaemon(ctx context.Context) error {
 	if !a.runSetup(ctx) {
 		return nil // the window says why; nothing to reach
 	}
+	close(a.setUp)
 	backoff := 500 * time.Millisecond
 	for {
 		first := true

@@ -137,7 +137,7 @@ func importArgv(wsl, name, dir, image string) []string {
 }
 
 // ImportDoing is what the window says while the distribution is imported.
-const ImportDoing = "Setting up Spare's Linux environment (first run only; it takes a minute or two)"
+const ImportDoing = "Setting up Spare's Linux environment"
 
 // distributionMissing reports whether wsl.exe does not list the
 // distribution (`wsl --list` fails when there is none at all).

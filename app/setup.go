@@ -57,7 +57,7 @@ func setupView(v View, connErr error, now time.Time) (View, bool) {
 	case errors.As(connErr, &up):
 		v.Icon, v.State = assets.Waiting, StateSettingUp
 		v.Sentence, v.Brief = up.doing, "Setting up"
-		v.Next = fmt.Sprintf("This happens once. %s so far; Spare starts when it is done.", elapsed(now.Sub(up.since)))
+		v.Next = fmt.Sprintf("First run only: this takes a minute or two. %s so far; Spare starts when it is done.", elapsed(now.Sub(up.since)))
 	case errors.As(connErr, &failed):
 		v.Icon, v.State = assets.Problem, StateDisconnected
 		v.Sentence, v.Brief, v.Next = failed.Problem, "Spare is not set up", failed.Fix

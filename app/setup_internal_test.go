@@ -17,9 +17,9 @@ func TestDeriveSetup(t *testing.T) {
 		after time.Duration
 		next  string
 	}{
-		{0, "This happens once. 0 seconds so far; Spare starts when it is done."},
-		{time.Second, "This happens once. 1 second so far; Spare starts when it is done."},
-		{75 * time.Second, "This happens once. 1 min 15 s so far; Spare starts when it is done."},
+		{0, "First run only: this takes a minute or two. 0 seconds so far; Spare starts when it is done."},
+		{time.Second, "First run only: this takes a minute or two. 1 second so far; Spare starts when it is done."},
+		{75 * time.Second, "First run only: this takes a minute or two. 1 min 15 s so far; Spare starts when it is done."},
 	} {
 		v := Derive(localapi.Status{}, up, Details{}, t0.Add(tc.after))
 		if v.State != StateSettingUp || v.Sentence != ImportDoing || v.Next != tc.next || v.Connected || v.CanPause || v.CanResume {

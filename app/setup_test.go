@@ -36,7 +36,7 @@ func TestFirstRunSetup(t *testing.T) {
 	}
 	a := startApp(t, app.Config{DataDir: dir, Client: localapi.NewClient(dir), Session: &app.SessionInfo{Bus: true}, Setup: setup})
 	waitSentence(t, a, app.ImportDoing)
-	waitMarkup(t, a, "This happens once. 1 second so far") // redrawn as time passes
+	waitMarkup(t, a, "1 second so far") // redrawn as time passes
 	close(release)
 	waitSentence(t, a, "Not connected to the Spare daemon")
 	if n := runs.Load(); n != 1 {

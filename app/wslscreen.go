@@ -74,7 +74,15 @@ type wslScreen struct {
 // the defaults). save is called with the choice when it is written, and
 // with the limits declined on Not now. Call it on the UI thread.
 func ShowWSLLimits(fy fyne.App, cfg WSLConfig, c wslconfig.Choice, save func(c wslconfig.Choice, declined string)) fyne.Window {
-	s := &wslScreen{w: fy.NewWindow(WSLLimitsTitle), cfg: cfg, choice: c, save: save,
+	return showWSLLimitsIn(fy.NewWindow(WSLLimitsTitle), cfg, c, save)
+}
+
+// showWSLLimitsIn fills w (new, or one this function filled before and
+// hid) and shows it. Closing it hides it: a destroyed window's late
+// mouse events crash GLFW under Wine (and the window is opened again
+// from Settings).
+func showWSLLimitsIn(w fyne.Window, cfg WSLConfig, c wslconfig.Choice, save func(c wslconfig.Choice, declined string)) fyne.Window {
+	s := &wslScreen{w: w, cfg: cfg, choice: c, save: save,
 		mem: widget.NewEntry(), cpus: widget.NewEntry(), notice: wrapped(""), what: wrapped(""), changes: widget.NewLabel(""), result: wrapped("")}
 	s.changes.TextStyle.Monospace = true
 	s.changes.Wrapping = fyne.TextWrapBreak // a long path or line breaks, never widens the window
@@ -110,6 +118,7 @@ func ShowWSLLimits(fy fyne.App, cfg WSLConfig, c wslconfig.Choice, save func(c w
 		nil, nil,
 		s.body,
 	))
+	s.w.SetCloseIntercept(s.w.Hide)
 	s.w.Resize(fyne.NewSize(720, 560))
 	s.refresh()
 	s.w.Show()
@@ -210,7 +219,7 @@ func (s *wslScreen) decline() {
 	if s.prop.Path != "" && s.prop.Changed() {
 		s.save(s.choice, limitsKey(s.prop.Limits))
 	}
-	s.w.Close()
+	s.w.Hide()
 }
 
 // showWSLLimits opens the window with the owner's saved choice and keeps
@@ -220,7 +229,10 @@ func (u *UI) showWSLLimits() {
 	if cfg == nil {
 		return
 	}
-	ShowWSLLimits(u.a.fy, *cfg, u.settings.WSL, func(c wslconfig.Choice, declined string) {
+	if u.wslWin == nil {
+		u.wslWin = u.a.fy.NewWindow(WSLLimitsTitle)
+	}
+	showWSLLimitsIn(u.wslWin, *cfg, u.settings.WSL, func(c wslconfig.Choice, declined string) {
 		u.settings.WSL, u.settings.WSLDeclined = c, declined
 		if err := SaveSettings(u.a.cfg.DataDir, u.settings); err != nil {
 			u.a.log.Warn("saving the WSL limits choice", "err", err)
