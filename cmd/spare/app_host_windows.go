@@ -57,9 +57,6 @@ func wslLimits(g *globals) *app.WSLConfig {
 	return c
 }
 
-// wslDataDir is the daemon's data directory inside the distribution.
-const wslDataDir = "/var/lib/spare"
-
 // wslDaemonArgv starts the daemon inside the distribution when none runs;
 // jobs use the distribution's own containerd.
 func wslDaemonArgv(wsl, dataDir string) []string {
