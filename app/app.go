@@ -98,6 +98,13 @@ type Config struct {
 	// and senses presence: no tray here, no notifications, and closing
 	// the window ends the process (the tray stays).
 	WindowOnly bool
+	// WSL is the user's .wslconfig and the PC's size where jobs run in
+	// WSL 2 (Windows): the app asks to set its limits (wslscreen.go).
+	// Nil elsewhere.
+	WSL *WSLConfig
+	// Setup runs once before the daemon is reached (Windows: importing
+	// Spare's WSL distribution on first run). Nil: none.
+	Setup *Setup
 }
 
 // LoginItem is the system's start-at-login switch for the app.
@@ -146,6 +153,9 @@ type App struct {
 	cancel context.CancelFunc
 	owned  *ownedDaemon
 	quit   sync.Once
+	// setUp is closed once Config.Setup has succeeded (at once without
+	// one): nothing reaches the daemon before.
+	setUp chan struct{}
 }
 
 // New builds the app on a Fyne app (app.NewWithID in cmd/spare,
@@ -155,7 +165,7 @@ func New(fy fyne.App, cfg Config) *App {
 		cfg.Log = slog.Default()
 	}
 	a := &App{cfg: cfg, log: cfg.Log.With("component", "app"), fy: fy, connErr: errors.New("connecting…"),
-		kick: make(chan struct{}, 1), settle: make(chan struct{}, 1)}
+		kick: make(chan struct{}, 1), settle: make(chan struct{}, 1), setUp: make(chan struct{})}
 	if a.cfg.SettleAfter <= 0 {
 		a.cfg.SettleAfter = DefaultSettleAfter
 	}
@@ -186,6 +196,7 @@ func (a *App) Start(ctx context.Context) {
 	a.ctx = ctx
 	a.publish() // first frame: connecting
 	a.ui.show(a.cfg.OnFirstWindow)
+	a.ui.askWSLLimits()
 	a.goRun(ctx, "daemon", a.followDaemon)
 	a.goRun(ctx, "details", a.followDetails)
 	a.goRun(ctx, "release", a.releaseWhenSettled)
@@ -387,6 +398,10 @@ func onlyWords(prev, next localapi.Status) bool {
 // followDaemon keeps the event stream open, reconnecting (and starting a
 // daemon when configured and none answers).
 func (a *App) followDaemon(ctx context.Context) error {
+	if !a.runSetup(ctx) {
+		return nil // the window says why; nothing to reach
+	}
+	close(a.setUp)
 	backoff := 500 * time.Millisecond
 	for {
 		first := true

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
@@ -137,18 +136,61 @@ func importArgv(wsl, name, dir, image string) []string {
 	return []string{wsl, "--import", name, dir, image, "--version", "2"}
 }
 
-// ensureDistribution imports the distribution from image unless wsl.exe
-// already lists it.
-func ensureDistribution(ctx context.Context, p hostProbe, wsl, name, dir, image string) error {
+// ImportDoing is what the window says while the distribution is imported.
+const ImportDoing = "Setting up Spare's Linux environment"
+
+// distributionMissing reports whether wsl.exe does not list the
+// distribution (`wsl --list` fails when there is none at all).
+func distributionMissing(ctx context.Context, p hostProbe, wsl, name string) bool {
 	out, err := p.Run(ctx, wsl, "--list", "--quiet")
-	if err == nil && hasDistribution(out, name) {
-		return nil
-	}
+	return err != nil || !hasDistribution(out, name)
+}
+
+// importDistribution imports the distribution from image into dir. Its
+// error is a HostProblem: what went wrong and the fix.
+func importDistribution(ctx context.Context, p hostProbe, wsl, name, dir, image string) error {
 	if !p.Exists(image) {
-		return fmt.Errorf("the distribution image %s is missing: reinstall Spare", image)
+		return HostProblem{Problem: "Spare's Linux environment (" + image + ") is missing from its install folder.",
+			Fix: "Reinstall Spare with spare-setup.exe, then open Spare again."}
 	}
-	if out, err := p.Run(ctx, importArgv(wsl, name, dir, image)...); err != nil {
-		return fmt.Errorf("importing the %s distribution (wsl --import): %w: %s", name, err, strings.TrimSpace(wslText(out)))
+	out, err := p.Run(ctx, importArgv(wsl, name, dir, image)...)
+	if err != nil {
+		return importProblem(strings.TrimSpace(wslText(out)), err, dir)
 	}
 	return nil
+}
+
+// importProblem says what a failed `wsl --import` means for the owner,
+// from the error code WSL prints, with the fix.
+func importProblem(said string, err error, dir string) HostProblem {
+	has := func(codes ...string) bool {
+		for _, c := range codes {
+			if strings.Contains(strings.ToLower(said), strings.ToLower(c)) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(wslVMError, "HCS_E_HYPERV_NOT_INSTALLED"):
+		return HostProblem{NoVirtualisation, FixVirtualisation}
+	case has("0x80370114", "Virtual Machine Platform"):
+		return HostProblem{"The Virtual Machine Platform that WSL2 needs is turned off.",
+			"Open PowerShell as administrator, run: wsl --install --no-distribution, restart Windows, and open Spare again."}
+	case has("0x8007019e", "WSL_E_WSL_OPTIONAL_COMPONENT_REQUIRED"):
+		return HostProblem{NoWSL, FixWSL}
+	case has("0x800701bc", "kernel component"):
+		return HostProblem{"WSL2 needs an update of its Linux kernel before it can run Spare.",
+			"Open PowerShell as administrator, run: wsl --update, and open Spare again."}
+	case has("0x80070070", "not enough space", "ERROR_DISK_FULL"):
+		return HostProblem{"There is not enough free disk space to set up Spare's Linux environment (about 1 GB, on the drive of " + dir + ").",
+			"Free some space on that drive, then open Spare again."}
+	case has("0x800700b7", "ERROR_ALREADY_EXISTS", "already exists"):
+		return HostProblem{"An earlier Spare's Linux disk is still in " + dir + ".",
+			"Move that folder elsewhere (it may hold an earlier wallet: keep it until you have checked), then open Spare again."}
+	}
+	if said == "" {
+		said = err.Error()
+	}
+	return HostProblem{"Spare could not set up its Linux environment; wsl --import said: " + said, FixSetup}
 }

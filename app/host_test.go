@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf16"
 )
@@ -102,28 +103,65 @@ func TestReadHost(t *testing.T) {
 	}
 }
 
-func TestEnsureDistribution(t *testing.T) {
-	wsl, image := `C:\Windows\System32\wsl.exe`, `C:\Spare\distro\spare-wsl.tar`
+func TestImportDistribution(t *testing.T) {
+	wsl, image, dir := `C:\Windows\System32\wsl.exe`, `C:\Spare\distro\spare-wsl.tar`, `C:\Users\u\AppData\Local\Spare\wsl`
 	for _, tc := range []struct {
 		name    string
 		pc      windowsPC
+		missing bool
 		imports bool
-		fails   bool
+		problem string // "" when the import succeeds
 	}{
-		{"already there", windowsPC{wslOut: utf16le("Debian\r\nSpare\r\n")}, false, false},
-		{"first run", windowsPC{wslOut: utf16le("Debian\r\nSpareOther\r\n"), files: []string{image}}, true, false},
-		{"no distributions yet", windowsPC{wslErr: errors.New("exit status 1"), files: []string{image}}, true, true},
-		{"image missing", windowsPC{wslOut: []byte("Ubuntu\n")}, false, true},
+		{"already there", windowsPC{wslOut: utf16le("Debian\r\nSpare\r\n")}, false, false, ""},
+		{"first run", windowsPC{wslOut: utf16le("Debian\r\nSpareOther\r\n"), files: []string{image}}, true, true, ""},
+		{"no distributions yet, import fails", windowsPC{wslErr: errors.New("exit status 1"), files: []string{image}}, true, true, "wsl --import said: exit status 1"},
+		{"image missing", windowsPC{wslOut: []byte("Ubuntu\n")}, true, false, "is missing from its install folder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := ensureDistribution(context.Background(), &tc.pc, wsl, "Spare", `C:\Users\u\AppData\Local\Spare\wsl`, image)
-			imported := len(tc.pc.ran) == 2 && slices.Equal(tc.pc.ran[1], importArgv(wsl, "Spare", `C:\Users\u\AppData\Local\Spare\wsl`, image))
+			ctx := context.Background()
+			missing := distributionMissing(ctx, &tc.pc, wsl, "Spare")
+			if missing != tc.missing {
+				t.Fatalf("missing %v, want %v", missing, tc.missing)
+			}
+			if !missing {
+				return
+			}
+			err := importDistribution(ctx, &tc.pc, wsl, "Spare", dir, image)
+			imported := len(tc.pc.ran) == 2 && slices.Equal(tc.pc.ran[1], importArgv(wsl, "Spare", dir, image))
 			if imported != tc.imports {
 				t.Errorf("ran %q; import wanted: %v", tc.pc.ran, tc.imports)
 			}
-			if (err != nil) != tc.fails {
-				t.Errorf("err %v, want failure: %v", err, tc.fails)
+			var p HostProblem
+			switch {
+			case tc.problem == "" && err != nil:
+				t.Errorf("err %v, want none", err)
+			case tc.problem != "" && (!errors.As(err, &p) || !strings.Contains(p.Problem, tc.problem) || p.Fix == ""):
+				t.Errorf("err %#v, want a problem saying %q, with a fix", err, tc.problem)
 			}
 		})
+	}
+}
+
+// A failed import is said as its cause and fix, from the code WSL prints
+// (its output is UTF-16 on most Windows versions).
+func TestImportProblem(t *testing.T) {
+	dir := `C:\Users\u\AppData\Local\Spare\wsl`
+	exit := errors.New("exit status 4294967295")
+	for _, tc := range []struct {
+		said, problem, fix string
+	}{
+		{"Error code: Wsl/Service/RegisterDistro/CreateVm/HCS/HCS_E_HYPERV_NOT_INSTALLED", NoVirtualisation, FixVirtualisation},
+		{"Please enable the Virtual Machine Platform Windows feature and ensure virtualization is enabled in the BIOS.\r\nError code: Wsl/Service/RegisterDistro/CreateVm/0x80370114", "Virtual Machine Platform", "wsl --install --no-distribution"},
+		{"WSL 2 requires an update to its kernel component.\r\nError code: Wsl/Service/RegisterDistro/0x800701bc", "Linux kernel", "wsl --update"},
+		{"There is not enough space on the disk.\r\nError code: Wsl/Service/RegisterDistro/0x80070070", "not enough free disk space", "Free some space"},
+		{"Error code: Wsl/Service/RegisterDistro/ERROR_ALREADY_EXISTS", dir, "Move that folder"},
+		{"Error code: Wsl/WSL_E_WSL_OPTIONAL_COMPONENT_REQUIRED", NoWSL, FixWSL},
+		{"The system cannot find the file specified.", "wsl --import said: The system cannot find the file specified.", FixSetup},
+		{"", "wsl --import said: exit status 4294967295", FixSetup},
+	} {
+		p := importProblem(strings.TrimSpace(wslText(utf16le(tc.said))), exit, dir)
+		if !strings.Contains(p.Problem, tc.problem) || !strings.Contains(p.Fix, tc.fix) {
+			t.Errorf("wsl said %q: problem %q, fix %q; want them to say %q and %q", tc.said, p.Problem, p.Fix, tc.problem, tc.fix)
+		}
 	}
 }

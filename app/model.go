@@ -86,6 +86,9 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 	if d.Wallet != nil {
 		v.EarnedToday = d.Wallet.Today.String()
 	}
+	if v, ok := setupView(v, connErr, now); ok {
+		return v
+	}
 	if connErr != nil {
 		v.Icon = assets.Problem
 		v.State = StateDisconnected

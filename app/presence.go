@@ -15,6 +15,11 @@ import (
 // daemon. A push that fails (daemon restarting) is dropped; the next
 // reading follows within a heartbeat.
 func (a *App) sensePresence(ctx context.Context) error {
+	select { // nothing to push to before setup is done (Config.Setup)
+	case <-a.setUp:
+	case <-ctx.Done():
+		return nil
+	}
 	return sensePresence(ctx, a.cfg.Client, a.cfg.Log, a.setSensorNote)
 }
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sparegpu/spare/app/wslconfig"
 	"github.com/sparegpu/spare/internal/atomicfile"
 	"github.com/sparegpu/spare/internal/filelock"
 )
@@ -29,6 +30,11 @@ type Settings struct {
 	// FirstEarningsShown is set once "Your first earnings" was notified:
 	// it is said once, not once a session.
 	FirstEarningsShown bool `json:"first_earnings_shown"`
+	// WSL is the owner's choice of memory and processors for jobs in
+	// WSL 2 (Windows; zero fields: the defaults), and WSLDeclined the
+	// limits they said "Not now" to, not asked again at start.
+	WSL         wslconfig.Choice `json:"wsl,omitempty"`
+	WSLDeclined string           `json:"wsl_declined,omitempty"`
 }
 
 // ParseIntField reads a number typed into a settings field.

@@ -103,6 +103,12 @@ func newSettingsForm(u *UI) *settingsForm {
 	form.Items[14].HintText = "A stranger's IOU is only a promise: one who never pays leaves your work unpaid"
 	form.Items[15].HintText = "Peers you trust to pay IOUs (spare status shows a node's peer ID)"
 	form.Items[16].HintText = "Lets them meet requesters; uses some upload bandwidth; off on metered connections"
+	if u.a.cfg.WSL != nil {
+		// Not the daemon's: the Windows user's .wslconfig, asked for in
+		// a window of its own (wslscreen.go).
+		form.Append("WSL limits", widget.NewButton("Memory and processors for jobs…", u.showWSLLimits))
+		form.Items[len(form.Items)-1].HintText = "What WSL 2, where jobs run, may take of this PC (in your .wslconfig)"
+	}
 	f.save = widget.NewButton("Save", f.submit)
 	f.save.Importance = widget.HighImportance
 	f.save.Disable() // until the daemon's settings are shown

@@ -34,6 +34,7 @@ type UI struct {
 	form                       *settingsForm
 	onboard                    *onboarding
 	about                      *aboutPage
+	wslWin                     fyne.Window // WSL's limits (wslscreen.go); hidden, not closed
 }
 
 // Window size on first show.

@@ -77,6 +77,8 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		About:         app.About{Version: version, Licence: licence, Notices: notices},
 		Log:           g.log,
 		OnFirstWindow: func() { g.log.Info("first window shown", "after", time.Since(start)) },
+		WSL:           wslLimits(g),
+		Setup:         firstRun(),
 	}
 	if g.appMode.window {
 		// Beside the tray process: it owns the daemon, the presence

@@ -20,3 +20,9 @@ func hostReady(context.Context, fyne.App) bool { return true }
 func daemonLink(g *globals, exe, dir string) (app.Client, []string, func(context.Context) []app.Check) {
 	return localapi.NewClient(dir), daemonArgv(exe, dir, g.containerd), doctorChecks(g.containerd, dir)
 }
+
+// wslLimits: jobs run in WSL only on Windows.
+func wslLimits(*globals) *app.WSLConfig { return nil }
+
+// firstRun: nothing to set up before the daemon outside Windows.
+func firstRun() *app.Setup { return nil }

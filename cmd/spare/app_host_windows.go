@@ -18,18 +18,12 @@ import (
 // hostReady shows what this PC lacks (WSL2, virtualisation, an NVIDIA
 // driver), each with its fix, and runs that window until it closes; it
 // returns false then. It returns true, showing nothing, on a PC that can
-// run Spare and has Spare's WSL distribution (imported here on first run).
+// run Spare; the app then imports Spare's WSL distribution on first run
+// (firstRun), showing its progress.
 func hostReady(ctx context.Context, fy fyne.App) bool {
 	problems := app.CheckHost(ctx)
 	if len(problems) == 0 {
-		// First run: import the distribution from the installed image
-		// (before any window: it takes some seconds, once).
-		err := app.EnsureDistribution(ctx, wslDistro)
-		if err == nil {
-			return true
-		}
-		problems = []app.HostProblem{{Problem: "Spare could not set up its Linux distribution: " + err.Error(),
-			Fix: "Run wsl --update in PowerShell as administrator, then open Spare again; if it fails again, reinstall Spare."}}
+		return true
 	}
 	app.ShowHostProblems(fy, problems, func() []app.HostProblem { return app.CheckHost(ctx) })
 	fy.Run()
@@ -48,8 +42,20 @@ func daemonLink(_ *globals, _, _ string) (app.Client, []string, func(context.Con
 	return localapi.NewBridgeClient(bridgeArgv(wsl, wslDataDir), os.Stderr), wslDaemonArgv(wsl, wslDataDir), nil
 }
 
-// wslDataDir is the daemon's data directory inside the distribution.
-const wslDataDir = "/var/lib/spare"
+// firstRun imports Spare's WSL distribution when it is missing, before
+// the app reaches the daemon (app.Setup).
+func firstRun() *app.Setup { return app.DistributionSetup(wslDistro) }
+
+// wslLimits is the user's .wslconfig and the PC's size: the app asks to
+// set WSL 2's memory and processors there (app/wslscreen.go).
+func wslLimits(g *globals) *app.WSLConfig {
+	c, err := app.UserWSLConfig()
+	if err != nil {
+		g.log.Warn("WSL limits are not offered", "err", err)
+		return nil
+	}
+	return c
+}
 
 // wslDaemonArgv starts the daemon inside the distribution when none runs;
 // jobs use the distribution's own containerd.

@@ -6,6 +6,9 @@ package main
 // wslDistro is the distribution's name (`wsl.exe -d Spare`).
 const wslDistro = "Spare"
 
+// wslDataDir is the daemon's data directory inside the distribution.
+const wslDataDir = "/var/lib/spare"
+
 // bridgeArgv is the command the app starts for each connection to the
 // daemon: wsl runs `spare bridge` inside the distribution.
 func bridgeArgv(wsl, dataDir string) []string {

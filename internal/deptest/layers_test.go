@@ -33,6 +33,9 @@ var layers = map[string]int{
 	"app": 6, "app/wslconfig": 5,
 	// The binaries that wire everything.
 	"cmd/spare": 7, "internal/cmd/textpng": 7,
+	// Test scaffolding built for Wine (a wsl.exe stand-in): imports
+	// nothing of Spare's, and nothing imports it.
+	"packaging/windows/wine/fakewsl": 7,
 }
 
 func TestArrowsPointDown(t *testing.T) {
