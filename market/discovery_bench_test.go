@@ -60,13 +60,7 @@ import (
 //
 //     SPARE_BENCH_PROVIDERS=200 go test ./market -run '^$' -bench DiscoverMatch -benchtime 3x -timeout 30m
 func BenchmarkDiscoverMatch(b *testing.B) {
-	n := 200
-	if s := os.Getenv("SPARE_BENCH_PROVIDERS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil || n < 1 {
-			b.Fatalf("SPARE_BENCH_PROVIDERS=%q: want a positive count", s)
-		}
-	}
+	n := benchProviders(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	progress := func(f string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+f+"\n", args...) }
@@ -210,6 +204,18 @@ func benchHost(ctx context.Context, b *testing.B, cfg p2p.Config) *p2p.Host {
 	}
 	b.Cleanup(func() { h.Close() })
 	return h
+}
+
+// benchProviders is SPARE_BENCH_PROVIDERS, 200 when unset.
+func benchProviders(b *testing.B) int {
+	n := 200
+	if s := os.Getenv("SPARE_BENCH_PROVIDERS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 1 {
+			b.Fatalf("SPARE_BENCH_PROVIDERS=%q: want a positive count", s)
+		}
+	}
+	return n
 }
 
 // benchAd is provider i's ad: one GPU, prices rising with i so that

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -37,13 +36,7 @@ import (
 //
 //     SPARE_BENCH_PROVIDERS=200 go test ./market -run '^$' -bench PullHomeNode -benchtime 1x -timeout 20m
 func BenchmarkPullHomeNode(b *testing.B) {
-	n := 200
-	if s := os.Getenv("SPARE_BENCH_PROVIDERS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil || n < 1 {
-			b.Fatalf("SPARE_BENCH_PROVIDERS=%q: want a positive count", s)
-		}
-	}
+	n := benchProviders(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 18*time.Minute)
 	defer cancel()
 	boot := benchHost(ctx, b, p2p.Config{BootstrapNode: true})

@@ -74,16 +74,9 @@ func (b *adBoard) validate(_ context.Context, _ peer.ID, m *pubsub.Message) pubs
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	p := b.peers[ad.Peer]
+	p := b.peerLocked(ad.Peer, now)
 	if p == nil {
-		if len(b.peers) >= MaxAdPeers {
-			b.pruneLocked(now)
-		}
-		if len(b.peers) >= MaxAdPeers {
-			return pubsub.ValidationIgnore
-		}
-		p = &adPeer{}
-		b.peers[ad.Peer] = p
+		return pubsub.ValidationIgnore
 	}
 	p.touched = now
 	if ad.Seq <= p.seq {
@@ -97,6 +90,23 @@ func (b *adBoard) validate(_ context.Context, _ peer.ID, m *pubsub.Message) pubs
 	p.seq = ad.Seq
 	m.ValidatorData = ad
 	return pubsub.ValidationAccept
+}
+
+// peerLocked is what the board keeps of id, made for a newcomer; nil when
+// the table is full (MaxAdPeers) even after pruning.
+func (b *adBoard) peerLocked(id peer.ID, now time.Time) *adPeer {
+	if p := b.peers[id]; p != nil {
+		return p
+	}
+	if len(b.peers) >= MaxAdPeers {
+		b.pruneLocked(now)
+	}
+	if len(b.peers) >= MaxAdPeers {
+		return nil
+	}
+	p := &adPeer{}
+	b.peers[id] = p
+	return p
 }
 
 // pruneLocked forgets peers whose ad expired and who sent nothing within
@@ -284,17 +294,11 @@ func (n *Host) NoteAd(ad Ad) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	p := b.peers[ad.Peer]
+	p := b.peerLocked(ad.Peer, now)
 	if p == nil {
-		if len(b.peers) >= MaxAdPeers {
-			b.pruneLocked(now)
-		}
-		if len(b.peers) >= MaxAdPeers {
-			return
-		}
-		p = &adPeer{touched: now}
-		b.peers[ad.Peer] = p
+		return
 	}
+	p.touched = now
 	if ad.Seq > p.ad.Seq {
 		p.ad, p.seq = ad, max(p.seq, ad.Seq)
 	}
