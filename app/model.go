@@ -55,6 +55,11 @@ type View struct {
 	// BelowCost says jobs were refused for paying less than the
 	// electricity ("never work at a loss"); "" when none.
 	BelowCost string
+	// Reach says how other nodes reach this one and what the owner can
+	// do, in a sentence ("" when the daemon does not say: no p2p host);
+	// ReachWarn: only through a relay, so jobs are refused.
+	Reach     string
+	ReachWarn bool
 	// Relay says whether this node relays for other nodes, in a sentence
 	// ("" when the daemon does not say: no p2p host).
 	Relay string
@@ -105,6 +110,7 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 		v.Brief = v.Sentence
 	}
 	v.Devices, v.GPUNote, v.Telemetry, v.Notice, v.BelowCost = st.Devices, st.GPU, d.Telemetry, st.Notice, st.BelowCost
+	v.Reach, v.ReachWarn = st.ReachLine(), st.RelayOnly()
 	v.Relay = st.RelayLine()
 	if d.Job != nil && d.Job.ID == st.Job {
 		v.CurrentJob = d.Job

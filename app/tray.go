@@ -1,6 +1,8 @@
 package app
 
 import (
+	"slices"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
@@ -19,6 +21,9 @@ type tray struct {
 
 type trayItems struct {
 	status, today, pause, resume *fyne.MenuItem
+	// sensor says the presence sensor cannot see this session's input;
+	// it is in the menu only then (a Fyne menu has no hidden entries).
+	sensor *fyne.MenuItem
 }
 
 // Menu labels, kept here so tests and the D-Bus check read the same words.
@@ -30,7 +35,20 @@ const (
 	labelResume    = "Resume"
 	labelOpen      = "Open Spare"
 	labelQuit      = "Quit"
+	// labelNoSensor is the menu's line while the presence sensor cannot
+	// see this session's input (View.SensorNote, which the window shows
+	// in full with the reasons).
+	labelNoSensor = "Cannot see your keyboard and mouse: Open Spare says why"
 )
+
+// sensorLine is the tray menu's line for a sensor note: labelNoSensor
+// when the sensor cannot see the session's input, "" (no line) when it can.
+func sensorLine(note string) string {
+	if note == "" {
+		return ""
+	}
+	return labelNoSensor
+}
 
 func newTray(fy fyne.App, a *App, s SessionInfo) *tray {
 	t := &tray{}
@@ -61,6 +79,8 @@ func buildMenu(a *App) (*fyne.Menu, trayItems) {
 	it.status.Disabled = true
 	it.today = fyne.NewMenuItem("Earned today: —", nil)
 	it.today.Disabled = true
+	it.sensor = fyne.NewMenuItem(labelNoSensor, nil)
+	it.sensor.Disabled = true
 	it.pause = fyne.NewMenuItem(labelPause, nil)
 	it.pause.ChildMenu = fyne.NewMenu("",
 		fyne.NewMenuItem(labelPause1h, func() { a.pause(localapi.PauseRequest{For: "1h"}) }),
@@ -89,6 +109,9 @@ func (t *tray) render(v View) {
 	it.today.Label = v.TodayLine()
 	it.pause.Disabled = !v.CanPause
 	it.resume.Disabled = !v.CanResume
+	if t.showSensor(sensorLine(v.SensorNote)) {
+		changed = true
+	}
 	if t.desk == nil {
 		return
 	}
@@ -98,6 +121,25 @@ func (t *tray) render(v View) {
 	if v.Icon != t.icon {
 		t.setIcon(v.Icon)
 	}
+}
+
+// showSensor puts the sensor line right after the earnings line, or
+// takes it out when line is ""; it says whether the menu changed.
+func (t *tray) showSensor(line string) bool {
+	items := t.menu.Items
+	i := slices.Index(items, t.items.sensor)
+	switch {
+	case line == "" && i >= 0:
+		t.menu.Items = slices.Delete(items, i, i+1)
+	case line != "" && i < 0:
+		t.items.sensor.Label = line
+		t.menu.Items = slices.Insert(items, slices.Index(items, t.items.today)+1, t.items.sensor)
+	case line != "" && t.items.sensor.Label != line:
+		t.items.sensor.Label = line
+	default:
+		return false
+	}
+	return true
 }
 
 // Menu returns the tray menu (tests read it back).

@@ -46,6 +46,9 @@ type trayProc struct {
 	wg  sync.WaitGroup
 
 	status, today, pause, pause1h, pauseTmrw, pauseOpen, resume, open, quit *systray.MenuItem
+	// sensor is the line saying the presence sensor cannot see this
+	// session's input, hidden while it can (buildMenu's sensor entry).
+	sensor *systray.MenuItem
 
 	mu      sync.Mutex
 	icon    assets.TrayState
@@ -88,7 +91,7 @@ func RunTray(ctx context.Context, cfg TrayConfig) error {
 	t.goRun(ctx, "daemon", t.followDaemon)
 	if cfg.Presence {
 		t.goRun(ctx, "presence", func(ctx context.Context) error {
-			return sensePresence(ctx, cfg.Client, cfg.Log, func(note string) { t.log.Warn(note) })
+			return sensePresence(ctx, cfg.Client, cfg.Log, t.showSensor)
 		})
 	}
 	if cfg.OpenAtStart {
@@ -125,6 +128,9 @@ func (t *trayProc) build() {
 	t.status.Disable()
 	t.today = systray.AddMenuItem("Earned today: —", "")
 	t.today.Disable()
+	t.sensor = systray.AddMenuItem(labelNoSensor, "")
+	t.sensor.Disable()
+	t.sensor.Hide()
 	systray.AddSeparator()
 	t.pause = systray.AddMenuItem(labelPause, "")
 	t.pause1h = t.pause.AddSubMenuItem(labelPause1h, "")

@@ -112,6 +112,19 @@ func (t *trayProc) render(v View) {
 	}
 }
 
+// showSensor shows the sensor line for note ("": hides it); the window
+// process probes the session itself and shows the note in full.
+func (t *trayProc) showSensor(note string) {
+	line := sensorLine(note)
+	if line == "" {
+		t.sensor.Hide()
+		return
+	}
+	t.log.Warn(note)
+	t.sensor.SetTitle(line)
+	t.sensor.Show()
+}
+
 func setItemEnabled(it interface {
 	Enable()
 	Disable()

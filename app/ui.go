@@ -24,6 +24,7 @@ type UI struct {
 
 	tabs                       *container.AppTabs
 	sentence, next, notes, err *widget.Label
+	reach                      *widget.Label // how other nodes reach this one
 	relay                      *widget.Label // whether this node relays for others
 	pauseBtn, resumeBtn        *widget.Button
 	gpus                       *fyne.Container
@@ -60,11 +61,13 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 	u.notes.Importance = widget.WarningImportance
 	u.err = wrapped("")
 	u.err.Importance = widget.DangerImportance
+	u.reach = wrapped("")
+	u.reach.Hide()
 	u.relay = wrapped("")
 	u.relay.Hide()
 	u.pauseBtn = widget.NewButtonWithIcon("Pause for 1 hour", theme.MediaPauseIcon(), func() { a.pause(pauseFor1h) })
 	u.resumeBtn = widget.NewButtonWithIcon(labelResume, theme.MediaPlayIcon(), a.resume)
-	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.pauseBtn, u.resumeBtn), u.relay, u.notes, u.err)
+	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.pauseBtn, u.resumeBtn), u.reach, u.relay, u.notes, u.err)
 
 	u.gpus = container.NewVBox()
 	u.job = wrapped("")
@@ -153,6 +156,16 @@ func (u *UI) render(v View) {
 		}
 	}
 	u.notes.SetText(strings.Join(notes, "\n"))
+	u.reach.Importance = widget.MediumImportance
+	if v.ReachWarn {
+		u.reach.Importance = widget.WarningImportance
+	}
+	u.reach.SetText(v.Reach)
+	if v.Reach == "" {
+		u.reach.Hide()
+	} else {
+		u.reach.Show()
+	}
 	u.relay.SetText(v.Relay)
 	if v.Relay == "" {
 		u.relay.Hide()

@@ -88,15 +88,16 @@ type menuNode struct {
 	ID       int32
 	Label    string
 	Enabled  bool
+	Visible  bool
 	Sep      bool
 	Children []menuNode
 }
 
-// items are the node's children without separators.
+// items are the node's children a tray host shows, without separators.
 func (n menuNode) items() []menuNode {
 	var out []menuNode
 	for _, c := range n.Children {
-		if !c.Sep {
+		if !c.Sep && c.Visible {
 			out = append(out, c)
 		}
 	}
@@ -105,7 +106,7 @@ func (n menuNode) items() []menuNode {
 
 func (n menuNode) find(label string) (menuNode, bool) {
 	for _, c := range n.Children {
-		if c.Label == label {
+		if c.Label == label && c.Visible {
 			return c, true
 		}
 	}
@@ -137,12 +138,15 @@ func readMenu(conn *dbus.Conn, it trayItem) (menuNode, dbus.BusObject, error) {
 }
 
 func decodeNode(id int32, props map[string]dbus.Variant, children []dbus.Variant) (menuNode, error) {
-	n := menuNode{ID: id, Enabled: true}
+	n := menuNode{ID: id, Enabled: true, Visible: true}
 	if v, ok := props["label"]; ok {
 		n.Label, _ = v.Value().(string)
 	}
 	if v, ok := props["enabled"]; ok {
 		n.Enabled, _ = v.Value().(bool)
+	}
+	if v, ok := props["visible"]; ok {
+		n.Visible, _ = v.Value().(bool)
 	}
 	if v, ok := props["type"]; ok {
 		n.Sep = v.Value() == "separator"

@@ -289,7 +289,10 @@ func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
 		fmt.Fprintf(out, "peer:   %s\n", s.PeerID)
 	}
 	if s.Network != "" {
-		fmt.Fprintf(out, "network: %s, %d Spare peer(s) connected; reached %s\n", s.Network, s.SparePeers, s.Reach)
+		fmt.Fprintf(out, "network: %s, %d Spare peer(s) connected\n", s.Network, s.SparePeers)
+		if line := s.ReachLine(); line != "" {
+			fmt.Fprintf(out, "reach:   %s\n", line)
+		}
 		if s.ReachHint != "" {
 			fmt.Fprintf(out, "         %s\n", s.ReachHint)
 		}
