@@ -17,6 +17,7 @@ import (
 	"github.com/sparegpu/spare/internal/simnet"
 	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
+	"github.com/sparegpu/spare/market"
 	"github.com/sparegpu/spare/wallet"
 )
 
@@ -42,16 +43,28 @@ const simObservers = 4
 // relayed circuit carries at most p2p.RelayCircuitBytes). The render
 // comes back matching its digest, and the requester's wallet spent what
 // the provider's earned. The test logs the time from `spare submit` to
-// the job running on the provider and to submit's exit (SIMJOB lines,
-// which `make bench` prints).
+// the job running on the provider (its status stream) and to submit's
+// exit (SIMJOB lines, which `make bench` prints).
 func TestSimInternetPaidJob(t *testing.T) {
+	for _, pool := range []string{"", "studio"} {
+		name := "public network"
+		if pool != "" {
+			name = "private pool " + pool
+		}
+		t.Run(name, func(t *testing.T) { simPaidJob(t, pool) })
+	}
+}
+
+// simPaidJob is TestSimInternetPaidJob on the public network (pool "") or
+// in a private pool, every node of which runs with --pool.
+func simPaidJob(t *testing.T, pool string) {
 	testenv.NeedCommand(t, "nsenter", "util-linux")
 	w := simnet.New(t, "spjob")
 	sock := testenv.ContainerdSocket(t)
 	render := testenv.Workload(t, "render")
 	var boot []string
 	for i := range simObservers {
-		boot = append(boot, startSimBootstrap(t, w.PublicSite(90+i), simnet.WAN(90+i))...)
+		boot = append(boot, startSimBootstrap(t, w.PublicSite(90+i), simnet.WAN(90+i), pool)...)
 	}
 	provSite := w.NATSite(82, simnet.PortRestricted)
 	reqSite := w.NATSite(84, simnet.PortRestricted)
@@ -62,6 +75,9 @@ func TestSimInternetPaidJob(t *testing.T) {
 	}
 
 	var bootFlags []string
+	if pool != "" {
+		bootFlags = append(bootFlags, "--pool", pool)
+	}
 	for _, b := range boot {
 		bootFlags = append(bootFlags, "--bootstrap", b)
 	}
@@ -83,46 +99,36 @@ func TestSimInternetPaidJob(t *testing.T) {
 		return nil
 	})
 
-	// The provider's status stream says when the job runs.
-	ctx, cancel := context.WithCancel(context.Background())
-	running := make(chan time.Time, 1)
-	var watch sync.WaitGroup
-	watch.Add(1)
-	go func() {
-		defer watch.Done()
-		_ = c.Events(ctx, func(s localapi.Status) {
-			if s.State == localapi.StateRunning && s.Job != "" {
-				select {
-				case running <- time.Now():
-				default:
-				}
-			}
-		})
-	}()
-	defer func() { cancel(); watch.Wait() }()
-
-	reqData, out := t.TempDir(), t.TempDir()
-	args := append([]string{"--data", reqData, "--containerd", sock, "--json", "submit", "--no-daemon", "--no-mdns",
-		"--image", render, "--output", out, "--max-price", "0.01"}, bootFlags...)
-	cmd := inNetns(exec.Command(spareBin, args...), reqSite)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
-	done := time.Since(start)
-	if err != nil {
-		t.Fatalf("spare submit in the simulated internet: %v\n%s", err, stderr.String())
+	// The provider's status stream says when each job starts running
+	// (re-opened whenever it ends: the daemon may close a long stream).
+	ran := watchRunning(t, c)
+	// submit runs `spare submit` from a fresh data directory behind the
+	// requester's NAT and returns its result, its data directory and the
+	// times from its start to the job running and to its exit.
+	submit := func() (res market.SubmitResult, data string, toRunning, toDone time.Duration) {
+		t.Helper()
+		data, out := t.TempDir(), t.TempDir()
+		args := append([]string{"--data", data, "--containerd", sock, "--json", "submit", "--no-daemon", "--no-mdns",
+			"--image", render, "--output", out, "--max-price", "0.01"}, bootFlags...)
+		cmd := inNetns(exec.Command(spareBin, args...), reqSite)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		start := time.Now()
+		err := cmd.Run()
+		toDone = time.Since(start)
+		if err != nil {
+			t.Fatalf("spare submit in the simulated internet: %v\n%s", err, stderr.String())
+		}
+		res = submitResult(t, cliResult{0, stdout.String(), stderr.String()})
+		at, ok := ran(res.Job)
+		if !ok {
+			t.Fatalf("job %s finished but the provider's status never said it ran\n%s", res.Job, stderr.String())
+		}
+		return res, data, at.Sub(start), toDone
 	}
-	var toRunning time.Duration
-	select {
-	case at := <-running:
-		toRunning = at.Sub(start)
-	default:
-		t.Fatalf("the job finished but the provider's status never said it ran\n%s", stderr.String())
-	}
-	t.Logf("SIMJOB submit_to_running_ms=%d submit_to_done_ms=%d", toRunning.Milliseconds(), done.Milliseconds())
 
-	res := submitResult(t, cliResult{0, stdout.String(), stderr.String()})
+	res, reqData, toRunning, toDone := submit()
+	t.Logf("SIMJOB submit_to_running_ms=%d submit_to_done_ms=%d", toRunning.Milliseconds(), toDone.Milliseconds())
 	if res.ExitCode != 0 || res.Provider != prov.peerID || res.Units == 0 || len(res.Outputs) != 1 || res.Outputs[0].Path != "frame.bmp" {
 		t.Fatalf("result %+v, want frame.bmp from %s, paid", res, prov.peerID)
 	}
@@ -157,14 +163,68 @@ func TestSimInternetPaidJob(t *testing.T) {
 		}
 		return nil
 	})
+
+	// `make bench` (SPARE_BENCH_SIMJOB_RUNS=N): N more jobs, each from a
+	// fresh requester; the medians of the times.
+	if n := testenv.Int(simJobRuns, 0); n > 0 && pool == "" {
+		var running, done []time.Duration
+		for range n {
+			_, _, r, d := submit()
+			running, done = append(running, r), append(done, d)
+		}
+		t.Logf("SIMJOB runs=%d fresh requesters: median submit_to_running_ms=%d submit_to_done_ms=%d",
+			n, median(running).Milliseconds(), median(done).Milliseconds())
+	}
+}
+
+// simJobRuns, in `make bench`, repeats TestSimInternetPaidJob's job with
+// fresh requesters (scripts/bench.sh).
+const simJobRuns = "SPARE_BENCH_SIMJOB_RUNS"
+
+// watchRunning follows a daemon's status stream until the test ends and
+// returns a lookup of when each job was first seen running.
+func watchRunning(t *testing.T, c *localapi.Client) func(job string) (time.Time, bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	seen := map[string]time.Time{}
+	var watch sync.WaitGroup
+	watch.Add(1)
+	go func() {
+		defer watch.Done()
+		for ctx.Err() == nil {
+			_ = c.Events(ctx, func(s localapi.Status) {
+				mu.Lock()
+				defer mu.Unlock()
+				if _, ok := seen[s.Job]; s.State == localapi.StateRunning && s.Job != "" && !ok {
+					seen[s.Job] = time.Now()
+				}
+			})
+			select { // a pause between tries, not a wait for anything
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); watch.Wait() })
+	return func(job string) (time.Time, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		at, ok := seen[job]
+		return at, ok
+	}
 }
 
 // startSimBootstrap starts `spare bootstrap` in namespace ns, listening
-// on ip (TCP and QUIC), and returns its /p2p/ addresses.
-func startSimBootstrap(t *testing.T, ns, ip string) []string {
+// on ip (TCP and QUIC), of the pool named (or the public network), and
+// returns its /p2p/ addresses.
+func startSimBootstrap(t *testing.T, ns, ip, pool string) []string {
 	t.Helper()
 	listen := []string{"/ip4/" + ip + "/tcp/4001", "/ip4/" + ip + "/udp/4001/quic-v1"}
-	cmd := inNetns(startDaemon(t, "--data", t.TempDir(), "bootstrap", "--no-mdns", "--listen", listen[0], "--listen", listen[1]), ns)
+	args := []string{"--data", t.TempDir(), "bootstrap", "--no-mdns", "--listen", listen[0], "--listen", listen[1]}
+	if pool != "" {
+		args = append(args, "--pool", pool)
+	}
+	cmd := inNetns(startDaemon(t, args...), ns)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
