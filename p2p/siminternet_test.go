@@ -183,14 +183,22 @@ func TestSimInternet(t *testing.T) {
 		poolReq.want(t, "STARTED")
 		poolReq.say(t, "find", poolProvID)
 		poolReq.want(t, "FOUND")
-		// An ad published before a peer joined reaches it at the next
-		// round (AdRepublish): publish one now.
+		// Each provider publishes again now, as the pool's requester
+		// joins the pool's ads mesh: GossipSub sends an ad only to the
+		// mesh of the moment, so one published just before the requester
+		// is grafted reaches it by AdPushProtocol (the provider's own
+		// ad, handed to each new mesh peer), not minutes later at the
+		// next round.
 		poolProv.say(t, "publish", "-")
 		poolProv.want(t, "PUBLISHED")
 		provs[natPortRestricted].say(t, "publish", "-")
 		provs[natPortRestricted].want(t, "PUBLISHED")
 		req.say(t, "hasad", provIDs[natPortRestricted])
 		req.want(t, "HASAD")
+		// The pool's requester, behind its NAT, gets the pool's ads
+		// (red before AdPushProtocol: it held none).
+		poolReq.say(t, "hasad", poolProvID)
+		poolReq.want(t, "HASAD")
 		for _, c := range []struct {
 			who    *simProc
 			others []string
