@@ -120,7 +120,7 @@ func simPaidJob(t *testing.T, pool string) {
 			t.Fatalf("spare submit in the simulated internet: %v\n%s", err, stderr.String())
 		}
 		res = submitResult(t, cliResult{0, stdout.String(), stderr.String()})
-		at, ok := ran(res.Job)
+		at, ok := ran(start)
 		if !ok {
 			t.Fatalf("job %s finished but the provider's status never said it ran\n%s", res.Job, stderr.String())
 		}
@@ -182,11 +182,14 @@ func simPaidJob(t *testing.T, pool string) {
 const simJobRuns = "SPARE_BENCH_SIMJOB_RUNS"
 
 // watchRunning follows a daemon's status stream until the test ends and
-// returns a lookup of when each job was first seen running.
-func watchRunning(t *testing.T, c *localapi.Client) func(job string) (time.Time, bool) {
+// returns a lookup of the first time since a given moment that it was
+// seen running a job. (The daemon's job ID is its own, not the
+// requester's: the test runs one job at a time.)
+func watchRunning(t *testing.T, c *localapi.Client) func(since time.Time) (time.Time, bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
-	seen := map[string]time.Time{}
+	var starts []time.Time // a job seen running for the first time
+	last := ""
 	var watch sync.WaitGroup
 	watch.Add(1)
 	go func() {
@@ -195,8 +198,9 @@ func watchRunning(t *testing.T, c *localapi.Client) func(job string) (time.Time,
 			_ = c.Events(ctx, func(s localapi.Status) {
 				mu.Lock()
 				defer mu.Unlock()
-				if _, ok := seen[s.Job]; s.State == localapi.StateRunning && s.Job != "" && !ok {
-					seen[s.Job] = time.Now()
+				if s.State == localapi.StateRunning && s.Job != "" && s.Job != last {
+					last = s.Job
+					starts = append(starts, time.Now())
 				}
 			})
 			select { // a pause between tries, not a wait for anything
@@ -206,11 +210,15 @@ func watchRunning(t *testing.T, c *localapi.Client) func(job string) (time.Time,
 		}
 	}()
 	t.Cleanup(func() { cancel(); watch.Wait() })
-	return func(job string) (time.Time, bool) {
+	return func(since time.Time) (time.Time, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		at, ok := seen[job]
-		return at, ok
+		for _, at := range starts {
+			if !at.Before(since) {
+				return at, true
+			}
+		}
+		return time.Time{}, false
 	}
 }
 
