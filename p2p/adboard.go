@@ -27,6 +27,10 @@ type adBoard struct {
 	peers     map[peer.ID]*adPeer
 	listeners map[chan Ad]struct{}
 	lastSeq   uint64
+	// own is this host's latest published ad as encoded, live until
+	// ownExpires: what AdPushProtocol hands a newly grafted peer.
+	own        []byte
+	ownExpires time.Time
 }
 
 // adPeer is what the board keeps per author.
@@ -55,41 +59,52 @@ func newAdBoard(n *Host) (*adBoard, error) {
 	}
 	b.topic, b.sub = t, s
 	n.goLoop(b.receive)
+	n.goLoop(b.servePush)
 	return b, nil
 }
 
 // validate is the topic validator: it runs once per message before the
 // message is delivered or forwarded.
 func (b *adBoard) validate(_ context.Context, _ peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	ad, res := b.judge(m.GetFrom(), m.Data)
+	if res == pubsub.ValidationAccept {
+		m.ValidatorData = ad
+	}
+	return res
+}
+
+// judge checks an ad signed by from (a gossiped message's author, or the
+// peer that pushed its own ad) and records its sequence number when it
+// is taken.
+func (b *adBoard) judge(from peer.ID, data []byte) (Ad, pubsub.ValidationResult) {
 	now := b.now()
-	ad, err := DecodeAd(m.Data, now)
-	log := b.n.log.With("from", m.GetFrom())
+	ad, err := DecodeAd(data, now)
+	log := b.n.log.With("from", from)
 	if err != nil {
 		log.Debug("ad rejected", "err", err)
-		return pubsub.ValidationReject
+		return Ad{}, pubsub.ValidationReject
 	}
-	if ad.Peer != m.GetFrom() {
+	if ad.Peer != from {
 		log.Debug("ad rejected: signer is not the ad's peer", "ad_peer", ad.Peer)
-		return pubsub.ValidationReject
+		return Ad{}, pubsub.ValidationReject
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	p := b.peerLocked(ad.Peer, now)
 	if p == nil {
-		return pubsub.ValidationIgnore
+		return Ad{}, pubsub.ValidationIgnore
 	}
 	p.touched = now
 	if ad.Seq <= p.seq {
 		log.Debug("ad ignored: stale or replayed seq", "seq", ad.Seq, "have", p.seq)
-		return pubsub.ValidationIgnore
+		return Ad{}, pubsub.ValidationIgnore
 	}
 	if !p.bucket.allow(now) {
 		log.Debug("ad rejected: rate limit", "seq", ad.Seq)
-		return pubsub.ValidationReject
+		return Ad{}, pubsub.ValidationReject
 	}
 	p.seq = ad.Seq
-	m.ValidatorData = ad
-	return pubsub.ValidationAccept
+	return ad, pubsub.ValidationAccept
 }
 
 // peerLocked is what the board keeps of id, made for a newcomer; nil when
@@ -129,17 +144,23 @@ func (b *adBoard) receive(ctx context.Context) {
 		if !ok || ad.Peer == b.n.h.ID() {
 			continue
 		}
-		b.mu.Lock()
-		if p := b.peers[ad.Peer]; p != nil && ad.Seq >= p.ad.Seq {
-			p.ad = ad
+		b.deliver(ad)
+	}
+}
+
+// deliver files a judged ad as its peer's current one and hands it to
+// the listeners.
+func (b *adBoard) deliver(ad Ad) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := b.peers[ad.Peer]; p != nil && ad.Seq >= p.ad.Seq {
+		p.ad = ad
+	}
+	for l := range b.listeners {
+		select {
+		case l <- ad:
+		default:
 		}
-		for l := range b.listeners {
-			select {
-			case l <- ad:
-			default:
-			}
-		}
-		b.mu.Unlock()
 	}
 }
 
@@ -197,6 +218,7 @@ func (n *Host) PublishAd(ctx context.Context, ad Ad) error {
 		}
 		return fmt.Errorf("publishing ad: %w", err)
 	}
+	b.pushRecord(data, ad)
 	return nil
 }
 

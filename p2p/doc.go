@@ -81,7 +81,11 @@
 // host a few copies whatever the network's size; PublishAd waits at
 // most AdMeshWait for a first mesh peer when peers are connected but none
 // is grafted yet. Providers republish every AdRepublish and ads live
-// DefaultAdLifetime. A requester does not wait for a round: it finds
+// DefaultAdLifetime. GossipSub sends an ad to the mesh of the moment and
+// gossips it only outside the mesh, so a peer grafted just after an ad
+// went out would hear it only at the next round: each host hands its own
+// live ad to every peer newly in its ads mesh (AdPushProtocol, one
+// frame, judged like a gossiped ad). A requester does not wait for a round: it finds
 // providers in the DHT and asks each for its current ad (package market,
 // /spare/ad/1.0.0). AdTraffic and AdTrafficSent count the GossipSub bytes.
 //

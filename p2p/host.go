@@ -286,8 +286,9 @@ func newResourceManager() (network.ResourceManager, error) {
 		},
 		PeerDefault: rcmgr.ResourceLimits{StreamsInbound: MaxPeerStreamsInbound},
 		Protocol: map[protocol.ID]rcmgr.ResourceLimits{
-			JobProtocol:  {StreamsInbound: MaxJobStreams},
-			BlobProtocol: {StreamsInbound: MaxBlobStreams},
+			JobProtocol:    {StreamsInbound: MaxJobStreams},
+			BlobProtocol:   {StreamsInbound: MaxBlobStreams},
+			AdPushProtocol: {StreamsInbound: MaxAdPushStreams},
 		},
 		ProtocolPeer: map[protocol.ID]rcmgr.ResourceLimits{
 			JobProtocol:  {StreamsInbound: MaxJobStreamsPerPeer},

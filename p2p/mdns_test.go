@@ -8,6 +8,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/sparegpu/spare/internal/simnet"
 	"github.com/sparegpu/spare/internal/testenv"
 )
 
@@ -36,13 +37,6 @@ func runInNetns(t *testing.T) bool {
 	return true
 }
 
-func sh(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %v: %s", args, err, out)
-	}
-}
-
 // TestMDNSDiscovery: two hosts with no bootstrap peers find each other on
 // the LAN — here the loopback of a private network namespace with
 // multicast switched on.
@@ -50,8 +44,8 @@ func TestMDNSDiscovery(t *testing.T) {
 	if runInNetns(t) {
 		return
 	}
-	sh(t, "ip", "link", "set", "lo", "up", "multicast", "on")
-	sh(t, "ip", "route", "add", "224.0.0.0/4", "dev", "lo")
+	simnet.Sh(t, "ip", "link", "set", "lo", "up", "multicast", "on")
+	simnet.Sh(t, "ip", "route", "add", "224.0.0.0/4", "dev", "lo")
 	listen, err := ParseMultiaddrs(LoopbackListen)
 	if err != nil {
 		t.Fatal(err)

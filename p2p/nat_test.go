@@ -21,7 +21,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/observedaddrs"
 	"github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
-	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/internal/simnet"
 )
 
 // Environment of the helper processes TestNATRelay starts.
@@ -59,17 +59,10 @@ func TestNATRelay(t *testing.T) {
 		natChild(t, role)
 		return
 	}
-	testenv.NeedRoot(t)
-	testenv.NeedCommand(t, "ip", "iproute2")
-	testenv.NeedCommand(t, "iptables", "iptables")
-	id := os.Getpid() % 100000
-	in := func(ns string, args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
-	pub := fmt.Sprintf("sppub%d", id)
-	addNetns(t, pub)
-	in(pub, "ip", "link", "set", "lo", "up")
-	in(pub, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	site1 := addNATSite(t, pub, id, 77)
-	site2 := addNATSite(t, pub, id, 78)
+	w := simnet.New(t, "sppub")
+	pub := w.Pub
+	site1 := w.NATSite(77, simnet.PortRestricted)
+	site2 := w.NATSite(78, simnet.PortRestricted)
 
 	ctx, cancel := context.WithTimeout(context.Background(), natTimeout)
 	defer cancel()
@@ -126,46 +119,6 @@ func TestNATRelay(t *testing.T) {
 			}
 		})
 	}
-}
-
-func addNetns(t *testing.T, ns string) {
-	t.Helper()
-	sh(t, "ip", "netns", "add", ns)
-	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-}
-
-// addNATSite adds a router and a private namespace behind it to pub:
-// 192.168.n.2 ── 192.168.n.1 | 11.n.0.2 ── 11.n.0.1 (pub). It returns the
-// private namespace.
-func addNATSite(t *testing.T, pub string, id, n int) string {
-	t.Helper()
-	rtr, priv := fmt.Sprintf("sprtr%d-%d", id, n), fmt.Sprintf("sppriv%d-%d", id, n)
-	addNetns(t, rtr)
-	addNetns(t, priv)
-	in := func(ns string, args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
-	up, down := fmt.Sprintf("spu%d-%d", id, n), fmt.Sprintf("spd%d-%d", id, n) // pub side, private side
-	sh(t, "ip", "link", "add", up, "netns", pub, "type", "veth", "peer", "name", "wan", "netns", rtr)
-	sh(t, "ip", "link", "add", down, "netns", priv, "type", "veth", "peer", "name", "lan", "netns", rtr)
-	in(pub, "ip", "addr", "add", fmt.Sprintf("11.%d.0.1/24", n), "dev", up)
-	in(rtr, "ip", "addr", "add", fmt.Sprintf("11.%d.0.2/24", n), "dev", "wan")
-	in(rtr, "ip", "addr", "add", fmt.Sprintf("192.168.%d.1/24", n), "dev", "lan")
-	in(priv, "ip", "addr", "add", fmt.Sprintf("192.168.%d.2/24", n), "dev", down)
-	for ns, links := range map[string][]string{pub: {up}, rtr: {"lo", "wan", "lan"}, priv: {"lo", down}} {
-		for _, l := range links {
-			in(ns, "ip", "link", "set", l, "up")
-		}
-	}
-	in(rtr, "ip", "route", "add", "default", "via", fmt.Sprintf("11.%d.0.1", n))
-	in(priv, "ip", "route", "add", "default", "via", fmt.Sprintf("192.168.%d.1", n))
-	in(rtr, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	in(rtr, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", fmt.Sprintf("192.168.%d.0/24", n), "-o", "wan", "-j", "MASQUERADE")
-	in(rtr, "iptables", "-A", "FORWARD", "-i", "wan", "-o", "lan", "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", "-j", "ACCEPT")
-	in(rtr, "iptables", "-A", "FORWARD", "-i", "wan", "-o", "lan", "-j", "DROP")
-	// Unsolicited packets to the router itself are dropped before conntrack
-	// records them, as home routers do: a recorded one would take the port a
-	// later outgoing packet needs, and the NAT would pick another.
-	in(rtr, "iptables", "-A", "INPUT", "-i", "wan", "-m", "conntrack", "--ctstate", "NEW", "-j", "DROP")
-	return priv
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sparegpu/spare/internal/simnet"
 )
 
 // simBench, run by `make bench` (SPARE_BENCH_SIM_RUNS=N), measures in
@@ -17,14 +19,14 @@ import (
 // connected to it (time-to-discoverable), and whether the job stream then
 // got a direct connection (hole-punch success). It asserts nothing about
 // the figures; it logs them as SIMBENCH lines.
-func simBench(ctx context.Context, t *testing.T, sites map[string]string, reqSite string, env []string) {
+func simBench(ctx context.Context, t *testing.T, sites map[simnet.NAT]string, reqSite string, env []string) {
 	n, err := strconv.Atoi(os.Getenv(simRuns))
 	if err != nil || n <= 0 {
 		return
 	}
 	t.Run("bench", func(t *testing.T) {
 		var all []time.Duration
-		for _, nat := range []string{natFullCone, natPortRestricted, natSymmetric} {
+		for _, nat := range []simnet.NAT{natFullCone, natPortRestricted, natSymmetric} {
 			var times []time.Duration
 			direct := 0
 			for i := range n {

@@ -21,6 +21,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/observedaddrs"
 	manet "github.com/multiformats/go-multiaddr/net"
 
+	"github.com/sparegpu/spare/internal/simnet"
 	"github.com/sparegpu/spare/internal/testenv"
 )
 
@@ -46,18 +47,9 @@ const (
 
 // NAT types of the simulated internet's home routers.
 const (
-	// natFullCone: one address and port per inside socket, whoever it
-	// talks to (MASQUERADE keeps the source port when it is free), and
-	// anyone may send to it: every inbound packet is forwarded to the one
-	// host inside (DNAT of the whole WAN address, a "DMZ host").
-	natFullCone = "full-cone"
-	// natPortRestricted: the same mapping, but only the address and port
-	// an inside socket sent to may answer (conntrack admits ESTABLISHED
-	// packets only). The usual home router.
-	natPortRestricted = "port-restricted"
-	// natSymmetric: a new random port for every destination
-	// (MASQUERADE --random-fully), answers only from that destination.
-	natSymmetric = "symmetric"
+	natFullCone       = simnet.FullCone
+	natPortRestricted = simnet.PortRestricted
+	natSymmetric      = simnet.Symmetric
 )
 
 // TestSimInternet builds a small internet in network namespaces and runs
@@ -88,24 +80,16 @@ func TestSimInternet(t *testing.T) {
 		simChild(t, role)
 		return
 	}
-	testenv.NeedRoot(t)
-	testenv.NeedCommand(t, "ip", "iproute2")
-	testenv.NeedCommand(t, "iptables", "iptables")
-	id := os.Getpid() % 100000
-	pub := fmt.Sprintf("spsim%d", id)
-	addNetns(t, pub)
-	in := func(ns string, args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
-	in(pub, "ip", "link", "set", "lo", "up")
-	in(pub, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-	sites := map[string]string{
-		natFullCone:       addSimSite(t, pub, id, 81, natFullCone),
-		natPortRestricted: addSimSite(t, pub, id, 82, natPortRestricted),
-		natSymmetric:      addSimSite(t, pub, id, 83, natSymmetric),
+	w := simnet.New(t, "spsim")
+	sites := map[simnet.NAT]string{
+		natFullCone:       w.NATSite(81, natFullCone),
+		natPortRestricted: w.NATSite(82, natPortRestricted),
+		natSymmetric:      w.NATSite(83, natSymmetric),
 	}
-	reqSite := addSimSite(t, pub, id, 84, natPortRestricted)
+	reqSite := w.NATSite(84, natPortRestricted)
 	// The relay has a public address of its own: AutoNAT servers do not
 	// check a peer that shares their address.
-	relaySite := addPublicSite(t, pub, id, 90)
+	relaySite := w.PublicSite(90)
 
 	runs, _ := strconv.Atoi(os.Getenv(simRuns))
 	ctx, cancel := context.WithTimeout(context.Background(), simTimeout+time.Duration(max(runs, 0))*3*simJobWait*2)
@@ -115,7 +99,7 @@ func TestSimInternet(t *testing.T) {
 	var aminos []*simProc
 	var aminoAddrs []string
 	for i := range 3 {
-		a := startSim(ctx, t, addPublicSite(t, pub, id, 95+i), "amino", fmt.Sprintf("amino %d", i), simPeers+"="+strings.Join(aminoAddrs, " "))
+		a := startSim(ctx, t, w.PublicSite(95+i), "amino", fmt.Sprintf("amino %d", i), simPeers+"="+strings.Join(aminoAddrs, " "))
 		aminoAddrs = append(aminoAddrs, a.want(t, "AMINO")...)
 		aminos = append(aminos, a)
 	}
@@ -126,19 +110,22 @@ func TestSimInternet(t *testing.T) {
 	reqData := t.TempDir()
 	req := startSim(ctx, t, reqSite, "requester", "requester", append(env, simData+"="+reqData)...)
 	req.want(t, "STARTED")
-	provs := map[string]*simProc{}
-	provIDs := map[string]string{}
-	for _, nat := range []string{natFullCone, natPortRestricted, natSymmetric} {
-		provs[nat] = startSim(ctx, t, sites[nat], "provider", "provider "+nat, env...)
+	provs := map[simnet.NAT]*simProc{}
+	provIDs := map[simnet.NAT]string{}
+	for _, nat := range []simnet.NAT{natFullCone, natPortRestricted, natSymmetric} {
+		provs[nat] = startSim(ctx, t, sites[nat], "provider", "provider "+string(nat), env...)
 	}
 	for nat, p := range provs {
 		provIDs[nat] = p.want(t, "READY")[0]
 	}
 
-	for _, c := range []struct{ nat, want string }{
+	for _, c := range []struct {
+		nat  simnet.NAT
+		want string
+	}{
 		{natFullCone, "direct"}, {natPortRestricted, "direct"}, {natSymmetric, "refused"},
 	} {
-		t.Run("job with a provider behind a "+c.nat+" NAT", func(t *testing.T) {
+		t.Run("job with a provider behind a "+string(c.nat)+" NAT", func(t *testing.T) {
 			pid := provIDs[c.nat]
 			req.say(t, "find", pid)
 			found := req.want(t, "FOUND")
@@ -202,21 +189,29 @@ func TestSimInternet(t *testing.T) {
 		// public network's relay is of another network, so the pool's
 		// nodes cut it off), then its provider with a public address.
 		poolEnv := append(env, simPool+"=studio")
-		startSim(ctx, t, addPublicSite(t, pub, id, 92), "relay", "pool relay", poolEnv...).want(t, "RELAY")
-		poolProv := startSim(ctx, t, addPublicSite(t, pub, id, 91), "provider", "pool provider", poolEnv...)
+		startSim(ctx, t, w.PublicSite(92), "relay", "pool relay", poolEnv...).want(t, "RELAY")
+		poolProv := startSim(ctx, t, w.PublicSite(91), "provider", "pool provider", poolEnv...)
 		poolProvID := poolProv.want(t, "READY")[0]
 		poolReq := startSim(ctx, t, reqSite, "requester", "pool requester", append(poolEnv, simData+"="+t.TempDir())...)
 		poolReq.want(t, "STARTED")
 		poolReq.say(t, "find", poolProvID)
 		poolReq.want(t, "FOUND")
-		// An ad published before a peer joined reaches it at the next
-		// round (AdRepublish): publish one now.
+		// Each provider publishes again now, as the pool's requester
+		// joins the pool's ads mesh: GossipSub sends an ad only to the
+		// mesh of the moment, so one published just before the requester
+		// is grafted reaches it by AdPushProtocol (the provider's own
+		// ad, handed to each new mesh peer), not minutes later at the
+		// next round.
 		poolProv.say(t, "publish", "-")
 		poolProv.want(t, "PUBLISHED")
 		provs[natPortRestricted].say(t, "publish", "-")
 		provs[natPortRestricted].want(t, "PUBLISHED")
 		req.say(t, "hasad", provIDs[natPortRestricted])
 		req.want(t, "HASAD")
+		// The pool's requester, behind its NAT, gets the pool's ads
+		// (red before AdPushProtocol: it held none).
+		poolReq.say(t, "hasad", poolProvID)
+		poolReq.want(t, "HASAD")
 		for _, c := range []struct {
 			who    *simProc
 			others []string
@@ -255,46 +250,6 @@ func TestSimInternet(t *testing.T) {
 			again.want(t, "CONNECTED")
 		}
 	})
-}
-
-// addSimSite adds a home behind a router with the given NAT type to pub
-// and returns the home's namespace (see the nat* constants for how each
-// type is built).
-func addSimSite(t *testing.T, pub string, id, n int, nat string) string {
-	t.Helper()
-	priv := addNATSite(t, pub, id, n)
-	rtr := fmt.Sprintf("sprtr%d-%d", id, n)
-	in := func(args ...string) { sh(t, append([]string{"ip", "netns", "exec", rtr}, args...)...) }
-	inside := fmt.Sprintf("192.168.%d.0/24", n)
-	switch nat {
-	case natPortRestricted: // as addNATSite builds it
-	case natFullCone:
-		in("iptables", "-t", "nat", "-A", "PREROUTING", "-i", "wan", "-j", "DNAT", "--to-destination", fmt.Sprintf("192.168.%d.2", n))
-		in("iptables", "-I", "FORWARD", "1", "-i", "wan", "-o", "lan", "-j", "ACCEPT")
-	case natSymmetric:
-		in("iptables", "-t", "nat", "-R", "POSTROUTING", "1", "-s", inside, "-o", "wan", "-j", "MASQUERADE", "--random-fully")
-	default:
-		t.Fatalf("unknown NAT type %q", nat)
-	}
-	return priv
-}
-
-// addPublicSite adds a host with a public address, 11.n.0.2, routed
-// through pub (11.n.0.1) with no NAT, and returns its namespace.
-func addPublicSite(t *testing.T, pub string, id, n int) string {
-	t.Helper()
-	ns := fmt.Sprintf("sppubh%d-%d", id, n)
-	addNetns(t, ns)
-	in := func(ns string, args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
-	up := fmt.Sprintf("spu%d-%d", id, n)
-	sh(t, "ip", "link", "add", up, "netns", pub, "type", "veth", "peer", "name", "eth0", "netns", ns)
-	in(pub, "ip", "addr", "add", fmt.Sprintf("11.%d.0.1/24", n), "dev", up)
-	in(ns, "ip", "addr", "add", fmt.Sprintf("11.%d.0.2/24", n), "dev", "eth0")
-	in(pub, "ip", "link", "set", up, "up")
-	in(ns, "ip", "link", "set", "lo", "up")
-	in(ns, "ip", "link", "set", "eth0", "up")
-	in(ns, "ip", "route", "add", "default", "via", fmt.Sprintf("11.%d.0.1", n))
-	return ns
 }
 
 // simProc is a helper process of TestSimInternet: it reads commands on

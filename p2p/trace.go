@@ -26,12 +26,16 @@ type gossipTracer struct {
 	mesh    map[peer.ID]bool
 	judged  int           // messages received and validated (any outcome)
 	changed chan struct{} // closed and replaced on every change above
+
+	// grafted receives each peer newly in the ads mesh (see
+	// AdPushProtocol); full, it drops.
+	grafted chan peer.ID
 }
 
 var _ pubsub.RawTracer = (*gossipTracer)(nil)
 
 func newGossipTracer(topic string) *gossipTracer {
-	return &gossipTracer{topic: topic, mesh: map[peer.ID]bool{}, changed: make(chan struct{})}
+	return &gossipTracer{topic: topic, mesh: map[peer.ID]bool{}, changed: make(chan struct{}), grafted: make(chan peer.ID, adPushQueue)}
 }
 
 func (g *gossipTracer) setMesh(p peer.ID, topic string, in bool) {
@@ -72,7 +76,10 @@ func (g *gossipTracer) state() (map[peer.ID]bool, int, <-chan struct{}) {
 	return m, g.judged, g.changed
 }
 
-func (g *gossipTracer) Graft(p peer.ID, topic string)                        { g.setMesh(p, topic, true) }
+func (g *gossipTracer) Graft(p peer.ID, topic string) {
+	g.setMesh(p, topic, true)
+	g.graftedPeer(p, topic)
+}
 func (g *gossipTracer) Prune(p peer.ID, topic string)                        { g.setMesh(p, topic, false) }
 func (g *gossipTracer) RemovePeer(p peer.ID)                                 { g.setMesh(p, g.topic, false) }
 func (g *gossipTracer) RecvRPC(rpc *pubsub.RPC)                              { g.recv.Add(uint64(proto.Size(&rpc.RPC))) }

@@ -37,6 +37,15 @@ run "p2p: time-to-discoverable through the public rendezvous (loopback)" -bench 
 # job streams then ran on a direct (hole-punched) connection.
 echo; echo "## p2p: simulated internet: time-to-discoverable and hole-punch success per NAT type"
 SPARE_BENCH_SIM_RUNS=${SPARE_BENCH_SIM_RUNS:-5} go test -count=1 -run '^TestSimInternet$' -v -timeout 40m ./p2p 2>&1 | grep -E 'SIMBENCH|^(ok|FAIL|---)' | sed 's/^ *siminternet_bench_test.go:[0-9]*: //'
+# A paid job through the real daemons in the simulated internet
+# (TestSimInternetPaidJob: `spare node` and `spare submit` each behind a
+# port-restricted NAT, four public `spare bootstrap` nodes, the render
+# workload, its image and outputs over a hole-punched connection; needs
+# root): `spare submit` start -> the job running on the provider (its
+# status stream) and -> submit's exit, for the test's own job and the
+# median of SPARE_BENCH_SIMJOB_RUNS more, each from a fresh requester.
+echo; echo "## market: a paid job through the daemons behind NATs in the simulated internet: submit -> running, -> done"
+SPARE_BENCH_SIMJOB_RUNS=${SPARE_BENCH_SIMJOB_RUNS:-3} go test -count=1 -run '^TestSimInternetPaidJob$' -v -timeout 20m ./cmd/spare 2>&1 | grep -E 'SIMJOB|^(ok|FAIL|---)' | sed 's/^ *siminternet_test.go:[0-9]*: //'
 # Scale: a bootstrap node and 200 provider hosts in one process on loopback
 # (TCP only, see benchListen in market/discovery_bench_test.go); new
 # requesters discover them and match a job; one ad round is measured.

@@ -32,6 +32,17 @@ func startDaemon(t testing.TB, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// inNetns is cmd run in network namespace ns, not yet started. It
+// enters the network namespace only (nsenter --net): `ip netns exec`
+// would also give it a mount namespace of its own, whose mounts
+// containerd cannot see (spare node refuses to start there).
+func inNetns(cmd *exec.Cmd, ns string) *exec.Cmd {
+	c := exec.Command("nsenter", append([]string{"--net=/run/netns/" + ns, "--"}, cmd.Args...)...)
+	c.Args[3] = cmd.Path
+	c.Env, c.Dir, c.Stdin, c.Stdout, c.Stderr = cmd.Env, cmd.Dir, cmd.Stdin, cmd.Stdout, cmd.Stderr
+	return c
+}
+
 // network starts `spare bootstrap` and n `spare node` providers on
 // loopback and returns the bootstrap address.
 func network(t testing.TB, n int) string {
@@ -45,6 +56,8 @@ type spareNode struct {
 	peerID string
 	args   []string
 	cmd    *exec.Cmd
+	// netns, when set, is the network namespace the node runs in.
+	netns string
 }
 
 // startNetwork starts `spare bootstrap` and n `spare node` providers on
@@ -91,6 +104,9 @@ func startNode(t testing.TB, boot string, extra ...string) *spareNode {
 func (nd *spareNode) start(t testing.TB) {
 	t.Helper()
 	nd.cmd = startDaemon(t, nd.args...)
+	if nd.netns != "" {
+		nd.cmd = inNetns(nd.cmd, nd.netns)
+	}
 	if err := nd.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
