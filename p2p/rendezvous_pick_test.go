@@ -108,7 +108,6 @@ func TestRendezvousEclipse(t *testing.T) {
 	const sybils = 40
 	var mu sync.Mutex
 	dialledBy := map[peer.ID][]peer.ID{} // a stranger: who dialled it
-	var strangers []peer.ID
 	var wg sync.WaitGroup
 	for range sybils {
 		h, err := libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.9/tcp/0"), libp2p.DisableMetrics())
@@ -120,7 +119,6 @@ func TestRendezvousEclipse(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { d.Close(); h.Close() })
-		strangers = append(strangers, h.ID())
 		h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 			if c.Stat().Direction == network.DirInbound {
 				mu.Lock()
