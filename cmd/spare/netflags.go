@@ -21,13 +21,22 @@ type netFlags struct {
 }
 
 // adsMode is --ads: checked as it is parsed, before anything starts.
+// auto: pull on the public network, where gossip would cost every node
+// in proportion to the network's size (docs/scale-model.md); gossip in a
+// private pool of a few dozen, where it is cheap and the quickest.
 type adsMode string
 
+// pull says whether a node on pool ("" the public network) stays off the
+// ads topic.
+func (m adsMode) pull(pool string) bool {
+	return m == "pull" || (m == "auto" && pool == "")
+}
+
 func (m *adsMode) String() string { return string(*m) }
-func (m *adsMode) Type() string   { return "gossip|pull" }
+func (m *adsMode) Type() string   { return "auto|gossip|pull" }
 func (m *adsMode) Set(s string) error {
-	if s != "gossip" && s != "pull" {
-		return fmt.Errorf("want gossip or pull")
+	if s != "auto" && s != "gossip" && s != "pull" {
+		return fmt.Errorf("want auto, gossip or pull")
 	}
 	*m = adsMode(s)
 	return nil
@@ -42,8 +51,8 @@ func (n *netFlags) register(cmd *cobra.Command, listen bool) {
 	f.BoolVar(&n.noMDNS, "no-mdns", false, "do not look for peers on the local network")
 	f.BoolVar(&n.noPublic, "no-public", false, "do not meet Spare nodes through the public libp2p network (only --bootstrap, known peers and the LAN)")
 	f.StringVar(&n.pool, "pool", "", "join the private pool of this name instead of the public Spare network")
-	n.ads = "gossip"
-	f.Var(&n.ads, "ads", "how capacity ads travel: gossip (this node carries every ad of its network: fine for a pool of a few dozen) or pull (ads are found by DHT lookup and asked for: this node's traffic does not grow with the network)")
+	n.ads = "auto"
+	f.Var(&n.ads, "ads", "how capacity ads travel: gossip (this node carries every ad of its network: cheap and quickest in a pool of a few dozen), pull (ads are found by DHT lookup and asked for: this node's traffic does not grow with the network), or auto (pull on the public network, gossip in a --pool)")
 }
 
 // openHost starts the p2p host of the data directory.
@@ -58,7 +67,7 @@ func (n *netFlags) openHost(ctx context.Context, g *globals, dir string, bootstr
 	}
 	// A node's volunteer relay follows its owner's setting (ownerRelay).
 	return p2p.New(ctx, p2p.Config{DataDir: dir, Listen: ls, Bootstrap: bs, BootstrapNode: bootstrapNode,
-		NoMDNS: n.noMDNS, Public: !n.noPublic, Pool: n.pool, PullAds: n.ads == "pull", UserAgent: "spare/" + version, Logger: g.log})
+		NoMDNS: n.noMDNS, Public: !n.noPublic, Pool: n.pool, PullAds: n.ads.pull(n.pool), UserAgent: "spare/" + version, Logger: g.log})
 }
 
 func blobDir(dir string) string { return filepath.Join(dir, "blobs") }
