@@ -35,14 +35,18 @@ func ShowHostProblems(fy fyne.App, problems []HostProblem, check func() []HostPr
 	title.SizeName = "headingText"
 	title.TextStyle.Bold = true
 	again := widget.NewButton("Check again", func() { fill(check()) })
-	quit := widget.NewButton("Quit", fy.Quit)
+	// The driver's Quit, as App.Quit does, not fyne's App.Quit: that
+	// closes the window first, and a mouse move already queued for it then
+	// crashes the GLFW driver (processMouseMoved reads the closing
+	// window's nil view; seen under Wine when the window was closed).
+	quit := widget.NewButton("Quit", func() { fy.Driver().Quit() })
 	w.SetContent(container.NewBorder(
 		container.NewVBox(title, wrapped("Spare lends your GPU to other people's jobs while you are away. First, this PC needs:")),
 		container.NewHBox(again, quit),
 		nil, nil,
 		container.NewVScroll(list),
 	))
-	w.SetCloseIntercept(fy.Quit)
+	w.SetCloseIntercept(func() { fy.Driver().Quit() })
 	w.Resize(fyne.NewSize(640, 420))
 	w.Show()
 	return w

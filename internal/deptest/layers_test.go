@@ -15,9 +15,9 @@ var layers = map[string]int{
 	// Words, formats and leaves that import nothing of Spare's.
 	"p2p/wire": 0, "internal/units": 0, "internal/termtext": 0, "internal/clocale": 0, "config": 0, "assets": 0, "autostart": 0,
 	"localapi": 0, "imagebuild": 0, "wallet/contracts": 0, "workloads/testimage": 0, "internal/testenv": 0,
-	"internal/deptest": 0, "internal/atomicfile": 0, "internal/screentext": 0, "packaging": 0, "workloads": 0, "workloads/ocr": 0, "workloads/probe": 0,
+	"internal/deptest": 0, "internal/atomicfile": 0, "internal/filelock": 0, "internal/screentext": 0, "packaging": 0, "workloads": 0, "workloads/ocr": 0, "workloads/probe": 0,
 	// One part of the machine or the network each.
-	"gpu": 1, "presence": 1, "internal/gethtest": 1, "internal/promtest": 1, "sandbox": 1, "p2p": 1, "wallet": 1, "workloads/mkimage": 1,
+	"gpu": 1, "presence": 1, "internal/gethtest": 1, "internal/promtest": 1, "internal/simnet": 1, "sandbox": 1, "p2p": 1, "wallet": 1, "workloads/mkimage": 1,
 	// What is built on one part: the market on the network and money, the
 	// governor on the sensors, the chain backend, the checks.
 	"market": 2, "governor": 2, "household": 2, "wallet/evm": 2, "doctor": 2, "internal/testpeer": 2, "wallet/wallettest": 2, "presence/logindtest": 2,
