@@ -150,6 +150,11 @@ var ErrProviderLost = errors.New("provider lost the job")
 // tried.
 var ErrRelayOnly = p2p.ErrRelayOnly
 
+// RelayOnlyFix is what the owner of a provider refused as relay-only
+// can do about it, in the words `spare submit` prints.
+const RelayOnlyFix = "its router gives every connection a new port (likely a symmetric NAT), so hole punching fails and jobs never run through a relay; " +
+	"its owner can turn on UPnP in the router or forward a port to that computer (spare status there says which)"
+
 // ErrOutputBudget reports a result whose outputs are larger than the
 // job's max_output: nothing is fetched and the provider is marked in the
 // trust record; it keeps only what was receipted.
