@@ -36,9 +36,9 @@ type adBoard struct {
 
 // adPeer is what the board keeps per author.
 type adPeer struct {
-	bucket  tokenBucket
-	seq     uint64 // highest accepted
-	ad      Ad     // latest accepted
+	bucket tokenBucket
+	seq    uint64 // highest accepted
+	ad     Ad     // latest accepted
 	// signed is ad as its author signed it on the ads topic (a pubsub
 	// message, protobuf): what a volunteer hands out in batches
 	// (AdBatchProtocol). nil when ad came otherwise (a push, a query).
