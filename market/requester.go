@@ -412,6 +412,13 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 	}
 	live := r.Host.Ads(ctx)
 	found := r.Host.FindProviders(ctx, capName)
+	// Off the ads topic, the volunteers that keep it answer with every ad
+	// of the class at once (each checked as a gossiped one), beside the
+	// lookup and the queries of the providers it names.
+	var batch <-chan p2p.Ad
+	if r.Host.PullAds() {
+		batch = r.Host.BatchAds(ctx, capName)
+	}
 	ads := r.known.live(time.Now())
 	for _, a := range r.Host.CurrentAds() {
 		ads[a.Peer.String()] = a
@@ -475,7 +482,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 		}
 		// A host with no DHT peer has no lookup to wait for: the peers
 		// it was given (and met on the LAN) are the whole field for now.
-		lookupDone := found == nil || r.Host.DHTPeers() == 0
+		lookupDone := found == nil && batch == nil || r.Host.DHTPeers() == 0
 		if settled && pending == 0 && lookupDone {
 			r.warm.Store(true)
 			return ads, ranked, nil
@@ -484,6 +491,13 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 		case a, ok := <-live:
 			if !ok {
 				live = nil
+				continue
+			}
+			ads[a.Peer.String()] = a
+			progressFunc(opt.Progress).report(Progress{Stage: StageDiscovering, Providers: len(ads)})
+		case a, ok := <-batch:
+			if !ok {
+				batch = nil
 				continue
 			}
 			ads[a.Peer.String()] = a

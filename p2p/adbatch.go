@@ -142,6 +142,11 @@ func (b *adBoard) serveBatch(s network.Stream) {
 		_ = s.Close()
 		return
 	}
+	if b.publicOnly.Load() && !b.n.RelayServing() {
+		_ = wire.WriteError(s, "not-public", "this node is not reached directly now: ask another volunteer")
+		_ = s.Close()
+		return
+	}
 	ans := batchAnswer{Ads: b.batch(ask, b.now())}
 	payload, err := json.Marshal(ans)
 	if err == nil {

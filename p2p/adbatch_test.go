@@ -98,9 +98,6 @@ func TestAdBatch(t *testing.T) {
 	if err != nil || len(one.Ads) != 1 {
 		t.Fatalf("max 1: %+v, %v", one, err)
 	}
-	if err := r.ServeAdBatches(ctx); err == nil {
-		t.Error("a pull-only node agreed to volunteer, with no ads to hand out")
-	}
 }
 
 func newTestHostConnected(t *testing.T, to *Host) *Host {
@@ -290,3 +287,37 @@ func TestAdBatchHostile(t *testing.T) {
 type nopCloser struct{ network.Stream }
 
 func (nopCloser) Close() error { return nil }
+
+// TestAdVolunteerWithRelay: the owner's relay setting (SetRelay) makes a
+// node on the ads topic a volunteer of ads too, which answers only while
+// its relay serves (AutoNAT found it public: never on loopback, so here
+// it refuses, saying why); turned off, it stops answering at all.
+func TestAdVolunteerWithRelay(t *testing.T) {
+	ctx := testCtx(t)
+	v := newTestHost(t, Config{})
+	r := newTestHost(t, Config{PullAds: true})
+	connect(t, r, v)
+	v.SetRelay(true)
+	var re *wire.RemoteError
+	testenv.WaitFor(t, "the volunteer's answer", testTimeout, func() error {
+		_, err := r.QueryAdBatch(ctx, v.ID(), "", 0)
+		if !errors.As(err, &re) {
+			return fmt.Errorf("%v, want a refusal", err)
+		}
+		return nil
+	})
+	if re.Code != "not-public" || v.RelayServing() {
+		t.Fatalf("a volunteer not reached directly answered %v (relay serving %v)", re, v.RelayServing())
+	}
+	v.SetRelay(false)
+	testenv.WaitFor(t, "the volunteer to stop answering", testTimeout, func() error {
+		_, err := r.QueryAdBatch(ctx, v.ID(), "", 0)
+		if err == nil || errors.As(err, &re) {
+			return fmt.Errorf("%v, want the protocol gone", err)
+		}
+		return nil
+	})
+	if err := r.ServeAdBatches(ctx); err == nil {
+		t.Error("a pull-only node volunteered")
+	}
+}

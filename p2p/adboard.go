@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -32,6 +33,9 @@ type adBoard struct {
 	// ownExpires: what AdPushProtocol hands a newly grafted peer.
 	own        []byte
 	ownExpires time.Time
+	// publicOnly: the batches (AdBatchProtocol) are answered only while
+	// the volunteer relay serves, this host being public.
+	publicOnly atomic.Bool
 }
 
 // adPeer is what the board keeps per author.
