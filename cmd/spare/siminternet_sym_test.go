@@ -77,9 +77,11 @@ func simSymmetricRefused(t *testing.T, w *simnet.World, reqSite, sock, render st
 	_ = prov.cmd.Process.Signal(syscall.SIGTERM)
 	_ = prov.cmd.Wait()
 
+	// --discovery bounds the second look for providers that follows the
+	// refusal (none is left to find) as well as the first.
 	data, out := t.TempDir(), t.TempDir()
 	args := append([]string{"--data", data, "--containerd", sock, "--json", "submit", "--no-daemon", "--no-mdns",
-		"--image", render, "--output", out, "--max-price", symMaxPrice}, bootFlags...)
+		"--image", render, "--output", out, "--max-price", symMaxPrice, "--discovery", "10s"}, bootFlags...)
 	cmd := inNetns(exec.Command(spareBin, args...), reqSite)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
