@@ -57,11 +57,15 @@ func ServeAds(h *p2p.Host, current func(now time.Time) (p2p.Ad, bool)) {
 	})
 }
 
-// QueryAd asks p for its current ad.
+// QueryAd asks p for its current ad. The query is coordination, under a
+// kilobyte, so it may go through a relay (a limited connection) rather
+// than wait for hole punching: a provider that can be reached only
+// through one is still heard from, and then refused for the job itself
+// with the reason (ErrRelayOnly) instead of never heard of.
 func QueryAd(ctx context.Context, h *p2p.Host, p peer.ID) (p2p.Ad, error) {
 	ctx, cancel := context.WithTimeout(ctx, adQueryTimeout)
 	defer cancel()
-	s, err := h.LibP2P().NewStream(ctx, p, AdProtocol)
+	s, err := h.LibP2P().NewStream(network.WithAllowLimitedConn(ctx, AdProtocol), p, AdProtocol)
 	if err != nil {
 		return p2p.Ad{}, err
 	}

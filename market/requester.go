@@ -150,6 +150,11 @@ var ErrProviderLost = errors.New("provider lost the job")
 // tried.
 var ErrRelayOnly = p2p.ErrRelayOnly
 
+// RelayOnlyFix is what the owner of a provider refused as relay-only
+// can do about it, in the words `spare submit` prints.
+const RelayOnlyFix = "its router gives every connection a new port (likely a symmetric NAT), so hole punching fails and jobs never run through a relay; " +
+	"its owner can turn on UPnP in the router or forward a port to that computer (spare status there says which)"
+
 // ErrOutputBudget reports a result whose outputs are larger than the
 // job's max_output: nothing is fetched and the provider is marked in the
 // trust record; it keeps only what was receipted.
@@ -407,6 +412,13 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 	}
 	live := r.Host.Ads(ctx)
 	found := r.Host.FindProviders(ctx, capName)
+	// Off the ads topic, the volunteers that keep it answer with every ad
+	// of the class at once (each checked as a gossiped one), beside the
+	// lookup and the queries of the providers it names.
+	var batch <-chan p2p.Ad
+	if r.Host.PullAds() {
+		batch = r.Host.BatchAds(ctx, capName)
+	}
 	ads := r.known.live(time.Now())
 	for _, a := range r.Host.CurrentAds() {
 		ads[a.Peer.String()] = a
@@ -470,7 +482,7 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 		}
 		// A host with no DHT peer has no lookup to wait for: the peers
 		// it was given (and met on the LAN) are the whole field for now.
-		lookupDone := found == nil || r.Host.DHTPeers() == 0
+		lookupDone := found == nil && batch == nil || r.Host.DHTPeers() == 0
 		if settled && pending == 0 && lookupDone {
 			r.warm.Store(true)
 			return ads, ranked, nil
@@ -479,6 +491,13 @@ func (r *Requester) discover(ctx context.Context, spec *JobSpec, k int, opt Subm
 		case a, ok := <-live:
 			if !ok {
 				live = nil
+				continue
+			}
+			ads[a.Peer.String()] = a
+			progressFunc(opt.Progress).report(Progress{Stage: StageDiscovering, Providers: len(ads)})
+		case a, ok := <-batch:
+			if !ok {
+				batch = nil
 				continue
 			}
 			ads[a.Peer.String()] = a

@@ -185,6 +185,9 @@ func (x *submission) replica(ctx context.Context, how choice, first *picked) rep
 		last = err
 		x.r.Log.Warn("attempt failed; trying another provider", "provider", c.Peer, "err", err)
 		fmt.Fprintf(x.opt.Notes, "spare: provider %s: %v\n", shortPeer(c.Peer), err)
+		if errors.Is(err, ErrRelayOnly) {
+			fmt.Fprintf(x.opt.Notes, "spare: provider %s is reached only through a relay: %s\n", shortPeer(c.Peer), RelayOnlyFix)
+		}
 		if ctx.Err() != nil {
 			break
 		}

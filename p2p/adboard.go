@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
 )
 
 // AdListenerBuffer is the buffer of each Ads channel; a listener that falls
@@ -31,13 +33,20 @@ type adBoard struct {
 	// ownExpires: what AdPushProtocol hands a newly grafted peer.
 	own        []byte
 	ownExpires time.Time
+	// publicOnly: the batches (AdBatchProtocol) are answered only while
+	// the volunteer relay serves, this host being public.
+	publicOnly atomic.Bool
 }
 
 // adPeer is what the board keeps per author.
 type adPeer struct {
-	bucket  tokenBucket
-	seq     uint64 // highest accepted
-	ad      Ad     // latest accepted
+	bucket tokenBucket
+	seq    uint64 // highest accepted
+	ad     Ad     // latest accepted
+	// signed is ad as its author signed it on the ads topic (a pubsub
+	// message, protobuf): what a volunteer hands out in batches
+	// (AdBatchProtocol). nil when ad came otherwise (a push, a query).
+	signed  []byte
 	touched time.Time
 }
 
@@ -69,8 +78,29 @@ func (b *adBoard) validate(_ context.Context, _ peer.ID, m *pubsub.Message) pubs
 	ad, res := b.judge(m.GetFrom(), m.Data)
 	if res == pubsub.ValidationAccept {
 		m.ValidatorData = ad
+	} else if res == pubsub.ValidationIgnore {
+		b.fillSigned(m)
 	}
 	return res
+}
+
+// fillSigned keeps the signed form of an ad held without one: the same
+// ad (author and sequence number) came first by AdPushProtocol, and now
+// by gossip, signed. The batch protocol hands out only signed ads.
+func (b *adBoard) fillSigned(m *pubsub.Message) {
+	ad, err := DecodeAd(m.Data, b.now())
+	if err != nil || ad.Peer != m.GetFrom() {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.peers[ad.Peer]
+	if p == nil || p.signed != nil || p.ad.Seq != ad.Seq {
+		return
+	}
+	if signed, err := proto.Marshal(m.Message); err == nil {
+		p.ad, p.signed = ad, signed
+	}
 }
 
 // judge checks an ad signed by from (a gossiped message's author, or the
@@ -144,17 +174,21 @@ func (b *adBoard) receive(ctx context.Context) {
 		if !ok || ad.Peer == b.n.h.ID() {
 			continue
 		}
-		b.deliver(ad)
+		signed, err := proto.Marshal(m.Message)
+		if err != nil {
+			signed = nil // kept, but not handed out in batches
+		}
+		b.deliver(ad, signed)
 	}
 }
 
-// deliver files a judged ad as its peer's current one and hands it to
-// the listeners.
-func (b *adBoard) deliver(ad Ad) {
+// deliver files a judged ad as its peer's current one, with its signed
+// form (nil if none), and hands it to the listeners.
+func (b *adBoard) deliver(ad Ad, signed []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if p := b.peers[ad.Peer]; p != nil && ad.Seq >= p.ad.Seq {
-		p.ad = ad
+		p.ad, p.signed = ad, signed
 	}
 	for l := range b.listeners {
 		select {
@@ -322,7 +356,7 @@ func (n *Host) NoteAd(ad Ad) {
 	}
 	p.touched = now
 	if ad.Seq > p.ad.Seq {
-		p.ad, p.seq = ad, max(p.seq, ad.Seq)
+		p.ad, p.seq, p.signed = ad, max(p.seq, ad.Seq), nil
 	}
 }
 

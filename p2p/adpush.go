@@ -100,7 +100,7 @@ func (b *adBoard) receivePush(s network.Stream) {
 		return
 	}
 	if ad, res := b.judge(from, e.Payload); res == pubsub.ValidationAccept {
-		b.deliver(ad)
+		b.deliver(ad, nil)
 	}
 	_ = s.Close()
 }

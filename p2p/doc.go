@@ -89,6 +89,12 @@
 // providers in the DHT and asks each for its current ad (package market,
 // /spare/ad/1.0.0). AdTraffic and AdTrafficSent count the GossipSub bytes.
 //
+// A host off the topic (Config.PullAds) asks volunteers instead: hosts on
+// the topic whose owner lets them relay answer "the ads of class X" in
+// one frame (AdBatchProtocol, VolunteerAds), each ad the GossipSub
+// message its provider signed, which the asker checks as a gossiped ad
+// after the topic and the signature (QueryAdBatch, BatchAds).
+//
 // # Stream framing
 //
 // Every stream protocol uses the frames of package wire: a uvarint length,

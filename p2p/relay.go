@@ -88,6 +88,9 @@ type volunteer struct {
 	mu    sync.Mutex
 	mgr   *relaysvc.RelayManager // nil: not volunteering
 	count *relayCounter
+	// stopAds ends the ad batches this host volunteers with the relay
+	// (adVolunteer); nil while it does not.
+	stopAds context.CancelFunc
 }
 
 // SetRelay starts (allowed) or stops the volunteer relay service at once;
@@ -118,6 +121,7 @@ func (n *Host) SetRelay(allowed bool) {
 		v.mgr = nil
 		n.log.Info("no longer relaying for other nodes")
 	}
+	n.adVolunteerLocked(allowed)
 }
 
 // RelayStatus is what the volunteer relay does now.

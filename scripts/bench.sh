@@ -56,6 +56,10 @@ SPARE_BENCH_PROVIDERS=${SPARE_BENCH_PROVIDERS:-200} run "market: discovery + mat
 # home provider spends per hour at rest, per DHT record and per requester
 # that asks it (docs/scale-model.md). Goal: homeB/h@100req <= 1 MB.
 SPARE_BENCH_PROVIDERS=${SPARE_BENCH_PROVIDERS:-200} run "market: a pull-only home node among ${SPARE_BENCH_PROVIDERS:-200} providers (goal homeB/h@100req <= 1000000)" -bench PullHomeNode -benchtime 3x -timeout 20m ./market
+# A fresh pull-only requester's first contact with those providers: one
+# batch from a volunteer (/spare/ads/batch/1.0.0) against the DHT lookup
+# and one ad query per provider; time and the requester's bytes.
+SPARE_BENCH_PROVIDERS=${SPARE_BENCH_PROVIDERS:-200} run "market: first contact with ${SPARE_BENCH_PROVIDERS:-200} providers, one volunteer batch vs per-provider queries" -bench BatchFirstContact -benchtime 3x -timeout 20m ./market
 echo; echo "## presence: give-back (xdotool input -> Freeze), X11 idle alarm vs 50 ms poll, same nudges (goal p99 <= 150 ms)"
 go test -count=1 -run '^$' -bench GiveBack -benchtime 1x ./node 2>&1 | grep -E '^(Benchmark|ok|FAIL|---)|: [0-9]+ trials'
 echo; echo "## presence: give-back with a real sandbox job (xdotool input -> task frozen)"

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sparegpu/spare/p2p"
+	"github.com/sparegpu/spare/settings"
 )
 
 // netFlags are the p2p flags of node, submit and bootstrap.
@@ -32,6 +34,29 @@ func (m adsMode) pull(pool string) bool {
 	return m == "pull" || (m == "auto" && pool == "")
 }
 
+// volunteerAds is the ads mode of `spare node`: auto keeps the ads topic
+// (gossip) on a node whose owner lets it relay, by --relay or the saved
+// relay setting as it stands at the start, so that it answers pull-only
+// requesters' batches (p2p.AdBatchProtocol, served while it relays).
+// Any other mode is the owner's.
+func volunteerAds(cmd *cobra.Command, dir string, m adsMode, log *slog.Logger) adsMode {
+	if m != "auto" {
+		return m
+	}
+	relay, _ := cmd.Flags().GetBool("relay")
+	if !relay {
+		s, _, err := settings.Load(dir)
+		if err != nil {
+			log.Debug("reading the relay setting", "err", err)
+		}
+		relay = err == nil && s.Relay
+	}
+	if relay {
+		return "gossip"
+	}
+	return m
+}
+
 func (m *adsMode) String() string { return string(*m) }
 func (m *adsMode) Type() string   { return "auto|gossip|pull" }
 func (m *adsMode) Set(s string) error {
@@ -52,7 +77,7 @@ func (n *netFlags) register(cmd *cobra.Command, listen bool) {
 	f.BoolVar(&n.noPublic, "no-public", false, "do not meet Spare nodes through the public libp2p network (only --bootstrap, known peers and the LAN)")
 	f.StringVar(&n.pool, "pool", "", "join the private pool of this name instead of the public Spare network")
 	n.ads = "auto"
-	f.Var(&n.ads, "ads", "how capacity ads travel: gossip (this node carries every ad of its network: cheap and quickest in a pool of a few dozen), pull (ads are found by DHT lookup and asked for: this node's traffic does not grow with the network), or auto (pull on the public network, gossip in a --pool)")
+	f.Var(&n.ads, "ads", "how capacity ads travel: gossip (this node carries every ad of its network: cheap and quickest in a pool of a few dozen), pull (ads are found by DHT lookup and asked for: this node's traffic does not grow with the network), or auto (pull on the public network, unless this node relays for others: then it keeps the ads to answer pull requesters in batches; gossip in a --pool)")
 }
 
 // openHost starts the p2p host of the data directory.

@@ -100,6 +100,7 @@ Presence reports count only from the user at the screen (logind).`,
 				return err
 			}
 			defer w.Close()
+			nf.ads = volunteerAds(cmd, dir, nf.ads, g.log)
 			h, err := nf.openHost(ctx, g, dir, false)
 			if err != nil {
 				return err

@@ -85,6 +85,13 @@ func simPaidJob(t *testing.T, pool string) {
 	prov := &spareNode{data: provData, netns: provSite, args: append([]string{"--data", provData, "--containerd", sock,
 		"node", "--always-available", "--no-mdns", "--ious-from-strangers", "--interval", "1s", "--price", "0.0001"}, bootFlags...)}
 	prov.start(t)
+	// On the public network, a second provider behind a symmetric NAT,
+	// dearer than any job here will pay until simSymmetricRefused asks
+	// for it: it waits for AutoNAT beside the first.
+	var sym *spareNode
+	if pool == "" {
+		sym = startSymProvider(t, w, sock, bootFlags)
+	}
 	// Reachable by hole punching: AutoNAT found it behind a NAT that keeps
 	// a port per socket, and it holds a relay reservation to be found by.
 	c := localapi.NewClient(provData)
@@ -174,6 +181,11 @@ func simPaidJob(t *testing.T, pool string) {
 		}
 		t.Logf("SIMJOB runs=%d fresh requesters: median submit_to_running_ms=%d submit_to_done_ms=%d",
 			n, median(running).Milliseconds(), median(done).Milliseconds())
+	}
+	if sym != nil {
+		t.Run("provider behind a symmetric NAT", func(t *testing.T) {
+			simSymmetricRefused(t, w, reqSite, sock, render, bootFlags, prov, sym)
+		})
 	}
 }
 
