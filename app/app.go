@@ -156,6 +156,11 @@ type App struct {
 	// setUp is closed once Config.Setup has succeeded (at once without
 	// one): nothing reaches the daemon before.
 	setUp chan struct{}
+	// loaded is the settings file as New read it (followSettings' start).
+	loaded Settings
+	// onSettings, when set (tests), is called after settings another
+	// process saved were taken in.
+	onSettings func(Settings)
 }
 
 // New builds the app on a Fyne app (app.NewWithID in cmd/spare,
@@ -180,7 +185,7 @@ func New(fy fyne.App, cfg Config) *App {
 	if err != nil {
 		a.log.Warn("reading settings; using defaults", "err", err)
 	}
-	a.seenPay = settings.FirstEarningsShown
+	a.seenPay, a.loaded = settings.FirstEarningsShown, settings
 	a.ui = newUI(fy, a, settings, *a.cfg.Session)
 	a.tray = newTray(fy, a, *a.cfg.Session)
 	return a
@@ -200,6 +205,9 @@ func (a *App) Start(ctx context.Context) {
 	a.goRun(ctx, "daemon", a.followDaemon)
 	a.goRun(ctx, "details", a.followDetails)
 	a.goRun(ctx, "release", a.releaseWhenSettled)
+	a.goRun(ctx, "settings", func(ctx context.Context) error {
+		return followSettings(ctx, a.cfg.DataDir, a.loaded, a.log, a.takeSettings)
+	})
 	if a.cfg.Presence {
 		a.goRun(ctx, "presence", a.sensePresence)
 	} else if a.cfg.ProbePresence {
