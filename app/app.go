@@ -115,6 +115,12 @@ type LoginItem interface {
 	Set(on bool, exe string) error
 }
 
+// drawMu keeps draws in order where fyne.Do runs on the caller (the
+// test driver), as the window driver's one UI thread does: across App
+// values too, since the toolkit's caches are the process's (tests run
+// two windows of the app in one process).
+var drawMu sync.Mutex
+
 // DefaultSettleAfter is Config.SettleAfter's default: long enough for the
 // first details, charts and fonts to be loaded.
 const DefaultSettleAfter = 15 * time.Second
@@ -145,8 +151,6 @@ type App struct {
 	// sensorNote says why the app cannot sense presence ("" when it can).
 	sensorNote string
 	noticeOK   bool
-
-	drawMu sync.Mutex // keeps draws in order where fyne.Do runs on the caller (the test driver)
 
 	wg     sync.WaitGroup
 	ctx    context.Context // Start's; ends on Quit
@@ -186,6 +190,8 @@ func New(fy fyne.App, cfg Config) *App {
 		a.log.Warn("reading settings; using defaults", "err", err)
 	}
 	a.seenPay, a.loaded = settings.FirstEarningsShown, settings
+	drawMu.Lock()
+	defer drawMu.Unlock()
 	a.ui = newUI(fy, a, settings, *a.cfg.Session)
 	a.tray = newTray(fy, a, *a.cfg.Session)
 	return a
@@ -200,8 +206,10 @@ func (a *App) Start(ctx context.Context) {
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.ctx = ctx
 	a.publish() // first frame: connecting
+	drawMu.Lock()
 	a.ui.show(a.cfg.OnFirstWindow)
 	a.ui.askWSLLimits()
+	drawMu.Unlock()
 	a.goRun(ctx, "daemon", a.followDaemon)
 	a.goRun(ctx, "details", a.followDetails)
 	a.goRun(ctx, "release", a.releaseWhenSettled)
@@ -324,16 +332,16 @@ func (a *App) goRun(ctx context.Context, name string, f func(context.Context) er
 
 // draw runs fn on the UI thread (fyne.Do), one draw at a time.
 func (a *App) draw(fn func()) {
-	a.drawMu.Lock()
-	defer a.drawMu.Unlock()
+	drawMu.Lock()
+	defer drawMu.Unlock()
 	fyne.Do(fn)
 }
 
 // Inspect runs fn on the UI thread and waits for it, after any draw in
 // progress (tests read widgets with it).
 func (a *App) Inspect(fn func()) {
-	a.drawMu.Lock()
-	defer a.drawMu.Unlock()
+	drawMu.Lock()
+	defer drawMu.Unlock()
 	fyne.DoAndWait(fn)
 }
 

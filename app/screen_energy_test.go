@@ -94,8 +94,8 @@ func TestEarningsEnergyScreen(t *testing.T) {
 }
 
 // shootScrolled matches the window, its page scrolled to the end,
-// against NAME_light.png and NAME_dark.png, and saves it at 1280×800 and
-// at its smallest for checking by eye (saveShot).
+// against NAME_light.png and NAME_dark.png, and at 1280×800 and at its
+// smallest against NAME_THEME_1280x800.png and NAME_THEME_min.png.
 func shootScrolled(t *testing.T, a *app.App, name string) {
 	t.Helper()
 	for _, v := range []struct {
@@ -110,15 +110,16 @@ func shootScrolled(t *testing.T, a *app.App, name string) {
 				file string
 				size fyne.Size
 			}{{"", fyne.NewSize(720, 520)}, {"1280x800", fyne.NewSize(1280, 800)}, {"min", w.Content().MinSize()}} {
-				w.Resize(sz.size)
+				resize(w, sz.size)
 				scroll.ScrollToBottom()
-				if sz.file == "" {
-					test.AssertImageMatches(t, name+"_"+v.name+".png", w.Canvas().Capture())
-				} else {
-					saveShot(t, name+"_"+v.name+"_"+sz.file+".png", w.Canvas().Capture())
+				file := name + "_" + v.name + ".png"
+				if sz.file != "" {
+					file = name + "_" + v.name + "_" + sz.file + ".png"
 				}
+				test.AssertImageMatches(t, file, w.Canvas().Capture())
+				saveShot(t, file, w.Canvas().Capture())
 			}
-			w.Resize(fyne.NewSize(720, 520))
+			resize(w, fyne.NewSize(720, 520))
 		})
 	}
 }
