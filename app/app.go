@@ -115,6 +115,12 @@ type LoginItem interface {
 	Set(on bool, exe string) error
 }
 
+// drawMu keeps draws in order where fyne.Do runs on the caller (the
+// test driver), as the window driver's one UI thread does: across App
+// values too, since the toolkit's caches are the process's (tests run
+// two windows of the app in one process).
+var drawMu sync.Mutex
+
 // DefaultSettleAfter is Config.SettleAfter's default: long enough for the
 // first details, charts and fonts to be loaded.
 const DefaultSettleAfter = 15 * time.Second
@@ -146,8 +152,6 @@ type App struct {
 	sensorNote string
 	noticeOK   bool
 
-	drawMu sync.Mutex // keeps draws in order where fyne.Do runs on the caller (the test driver)
-
 	wg     sync.WaitGroup
 	ctx    context.Context // Start's; ends on Quit
 	cancel context.CancelFunc
@@ -156,6 +160,11 @@ type App struct {
 	// setUp is closed once Config.Setup has succeeded (at once without
 	// one): nothing reaches the daemon before.
 	setUp chan struct{}
+	// loaded is the settings file as New read it (followSettings' start).
+	loaded Settings
+	// onSettings, when set (tests), is called after settings another
+	// process saved were taken in.
+	onSettings func(Settings)
 }
 
 // New builds the app on a Fyne app (app.NewWithID in cmd/spare,
@@ -180,7 +189,9 @@ func New(fy fyne.App, cfg Config) *App {
 	if err != nil {
 		a.log.Warn("reading settings; using defaults", "err", err)
 	}
-	a.seenPay = settings.FirstEarningsShown
+	a.seenPay, a.loaded = settings.FirstEarningsShown, settings
+	drawMu.Lock()
+	defer drawMu.Unlock()
 	a.ui = newUI(fy, a, settings, *a.cfg.Session)
 	a.tray = newTray(fy, a, *a.cfg.Session)
 	return a
@@ -195,11 +206,16 @@ func (a *App) Start(ctx context.Context) {
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.ctx = ctx
 	a.publish() // first frame: connecting
+	drawMu.Lock()
 	a.ui.show(a.cfg.OnFirstWindow)
 	a.ui.askWSLLimits()
+	drawMu.Unlock()
 	a.goRun(ctx, "daemon", a.followDaemon)
 	a.goRun(ctx, "details", a.followDetails)
 	a.goRun(ctx, "release", a.releaseWhenSettled)
+	a.goRun(ctx, "settings", func(ctx context.Context) error {
+		return followSettings(ctx, a.cfg.DataDir, a.loaded, a.log, a.takeSettings)
+	})
 	if a.cfg.Presence {
 		a.goRun(ctx, "presence", a.sensePresence)
 	} else if a.cfg.ProbePresence {
@@ -316,16 +332,16 @@ func (a *App) goRun(ctx context.Context, name string, f func(context.Context) er
 
 // draw runs fn on the UI thread (fyne.Do), one draw at a time.
 func (a *App) draw(fn func()) {
-	a.drawMu.Lock()
-	defer a.drawMu.Unlock()
+	drawMu.Lock()
+	defer drawMu.Unlock()
 	fyne.Do(fn)
 }
 
 // Inspect runs fn on the UI thread and waits for it, after any draw in
 // progress (tests read widgets with it).
 func (a *App) Inspect(fn func()) {
-	a.drawMu.Lock()
-	defer a.drawMu.Unlock()
+	drawMu.Lock()
+	defer drawMu.Unlock()
 	fyne.DoAndWait(fn)
 }
 

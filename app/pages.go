@@ -96,6 +96,17 @@ func wattHours(mwh int64) string {
 	return fmt.Sprintf("%.2f kWh", float64(mwh)/1e6)
 }
 
+// showText sets l's text, and hides l while it has none: an empty label
+// still takes a line's height.
+func showText(l *widget.Label, s string) {
+	l.SetText(s)
+	if s == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
+}
+
 func money(s string) string { return orDash(s) + " " + unit }
 
 // amount draws a figure of a wallet not read yet as a dash.
@@ -114,8 +125,8 @@ func (p *earningsPage) render(v View) {
 	p.earned.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.Earned }))
 	p.settled.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.Settled }))
 	p.paid.SetText(amount(w, func(w *localapi.Wallet) localapi.Amount { return w.PaidOut }))
-	p.err.SetText(v.MoneyErr)
-	p.energy.SetText(energyLine(w))
+	showText(p.err, v.MoneyErr)
+	showText(p.energy, energyLine(w))
 	var hours, days []int64
 	var lines []fyne.CanvasObject
 	if w != nil {

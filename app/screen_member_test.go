@@ -172,6 +172,9 @@ func TestMain(m *testing.M) {
 	if to := os.Getenv("SPARE_HELPER_RELAY_TO"); to != "" {
 		memberRelay(to, os.Getenv("SPARE_HELPER_RELAY_AT"))
 	}
+	if dir := os.Getenv("SPARE_HELPER_SETTINGS_TRAY"); dir != "" {
+		os.Exit(app.SettingsTray(dir))
+	}
 	if dir := os.Getenv("SPARE_HELPER_SETTINGS_DIR"); dir != "" {
 		os.Exit(app.SettingsWriter(dir, os.Getenv("SPARE_HELPER_SETTINGS_NAME")))
 	}

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,22 +48,73 @@ func ParseIntField(name, s string) (int, error) {
 	return n, nil
 }
 
+// maxSettingsBytes bounds the settings file: a few hundred bytes are
+// written; more is not the app's.
+const maxSettingsBytes = 64 << 10
+
 // LoadSettings reads DATA/app-settings.json; a missing file gives the
 // zero value. Fields of older versions (the work rules, now the daemon's;
-// start at login, now read from the system) are ignored.
+// start at login, now read from the system) are ignored. A file over
+// maxSettingsBytes, not JSON, or with a value out of range is an error
+// naming what is wrong.
 func LoadSettings(dataDir string) (Settings, error) {
 	var s Settings
-	b, err := os.ReadFile(filepath.Join(dataDir, SettingsFile))
+	p := filepath.Join(dataDir, SettingsFile)
+	b, err := readSettingsFile(p)
 	if errors.Is(err, os.ErrNotExist) {
 		return s, nil
 	}
 	if err != nil {
-		return s, fmt.Errorf("reading settings: %w", err)
+		return s, err
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return Settings{}, fmt.Errorf("reading settings %s: %w", filepath.Join(dataDir, SettingsFile), err)
+		return Settings{}, fmt.Errorf("reading settings %s: %w", p, err)
+	}
+	if err := s.validate(); err != nil {
+		return Settings{}, fmt.Errorf("reading settings %s: %w", p, err)
 	}
 	return s, nil
+}
+
+// errSettingsTooBig is a settings file over maxSettingsBytes.
+var errSettingsTooBig = fmt.Errorf("more than %d KiB, not a file the app wrote; remove it to start afresh", maxSettingsBytes>>10)
+
+// readSettingsFile reads the file at p, up to maxSettingsBytes.
+func readSettingsFile(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("reading settings: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSettingsBytes+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("reading settings %s: %w", p, err)
+	case len(b) > maxSettingsBytes:
+		return nil, fmt.Errorf("reading settings %s: %w", p, errSettingsTooBig)
+	}
+	return b, nil
+}
+
+// Bounds of the settings' values: a PC's memory and processors, and the
+// limits declined (limitsKey: "MEMORYMB/PROCESSORS").
+const (
+	maxWSLMemoryGB   = 1 << 16
+	maxWSLProcessors = 1 << 12
+	maxWSLDeclined   = 64
+)
+
+// validate names the first value out of range.
+func (s Settings) validate() error {
+	switch {
+	case s.WSL.MemoryGB < 0 || s.WSL.MemoryGB > maxWSLMemoryGB:
+		return fmt.Errorf("wsl.memory_gb %d: want 0 (the default) to %d", s.WSL.MemoryGB, maxWSLMemoryGB)
+	case s.WSL.Processors < 0 || s.WSL.Processors > maxWSLProcessors:
+		return fmt.Errorf("wsl.processors %d: want 0 (the default) to %d", s.WSL.Processors, maxWSLProcessors)
+	case len(s.WSLDeclined) > maxWSLDeclined:
+		return fmt.Errorf("wsl_declined: %d characters, want at most %d", len(s.WSLDeclined), maxWSLDeclined)
+	}
+	return nil
 }
 
 // settingsLock is the lock file every process of the app (the tray
@@ -81,16 +134,30 @@ func UpdateSettings(dataDir string, change func(*Settings)) (Settings, error) {
 		if err != nil {
 			return err
 		}
-		if json.Unmarshal(b, &s) != nil {
-			s = Settings{} // a known key of another type: broken, replaced
+		if json.Unmarshal(b, &s) != nil || s.validate() != nil {
+			s = Settings{} // a known key of another type or out of range: broken, replaced
 		}
 		change(&s)
+		for _, k := range settingsKeys() { // a value emptied is left out (omitempty)
+			delete(raw, k)
+		}
 		if b, err = json.Marshal(s); err == nil {
 			err = json.Unmarshal(b, &raw)
 		}
 		return err
 	})
 	return s, err
+}
+
+// settingsKeys are the file's keys that Settings has.
+func settingsKeys() []string {
+	t := reflect.TypeFor[Settings]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		keys = append(keys, name)
+	}
+	return keys
 }
 
 // updateSettingsFile is UpdateSettings on the file's keys.
@@ -102,9 +169,11 @@ func updateSettingsFile(dataDir string, change func(map[string]json.RawMessage) 
 	defer unlock()
 	p := filepath.Join(dataDir, SettingsFile)
 	raw := map[string]json.RawMessage{}
-	b, err := os.ReadFile(p)
+	b, err := readSettingsFile(p)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, errSettingsTooBig):
+		raw = map[string]json.RawMessage{} // not the app's: start afresh
 	case err != nil:
 		return fmt.Errorf("saving settings: %w", err)
 	case json.Unmarshal(b, &raw) != nil:

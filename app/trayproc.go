@@ -89,6 +89,9 @@ func RunTray(ctx context.Context, cfg TrayConfig) error {
 	t.render(Derive(localapi.Status{}, errors.New("connecting…"), Details{}, time.Now()))
 
 	t.goRun(ctx, "daemon", t.followDaemon)
+	t.goRun(ctx, "settings", func(ctx context.Context) error {
+		return followSettings(ctx, cfg.DataDir, settings, t.log, t.takeSettings)
+	})
 	if cfg.Presence {
 		t.goRun(ctx, "presence", func(ctx context.Context) error {
 			return sensePresence(ctx, cfg.Client, cfg.Log, t.showSensor)
