@@ -96,6 +96,12 @@ type Config struct {
 	// network.
 	Pool string
 
+	// Network names the named network this host is on, as its owner
+	// chose it (DATA/networks.json; see package networks), for status
+	// lines only: Pool and AllowPeers are what keep networks apart.
+	// Empty: the pool's name, or "public".
+	Network string
+
 	// AllowPeers, when non-empty, are the only Spare peers this host keeps:
 	// inbound connections from others are refused and outbound ones to a
 	// Spare node not listed are closed once it identifies (peers that are

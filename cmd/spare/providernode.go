@@ -14,6 +14,7 @@ import (
 	"github.com/sparegpu/spare/household"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/networks"
 	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/provider"
@@ -50,7 +51,10 @@ type nodeParts struct {
 	IOUs provider.IOUs
 	// Chain, when set, is where money settles; nil: the embedded ledger.
 	Chain *evm.Backend
-	Log   *slog.Logger
+	// Network is the named network this run is on (--network or
+	// Settings); "": the ledger on the public network, or a --pool.
+	Network string
+	Log     *slog.Logger
 }
 
 // providerNode is a daemon and the market's provider side working for it.
@@ -89,8 +93,11 @@ func buildNode(p nodeParts) (*providerNode, error) {
 	if p.Chain != nil {
 		cfg.Chain, cfg.NetworkInUse = walletChain{p.Chain}, p.Chain.Network.Name
 	}
-	if nets, err := evm.LoadNetworks(p.DataDir); err != nil {
-		p.Log.Warn("reading the network presets for Settings", "err", err)
+	if p.Network != "" {
+		cfg.NetworkInUse = p.Network
+	}
+	if nets, err := networks.Load(p.DataDir); err != nil {
+		p.Log.Warn("reading the named networks for Settings", "err", err)
 	} else {
 		cfg.Networks = slices.Sorted(maps.Keys(nets))
 	}
