@@ -27,7 +27,7 @@ type hostMarket struct {
 
 func (m hostMarket) Describe(s *localapi.Status) {
 	s.PeerID, s.Addrs = m.h.ID().String(), m.h.ListenAddrs()
-	s.Network, s.SparePeers = m.h.Network(), m.h.SparePeers()
+	s.Network, s.Pool, s.SparePeers = m.h.Network(), m.h.Pool(), m.h.SparePeers()
 	r := m.h.Reachability()
 	if m.verdict != "" {
 		r = p2p.Reachability{Reach: m.verdict}
@@ -58,7 +58,22 @@ func TestReachScreen(t *testing.T) {
 		a := startApp(t, app.Config{DataDir: goldenDir(t), Client: localapi.NewClient(d.dir), Session: &app.SessionInfo{Bus: true, TrayHost: true}})
 		waitSentence(t, a, "Available")
 		waitMarkup(t, a, "Reachable directly: requesters connect straight to this computer.")
+		waitMarkup(t, a, "Network: public (IOUs in the embedded ledger), 0 Spare peers connected")
 		shootThemes(t, a, "status_reach")
+	})
+	// A named network (DATA/networks.json, --network studio): the page
+	// and GET /v1/status name it, its pool and how money settles.
+	t.Run("named pool network", func(t *testing.T) {
+		h := reachHost(t, p2p.Config{Pool: "studio-rdv", Network: "studio"})
+		d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true}, Market: hostMarket{earner: earner{"0.000000"}, h: h}})
+		c := localapi.NewClient(d.dir)
+		a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
+		waitSentence(t, a, "Available")
+		st, err := c.Status(context.Background())
+		if err != nil || st.Network != "studio" || st.Pool != "studio-rdv" || st.Settles != localapi.SettlesLedger {
+			t.Errorf("GET /v1/status: network %q, pool %q, settles %q (%v); want studio, studio-rdv, ledger", st.Network, st.Pool, st.Settles, err)
+		}
+		waitMarkup(t, a, "Network: studio (private pool studio-rdv; IOUs in the embedded ledger), 0 Spare peers connected")
 	})
 	t.Run("unknown", func(t *testing.T) {
 		h := reachHost(t, p2p.Config{})
