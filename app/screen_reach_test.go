@@ -84,23 +84,26 @@ func TestReachScreen(t *testing.T) {
 	})
 	// Behind a symmetric NAT the host's verdict is relay-only (p2p's
 	// TestNATRelay and reachabilityOf/punchVerdict's cases): the page
-	// warns that jobs are refused and names this host's own TCP port.
+	// warns that jobs are refused and names this host's own port, one
+	// number for TCP and QUIC (p2p.PortsFile keeps it across restarts).
 	t.Run("relay-only", func(t *testing.T) {
 		h := reachHost(t, p2p.Config{})
-		port := ""
+		port, udp := "", ""
 		for _, a := range h.Addrs() {
-			if p, err := a.ValueForProtocol(multiaddr.P_TCP); err == nil {
+			if p, err := a.ValueForProtocol(multiaddr.P_TCP); err == nil && port == "" {
 				port = p
-				break
+			}
+			if _, err := a.ValueForProtocol(multiaddr.P_QUIC_V1); err == nil && udp == "" {
+				udp, _ = a.ValueForProtocol(multiaddr.P_UDP)
 			}
 		}
-		if port == "" {
-			t.Fatalf("the host listens on no TCP port: %v", h.Addrs())
+		if port == "" || udp != port {
+			t.Fatalf("the host listens on TCP port %q and UDP port %q: want one number (%v)", port, udp, h.Addrs())
 		}
 		d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true}, Market: hostMarket{earner: earner{"0.000000"}, h: h, verdict: p2p.ReachRelayOnly}})
 		a := startApp(t, app.Config{DataDir: goldenDir(t), Client: localapi.NewClient(d.dir), Session: &app.SessionInfo{Bus: true, TrayHost: true}})
 		waitSentence(t, a, "Available")
-		line := "Only reachable through a relay: jobs are refused. To take jobs, turn on UPnP in your router, or forward TCP port " + port + " to this computer."
+		line := "Only reachable through a relay: jobs are refused. To take jobs, turn on UPnP in your router, or forward TCP and UDP port " + port + " to this computer."
 		waitMarkup(t, a, line)
 		var m string
 		a.Inspect(func() { m = test.RenderToMarkup(a.UI().Window().Canvas()) })

@@ -70,7 +70,10 @@ type Config struct {
 	DataDir string
 
 	// Listen are the multiaddrs to listen on. Empty: DefaultListen, or
-	// LoopbackListen when LoopbackOnly is set.
+	// LoopbackListen when LoopbackOnly is set, on one port number for TCP
+	// and QUIC kept in DataDir/p2p/ports.json (PortsFile) from one start
+	// to the next, so that a port forwarded on the router stays right (a
+	// new one, said in a WARN, when another program took it).
 	Listen []multiaddr.Multiaddr
 
 	// Bootstrap are the /p2p/ multiaddrs of bootstrap peers: dialled at start,

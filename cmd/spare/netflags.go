@@ -54,7 +54,7 @@ func (m *adsMode) Set(s string) error {
 func (n *netFlags) register(cmd *cobra.Command, listen bool) {
 	f := cmd.Flags()
 	if listen {
-		f.StringArrayVar(&n.listen, "listen", nil, "multiaddr to listen on, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable; default: any port, TCP and QUIC)")
+		f.StringArrayVar(&n.listen, "listen", nil, "multiaddr to listen on, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable; default: one port for TCP and QUIC, kept in DATA/"+p2p.PortsFile+" from one start to the next so a port forwarded on the router stays right)")
 	}
 	f.StringArrayVar(&n.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID (repeatable)")
 	f.BoolVar(&n.noMDNS, "no-mdns", false, "do not look for peers on the local network")
