@@ -63,6 +63,7 @@ type providerNode struct {
 	Provider  *provider.Provider
 	Household *household.Service
 	Chain     *evm.Backend // nil: the embedded ledger
+	Relay     *ownerRelay  // follows a metered connection while it runs
 }
 
 // buildNode wires a provider node; run it with Serve.
@@ -84,9 +85,10 @@ func buildNode(p nodeParts) (*providerNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	relay := &ownerRelay{h: p.Host, metered: meteredConnection, watch: watchMetered, log: p.Log}
 	cfg := node.DaemonConfig{DataDir: p.DataDir, Sandbox: p.Sandbox, Settings: p.Settings, Version: version, Log: p.Log,
 		Market: prov, Wallet: p.Wallet, Pinned: p.Pinned, Notice: p.Notice, Household: hh,
-		Relay: &ownerRelay{h: p.Host, metered: meteredConnection, log: p.Log}}
+		Relay: relay}
 	if p.Submitter != nil {
 		cfg.Submitter = p.Submitter
 	}
@@ -101,7 +103,7 @@ func buildNode(p nodeParts) (*providerNode, error) {
 	} else {
 		cfg.Networks = slices.Sorted(maps.Keys(nets))
 	}
-	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Household: hh, Chain: p.Chain}, nil
+	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Household: hh, Chain: p.Chain, Relay: relay}, nil
 }
 
 // Serve runs the daemon and the provider until ctx ends or one of them
@@ -112,6 +114,7 @@ func (n *providerNode) Serve(ctx context.Context) error {
 	g.Go(func() error { return n.Daemon.Serve(ctx) })
 	g.Go(func() error { return n.Provider.Serve(ctx, n.Daemon) })
 	g.Go(func() error { return n.Household.Serve(ctx, n.Daemon) })
+	g.Go(func() error { n.Relay.Serve(ctx); return nil })
 	if n.Chain != nil {
 		g.Go(func() error { return serveChain(ctx, n.Chain) })
 	}
