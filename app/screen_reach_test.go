@@ -87,7 +87,7 @@ func TestReachScreen(t *testing.T) {
 	// warns that jobs are refused and names this host's own port, one
 	// number for TCP and QUIC (p2p.PortsFile keeps it across restarts).
 	t.Run("relay-only", func(t *testing.T) {
-		h := reachHost(t, p2p.Config{})
+		h := reachHost(t, p2p.Config{StablePorts: true}) // as spare node runs it
 		port, udp := "", ""
 		for _, a := range h.Addrs() {
 			if p, err := a.ValueForProtocol(multiaddr.P_TCP); err == nil && port == "" {

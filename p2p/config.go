@@ -70,11 +70,17 @@ type Config struct {
 	DataDir string
 
 	// Listen are the multiaddrs to listen on. Empty: DefaultListen, or
-	// LoopbackListen when LoopbackOnly is set, on one port number for TCP
-	// and QUIC kept in DataDir/p2p/ports.json (PortsFile) from one start
-	// to the next, so that a port forwarded on the router stays right (a
-	// new one, said in a WARN, when another program took it).
+	// LoopbackListen when LoopbackOnly is set.
 	Listen []multiaddr.Multiaddr
+
+	// StablePorts, with Listen empty and a DataDir, listens on one port
+	// number for TCP and QUIC kept in DataDir/p2p/ports.json (PortsFile)
+	// from one start to the next, so that a port the owner forwarded on
+	// the router stays right (a new one, said in a WARN, when another
+	// program took it). `spare node` sets it; a short-lived host on the
+	// same data directory (`spare submit`) does not, so it never takes
+	// the node's port. False: any free ports.
+	StablePorts bool
 
 	// Bootstrap are the /p2p/ multiaddrs of bootstrap peers: dialled at start,
 	// used to join the DHT and as static circuit relays. Empty: only mDNS and

@@ -88,7 +88,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(cfg.Listen) == 0 && cfg.DataDir != "" {
+	if cfg.stablePorts() {
 		listen = stablePorts(cfg.DataDir, listen, log)
 	}
 	boot, err := cfg.bootstrapPeers()
@@ -187,7 +187,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	n.h = h
 	n.relayHost.Store(h)
-	if len(cfg.Listen) == 0 && cfg.DataDir != "" {
+	if cfg.stablePorts() {
 		savePorts(cfg.DataDir, h.Network().ListenAddresses(), log)
 	}
 	n.SetRelay(cfg.Relay)

@@ -33,6 +33,9 @@ const (
 	minSavedPort = 1024
 )
 
+// stablePorts says whether the host keeps its ports (Config.StablePorts).
+func (c Config) stablePorts() bool { return c.StablePorts && len(c.Listen) == 0 && c.DataDir != "" }
+
 // savedPorts is the ports file.
 type savedPorts struct {
 	Version int `json:"version"`

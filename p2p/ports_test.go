@@ -24,7 +24,7 @@ func hostPorts(t *testing.T, h *Host) (tcp, udp int) {
 // loopback), its WARN and INFO lines in logs.
 func portsHost(t *testing.T, dir string, logs *syncBuffer) *Host {
 	t.Helper()
-	return newTestHost(t, Config{DataDir: dir, NoMDNS: true, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	return newTestHost(t, Config{DataDir: dir, NoMDNS: true, StablePorts: true, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 }
 
 // TestPortsStable: without --listen a host picks one port number for TCP
@@ -121,15 +121,27 @@ func TestPortsHostileFile(t *testing.T) {
 }
 
 // TestPortsChosenListen: with --listen (Config.Listen) the ports are the
-// caller's: nothing read or saved.
+// caller's, and a host that does not keep its ports (spare submit beside
+// the node on its data directory) neither takes the saved one nor
+// replaces it.
 func TestPortsChosenListen(t *testing.T) {
 	dir := t.TempDir()
 	la, err := ParseMultiaddrs(LoopbackListen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newTestHost(t, Config{DataDir: dir, NoMDNS: true, Listen: la})
+	newTestHost(t, Config{DataDir: dir, NoMDNS: true, StablePorts: true, Listen: la})
 	if _, err := os.Stat(filepath.Join(dir, PortsFile)); !os.IsNotExist(err) {
 		t.Errorf("a ports file with --listen: %v", err)
+	}
+	var logs syncBuffer
+	node := portsHost(t, dir, &logs)
+	tcp, udp := hostPorts(t, node)
+	submit := newTestHost(t, Config{DataDir: dir, NoMDNS: true})
+	if t2, _ := hostPorts(t, submit); t2 == tcp {
+		t.Errorf("a host without StablePorts listens on the node's port %d", tcp)
+	}
+	if p, err := readPorts(dir); err != nil || p.TCP != tcp || p.UDP != udp {
+		t.Errorf("ports file after a host without StablePorts: %+v, %v; want %d, %d", p, err, tcp, udp)
 	}
 }

@@ -27,6 +27,10 @@ type netFlags struct {
 	// its pool's allow-list.
 	name  string
 	allow []peer.ID
+	// keepPorts: without --listen, the ports of the last start
+	// (p2p.Config.StablePorts): spare node's, whose port an owner
+	// forwards.
+	keepPorts bool
 }
 
 // adsMode is --ads: checked as it is parsed, before anything starts.
@@ -54,7 +58,7 @@ func (m *adsMode) Set(s string) error {
 func (n *netFlags) register(cmd *cobra.Command, listen bool) {
 	f := cmd.Flags()
 	if listen {
-		f.StringArrayVar(&n.listen, "listen", nil, "multiaddr to listen on, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable; default: one port for TCP and QUIC, kept in DATA/"+p2p.PortsFile+" from one start to the next so a port forwarded on the router stays right)")
+		f.StringArrayVar(&n.listen, "listen", nil, "multiaddr to listen on, e.g. /ip4/0.0.0.0/tcp/4001 (repeatable; default: any port, TCP and QUIC; spare node: one port for both, kept in DATA/"+p2p.PortsFile+" from one start to the next so a port forwarded on the router stays right)")
 	}
 	f.StringArrayVar(&n.bootstrap, "bootstrap", nil, "bootstrap peer multiaddr ending in /p2p/ID (repeatable)")
 	f.BoolVar(&n.noMDNS, "no-mdns", false, "do not look for peers on the local network")
@@ -76,7 +80,7 @@ func (n *netFlags) openHost(ctx context.Context, g *globals, dir string, bootstr
 	}
 	// A node's volunteer relay follows its owner's setting (ownerRelay).
 	return p2p.New(ctx, p2p.Config{DataDir: dir, Listen: ls, Bootstrap: bs, BootstrapNode: bootstrapNode,
-		NoMDNS: n.noMDNS, Public: !n.noPublic, Pool: n.pool, AllowPeers: n.allow, Network: n.name,
+		NoMDNS: n.noMDNS, Public: !n.noPublic, Pool: n.pool, AllowPeers: n.allow, Network: n.name, StablePorts: n.keepPorts,
 		PullAds: n.ads.pull(n.pool), UserAgent: "spare/" + version, Logger: g.log})
 }
 

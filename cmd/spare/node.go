@@ -115,6 +115,7 @@ Presence reports count only from the user at the screen (logind).`,
 			if err := nf.join(dir, cf.network, cf.origin()); err != nil {
 				return err
 			}
+			nf.keepPorts = true // the port an owner forwards stays right
 			h, err := nf.openHost(ctx, g, dir, false)
 			if err != nil {
 				return err
