@@ -242,8 +242,8 @@ func (f *settingsForm) submit() {
 				f.result.Importance = widget.SuccessImportance
 				f.result.SetText("Saved. Spare works by these rules from now on.")
 				if got.Network != got.NetworkInUse {
-					f.result.SetText("Saved. Spare works by these rules from now on; money settles on " +
-						networkChoice(got.Network) + " from Spare's next start (now: " + networkChoice(got.NetworkInUse) + ").")
+					f.result.SetText("Saved. Spare works by these rules from now on; it is on network " +
+						networkChoice(got.Network) + " from its next start (now: " + networkChoice(got.NetworkInUse) + ").")
 				}
 			}
 		})
