@@ -55,6 +55,10 @@ type View struct {
 	// BelowCost says jobs were refused for paying less than the
 	// electricity ("never work at a loss"); "" when none.
 	BelowCost string
+	// Network says which network the node is on, how money settles
+	// there and how many Spare peers it knows ("" when the daemon does
+	// not say: no p2p host).
+	Network string
 	// Reach says how other nodes reach this one and what the owner can
 	// do, in a sentence ("" when the daemon does not say: no p2p host);
 	// ReachWarn: only through a relay, so jobs are refused.
@@ -111,6 +115,9 @@ func Derive(st localapi.Status, connErr error, d Details, now time.Time) View {
 	}
 	v.Devices, v.GPUNote, v.Telemetry, v.Notice, v.BelowCost = st.Devices, st.GPU, d.Telemetry, st.Notice, st.BelowCost
 	v.Reach, v.ReachWarn = st.ReachLine(), st.RelayOnly()
+	if line := st.NetworkLine(); line != "" {
+		v.Network = "Network: " + line
+	}
 	v.Relay = st.RelayLine()
 	if d.Job != nil && d.Job.ID == st.Job {
 		v.CurrentJob = d.Job

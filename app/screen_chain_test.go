@@ -252,7 +252,7 @@ func waitLabel(t *testing.T, a *app.App, ok func(string) bool, what string) {
 // the page says so) and whose IOUs are taken: a bad peer ID comes back
 // from the daemon by its field; the choices are in force in the daemon.
 func TestSettingsNetworkAndIOUs(t *testing.T) {
-	d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true}, Networks: []string{"local", "testnet"}})
+	d := startDaemon(t, node.DaemonConfig{Settings: governor.Settings{AlwaysAvailable: true}, Networks: []string{"local", "studio", "testnet"}})
 	c := localapi.NewClient(d.dir)
 	a := startApp(t, app.Config{DataDir: goldenDir(t), Client: c, Session: &app.SessionInfo{Bus: true, TrayHost: true}})
 	waitSentence(t, a, "Available")
@@ -275,7 +275,7 @@ func TestSettingsNetworkAndIOUs(t *testing.T) {
 	save("not-a-peer")
 	waitMarkup(t, a, `iou_peers: "not-a-peer" is not a peer ID`)
 	save(friend)
-	waitMarkup(t, a, "money settles on testnet from Spare's next start")
+	waitMarkup(t, a, "it is on network testnet from its next start (now: Local ledger (IOUs))")
 	s, err := c.Settings(context.Background())
 	if err != nil || s.Network != "testnet" || !s.IOUsFromStrangers || len(s.IOUPeers) != 1 || s.IOUPeers[0] != friend {
 		t.Fatalf("daemon's settings %+v %v", s, err)

@@ -86,7 +86,7 @@ func newSettingsForm(u *UI) *settingsForm {
 		widget.NewFormItem("1 "+unit+" is worth", f.rate),
 		widget.NewFormItem("Electricity", f.noLoss),
 		widget.NewFormItem("Margin %", f.margin),
-		widget.NewFormItem("Money settles on", f.network),
+		widget.NewFormItem("Network", f.network),
 		widget.NewFormItem("IOUs", f.strangers),
 		widget.NewFormItem("IOUs from", f.iouPeers),
 		widget.NewFormItem("Relaying", f.relay),
@@ -99,7 +99,7 @@ func newSettingsForm(u *UI) *settingsForm {
 	form.Items[10].HintText = "In your currency, as you set it: Spare never looks it up"
 	form.Items[11].HintText = "Refuse jobs that pay less than the electricity they burn"
 	form.Items[12].HintText = "Asked over the electricity cost when never working at a loss"
-	form.Items[13].HintText = "From Spare's next start; the ledger is IOUs between people who trust each other"
+	form.Items[13].HintText = "How money settles and which computers this one meets, from Spare's next start; the ledger is IOUs on the public network"
 	form.Items[14].HintText = "A stranger's IOU is only a promise: one who never pays leaves your work unpaid"
 	form.Items[15].HintText = "Peers you trust to pay IOUs (spare status shows a node's peer ID)"
 	form.Items[16].HintText = "Lets them meet requesters; uses some upload bandwidth; off on metered connections"
@@ -242,8 +242,8 @@ func (f *settingsForm) submit() {
 				f.result.Importance = widget.SuccessImportance
 				f.result.SetText("Saved. Spare works by these rules from now on.")
 				if got.Network != got.NetworkInUse {
-					f.result.SetText("Saved. Spare works by these rules from now on; money settles on " +
-						networkChoice(got.Network) + " from Spare's next start (now: " + networkChoice(got.NetworkInUse) + ").")
+					f.result.SetText("Saved. Spare works by these rules from now on; it is on network " +
+						networkChoice(got.Network) + " from its next start (now: " + networkChoice(got.NetworkInUse) + ").")
 				}
 			}
 		})

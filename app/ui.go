@@ -24,6 +24,7 @@ type UI struct {
 
 	tabs                       *container.AppTabs
 	sentence, next, notes, err *widget.Label
+	network                    *widget.Label // which network this node is on
 	reach                      *widget.Label // how other nodes reach this one
 	relay                      *widget.Label // whether this node relays for others
 	pauseBtn, resumeBtn        *widget.Button
@@ -61,13 +62,15 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 	u.notes.Importance = widget.WarningImportance
 	u.err = wrapped("")
 	u.err.Importance = widget.DangerImportance
+	u.network = wrapped("")
+	u.network.Hide()
 	u.reach = wrapped("")
 	u.reach.Hide()
 	u.relay = wrapped("")
 	u.relay.Hide()
 	u.pauseBtn = widget.NewButtonWithIcon("Pause for 1 hour", theme.MediaPauseIcon(), func() { a.pause(pauseFor1h) })
 	u.resumeBtn = widget.NewButtonWithIcon(labelResume, theme.MediaPlayIcon(), a.resume)
-	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.pauseBtn, u.resumeBtn), u.reach, u.relay, u.notes, u.err)
+	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.pauseBtn, u.resumeBtn), u.network, u.reach, u.relay, u.notes, u.err)
 
 	u.gpus = container.NewVBox()
 	u.job = wrapped("")
@@ -156,6 +159,12 @@ func (u *UI) render(v View) {
 		}
 	}
 	u.notes.SetText(strings.Join(notes, "\n"))
+	u.network.SetText(v.Network)
+	if v.Network == "" {
+		u.network.Hide()
+	} else {
+		u.network.Show()
+	}
 	u.reach.Importance = widget.MediumImportance
 	if v.ReachWarn {
 		u.reach.Importance = widget.WarningImportance

@@ -56,9 +56,16 @@ func SocketPath(dataDir string) string { return filepath.Join(dataDir, SocketNam
 type Status struct {
 	PeerID string   `json:"peer_id"`
 	Addrs  []string `json:"addrs"`
-	// Network is the Spare network the node is on: "public" or a
-	// private pool's name ("" before the node's p2p host runs).
+	// Network is the named network the node is on: the one --network or
+	// Settings chose (DATA/networks.json), else "public" or the --pool
+	// name ("" before the node's p2p host runs). NetworkLine says it in
+	// a sentence.
 	Network string `json:"network,omitempty"`
+	// Pool is the private pool the node meets its peers in ("" on the
+	// public Spare network). Settles says where its money settles:
+	// "ledger" (IOUs in the embedded ledger) or the chain preset's name.
+	Pool    string `json:"pool,omitempty"`
+	Settles string `json:"settles,omitempty"`
 	// SparePeers is how many Spare nodes of that network are connected.
 	SparePeers int `json:"spare_peers"`
 	// Reach says how others reach this node: "direct", "hole-punching",

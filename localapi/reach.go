@@ -29,35 +29,55 @@ func (s Status) ReachLine() string {
 // requesters cannot run jobs on it (ReachLine says what to do).
 func (s Status) RelayOnly() bool { return s.Reach == "relay-only" }
 
-// forwardPort names the TCP port this node listens on, as the owner
-// would forward it on the router ("TCP port 40123"), read from the
-// status' addresses: the first on a local (private, loopback or
-// link-local) IP, else the first TCP address; "a port" when none says.
+// forwardPort names the ports this node listens on, as the owner would
+// forward them on the router ("TCP and UDP port 40123"), read from the
+// status' addresses: TCP, and UDP where QUIC listens; of each the first
+// on a local (private, loopback or link-local) IP, else the first; "a
+// port" when none says. Without --listen the node keeps its ports from
+// one start to the next (p2p.PortsFile), so the forwarded port stays
+// right.
 func (s Status) forwardPort() string {
+	tcp := firstPort(s.Addrs, "tcp")
+	udp := firstPort(s.Addrs, "udp")
+	switch {
+	case tcp == "":
+		return "a port"
+	case udp == "":
+		return "TCP port " + tcp
+	case udp == tcp:
+		return "TCP and UDP port " + tcp
+	}
+	return "TCP port " + tcp + " and UDP port " + udp
+}
+
+// firstPort is the port of the first address of transport ("tcp", or
+// "udp" for QUIC) on a local IP, else of the first address of it.
+func firstPort(addrs []string, transport string) string {
 	fallback := ""
-	for _, a := range s.Addrs {
-		ip, port, ok := tcpAddr(a)
+	for _, a := range addrs {
+		ip, port, ok := portAddr(a, transport)
 		if !ok {
 			continue
 		}
 		if ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() {
-			return "TCP port " + port
+			return port
 		}
 		if fallback == "" {
-			fallback = "TCP port " + port
+			fallback = port
 		}
-	}
-	if fallback == "" {
-		return "a port"
 	}
 	return fallback
 }
 
-// tcpAddr reads "/ip4/IP/tcp/PORT/..." (or /ip6/); ok is false for
-// anything else, a port 0 or one out of range.
-func tcpAddr(ma string) (ip netip.Addr, port string, ok bool) {
+// portAddr reads "/ip4/IP/tcp/PORT/..." (or /ip6/), or for "udp"
+// "/ip4/IP/udp/PORT/quic-v1/..."; ok is false for anything else, a
+// port 0 or one out of range.
+func portAddr(ma, transport string) (ip netip.Addr, port string, ok bool) {
 	f := strings.Split(ma, "/")
-	if len(f) < 5 || f[0] != "" || (f[1] != "ip4" && f[1] != "ip6") || f[3] != "tcp" {
+	if len(f) < 5 || f[0] != "" || (f[1] != "ip4" && f[1] != "ip6") || f[3] != transport {
+		return netip.Addr{}, "", false
+	}
+	if transport == "udp" && (len(f) < 6 || f[5] != "quic-v1") {
 		return netip.Addr{}, "", false
 	}
 	ip, err := netip.ParseAddr(f[2])

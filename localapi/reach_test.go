@@ -24,8 +24,9 @@ func TestReachLine(t *testing.T) {
 		want  []string
 	}{
 		{p2p.ReachDirect, addrs, []string{"Reachable directly"}},
-		{p2p.ReachHolePunch, addrs, []string{"Reachable through hole punching", "UPnP", "forward TCP port 40123 to this computer"}},
-		{p2p.ReachRelayOnly, addrs, []string{"Only reachable through a relay: jobs are refused", "UPnP", "forward TCP port 40123 to this computer"}},
+		{p2p.ReachHolePunch, addrs, []string{"Reachable through hole punching", "UPnP", "forward TCP port 40123 and UDP port 40124 to this computer"}},
+		{p2p.ReachRelayOnly, addrs, []string{"Only reachable through a relay: jobs are refused", "UPnP", "forward TCP port 40123 and UDP port 40124 to this computer"}},
+		{p2p.ReachRelayOnly, []string{"/ip4/192.168.1.20/udp/40123/quic-v1", "/ip4/192.168.1.20/tcp/40123", "/ip4/192.168.1.20/udp/5000/webrtc-direct"}, []string{"forward TCP and UDP port 40123 to this computer"}},
 		{p2p.ReachRelayOnly, addrs[:1], []string{"forward TCP port 61000 "}},
 		{p2p.ReachRelayOnly, []string{"/ip4/10.0.0.2/tcp/0", "/dns4/x/tcp/5"}, []string{"forward a port to this computer"}},
 		{p2p.ReachUnknown, addrs, []string{"Still checking"}},

@@ -61,13 +61,15 @@ type Settings struct {
 	// costs upload bandwidth (each connection is short and small, and a
 	// job's data never goes through it). Applied at once.
 	Relay bool `json:"relay,omitempty"`
-	// Network is the chain network preset money settles on from the
-	// daemon's next start (one of Networks); empty: the embedded ledger
-	// (IOUs). `spare node --network` overrides it for a run.
+	// Network is the named network the node is on from the daemon's
+	// next start (one of Networks): how money settles and which peers it
+	// meets; empty: the embedded ledger (IOUs) on the public network.
+	// `spare node --network` overrides it for a run.
 	Network string `json:"network,omitempty"`
-	// Networks are the presets this daemon knows (DATA/networks.json and
-	// the built-in local one), read only; NetworkInUse is the one this run
-	// settles on (empty: the embedded ledger), read only.
+	// Networks are the named networks this daemon knows
+	// (DATA/networks.json: chain presets and private pools), read only;
+	// NetworkInUse is the one this run is on (empty: the embedded ledger
+	// on the public network, or a --pool of its own), read only.
 	Networks     []string `json:"networks,omitempty"`
 	NetworkInUse string   `json:"network_in_use,omitempty"`
 	// CommandLine lists the fields the daemon's command line set for this

@@ -51,8 +51,10 @@ type DaemonConfig struct {
 	// Chain is where the wallet's money settles, for the Wallet page's
 	// figures; nil: the embedded ledger.
 	Chain WalletChain
-	// Networks are the chain presets the owner may choose in Settings;
-	// NetworkInUse is the one this run settles on (empty: the ledger).
+	// Networks are the named networks the owner may choose in Settings
+	// (DATA/networks.json: chain presets and private pools);
+	// NetworkInUse is the one this run is on (empty: the embedded ledger
+	// on the public network, or a --pool of its own).
 	Networks     []string
 	NetworkInUse string
 	// PassSchedule is how long the wallet routes make a caller wait after
@@ -384,6 +386,12 @@ func (d *Daemon) Status() localapi.Status {
 		d.cfg.Market.Describe(&s)
 		if s.Addrs == nil {
 			s.Addrs = []string{}
+		}
+		if s.Network != "" {
+			s.Settles = localapi.SettlesLedger
+			if d.cfg.Chain != nil {
+				s.Settles, _, _ = d.cfg.Chain.Network()
+			}
 		}
 	}
 	if d.cfg.Relay != nil {

@@ -73,6 +73,15 @@ type Config struct {
 	// LoopbackListen when LoopbackOnly is set.
 	Listen []multiaddr.Multiaddr
 
+	// StablePorts, with Listen empty and a DataDir, listens on one port
+	// number for TCP and QUIC kept in DataDir/p2p/ports.json (PortsFile)
+	// from one start to the next, so that a port the owner forwarded on
+	// the router stays right (a new one, said in a WARN, when another
+	// program took it). `spare node` sets it; a short-lived host on the
+	// same data directory (`spare submit`) does not, so it never takes
+	// the node's port. False: any free ports.
+	StablePorts bool
+
 	// Bootstrap are the /p2p/ multiaddrs of bootstrap peers: dialled at start,
 	// used to join the DHT and as static circuit relays. Empty: only mDNS and
 	// peers connected explicitly.
@@ -95,6 +104,12 @@ type Config struct {
 	// network are disconnected once they identify. Empty: the public Spare
 	// network.
 	Pool string
+
+	// Network names the named network this host is on, as its owner
+	// chose it (DATA/networks.json; see package networks), for status
+	// lines only: Pool and AllowPeers are what keep networks apart.
+	// Empty: the pool's name, or "public".
+	Network string
 
 	// AllowPeers, when non-empty, are the only Spare peers this host keeps:
 	// inbound connections from others are refused and outbound ones to a

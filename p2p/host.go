@@ -88,6 +88,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.stablePorts() {
+		listen = stablePorts(cfg.DataDir, listen, log)
+	}
 	boot, err := cfg.bootstrapPeers()
 	if err != nil {
 		return nil, err
@@ -184,6 +187,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	n.h = h
 	n.relayHost.Store(h)
+	if cfg.stablePorts() {
+		savePorts(cfg.DataDir, h.Network().ListenAddresses(), log)
+	}
 	n.SetRelay(cfg.Relay)
 
 	fail := func(err error) (*Host, error) {

@@ -32,18 +32,30 @@ type netNames struct {
 // poolMarkerPrefix starts every network's marker protocol.
 const poolMarkerPrefix = "/spare/pool/"
 
+// CheckPool says whether name may name a private pool (Config.Pool):
+// 1 to MaxPoolName lower-case letters, digits, '-' and '.'.
+func CheckPool(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty pool name", ErrBadConfig)
+	}
+	if len(name) > MaxPoolName {
+		return fmt.Errorf("%w: pool name of %d bytes, at most %d", ErrBadConfig, len(name), MaxPoolName)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return fmt.Errorf("%w: pool name %q: use lower-case letters, digits, '-' and '.'", ErrBadConfig, name)
+		}
+	}
+	return nil
+}
+
 func networkNames(pool string) (netNames, error) {
 	if pool == "" {
 		return netNames{dhtPrefix: DHTPrefix, adsTopic: AdsTopic, mdns: MDNSService,
 			rendezvous: "spare/public", marker: poolMarkerPrefix + "public/1.0.0"}, nil
 	}
-	if len(pool) > MaxPoolName {
-		return netNames{}, fmt.Errorf("%w: pool name of %d bytes, at most %d", ErrBadConfig, len(pool), MaxPoolName)
-	}
-	for _, r := range pool {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
-			return netNames{}, fmt.Errorf("%w: pool name %q: use lower-case letters, digits, '-' and '.'", ErrBadConfig, pool)
-		}
+	if err := CheckPool(pool); err != nil {
+		return netNames{}, err
 	}
 	sum := sha256.Sum256([]byte("spare/pool/v1/" + pool))
 	id := hex.EncodeToString(sum[:8])

@@ -155,14 +155,20 @@ func (n *Host) Reachability() Reachability {
 // that failed.
 func (n *Host) HolePunches() (ok, failed int) { return n.reach.peers.counts() }
 
-// Network is the name of this host's Spare network: "public", or the
-// private pool's name.
+// Network is the name of this host's Spare network: Config.Network when
+// set, else "public" or the private pool's name.
 func (n *Host) Network() string {
-	if n.names.pool == "" {
+	switch {
+	case n.cfg.Network != "":
+		return n.cfg.Network
+	case n.names.pool == "":
 		return "public"
 	}
 	return n.names.pool
 }
+
+// Pool is the private pool's name ("" on the public Spare network).
+func (n *Host) Pool() string { return n.names.pool }
 
 // punchTracing is DCUtR's tracing: punchTracer, and libp2p's own hole
 // punch metrics into reg when it is set. libp2p adds its metrics tracer

@@ -237,7 +237,7 @@ func (p *Provider) Payee() common.Address { return p.me }
 func (p *Provider) Describe(s *localapi.Status) {
 	s.PeerID = p.cfg.Host.ID().String()
 	s.Addrs = append(s.Addrs, p.cfg.Host.ListenAddrs()...)
-	s.Network, s.SparePeers = p.cfg.Host.Network(), p.cfg.Host.SparePeers()
+	s.Network, s.Pool, s.SparePeers = p.cfg.Host.Network(), p.cfg.Host.Pool(), p.cfg.Host.SparePeers()
 	r := p.cfg.Host.Reachability()
 	s.Reach, s.ReachHint = string(r.Reach), r.Hint
 	s.HolePunches, s.HolePunchFails = p.cfg.Host.HolePunches()

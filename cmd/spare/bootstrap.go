@@ -24,6 +24,9 @@ nodes and requesters pass to --bootstrap. Runs until SIGINT or SIGTERM.`,
 			if err != nil {
 				return err
 			}
+			if err := nf.join(dir, nf.network, "--network"); err != nil {
+				return err
+			}
 			h, err := nf.openHost(cmd.Context(), g, dir, true)
 			if err != nil {
 				return err
@@ -37,5 +40,6 @@ nodes and requesters pass to --bootstrap. Runs until SIGINT or SIGTERM.`,
 		},
 	}
 	nf.register(cmd, true)
+	cmd.Flags().StringVar(&nf.network, "network", "", "the named network (DATA/"+networksFile+") whose peers this node serves: its private pool and allow-list; default: the public Spare network, or --pool")
 	return cmd
 }

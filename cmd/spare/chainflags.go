@@ -7,6 +7,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/sparegpu/spare/networks"
 	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
 	"github.com/sparegpu/spare/wallet/evm"
@@ -21,7 +22,13 @@ type chainFlags struct {
 	network string
 	rpc     string
 	saved   bool // network is the one chosen in Settings: no flag named one
+	// ledger: network names a network that settles in the embedded
+	// ledger (a private pool's, package networks), set by resolve.
+	ledger bool
 }
+
+// networksFile is where named networks are kept, for messages.
+const networksFile = evm.NetworksFile
 
 // ledgerNetwork on --network is the embedded ledger (IOUs).
 const ledgerNetwork = "ledger"
@@ -29,15 +36,15 @@ const ledgerNetwork = "ledger"
 func (c *chainFlags) register(f interface {
 	StringVar(p *string, name, value, usage string)
 }) {
-	f.StringVar(&c.network, "network", "", "settle on this chain network preset (DATA/"+evm.NetworksFile+", or the built-in "+evm.LocalNetwork+
-		"), or "+ledgerNetwork+" for the embedded ledger; default: the network chosen in Settings, else the embedded ledger")
+	f.StringVar(&c.network, "network", "", "the named network this node is on (DATA/"+evm.NetworksFile+", or the built-in "+evm.LocalNetwork+
+		" or "+ledgerNetwork+"): how money settles (a chain preset, or the embedded ledger) and which peers it meets (the public Spare network, or the network's private pool); default: the network chosen in Settings, else "+ledgerNetwork+" on the public network")
 	f.StringVar(&c.rpc, "rpc", "", "JSON-RPC URL of the chain's node, in place of the preset's (alone: the "+evm.LocalNetwork+" preset)")
 }
 
 // onChain reports whether a chain was asked for (by a flag, or by
 // Settings once resolved).
 func (c *chainFlags) onChain() bool {
-	return c.network != ledgerNetwork && (c.network != "" || c.rpc != "")
+	return !c.ledger && c.network != ledgerNetwork && (c.network != "" || c.rpc != "")
 }
 
 // given reports whether a flag chose where money settles (--network
@@ -51,15 +58,33 @@ func (c *chainFlags) resolve(dir string) error {
 	if c.network == ledgerNetwork && c.rpc != "" {
 		return usageError{fmt.Errorf("--rpc %s with --network %s: the embedded ledger has no node; drop one of them", c.rpc, ledgerNetwork)}
 	}
-	if c.given() || c.saved {
+	if !c.given() && !c.saved {
+		saved, found, err := settings.Load(dir)
+		if err != nil {
+			return fmt.Errorf("the network chosen in Settings: %w; or choose one with --network (%s: the embedded ledger)", err, ledgerNetwork)
+		}
+		if found && saved.Network != "" {
+			c.network, c.saved = saved.Network, true
+		}
+	}
+	return c.settleLedger(dir)
+}
+
+// settleLedger marks a named network that settles in the embedded ledger
+// (a private pool's), so that no chain is dialled for it. A name the
+// file does not hold is left for choose to report.
+func (c *chainFlags) settleLedger(dir string) error {
+	if c.network == "" || c.network == ledgerNetwork {
 		return nil
 	}
-	saved, found, err := settings.Load(dir)
-	if err != nil {
-		return fmt.Errorf("the network chosen in Settings: %w; or choose one with --network (%s: the embedded ledger)", err, ledgerNetwork)
+	n, err := networks.Resolve(dir, c.network)
+	if err != nil || n.Chain != nil {
+		return nil
 	}
-	if found && saved.Network != "" {
-		c.network, c.saved = saved.Network, true
+	c.ledger = true
+	if c.rpc != "" {
+		return usageError{fmt.Errorf("--rpc %s with %s: network %q settles in the embedded ledger, which has no node; drop one of them",
+			c.rpc, originFlag(c.origin(), c.network), c.network)}
 	}
 	return nil
 }

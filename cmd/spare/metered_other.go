@@ -12,3 +12,8 @@ import (
 func meteredConnection(context.Context) (bool, error) {
 	return false, errors.New("metered connections are detected on Linux (NetworkManager) only")
 }
+
+// watchMetered has nothing to watch off Linux.
+func watchMetered(context.Context, func(bool)) error {
+	return errors.New("metered connections are detected on Linux (NetworkManager) only")
+}

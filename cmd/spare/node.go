@@ -100,6 +100,22 @@ Presence reports count only from the user at the screen (logind).`,
 				return err
 			}
 			defer w.Close()
+			// Without --network or --rpc, the network chosen in Settings:
+			// it picks the peers as well as the money, so it is read
+			// before the host starts. An unreadable settings file is
+			// ignored, as the daemon ignores it, and said so: a flag
+			// still chooses.
+			if err := cf.resolve(dir); err != nil {
+				var ue usageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				g.log.Error("money settles in the embedded ledger: the network chosen in Settings could not be read; fix the file, or choose with --network", "err", err)
+			}
+			if err := nf.join(dir, cf.network, cf.origin()); err != nil {
+				return err
+			}
+			nf.keepPorts = true // the port an owner forwards stays right
 			nf.ads = volunteerAds(cmd, dir, nf.ads, g.log)
 			h, err := nf.openHost(ctx, g, dir, false)
 			if err != nil {
@@ -113,16 +129,6 @@ Presence reports count only from the user at the screen (logind).`,
 				return err
 			}
 			req := &market.Requester{Host: h, Wallet: w, Blobs: p2p.FileStore{Dir: blobDir(dir)}, Trust: trust, Log: g.log}
-			// Without --network or --rpc, the network chosen in Settings.
-			// An unreadable settings file is ignored, as the daemon
-			// ignores it, and said so: a flag still chooses.
-			if err := cf.resolve(dir); err != nil {
-				var ue usageError
-				if errors.As(err, &ue) {
-					return err
-				}
-				g.log.Error("money settles in the embedded ledger: the network chosen in Settings could not be read; fix the file, or choose with --network", "err", err)
-			}
 			chain, closeChain, err := cf.open(ctx, g, dir, w)
 			if err != nil {
 				return err
@@ -132,7 +138,7 @@ Presence reports count only from the user at the screen (logind).`,
 				req.Channels = newReusedChannels(chain, w.Ledger, g.log)
 				fmt.Fprintf(cmd.ErrOrStderr(), "spare node: settling on %s (chain %d, escrow %s)\n", chain.Network.Name, chain.Network.ChainID, chain.Network.Escrow.Hex())
 			}
-			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd), Chain: chain,
+			n, err := buildNode(nodeParts{DataDir: dir, Sandbox: sb, Wallet: w, Host: h, Settings: set, Pinned: pinnedSettings(cmd), Chain: chain, Network: nf.name,
 				Policy: market.Policy{Price: market.Price{PerGPUSecond: uint64(pr), PerCPUSecond: uint64(pr)},
 					IntervalSeconds: uint32(interval / time.Second)},
 				Reserve: reserve, Cache: cache, Submitter: req, Log: g.log})
@@ -289,8 +295,8 @@ func printStatus(cmd *cobra.Command, g *globals, s localapi.Status) error {
 	if s.PeerID != "" {
 		fmt.Fprintf(out, "peer:   %s\n", s.PeerID)
 	}
-	if s.Network != "" {
-		fmt.Fprintf(out, "network: %s, %d Spare peer(s) connected\n", s.Network, s.SparePeers)
+	if line := s.NetworkLine(); line != "" {
+		fmt.Fprintf(out, "network: %s\n", line)
 		if line := s.ReachLine(); line != "" {
 			fmt.Fprintf(out, "reach:   %s\n", line)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/sparegpu/spare/household"
 	"github.com/sparegpu/spare/localapi"
 	"github.com/sparegpu/spare/market"
+	"github.com/sparegpu/spare/networks"
 	"github.com/sparegpu/spare/node"
 	"github.com/sparegpu/spare/p2p"
 	"github.com/sparegpu/spare/provider"
@@ -50,7 +51,10 @@ type nodeParts struct {
 	IOUs provider.IOUs
 	// Chain, when set, is where money settles; nil: the embedded ledger.
 	Chain *evm.Backend
-	Log   *slog.Logger
+	// Network is the named network this run is on (--network or
+	// Settings); "": the ledger on the public network, or a --pool.
+	Network string
+	Log     *slog.Logger
 }
 
 // providerNode is a daemon and the market's provider side working for it.
@@ -59,6 +63,7 @@ type providerNode struct {
 	Provider  *provider.Provider
 	Household *household.Service
 	Chain     *evm.Backend // nil: the embedded ledger
+	Relay     *ownerRelay  // follows a metered connection while it runs
 }
 
 // buildNode wires a provider node; run it with Serve.
@@ -80,21 +85,25 @@ func buildNode(p nodeParts) (*providerNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	relay := &ownerRelay{h: p.Host, metered: meteredConnection, watch: watchMetered, log: p.Log}
 	cfg := node.DaemonConfig{DataDir: p.DataDir, Sandbox: p.Sandbox, Settings: p.Settings, Version: version, Log: p.Log,
 		Market: prov, Wallet: p.Wallet, Pinned: p.Pinned, Notice: p.Notice, Household: hh,
-		Relay: &ownerRelay{h: p.Host, metered: meteredConnection, log: p.Log}}
+		Relay: relay}
 	if p.Submitter != nil {
 		cfg.Submitter = p.Submitter
 	}
 	if p.Chain != nil {
 		cfg.Chain, cfg.NetworkInUse = walletChain{p.Chain}, p.Chain.Network.Name
 	}
-	if nets, err := evm.LoadNetworks(p.DataDir); err != nil {
-		p.Log.Warn("reading the network presets for Settings", "err", err)
+	if p.Network != "" {
+		cfg.NetworkInUse = p.Network
+	}
+	if nets, err := networks.Load(p.DataDir); err != nil {
+		p.Log.Warn("reading the named networks for Settings", "err", err)
 	} else {
 		cfg.Networks = slices.Sorted(maps.Keys(nets))
 	}
-	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Household: hh, Chain: p.Chain}, nil
+	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Household: hh, Chain: p.Chain, Relay: relay}, nil
 }
 
 // Serve runs the daemon and the provider until ctx ends or one of them
@@ -105,6 +114,7 @@ func (n *providerNode) Serve(ctx context.Context) error {
 	g.Go(func() error { return n.Daemon.Serve(ctx) })
 	g.Go(func() error { return n.Provider.Serve(ctx, n.Daemon) })
 	g.Go(func() error { return n.Household.Serve(ctx, n.Daemon) })
+	g.Go(func() error { n.Relay.Serve(ctx); return nil })
 	if n.Chain != nil {
 		g.Go(func() error { return serveChain(ctx, n.Chain) })
 	}

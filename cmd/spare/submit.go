@@ -218,6 +218,14 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	if err != nil {
 		return err
 	}
+	// Without --network or --rpc, the network chosen in Settings: it
+	// picks the peers as well as the money.
+	if err := f.cf.resolve(dir); err != nil {
+		return err
+	}
+	if err := f.nf.join(dir, f.cf.network, f.cf.origin()); err != nil {
+		return err
+	}
 	// The host first: it joins the network and collects ads while the
 	// wallet key is decrypted (scrypt takes about a second).
 	h, err := f.nf.openHost(ctx, g, dir, false)
@@ -231,10 +239,6 @@ func submit(cmd *cobra.Command, g *globals, f *submitFlags, args []string) error
 	}
 	defer w.Close()
 	r := &market.Requester{Host: h, Wallet: w, Blobs: store, Trust: trust, Log: g.log}
-	// Without --network or --rpc, the network chosen in Settings.
-	if err := f.cf.resolve(dir); err != nil {
-		return err
-	}
 	chain, closeChain, err := f.cf.open(ctx, g, dir, w)
 	if err != nil {
 		return err

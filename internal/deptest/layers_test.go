@@ -24,6 +24,8 @@ var layers = map[string]int{
 	// The owner's settings: the governor's rules and the market's terms;
 	// the seam through which tests make a provider dishonest.
 	"settings": 3, "provider/faults": 3,
+	// Named networks: a chain preset and a p2p network under one name.
+	"networks": 3,
 	// The daemon, then the market's provider side that works for it.
 	// The hostile peers tests play (test-only: see TestHostileOnlyInTests).
 	"node": 4, "internal/hostile": 4,

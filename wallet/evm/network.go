@@ -55,6 +55,21 @@ const (
 	FieldTokenPerNative  = "token_per_native"
 )
 
+// The peer-to-peer part of a named network in the same file: which
+// Spare network its nodes meet on. Package networks reads and validates
+// it; this package leaves it alone, and an entry that has nothing else
+// settles in the embedded ledger, so it is no chain preset.
+const (
+	FieldPool       = "pool"
+	FieldAllowPeers = "allow_peers"
+)
+
+// p2pField says whether key belongs to the peer-to-peer part of an entry.
+func p2pField(key string) bool { return key == FieldPool || key == FieldAllowPeers }
+
+// MaxNetworksFile bounds the networks file.
+const MaxNetworksFile = maxNetworksFile
+
 // Bounds on the settlement fields of a preset.
 const (
 	maxSettleThreshold = 1_000_000_000_000 // a million tokens
@@ -248,18 +263,35 @@ func DecodeNetworks(r io.Reader) (map[string]Network, error) {
 	}
 	out := make(map[string]Network, len(raw))
 	for name, msg := range raw {
+		if !nameRE.MatchString(name) {
+			return nil, Network{Name: name}.Validate()
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(msg, &fields); err != nil || fields == nil {
+			return nil, &FieldError{name, "(preset)", "not a JSON object of fields"}
+		}
+		if len(fields) == 0 {
+			return nil, &FieldError{name, "(preset)", "empty: give a chain's fields (chain_id, rpc, escrow, token, …), or a pool for a network that settles in the embedded ledger"}
+		}
+		chainOnly := make(map[string]json.RawMessage, len(fields))
+		for k, v := range fields {
+			if !p2pField(k) {
+				chainOnly[k] = v
+			}
+		}
+		if len(chainOnly) == 0 {
+			continue // settles in the embedded ledger: no chain preset
+		}
+		msg, _ = json.Marshal(chainOnly)
 		d := json.NewDecoder(bytes.NewReader(msg))
 		d.DisallowUnknownFields()
 		var p presetJSON
 		if err := d.Decode(&p); err != nil {
-			return nil, &FieldError{name, "(preset)", fmt.Sprintf("%v (fields: chain_id, rpc, escrow, token, symbol, decimals, confirmations, explorer, settle_threshold, token_per_native)", err)}
+			return nil, &FieldError{name, "(preset)", fmt.Sprintf("%v (fields: chain_id, rpc, escrow, token, symbol, decimals, confirmations, explorer, settle_threshold, token_per_native, pool, allow_peers)", err)}
 		}
 		n := Network{Name: name, ChainID: p.ChainID, RPC: p.RPC, Symbol: p.Symbol,
 			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer,
 			SettleThreshold: p.SettleThreshold, TokenPerNative: p.TokenPerNative}
-		if !nameRE.MatchString(name) {
-			return nil, n.Validate()
-		}
 		if n.Escrow, err = parseAddress(name, FieldEscrow, p.Escrow); err != nil {
 			return nil, err
 		}
@@ -318,28 +350,51 @@ func Choose(dataDir, name, rpc string) (Network, error) {
 	return n, n.Validate()
 }
 
-// SaveNetwork writes n into DATA/networks.json (0600), replacing a preset
-// of the same name and keeping the others.
+// SaveNetwork writes n into DATA/networks.json (0600), replacing the
+// chain fields of a preset of the same name and keeping everything else:
+// the other entries as written, and the entry's peer-to-peer part.
 func SaveNetwork(dataDir string, n Network) error {
 	if err := n.Validate(); err != nil {
 		return err
 	}
-	all, err := LoadNetworks(dataDir)
+	if _, err := LoadNetworks(dataDir); err != nil {
+		return err
+	}
+	raw := map[string]map[string]json.RawMessage{}
+	b, err := os.ReadFile(filepath.Join(dataDir, NetworksFile))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		if err := json.Unmarshal(b, &raw); err != nil {
+			return fmt.Errorf("%s: %w: %v", NetworksFile, ErrPreset, err)
+		}
+	}
+	if len(raw) >= maxNetworks && raw[n.Name] == nil {
+		return fmt.Errorf("%s: %w: %d presets already, at most %d", NetworksFile, ErrPreset, len(raw), maxNetworks)
+	}
+	chain, err := json.Marshal(presetJSON{ChainID: n.ChainID, RPC: n.RPC, Escrow: n.Escrow.Hex(), Token: n.Token.Hex(), Symbol: n.Symbol,
+		Decimals: n.Decimals, Confirmations: n.Confirmations, Explorer: n.Explorer,
+		SettleThreshold: n.SettleThreshold, TokenPerNative: n.TokenPerNative})
 	if err != nil {
 		return err
 	}
-	all[n.Name] = n
-	raw := make(map[string]presetJSON, len(all))
-	for name, p := range all {
-		raw[name] = presetJSON{ChainID: p.ChainID, RPC: p.RPC, Escrow: p.Escrow.Hex(), Token: p.Token.Hex(), Symbol: p.Symbol,
-			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer,
-			SettleThreshold: p.SettleThreshold, TokenPerNative: p.TokenPerNative}
+	entry := map[string]json.RawMessage{}
+	if err := json.Unmarshal(chain, &entry); err != nil {
+		return err
 	}
-	b, err := json.MarshalIndent(raw, "", "  ")
+	for k, v := range raw[n.Name] {
+		if p2pField(k) {
+			entry[k] = v
+		}
+	}
+	raw[n.Name] = entry
+	out, err := json.MarshalIndent(raw, "", "  ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(filepath.Join(dataDir, NetworksFile), append(b, '\n'), 0o600)
+	return atomicfile.Write(filepath.Join(dataDir, NetworksFile), append(out, '\n'), 0o600)
 }
 
 // scrub replaces an RPC URL in err's text with its redacted form: HTTP
