@@ -209,6 +209,17 @@ var migrations = []string{
 		reverted     INTEGER NOT NULL DEFAULT 0,
 		at           INTEGER NOT NULL
 	);`,
+	// 7: a chain transaction is recorded signed, with its nonce, before it
+	// is sent (status pending), so a restart sends the same one again or
+	// finds it mined; a mined one a reorg took out of the chain is
+	// pending again (or dropped, when recorded before its signed form was
+	// kept). Only mined ones count as gas spent.
+	`ALTER TABLE chain_txs ADD COLUMN status TEXT NOT NULL DEFAULT 'mined'
+		CHECK (status IN ('pending','mined','failed','dropped'));
+	ALTER TABLE chain_txs ADD COLUMN nonce INTEGER NOT NULL DEFAULT 0 CHECK (nonce >= 0);
+	ALTER TABLE chain_txs ADD COLUMN raw BLOB NOT NULL DEFAULT x'';
+	ALTER TABLE chain_txs ADD COLUMN sent_block INTEGER NOT NULL DEFAULT 0 CHECK (sent_block >= 0);
+	CREATE INDEX chain_txs_status ON chain_txs(status, chain_id, block_number);`,
 }
 
 // OpenLedger opens (creating and migrating) the ledger in dataDir.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"regexp"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -25,6 +26,17 @@ type ChainTxRecord struct {
 	GasUsed     uint64
 	GasPrice    uint64 // wei per unit of gas (the effective price); at most MaxGasPrice
 	Reverted    bool
+	// Nonce, Raw (the signed transaction, binary encoded) and SentBlock
+	// (the chain's head when it was recorded) are kept for a transaction
+	// recorded before it was sent (RecordSendingChainTx).
+	Nonce     uint64
+	Raw       []byte
+	SentBlock uint64
+	// Status is pending (signed, not known mined), mined, failed (never
+	// mined: its nonce went to another transaction) or dropped (a reorg
+	// took it out of the chain and it was recorded without its signed
+	// form); set when read back.
+	Status string
 }
 
 var chainTxKind = regexp.MustCompile(`^[A-Za-z][A-Za-z ]{0,31}$`)
@@ -54,14 +66,94 @@ func (l *Ledger) RecordChainTx(ctx context.Context, r ChainTxRecord) error {
 }
 
 func insertChainTx(ctx context.Context, tx *sql.Tx, r ChainTxRecord) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO chain_txs (hash, chain_id, kind, channel_id, amount, block_hash, block_number, gas_used, gas_price, reverted, at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?)
+	_, err := tx.ExecContext(ctx, `INSERT INTO chain_txs (hash, chain_id, kind, channel_id, amount, block_hash, block_number, gas_used, gas_price, reverted, at, status)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,'mined')
 		ON CONFLICT(hash) DO UPDATE SET block_hash = excluded.block_hash, block_number = excluded.block_number,
-			gas_used = excluded.gas_used, gas_price = excluded.gas_price, reverted = excluded.reverted`,
+			gas_used = excluded.gas_used, gas_price = excluded.gas_price, reverted = excluded.reverted, status = 'mined'`,
 		r.Hash.Hex(), int64(r.ChainID), r.Kind, hashOrEmpty(r.ChannelID), int64(r.Amount), hashOrEmpty(r.BlockHash), int64(r.BlockNumber),
 		int64(r.GasUsed), int64(r.GasPrice), r.Reverted, ledgerNow().Unix())
 	if err != nil {
 		return fmt.Errorf("recording chain transaction %s: %w", r.Hash.Hex(), err)
 	}
 	return nil
+}
+
+// RecordSendingChainTx stores a signed transaction, pending, before it is
+// sent: a restart sends the same transaction (same nonce) again or finds
+// it mined (RecordChainTx), so it is neither lost nor sent twice.
+func (l *Ledger) RecordSendingChainTx(ctx context.Context, r ChainTxRecord) error {
+	if err := r.validate(); err != nil {
+		return err
+	}
+	if len(r.Raw) == 0 || r.Nonce > math.MaxInt64 || r.SentBlock > math.MaxInt64 {
+		return fmt.Errorf("chain transaction %s: raw must be set, nonce and sent_block below 2^63", r.Hash.Hex())
+	}
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO chain_txs (hash, chain_id, kind, channel_id, amount, gas_used, gas_price, at, status, nonce, raw, sent_block)
+			VALUES (?,?,?,?,?,0,0,?,'pending',?,?,?)`,
+			r.Hash.Hex(), int64(r.ChainID), r.Kind, hashOrEmpty(r.ChannelID), int64(r.Amount), ledgerNow().Unix(), int64(r.Nonce), r.Raw, int64(r.SentBlock))
+		if err != nil {
+			return fmt.Errorf("recording chain transaction %s before sending it: %w", r.Hash.Hex(), err)
+		}
+		return nil
+	})
+}
+
+const chainTxColumns = `hash, chain_id, kind, channel_id, amount, block_hash, block_number, gas_used, gas_price, reverted, nonce, raw, sent_block, status`
+
+func scanChainTxs(rows *sql.Rows) ([]ChainTxRecord, error) {
+	defer rows.Close()
+	var out []ChainTxRecord
+	for rows.Next() {
+		var r ChainTxRecord
+		var h, ch, bh string
+		if err := rows.Scan(&h, &r.ChainID, &r.Kind, &ch, &r.Amount, &bh, &r.BlockNumber, &r.GasUsed, &r.GasPrice, &r.Reverted,
+			&r.Nonce, &r.Raw, &r.SentBlock, &r.Status); err != nil {
+			return nil, fmt.Errorf("reading chain transactions: %w", err)
+		}
+		r.Hash, r.ChannelID, r.BlockHash = common.HexToHash(h), common.HexToHash(ch), common.HexToHash(bh)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// PendingChainTxs lists chain's transactions recorded before they were
+// sent and not yet known mined, in nonce order.
+func (l *Ledger) PendingChainTxs(ctx context.Context, chain uint64) ([]ChainTxRecord, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+chainTxColumns+` FROM chain_txs WHERE status = 'pending' AND chain_id = ? ORDER BY nonce, rowid`, int64(chain))
+	if err != nil {
+		return nil, fmt.Errorf("reading pending chain transactions: %w", err)
+	}
+	return scanChainTxs(rows)
+}
+
+// UnfinalChainTxs lists chain's transactions recorded mined at block from
+// or later: a reorg may still take them out of the chain.
+func (l *Ledger) UnfinalChainTxs(ctx context.Context, chain, from uint64) ([]ChainTxRecord, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT `+chainTxColumns+` FROM chain_txs WHERE status = 'mined' AND chain_id = ? AND block_number >= ?
+		ORDER BY block_number, rowid`, int64(chain), int64(min(from, math.MaxInt64)))
+	if err != nil {
+		return nil, fmt.Errorf("reading recent chain transactions: %w", err)
+	}
+	return scanChainTxs(rows)
+}
+
+// FailChainTx records that a pending transaction will never be mined (its
+// nonce went to another transaction): it cost nothing.
+func (l *Ledger) FailChainTx(ctx context.Context, hash common.Hash) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE chain_txs SET status = 'failed' WHERE hash = ? AND status = 'pending'`, hash.Hex())
+		return err
+	})
+}
+
+// ReorgedChainTx records that a reorg took a mined transaction out of the
+// chain: it is pending again, its block and gas cleared (it costs nothing
+// until mined again), when its signed form is kept; dropped otherwise.
+func (l *Ledger) ReorgedChainTx(ctx context.Context, hash common.Hash) error {
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE chain_txs SET status = CASE WHEN length(raw) > 0 THEN 'pending' ELSE 'dropped' END,
+			block_hash = '', block_number = 0, gas_used = 0, gas_price = 0, reverted = 0 WHERE hash = ? AND status = 'mined'`, hash.Hex())
+		return err
+	})
 }
