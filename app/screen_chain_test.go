@@ -275,7 +275,7 @@ func TestSettingsNetworkAndIOUs(t *testing.T) {
 	save("not-a-peer")
 	waitMarkup(t, a, `iou_peers: "not-a-peer" is not a peer ID`)
 	save(friend)
-	waitMarkup(t, a, "money settles on testnet from Spare's next start")
+	waitMarkup(t, a, "money settles on testnet from the Spare daemon's") // next start (the label wraps)
 	s, err := c.Settings(context.Background())
 	if err != nil || s.Network != "testnet" || !s.IOUsFromStrangers || len(s.IOUPeers) != 1 || s.IOUPeers[0] != friend {
 		t.Fatalf("daemon's settings %+v %v", s, err)

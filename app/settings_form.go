@@ -36,7 +36,7 @@ type settingsForm struct {
 	margin    *widget.Entry // over the electricity, in percent
 	floor     *widget.Label // the floor the daemon computed
 	workloads *widget.CheckGroup
-	network   *widget.Select // where money settles, from the next start
+	network   *widget.Select // where money settles, from the daemon's next start
 	strangers *widget.Check  // IOUs from strangers
 	iouPeers  *widget.Entry  // peers whose IOUs are taken, comma-separated
 	relay     *widget.Check  // volunteer as a relay for nodes behind NATs
@@ -99,7 +99,7 @@ func newSettingsForm(u *UI) *settingsForm {
 	form.Items[10].HintText = "In your currency, as you set it: Spare never looks it up"
 	form.Items[11].HintText = "Refuse jobs that pay less than the electricity they burn"
 	form.Items[12].HintText = "Asked over the electricity cost when never working at a loss"
-	form.Items[13].HintText = "From Spare's next start; the ledger is IOUs between people who trust each other"
+	form.Items[13].HintText = "From the Spare daemon's next start; the ledger is IOUs between people who trust each other"
 	form.Items[14].HintText = "A stranger's IOU is only a promise: one who never pays leaves your work unpaid"
 	form.Items[15].HintText = "Peers you trust to pay IOUs (spare status shows a node's peer ID)"
 	form.Items[16].HintText = "Lets them meet requesters; uses some upload bandwidth; off on metered connections"
@@ -243,7 +243,7 @@ func (f *settingsForm) submit() {
 				f.result.SetText("Saved. Spare works by these rules from now on.")
 				if got.Network != got.NetworkInUse {
 					f.result.SetText("Saved. Spare works by these rules from now on; money settles on " +
-						networkChoice(got.Network) + " from Spare's next start (now: " + networkChoice(got.NetworkInUse) + ").")
+						networkChoice(got.Network) + " from the Spare daemon's next start (now: " + networkChoice(got.NetworkInUse) + ").")
 				}
 			}
 		})
