@@ -3,6 +3,7 @@ package wallet
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -156,4 +157,82 @@ func (l *Ledger) ReorgedChainTx(ctx context.Context, hash common.Hash) error {
 			block_hash = '', block_number = 0, gas_used = 0, gas_price = 0, reverted = 0 WHERE hash = ? AND status = 'mined'`, hash.Hex())
 		return err
 	})
+}
+
+// payoutsSending is what payout transfers recorded and not yet mined (nor
+// failed) hold back from what may be paid out.
+func payoutsSending(ctx context.Context, tx *sql.Tx) (Amount, error) {
+	var held Amount
+	err := tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(amount), 0) FROM chain_txs WHERE status = 'pending' AND destination != ''`).Scan(&held)
+	if err != nil {
+		return 0, fmt.Errorf("reading payouts being sent: %w", err)
+	}
+	return held, nil
+}
+
+// RecordSendingPayout is RecordSendingChainTx for a payout's transfer of
+// amount to destination: like RecordPayout it may not exceed what is
+// settled and neither paid out nor being paid out, and it holds amount
+// back until it is mined (ConfirmPayoutChainTx) or fails.
+func (l *Ledger) RecordSendingPayout(ctx context.Context, me common.Address, destination string, r ChainTxRecord) error {
+	if err := r.validate(); err != nil {
+		return err
+	}
+	if len(r.Raw) == 0 || r.Nonce > math.MaxInt64 || r.SentBlock > math.MaxInt64 || r.Amount <= 0 || destination == "" {
+		return fmt.Errorf("payout transaction %s: raw, a positive amount and the destination must be set; nonce and sent_block below 2^63", r.Hash.Hex())
+	}
+	return l.tx(ctx, func(tx *sql.Tx) error {
+		b, err := balance(ctx, tx, me)
+		if err != nil {
+			return err
+		}
+		held, err := payoutsSending(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if avail := b.Settled - b.PaidOut - held; r.Amount > avail {
+			return fmt.Errorf("payout of %s: %w: %s settled and not paid out (hint: settle pending vouchers first)", r.Amount, ErrInsufficient, avail)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO chain_txs (hash, chain_id, kind, channel_id, amount, gas_used, gas_price, at, status, nonce, raw, sent_block, destination)
+			VALUES (?,?,?,'',?,0,0,?,'pending',?,?,?,?)`,
+			r.Hash.Hex(), int64(r.ChainID), r.Kind, int64(r.Amount), ledgerNow().Unix(), int64(r.Nonce), r.Raw, int64(r.SentBlock), destination)
+		if err != nil {
+			return fmt.Errorf("recording payout transaction %s before sending it: %w", r.Hash.Hex(), err)
+		}
+		return nil
+	})
+}
+
+// ConfirmPayoutChainTx records a payout's transfer r, recorded with
+// RecordSendingPayout, mined: a payout of its amount to its destination
+// with its gas, in one transaction with marking it so (status payout); a
+// second call does nothing. It returns false when r is no pending payout.
+func (l *Ledger) ConfirmPayoutChainTx(ctx context.Context, r ChainTxRecord) (bool, error) {
+	if r.GasPrice > MaxGasPrice {
+		return false, fmt.Errorf("payout: gas price %d: above %d wei per gas", r.GasPrice, uint64(MaxGasPrice))
+	}
+	found := false
+	err := l.tx(ctx, func(tx *sql.Tx) error {
+		var amount Amount
+		var dest, status string
+		err := tx.QueryRowContext(ctx, `SELECT amount, destination, status FROM chain_txs WHERE hash = ?`, r.Hash.Hex()).Scan(&amount, &dest, &status)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && (dest == "" || (status != "pending" && status != "payout"))) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found = true
+		if status == "payout" {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO payouts (amount, destination, reference, at, gas_used, gas_price) VALUES (?,?,?,?,?,?)`,
+			int64(amount), dest, r.Hash.Hex(), ledgerNow().Unix(), r.GasUsed, int64(r.GasPrice)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE chain_txs SET status = 'payout', block_hash = ?, block_number = ?, gas_used = ?, gas_price = ? WHERE hash = ?`,
+			hashOrEmpty(r.BlockHash), int64(r.BlockNumber), int64(r.GasUsed), int64(r.GasPrice), r.Hash.Hex())
+		return err
+	})
+	return found, err
 }

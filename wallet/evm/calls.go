@@ -39,7 +39,13 @@ func (b *Backend) sendRecorded(ctx context.Context, what string, f txFor, call f
 	}
 	r := wallet.ChainTxRecord{Hash: tx.Hash(), ChainID: b.chain.Uint64(), Kind: what, ChannelID: f.channel, Amount: f.amount,
 		Nonce: tx.Nonce(), Raw: raw, SentBlock: head}
-	if err := b.ledger.RecordSendingChainTx(ctx, r); err != nil {
+	record := b.ledger.RecordSendingChainTx
+	if f.payout != "" {
+		record = func(ctx context.Context, r wallet.ChainTxRecord) error {
+			return b.ledger.RecordSendingPayout(ctx, b.key.Address(), f.payout, r)
+		}
+	}
+	if err := record(ctx, r); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if err := b.crashAt(what + " recorded"); err != nil {
@@ -110,6 +116,15 @@ func (b *Backend) recordCall(ctx context.Context, r wallet.ChainTxRecord, rc *ty
 		}
 	}
 	r.BlockHash, r.BlockNumber, r.GasUsed, r.GasPrice, r.Reverted = rc.BlockHash, rc.BlockNumber.Uint64(), rc.GasUsed, gasPrice(rc), reverted
+	if !reverted {
+		// A payout's transfer is recorded as the payout, with its gas.
+		if paid, err := b.ledger.ConfirmPayoutChainTx(ctx, r); err != nil || paid {
+			if err != nil {
+				return nil, fmt.Errorf("%s: recording the payout %s: %w", r.Kind, r.Hash.Hex(), err)
+			}
+			return rc, nil
+		}
+	}
 	if reverted {
 		r.Amount = 0
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/big"
 	"testing"
 	"time"
 
@@ -316,4 +317,105 @@ func TestReorgRechecksChainTxs(t *testing.T) {
 		t.Fatalf("close requested on chain: %+v, %v", on, err)
 	}
 	e.checkGas(t, approve, open, closeTx)
+}
+
+// TestPayoutKilledAtEachPoint: a payout's transfer is held back from what
+// may be paid out before it is sent, so one above what is settled and not
+// paid out is refused with nothing sent; killed at each point, a restart
+// finishes it: the tokens move once and the ledger holds one payout of
+// the amount, with its gas, and nothing held back.
+func TestPayoutKilledAtEachPoint(t *testing.T) {
+	to := common.HexToAddress("0x00000000000000000000000000000000000000d5")
+	for _, c := range []struct {
+		name  string
+		point string
+		mine  bool
+	}{
+		{"recorded, not sent", "transfer recorded", false},
+		{"sent, not mined", "transfer sent", false},
+		{"mined, not recorded", "transfer sent", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newChain(t)
+			ctx := context.Background()
+			ch := e.open(t)
+			v := e.voucher(t, e.payer.Domain(), ch.ID, 3_000_000, e.payerKey)
+			if _, err := e.payee.Settle(ctx, &v); err != nil {
+				t.Fatal(err)
+			}
+			// The wallet holds more tokens than it settled (the test token
+			// mints to anyone): the ledger, not the chain, refuses the excess.
+			o := e.txOpts(t, e.payerKey.PrivateKey())
+			pn, err := e.client.PendingNonceAt(ctx, e.payerKey.Address())
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Nonce = new(big.Int).SetUint64(pn)
+			if _, err := e.tok.Mint(o, e.payeeKey.Address(), big.NewInt(5_000_000)); err != nil {
+				t.Fatal(err)
+			}
+			e.commit()
+			nonce, _ := e.client.NonceAt(ctx, e.payeeKey.Address(), nil)
+			if _, err := e.payee.Transfer(ctx, to, 3_000_001); !errors.Is(err, wallet.ErrInsufficient) {
+				t.Fatalf("a payout above what is settled: %v", err)
+			}
+			if n, _ := e.client.NonceAt(ctx, e.payeeKey.Address(), nil); n != nonce {
+				t.Fatalf("a refused payout sent a transaction (nonce %d, was %d)", n, nonce)
+			}
+			hold := false
+			e.payee.Mined = func() {
+				if !hold {
+					e.commit()
+				}
+			}
+			e.payee.crash = func(p string) error {
+				if p == "transfer recorded" && !c.mine {
+					hold = true
+				}
+				if p == c.point {
+					return errKilled
+				}
+				return nil
+			}
+			if _, err := e.payee.Transfer(ctx, to, 2_000_000); !errors.Is(err, errKilled) {
+				t.Fatalf("the killed payout returned %v", err)
+			}
+			// Held back while it is being sent: the rest only may go.
+			if _, err := e.restart(t).Transfer(ctx, to, 1_000_001); !errors.Is(err, wallet.ErrInsufficient) {
+				t.Fatalf("a second payout beyond what the first leaves: %v", err)
+			}
+			for i := range 2 {
+				if err := e.restart(t).Resume(ctx); err != nil {
+					t.Fatalf("restart %d: %v", i+1, err)
+				}
+			}
+			if got := e.balanceOf(t, to); got != 2_000_000 {
+				t.Fatalf("the destination holds %d; want the payout once", got)
+			}
+			if n, _ := e.client.NonceAt(ctx, e.payeeKey.Address(), nil); n != nonce+1 {
+				t.Fatalf("nonce %d; want %d: the payout's transaction once", n, nonce+1)
+			}
+			bal, _ := e.payeeL.Balance(ctx, e.payeeKey.Address())
+			txs, _ := e.payeeL.Transactions(ctx, 10)
+			payouts := 0
+			for _, r := range txs {
+				if r.Kind == "payout" {
+					payouts++
+					if r.Amount != 2_000_000 || r.GasUsed == 0 {
+						t.Fatalf("the payout listed as %+v", r)
+					}
+				}
+			}
+			if bal.PaidOut != 2_000_000 || payouts != 1 {
+				t.Fatalf("paid out %s in %d payouts; want 2.000000 in one", bal.PaidOut, payouts)
+			}
+			if p, _ := e.payeeL.PendingChainTxs(ctx, e.payee.Domain().ChainID); len(p) != 0 {
+				t.Fatalf("%d transactions still pending", len(p))
+			}
+			// What is left may be paid out: nothing is held back any more.
+			if _, err := e.restart(t).Transfer(ctx, to, 1_000_000); err != nil {
+				t.Fatalf("paying out the rest: %v", err)
+			}
+		})
+	}
 }

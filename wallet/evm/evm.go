@@ -141,17 +141,18 @@ func (b *Backend) opts(ctx context.Context) (*bind.TransactOpts, error) {
 type txFor struct {
 	channel common.Hash   // zero: none
 	amount  wallet.Amount // the token amount it moves; 0: none
-	// payout: a mined transaction is recorded by the caller as a payout,
-	// with its gas; only a reverted one is recorded here.
-	payout bool
+	// payout, when set, is where a payout's transfer pays amount to: the
+	// ledger holds amount back while it is sent, and records the payout
+	// once it is mined (RecordSendingPayout).
+	payout string
 }
 
 // send runs one contract call as a transaction and waits until it is
-// mined; the mined transaction (reverted or not) is recorded in the
-// ledger with the gas it cost. With a ledger, and for anything but a
-// payout, it is recorded before it is sent (sendRecorded).
+// mined. With a ledger the signed transaction is recorded before it is
+// sent and the mined one (reverted or not) with the gas it cost
+// (sendRecorded); without one (a deploy) nothing is recorded.
 func (b *Backend) send(ctx context.Context, what string, f txFor, call func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Receipt, error) {
-	if b.ledger != nil && !f.payout {
+	if b.ledger != nil {
 		return b.sendRecorded(ctx, what, f, call)
 	}
 	tx, err := b.sign(ctx, what, call)
@@ -161,20 +162,7 @@ func (b *Backend) send(ctx context.Context, what string, f txFor, call func(*bin
 	if err := b.broadcast(ctx, what, tx); err != nil {
 		return nil, err
 	}
-	rc, err := b.await(ctx, what, tx)
-	reverted := errors.Is(err, ErrReverted)
-	if rc == nil || (err != nil && !reverted) || (f.payout && !reverted) || b.ledger == nil {
-		return rc, err
-	}
-	r := wallet.ChainTxRecord{Hash: rc.TxHash, ChainID: b.chain.Uint64(), Kind: what, ChannelID: f.channel, Amount: f.amount,
-		BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(), GasUsed: rc.GasUsed, GasPrice: gasPrice(rc), Reverted: reverted}
-	if reverted {
-		r.Amount = 0
-	}
-	if rerr := b.ledger.RecordChainTx(ctx, r); rerr != nil {
-		return rc, errors.Join(err, fmt.Errorf("%s: recording %s's gas: %w", what, rc.TxHash.Hex(), rerr))
-	}
-	return rc, err
+	return b.await(ctx, what, tx)
 }
 
 // sign builds and signs a contract call's transaction without sending it
