@@ -36,7 +36,7 @@ type settingsForm struct {
 	margin    *widget.Entry // over the electricity, in percent
 	floor     *widget.Label // the floor the daemon computed
 	workloads *widget.CheckGroup
-	network   *widget.Select // where money settles, from the next start
+	network   *widget.Select // where money settles, from the daemon's next start
 	strangers *widget.Check  // IOUs from strangers
 	iouPeers  *widget.Entry  // peers whose IOUs are taken, comma-separated
 	relay     *widget.Check  // volunteer as a relay for nodes behind NATs
@@ -243,7 +243,7 @@ func (f *settingsForm) submit() {
 				f.result.SetText("Saved. Spare works by these rules from now on.")
 				if got.Network != got.NetworkInUse {
 					f.result.SetText("Saved. Spare works by these rules from now on; it is on network " +
-						networkChoice(got.Network) + " from its next start (now: " + networkChoice(got.NetworkInUse) + ").")
+						networkChoice(got.Network) + " from the Spare daemon's next start (now: " + networkChoice(got.NetworkInUse) + ").")
 				}
 			}
 		})

@@ -35,7 +35,7 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   # The tests' Ethereum node: geth built from the module go.mod requires
   # (cached; scripts/with-services.sh starts it).
-  [ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null && "$(dirname "$0")/ethers.sh" >/dev/null
+  [ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null && "$(dirname "$0")/ethers.sh" >/dev/null && "$(dirname "$0")/anvil.sh" >/dev/null
   exit 0
 fi
 
@@ -54,6 +54,7 @@ if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/nul
   $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 fi
 # The tests' Ethereum node (geth) and the EIP-712 implementation they
-# check exported records with (ethers from npm, pinned).
-[ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null && "$(dirname "$0")/ethers.sh" >/dev/null
+# check exported records with (ethers from npm, pinned), and anvil (npm,
+# pinned), the node whose clock a test moves past the grace period.
+[ "$what" = test ] && "$(dirname "$0")/geth.sh" >/dev/null && "$(dirname "$0")/ethers.sh" >/dev/null && "$(dirname "$0")/anvil.sh" >/dev/null
 exit 0

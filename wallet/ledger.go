@@ -209,6 +209,21 @@ var migrations = []string{
 		reverted     INTEGER NOT NULL DEFAULT 0,
 		at           INTEGER NOT NULL
 	);`,
+	// 7: a chain transaction is recorded signed, with its nonce, before it
+	// is sent (status pending), so a restart sends the same one again or
+	// finds it mined; a mined one a reorg took out of the chain is
+	// pending again (or dropped, when recorded before its signed form was
+	// kept). Only mined ones count as gas spent. A payout's transfer is
+	// one of them while pending (destination set; it holds its amount
+	// back from what may be paid out); mined, it is a payout (status
+	// payout), its gas counted there.
+	`ALTER TABLE chain_txs ADD COLUMN status TEXT NOT NULL DEFAULT 'mined'
+		CHECK (status IN ('pending','mined','failed','dropped','payout'));
+	ALTER TABLE chain_txs ADD COLUMN destination TEXT NOT NULL DEFAULT '';
+	ALTER TABLE chain_txs ADD COLUMN nonce INTEGER NOT NULL DEFAULT 0 CHECK (nonce >= 0);
+	ALTER TABLE chain_txs ADD COLUMN raw BLOB NOT NULL DEFAULT x'';
+	ALTER TABLE chain_txs ADD COLUMN sent_block INTEGER NOT NULL DEFAULT 0 CHECK (sent_block >= 0);
+	CREATE INDEX chain_txs_status ON chain_txs(status, chain_id, block_number);`,
 }
 
 // OpenLedger opens (creating and migrating) the ledger in dataDir.

@@ -18,7 +18,7 @@ type TxRow struct {
 	Kind    string // settle, close, payout, or the call (approve, open, …)
 	Tx      common.Hash
 	Amount  Amount
-	Dropped bool // a reorg took it out of the chain (settlements)
+	Dropped bool // a reorg took it out of the chain
 	// Reverted: mined and failed; it cost its gas and did nothing.
 	Reverted bool
 	// GasUsed and GasPrice (wei per unit; 0: not known) are what the
@@ -39,7 +39,7 @@ func (l *Ledger) Transactions(ctx context.Context, limit int) ([]TxRow, error) {
 		UNION ALL
 		SELECT at, 'payout', reference, amount, 0, gas_used, gas_price, 0 FROM payouts WHERE reference LIKE '0x%' AND length(reference) = 66
 		UNION ALL
-		SELECT at, kind, hash, amount, 0, gas_used, gas_price, reverted FROM chain_txs
+		SELECT at, kind, hash, amount, status = 'dropped', gas_used, gas_price, reverted FROM chain_txs WHERE status IN ('mined','dropped')
 	) ORDER BY at DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading transactions: %w", err)

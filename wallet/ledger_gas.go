@@ -26,7 +26,7 @@ func (l *Ledger) GasSpent(ctx context.Context) (Gas, error) {
 	g := Gas{Wei: new(big.Int)}
 	rows, err := l.db.QueryContext(ctx, `SELECT gas_used, gas_price FROM settlements WHERE status = 'confirmed' AND tx_hash != ''
 		UNION ALL SELECT gas_used, gas_price FROM payouts WHERE reference LIKE '0x%' AND length(reference) = 66
-		UNION ALL SELECT gas_used, gas_price FROM chain_txs`)
+		UNION ALL SELECT gas_used, gas_price FROM chain_txs WHERE status = 'mined'`)
 	if err != nil {
 		return g, fmt.Errorf("reading gas spent: %w", err)
 	}

@@ -173,3 +173,81 @@ func TestUnfinalSettlements(t *testing.T) {
 		t.Fatalf("all on-chain settlements: %d, want 5", len(all))
 	}
 }
+
+// TestChainTxLifecycle: a transaction recorded before it is sent is
+// pending (no gas, not listed) until recorded mined; a reorg puts it back
+// to pending when its signed form is kept, or marks one recorded without
+// it dropped (listed, no gas); one whose nonce went elsewhere is failed.
+// A pending record without its signed form, or with a bad kind, is refused.
+func TestChainTxLifecycle(t *testing.T) {
+	l := newPair(t).prov
+	ctx := context.Background()
+	h1, h2, h3 := common.HexToHash("0x11"), common.HexToHash("0x12"), common.HexToHash("0x13")
+	for _, bad := range []ChainTxRecord{
+		{Hash: h1, ChainID: 1337, Kind: "open"},                                 // no raw
+		{Hash: h1, ChainID: 1337, Kind: "open; DROP", Raw: []byte{1}},           // kind
+		{Hash: h1, ChainID: 1337, Kind: "open", Raw: []byte{1}, Nonce: 1 << 63}, // nonce
+		{Hash: common.Hash{}, ChainID: 1337, Kind: "open", Raw: []byte{1}},      // hash
+		{Hash: h1, ChainID: 1337, Kind: "topUp", Raw: []byte{1}, Amount: -1},    // amount
+	} {
+		if err := l.RecordSendingChainTx(ctx, bad); err == nil {
+			t.Fatalf("recorded %+v", bad)
+		}
+	}
+	if err := l.RecordSendingChainTx(ctx, ChainTxRecord{Hash: h1, ChainID: 1337, Kind: "open", Amount: 5, Nonce: 4, Raw: []byte{0xaa}, SentBlock: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RecordSendingChainTx(ctx, ChainTxRecord{Hash: h2, ChainID: 1337, Kind: "approve", Nonce: 3, Raw: []byte{0xbb}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.PendingChainTxs(ctx, 1337)
+	if err != nil || len(p) != 2 || p[0].Hash != h2 || p[1].Hash != h1 || p[1].Nonce != 4 || p[1].SentBlock != 9 || string(p[1].Raw) != "\xaa" || p[1].Amount != 5 {
+		t.Fatalf("pending in nonce order: %+v, %v", p, err)
+	}
+	if other, _ := l.PendingChainTxs(ctx, 1); len(other) != 0 {
+		t.Fatalf("another chain's pending: %+v", other)
+	}
+	if g, _ := l.GasSpent(ctx); g.Txs != 0 {
+		t.Fatalf("pending transactions count as gas spent: %+v", g)
+	}
+	if txs, _ := l.Transactions(ctx, 10); len(txs) != 0 {
+		t.Fatalf("pending transactions listed: %+v", txs)
+	}
+	mined := ChainTxRecord{Hash: h1, ChainID: 1337, Kind: "open", Amount: 5, BlockHash: common.HexToHash("0xb1"), BlockNumber: 20, GasUsed: 100, GasPrice: 2}
+	if err := l.RecordChainTx(ctx, mined); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.FailChainTx(ctx, h2); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := l.GasSpent(ctx); g.Txs != 1 || g.Used != 100 {
+		t.Fatalf("gas spent after one mined, one failed: %+v", g)
+	}
+	if u, _ := l.UnfinalChainTxs(ctx, 1337, 21); len(u) != 0 {
+		t.Fatalf("mined below the window listed: %+v", u)
+	}
+	if u, _ := l.UnfinalChainTxs(ctx, 1337, 20); len(u) != 1 || u[0].Hash != h1 || u[0].Status != "mined" || u[0].BlockHash != mined.BlockHash {
+		t.Fatalf("unfinal: %+v", u)
+	}
+	if err := l.ReorgedChainTx(ctx, h1); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := l.PendingChainTxs(ctx, 1337); len(p) != 1 || p[0].Hash != h1 || p[0].GasUsed != 0 || p[0].BlockNumber != 0 {
+		t.Fatalf("after the reorg: %+v; want the open pending again, costing nothing", p)
+	}
+	// Recorded mined without its signed form (before it was kept): a
+	// reorg marks it dropped.
+	if err := l.RecordChainTx(ctx, ChainTxRecord{Hash: h3, ChainID: 1337, Kind: "withdraw", BlockNumber: 30, GasUsed: 7, GasPrice: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.ReorgedChainTx(ctx, h3); err != nil {
+		t.Fatal(err)
+	}
+	txs, _ := l.Transactions(ctx, 10)
+	if len(txs) != 1 || txs[0].Tx != h3 || !txs[0].Dropped || txs[0].GasUsed != 0 {
+		t.Fatalf("listed: %+v; want the withdraw, dropped, no gas", txs)
+	}
+	if g, _ := l.GasSpent(ctx); g.Txs != 0 {
+		t.Fatalf("gas spent: %+v; want none", g)
+	}
+}

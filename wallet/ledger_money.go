@@ -158,7 +158,11 @@ func (l *Ledger) recordPayout(ctx context.Context, me common.Address, amount Amo
 		if err != nil {
 			return err
 		}
-		if avail := b.Settled - b.PaidOut; amount > avail {
+		held, err := payoutsSending(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if avail := b.Settled - b.PaidOut - held; amount > avail {
 			return fmt.Errorf("payout of %s: %w: %s settled and not paid out (hint: settle pending vouchers first)", amount, ErrInsufficient, avail)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO payouts (amount, destination, reference, at, gas_used, gas_price) VALUES (?,?,?,?,?,?)`,

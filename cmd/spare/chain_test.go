@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"math/big"
 	"os"
@@ -37,8 +38,15 @@ type devChain struct {
 
 func newDevChain(t *testing.T) *devChain {
 	t.Helper()
+	return newDevChainOn(t, gethtest.Start(t))
+}
+
+// newDevChainOn is newDevChain on node (anvil, for a test that moves the
+// chain's clock).
+func newDevChainOn(t *testing.T, node *gethtest.Node) *devChain {
+	t.Helper()
 	testenv.NeedRoot(t)
-	d := &devChain{node: gethtest.Start(t), payer: t.TempDir()}
+	d := &devChain{node: node, payer: t.TempDir()}
 	r := spareAt(t, d.payer, "--json", "chain", "deploy", "--rpc", d.node.URL, "--faucet", "100")
 	if r.code != 0 {
 		t.Fatalf("chain deploy exited %d: %s", r.code, r.stderr)
@@ -269,6 +277,58 @@ func TestChainWalletDeposit(t *testing.T) {
 	r = spareAt(t, d.payer, "wallet", "withdraw", "--network", "local", "--channel", out["channel"])
 	if r.code != exitFailure || !strings.Contains(r.stderr, "grace period runs until") || strings.Contains(r.stderr, "custom error") {
 		t.Fatalf("withdraw inside the grace period: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// TestChainWithdrawAfterGrace: on a real node whose clock moves (anvil:
+// geth --dev's cannot, and the grace period is 24 hours), a requester's
+// deposit, locked for a day, is refused back while the grace period runs
+// (the CLI says until when), and after the lock and the grace period
+// `spare wallet withdraw` refunds all of it: the wallet's tokens are what
+// they were before the deposit, and the ledger holds the channel closed.
+func TestChainWithdrawAfterGrace(t *testing.T) {
+	d := newDevChainOn(t, gethtest.StartAnvil(t))
+	payee := common.HexToAddress("0x00000000000000000000000000000000000000b0")
+	me := walletAddress(t, d.payer)
+	before := d.tokens(t, me)
+	r := spareAt(t, d.payer, "--json", "wallet", "deposit", "--network", "local", "--payee", payee.Hex(), "--amount", "5", "--lock", "24h")
+	if r.code != 0 {
+		t.Fatalf("deposit exited %d: %s", r.code, r.stderr)
+	}
+	var out map[string]string
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out["channel"] == "" {
+		t.Fatalf("deposit printed %q: %v", r.stdout, err)
+	}
+	r = spareAt(t, d.payer, "--json", "wallet", "withdraw", "--network", "local", "--channel", out["channel"])
+	if r.code != 0 || !strings.Contains(r.stdout, `"state":"closing"`) {
+		t.Fatalf("request close: exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+	// A day on: the lock has ended, the grace period (from the lock's
+	// end) has not.
+	d.node.IncreaseTime(t, 24*time.Hour+time.Minute)
+	r = spareAt(t, d.payer, "wallet", "withdraw", "--network", "local", "--channel", out["channel"])
+	if r.code != exitFailure || !strings.Contains(r.stderr, "grace period runs until") {
+		t.Fatalf("withdraw inside the grace period: exit %d, %s", r.code, r.stderr)
+	}
+	if got := d.tokens(t, me); got != before-5_000_000 {
+		t.Fatalf("the wallet holds %s after a refused withdraw; want %s", got, before-5_000_000)
+	}
+	d.node.IncreaseTime(t, wallet.CloseGrace)
+	r = spareAt(t, d.payer, "--json", "wallet", "withdraw", "--network", "local", "--channel", out["channel"])
+	if r.code != 0 || !strings.Contains(r.stdout, `"state":"closed"`) || !strings.Contains(r.stdout, `"refund":"5.000000"`) {
+		t.Fatalf("withdraw after the grace period: exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
+	if got := d.tokens(t, me); got != before {
+		t.Fatalf("the wallet holds %s after the withdraw; want all %s back", got, before)
+	}
+	l, err := wallet.OpenLedger(d.payer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ch, err := l.Channel(context.Background(), common.HexToHash(out["channel"]))
+	if err != nil || ch.State != "closed" || ch.Refunded != 5_000_000 {
+		t.Fatalf("the ledger's channel after the withdraw: %+v, %v", ch, err)
 	}
 }
 

@@ -52,6 +52,11 @@ func (c *reusedChannels) Open(ctx context.Context, payee, signer common.Address,
 // what it holds beyond the claims.
 func (c *reusedChannels) Lend(ctx context.Context, payee, signer common.Address, need, deposit wallet.Amount, lock time.Duration) (wallet.ChannelInfo, wallet.Amount, error) {
 	deposit = max(deposit, need)
+	// An open or top-up a kill interrupted is finished first: its channel
+	// is then in the ledger to reuse, not opened twice.
+	if err := c.b.Resume(ctx); err != nil {
+		return wallet.ChannelInfo{}, 0, err
+	}
 	chs, err := c.ledger.Channels(ctx, signer)
 	if err != nil {
 		return wallet.ChannelInfo{}, 0, err

@@ -58,7 +58,8 @@ With --network local (and --rpc URL when the node is not on
 (geth --dev): the playground deploys the escrow and a test token there when
 they are missing, the requester deposits into a channel it reuses job after
 job, the provider settles when each job ends, and the report lists every
-transaction.`,
+transaction. Without --network or --rpc, the network chosen on the
+playground's Settings page applies from its next start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, g, f) },
 	}
@@ -120,6 +121,12 @@ func runDemo(cmd *cobra.Command, g *globals, f demoFlags) error {
 		return err
 	}
 	defer rw.Close()
+	// Without --network or --rpc, the network chosen on the playground's
+	// own Settings page (its window is the provider's: DATA/demo/provider)
+	// applies, from this start on, as Settings says.
+	if err := f.cf.resolve(provDir); err != nil {
+		return err
+	}
 	var dc *demoChain
 	if f.cf.onChain() {
 		if dc, err = openDemoChain(ctx, &f.cf, provDir, reqDir, pw, rw, cmd.ErrOrStderr(), g.log); err != nil {

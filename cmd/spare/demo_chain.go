@@ -93,7 +93,11 @@ func openDemoChain(ctx context.Context, cf *chainFlags, provDir, reqDir string, 
 		if cf.rpc != "" {
 			base.RPC = []string{cf.rpc}
 		}
-		if cl, err = redeploy(ctx, base, reqDir, rkey, out, log); err != nil {
+		who := "--network " + base.Name
+		if cf.saved {
+			who = cf.origin()
+		}
+		if cl, err = redeploy(ctx, who, base, reqDir, rkey, out, log); err != nil {
 			return nil, err
 		}
 		if n, err = evm.Choose(reqDir, cf.network, cf.rpc); err != nil {
@@ -132,9 +136,10 @@ func openDemoChain(ctx context.Context, cf *chainFlags, provDir, reqDir string, 
 
 // redeploy deploys the contracts on the development chain at n's RPC and
 // writes the preset into the requester's data dir (Choose then finds it).
-func redeploy(ctx context.Context, n evm.Network, reqDir string, key *wallet.Key, out io.Writer, log *slog.Logger) (*ethclient.Client, error) {
+// who names what chose the network, for errors.
+func redeploy(ctx context.Context, who string, n evm.Network, reqDir string, key *wallet.Key, out io.Writer, log *slog.Logger) (*ethclient.Client, error) {
 	if len(n.RPC) == 0 {
-		return nil, errors.New("--network: the preset names no RPC URL")
+		return nil, fmt.Errorf("%s: the preset names no RPC URL", who)
 	}
 	cl, err := ethclient.DialContext(ctx, n.RPC[0])
 	if err != nil {
@@ -142,11 +147,11 @@ func redeploy(ctx context.Context, n evm.Network, reqDir string, key *wallet.Key
 	}
 	if _, err := cl.ChainID(ctx); err != nil {
 		cl.Close()
-		return nil, fmt.Errorf("--network %s: the chain's node does not answer (%w); start one (geth --dev: scripts/geth.sh builds it) or give --rpc URL", n.Name, err)
+		return nil, fmt.Errorf("%s: the chain's node does not answer (%w); start one (geth --dev: scripts/geth.sh builds it) or give --rpc URL", who, err)
 	}
 	if _, dev := evm.DevAccount(ctx, cl); !dev {
 		cl.Close()
-		return nil, fmt.Errorf("--network %s: its contracts are not on the chain at %s, and the playground deploys only on a development chain (geth --dev: scripts/geth.sh builds geth; or `spare chain deploy`)", n.Name, n.RPC[0])
+		return nil, fmt.Errorf("%s: its contracts are not on the chain at %s, and the playground deploys only on a development chain (geth --dev: scripts/geth.sh builds geth; or `spare chain deploy`)", who, n.RPC[0])
 	}
 	fmt.Fprintln(out, "spare demo: deploying the escrow and the test token on the development chain")
 	dn, err := evm.Deploy(ctx, cl, key, evm.DeployOptions{Name: n.Name, RPC: n.RPC[0], Faucet: demoFaucet, Explorer: n.Explorer,

@@ -8,9 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sparegpu/spare/governor"
 	"github.com/sparegpu/spare/internal/gethtest"
 	"github.com/sparegpu/spare/internal/testenv"
+	"github.com/sparegpu/spare/settings"
 	"github.com/sparegpu/spare/wallet"
+	"github.com/sparegpu/spare/wallet/evm"
 )
 
 // TestDemoOnChain: `spare demo --headless --network local` on a geth --dev
@@ -23,7 +26,8 @@ import (
 // started afresh (the same chain ID, nothing deployed, the provider's
 // settlements of the first run pending in its ledger) deploys again and
 // is paid the same way, and the first chain's channels are retired, not
-// left pending.
+// left pending. A third run with no --network follows the network chosen
+// on the playground's Settings page.
 func TestDemoOnChain(t *testing.T) {
 	testenv.Workload(t, "render")
 	testenv.Workload(t, "ocr")
@@ -38,6 +42,22 @@ func TestDemoOnChain(t *testing.T) {
 		if strings.Contains(reports[1], tx) {
 			t.Errorf("the second run sent the first chain's transaction %s to the new chain", tx)
 		}
+	}
+	// The network chosen on the playground's Settings page (saved in its
+	// provider's data dir, as the page saves it) applies at its next
+	// start, with no flag: the preset the second run wrote names its node.
+	saved := settings.FromGovernor(governor.Settings{})
+	saved.Network = evm.LocalNetwork
+	if err := settings.Save(filepath.Join(dataDir(t), "demo", "provider"), saved); err != nil {
+		t.Fatal(err)
+	}
+	r := spare(t, "demo", "--headless", "--jobs", "1", "--workloads", os.Getenv("SPARE_WORKLOADS"))
+	if r.code != 0 {
+		t.Fatalf("demo with the network from Settings exited %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "spare demo: money on local (chain 1337") || !strings.Contains(r.stdout, "1 job(s) run, 0 failed") ||
+		!strings.Contains(r.stdout, "transaction(s) on local (chain 1337):") || strings.Contains(r.stderr, "deploying the escrow") {
+		t.Fatalf("the demo did not settle on the network chosen in Settings (the second run's contracts):\n%s\n%s", r.stderr, r.stdout)
 	}
 	l, err := wallet.OpenLedger(filepath.Join(dataDir(t), "demo", "provider"), nil)
 	if err != nil {

@@ -110,11 +110,8 @@ func withdrawOnChain(cmd *cobra.Command, g *globals, wf *walletFlags, w *wallet.
 		if err != nil {
 			return usageError{fmt.Errorf("--to: %s", strings.TrimPrefix(err.Error(), wallet.ErrBadPayee.Error()+": "))}
 		}
-		tx, err := b.Transfer(ctx, dest, amt)
+		tx, err := b.Transfer(ctx, dest, amt) // the ledger records the payout
 		if err != nil {
-			return err
-		}
-		if err := w.Ledger.RecordChainPayout(ctx, me, amt, dest.Hex(), tx); err != nil {
 			return err
 		}
 		return report(cmd, g, map[string]string{"network": b.Network.Name, "paid_out": amt.String(), "to": dest.Hex(),

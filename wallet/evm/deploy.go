@@ -87,7 +87,9 @@ func Deploy(ctx context.Context, c *ethclient.Client, key *wallet.Key, o DeployO
 		}
 	}
 	n := Network{Name: o.Name, ChainID: chain.Uint64(), RPC: []string{o.RPC}, Token: o.Token,
-		Confirmations: o.Confirmations, Explorer: o.Explorer}
+		Confirmations: o.Confirmations, Explorer: o.Explorer,
+		// Written out so that the file shows what an owner may tune.
+		MaxFeePercent: DefaultMaxFeePercent, BumpAfter: DefaultBumpAfter}
 	if isDev {
 		// Gas is free on a development chain: settle every job's end, so
 		// people trying Spare see each settlement.

@@ -141,15 +141,20 @@ func (b *Backend) opts(ctx context.Context) (*bind.TransactOpts, error) {
 type txFor struct {
 	channel common.Hash   // zero: none
 	amount  wallet.Amount // the token amount it moves; 0: none
-	// payout: a mined transaction is recorded by the caller as a payout,
-	// with its gas; only a reverted one is recorded here.
-	payout bool
+	// payout, when set, is where a payout's transfer pays amount to: the
+	// ledger holds amount back while it is sent, and records the payout
+	// once it is mined (RecordSendingPayout).
+	payout string
 }
 
 // send runs one contract call as a transaction and waits until it is
-// mined; the mined transaction (reverted or not) is recorded in the
-// ledger with the gas it cost.
+// mined. With a ledger the signed transaction is recorded before it is
+// sent and the mined one (reverted or not) with the gas it cost
+// (sendRecorded); without one (a deploy) nothing is recorded.
 func (b *Backend) send(ctx context.Context, what string, f txFor, call func(*bind.TransactOpts) (*types.Transaction, error)) (*types.Receipt, error) {
+	if b.ledger != nil {
+		return b.sendRecorded(ctx, what, f, call)
+	}
 	tx, err := b.sign(ctx, what, call)
 	if err != nil {
 		return nil, err
@@ -157,20 +162,7 @@ func (b *Backend) send(ctx context.Context, what string, f txFor, call func(*bin
 	if err := b.broadcast(ctx, what, tx); err != nil {
 		return nil, err
 	}
-	rc, err := b.await(ctx, what, tx)
-	reverted := errors.Is(err, ErrReverted)
-	if rc == nil || (err != nil && !reverted) || (f.payout && !reverted) || b.ledger == nil {
-		return rc, err
-	}
-	r := wallet.ChainTxRecord{Hash: rc.TxHash, ChainID: b.chain.Uint64(), Kind: what, ChannelID: f.channel, Amount: f.amount,
-		BlockHash: rc.BlockHash, BlockNumber: rc.BlockNumber.Uint64(), GasUsed: rc.GasUsed, GasPrice: gasPrice(rc), Reverted: reverted}
-	if reverted {
-		r.Amount = 0
-	}
-	if rerr := b.ledger.RecordChainTx(ctx, r); rerr != nil {
-		return rc, errors.Join(err, fmt.Errorf("%s: recording %s's gas: %w", what, rc.TxHash.Hex(), rerr))
-	}
-	return rc, err
+	return b.await(ctx, what, tx)
 }
 
 // sign builds and signs a contract call's transaction without sending it
@@ -341,11 +333,12 @@ func (b *Backend) OpenFor(ctx context.Context, payee, signer common.Address, dep
 	}); err != nil {
 		return wallet.ChannelInfo{}, err
 	}
+	// The ledger holds the channel now (afterCall).
 	ch, err := b.Channel(ctx, id)
 	if err != nil {
 		return wallet.ChannelInfo{}, err
 	}
-	return ch.ChannelInfo, b.ledger.AddChannel(ctx, BackendName, ch.ChannelInfo)
+	return ch.ChannelInfo, nil
 }
 
 func (b *Backend) tokenAddr() common.Address { return b.tokenAddress }
@@ -454,7 +447,7 @@ func (b *Backend) Settled(ctx context.Context, id common.Hash) (wallet.Amount, e
 }
 
 // TopUp adds to a channel's deposit (payer), cancelling a close request;
-// the lock is kept. The ledger records what arrived.
+// the lock is kept. The ledger records the deposit the chain holds.
 func (b *Backend) TopUp(ctx context.Context, id common.Hash, amount wallet.Amount) error {
 	return b.TopUpFor(ctx, id, amount, 0)
 }
@@ -470,10 +463,6 @@ func (b *Backend) TopUpFor(ctx context.Context, id common.Hash, amount wallet.Am
 	if err != nil {
 		return err
 	}
-	before, err := b.Channel(ctx, id)
-	if err != nil {
-		return err
-	}
 	if amount > 0 {
 		if _, err := b.send(ctx, "approve", txFor{channel: id, amount: amount}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 			return b.token.Approve(o, b.domain.Contract, amount.Big())
@@ -486,14 +475,7 @@ func (b *Backend) TopUpFor(ctx context.Context, id common.Hash, amount wallet.Am
 	}); err != nil {
 		return err
 	}
-	if amount == 0 {
-		return nil
-	}
-	after, err := b.Channel(ctx, id)
-	if err != nil {
-		return err
-	}
-	return b.ledger.TopUp(ctx, id, after.Deposit-before.Deposit)
+	return nil // the ledger holds the deposit that arrived now (afterCall)
 }
 
 // unlockAt is lock from the chain's latest block time (0: no lock).
@@ -522,16 +504,10 @@ func (b *Backend) RequestClose(ctx context.Context, id common.Hash) error {
 // Withdraw refunds deposit − settled after the grace period (payer),
 // and records the channel closed.
 func (b *Backend) Withdraw(ctx context.Context, id common.Hash) error {
-	if _, err := b.send(ctx, "withdraw", txFor{channel: id}, func(o *bind.TransactOpts) (*types.Transaction, error) {
+	_, err := b.send(ctx, "withdraw", txFor{channel: id}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.escrow.Withdraw(o, id)
-	}); err != nil {
-		return err
-	}
-	ch, err := b.Channel(ctx, id)
-	if err != nil {
-		return err
-	}
-	return b.markClosed(ctx, ch)
+	})
+	return err // the ledger holds the channel closed now (afterCall)
 }
 
 // ReorgDepth is how many blocks below the head a settlement is re-checked
@@ -544,8 +520,9 @@ const ReorgDepth = 256
 // Reconcile re-checks the settlements the ledger holds as mined in the
 // last ReorgDepth blocks, on this chain's channels still open: one whose
 // transaction is no longer in the canonical chain (a reorg dropped it) is
-// marked dropped, so its amount counts as pending again. It returns how
-// many were dropped.
+// marked dropped, so its amount counts as pending again; the wallet's
+// other transactions are re-checked the same way (reconcileCalls). It
+// returns how many were dropped.
 func (b *Backend) Reconcile(ctx context.Context) (int, error) {
 	head, err := b.client.BlockNumber(ctx)
 	if err != nil {
@@ -574,5 +551,6 @@ func (b *Backend) Reconcile(ctx context.Context) (int, error) {
 			return dropped, fmt.Errorf("reconciling %s: %w", s.TxHash.Hex(), err)
 		}
 	}
-	return dropped, nil
+	n, err := b.reconcileCalls(ctx, head-min(head, ReorgDepth))
+	return dropped + n, err
 }

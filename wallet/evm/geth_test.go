@@ -30,7 +30,8 @@ func TestDeployAndSettleOnGeth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Name != LocalNetwork || n.ChainID != gethtest.ChainID || n.Symbol != "tUSD" || n.Decimals != 6 || n.SettleThreshold != 1 {
+	if n.Name != LocalNetwork || n.ChainID != gethtest.ChainID || n.Symbol != "tUSD" || n.Decimals != 6 || n.SettleThreshold != 1 ||
+		n.MaxFeePercent != DefaultMaxFeePercent || n.BumpAfter != DefaultBumpAfter {
 		t.Fatalf("deployed preset %+v", n)
 	}
 	if c, err := Dial(ctx, n); err != nil {
@@ -60,7 +61,7 @@ func TestDeployAndSettleOnGeth(t *testing.T) {
 		return b
 	}
 	pb, qb := open(payer), open(payee)
-	if qb.Policy.Threshold != 1 {
+	if qb.Policy.Threshold != 1 || qb.Policy.MaxFeePercent != DefaultMaxFeePercent || qb.Policy.BumpAfter != DefaultBumpAfter {
 		t.Fatalf("the backend's settle threshold %s, want the preset's 0.000001 (a development chain settles every job)", qb.Policy.Threshold)
 	}
 	sent := map[string]common.Hash{}

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/sparegpu/spare/internal/atomicfile"
+	"github.com/sparegpu/spare/wallet"
 )
 
 // NetworksFile holds the network presets of a data directory, an object
@@ -53,6 +54,8 @@ const (
 	FieldExplorer        = "explorer"
 	FieldSettleThreshold = "settle_threshold"
 	FieldTokenPerNative  = "token_per_native"
+	FieldMaxFeePercent   = "max_fee_percent"
+	FieldBumpAfter       = "bump_after"
 )
 
 // The peer-to-peer part of a named network in the same file: which
@@ -74,6 +77,8 @@ const MaxNetworksFile = maxNetworksFile
 const (
 	maxSettleThreshold = 1_000_000_000_000 // a million tokens
 	maxTokenPerNative  = 1 << 50
+	maxMaxFeePercent   = 100  // a settlement never spends more on gas than it pays
+	maxBumpAfter       = 1000 // blocks: hours on most chains, longer than the margin before a payer may withdraw
 )
 
 // Network is a named preset: where money settles.
@@ -94,6 +99,20 @@ type Network struct {
 	// SettleThreshold is the unsettled value, in token units, at which a
 	// provider settles a channel; 0: DefaultSettleThreshold.
 	SettleThreshold uint64 `json:"settle_threshold,omitempty"`
+	// MaxFeePercent caps a settlement's gas at this percent of what it
+	// pays (weighed with TokenPerNative; SettlePolicy.MaxFeePercent);
+	// 0: DefaultMaxFeePercent.
+	MaxFeePercent uint64 `json:"max_fee_percent,omitempty"`
+	// BumpAfter is how many blocks a settlement's transaction may sit
+	// unmined before it is replaced at a higher fee
+	// (SettlePolicy.BumpAfter); 0: DefaultBumpAfter.
+	BumpAfter uint64 `json:"bump_after,omitempty"`
+}
+
+// Policy is the settlement policy the preset sets: its threshold, fee
+// cap and bump interval; the rest at their defaults.
+func (n Network) Policy() SettlePolicy {
+	return SettlePolicy{Threshold: wallet.Amount(n.SettleThreshold), MaxFeePercent: int64(n.MaxFeePercent), BumpAfter: n.BumpAfter}
 }
 
 // Local is the built-in development preset: geth --dev on its default
@@ -102,7 +121,8 @@ type Network struct {
 // takes its place.
 func Local() Network {
 	return Network{Name: LocalNetwork, ChainID: LocalChainID, RPC: []string{LocalRPC},
-		Symbol: "tUSD", Decimals: TokenDecimals, Confirmations: 1}
+		Symbol: "tUSD", Decimals: TokenDecimals, Confirmations: 1,
+		MaxFeePercent: DefaultMaxFeePercent, BumpAfter: DefaultBumpAfter}
 }
 
 // ErrPreset marks a network preset that is malformed or does not match
@@ -164,6 +184,12 @@ func (n Network) Validate() error {
 		return bad(FieldSettleThreshold, "%d: at most %d token units (a provider would hardly ever settle)", n.SettleThreshold, maxSettleThreshold)
 	case n.TokenPerNative > maxTokenPerNative:
 		return bad(FieldTokenPerNative, "%d: at most %d token units per native coin", n.TokenPerNative, maxTokenPerNative)
+	case n.MaxFeePercent > maxMaxFeePercent:
+		return bad(FieldMaxFeePercent, "%d: at most %d (percent of what a settlement pays that its gas may cost; 0: the default %d)",
+			n.MaxFeePercent, maxMaxFeePercent, DefaultMaxFeePercent)
+	case n.BumpAfter > maxBumpAfter:
+		return bad(FieldBumpAfter, "%d: at most %d blocks before an unmined settlement is sent again at a higher fee (0: the default %d)",
+			n.BumpAfter, maxBumpAfter, DefaultBumpAfter)
 	}
 	if n.Explorer != "" {
 		if err := checkExplorer(n.Explorer); err != nil {
@@ -236,6 +262,8 @@ type presetJSON struct {
 	// Settlement policy (see Network): omitted when zero.
 	SettleThreshold uint64 `json:"settle_threshold,omitempty"`
 	TokenPerNative  uint64 `json:"token_per_native,omitempty"`
+	MaxFeePercent   uint64 `json:"max_fee_percent,omitempty"`
+	BumpAfter       uint64 `json:"bump_after,omitempty"`
 }
 
 func parseAddress(network, field, s string) (common.Address, error) {
@@ -287,11 +315,12 @@ func DecodeNetworks(r io.Reader) (map[string]Network, error) {
 		d.DisallowUnknownFields()
 		var p presetJSON
 		if err := d.Decode(&p); err != nil {
-			return nil, &FieldError{name, "(preset)", fmt.Sprintf("%v (fields: chain_id, rpc, escrow, token, symbol, decimals, confirmations, explorer, settle_threshold, token_per_native, pool, allow_peers)", err)}
+			return nil, &FieldError{name, "(preset)", fmt.Sprintf("%v (fields: chain_id, rpc, escrow, token, symbol, decimals, confirmations, explorer, settle_threshold, token_per_native, max_fee_percent, bump_after, pool, allow_peers)", err)}
 		}
 		n := Network{Name: name, ChainID: p.ChainID, RPC: p.RPC, Symbol: p.Symbol,
 			Decimals: p.Decimals, Confirmations: p.Confirmations, Explorer: p.Explorer,
-			SettleThreshold: p.SettleThreshold, TokenPerNative: p.TokenPerNative}
+			SettleThreshold: p.SettleThreshold, TokenPerNative: p.TokenPerNative,
+			MaxFeePercent: p.MaxFeePercent, BumpAfter: p.BumpAfter}
 		if n.Escrow, err = parseAddress(name, FieldEscrow, p.Escrow); err != nil {
 			return nil, err
 		}
@@ -376,7 +405,8 @@ func SaveNetwork(dataDir string, n Network) error {
 	}
 	chain, err := json.Marshal(presetJSON{ChainID: n.ChainID, RPC: n.RPC, Escrow: n.Escrow.Hex(), Token: n.Token.Hex(), Symbol: n.Symbol,
 		Decimals: n.Decimals, Confirmations: n.Confirmations, Explorer: n.Explorer,
-		SettleThreshold: n.SettleThreshold, TokenPerNative: n.TokenPerNative})
+		SettleThreshold: n.SettleThreshold, TokenPerNative: n.TokenPerNative,
+		MaxFeePercent: n.MaxFeePercent, BumpAfter: n.BumpAfter})
 	if err != nil {
 		return err
 	}

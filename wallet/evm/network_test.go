@@ -3,12 +3,15 @@ package evm
 import (
 	"context"
 	"errors"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/sparegpu/spare/wallet"
 )
 
 const goodPreset = `{"chain_id": 1337, "rpc": ["http://127.0.0.1:8545"],
@@ -45,6 +48,14 @@ func TestDecodeNetworksHostile(t *testing.T) {
 		{"huge", `{"n": "` + strings.Repeat("x", maxNetworksFile) + `"}`, "larger than"},
 		{"settle threshold too high", edit(`"decimals": 6`, `"decimals": 6, "settle_threshold": 1000000000001`), "settle_threshold: 1000000000001"},
 		{"negative settle threshold", edit(`"decimals": 6`, `"decimals": 6, "settle_threshold": -1`), `(preset)`},
+		{"fee cap above 100%", edit(`"decimals": 6`, `"decimals": 6, "max_fee_percent": 101`), "max_fee_percent: 101: at most 100"},
+		{"negative fee cap", edit(`"decimals": 6`, `"decimals": 6, "max_fee_percent": -5`), `(preset)`},
+		{"fractional fee cap", edit(`"decimals": 6`, `"decimals": 6, "max_fee_percent": 2.5`), `(preset)`},
+		{"fee cap as text", edit(`"decimals": 6`, `"decimals": 6, "max_fee_percent": "10"`), `(preset)`},
+		{"huge fee cap", edit(`"decimals": 6`, `"decimals": 6, "max_fee_percent": 18446744073709551616`), `(preset)`},
+		{"bump after too long", edit(`"decimals": 6`, `"decimals": 6, "bump_after": 1001`), "bump_after: 1001: at most 1000"},
+		{"negative bump after", edit(`"decimals": 6`, `"decimals": 6, "bump_after": -1`), `(preset)`},
+		{"bump after as text", edit(`"decimals": 6`, `"decimals": 6, "bump_after": "3 blocks"`), `(preset)`},
 		{"token per native too high", edit(`"decimals": 6`, `"decimals": 6, "token_per_native": 1125899906842625`), "token_per_native: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,7 +95,10 @@ func TestNetworksRoundTrip(t *testing.T) {
 	}
 	local := Local()
 	local.Escrow, local.Token = common.HexToAddress("0x1"), common.HexToAddress("0x2")
-	local.SettleThreshold, local.TokenPerNative = 1, 2_500_000_000
+	if local.MaxFeePercent != DefaultMaxFeePercent || local.BumpAfter != DefaultBumpAfter || local.Validate() != nil {
+		t.Fatalf("the built-in local shape with contracts: %+v, %v; want it valid, the default fee cap and bump interval written out", local, local.Validate())
+	}
+	local.SettleThreshold, local.TokenPerNative, local.MaxFeePercent, local.BumpAfter = 1, 2_500_000_000, 25, 7
 	if err := SaveNetwork(dir, local); err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +106,14 @@ func TestNetworksRoundTrip(t *testing.T) {
 	if err != nil || len(all) != 2 || all["local"].Token != local.Token || all["n"].Explorer == "" {
 		t.Fatalf("after saving local: %v, %+v", err, all)
 	}
-	if l := all["local"]; l.SettleThreshold != 1 || l.TokenPerNative != 2_500_000_000 {
+	if l := all["local"]; l.SettleThreshold != 1 || l.TokenPerNative != 2_500_000_000 || l.MaxFeePercent != 25 || l.BumpAfter != 7 {
 		t.Fatalf("the settlement policy did not survive saving: %+v", l)
+	}
+	if p := all["local"].Policy(); p.Threshold != 1 || p.MaxFeePercent != 25 || p.BumpAfter != 7 || p.maxFeePercent() != 25 || p.bumpAfter() != 7 {
+		t.Fatalf("the preset's policy: %+v", p)
+	}
+	if p := all["n"].Policy(); p.maxFeePercent() != DefaultMaxFeePercent || p.bumpAfter() != DefaultBumpAfter {
+		t.Fatalf("a preset without the fields: %+v; want the defaults", p)
 	}
 	if st, _ := os.Stat(filepath.Join(dir, NetworksFile)); st.Mode().Perm() != 0o600 {
 		t.Errorf("networks file mode %v, want 0600", st.Mode().Perm())
@@ -146,5 +166,39 @@ func TestDialKeepsAPIKeysOut(t *testing.T) {
 	p := &Probe{Net: n}
 	if err := p.Reachable(context.Background()); err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Fatalf("doctor's probe: %v", err)
+	}
+}
+
+// TestPresetSetsFeePolicy: a preset's max_fee_percent and bump_after are
+// what the backend Open gives it settles under: the fee cap scales with
+// the percent, and a preset without them gets the defaults.
+func TestPresetSetsFeePolicy(t *testing.T) {
+	e := newChain(t)
+	ctx := context.Background()
+	n := Network{Name: "sim", ChainID: 1337, RPC: []string{"http://sim"}, Escrow: e.escrow, Token: e.token,
+		Symbol: "tUSD", Decimals: 6, TokenPerNative: 2_000_000_000, MaxFeePercent: 30, BumpAfter: 9}
+	tuned, err := Open(ctx, e.client, n, e.payeeKey, e.payeeL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.MaxFeePercent, n.BumpAfter = 0, 0
+	plain, err := Open(ctx, e.client, n, e.payeeKey, e.payeeL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tuned.Policy.bumpAfter() != 9 || plain.Policy.bumpAfter() != DefaultBumpAfter {
+		t.Fatalf("bump after %d and %d blocks; want the preset's 9 and the default %d", tuned.Policy.bumpAfter(), plain.Policy.bumpAfter(), DefaultBumpAfter)
+	}
+	const amount, gas = wallet.Amount(5_000_000), 100_000
+	market := big.NewInt(1e9)
+	got, basis := tuned.feeLimit(amount, gas, market)
+	base, _ := plain.feeLimit(amount, gas, market)
+	// 30% of 5 tokens at 2000 tokens per coin over 100 000 gas:
+	// 1.5e6 × 1e18 / 2e9 / 1e5 = 7 500 000 000 wei per gas.
+	if got.Cmp(big.NewInt(7_500_000_000)) != 0 || !strings.Contains(basis, "30%") {
+		t.Fatalf("fee cap %s wei per gas (%s); want 7500000000 at the preset's 30%%", got, basis)
+	}
+	if want := new(big.Int).Mul(base, big.NewInt(3)); got.Cmp(want) != 0 {
+		t.Fatalf("fee cap %s at 30%%, %s at the default %d%%; want three times", got, base, DefaultMaxFeePercent)
 	}
 }

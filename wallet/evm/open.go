@@ -15,6 +15,6 @@ func Open(ctx context.Context, client Client, n Network, key *wallet.Key, ledger
 		return nil, err
 	}
 	b.Confirmations, b.Network = n.ConfirmationsOrDefault(), n
-	b.Policy.Threshold = wallet.Amount(n.SettleThreshold)
+	b.Policy = n.Policy()
 	return b, nil
 }

@@ -1,9 +1,11 @@
 package evm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -38,13 +40,34 @@ func (b *Backend) recordPending(ctx context.Context, tx *types.Transaction, v *w
 // gap of unused nonces keeps from ever being mined, is recorded failed
 // (its voucher is then settled anew). A provider runs it at start and
 // before every settlement.
+//
+// The other transactions recorded before they were sent (approve, open,
+// topUp, requestClose, withdraw: resumeCall) are finished with them, all
+// in nonce order, so that none is taken for unminable behind a gap that
+// one before it fills.
 func (b *Backend) Resume(ctx context.Context) error {
 	list, err := b.ledger.PendingTxs(ctx, b.domain.ChainID)
 	if err != nil {
 		return err
 	}
+	calls, err := b.ledger.PendingChainTxs(ctx, b.domain.ChainID)
+	if err != nil {
+		return err
+	}
+	type step struct {
+		nonce uint64
+		run   func() error
+	}
+	var steps []step
 	for _, g := range settlements(list) {
-		if err := b.resume(ctx, g); err != nil && !errors.Is(err, ErrReverted) && !errors.Is(err, errNonceTaken) {
+		steps = append(steps, step{g[0].Nonce, func() error { return b.resume(ctx, g) }})
+	}
+	for _, r := range calls {
+		steps = append(steps, step{r.Nonce, func() error { return b.resumeCall(ctx, r) }})
+	}
+	slices.SortStableFunc(steps, func(x, y step) int { return cmp.Compare(x.nonce, y.nonce) })
+	for _, s := range steps {
+		if err := s.run(); err != nil && !errors.Is(err, ErrReverted) && !errors.Is(err, errNonceTaken) {
 			return err
 		}
 	}

@@ -96,12 +96,15 @@ func decodeRevert(err error) error {
 }
 
 // Transfer sends amount of the network's token from this wallet to to
-// (a provider paying out what was settled to it).
+// (a provider paying out what was settled to it). The ledger records the
+// payout: the transfer may not exceed what is settled and not paid out,
+// and is held back from it while sent, before anything is sent; mined,
+// it is a payout with its gas.
 func (b *Backend) Transfer(ctx context.Context, to common.Address, amount wallet.Amount) (wallet.ChainTx, error) {
 	if amount <= 0 {
 		return wallet.ChainTx{}, fmt.Errorf("amount: %w: must be positive", wallet.ErrAmount)
 	}
-	rc, err := b.send(ctx, "transfer", txFor{amount: amount, payout: true}, func(o *bind.TransactOpts) (*types.Transaction, error) {
+	rc, err := b.send(ctx, "transfer", txFor{amount: amount, payout: to.Hex()}, func(o *bind.TransactOpts) (*types.Transaction, error) {
 		return b.token.Transfer(o, to, amount.Big())
 	})
 	if err != nil {
