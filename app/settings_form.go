@@ -99,7 +99,7 @@ func newSettingsForm(u *UI) *settingsForm {
 	form.Items[10].HintText = "In your currency, as you set it: Spare never looks it up"
 	form.Items[11].HintText = "Refuse jobs that pay less than the electricity they burn"
 	form.Items[12].HintText = "Asked over the electricity cost when never working at a loss"
-	form.Items[13].HintText = "How money settles and which computers this one meets, from Spare's next start; the ledger is IOUs on the public network"
+	form.Items[13].HintText = "How money settles and whom Spare meets, from the daemon's next start"
 	form.Items[14].HintText = "A stranger's IOU is only a promise: one who never pays leaves your work unpaid"
 	form.Items[15].HintText = "Peers you trust to pay IOUs (spare status shows a node's peer ID)"
 	form.Items[16].HintText = "Lets them meet requesters; uses some upload bandwidth; off on metered connections"
