@@ -190,7 +190,6 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.stablePorts() {
 		savePorts(cfg.DataDir, h.Network().ListenAddresses(), log)
 	}
-	n.SetRelay(cfg.Relay)
 
 	fail := func(err error) (*Host, error) {
 		n.Close()
@@ -269,6 +268,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if n.ads, err = newAdBoard(n); err != nil {
 		return fail(err)
 	}
+	n.SetRelay(cfg.Relay) // after the ad board: a relay volunteers its ads
 	if cfg.Public {
 		if err := n.joinPublic(); err != nil {
 			return fail(err)
