@@ -23,7 +23,7 @@ var testLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Le
 const testTimeout = time.Minute
 
 // testCtxTimeout bounds a whole test (testCtx).
-const testCtxTimeout = 2 * time.Minute
+const testCtxTimeout = 5 * time.Minute
 
 func newTestHost(t testing.TB, cfg Config) *Host {
 	t.Helper()
