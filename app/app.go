@@ -156,6 +156,8 @@ type App struct {
 	// setUp is closed once Config.Setup has succeeded (at once without
 	// one): nothing reaches the daemon before.
 	setUp chan struct{}
+	// retry is Try again after a failed setup (setUpOnce).
+	retry chan struct{}
 }
 
 // New builds the app on a Fyne app (app.NewWithID in cmd/spare,
@@ -165,7 +167,7 @@ func New(fy fyne.App, cfg Config) *App {
 		cfg.Log = slog.Default()
 	}
 	a := &App{cfg: cfg, log: cfg.Log.With("component", "app"), fy: fy, connErr: errors.New("connecting…"),
-		kick: make(chan struct{}, 1), settle: make(chan struct{}, 1), setUp: make(chan struct{})}
+		kick: make(chan struct{}, 1), settle: make(chan struct{}, 1), setUp: make(chan struct{}), retry: make(chan struct{}, 1)}
 	if a.cfg.SettleAfter <= 0 {
 		a.cfg.SettleAfter = DefaultSettleAfter
 	}
@@ -398,8 +400,8 @@ func onlyWords(prev, next localapi.Status) bool {
 // followDaemon keeps the event stream open, reconnecting (and starting a
 // daemon when configured and none answers).
 func (a *App) followDaemon(ctx context.Context) error {
-	if !a.runSetup(ctx) {
-		return nil // the window says why; nothing to reach
+	if !a.setUpOnce(ctx) {
+		return nil // ended before setup succeeded: nothing to reach
 	}
 	close(a.setUp)
 	backoff := 500 * time.Millisecond

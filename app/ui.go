@@ -27,6 +27,7 @@ type UI struct {
 	reach                      *widget.Label // how other nodes reach this one
 	relay                      *widget.Label // whether this node relays for others
 	pauseBtn, resumeBtn        *widget.Button
+	retryBtn                   *widget.Button // Try again, after a failed setup
 	gpus                       *fyne.Container
 	job, jobState              *widget.Label
 	earn                       earningsPage
@@ -67,7 +68,13 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 	u.relay.Hide()
 	u.pauseBtn = widget.NewButtonWithIcon("Pause for 1 hour", theme.MediaPauseIcon(), func() { a.pause(pauseFor1h) })
 	u.resumeBtn = widget.NewButtonWithIcon(labelResume, theme.MediaPlayIcon(), a.resume)
-	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.pauseBtn, u.resumeBtn), u.reach, u.relay, u.notes, u.err)
+	u.retryBtn = widget.NewButtonWithIcon(LabelTryAgain, theme.ViewRefreshIcon(), func() {
+		u.retryBtn.Disable() // until the try's view redraws it
+		a.tryAgain()
+	})
+	u.retryBtn.Importance = widget.HighImportance
+	u.retryBtn.Hide()
+	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.retryBtn, u.pauseBtn, u.resumeBtn), u.reach, u.relay, u.notes, u.err)
 
 	u.gpus = container.NewVBox()
 	u.job = wrapped("")
@@ -174,6 +181,12 @@ func (u *UI) render(v View) {
 	}
 	setEnabled(u.pauseBtn, v.CanPause)
 	setEnabled(u.resumeBtn, v.CanResume)
+	if v.CanRetry {
+		u.retryBtn.Enable()
+		u.retryBtn.Show()
+	} else {
+		u.retryBtn.Hide()
+	}
 	if v.Connected {
 		u.err.SetText("")
 	}
