@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/sparegpu/spare/app"
-	"github.com/sparegpu/spare/config"
 	"github.com/sparegpu/spare/localapi"
 )
 
@@ -55,10 +54,4 @@ func wslLimits(g *globals) *app.WSLConfig {
 		return nil
 	}
 	return c
-}
-
-// wslDaemonArgv starts the daemon inside the distribution when none runs;
-// jobs use the distribution's own containerd.
-func wslDaemonArgv(wsl, dataDir string) []string {
-	return []string{wsl, "-d", wslDistro, "--", "spare", "node", "--data", dataDir, "--containerd", config.DefaultContainerdSocket}
 }
