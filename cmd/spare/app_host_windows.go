@@ -29,6 +29,19 @@ func hostReady(ctx context.Context, fy fyne.App) bool {
 	return false
 }
 
+// trayHost: on Windows the tray process runs (the notification area is
+// always there) once Spare can run on this PC and its distribution is
+// imported. Otherwise one process shows what the PC lacks, or the first
+// run's import and its Try again, in its window; the next start is the
+// tray's.
+func trayHost(ctx context.Context) bool {
+	if len(app.CheckHost(ctx)) > 0 {
+		return false
+	}
+	needed, err := firstRun().Needed(ctx)
+	return err == nil && !needed
+}
+
 // daemonLink reaches the daemon in Spare's WSL distribution through the
 // bridge, and starts it there when none runs. The onboarding checks are
 // the distribution's (`spare doctor` inside it); the host's are above.

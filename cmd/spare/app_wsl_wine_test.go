@@ -156,7 +156,7 @@ func TestWindowsAppFirstRunUnderWine(t *testing.T) {
 	if err := os.WriteFile(wsl.fail, []byte(diskFull), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := runWineApp(t, env, display, installed, wsl.diag(relay))
+	a := runWineApp(t, env, display, wsl.diag(relay), installed)
 	closeWSLLimits(t, a)
 
 	// The first import fails: the problem, its fix and Try again.
@@ -214,24 +214,42 @@ func TestWindowsAppFirstRunUnderWine(t *testing.T) {
 }
 
 // TestWindowsAppStartsDaemonUnderWine: with Spare's distribution there
-// and no daemon running in it, spare.exe under Wine starts `spare node`
-// in the distribution through wsl.exe (the real Linux spare, run by the
-// relay on the test's containerd), once, and shows its status through
-// the bridge (golden testdata/wine_bridge.png, as when a daemon ran).
+// and no daemon running in it, spare.exe under Wine in one process (the
+// fallback to the tray process; TestWindowsAppTrayUnderWine is the
+// default) starts `spare node` in the distribution through wsl.exe (the
+// real Linux spare, run by the relay on the test's containerd), once,
+// and shows its status through the bridge (golden
+// testdata/wine_bridge.png, as when a daemon ran).
 func TestWindowsAppStartsDaemonUnderWine(t *testing.T) {
+	relay, env, display, installed, wsl := wineWithoutDaemon(t)
+	a := runWineApp(t, env, display, wsl.diag(relay), installed, "--one-process")
+	closeWSLLimits(t, a)
+	a.waitShot("the status of the daemon the app started, through the bridge", "wine_bridge.png", app.HostScreenTitle)
+	checkStartedOnce(t, wsl, relay)
+}
+
+// wineWithoutDaemon is Wine with spare.exe installed, Spare's
+// distribution imported (on an earlier run) and no daemon running in it;
+// the relay runs the one the app starts.
+func wineWithoutDaemon(t *testing.T) (relay *wslRelay, env []string, display, installed string, wsl *fakeWSL) {
+	t.Helper()
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
 	data := t.TempDir()
-	relay := startRelay(t, data, []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+	relay = startRelay(t, data, []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
 		"--listen", "/ip4/127.0.0.1/tcp/0"})
-	env, display, installed, wsl := wineWithWSL(t, relay)
-	if err := os.WriteFile(wsl.state, []byte(wslDistro+"\n"), 0o644); err != nil { // imported on an earlier run
+	env, display, installed, wsl = wineWithWSL(t, relay)
+	if err := os.WriteFile(wsl.state, []byte(wslDistro+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := runWineApp(t, env, display, installed, wsl.diag(relay))
-	closeWSLLimits(t, a)
-	a.waitShot("the status of the daemon the app started, through the bridge", "wine_bridge.png", app.HostScreenTitle)
+	return relay, env, display, installed, wsl
+}
 
+// checkStartedOnce checks that the app, finding no daemon through the
+// bridge, started one in the distribution through wsl.exe, once, and
+// reached it through the bridge after.
+func checkStartedOnce(t *testing.T, wsl *fakeWSL, relay *wslRelay) {
+	t.Helper()
 	calls := wslCalls(t, wsl.log)
 	daemon := wslDaemonArgv("wsl", wslDataDir)[1:]
 	bridge := bridgeArgv("wsl", wslDataDir)[1:]

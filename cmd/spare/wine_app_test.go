@@ -26,11 +26,13 @@ type wineApp struct {
 	// it); a failure leaves it in testdata/failed/.
 	last *image.RGBA
 	shot string
+	pid  int // the Linux process Wine runs spare.exe in
 }
 
-// runWineApp starts exe under Wine with env on display; the test's end
-// ends it. diag says more about a failure (the stand-ins' records).
-func runWineApp(t *testing.T, env []string, display, exe string, diag func() string) *wineApp {
+// runWineApp starts exe (with args) under Wine with env on display; the
+// test's end ends it. diag says more about a failure (the stand-ins'
+// records).
+func runWineApp(t *testing.T, env []string, display string, diag func() string, exe string, args ...string) *wineApp {
 	t.Helper()
 	// Output to a file, not a pipe: Wine's helper processes inherit it
 	// and would hold a pipe open after spare.exe ends.
@@ -38,12 +40,12 @@ func runWineApp(t *testing.T, env []string, display, exe string, diag func() str
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(wineBin(t, "wine64"), exe)
+	cmd := exec.Command(wineBin(t, "wine64"), append([]string{exe}, args...)...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w := &wineApp{t: t, display: display, done: make(chan error, 1)}
+	w := &wineApp{t: t, display: display, done: make(chan error, 1), pid: cmd.Process.Pid}
 	go func() { w.done <- cmd.Wait() }() // owned here: ends with the process
 	t.Cleanup(func() {
 		select {
