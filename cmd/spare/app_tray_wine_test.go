@@ -160,4 +160,21 @@ func TestWindowsAppTrayUnderWine(t *testing.T) {
 	if daemons != 1 {
 		t.Errorf("%d daemons run in the distribution after the window closed, want the tray's one", daemons)
 	}
+
+	// Wine shows notification-area icons in a window of its own (Windows
+	// in its notification area): a click on the icon opens the window
+	// process again.
+	icons, err := windowShot(display, wineTray)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := icons.Bounds().Dy() // the first icon's square
+	if err := clickWindow(display, wineTray, cell/2, cell/2); err != nil {
+		t.Fatal(err)
+	}
+	closeWSLLimits(t, a) // the new window process asks again: it was not answered
+	a.waitShot("the window opened again from the tray icon", "wine_bridge.png", app.HostScreenTitle)
 }
+
+// wineTray is the window in which Wine shows notification-area icons.
+const wineTray = "Wine System Tray"
