@@ -144,6 +144,3 @@ func (t *trayProc) setIcon(s assets.TrayState) {
 	}
 	systray.SetIcon(r.Content())
 }
-
-// appName is the application name notifications carry.
-const appName = "Spare"

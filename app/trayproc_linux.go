@@ -54,3 +54,6 @@ func notify(title, body string, log *slog.Logger) {
 		log.Warn("notifying", "title", title, "err", call.Err)
 	}
 }
+
+// appName is the application name notifications carry.
+const appName = "Spare"
