@@ -165,6 +165,8 @@ type App struct {
 	// onSettings, when set (tests), is called after settings another
 	// process saved were taken in.
 	onSettings func(Settings)
+	// retry is Try again after a failed setup (setUpOnce).
+	retry chan struct{}
 }
 
 // New builds the app on a Fyne app (app.NewWithID in cmd/spare,
@@ -174,7 +176,7 @@ func New(fy fyne.App, cfg Config) *App {
 		cfg.Log = slog.Default()
 	}
 	a := &App{cfg: cfg, log: cfg.Log.With("component", "app"), fy: fy, connErr: errors.New("connecting…"),
-		kick: make(chan struct{}, 1), settle: make(chan struct{}, 1), setUp: make(chan struct{})}
+		kick: make(chan struct{}, 1), settle: make(chan struct{}, 1), setUp: make(chan struct{}), retry: make(chan struct{}, 1)}
 	if a.cfg.SettleAfter <= 0 {
 		a.cfg.SettleAfter = DefaultSettleAfter
 	}
@@ -414,8 +416,8 @@ func onlyWords(prev, next localapi.Status) bool {
 // followDaemon keeps the event stream open, reconnecting (and starting a
 // daemon when configured and none answers).
 func (a *App) followDaemon(ctx context.Context) error {
-	if !a.runSetup(ctx) {
-		return nil // the window says why; nothing to reach
+	if !a.setUpOnce(ctx) {
+		return nil // ended before setup succeeded: nothing to reach
 	}
 	close(a.setUp)
 	backoff := 500 * time.Millisecond

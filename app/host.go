@@ -181,13 +181,13 @@ func importProblem(said string, err error, dir string) HostProblem {
 		return HostProblem{NoWSL, FixWSL}
 	case has("0x800701bc", "kernel component"):
 		return HostProblem{"WSL2 needs an update of its Linux kernel before it can run Spare.",
-			"Open PowerShell as administrator, run: wsl --update, and open Spare again."}
+			"Open PowerShell as administrator, run: wsl --update, then choose Try again."}
 	case has("0x80070070", "not enough space", "ERROR_DISK_FULL"):
 		return HostProblem{"There is not enough free disk space to set up Spare's Linux environment (about 1 GB, on the drive of " + dir + ").",
-			"Free some space on that drive, then open Spare again."}
+			"Free some space on that drive, then choose Try again."}
 	case has("0x800700b7", "ERROR_ALREADY_EXISTS", "already exists"):
 		return HostProblem{"An earlier Spare's Linux disk is still in " + dir + ".",
-			"Move that folder elsewhere (it may hold an earlier wallet: keep it until you have checked), then open Spare again."}
+			"Move that folder elsewhere (it may hold an earlier wallet: keep it until you have checked), then choose Try again."}
 	}
 	if said == "" {
 		said = err.Error()

@@ -72,7 +72,7 @@ func DistributionSetup(name string) *Setup {
 			dir := filepath.Join(os.Getenv("LOCALAPPDATA"), "Spare", "wsl")
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return HostProblem{Problem: "Spare could not make the folder for its Linux environment: " + err.Error(),
-					Fix: "Check that your user may write to " + filepath.Dir(dir) + ", then open Spare again."}
+					Fix: "Check that your user may write to " + filepath.Dir(dir) + ", then choose Try again."}
 			}
 			return importDistribution(ctx, windowsHost{}, wsl, name, dir, image)
 		},

@@ -46,7 +46,9 @@ type View struct {
 	Telemetry  localapi.Telemetry
 	// CanPause and CanResume enable the menu items.
 	CanPause, CanResume bool
-	EarnedToday         string
+	// CanRetry offers Try again: first-run setup failed (Config.Setup).
+	CanRetry    bool
+	EarnedToday string
 	// Wallet is the wallet's figures (nil: not read yet).
 	Wallet   *localapi.Wallet
 	MoneyErr string

@@ -13,8 +13,9 @@ import (
 // Setup is work done once before the daemon can be reached: on Windows,
 // importing Spare's WSL distribution on first run (`wsl --import`, a
 // minute or more). The window shows Doing, and how long it has taken,
-// meanwhile; a failure is shown as its problem and fix, and the app then
-// does not try to start the daemon. Config.Setup; nil: none.
+// meanwhile; a failure is shown as its problem and fix, with Try again,
+// and the app does not try to start the daemon until a try succeeds.
+// Config.Setup; nil: none.
 type Setup struct {
 	// Needed reports, quickly, whether Run has work to do.
 	Needed func(ctx context.Context) (bool, error)
@@ -29,7 +30,7 @@ type Setup struct {
 const StateSettingUp localapi.State = "Setting up"
 
 // FixSetup is the fix shown for a setup failure that names none.
-const FixSetup = "Run wsl --update in PowerShell as administrator, then open Spare again; if it fails again, reinstall Spare."
+const FixSetup = "Run wsl --update in PowerShell as administrator, then choose Try again; if it fails again, reinstall Spare."
 
 // settingUp is the app's connection state while Setup runs: Derive
 // shows it instead of "not connected".
@@ -61,6 +62,7 @@ func setupView(v View, connErr error, now time.Time) (View, bool) {
 	case errors.As(connErr, &failed):
 		v.Icon, v.State = assets.Problem, StateDisconnected
 		v.Sentence, v.Brief, v.Next = failed.Problem, "Spare is not set up", failed.Fix
+		v.CanRetry = true
 	default:
 		return v, false
 	}
@@ -82,6 +84,39 @@ func pluralS(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// LabelTryAgain is the button that runs a failed setup again.
+const LabelTryAgain = "Try again"
+
+// setUpOnce runs Config.Setup until it succeeds: after a failure the
+// window shows why, with Try again, and the next try waits for that
+// click (the owner fixes the cause first: frees disk space, turns on
+// virtualisation). It returns false when ctx ends first.
+func (a *App) setUpOnce(ctx context.Context) bool {
+	for {
+		select { // a click that came while a try ran is no request for another
+		case <-a.retry:
+		default:
+		}
+		if a.runSetup(ctx) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-a.retry:
+			a.log.Info("trying the setup again, as asked")
+		}
+	}
+}
+
+// tryAgain is Try again: it asks setUpOnce for another try.
+func (a *App) tryAgain() {
+	select {
+	case a.retry <- struct{}{}:
+	default: // one asked for already
+	}
 }
 
 // runSetup runs Config.Setup when it is needed, redrawing the window

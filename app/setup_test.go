@@ -9,8 +9,13 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/sparegpu/spare/app"
+	"github.com/sparegpu/spare/internal/testenv"
 	"github.com/sparegpu/spare/localapi"
 )
 
@@ -37,6 +42,9 @@ func TestFirstRunSetup(t *testing.T) {
 	a := startApp(t, app.Config{DataDir: dir, Client: localapi.NewClient(dir), Session: &app.SessionInfo{Bus: true}, Setup: setup})
 	waitSentence(t, a, app.ImportDoing)
 	waitMarkup(t, a, "1 second so far") // redrawn as time passes
+	if tryAgainShown(a) {
+		t.Error("Try again is offered while the setup runs")
+	}
 	close(release)
 	waitSentence(t, a, "Not connected to the Spare daemon")
 	if n := runs.Load(); n != 1 {
@@ -50,7 +58,7 @@ func TestFirstRunSetupFails(t *testing.T) {
 	dir := goldenDir(t)
 	started := filepath.Join(t.TempDir(), "daemon-started")
 	disk := app.HostProblem{Problem: `There is not enough free disk space to set up Spare's Linux environment (about 1 GB, on the drive of C:\Users\u\AppData\Local\Spare\wsl).`,
-		Fix: "Free some space on that drive, then open Spare again."}
+		Fix: "Free some space on that drive, then choose Try again."}
 	setup := &app.Setup{
 		Needed: func(context.Context) (bool, error) { return true, nil },
 		Doing:  app.ImportDoing,
@@ -77,6 +85,66 @@ func TestFirstRunSetupFails(t *testing.T) {
 	b := startApp(t, app.Config{DataDir: t.TempDir(), Client: localapi.NewClient(dir), Session: &app.SessionInfo{Bus: true}, Setup: other})
 	waitSentence(t, b, "Spare could not set up its Linux distribution: the image is damaged")
 	waitMarkup(t, b, "wsl --update")
+}
+
+// tryAgainShown reports whether the window offers Try again.
+func tryAgainShown(a *app.App) bool {
+	shown := false
+	a.Inspect(func() {
+		for _, o := range visible(a.UI().Window().Canvas().Content(), nil) {
+			if b, ok := o.(*widget.Button); ok && b.Text == app.LabelTryAgain {
+				shown = true
+			}
+		}
+	})
+	return shown
+}
+
+// TestFirstRunSetupTryAgain: after a failed setup the window offers Try
+// again, and nothing is tried until it is clicked; the click runs the
+// setup again (asking first whether it is still needed), and once that
+// succeeds the app goes on to the daemon, which it may now start.
+func TestFirstRunSetupTryAgain(t *testing.T) {
+	dir := t.TempDir()
+	started := filepath.Join(t.TempDir(), "daemon-started")
+	disk := app.HostProblem{Problem: "There is not enough free disk space to set up Spare's Linux environment.",
+		Fix: "Free some space on that drive, then choose Try again."}
+	var needed, runs atomic.Int32
+	setup := &app.Setup{
+		Needed: func(context.Context) (bool, error) { needed.Add(1); return true, nil },
+		Doing:  app.ImportDoing,
+		Run: func(context.Context) error {
+			if runs.Add(1) == 1 {
+				return disk // the first try fails; the owner frees space
+			}
+			return nil
+		},
+	}
+	a := startApp(t, app.Config{DataDir: dir, Client: localapi.NewClient(dir), Session: &app.SessionInfo{Bus: true},
+		Setup: setup, DaemonCommand: []string{"touch", started}})
+	waitSentence(t, a, disk.Problem)
+	var retry *widget.Button
+	a.Inspect(func() { retry = button(t, a, app.LabelTryAgain) })
+	if n := runs.Load(); n != 1 {
+		t.Fatalf("setup ran %d times before Try again, want once", n)
+	}
+	if _, err := os.Stat(started); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the daemon command ran after a failed setup (%v)", err)
+	}
+
+	a.Inspect(func() { test.Tap(retry) })
+	waitSentence(t, a, "Not connected to the Spare daemon")
+	if tryAgainShown(a) {
+		t.Error("Try again is still offered after the setup succeeded")
+	}
+	if n, m := runs.Load(), needed.Load(); n != 2 || m != 2 {
+		t.Fatalf("after one Try again setup ran %d times and was checked %d times, want twice each", n, m)
+	}
+	// Set up, the app reaches for the daemon and, none answering, starts one.
+	testenv.WaitFor(t, "the daemon command to run after the setup succeeded", 10*time.Second, func() error {
+		_, err := os.Stat(started)
+		return err
+	})
 }
 
 // TestSetupNotNeeded: with the distribution there, nothing is run.

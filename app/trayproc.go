@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"sync"
-	"syscall"
 	"time"
 
 	"fyne.io/systray"
@@ -81,35 +80,9 @@ func RunTray(ctx context.Context, cfg TrayConfig) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ready := make(chan struct{})
-	start, end := systray.RunWithExternalLoop(func() { t.build(); close(ready) }, nil)
-	start() // exports the item on the session bus and registers it with the host
-	<-ready
-	t.setIcon(assets.Waiting)
-	t.render(Derive(localapi.Status{}, errors.New("connecting…"), Details{}, time.Now()))
-
-	t.goRun(ctx, "daemon", t.followDaemon)
-	t.goRun(ctx, "settings", func(ctx context.Context) error {
-		return followSettings(ctx, cfg.DataDir, settings, t.log, t.takeSettings)
-	})
-	if cfg.Presence {
-		t.goRun(ctx, "presence", func(ctx context.Context) error {
-			return sensePresence(ctx, cfg.Client, cfg.Log, t.showSensor)
-		})
-	}
-	if cfg.OpenAtStart {
-		t.openWindow()
-	}
-	// The start (D-Bus, the first statuses) leaves free heap behind; the
-	// tray then idles for days.
-	settle := time.AfterFunc(cfg.SettleAfter, debug.FreeOSMemory)
-	defer settle.Stop()
-
-	t.loop(ctx, cancel)
-	cancel()
-	t.wg.Wait()
-	t.closeWindow()
-	end()
+	// The tray icon shows while run runs, in the system's own event loop
+	// (trayproc_linux.go, trayproc_windows.go).
+	runTrayLoop(t.build, func() { t.run(ctx, cancel, settings) })
 	t.mu.Lock()
 	owned := t.owned
 	t.mu.Unlock()
@@ -119,6 +92,36 @@ func RunTray(ctx context.Context, cfg TrayConfig) error {
 		}
 	}
 	return nil
+}
+
+// run follows the daemon and answers the menu until Quit or ctx ends,
+// then ends the window process. settings are as RunTray read them: the
+// start of followSettings.
+func (t *trayProc) run(ctx context.Context, cancel context.CancelFunc, settings Settings) {
+	t.setIcon(assets.Waiting)
+	t.render(Derive(localapi.Status{}, errors.New("connecting…"), Details{}, time.Now()))
+
+	t.goRun(ctx, "daemon", t.followDaemon)
+	t.goRun(ctx, "settings", func(ctx context.Context) error {
+		return followSettings(ctx, t.cfg.DataDir, settings, t.log, t.takeSettings)
+	})
+	if t.cfg.Presence {
+		t.goRun(ctx, "presence", func(ctx context.Context) error {
+			return sensePresence(ctx, t.cfg.Client, t.cfg.Log, t.showSensor)
+		})
+	}
+	if t.cfg.OpenAtStart {
+		t.openWindow()
+	}
+	// The start (the tray's connection, the first statuses) leaves free
+	// heap behind; the tray then idles for days.
+	settle := time.AfterFunc(t.cfg.SettleAfter, debug.FreeOSMemory)
+	defer settle.Stop()
+
+	t.loop(ctx, cancel)
+	cancel()
+	t.wg.Wait()
+	t.closeWindow()
 }
 
 // build makes the menu: the same entries, labels and order as the
@@ -216,6 +219,7 @@ func (t *trayProc) openWindow() {
 		notify("Spare could not open its window", err.Error(), t.log)
 		return
 	}
+	holdWindow(cmd.Process, t.log)
 	done := make(chan struct{})
 	t.window, t.winDone = cmd, done
 	go func() { // owned by the window process: ends when it exits
@@ -235,11 +239,13 @@ func (t *trayProc) closeWindow() {
 	if cmd == nil {
 		return
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := askWindowToClose(cmd.Process); err != nil {
+		t.log.Warn("asking the window to close", "err", err)
+	}
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
-		t.log.Warn("the window did not end within 20 s of SIGTERM; killing it")
+		t.log.Warn("the window did not end within 20 s of being asked to; killing it")
 		_ = cmd.Process.Kill()
 		<-done
 	}

@@ -3,11 +3,9 @@ package app
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"time"
 
 	"fyne.io/systray"
-	"github.com/godbus/dbus/v5"
 
 	"github.com/sparegpu/spare/assets"
 	"github.com/sparegpu/spare/localapi"
@@ -146,22 +144,3 @@ func (t *trayProc) setIcon(s assets.TrayState) {
 	}
 	systray.SetIcon(r.Content())
 }
-
-// notify shows a desktop notification (org.freedesktop.Notifications), as
-// the toolkit does for the window app.
-func notify(title, body string, log *slog.Logger) {
-	conn, err := dbus.SessionBus() // shared with the tray item; not closed
-	if err != nil {
-		log.Warn("notifying: no session bus", "err", err)
-		return
-	}
-	obj := conn.Object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
-	call := obj.Call("org.freedesktop.Notifications.Notify", 0, appName, uint32(0), "", title, body,
-		[]string{}, map[string]dbus.Variant{}, int32(-1))
-	if call.Err != nil {
-		log.Warn("notifying", "title", title, "err", call.Err)
-	}
-}
-
-// appName is the application name notifications carry.
-const appName = "Spare"

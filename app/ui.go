@@ -28,6 +28,8 @@ type UI struct {
 	reach                      *widget.Label // how other nodes reach this one
 	relay                      *widget.Label // whether this node relays for others
 	pauseBtn, resumeBtn        *widget.Button
+	retryBtn                   *widget.Button  // Try again, after a failed setup
+	status                     *fyne.Container // the Status page's column
 	gpus                       *fyne.Container
 	job, jobState              *widget.Label
 	earn                       earningsPage
@@ -70,7 +72,14 @@ func newUI(fy fyne.App, a *App, s Settings, session SessionInfo) *UI {
 	u.relay.Hide()
 	u.pauseBtn = widget.NewButtonWithIcon("Pause for 1 hour", theme.MediaPauseIcon(), func() { a.pause(pauseFor1h) })
 	u.resumeBtn = widget.NewButtonWithIcon(labelResume, theme.MediaPlayIcon(), a.resume)
-	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.pauseBtn, u.resumeBtn), u.network, u.reach, u.relay, u.notes, u.err)
+	u.retryBtn = widget.NewButtonWithIcon(LabelTryAgain, theme.ViewRefreshIcon(), func() {
+		u.retryBtn.Disable() // until the try's view redraws it
+		a.tryAgain()
+	})
+	u.retryBtn.Importance = widget.HighImportance
+	u.retryBtn.Hide()
+	status := container.NewVBox(u.sentence, u.next, container.NewHBox(u.retryBtn, u.pauseBtn, u.resumeBtn), u.network, u.reach, u.relay, u.notes, u.err)
+	u.status = status
 
 	u.gpus = container.NewVBox()
 	u.job = wrapped("")
@@ -150,8 +159,15 @@ func (u *UI) showError(err error) { u.err.SetText(err.Error()) }
 
 // render draws the view. Called inside fyne.Do.
 func (u *UI) render(v View) {
+	relayout := v.CanRetry && (u.sentence.Text != v.Sentence || u.next.Text != v.Next)
 	u.sentence.SetText(v.Sentence)
 	u.next.SetText(v.Next)
+	if relayout {
+		// A failed setup's problem is a long wrapped sentence that moves
+		// what is below it; the column did not always follow by itself
+		// (seen under Wine: a three-line problem drawn over its fix).
+		defer u.status.Refresh()
+	}
 	var notes []string
 	for _, n := range []string{v.Notice, v.Problem, v.SessionNote, v.SensorNote, v.GPUNote, v.BelowCost} {
 		if n != "" {
@@ -183,6 +199,12 @@ func (u *UI) render(v View) {
 	}
 	setEnabled(u.pauseBtn, v.CanPause)
 	setEnabled(u.resumeBtn, v.CanResume)
+	if v.CanRetry {
+		u.retryBtn.Enable()
+		u.retryBtn.Show()
+	} else {
+		u.retryBtn.Hide()
+	}
 	if v.Connected {
 		u.err.SetText("")
 	}

@@ -46,7 +46,7 @@ func runApp(cmd *cobra.Command, g *globals) error {
 		debug.SetGCPercent(25)
 	}
 	app.PrepareSessionBus()
-	if trayProcess(g.appMode) {
+	if trayProcess(cmd.Context(), g.appMode) {
 		client, daemon, _ := daemonLink(g, exe, dir)
 		return app.RunTray(cmd.Context(), app.TrayConfig{
 			DataDir:       dir,
@@ -94,13 +94,13 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	return a.Run(cmd.Context())
 }
 
-// trayProcess reports whether `spare` runs as the tray process: on Linux
-// with a tray host, unless told to be the window or one process.
-func trayProcess(m appMode) bool {
-	if runtime.GOOS != "linux" || m.window || m.oneProcess {
+// trayProcess reports whether `spare` runs as the tray process, unless
+// told to be the window or one process: where trayHost says so.
+func trayProcess(ctx context.Context, m appMode) bool {
+	if m.window || m.oneProcess {
 		return false
 	}
-	return app.ProbeSession().TrayOK()
+	return trayHost(ctx)
 }
 
 // windowArgv is the window process the tray process starts: the same

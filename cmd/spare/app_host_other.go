@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"runtime"
 
 	"fyne.io/fyne/v2"
 
@@ -14,6 +15,12 @@ import (
 // hostReady: on Linux the onboarding checks (doctor) say what is
 // missing; the app always opens.
 func hostReady(context.Context, fyne.App) bool { return true }
+
+// trayHost: on Linux the tray process runs where a tray host shows its
+// icon (a StatusNotifier host on the session bus).
+func trayHost(context.Context) bool {
+	return runtime.GOOS == "linux" && app.ProbeSession().TrayOK()
+}
 
 // daemonLink reaches the daemon of dir over its socket and starts `spare
 // node` there when none runs.

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/sparegpu/spare/app"
-	"github.com/sparegpu/spare/config"
 	"github.com/sparegpu/spare/localapi"
 )
 
@@ -28,6 +27,19 @@ func hostReady(ctx context.Context, fy fyne.App) bool {
 	app.ShowHostProblems(fy, problems, func() []app.HostProblem { return app.CheckHost(ctx) })
 	fy.Run()
 	return false
+}
+
+// trayHost: on Windows the tray process runs (the notification area is
+// always there) once Spare can run on this PC and its distribution is
+// imported. Otherwise one process shows what the PC lacks, or the first
+// run's import and its Try again, in its window; the next start is the
+// tray's.
+func trayHost(ctx context.Context) bool {
+	if len(app.CheckHost(ctx)) > 0 {
+		return false
+	}
+	needed, err := firstRun().Needed(ctx)
+	return err == nil && !needed
 }
 
 // daemonLink reaches the daemon in Spare's WSL distribution through the
@@ -55,10 +67,4 @@ func wslLimits(g *globals) *app.WSLConfig {
 		return nil
 	}
 	return c
-}
-
-// wslDaemonArgv starts the daemon inside the distribution when none runs;
-// jobs use the distribution's own containerd.
-func wslDaemonArgv(wsl, dataDir string) []string {
-	return []string{wsl, "-d", wslDistro, "--", "spare", "node", "--data", dataDir, "--containerd", config.DefaultContainerdSocket}
 }

@@ -8,10 +8,12 @@ import (
 
 	"github.com/jezek/xgb"
 	"github.com/jezek/xgb/xproto"
+	"github.com/jezek/xgb/xtest"
 )
 
 // Reading the real app's window off the X display: a screenshot of it,
-// in which internal/screentext finds a sentence, and its close button.
+// in which internal/screentext finds a sentence, its close button, and
+// a click on it.
 
 // windowShot captures the top-level window titled title on the X
 // display: the pixels the app drew, as Xvfb holds them.
@@ -94,4 +96,46 @@ func closeWindow(display, title string) error {
 		return xproto.SendEventChecked(x, false, w, xproto.EventMaskNoEvent, string(ev.Bytes())).Check()
 	}
 	return fmt.Errorf("no window titled %q on %s", title, display)
+}
+
+// clickWindow clicks the left mouse button at (x, y) in the window
+// titled title, as a person's mouse does: XTEST's input, which the X
+// server delivers as real pointer events (Wine takes no synthetic ones).
+func clickWindow(display, title string, x, y int) error {
+	c, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		return fmt.Errorf("connecting to X display %s: %w", display, err)
+	}
+	defer c.Close()
+	if err := xtest.Init(c); err != nil {
+		return fmt.Errorf("the X server has no XTEST: %w", err)
+	}
+	root := xproto.Setup(c).DefaultScreen(c).Root
+	tree, err := xproto.QueryTree(c, root).Reply()
+	if err != nil {
+		return fmt.Errorf("listing windows: %w", err)
+	}
+	for _, w := range tree.Children {
+		attr, err := xproto.GetWindowAttributes(c, w).Reply()
+		if err != nil || attr.MapState != xproto.MapStateViewable {
+			continue
+		}
+		name, err := xproto.GetProperty(c, false, w, xproto.AtomWmName, xproto.AtomAny, 0, 256).Reply()
+		if err != nil || string(name.Value) != title {
+			continue
+		}
+		at, err := xproto.TranslateCoordinates(c, w, root, int16(x), int16(y)).Reply()
+		if err != nil {
+			return fmt.Errorf("the window's place on the screen: %w", err)
+		}
+		for _, ev := range []struct{ kind, detail byte }{
+			{xproto.MotionNotify, 0}, {xproto.ButtonPress, 1}, {xproto.ButtonRelease, 1},
+		} {
+			if err := xtest.FakeInputChecked(c, ev.kind, ev.detail, 0, root, at.DstX, at.DstY, 0).Check(); err != nil {
+				return fmt.Errorf("XTEST input: %w", err)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("no window titled %q is shown on %s", title, display)
 }

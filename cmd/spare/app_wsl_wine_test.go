@@ -4,21 +4,15 @@ package main
 
 import (
 	"archive/tar"
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"image"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/sparegpu/spare/app"
 	"github.com/sparegpu/spare/internal/testenv"
@@ -27,17 +21,29 @@ import (
 // The real Windows app under Wine, on a PC where WSL2 and the NVIDIA
 // driver are present: wsl.exe is a stand-in (packaging/windows/wine/
 // fakewsl) that answers as WSL does and relays `wsl -d Spare -- CMD` to
-// this test, which runs CMD with the real Linux `spare` against a real
-// `spare node`. First run imports the distribution while the window
-// shows it, then the window shows the daemon's status through the bridge.
+// this test (wslRelay), which runs CMD with the real Linux `spare`.
+// First run imports the distribution while the window shows it (and,
+// when the import fails, says why and offers Try again); then the window
+// shows the daemon's status through the bridge, from a `spare node` that
+// runs already or that the app starts through wsl.exe.
 
 // zPath is a Linux path as Wine's programs name it (drive Z: is /).
 func zPath(p string) string { return `Z:` + strings.ReplaceAll(p, "/", `\`) }
 
-// fakeWSL builds the wsl.exe stand-in into the prefix's System32, with
-// the files the app's host check looks for (an NVIDIA driver that brings
-// CUDA into WSL2), and returns the environment it reads.
-func fakeWSL(t *testing.T, prefix, relay string) (env []string, log, gate string) {
+// fakeWSL is the wsl.exe stand-in in a Wine prefix and the files it
+// reads and writes.
+type fakeWSL struct {
+	env []string // what it reads: SPARE_FAKEWSL_*
+	// log is its record of calls; state the distributions imported; gate
+	// holds an import until it exists; while fail exists, an import
+	// fails with its text.
+	log, state, gate, fail string
+}
+
+// installFakeWSL builds the wsl.exe stand-in into the prefix's System32,
+// with the files the app's host check looks for (an NVIDIA driver that
+// brings CUDA into WSL2), relaying to relay.
+func installFakeWSL(t *testing.T, prefix string, relay *wslRelay) *fakeWSL {
 	t.Helper()
 	sys := filepath.Join(prefix, "drive_c", "windows", "system32")
 	build := exec.Command("go", "build", "-o", filepath.Join(sys, "wsl.exe"), filepath.Join("..", "..", "packaging", "windows", "wine", "fakewsl"))
@@ -54,9 +60,22 @@ func fakeWSL(t *testing.T, prefix, relay string) (env []string, log, gate string
 		}
 	}
 	dir := t.TempDir()
-	log, gate = filepath.Join(dir, "wsl-calls.jsonl"), filepath.Join(dir, "import-gate")
-	return []string{"SPARE_FAKEWSL_LOG=" + zPath(log), "SPARE_FAKEWSL_STATE=" + zPath(filepath.Join(dir, "distributions")),
-		"SPARE_FAKEWSL_RELAY=" + relay, "SPARE_FAKEWSL_IMPORT_GATE=" + zPath(gate)}, log, gate
+	w := &fakeWSL{log: filepath.Join(dir, "wsl-calls.jsonl"), state: filepath.Join(dir, "distributions"),
+		gate: filepath.Join(dir, "import-gate"), fail: filepath.Join(dir, "import-fails")}
+	w.env = []string{"SPARE_FAKEWSL_LOG=" + zPath(w.log), "SPARE_FAKEWSL_STATE=" + zPath(w.state),
+		"SPARE_FAKEWSL_RELAY=" + relay.ln.Addr().String(), "SPARE_FAKEWSL_IMPORT_GATE=" + zPath(w.gate),
+		"SPARE_FAKEWSL_IMPORT_FAIL=" + zPath(w.fail)}
+	return w
+}
+
+// diag is the stand-ins' record, for a failure's log.
+func (w *fakeWSL) diag(relay *wslRelay) func() string {
+	return func() string {
+		calls, _ := os.ReadFile(w.log)
+		ran, _ := json.Marshal(relay.commands())
+		return "wsl.exe was called with:\n" + string(calls) + "\nthe relay ran: " + string(ran) +
+			"\ntheir standard error:\n" + relay.stderr()
+	}
 }
 
 // installApp puts spare.exe and a distribution image where the installer
@@ -89,180 +108,88 @@ func installApp(t *testing.T, prefix, exe string) string {
 	return filepath.Join(dir, "spare.exe")
 }
 
-// bridgeRelay runs, for each `wsl -d Spare -- CMD` the stand-in relays,
-// CMD on this machine as the distribution would: `spare` is the test's
-// binary and the distribution's data directory is data. It serves the
-// bridge only: the daemon runs already, so the app must not start one.
-type bridgeRelay struct {
-	t    *testing.T
-	ln   net.Listener
-	data string
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	ran  [][]string
+// wineWithWSL is a Wine prefix on a display of the test's own with
+// spare.exe installed and the wsl.exe stand-in relaying to relay.
+func wineWithWSL(t *testing.T, relay *wslRelay) (env []string, display, installed string, wsl *fakeWSL) {
+	t.Helper()
+	exe := windowsApp(t)
+	display = testenv.PrivateDisplay(t)
+	env = winePrefix(t, display)
+	prefix := envValue(env, "WINEPREFIX")
+	wsl = installFakeWSL(t, prefix, relay)
+	return append(env, wsl.env...), display, installApp(t, prefix, exe), wsl
 }
 
-func startRelay(t *testing.T, data string) *bridgeRelay {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+// closeWSLLimits waits for the window that asks to set WSL's memory and
+// processors (the app asks before it touches .wslconfig) and closes it
+// unanswered: .wslconfig must stay unwritten.
+func closeWSLLimits(t *testing.T, a *wineApp) {
+	t.Helper()
+	a.waitWindow("the window asking to set WSL's memory and processors", app.WSLLimitsTitle)
+	if err := closeWindow(a.display, app.WSLLimitsTitle); err != nil {
 		t.Fatal(err)
 	}
-	r := &bridgeRelay{t: t, ln: ln, data: data}
-	r.wg.Add(1)
-	go r.accept() // owned by r: ends when the listener closes
-	t.Cleanup(func() { ln.Close(); r.wg.Wait() })
-	return r
 }
 
-func (r *bridgeRelay) accept() {
-	defer r.wg.Done()
-	for {
-		c, err := r.ln.Accept()
-		if err != nil {
-			return
-		}
-		r.wg.Add(1)
-		go func() { defer r.wg.Done(); r.serve(c) }() // ends with the connection
-	}
-}
-
-func (r *bridgeRelay) serve(c net.Conn) {
-	defer c.Close()
-	in := bufio.NewReader(c)
-	line, err := in.ReadBytes('\n')
-	var argv []string
-	if err == nil {
-		err = json.Unmarshal(line, &argv)
-	}
-	if err != nil {
-		r.t.Errorf("relay: the stand-in sent %q: %v", line, err)
-		return
-	}
-	r.mu.Lock()
-	r.ran = append(r.ran, argv)
-	r.mu.Unlock()
-	if !slices.Equal(argv, bridgeArgv("wsl", wslDataDir)[4:]) {
-		fmt.Fprintf(c, "relay: only the bridge is served here, not %q\n", argv)
-		return
-	}
-	cmd := exec.Command(spareBin, "bridge", "--data", r.data)
-	var stderr bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, c, &stderr
-	if err := cmd.Run(); err != nil && stderr.Len() > 0 {
-		r.t.Logf("relay: spare bridge: %v: %s", err, stderr.Bytes())
-	}
-}
-
-func (r *bridgeRelay) commands() [][]string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.ran)
-}
+// diskFull is what wsl --import says when the disk is full.
+const diskFull = "There is not enough space on the disk.\r\nError code: Wsl/Service/RegisterDistro/ERROR_DISK_FULL"
 
 // TestWindowsAppFirstRunUnderWine: spare.exe under Wine with WSL2 and a
-// driver present imports Spare's distribution on first run, showing it
-// (golden testdata/wine_firstrun.png), asks before touching .wslconfig,
-// then shows the real daemon's status through `wsl -d Spare -- spare
-// bridge` (golden testdata/wine_bridge.png).
+// driver present imports Spare's distribution on first run. The first
+// import fails (the disk is full): the window says so with the fix and
+// Try again (golden testdata/wine_setup_failed.png), and nothing is tried
+// again until the owner, having freed space, clicks it. The second import
+// runs while the window shows it (golden testdata/wine_firstrun.png);
+// the app asks before touching .wslconfig, then shows the real daemon's
+// status through `wsl -d Spare -- spare bridge` (golden
+// testdata/wine_bridge.png).
 func TestWindowsAppFirstRunUnderWine(t *testing.T) {
 	testenv.NeedRoot(t)
-	exe := windowsApp(t)
 	// The daemon inside "the distribution": a real spare node.
 	sock := testenv.ContainerdSocket(t)
 	data := t.TempDir()
 	nd := &spareNode{data: data, args: []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
 		"--listen", "/ip4/127.0.0.1/tcp/0"}}
 	nd.start(t)
-	relay := startRelay(t, data)
+	relay := startRelay(t, data, nil)
+	env, display, installed, wsl := wineWithWSL(t, relay)
+	if err := os.WriteFile(wsl.fail, []byte(diskFull), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := runWineApp(t, env, display, wsl.diag(relay), installed)
+	closeWSLLimits(t, a)
 
-	display := testenv.PrivateDisplay(t)
-	env := winePrefix(t, display)
-	prefix := envValue(env, "WINEPREFIX")
-	wslEnv, callLog, gate := fakeWSL(t, prefix, relay.ln.Addr().String())
-	env = append(env, wslEnv...)
-	installed := installApp(t, prefix, exe)
-
-	out, err := os.Create(filepath.Join(t.TempDir(), "spare.log")) // a file: Wine's helpers would hold a pipe open
+	// The first import fails: the problem, its fix and Try again.
+	failed := a.waitShot("the failed first-run import with Try again", "wine_setup_failed.png", app.HostScreenTitle)
+	imports := func() int {
+		return len(slices.DeleteFunc(wslCalls(t, wsl.log), func(c []string) bool { return len(c) == 0 || c[0] != "--import" }))
+	}
+	if n := imports(); n != 1 {
+		t.Fatalf("%d imports before Try again, want 1", n)
+	}
+	if err := os.Remove(wsl.fail); err != nil { // the owner frees space
+		t.Fatal(err)
+	}
+	at, err := primaryButton(failed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(wineBin(t, "wine64"), installed)
-	cmd.Env, cmd.Stdout, cmd.Stderr = env, out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }() // owned here: ends with the process
-	var last *image.RGBA
-	shotName := ""
-	t.Cleanup(func() {
-		select {
-		case <-done:
-		default:
-			_ = cmd.Process.Kill() // our own child, by its PID
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(out.Name())
-			calls, _ := os.ReadFile(callLog)
-			t.Logf("spare.exe under Wine said:\n%s\nwsl.exe was called with:\n%s\nthe relay ran: %q", b, calls, relay.commands())
-			if last != nil {
-				writeFailed(t, shotName, last)
-			}
-		}
-		out.Close()
-	})
-	alive := func() error {
-		select {
-		case err := <-done:
-			done <- err
-			return fmt.Errorf("spare.exe exited: %v", err)
-		default:
-			return nil
-		}
-	}
-	waitShot := func(what, name, title string) {
-		t.Helper()
-		want, err := readPNG(filepath.Join("testdata", name))
-		if err != nil {
-			t.Fatalf("golden: %v", err)
-		}
-		shotName = name
-		testenv.WaitFor(t, what+" (matching testdata/"+name+"; a failure leaves the last screenshot in testdata/failed/)", 3*time.Minute, func() error {
-			if err := alive(); err != nil {
-				return err
-			}
-			s, err := windowShot(display, title)
-			if err != nil {
-				return err
-			}
-			last = s
-			return goldenDiff(s, want)
-		})
-	}
-
-	// The app asks before it sets WSL's limits: a window of its own. It
-	// is closed unanswered here, and .wslconfig must stay unwritten.
-	testenv.WaitFor(t, "the window asking to set WSL's memory and processors", 3*time.Minute, func() error {
-		if err := alive(); err != nil {
-			return err
-		}
-		_, err := windowShot(display, app.WSLLimitsTitle)
-		return err
-	})
-	if err := closeWindow(display, app.WSLLimitsTitle); err != nil {
+	if err := clickWindow(display, app.HostScreenTitle, at.X, at.Y); err != nil {
 		t.Fatal(err)
 	}
 
-	// First run: the import runs (held at the gate) and the window says so.
-	waitShot("the first-run import in progress", "wine_firstrun.png", app.HostScreenTitle)
-	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+	// The second import runs (held at the gate) and the window says so.
+	a.waitShot("the first-run import in progress after Try again", "wine_firstrun.png", app.HostScreenTitle)
+	if err := os.WriteFile(wsl.gate, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// Then the daemon's own status, read through the bridge.
-	waitShot("the daemon's status through the bridge", "wine_bridge.png", app.HostScreenTitle)
+	a.waitShot("the daemon's status through the bridge", "wine_bridge.png", app.HostScreenTitle)
 
-	calls := wslCalls(t, callLog)
+	calls := wslCalls(t, wsl.log)
+	if n := imports(); n != 2 {
+		t.Errorf("wsl.exe calls %q: %d imports, want 2 (one failed, one after Try again)", calls, n)
+	}
 	importAt := slices.IndexFunc(calls, func(c []string) bool { return len(c) > 0 && c[0] == "--import" })
 	if importAt < 0 || calls[importAt][1] != wslDistro || !strings.HasSuffix(calls[importAt][3], `\distro\spare-wsl.tar`) ||
 		!strings.HasSuffix(calls[importAt][2], `\Spare\wsl`) {
@@ -280,9 +207,68 @@ func TestWindowsAppFirstRunUnderWine(t *testing.T) {
 			t.Errorf("the app ran %q in the distribution; want only the bridge (the daemon runs already)", c)
 		}
 	}
-	wslconfig := filepath.Join(prefix, "drive_c", "users", "root", ".wslconfig")
+	wslconfig := filepath.Join(envValue(env, "WINEPREFIX"), "drive_c", "users", "root", ".wslconfig")
 	if _, err := os.Stat(wslconfig); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf(".wslconfig was written without the owner's yes (%v)", err)
+	}
+}
+
+// TestWindowsAppStartsDaemonUnderWine: with Spare's distribution there
+// and no daemon running in it, spare.exe under Wine in one process (the
+// fallback to the tray process; TestWindowsAppTrayUnderWine is the
+// default) starts `spare node` in the distribution through wsl.exe (the
+// real Linux spare, run by the relay on the test's containerd), once,
+// and shows its status through the bridge (golden
+// testdata/wine_bridge.png, as when a daemon ran).
+func TestWindowsAppStartsDaemonUnderWine(t *testing.T) {
+	relay, env, display, installed, wsl := wineWithoutDaemon(t)
+	a := runWineApp(t, env, display, wsl.diag(relay), installed, "--one-process")
+	closeWSLLimits(t, a)
+	a.waitShot("the status of the daemon the app started, through the bridge", "wine_bridge.png", app.HostScreenTitle)
+	checkStartedOnce(t, wsl, relay)
+}
+
+// wineWithoutDaemon is Wine with spare.exe installed, Spare's
+// distribution imported (on an earlier run) and no daemon running in it;
+// the relay runs the one the app starts.
+func wineWithoutDaemon(t *testing.T) (relay *wslRelay, env []string, display, installed string, wsl *fakeWSL) {
+	t.Helper()
+	testenv.NeedRoot(t)
+	sock := testenv.ContainerdSocket(t)
+	data := t.TempDir()
+	relay = startRelay(t, data, []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+		"--listen", "/ip4/127.0.0.1/tcp/0"})
+	env, display, installed, wsl = wineWithWSL(t, relay)
+	if err := os.WriteFile(wsl.state, []byte(wslDistro+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return relay, env, display, installed, wsl
+}
+
+// checkStartedOnce checks that the app, finding no daemon through the
+// bridge, started one in the distribution through wsl.exe, once, and
+// reached it through the bridge after.
+func checkStartedOnce(t *testing.T, wsl *fakeWSL, relay *wslRelay) {
+	t.Helper()
+	calls := wslCalls(t, wsl.log)
+	daemon := wslDaemonArgv("wsl", wslDataDir)[1:]
+	bridge := bridgeArgv("wsl", wslDataDir)[1:]
+	if slices.ContainsFunc(calls, func(c []string) bool { return len(c) > 0 && c[0] == "--import" }) {
+		t.Errorf("wsl.exe calls %q: an import, with the distribution there", calls)
+	}
+	first := slices.IndexFunc(calls, func(c []string) bool { return slices.Equal(c, daemon) })
+	if first < 0 || !slices.ContainsFunc(calls[:first], func(c []string) bool { return slices.Equal(c, bridge) }) ||
+		!slices.ContainsFunc(calls[first+1:], func(c []string) bool { return slices.Equal(c, bridge) }) {
+		t.Fatalf("wsl.exe calls %q: want the bridge (no daemon), then %q, then the bridge again", calls, daemon)
+	}
+	var nodes int
+	for _, c := range relay.commands() {
+		if slices.Equal(c, daemon[3:]) {
+			nodes++
+		}
+	}
+	if nodes != 1 {
+		t.Errorf("the app started %d daemons in the distribution, want 1 (relay ran %q)", nodes, relay.commands())
 	}
 }
 

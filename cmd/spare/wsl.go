@@ -1,5 +1,7 @@
 package main
 
+import "github.com/sparegpu/spare/config"
+
 // On Windows the daemon runs in a WSL distribution of Spare's own and the
 // app reaches it through `spare bridge` (localapi/bridge.go).
 
@@ -13,4 +15,10 @@ const wslDataDir = "/var/lib/spare"
 // daemon: wsl runs `spare bridge` inside the distribution.
 func bridgeArgv(wsl, dataDir string) []string {
 	return []string{wsl, "-d", wslDistro, "--", "spare", "bridge", "--data", dataDir}
+}
+
+// wslDaemonArgv starts the daemon inside the distribution when none runs;
+// jobs use the distribution's own containerd.
+func wslDaemonArgv(wsl, dataDir string) []string {
+	return []string{wsl, "-d", wslDistro, "--", "spare", "node", "--data", dataDir, "--containerd", config.DefaultContainerdSocket}
 }

@@ -78,6 +78,45 @@ Step "give-back: moving the mouse freezes work (Frozen or Waiting within 2 s)" {
   $s = & $wsl -d Spare -- spare --data /var/lib/spare status --json | ConvertFrom-Json
   if ($s.state -notin @("Frozen", "Waiting", "Paused")) { throw "state $($s.state) after input" }; "state $($s.state): $($s.sentence)"
 }
+# The tray split: the first run is one process (its window shows the
+# import); every start after is a small tray process that starts the
+# window process (spare.exe --window) and the daemon. Wine cannot show a
+# notification-area icon; these steps, and the manual ones below, can.
+function SpareProcs { Get-CimInstance Win32_Process -Filter "Name='spare.exe'" }
+Step "tray: a new start is a tray process and a window process (--window), with their working sets" {
+  SpareProcs | ForEach-Object { Stop-Process -Id $_.ProcessId -Force }
+  Start-Process -FilePath $spare | Out-Null
+  $deadline = (Get-Date).AddSeconds(30)
+  do { Start-Sleep -Seconds 1; $p = @(SpareProcs) } while ($p.Count -lt 2 -and (Get-Date) -lt $deadline)
+  $tray = @($p | Where-Object { $_.CommandLine -notmatch "--window" }); $win = @($p | Where-Object { $_.CommandLine -match "--window" })
+  if ($tray.Count -ne 1 -or $win.Count -ne 1) { throw "spare.exe processes: $(($p | ForEach-Object { $_.CommandLine }) -join ' | ')" }
+  "tray $([int]($tray[0].WorkingSetSize / 1MB)) MB, window $([int]($win[0].WorkingSetSize / 1MB)) MB"
+}
+Step "tray: closing the window ends the window process only" {
+  $win = SpareProcs | Where-Object { $_.CommandLine -match "--window" }
+  if (-not (Get-Process -Id $win.ProcessId).CloseMainWindow()) { throw "the window process has no main window" }
+  Start-Sleep -Seconds 5
+  if (Get-Process -Id $win.ProcessId -ErrorAction SilentlyContinue) { throw "the window process runs 5 s after its window closed" }
+  $tray = @(SpareProcs); if ($tray.Count -ne 1) { throw "$($tray.Count) spare.exe processes left, want the tray's" }; "tray $($tray[0].ProcessId) runs"
+}
+Step "tray: the daemon runs on with the window closed (spare status in the distribution)" {
+  $s = & $wsl -d Spare -- spare --data /var/lib/spare status --json | ConvertFrom-Json; "state $($s.state)"
+}
+Step "tray: a killed tray process takes its window process with it (job object)" {
+  SpareProcs | ForEach-Object { Stop-Process -Id $_.ProcessId -Force }
+  Start-Process -FilePath $spare | Out-Null
+  $deadline = (Get-Date).AddSeconds(30)
+  do { Start-Sleep -Seconds 1; $p = @(SpareProcs) } while ($p.Count -lt 2 -and (Get-Date) -lt $deadline)
+  $tray = $p | Where-Object { $_.CommandLine -notmatch "--window" }
+  if (@($tray).Count -ne 1) { throw "spare.exe processes: $(($p | ForEach-Object { $_.CommandLine }) -join ' | ')" }
+  Stop-Process -Id $tray.ProcessId -Force
+  Start-Sleep -Seconds 3
+  $left = @(SpareProcs); if ($left.Count -ne 0) { throw "left running: $(($left | ForEach-Object { $_.CommandLine }) -join ' | ')" }; "none left"
+}
+Write-Host "MANUAL  tray: the Spare icon shows in the notification area and changes with the state (Waiting, Earning, Paused)"
+Write-Host "MANUAL  tray: its menu's Pause for 1 hour, Resume and Open Spare work; clicking the icon opens or raises the window"
+Write-Host "MANUAL  tray: a notification (e.g. Pause from the menu while the window is closed) shows as a toast"
+Write-Host "MANUAL  tray: Quit ends both processes and 'wsl -d Spare -- pgrep -x spare' then finds no daemon"
 if ($KeepInstalled) { Write-Host "SKIP  uninstall - -KeepInstalled" } else {
   Step "uninstall: uninstall.exe /S" {
     Get-Process spare -ErrorAction SilentlyContinue | Stop-Process -Force

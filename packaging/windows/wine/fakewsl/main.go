@@ -7,9 +7,18 @@
 //	--list --quiet              the distributions imported so far (UTF-16LE, as WSL prints)
 //	--import NAME DIR TAR --version 2
 //	                            records NAME, after SPARE_FAKEWSL_IMPORT_GATE exists when set;
-//	                            fails with SPARE_FAKEWSL_IMPORT_FAIL's text when set
+//	                            fails, with the file's text, while the file that
+//	                            SPARE_FAKEWSL_IMPORT_FAIL names exists (WSL's own error text)
 //	-d NAME -- CMD...           relays CMD and its standard input and output to the test
 //	                            (SPARE_FAKEWSL_RELAY, host:port), which runs it on Linux
+//	                            with the real Linux `spare` (`spare bridge`, `spare node`)
+//
+// The relay's protocol: CMD as one JSON line, then the standard input in
+// frames (a 4-byte big-endian length, then the bytes; length 0: the
+// input ended), and back the command's output until it ends. The
+// connection stays open while wsl.exe runs: its end tells the test that
+// wsl.exe ended (killed, as the app stops the daemon it started), which
+// it acts on as WSL ending the session.
 //
 // Every call is appended to SPARE_FAKEWSL_LOG, one JSON array a line;
 // the distributions are kept in SPARE_FAKEWSL_STATE.
@@ -17,6 +26,7 @@ package main
 
 import (
 	"archive/tar"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,6 +113,12 @@ func importDistro(name, dir, image string) int {
 		say("The tar file is not valid.\r\nError code: Wsl/Service/RegisterDistro/0x8007000d\r\n")
 		return 1
 	}
+	if fail := os.Getenv("SPARE_FAKEWSL_IMPORT_FAIL"); fail != "" {
+		if said, err := os.ReadFile(fail); err == nil {
+			say(strings.TrimSpace(string(said)) + "\r\n")
+			return 1
+		}
+	}
 	if gate := os.Getenv("SPARE_FAKEWSL_IMPORT_GATE"); gate != "" {
 		// The test opens the gate once it has seen the app's progress.
 		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
@@ -114,10 +130,6 @@ func importDistro(name, dir, image string) int {
 				return 1
 			}
 		}
-	}
-	if fail := os.Getenv("SPARE_FAKEWSL_IMPORT_FAIL"); fail != "" {
-		say(fail + "\r\n")
-		return 1
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		say("fakewsl: " + err.Error() + "\r\n")
@@ -141,9 +153,9 @@ func importDistro(name, dir, image string) int {
 	return 0
 }
 
-// relay sends argv (one JSON line) and then the standard input to the
-// test's relay, and its answer to the standard output, until either
-// side ends: as `wsl -d NAME -- CMD` ends when CMD does.
+// relay sends argv (one JSON line) and then the standard input, framed,
+// to the test's relay, and its answer to the standard output, until the
+// command ends: as `wsl -d NAME -- CMD` ends when CMD does.
 func relay(argv []string) int {
 	c, err := net.Dial("tcp", os.Getenv("SPARE_FAKEWSL_RELAY"))
 	if err != nil {
@@ -156,15 +168,34 @@ func relay(argv []string) int {
 		fmt.Fprintln(os.Stderr, "fakewsl:", err)
 		return 1
 	}
-	go func() { // ends with the process
-		_, _ = io.Copy(c, os.Stdin)
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.CloseWrite()
-		}
-	}()
+	go sendInput(c) // ends with the input, or with the process
 	if _, err := io.Copy(os.Stdout, c); err != nil && !errors.Is(err, net.ErrClosed) {
 		fmt.Fprintln(os.Stderr, "fakewsl:", err)
 		return 1
 	}
 	return 0
+}
+
+// sendInput frames the standard input to the relay, and an empty frame
+// at its end; the connection stays open (its close is wsl.exe's end).
+func sendInput(c net.Conn) {
+	buf := make([]byte, 32<<10)
+	frame := func(b []byte) error {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+		_, err := c.Write(append(n[:], b...))
+		return err
+	}
+	for {
+		n, err := os.Stdin.Read(buf)
+		if n > 0 {
+			if frame(buf[:n]) != nil {
+				return
+			}
+		}
+		if err != nil {
+			_ = frame(nil)
+			return
+		}
+	}
 }
