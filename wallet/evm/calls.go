@@ -10,6 +10,7 @@ import (
 	ethereum "github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/sparegpu/spare/wallet"
 )
@@ -52,6 +53,12 @@ func (b *Backend) sendRecorded(ctx context.Context, what string, f txFor, call f
 		return nil, err
 	}
 	if err := b.broadcast(ctx, what, tx); err != nil {
+		if !refused(err) {
+			// No answer (a dropped connection, a timeout): the node may
+			// hold it. It stays pending; the next send, or Resume, sends
+			// it again or finds it mined.
+			return nil, fmt.Errorf("%w (not known whether the node took it: it is sent again, or found mined, before the wallet's next transaction)", err)
+		}
 		// The node refused it: it will not be mined.
 		if ferr := b.ledger.FailChainTx(ctx, r.Hash); ferr != nil {
 			return nil, errors.Join(err, ferr)
@@ -185,6 +192,9 @@ func (b *Backend) resumeCall(ctx context.Context, r wallet.ChainTxRecord) error 
 		return fmt.Errorf("pending %s %s: %w", r.Kind, r.Hash.Hex(), err)
 	}
 	if err := b.broadcast(ctx, r.Kind, tx); err != nil && !strings.Contains(err.Error(), "nonce too low") {
+		if !refused(err) {
+			return fmt.Errorf("resuming %s %s: %w", r.Kind, r.Hash.Hex(), err) // no answer: tried again later
+		}
 		// The node refuses it (funds, fee): it will not be mined.
 		b.log.Warn("the node refused a pending transaction sent again; recorded failed", "call", r.Kind, "tx", r.Hash.Hex(), "err", err)
 		return b.ledger.FailChainTx(ctx, r.Hash)
@@ -227,4 +237,13 @@ func (b *Backend) reconcileCalls(ctx context.Context, from uint64) (int, error) 
 		}
 	}
 	return dropped, nil
+}
+
+// refused says whether err is the node's answer refusing a transaction
+// (a JSON-RPC error, or an HTTP error status), not a lost answer: after a
+// dropped connection or a timeout the node may well hold it.
+func refused(err error) bool {
+	var rpcErr rpc.Error
+	var httpErr rpc.HTTPError
+	return errors.As(err, &rpcErr) || errors.As(err, &httpErr)
 }

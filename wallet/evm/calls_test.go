@@ -3,12 +3,18 @@ package evm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
+	"net"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/sparegpu/spare/wallet"
 )
@@ -418,4 +424,92 @@ func TestPayoutKilledAtEachPoint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lostAnswer is a node whose answer to the first transaction sent is
+// lost: the node takes it, and the caller sees a dropped connection.
+type lostAnswer struct {
+	Client
+	lost bool
+}
+
+func (c *lostAnswer) SendTransaction(ctx context.Context, tx *types.Transaction) error {
+	if err := c.Client.SendTransaction(ctx, tx); err != nil || c.lost {
+		return err
+	}
+	c.lost = true
+	return &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+}
+
+// TestSendAnswerLost: a transaction whose send ends without the node's
+// answer (the node took it, the connection dropped) stays pending, not
+// failed: Resume (which runs before the wallet's next transaction) finds
+// it mined and records it with its gas, sending nothing new. Only the
+// node's own answer (a JSON-RPC or HTTP error) counts as a refusal, which
+// records a transaction failed.
+func TestSendAnswerLost(t *testing.T) {
+	e := newChain(t)
+	ctx := context.Background()
+	lost := &lostAnswer{Client: e.client}
+	b, err := New(ctx, lost, e.escrow, e.token, e.payerKey, e.payerL, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Mined = e.commit
+	// The approve's answer is lost.
+	if _, err := b.Open(ctx, e.payeeKey.Address(), e.payerKey.Address(), deposit); err == nil || !strings.Contains(err.Error(), "not known whether the node took it") {
+		t.Fatalf("open with the approve's answer lost: %v", err)
+	}
+	pending, err := e.payerL.PendingChainTxs(ctx, b.Domain().ChainID)
+	if err != nil || len(pending) != 1 || pending[0].Kind != "approve" {
+		t.Fatalf("pending after the lost answer: %+v, %v; want the approve", pending, err)
+	}
+	approve := pending[0]
+	e.commit()
+	if err := b.Resume(ctx); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if p, _ := e.payerL.PendingChainTxs(ctx, b.Domain().ChainID); len(p) != 0 {
+		t.Fatalf("still pending: %+v", p)
+	}
+	txs, err := e.payerL.Transactions(ctx, 100)
+	if err != nil || len(txs) != 1 || txs[0].Tx != approve.Hash || txs[0].Reverted || txs[0].GasUsed == 0 {
+		t.Fatalf("recorded %+v, %v; want the approve %s mined with its gas", txs, err, approve.Hash.Hex())
+	}
+	// Resume sent nothing new: the account's nonce is just past it.
+	if n, err := e.client.NonceAt(ctx, e.payerKey.Address(), nil); err != nil || n != approve.Nonce+1 {
+		t.Fatalf("the payer's nonce %d, %v; want %d", n, err, approve.Nonce+1)
+	}
+	if _, err := b.Open(ctx, e.payeeKey.Address(), e.payerKey.Address(), deposit); err != nil {
+		t.Fatalf("an open after: %v", err)
+	}
+
+	// A refusal is an answer: an open from a payer without the tokens.
+	poor, _ := wallet.GenerateKey()
+	if !refused(fmt.Errorf("sending: %w", rpcRefusal(t, e, poor))) {
+		t.Error("a JSON-RPC error from the node is not taken as a refusal")
+	}
+	if refused(&net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}) || refused(context.DeadlineExceeded) {
+		t.Error("a dropped connection or a timeout is taken as the node's refusal")
+	}
+}
+
+// rpcRefusal sends a transaction the node refuses (from an account with
+// no ether for gas) and returns the node's error.
+func rpcRefusal(t *testing.T, e *chainEnv, k *wallet.Key) error {
+	t.Helper()
+	id, err := e.client.ChainID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := types.SignNewTx(k.PrivateKey(), types.LatestSignerForChainID(id), &types.DynamicFeeTx{
+		ChainID: id, Gas: 21000, GasFeeCap: big.NewInt(params.GWei), GasTipCap: big.NewInt(1), To: &e.escrow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.client.SendTransaction(context.Background(), tx)
+	if err == nil {
+		t.Fatal("the node took a transaction from an account without ether")
+	}
+	return err
 }
