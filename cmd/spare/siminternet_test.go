@@ -112,7 +112,9 @@ func simPaidJob(t *testing.T, pool string) {
 	// submit runs `spare submit` from a fresh data directory behind the
 	// requester's NAT and returns its result, its data directory and the
 	// times from its start to the job running and to its exit.
-	submit := func() (res market.SubmitResult, data string, toRunning, toDone time.Duration) {
+	punchRetried := false
+	var submit func() (res market.SubmitResult, data string, toRunning, toDone time.Duration)
+	submit = func() (res market.SubmitResult, data string, toRunning, toDone time.Duration) {
 		t.Helper()
 		data, out := t.TempDir(), t.TempDir()
 		args := append([]string{"--data", data, "--containerd", sock, "--json", "submit", "--no-daemon", "--no-mdns",
@@ -123,6 +125,16 @@ func simPaidJob(t *testing.T, pool string) {
 		start := time.Now()
 		err := cmd.Run()
 		toDone = time.Since(start)
+		if err != nil && strings.Contains(stderr.String(), "hole punching failed") && !punchRetried {
+			// DCUtR's punch is a race between the two NATs' timings (libp2p
+			// tries it three times); on a loaded machine all three can miss,
+			// once in many runs. The product then refuses the job, as it
+			// should; this test is about a job that can run over a punched
+			// connection, so one fresh requester tries again, and says so.
+			punchRetried = true
+			t.Logf("SIMJOB punch_failed: a second fresh requester tries\n%s", stderr.String())
+			return submit()
+		}
 		if err != nil {
 			t.Fatalf("spare submit in the simulated internet: %v\n%s", err, stderr.String())
 		}
