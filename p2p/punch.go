@@ -35,7 +35,8 @@ type punchPeers struct {
 	// fails holds a failed-punch count for each peer in a round.
 	fails map[peer.ID]int
 	// ok counts the rounds that ended in a direct connection, failed
-	// the punches that failed, since the host started.
+	// the punches that failed (a round whose coordination failed
+	// counting as one), since the host started.
 	ok, failed int
 	// wake is closed, and replaced, whenever a count changes.
 	wake chan struct{}
@@ -54,6 +55,7 @@ func (w *punchPeers) ended(p peer.ID, ok, terminal bool) {
 		w.upgradedLocked(p)
 	case terminal:
 		w.fails[p] = max(w.fails[p], PunchAttempts)
+		w.failed++
 	default:
 		w.fails[p]++
 		w.failed++

@@ -70,6 +70,9 @@ func TestPunchPeersRounds(t *testing.T) {
 	if fails, _ := w.state(b); fails != PunchAttempts {
 		t.Fatalf("a coordination error left the round at %d failures, want %d (over)", fails, PunchAttempts)
 	}
+	if _, failed := w.counts(); failed != PunchAttempts+2 {
+		t.Fatalf("failed punches counted %d, want %d: a's %d, b's one, and b's failed coordination as one", failed, PunchAttempts+2, PunchAttempts)
+	}
 	_, wake = w.state(b)
 	w.reset(b)
 	select {

@@ -152,7 +152,8 @@ func (n *Host) Reachability() Reachability {
 // HolePunches counts, since the start, the connections through a relay
 // that DCUtR upgraded to direct ones (ok: by a hole punch, or by the
 // direct dial it tries first, on whichever side) and the hole punches
-// that failed.
+// that failed, a round whose coordination failed (DCUtR's protocol
+// error: no punch was tried, and libp2p tries no more) counting as one.
 func (n *Host) HolePunches() (ok, failed int) { return n.reach.peers.counts() }
 
 // Network is the name of this host's Spare network: Config.Network when

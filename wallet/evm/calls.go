@@ -78,6 +78,7 @@ func (b *Backend) sendRecorded(ctx context.Context, what string, f txFor, call f
 func (b *Backend) finishCall(ctx context.Context, r wallet.ChainTxRecord) (*types.Receipt, error) {
 	t := time.NewTicker(b.pollEvery())
 	defer t.Stop()
+	takenBefore := false
 	for {
 		rc, err := b.client.TransactionReceipt(ctx, r.Hash)
 		if err == nil {
@@ -86,22 +87,18 @@ func (b *Backend) finishCall(ctx context.Context, r wallet.ChainTxRecord) (*type
 		if !errors.Is(err, ethereum.NotFound) {
 			return nil, fmt.Errorf("%s: reading the receipt of %s: %w", r.Kind, r.Hash.Hex(), err)
 		}
-		// The nonce first, then the receipt: a block that used the nonce
-		// has its receipts by the time its state is read.
-		used, err := b.client.NonceAt(ctx, b.key.Address(), nil)
+		taken, err := b.nonceTaken(ctx, r.Nonce, r.Hash)
 		if err != nil {
-			return nil, fmt.Errorf("%s: reading the account's nonce: %w", r.Kind, err)
+			return nil, fmt.Errorf("%s: %w", r.Kind, err)
 		}
-		if used > r.Nonce {
-			if rc, err := b.client.TransactionReceipt(ctx, r.Hash); err == nil {
-				return b.recordCall(ctx, r, rc)
-			}
+		if taken && takenBefore {
 			b.log.Warn("a pending transaction's nonce went to another transaction", "call", r.Kind, "tx", r.Hash.Hex(), "nonce", r.Nonce)
 			if err := b.ledger.FailChainTx(ctx, r.Hash); err != nil {
 				return nil, err
 			}
 			return nil, fmt.Errorf("%s %s: %w", r.Kind, r.Hash.Hex(), errNonceTaken)
 		}
+		takenBefore = taken
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("%s: waiting for %s to be mined: %w", r.Kind, r.Hash.Hex(), ctx.Err())

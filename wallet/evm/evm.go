@@ -33,6 +33,7 @@ type Client interface {
 	ethereum.ChainIDReader
 	ethereum.BlockNumberReader
 	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
+	TransactionByHash(ctx context.Context, hash common.Hash) (tx *types.Transaction, isPending bool, err error)
 }
 
 // ErrReverted reports a transaction mined with a failed status.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	ethereum "github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/sparegpu/spare/wallet"
@@ -29,6 +30,7 @@ func (b *Backend) finish(ctx context.Context, group []wallet.PendingTx) error {
 	t := time.NewTicker(b.pollEvery())
 	defer t.Stop()
 	note := group[len(group)-1].Note
+	takenBefore := false
 	for {
 		rc, p, err := b.minedOf(ctx, group)
 		if err != nil {
@@ -38,30 +40,29 @@ func (b *Backend) finish(ctx context.Context, group []wallet.PendingTx) error {
 			return b.recordMined(ctx, p, rc)
 		}
 		latest := group[len(group)-1]
-		// The nonce first, then the receipts: a block that used the nonce
-		// has its receipts by the time its state is read.
-		used, err := b.client.NonceAt(ctx, b.key.Address(), nil)
-		if err != nil {
-			return fmt.Errorf("%s: reading the account's nonce: %w", latest.Kind, err)
+		hashes := make([]common.Hash, len(group))
+		for i, p := range group {
+			hashes[i] = p.Hash
 		}
-		if used > latest.Nonce {
-			if rc, p, err := b.minedOf(ctx, group); err != nil || rc != nil {
-				if err != nil {
-					return err
-				}
-				return b.recordMined(ctx, p, rc)
-			}
+		taken, err := b.nonceTaken(ctx, latest.Nonce, hashes...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", latest.Kind, err)
+		}
+		if taken && takenBefore {
 			b.log.Warn("a pending settlement's nonce went to another transaction; its voucher is settled anew", "tx", latest.Hash.Hex(), "nonce", latest.Nonce)
 			if err := b.ledger.FailPendingTx(ctx, latest.Hash); err != nil {
 				return err
 			}
 			return fmt.Errorf("%s %s: %w", latest.Kind, latest.Hash.Hex(), errNonceTaken)
 		}
+		takenBefore = taken
 		head, err := b.client.BlockNumber(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: reading the chain head: %w", latest.Kind, err)
 		}
-		if head >= latest.SentBlock+b.Policy.bumpAfter() {
+		// No replacement for a nonce the account has passed: it would be
+		// refused as too low.
+		if !taken && head >= latest.SentBlock+b.Policy.bumpAfter() {
 			next, why, err := b.bump(ctx, group, head)
 			if err != nil {
 				return err
@@ -85,6 +86,32 @@ func (b *Backend) finish(ctx context.Context, group []wallet.PendingTx) error {
 		case <-t.C:
 		}
 	}
+}
+
+// nonceTaken says whether nonce went to a transaction other than those
+// of hashes: the account's nonce has passed it and the node knows none
+// of them, mined or pending. A node may show the account's new nonce a
+// moment before the block's transactions and receipts (anvil does, and
+// so may the nodes behind one load-balanced RPC URL), so a caller
+// believes it only when it holds twice, a poll apart.
+func (b *Backend) nonceTaken(ctx context.Context, nonce uint64, hashes ...common.Hash) (bool, error) {
+	used, err := b.client.NonceAt(ctx, b.key.Address(), nil)
+	if err != nil {
+		return false, fmt.Errorf("reading the account's nonce: %w", err)
+	}
+	if used <= nonce {
+		return false, nil
+	}
+	for _, h := range hashes {
+		_, _, err := b.client.TransactionByHash(ctx, h)
+		if err == nil {
+			return false, nil // mined, its receipt on its way, or still in the pool
+		}
+		if !errors.Is(err, ethereum.NotFound) {
+			return false, fmt.Errorf("looking up %s: %w", h.Hex(), err)
+		}
+	}
+	return true, nil
 }
 
 func (b *Backend) pollEvery() time.Duration {
