@@ -72,6 +72,9 @@ type Config struct {
 	// DaemonCommand starts a daemon when none answers (argv). Empty: the
 	// app only connects.
 	DaemonCommand []string
+	// DaemonStopped runs once the daemon the app started has stopped
+	// (argv; Windows: `wsl --terminate Spare`). Empty: nothing.
+	DaemonStopped []string
 	// Presence makes the app the session's presence sensor.
 	Presence bool
 	// ProbePresence, where another process (the tray process) is the
@@ -268,7 +271,7 @@ func (a *App) Stop() {
 	a.owned = nil
 	a.mu.Unlock()
 	if owned != nil {
-		if err := owned.stop(20 * time.Second); err != nil {
+		if err := owned.stop(stopperOf(a.cfg.Client), 20*time.Second); err != nil {
 			a.log.Warn("stopping the daemon the app started", "err", err)
 		}
 	}
@@ -479,7 +482,7 @@ func (a *App) startDaemon(ctx context.Context) error {
 	if running {
 		return nil
 	}
-	d, err := startDaemon(a.cfg.DaemonCommand, a.log)
+	d, err := startDaemon(a.cfg.DaemonCommand, a.cfg.DaemonStopped, a.log)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,14 +17,28 @@ import (
 // ownedDaemon is a `spare node` the app started because none ran; the app
 // stops it on Quit.
 type ownedDaemon struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	said *lastLine // its stderr's last line
-	mu   sync.Mutex
-	err  error
+	cmd   *exec.Cmd
+	after []string // run once it has stopped (DaemonStopped)
+	log   *slog.Logger
+	done  chan struct{}
+	said  *lastLine // its stderr's last line
+	mu    sync.Mutex
+	err   error
 }
 
-func startDaemon(argv []string, log *slog.Logger) (*ownedDaemon, error) {
+// askStopTimeout bounds the LocalAPI's answer to a stop request.
+const askStopTimeout = 10 * time.Second
+
+// stopperOf is c's POST /v1/stop when it has one (*localapi.Client).
+func stopperOf(c Daemon) func(context.Context) error {
+	if s, ok := c.(interface{ Stop(context.Context) error }); ok {
+		return s.Stop
+	}
+	return nil
+}
+
+// startDaemon starts argv; after, when set, runs once it has stopped.
+func startDaemon(argv, after []string, log *slog.Logger) (*ownedDaemon, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("no daemon command")
 	}
@@ -34,7 +49,7 @@ func startDaemon(argv []string, log *slog.Logger) (*ownedDaemon, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
-	d := &ownedDaemon{cmd: cmd, done: make(chan struct{}), said: said}
+	d := &ownedDaemon{cmd: cmd, after: after, log: log, done: make(chan struct{}), said: said}
 	go func() { // owned by d: ends when the process exits
 		err := cmd.Wait()
 		d.mu.Lock()
@@ -73,15 +88,45 @@ func (d *ownedDaemon) running() bool {
 	}
 }
 
-// stop asks the daemon to drain (SIGTERM; on Windows, where the daemon
-// is wsl.exe running it in the distribution, the end of wsl.exe) and
-// kills it after timeout.
-func (d *ownedDaemon) stop(timeout time.Duration) error {
+// stop asks the daemon to drain and waits up to timeout for it to end,
+// then kills it. It asks through the LocalAPI (ask: POST /v1/stop, the
+// app's user being the daemon's owner) when it can, else by signal:
+// SIGTERM, or on Windows, where the daemon is wsl.exe running it in
+// Spare's distribution and no signal reaches it, the end of wsl.exe
+// (whether WSL then ends the daemon is WSL's to say). Then the command
+// after runs (Windows: `wsl --terminate Spare`, so that the
+// distribution's containerd goes too and WSL may give back its memory).
+func (d *ownedDaemon) stop(ask func(context.Context) error, timeout time.Duration) error {
+	err := d.drain(ask, timeout)
+	if len(d.after) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, d.after[0], d.after[1:]...)
+		cmd.SysProcAttr = daemonProcAttr()
+		if out, aerr := cmd.CombinedOutput(); aerr != nil {
+			err = errors.Join(err, fmt.Errorf("after the daemon stopped, %s: %w: %s", strings.Join(d.after, " "), aerr, bytes.TrimSpace(out)))
+		}
+	}
+	return err
+}
+
+func (d *ownedDaemon) drain(ask func(context.Context) error, timeout time.Duration) error {
 	if !d.running() {
 		return nil
 	}
-	if err := askToStop(d.cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
+	asked := false
+	if ask != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), min(timeout, askStopTimeout))
+		err := ask(ctx)
+		cancel()
+		if asked = err == nil; !asked {
+			d.log.Warn("the daemon the app started did not take a stop request; signalling it", "err", err)
+		}
+	}
+	if !asked {
+		if err := askToStop(d.cmd.Process); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return err
+		}
 	}
 	select {
 	case <-d.done:

@@ -14,7 +14,7 @@ func daemonProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{HideWindow: true, CreationFlags: windows.CREATE_NO_WINDOW}
 }
 
-// askToStop ends wsl.exe, the daemon's link into the distribution:
-// Windows has no SIGTERM to send it. WSL then hangs up the daemon's
-// session in the distribution.
+// askToStop ends wsl.exe, the daemon's link into the distribution, when
+// the daemon did not take POST /v1/stop: Windows has no SIGTERM to send
+// it.
 func askToStop(p *os.Process) error { return p.Kill() }

@@ -27,6 +27,8 @@ type TrayConfig struct {
 	// DaemonCommand starts a daemon when none answers (argv); the tray
 	// process owns it and stops it on Quit. Empty: the tray only connects.
 	DaemonCommand []string
+	// DaemonStopped: as Config.DaemonStopped.
+	DaemonStopped []string
 	// WindowCommand starts the window process (argv). Required.
 	WindowCommand []string
 	// OpenAtStart opens the window as the tray starts (`spare` opens it).
@@ -82,12 +84,12 @@ func RunTray(ctx context.Context, cfg TrayConfig) error {
 	defer cancel()
 	// The tray icon shows while run runs, in the system's own event loop
 	// (trayproc_linux.go, trayproc_windows.go).
-	runTrayLoop(t.build, func() { t.run(ctx, cancel, settings) })
+	runTrayLoop(t.build, func() { t.run(ctx, cancel, settings) }, cancel)
 	t.mu.Lock()
 	owned := t.owned
 	t.mu.Unlock()
 	if owned != nil {
-		if err := owned.stop(20 * time.Second); err != nil {
+		if err := owned.stop(stopperOf(t.cfg.Client), 20*time.Second); err != nil {
 			t.log.Warn("stopping the daemon the tray started", "err", err)
 		}
 	}

@@ -56,7 +56,7 @@ func (t *trayProc) startDaemon() error {
 	if t.owned != nil && t.owned.running() {
 		return nil
 	}
-	d, err := startDaemon(t.cfg.DaemonCommand, t.log)
+	d, err := startDaemon(t.cfg.DaemonCommand, t.cfg.DaemonStopped, t.log)
 	if err != nil {
 		return err
 	}

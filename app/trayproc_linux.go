@@ -12,7 +12,7 @@ import (
 // runTrayLoop shows the tray icon, built by build, while body runs: the
 // item lives on the session bus, served by the D-Bus library's own
 // goroutines, so body runs here.
-func runTrayLoop(build, body func()) {
+func runTrayLoop(build, body func(), _ func()) {
 	ready := make(chan struct{})
 	start, end := systray.RunWithExternalLoop(func() { build(); close(ready) }, nil)
 	start() // exports the item on the session bus and registers it with the host

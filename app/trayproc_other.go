@@ -11,7 +11,7 @@ import (
 
 // The tray process runs on Linux and Windows only (cmd/spare).
 
-func runTrayLoop(build, body func()) { build(); body() }
+func runTrayLoop(build, body func(), _ func()) { build(); body() }
 
 func windowProcAttr() *syscall.SysProcAttr { return nil }
 

@@ -21,14 +21,21 @@ import (
 // made its window: systray.Run makes it and runs the message loop here,
 // on the main thread (systray locks it at init), and body runs beside it
 // until it returns and ends the loop.
-func runTrayLoop(build, body func()) {
+func runTrayLoop(build, body func(), stop func()) {
+	ended := make(chan struct{})
 	systray.Run(func() {
 		build()
-		go func() { // owned by Run: it returns once body has ended the loop
+		go func() { // owned by runTrayLoop: it waits for ended
+			defer close(ended)
 			body()
 			systray.Quit()
 		}()
 	}, nil)
+	// The loop ends with body, or on its own: Windows' End task or the
+	// session's end close the tray's window (WM_CLOSE). Then body is told
+	// to end too, and the tray process goes on to stop the daemon.
+	stop()
+	<-ended
 }
 
 // windowProcAttr: the window process opens no console window.

@@ -106,6 +106,12 @@ func (c *Client) Pause(ctx context.Context, p PauseRequest) (Status, error) {
 	return s, err
 }
 
+// Stop asks the daemon to stop (an owner only): it answers, then drains
+// and exits as on SIGTERM.
+func (c *Client) Stop(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/v1/stop", nil, nil)
+}
+
 // Resume resumes sharing.
 func (c *Client) Resume(ctx context.Context) (Status, error) {
 	var s Status

@@ -21,11 +21,12 @@
 //	GET  /v1/telemetry       Telemetry: the last hour of readings per device
 //	GET  /v1/job             CurrentJob
 //	POST /v1/jobs            SubmitRequest → a stream of SubmitEvent, one JSON object per line (the daemon's user only)
+//	POST /v1/stop            → Status, then the daemon stops as on SIGTERM (an owner only)
 //	GET  /metrics            Prometheus text format
 //
 // Access (Level): whoever may open the socket reads every GET route and
-// may pause and resume; PUT /v1/settings, the wallet's POST routes and
-// POST /v1/jobs need an owner (LevelAdmin) and answer others 403
+// may pause and resume; PUT /v1/settings, the wallet's POST routes,
+// POST /v1/jobs and POST /v1/stop need an owner (LevelAdmin) and answer others 403
 // CodeNeedsOwner. POST /v1/presence is taken only from the user who holds
 // the machine's active graphical session according to logind (besides
 // root and the daemon's own user); where logind cannot be asked, only

@@ -170,6 +170,7 @@ func TestAccessLevels(t *testing.T) {
 		{"member may not withdraw", member, "POST", "/v1/wallet/withdraw", withdraw, 403, localapi.CodeNeedsOwner, "Withdrawing needs an owner"},
 		{"member may not export the key", member, "POST", "/v1/wallet/export", `{"passphrase":"x"}`, 403, localapi.CodeNeedsOwner, "Exporting the wallet key needs an owner"},
 		{"member may not submit jobs", member, "POST", "/v1/jobs", `{"spec":{}}`, 403, localapi.CodeNeedsOwner, "Submitting jobs"},
+		{"member may not stop the daemon", member, "POST", "/v1/stop", "", 403, localapi.CodeNeedsOwner, "Stopping the daemon needs an owner"},
 		{"member may not report presence", member, "POST", "/v1/presence", idleForAYear, 403, localapi.CodeNotSession, "the active session is " + userName(seated) + "'s"},
 		{"listed owner may not report presence for another's session", listed, "POST", "/v1/presence", idleForAYear, 403, localapi.CodeNotSession, "you are " + userName(listed)},
 		{"the user at the screen may not change the settings", seated, "PUT", "/v1/settings", settings, 403, localapi.CodeNeedsOwner, "You are " + userName(seated)},

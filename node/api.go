@@ -46,8 +46,32 @@ func (d *Daemon) handler() http.Handler {
 	mux.HandleFunc("POST /v1/household/command", d.serveHouseholdCommand)
 	mux.HandleFunc("POST /v1/household/code", d.admin("Pairing another machine", d.servePairCode))
 	mux.HandleFunc("POST /v1/household/pair", d.admin("Pairing another machine", d.servePair))
+	mux.HandleFunc("POST /v1/stop", d.admin("Stopping the daemon", d.serveStop))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics(), promhttp.HandlerOpts{}))
 	return mux
+}
+
+// serveStop answers POST /v1/stop: the daemon stops as it does on
+// SIGTERM (jobs drained, ad withdrawn, each submitted job paid for its
+// receipted work) after the answer, the status as it stood. It is how the
+// Windows app stops the daemon it started in Spare's WSL distribution,
+// where it has no signal to send.
+func (d *Daemon) serveStop(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > 0 {
+		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "stop takes no body")
+		return
+	}
+	stop := d.stop.Load()
+	if stop == nil {
+		writeError(w, http.StatusServiceUnavailable, localapi.CodeStopping, "the daemon is not serving")
+		return
+	}
+	d.log.Info("asked to stop through the LocalAPI")
+	writeJSON(w, d.Status())
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush() // answered before the requests' context ends
+	}
+	(*stop)()
 }
 
 func (d *Daemon) servePause(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -185,6 +186,10 @@ type Daemon struct {
 	triesRead  bool
 	walletMu   sync.Mutex
 	walletAddr common.Address
+
+	// stop ends Serve as its context's end would (POST /v1/stop); set
+	// while Serve runs.
+	stop atomic.Pointer[context.CancelFunc]
 }
 
 // NewDaemon builds a daemon; run it with Serve.
@@ -223,13 +228,16 @@ func NewDaemon(cfg DaemonConfig) *Daemon {
 // Governor returns the daemon's governor.
 func (d *Daemon) Governor() *governor.Governor { return d.gov }
 
-// Serve runs until ctx ends, then drains jobs and returns nil.
+// Serve runs until ctx ends, or an owner asks it to stop (POST /v1/stop),
+// then drains jobs and returns nil.
 func (d *Daemon) Serve(ctx context.Context) error {
 	ln, err := listenSocket(localapi.SocketPath(d.cfg.DataDir))
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	d.stop.Store(&cancel)
+	defer d.stop.Store(nil)
 	// Requests end with the daemon: a submitted job's context is its request's.
 	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 5 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }, ConnContext: withPeerCred}

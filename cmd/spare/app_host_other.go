@@ -28,6 +28,9 @@ func daemonLink(g *globals, exe, dir string) (app.Client, []string, func(context
 	return localapi.NewClient(dir), daemonArgv(exe, dir, g.containerd), doctorChecks(g.containerd, dir)
 }
 
+// daemonStopped: nothing outlives the daemon outside Windows.
+func daemonStopped() []string { return nil }
+
 // wslLimits: jobs run in WSL only on Windows.
 func wslLimits(*globals) *app.WSLConfig { return nil }
 

@@ -46,12 +46,22 @@ func trayHost(ctx context.Context) bool {
 // bridge, and starts it there when none runs. The onboarding checks are
 // the distribution's (`spare doctor` inside it); the host's are above.
 func daemonLink(_ *globals, _, _ string) (app.Client, []string, func(context.Context) []app.Check) {
+	wsl := wslExe()
+	return localapi.NewBridgeClient(bridgeArgv(wsl, wslDataDir), os.Stderr), wslDaemonArgv(wsl, wslDataDir), nil
+}
+
+// daemonStopped ends Spare's distribution once the daemon the app
+// started there has stopped: its containerd goes too, and WSL may give
+// the PC back the memory it holds.
+func daemonStopped() []string { return wslTerminateArgv(wslExe()) }
+
+// wslExe is wsl.exe in the system directory.
+func wslExe() string {
 	sys, err := windows.GetSystemDirectory()
 	if err != nil {
 		sys = filepath.Join(os.Getenv("SystemRoot"), "System32")
 	}
-	wsl := filepath.Join(sys, "wsl.exe")
-	return localapi.NewBridgeClient(bridgeArgv(wsl, wslDataDir), os.Stderr), wslDaemonArgv(wsl, wslDataDir), nil
+	return filepath.Join(sys, "wsl.exe")
 }
 
 // firstRun imports Spare's WSL distribution when it is missing, before

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -174,6 +175,34 @@ func TestWindowsAppTrayUnderWine(t *testing.T) {
 	}
 	closeWSLLimits(t, a) // the new window process asks again: it was not answered
 	a.waitShot("the window opened again from the tray icon", "wine_bridge.png", app.HostScreenTitle)
+
+	// Windows' End task (taskkill without /F: WM_CLOSE to each window of
+	// the process, the tray's hidden one among them) ends the tray process
+	// as its Quit does: it asks the daemon to stop through the bridge
+	// (POST /v1/stop), the daemon drains and exits by itself, and then
+	// Spare's distribution is terminated.
+	endTask := exec.Command(wineBin(t, "wine64"), "taskkill", "/IM", "spare.exe")
+	endTask.Env = env
+	if out, err := endTask.CombinedOutput(); err != nil {
+		t.Fatalf("taskkill: %v: %s", err, out)
+	}
+	if err := a.wait(2 * time.Minute); err != nil {
+		t.Fatalf("the tray process after End task: %v", err)
+	}
+	daemon := wslDaemonArgv("wsl", wslDataDir)[4:]
+	ends := relay.ends()
+	at := slices.IndexFunc(ends, func(e relayEnd) bool { return slices.Equal(e.argv, daemon) })
+	if at < 0 || !ends[at].own || ends[at].err != nil {
+		t.Fatalf("the daemon's end %+v: want it to exit by itself, cleanly, before wsl.exe ended (ends %+v)", ends[max(at, 0):], ends)
+	}
+	if !strings.Contains(relay.stderr(), "asked to stop through the LocalAPI") {
+		t.Error("the daemon does not say it was asked to stop through the LocalAPI")
+	}
+	calls := wslCalls(t, wsl.log)
+	terminate := wslTerminateArgv("wsl")[1:]
+	if n := len(slices.DeleteFunc(slices.Clone(calls), func(c []string) bool { return !slices.Equal(c, terminate) })); n != 1 {
+		t.Errorf("wsl.exe calls %q: %d of %q, want one after the daemon stopped", calls, n, terminate)
+	}
 }
 
 // wineTray is the window in which Wine shows notification-area icons.

@@ -236,7 +236,7 @@ func wineWithoutDaemon(t *testing.T) (relay *wslRelay, env []string, display, in
 	testenv.NeedRoot(t)
 	sock := testenv.ContainerdSocket(t)
 	data := t.TempDir()
-	relay = startRelay(t, data, []string{"--data", data, "--containerd", sock, "node", "--always-available", "--no-mdns",
+	relay = startRelay(t, data, []string{"--data", data, "--containerd", sock, "--log-level", "info", "node", "--always-available", "--no-mdns",
 		"--listen", "/ip4/127.0.0.1/tcp/0"})
 	env, display, installed, wsl = wineWithWSL(t, relay)
 	if err := os.WriteFile(wsl.state, []byte(wslDistro+"\n"), 0o644); err != nil {

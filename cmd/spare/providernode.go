@@ -106,12 +106,15 @@ func buildNode(p nodeParts) (*providerNode, error) {
 	return &providerNode{Daemon: node.NewDaemon(cfg), Provider: prov, Household: hh, Chain: p.Chain, Relay: relay}, nil
 }
 
-// Serve runs the daemon and the provider until ctx ends or one of them
-// fails, which stops the other. It returns once both have stopped: jobs
-// drained, final receipts sent, the LocalAPI closed.
+// Serve runs the daemon and the provider until ctx ends, an owner stops
+// the daemon (POST /v1/stop), or one of them fails, which stops the
+// others. It returns once all have stopped: jobs drained, final receipts
+// sent, the LocalAPI closed.
 func (n *providerNode) Serve(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return n.Daemon.Serve(ctx) })
+	g.Go(func() error { defer stop(); return n.Daemon.Serve(ctx) })
 	g.Go(func() error { return n.Provider.Serve(ctx, n.Daemon) })
 	g.Go(func() error { return n.Household.Serve(ctx, n.Daemon) })
 	g.Go(func() error { n.Relay.Serve(ctx); return nil })

@@ -78,6 +78,17 @@ func (w *wineApp) alive() error {
 	}
 }
 
+// wait waits up to d for spare.exe to exit and returns how it exited.
+func (w *wineApp) wait(d time.Duration) error {
+	select {
+	case err := <-w.done:
+		w.done <- err
+		return err
+	case <-time.After(d):
+		return fmt.Errorf("spare.exe still runs %v on", d)
+	}
+}
+
 // waitWindow waits until a window titled title is shown.
 func (w *wineApp) waitWindow(what, title string) {
 	w.t.Helper()

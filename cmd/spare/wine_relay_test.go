@@ -38,8 +38,17 @@ type wslRelay struct {
 
 	mu      sync.Mutex
 	ran     [][]string
+	ended   []relayEnd
 	running map[*exec.Cmd]bool
 	said    bytes.Buffer // the commands' standard error, for a failure's log
+}
+
+// relayEnd is how a command the relay ran ended: by itself (own: as
+// `spare node` does when asked to stop), or after wsl.exe ended.
+type relayEnd struct {
+	argv []string
+	own  bool
+	err  error
 }
 
 func startRelay(t *testing.T, data string, node []string) *wslRelay {
@@ -139,20 +148,25 @@ func (r *wslRelay) serve(c net.Conn) {
 	}()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }() // owned here: ends with the command
+	end := relayEnd{argv: argv}
 	select {
-	case <-exited:
+	case end.err = <-exited:
+		end.own = true
 	case <-hangup:
-		// wsl.exe ended (the app killed it: how it stops the daemon it
-		// started): WSL ends the session; the daemon drains and exits.
+		// wsl.exe ended (killed): WSL ends the session; the daemon drains
+		// and exits.
 		_ = cmd.Process.Signal(syscall.SIGTERM) // our own child, by its PID
 		select {
-		case <-exited:
+		case end.err = <-exited:
 		case <-time.After(time.Minute):
 			r.t.Errorf("relay: %q still runs a minute after wsl.exe ended and SIGTERM", argv)
 			_ = cmd.Process.Kill()
-			<-exited
+			end.err = <-exited
 		}
 	}
+	r.mu.Lock()
+	r.ended = append(r.ended, end)
+	r.mu.Unlock()
 	c.Close()
 	<-hangup
 }
@@ -173,6 +187,13 @@ func unframe(w io.Writer, in io.Reader) error {
 			return err
 		}
 	}
+}
+
+// ends are how the commands that ended so far ended.
+func (r *wslRelay) ends() []relayEnd {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.ended)
 }
 
 func (r *wslRelay) commands() [][]string {

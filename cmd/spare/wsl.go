@@ -22,3 +22,8 @@ func bridgeArgv(wsl, dataDir string) []string {
 func wslDaemonArgv(wsl, dataDir string) []string {
 	return []string{wsl, "-d", wslDistro, "--", "spare", "node", "--data", dataDir, "--containerd", config.DefaultContainerdSocket}
 }
+
+// wslTerminateArgv ends everything running in the distribution.
+func wslTerminateArgv(wsl string) []string {
+	return []string{wsl, "--terminate", wslDistro}
+}

@@ -113,10 +113,23 @@ Step "tray: a killed tray process takes its window process with it (job object)"
   Start-Sleep -Seconds 3
   $left = @(SpareProcs); if ($left.Count -ne 0) { throw "left running: $(($left | ForEach-Object { $_.CommandLine }) -join ' | ')" }; "none left"
 }
+Step "tray: End task stops the daemon through the bridge, then Spare's distribution (wsl --terminate)" {
+  Start-Process -FilePath $spare | Out-Null
+  $deadline = (Get-Date).AddSeconds(60)
+  do { Start-Sleep -Seconds 1; $up = & $wsl -d Spare -- spare --data /var/lib/spare status --json 2>$null } while (-not $up -and (Get-Date) -lt $deadline)
+  if (-not $up) { throw "no daemon answered within a minute of the tray's start" }
+  & taskkill.exe /IM spare.exe | Out-Null
+  $deadline = (Get-Date).AddSeconds(60)
+  do { Start-Sleep -Seconds 1 } while (@(SpareProcs).Count -gt 0 -and (Get-Date) -lt $deadline)
+  if (@(SpareProcs).Count -gt 0) { throw "spare.exe still runs a minute after End task" }
+  $running = ((& $wsl --list --running --quiet) -join " ") -replace "`0", ""
+  if ($running -match "\bSpare\b") { throw "Spare's distribution still runs: $running" }
+  "the tray ended, and Spare's distribution with it"
+}
 Write-Host "MANUAL  tray: the Spare icon shows in the notification area and changes with the state (Waiting, Earning, Paused)"
 Write-Host "MANUAL  tray: its menu's Pause for 1 hour, Resume and Open Spare work; clicking the icon opens or raises the window"
 Write-Host "MANUAL  tray: a notification (e.g. Pause from the menu while the window is closed) shows as a toast"
-Write-Host "MANUAL  tray: Quit ends both processes and 'wsl -d Spare -- pgrep -x spare' then finds no daemon"
+Write-Host "MANUAL  tray: Quit ends both processes, and 'wsl --list --running' then no longer lists Spare"
 if ($KeepInstalled) { Write-Host "SKIP  uninstall - -KeepInstalled" } else {
   Step "uninstall: uninstall.exe /S" {
     Get-Process spare -ErrorAction SilentlyContinue | Stop-Process -Force

@@ -9,6 +9,8 @@
 //	                            records NAME, after SPARE_FAKEWSL_IMPORT_GATE exists when set;
 //	                            fails, with the file's text, while the file that
 //	                            SPARE_FAKEWSL_IMPORT_FAIL names exists (WSL's own error text)
+//	--terminate NAME            records it (the test checks that the daemon ended before);
+//	                            fails as WSL does when NAME was never imported
 //	-d NAME -- CMD...           relays CMD and its standard input and output to the test
 //	                            (SPARE_FAKEWSL_RELAY, host:port), which runs it on Linux
 //	                            with the real Linux `spare` (`spare bridge`, `spare node`)
@@ -60,6 +62,13 @@ func run(args []string) int {
 		return 0
 	case len(args) == 6 && args[0] == "--import" && args[4] == "--version" && args[5] == "2":
 		return importDistro(args[1], args[2], args[3])
+	case len(args) == 2 && args[0] == "--terminate":
+		if !slices.Contains(distributions(), args[1]) {
+			say("There is no distribution with the supplied name.\r\nError code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND\r\n")
+			return 1
+		}
+		say("The operation completed successfully. \r\n")
+		return 0
 	case len(args) >= 4 && args[0] == "-d" && args[2] == "--":
 		if !slices.Contains(distributions(), args[1]) {
 			say("There is no distribution with the supplied name.\r\nError code: Wsl/Service/WSL_E_DISTRO_NOT_FOUND\r\n")
