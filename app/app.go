@@ -218,9 +218,11 @@ func (a *App) Start(ctx context.Context) {
 	a.goRun(ctx, "daemon", a.followDaemon)
 	a.goRun(ctx, "details", a.followDetails)
 	a.goRun(ctx, "release", a.releaseWhenSettled)
-	a.goRun(ctx, "settings", func(ctx context.Context) error {
-		return followSettings(ctx, a.cfg.DataDir, a.loaded, a.log, a.takeSettings)
-	})
+	files := map[string]func(){SettingsFile: settingsHandler(a.cfg.DataDir, a.loaded, a.log, a.takeSettings)}
+	if !a.cfg.WindowOnly { // the window process's tray process follows them
+		files[OpenRequestFile] = openRequestHandler(a.cfg.DataDir, a.log, a.Raise)
+	}
+	a.goRun(ctx, "settings", func(ctx context.Context) error { return watchFiles(ctx, a.cfg.DataDir, a.log, files) })
 	if a.cfg.Presence {
 		a.goRun(ctx, "presence", a.sensePresence)
 	} else if a.cfg.ProbePresence {

@@ -18,3 +18,13 @@ func daemonProcAttr() *syscall.SysProcAttr {
 // the daemon did not take POST /v1/stop: Windows has no SIGTERM to send
 // it.
 func askToStop(p *os.Process) error { return p.Kill() }
+
+var procAllowSetForegroundWindow = windows.NewLazySystemDLL("user32.dll").NewProc("AllowSetForegroundWindow")
+
+// allowForeground lets the running app bring its window to the front:
+// Windows lets only the process the owner just started (this one) do so,
+// unless it hands that right on.
+func allowForeground() {
+	const asfwAny = ^uintptr(0) // ASFW_ANY
+	procAllowSetForegroundWindow.Call(asfwAny)
+}

@@ -23,19 +23,37 @@ const settingsPollEvery = 2 * time.Second
 // last good settings stay; apply is called only with settings that
 // differ from the last ones told.
 func followSettings(ctx context.Context, dataDir string, known Settings, log *slog.Logger, apply func(Settings)) error {
+	return watchFiles(ctx, dataDir, log, map[string]func(){SettingsFile: settingsHandler(dataDir, known, log, apply)})
+}
+
+// settingsHandler is followSettings' handler for watchFiles.
+func settingsHandler(dataDir string, known Settings, log *slog.Logger, apply func(Settings)) func() {
 	f := &settingsFollower{dir: dataDir, last: known, log: log, apply: apply}
+	return f.reload
+}
+
+// watchFiles calls the handler of each file named in handlers whenever
+// that file in dir may have changed (written, created, removed, or
+// replaced by a rename, as atomicfile does), and each once at the start
+// for a change made before the watch began, until ctx ends. One watch
+// serves them all: a desktop has few inotify instances to spare. Where
+// the system cannot tell (none left) it looks every settingsPollEvery.
+// Each handler decides whether anything changed.
+func watchFiles(ctx context.Context, dir string, log *slog.Logger, handlers map[string]func()) error {
 	w, err := fsnotify.NewWatcher()
 	if err == nil {
-		if err = w.Add(dataDir); err != nil {
+		if err = w.Add(dir); err != nil {
 			w.Close()
 		}
 	}
 	if err != nil {
-		log.Warn("cannot watch the settings file; looking at it every few seconds", "every", settingsPollEvery, "err", err)
-		return f.poll(ctx, settingsPollEvery)
+		log.Warn("cannot watch the app's files; looking at them every few seconds", "every", settingsPollEvery, "err", err)
+		return pollFiles(ctx, dir, settingsPollEvery, handlers)
 	}
 	defer w.Close()
-	f.reload() // a change made before the watch began
+	for _, h := range handlers {
+		h()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -44,18 +62,19 @@ func followSettings(ctx context.Context, dataDir string, known Settings, log *sl
 			if !ok {
 				return nil
 			}
-			// The file is replaced by a rename (atomicfile): the
-			// directory is watched, and the name told.
-			if filepath.Base(ev.Name) == SettingsFile {
-				f.reload()
+			// The directory is watched, and the name told.
+			if h := handlers[filepath.Base(ev.Name)]; h != nil {
+				h()
 			}
 		case err, ok := <-w.Errors:
 			if !ok {
 				return nil
 			}
-			// Events were dropped (the queue overflowed): read it anyway.
-			log.Warn("watching the settings file", "err", err)
-			f.reload()
+			// Events were dropped (the queue overflowed): look anyway.
+			log.Warn("watching the app's files", "err", err)
+			for _, h := range handlers {
+				h()
+			}
 		}
 	}
 }
@@ -82,23 +101,25 @@ func (f *settingsFollower) reload() {
 	f.apply(s)
 }
 
-// poll is followSettings without the system's help: the file is read
-// again when its size, time or identity changed.
-func (f *settingsFollower) poll(ctx context.Context, every time.Duration) error {
-	p := filepath.Join(f.dir, SettingsFile)
-	var seen os.FileInfo
-	changed := func() bool {
-		fi, err := os.Stat(p)
+// pollFiles is watchFiles without the system's help: a file's handler is
+// called when its size, time or identity changed.
+func pollFiles(ctx context.Context, dir string, every time.Duration, handlers map[string]func()) error {
+	seen := map[string]os.FileInfo{}
+	differs := func(name string) bool {
+		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			fi = nil
 		}
-		same := (fi == nil) == (seen == nil) &&
-			(fi == nil || fi.Size() == seen.Size() && fi.ModTime().Equal(seen.ModTime()) && os.SameFile(fi, seen))
-		seen = fi
+		was := seen[name]
+		same := (fi == nil) == (was == nil) &&
+			(fi == nil || fi.Size() == was.Size() && fi.ModTime().Equal(was.ModTime()) && os.SameFile(fi, was))
+		seen[name] = fi
 		return !same
 	}
-	changed()
-	f.reload()
+	for name, h := range handlers {
+		differs(name)
+		h()
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -106,8 +127,10 @@ func (f *settingsFollower) poll(ctx context.Context, every time.Duration) error 
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if changed() {
-				f.reload()
+			for name, h := range handlers {
+				if differs(name) {
+					h()
+				}
 			}
 		}
 	}

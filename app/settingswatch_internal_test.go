@@ -104,7 +104,7 @@ func TestFollowSettingsPolled(t *testing.T) {
 	f := &settingsFollower{dir: dir, log: log, apply: func(s Settings) { took <- s }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- f.poll(ctx, 10*time.Millisecond) }()
+	go func() { done <- pollFiles(ctx, dir, 10*time.Millisecond, map[string]func(){SettingsFile: f.reload}) }()
 	defer func() { cancel(); <-done }()
 
 	if _, err := UpdateSettings(dir, func(s *Settings) { s.Onboarded = true }); err != nil {

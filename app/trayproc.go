@@ -105,7 +105,10 @@ func (t *trayProc) run(ctx context.Context, cancel context.CancelFunc, settings 
 
 	t.goRun(ctx, "daemon", t.followDaemon)
 	t.goRun(ctx, "settings", func(ctx context.Context) error {
-		return followSettings(ctx, t.cfg.DataDir, settings, t.log, t.takeSettings)
+		return watchFiles(ctx, t.cfg.DataDir, t.log, map[string]func(){
+			SettingsFile:    settingsHandler(t.cfg.DataDir, settings, t.log, t.takeSettings),
+			OpenRequestFile: openRequestHandler(t.cfg.DataDir, t.log, t.openWindow),
+		})
 	})
 	if t.cfg.Presence {
 		t.goRun(ctx, "presence", func(ctx context.Context) error {

@@ -3,11 +3,14 @@ package p2p
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -34,6 +37,9 @@ type punchPeers struct {
 	mu sync.Mutex
 	// fails holds a failed-punch count for each peer in a round.
 	fails map[peer.ID]int
+	// begun holds the peers whose round has seen a punch begin (or the
+	// direct dial DCUtR tries first, on the side that makes it).
+	begun map[peer.ID]bool
 	// ok counts the rounds that ended in a direct connection, failed
 	// the punches that failed (a round whose coordination failed
 	// counting as one), since the host started.
@@ -47,9 +53,8 @@ type punchPeers struct {
 func (w *punchPeers) ended(p peer.ID, ok, terminal bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.fails == nil {
-		w.fails = map[peer.ID]int{}
-	}
+	w.initLocked()
+	w.begun[p] = true
 	switch {
 	case ok:
 		w.upgradedLocked(p)
@@ -89,11 +94,32 @@ func (w *punchPeers) upgradedLocked(p peer.ID) bool {
 func (w *punchPeers) relayed(p peer.ID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.fails == nil {
-		w.fails = map[peer.ID]int{}
-	}
+	w.initLocked()
 	w.fails[p] = 0
+	delete(w.begun, p)
 	w.changed()
+}
+
+// began records that a punch with p began (DCUtR's first message went
+// through, on either side).
+func (w *punchPeers) began(p peer.ID) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.initLocked()
+	w.begun[p] = true
+}
+
+// hasBegun says whether p's current round has seen a punch begin.
+func (w *punchPeers) hasBegun(p peer.ID) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.begun[p]
+}
+
+func (w *punchPeers) initLocked() {
+	if w.fails == nil {
+		w.fails, w.begun = map[peer.ID]int{}, map[peer.ID]bool{}
+	}
 }
 
 // reset forgets p's round (p is gone) and wakes the waiters, whose
@@ -102,6 +128,7 @@ func (w *punchPeers) reset(p peer.ID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.fails, p)
+	delete(w.begun, p)
 	w.changed()
 }
 
@@ -204,6 +231,13 @@ func (n *Host) adReachOf(p peer.ID) Reach {
 // dialling, a peer whose ad says it is reached only through a relay
 // (relayOnlyWhy). Either error wraps ErrRelayOnly, as does a timeout
 // while only a relayed connection was there.
+//
+// A punch needs both sides ready: libp2p answers DCUtR only once this
+// host knows a public address of its own, and the peer that took the
+// relayed connection tries once, as it comes. A fresh host may reach p
+// before it is ready; then no punch begins, and this, once ready,
+// connects through the relay again (at most punchRetries times), so
+// that p punches again (rekick).
 func (n *Host) NewDirectStream(ctx context.Context, p peer.ID, proto protocol.ID) (network.Stream, error) {
 	nw := n.h.Network()
 	if nw.Connectedness(p) != network.Connected {
@@ -222,6 +256,9 @@ func (n *Host) NewDirectStream(ctx context.Context, p peer.ID, proto protocol.ID
 		s, err := n.h.NewStream(sctx, p, proto)
 		done <- result{s, err}
 	}()
+	look := time.NewTicker(punchLookEvery)
+	defer look.Stop()
+	retries := 0
 	for {
 		fails, wake := n.reach.peers.state(p)
 		if nw.Connectedness(p) == network.Limited {
@@ -232,6 +269,9 @@ func (n *Host) NewDirectStream(ctx context.Context, p peer.ID, proto protocol.ID
 				}
 				return nil, fmt.Errorf("%w: %s", ErrRelayOnly, why)
 			}
+			if retries < punchRetries && n.rekick(ctx, p) {
+				retries++
+			}
 		}
 		select {
 		case r := <-done:
@@ -240,6 +280,66 @@ func (n *Host) NewDirectStream(ctx context.Context, p peer.ID, proto protocol.ID
 			}
 			return r.s, r.err
 		case <-wake:
+		case <-look.C: // this host's readiness has no event
 		}
 	}
+}
+
+// How NewDirectStream gets a punch that never began: how often it looks,
+// how long a relayed connection may stand with no punch begun once this
+// host can answer one, and how many times it connects again.
+const (
+	punchLookEvery = 500 * time.Millisecond
+	punchGrace     = 3 * time.Second
+	punchRetries   = 2
+	// punchReconnectWait bounds connecting again through the relay.
+	punchReconnectWait = 15 * time.Second
+)
+
+// rekick connects to p through a relay again when rekickDue says so: p,
+// taking the new connection, punches again. It says whether it did.
+func (n *Host) rekick(ctx context.Context, p peer.ID) bool {
+	conns := n.h.Network().ConnsToPeer(p)
+	states := make([]connState, len(conns))
+	for i, c := range conns {
+		states[i] = connState{relayed: relayedConn(c), opened: c.Stat().Opened}
+	}
+	ready := slices.Contains(n.h.Mux().Protocols(), holepunch.Protocol)
+	if !rekickDue(n.reach.peers.hasBegun(p), ready, states, time.Now()) {
+		return false
+	}
+	n.log.Info("no hole punch began with a peer reached through a relay; connecting again, now that this node can answer one", "peer", p)
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	cctx, cancel := context.WithTimeout(network.WithAllowLimitedConn(ctx, "spare-punch-again"), punchReconnectWait)
+	defer cancel()
+	if err := n.h.Connect(cctx, peer.AddrInfo{ID: p}); err != nil {
+		n.log.Warn("connecting again through a relay, for a hole punch", "peer", p, "err", err)
+	}
+	return true
+}
+
+// connState is what rekickDue needs of a connection to the peer.
+type connState struct {
+	relayed bool
+	opened  time.Time
+}
+
+// rekickDue says whether to connect to a peer through a relay again: no
+// punch has begun with it (begun), this host now answers DCUtR (ready:
+// libp2p registers its handler once the host knows a public address of
+// its own), and every connection to the peer is relayed and has stood
+// punchGrace (the peer punches as a connection comes; a punch already
+// under way is left alone).
+func rekickDue(begun, ready bool, conns []connState, now time.Time) bool {
+	if begun || !ready || len(conns) == 0 {
+		return false
+	}
+	for _, c := range conns {
+		if !c.relayed || now.Sub(c.opened) < punchGrace {
+			return false
+		}
+	}
+	return true
 }

@@ -73,8 +73,19 @@ func TestPunchPeersRounds(t *testing.T) {
 	if _, failed := w.counts(); failed != PunchAttempts+2 {
 		t.Fatalf("failed punches counted %d, want %d: a's %d, b's one, and b's failed coordination as one", failed, PunchAttempts+2, PunchAttempts)
 	}
+	w.relayed(b)
+	if w.hasBegun(b) {
+		t.Fatal("a new round has begun before any punch")
+	}
+	w.began(b)
+	if !w.hasBegun(b) {
+		t.Fatal("a punch began, but the round does not say so")
+	}
 	_, wake = w.state(b)
 	w.reset(b)
+	if w.hasBegun(b) {
+		t.Fatal("a forgotten round still says a punch began")
+	}
 	select {
 	case <-wake:
 	default:
@@ -169,5 +180,33 @@ func TestPunchPeersCounts(t *testing.T) {
 	w.direct(b)  // and came back directly
 	if ok, _ := w.counts(); ok != 2 {
 		t.Fatalf("a forgotten round counted a success: %d", ok)
+	}
+}
+
+// TestRekickDue: a peer reached only through a relay, with which no punch
+// began, is connected to again once this host can answer a punch and the
+// connection has stood punchGrace; never while a punch is under way,
+// before this host is ready, too soon, or beside a direct connection.
+func TestRekickDue(t *testing.T) {
+	now := time.Now()
+	old := connState{relayed: true, opened: now.Add(-punchGrace - time.Second)}
+	fresh := connState{relayed: true, opened: now.Add(-time.Second)}
+	direct := connState{relayed: false, opened: now.Add(-time.Minute)}
+	for _, c := range []struct {
+		name         string
+		begun, ready bool
+		conns        []connState
+		want         bool
+	}{
+		{"no punch began, ready, relayed a while", false, true, []connState{old}, true},
+		{"a punch began", true, true, []connState{old}, false},
+		{"not ready to answer a punch", false, false, []connState{old}, false},
+		{"the relayed connection is fresh", false, true, []connState{old, fresh}, false},
+		{"a direct connection is there", false, true, []connState{old, direct}, false},
+		{"not connected", false, true, nil, false},
+	} {
+		if got := rekickDue(c.begun, c.ready, c.conns, now); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -102,9 +102,12 @@ type punchTracer struct{ w *punchPeers }
 
 func (p punchTracer) Trace(evt *holepunch.Event) {
 	switch e := evt.Evt.(type) {
+	case *holepunch.StartHolePunchEvt:
+		p.w.began(evt.Remote)
 	case *holepunch.EndHolePunchEvt:
 		p.w.ended(evt.Remote, e.Success, false)
 	case *holepunch.DirectDialEvt:
+		p.w.began(evt.Remote)
 		if e.Success {
 			p.w.ended(evt.Remote, true, false)
 		}

@@ -38,6 +38,23 @@ func runApp(cmd *cobra.Command, g *globals) error {
 	if err != nil {
 		return err
 	}
+	if !g.appMode.window { // the window process is its tray process's
+		release, err := app.ClaimInstance(dir)
+		switch {
+		case errors.Is(err, app.ErrRunning):
+			// Started again (the menu, the Start menu): the running app
+			// opens its window, and no second tray icon shows.
+			if err := app.AskToOpen(dir); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), "spare: Spare already runs; its window opens")
+			return nil
+		case err != nil:
+			g.log.Warn("cannot tell whether Spare already runs; starting anyway", "err", err)
+		default:
+			defer release()
+		}
+	}
 	// The app idles in the tray for days, allocating little (a details
 	// refresh every few seconds): keep its heap within a quarter of what
 	// is live (Go's default lets it reach twice that) unless GOGC says

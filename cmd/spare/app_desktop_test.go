@@ -627,6 +627,38 @@ func TestDesktopAppTray(t *testing.T) {
 		t.Errorf("Open Spare with the window open: window processes %d, first %d now %d", countWindowProcesses(a.cmd.Process.Pid), first, again)
 	}
 
+	// Starting Spare again (its menu entry, a second autostart) asks the
+	// running app to open its window and ends: no second tray icon, no
+	// second window.
+	if err := closeWindow(display, "Spare"); err != nil {
+		t.Fatal(err)
+	}
+	testenv.WaitFor(t, "the window closes to the tray again", 10*time.Second, func() error {
+		if pid := windowProcess(a.cmd.Process.Pid); pid != 0 {
+			return fmt.Errorf("the window process %d still runs", pid)
+		}
+		return nil
+	})
+	sctx, scancel := context.WithTimeout(ctx, time.Minute)
+	defer scancel()
+	second := exec.CommandContext(sctx, spareBin, a.cmd.Args[1:]...)
+	second.Env = a.cmd.Env
+	if out, err := second.CombinedOutput(); err != nil || !strings.Contains(string(out), "Spare already runs") {
+		t.Fatalf("spare started again: %v: %s", err, out)
+	}
+	testenv.WaitFor(t, "the running app opens its window for the second start", 30*time.Second, func() error {
+		_, err := windowShot(display, "Spare")
+		return err
+	})
+	if n := countWindowProcesses(a.cmd.Process.Pid); n != 1 || a.exited() {
+		t.Errorf("after a second start: %d window processes, the app exited %v", n, a.exited())
+	}
+	select {
+	case it := <-w.items:
+		t.Errorf("a second tray item registered: %s%s", it.bus, it.path)
+	default:
+	}
+
 	// Quit ends the app and the daemon it started.
 	choose("the app ends", func() error {
 		if !a.exited() {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -175,6 +176,26 @@ func TestWindowsAppTrayUnderWine(t *testing.T) {
 	}
 	closeWSLLimits(t, a) // the new window process asks again: it was not answered
 	a.waitShot("the window opened again from the tray icon", "wine_bridge.png", app.HostScreenTitle)
+
+	// Starting spare.exe again (the Start menu, a second sign-in start)
+	// asks the running tray to open its window and ends: still one tray
+	// process and one window process.
+	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer scancel()
+	again := exec.CommandContext(sctx, wineBin(t, "wine64"), installed)
+	again.Env = env
+	if out, err := again.CombinedOutput(); err != nil || !strings.Contains(string(out), "Spare already runs") {
+		t.Fatalf("spare.exe started again: %v: %s", err, out)
+	}
+	windows := 0
+	for _, cmdline := range wineProcesses("spare.exe") {
+		if strings.Contains(cmdline, "--window") {
+			windows++
+		}
+	}
+	if err := a.alive(); err != nil || windows != 1 {
+		t.Fatalf("after a second start: %d window processes, the tray: %v (%v)", windows, err, wineProcesses("spare.exe"))
+	}
 
 	// Windows' End task (taskkill without /F: WM_CLOSE to each window of
 	// the process, the tray's hidden one among them) ends the tray process
