@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/connmgr"
 	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/multiformats/go-multiaddr"
@@ -179,6 +180,13 @@ type Config struct {
 	// instead of waiting for AutoNAT's verdict (tests only); forcePublic
 	// makes it take itself to be publicly reachable.
 	forcePrivate, forcePublic bool
+	// punchReady, when set, says whether this host can answer a hole
+	// punch, in place of libp2p's DCUtR handler being there (tests only:
+	// on loopback no host has the public address libp2p waits for).
+	punchReady func() bool
+	// gater, when set, is the host's connection gater (tests only; not
+	// with AllowPeers).
+	gater connmgr.ConnectionGater
 
 	// Metrics, when non-nil, receives libp2p's Prometheus metrics. Nil: off.
 	Metrics prometheus.Registerer

@@ -158,6 +158,8 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	if len(cfg.AllowPeers) > 0 {
 		opts = append(opts, libp2p.ConnectionGater(allowGater{allow: cfg.AllowPeers}))
+	} else if cfg.gater != nil {
+		opts = append(opts, libp2p.ConnectionGater(cfg.gater))
 	}
 	if cfg.Metrics != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))

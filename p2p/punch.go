@@ -305,16 +305,22 @@ func (n *Host) rekick(ctx context.Context, p peer.ID) bool {
 		states[i] = connState{relayed: relayedConn(c), opened: c.Stat().Opened}
 	}
 	ready := slices.Contains(n.h.Mux().Protocols(), holepunch.Protocol)
+	if n.cfg.punchReady != nil {
+		ready = n.cfg.punchReady()
+	}
 	if !rekickDue(n.reach.peers.hasBegun(p), ready, states, time.Now()) {
 		return false
 	}
 	n.log.Info("no hole punch began with a peer reached through a relay; connecting again, now that this node can answer one", "peer", p)
+	// Through the same relays: the peer's own addresses may not name them.
+	again := peer.AddrInfo{ID: p}
 	for _, c := range conns {
+		again.Addrs = append(again.Addrs, c.RemoteMultiaddr())
 		_ = c.Close()
 	}
 	cctx, cancel := context.WithTimeout(network.WithAllowLimitedConn(ctx, "spare-punch-again"), punchReconnectWait)
 	defer cancel()
-	if err := n.h.Connect(cctx, peer.AddrInfo{ID: p}); err != nil {
+	if err := n.h.Connect(cctx, again); err != nil {
 		n.log.Warn("connecting again through a relay, for a hole punch", "peer", p, "err", err)
 	}
 	return true
