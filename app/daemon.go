@@ -110,6 +110,7 @@ func (d *ownedDaemon) stop(ask func(context.Context) error, timeout time.Duratio
 	return err
 }
 
+// drain is stop's first part: the request, or the signal, and the wait.
 func (d *ownedDaemon) drain(ask func(context.Context) error, timeout time.Duration) error {
 	if !d.running() {
 		return nil

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,15 +50,10 @@ func AskToOpen(dataDir string) error {
 	return nil
 }
 
-// followOpenRequests calls open each time another start of Spare asks
-// (AskToOpen), until ctx ends. A request made before it began is not
-// told: the app opens its window as it starts anyway.
-func followOpenRequests(ctx context.Context, dataDir string, log *slog.Logger, open func()) error {
-	return watchFiles(ctx, dataDir, log, map[string]func(){OpenRequestFile: openRequestHandler(dataDir, log, open)})
-}
-
-// openRequestHandler is followOpenRequests' handler for watchFiles: open
-// when the request file holds another request than it did.
+// openRequestHandler is the watchFiles handler of OpenRequestFile: it
+// calls open each time another start of Spare asks (AskToOpen). A
+// request made before it was made is not told: the app opens its window
+// as it starts anyway.
 func openRequestHandler(dataDir string, log *slog.Logger, open func()) func() {
 	p := filepath.Join(dataDir, OpenRequestFile)
 	read := func() string { b, _ := os.ReadFile(p); return string(b) }

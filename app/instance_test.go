@@ -24,7 +24,8 @@ func TestInstanceAndOpenRequests(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { // ends with cancel
-		done <- followOpenRequests(ctx, dir, slog.New(slog.DiscardHandler), func() { opened <- struct{}{} })
+		log := slog.New(slog.DiscardHandler)
+		done <- watchFiles(ctx, dir, log, map[string]func(){OpenRequestFile: openRequestHandler(dir, log, func() { opened <- struct{}{} })})
 	}()
 	for i := range 2 {
 		// Asked until told: the follower may not be watching yet.

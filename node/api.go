@@ -58,7 +58,7 @@ func (d *Daemon) handler() http.Handler {
 // where it has no signal to send.
 func (d *Daemon) serveStop(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > 0 {
-		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "stop takes no body")
+		writeError(w, http.StatusBadRequest, localapi.CodeBadRequest, "POST /v1/stop takes no body: send it empty")
 		return
 	}
 	stop := d.stop.Load()
