@@ -192,7 +192,14 @@ func startNATChild(ctx context.Context, t *testing.T, ns, role string, env []str
 // want waits for the child's line starting with key and returns the rest.
 func (p *natProc) want(t *testing.T, key string) []string {
 	t.Helper()
-	timeout := time.After(natTimeout)
+	return p.wantWithin(t, key, natTimeout)
+}
+
+// wantWithin is want with its own bound: as long as the child itself
+// waits for what it reports.
+func (p *natProc) wantWithin(t *testing.T, key string, d time.Duration) []string {
+	t.Helper()
+	timeout := time.After(d)
 	for {
 		select {
 		case f, ok := <-p.lines:

@@ -116,7 +116,9 @@ func TestSimInternet(t *testing.T) {
 		provs[nat] = startSim(ctx, t, sites[nat], "provider", "provider "+string(nat), env...)
 	}
 	for nat, p := range provs {
-		provIDs[nat] = p.want(t, "READY")[0]
+		// Each waits up to simTimeout for a relay reservation (autorelay
+		// asks for candidates again only every 30 s), so wait as long.
+		provIDs[nat] = p.wantWithin(t, "READY", simTimeout)[0]
 	}
 
 	for _, c := range []struct {
@@ -191,7 +193,7 @@ func TestSimInternet(t *testing.T) {
 		poolEnv := append(env, simPool+"=studio")
 		startSim(ctx, t, w.PublicSite(92), "relay", "pool relay", poolEnv...).want(t, "RELAY")
 		poolProv := startSim(ctx, t, w.PublicSite(91), "provider", "pool provider", poolEnv...)
-		poolProvID := poolProv.want(t, "READY")[0]
+		poolProvID := poolProv.wantWithin(t, "READY", simTimeout)[0]
 		poolReq := startSim(ctx, t, reqSite, "requester", "pool requester", append(poolEnv, simData+"="+t.TempDir())...)
 		poolReq.want(t, "STARTED")
 		poolReq.say(t, "find", poolProvID)
